@@ -1,0 +1,46 @@
+/*
+ * The second-stage bootloader's choice of app, as ESP-IDF makes it
+ * (bootloader_utility.c): read the partition table, pick a slot from
+ * otadata, verify that image, fall back in ESP-IDF's order when it does not
+ * verify. With rollback on, apply the trial-boot transitions in otadata.
+ */
+#ifndef OTA_BOOT_H
+#define OTA_BOOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ota/flash.h"
+#include "ota/image.h"
+#include "ota/partition.h"
+
+#define OTA_BOOT_FACTORY (-1)
+#define OTA_BOOT_TEST (-2)
+
+struct ota_boot_opts {
+    bool rollback;      /* CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
+    uint16_t chip_id;   /* the device's chip; OTA_CHIP_ANY accepts any */
+    uint16_t chip_rev;  /* major*100 + minor */
+};
+
+struct ota_boot_result {
+    int chosen;                  /* index otadata chose: slot, or OTA_BOOT_FACTORY */
+    int booted;                  /* index that verified and boots */
+    struct ota_partition part;   /* the partition that boots */
+    struct ota_image_info info;  /* its image */
+    uint32_t otadata_state;      /* state of the active otadata copy after boot, or UNDEFINED */
+    bool fell_back;              /* booted != chosen */
+};
+
+/* Run the bootloader's selection on a device. Logs as ESP-IDF does (tag
+ * "boot" and "esp_image"). Errors: the partition table's, or
+ * OTA_ERR_BOOT_NO_APP when nothing verifies; flash errors pass through. */
+int ota_boot(const struct ota_flash *f, const struct ota_boot_opts *opts, struct ota_boot_result *res);
+
+/* Print the partition table in the bootloader's layout. */
+void ota_boot_log_table(const struct ota_ptable *t);
+
+/* Collect the ota_N app partitions by slot (subtype & 0xF); returns count. */
+unsigned ota_boot_ota_slots(const struct ota_ptable *t, const struct ota_partition *slots[16]);
+
+#endif

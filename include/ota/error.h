@@ -1,0 +1,83 @@
+/*
+ * One error enum for the whole library.
+ *
+ * Values are negative, explicit and never renumbered: a retired code keeps
+ * its slot. Positive returns from other functions may carry sizes.
+ * ota_strerror() has a string for every member (a unit test checks it).
+ */
+#ifndef OTA_ERROR_H
+#define OTA_ERROR_H
+
+typedef enum {
+    OTA_OK = 0,
+
+    /* generic */
+    OTA_ERR_INVALID_ARG = -1,      /* a NULL pointer or an argument out of its domain */
+    OTA_ERR_IO = -2,               /* the port failed to read, program or erase */
+    OTA_ERR_ALIGN = -3,            /* erase not on a sector boundary, program across a page */
+    OTA_ERR_OUT_OF_BOUNDS = -4,    /* address range past the end of the flash or partition */
+    OTA_ERR_POWER_LOST = -5,       /* emulated power cut: the device is off until restarted */
+    OTA_ERR_NO_MEM = -6,           /* a caller-supplied buffer or table is too small */
+    OTA_ERR_NOT_FOUND = -7,        /* no partition with that label / type / subtype */
+
+    /* partition table (binary and CSV) */
+    OTA_ERR_PT_MAGIC = -20,        /* a row with a magic other than 0x50AA, 0xEBEB or 0xFFFF */
+    OTA_ERR_PT_MD5 = -21,          /* MD5 row does not match the rows before it */
+    OTA_ERR_PT_BOUNDS = -22,       /* partition lies (partly) beyond the end of the flash */
+    OTA_ERR_PT_TOO_MANY = -23,     /* more rows than fit in the 3072-byte table */
+    OTA_ERR_PT_OVERLAP = -24,      /* two partitions share bytes */
+    OTA_ERR_PT_APP_ALIGN = -25,    /* app offset not 64 KiB aligned */
+    OTA_ERR_PT_SIZE_ALIGN = -26,   /* app size not a multiple of 4 KiB */
+    OTA_ERR_PT_DUP_NAME = -27,     /* two partitions with the same name */
+    OTA_ERR_PT_OTADATA = -28,      /* more than one data/ota partition, or its size is not 0x2000 */
+    OTA_ERR_PT_SYNTAX = -29,       /* a CSV field that is not a number or a known name */
+    OTA_ERR_PT_UNKNOWN_TYPE = -30, /* a type or subtype name the generator does not know */
+    OTA_ERR_PT_NAME_LEN = -31,     /* partition name longer than 16 characters */
+    OTA_ERR_PT_BELOW_TABLE = -32,  /* partition placed below the end of the partition table */
+    OTA_ERR_PT_OFFSET_ALIGN = -33, /* data partition offset not 4 KiB aligned */
+    OTA_ERR_PT_NVS_SIZE = -34,     /* read/write nvs partition smaller than 0x3000 */
+    OTA_ERR_PT_EMPTY = -35,        /* a table with no partition */
+    OTA_ERR_PT_FLAGS = -36,        /* unknown flag name */
+    OTA_ERR_PT_SIZE = -37,         /* size missing or zero */
+
+    /* otadata */
+    OTA_ERR_OTADATA_NONE = -40,    /* neither otadata copy is usable (blank, bad CRC or aborted) */
+    OTA_ERR_OTADATA_CRC = -41,     /* an otadata copy whose CRC does not match its sequence */
+    OTA_ERR_OTADATA_NO_SLOT = -42, /* the requested slot is not an OTA app partition */
+    OTA_ERR_PENDING_VERIFY = -43,  /* running app is still on trial; a new OTA is refused */
+
+    /* app image */
+    OTA_ERR_IMG_MAGIC = -50,       /* first byte is not 0xE9 */
+    OTA_ERR_IMG_SEGMENTS = -51,    /* more than 16 segments */
+    OTA_ERR_IMG_SEG_LEN = -52,     /* segment length not a multiple of 4, or >= 16 MiB */
+    OTA_ERR_IMG_TRUNCATED = -53,   /* the image ended before its checksum / hash */
+    OTA_ERR_IMG_CHECKSUM = -54,    /* XOR checksum mismatch */
+    OTA_ERR_IMG_HASH = -55,        /* appended SHA-256 mismatch */
+    OTA_ERR_IMG_CHIP = -56,        /* chip id differs from the target */
+    OTA_ERR_IMG_CHIP_REV = -57,    /* chip revision outside the image's min/max */
+    OTA_ERR_IMG_TOO_BIG = -58,     /* image longer than its partition */
+    OTA_ERR_IMG_MAPPING = -59,     /* flash-mapped segment violates the 64 KiB page rule */
+    OTA_ERR_IMG_DESC = -60,        /* app descriptor magic is not 0xABCD5432 */
+    OTA_ERR_IMG_SEG0_SMALL = -61,  /* app segment 0 shorter than the 256-byte descriptor */
+    OTA_ERR_IMG_TRAILING = -62,    /* bytes fed after the image was complete */
+
+    /* tone partition */
+    OTA_ERR_TONE_TAG = -70,        /* header tag is not 0x2053 */
+    OTA_ERR_TONE_FORMAT = -71,     /* format is neither 0 nor 1 */
+    OTA_ERR_TONE_TABLE = -72,      /* a file entry with a bad tag, index, or a range outside the image */
+    OTA_ERR_TONE_CRC = -73,        /* format-1 CRC does not match */
+    OTA_ERR_TONE_TAIL = -74,       /* format-1 tail 0xDFAC missing: image incomplete */
+    OTA_ERR_TONE_TRUNCATED = -75,  /* image shorter than its header and table say */
+    OTA_ERR_TONE_DESC = -76,       /* format-1 descriptor magic is not 0xF55F9876 */
+
+    /* boot */
+    OTA_ERR_BOOT_NO_APP = -80,     /* no app partition holds a bootable image */
+} ota_err;
+
+/* A short, specific sentence for err; never NULL. */
+const char *ota_strerror(int err);
+
+/* The enum member's name ("OTA_ERR_IMG_HASH"), for logs and tests. */
+const char *ota_errname(int err);
+
+#endif

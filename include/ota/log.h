@@ -1,0 +1,29 @@
+/*
+ * Logging, as a link-time port function: the core formats nothing itself.
+ * The host port prints ESP-IDF style lines ("I (123) boot: ..."); an MCU port
+ * would forward to esp_log_writev or drop everything.
+ */
+#ifndef OTA_LOG_H
+#define OTA_LOG_H
+
+enum ota_log_level {
+    OTA_LOG_ERROR = 0,
+    OTA_LOG_WARN = 1,
+    OTA_LOG_INFO = 2,
+    OTA_LOG_DEBUG = 3,
+};
+
+#if defined(__GNUC__)
+#define OTA_PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define OTA_PRINTF_LIKE(f, a)
+#endif
+
+void ota_log(enum ota_log_level level, const char *tag, const char *fmt, ...) OTA_PRINTF_LIKE(3, 4);
+
+#define OTA_LOGE(tag, ...) ota_log(OTA_LOG_ERROR, tag, __VA_ARGS__)
+#define OTA_LOGW(tag, ...) ota_log(OTA_LOG_WARN, tag, __VA_ARGS__)
+#define OTA_LOGI(tag, ...) ota_log(OTA_LOG_INFO, tag, __VA_ARGS__)
+#define OTA_LOGD(tag, ...) ota_log(OTA_LOG_DEBUG, tag, __VA_ARGS__)
+
+#endif

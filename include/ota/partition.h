@@ -1,0 +1,96 @@
+/*
+ * ESP-IDF partition table: the 3072-byte binary at 0x8000 and the CSV syntax
+ * of gen_esp32part.py. Byte layout: ../shared/docs/esp-formats.md section 2.
+ */
+#ifndef OTA_PARTITION_H
+#define OTA_PARTITION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ota/flash.h"
+
+#define OTA_PT_OFFSET 0x8000u       /* where the bootloader reads the table */
+#define OTA_PT_LEN 0xC00u           /* generated binary, padded with 0xFF */
+#define OTA_PT_ROW_LEN 32u
+#define OTA_PT_MAX_ENTRIES 94u      /* 94 rows + the MD5 row must stay below 0xC00 */
+#define OTA_PT_LABEL_LEN 16u
+
+#define OTA_PT_TYPE_APP 0x00u
+#define OTA_PT_TYPE_DATA 0x01u
+
+#define OTA_PT_APP_FACTORY 0x00u
+#define OTA_PT_APP_OTA_0 0x10u      /* ota_N is 0x10 + N, N < 16 */
+#define OTA_PT_APP_TEST 0x20u
+
+#define OTA_PT_DATA_OTA 0x00u
+#define OTA_PT_DATA_PHY 0x01u
+#define OTA_PT_DATA_NVS 0x02u
+
+#define OTA_PT_FLAG_ENCRYPTED 0x1u
+#define OTA_PT_FLAG_READONLY 0x2u
+
+struct ota_partition {
+    uint8_t type;
+    uint8_t subtype;
+    uint32_t offset;
+    uint32_t size;
+    uint32_t flags;
+    char label[OTA_PT_LABEL_LEN + 1];  /* NUL-terminated copy */
+};
+
+struct ota_ptable {
+    struct ota_partition entries[OTA_PT_MAX_ENTRIES];
+    unsigned count;
+    bool has_md5;  /* binary only: an MD5 row was present (and matched) */
+};
+
+/* Where a table was refused: which CSV line (or binary row) and which values
+ * broke which rule. The rule itself is the returned ota_err. */
+struct ota_pt_diag {
+    unsigned line;                      /* CSV line (1-based) or binary row (0-based) */
+    char name[OTA_PT_LABEL_LEN + 8];    /* the row's partition name, if known */
+    char other[OTA_PT_LABEL_LEN + 8];   /* the other partition, for overlaps / duplicates */
+    uint32_t value;                     /* the offending number (offset, size, ...) */
+    uint32_t limit;                     /* the bound it broke (alignment, flash size, ...) */
+};
+
+/* Parse and check a binary table. flash_size 0 skips the bounds check.
+ * Errors: OTA_ERR_PT_MAGIC, OTA_ERR_PT_MD5, OTA_ERR_PT_BOUNDS,
+ * OTA_ERR_PT_TOO_MANY, OTA_ERR_PT_EMPTY, OTA_ERR_INVALID_ARG. */
+int ota_pt_parse_binary(const uint8_t *buf, size_t len, uint32_t flash_size,
+                        struct ota_ptable *out, struct ota_pt_diag *diag);
+
+/* Read the table at OTA_PT_OFFSET and parse it against the flash size. */
+int ota_pt_load(const struct ota_flash *f, struct ota_ptable *out, struct ota_pt_diag *diag);
+
+/* Parse gen_esp32part.py CSV text (need not be NUL-terminated), fill blank
+ * offsets, then apply every generator rule (ota_pt_check). flash_size 0
+ * skips the end-of-flash rule. */
+int ota_pt_parse_csv(const char *text, size_t len, uint32_t flash_size,
+                     struct ota_ptable *out, struct ota_pt_diag *diag);
+
+/* The generator's rules: names, alignment, overlaps, otadata, nvs size,
+ * flash bounds. diag.line is the entry index + 1 when the table came from
+ * the binary. */
+int ota_pt_check(const struct ota_ptable *t, uint32_t flash_size, struct ota_pt_diag *diag);
+
+/* Rows, the MD5 row, 0xFF up to OTA_PT_LEN. */
+int ota_pt_to_binary(const struct ota_ptable *t, uint8_t out[OTA_PT_LEN]);
+
+const struct ota_partition *ota_pt_find_label(const struct ota_ptable *t, const char *label);
+/* First partition with exactly this type and subtype. */
+const struct ota_partition *ota_pt_find(const struct ota_ptable *t, uint8_t type, uint8_t subtype);
+
+/* gen_esp32part names; NULL when the number has no name. */
+const char *ota_pt_type_name(uint8_t type);
+const char *ota_pt_subtype_name(uint8_t type, uint8_t subtype);
+
+/* The "Usage" column of the bootloader's partition list ("OTA app", ...). */
+const char *ota_pt_usage(const struct ota_partition *p);
+
+/* True for app partitions ota_0..ota_15. */
+bool ota_pt_is_ota_app(const struct ota_partition *p);
+
+#endif

@@ -1,0 +1,296 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ota/error.h"
+#include "ota/image.h"
+#include "cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("ota: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage(const struct cli_command *cmd, bool misuse)
+{
+    FILE *out = misuse ? stderr : stdout;
+    fprintf(out, "usage: %s\n", cmd->usage);
+    return misuse ? CLI_USAGE : CLI_OK;
+}
+
+bool cli_wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+#define CLI_MAX_FILE (64u * 1024u * 1024u)
+
+int cli_read_file(const char *path, uint8_t **data, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cli_error("cannot open %s: %s", path, strerror(errno));
+        return CLI_FAIL;
+    }
+    if (fseek(f, 0, SEEK_END) != 0) {
+        cli_error("cannot seek %s: %s", path, strerror(errno));
+        fclose(f);
+        return CLI_FAIL;
+    }
+    long size = ftell(f);
+    if (size < 0 || (unsigned long)size > CLI_MAX_FILE) {
+        cli_error("%s: size %ld is not readable here (limit %u bytes)", path, size, CLI_MAX_FILE);
+        fclose(f);
+        return CLI_FAIL;
+    }
+    rewind(f);
+    *data = malloc((size_t)size + 1);
+    if (!*data) {
+        fclose(f);
+        cli_error("out of memory reading %s", path);
+        return CLI_FAIL;
+    }
+    *len = fread(*data, 1, (size_t)size, f);
+    (*data)[*len] = 0;
+    int bad = ferror(f) || *len != (size_t)size;
+    fclose(f);
+    if (bad) {
+        free(*data);
+        *data = NULL;
+        cli_error("cannot read %s", path);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+int cli_write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        cli_error("cannot create %s: %s", path, strerror(errno));
+        return CLI_FAIL;
+    }
+    size_t n = fwrite(data, 1, len, f);
+    if (fclose(f) != 0 || n != len) {
+        cli_error("cannot write %s", path);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+bool cli_parse_size(const char *s, uint32_t *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-') {
+        return false;
+    }
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s) {
+        return false;
+    }
+    unsigned long long mult = 1;
+    if (*end == 'k' || *end == 'K') {
+        mult = 1024;
+        end++;
+    } else if (*end == 'm' || *end == 'M') {
+        mult = 1024 * 1024;
+        end++;
+    }
+    if (mult > 1 && (*end == 'B' || *end == 'b')) {
+        end++;
+    }
+    if (*end != '\0' || v * mult > 0xFFFFFFFFull || (mult > 1 && v > 0xFFFFFFFFull / mult)) {
+        return false;
+    }
+    *out = (uint32_t)(v * mult);
+    return true;
+}
+
+int cli_open_device(const char *path, struct ota_host_flash *hf, struct ota_ptable *table)
+{
+    struct ota_pt_diag diag;
+    int err = ota_host_flash_open(hf, path);
+    if (err) {
+        cli_error("cannot open device image %s: %s", path, err == OTA_ERR_IO ? strerror(errno) : ota_strerror(err));
+        return CLI_FAIL;
+    }
+    if (!table) {
+        return CLI_OK;
+    }
+    err = ota_pt_load(&hf->flash, table, &diag);
+    if (err) {
+        cli_error("%s: partition table at 0x%x: row %u: %s", path, OTA_PT_OFFSET, diag.line, ota_strerror(err));
+        ota_host_flash_close(hf);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+const struct ota_partition *cli_find_partition(const struct ota_ptable *t, const char *label, const char *image)
+{
+    const struct ota_partition *p = ota_pt_find_label(t, label);
+    if (!p) {
+        cli_error("%s: no partition labelled '%s'", image, label);
+    }
+    return p;
+}
+
+void cli_report_pt_error(const char *file, int err, const struct ota_pt_diag *d, bool csv)
+{
+    char where[96];
+    if (csv) {
+        snprintf(where, sizeof(where), "%s:%u", file, d->line);
+    } else {
+        snprintf(where, sizeof(where), "%s: row %u", file, d->line);
+    }
+    fprintf(stderr, "ota: %s: ", where);
+    if (d->name[0]) {
+        fprintf(stderr, "partition '%s': ", d->name);
+    }
+    fprintf(stderr, "%s", ota_strerror(err));
+    switch (err) {
+    case OTA_ERR_PT_OVERLAP:
+        fprintf(stderr, " (starts at 0x%x, inside '%s' which ends at 0x%x)", d->value, d->other, d->limit);
+        break;
+    case OTA_ERR_PT_DUP_NAME:
+        fprintf(stderr, " (name already used)");
+        break;
+    case OTA_ERR_PT_APP_ALIGN:
+    case OTA_ERR_PT_OFFSET_ALIGN:
+        fprintf(stderr, " (offset 0x%x, alignment 0x%x)", d->value, d->limit);
+        break;
+    case OTA_ERR_PT_SIZE_ALIGN:
+        fprintf(stderr, " (size 0x%x, must be a multiple of 0x%x)", d->value, d->limit);
+        break;
+    case OTA_ERR_PT_OTADATA:
+        fprintf(stderr, " (size 0x%x, must be the only one and exactly 0x%x)", d->value, d->limit);
+        break;
+    case OTA_ERR_PT_BOUNDS:
+        fprintf(stderr, " (offset 0x%x, flash size 0x%x)", d->value, d->limit);
+        break;
+    case OTA_ERR_PT_BELOW_TABLE:
+        fprintf(stderr, " (offset 0x%x, first free byte 0x%x)", d->value, d->limit);
+        break;
+    case OTA_ERR_PT_NVS_SIZE:
+        fprintf(stderr, " (size 0x%x, minimum 0x%x)", d->value, d->limit);
+        break;
+    case OTA_ERR_PT_TOO_MANY:
+        fprintf(stderr, " (row %u, at most %u partitions)", d->value, d->limit);
+        break;
+    case OTA_ERR_PT_NAME_LEN:
+        fprintf(stderr, " (%u characters, at most %u)", d->value, d->limit);
+        break;
+    case OTA_ERR_PT_MAGIC:
+        fprintf(stderr, " (magic 0x%04x)", d->value);
+        break;
+    default:
+        break;
+    }
+    fputc('\n', stderr);
+}
+
+int cli_load_table_file(const char *path, uint32_t flash_size, struct ota_ptable *t)
+{
+    uint8_t *data;
+    size_t len;
+    struct ota_pt_diag diag;
+    int err;
+    if (cli_read_file(path, &data, &len)) {
+        return CLI_FAIL;
+    }
+    bool binary = len >= 2 && data[0] == 0xAA && data[1] == 0x50;
+    if (binary) {
+        err = ota_pt_parse_binary(data, len, flash_size, t, &diag);
+        if (!err) {
+            err = ota_pt_check(t, flash_size, &diag);
+            if (err) {
+                diag.line--;  /* ota_pt_check counts entries from 1 */
+            }
+        }
+    } else {
+        err = ota_pt_parse_csv((const char *)data, len, flash_size, t, &diag);
+    }
+    free(data);
+    if (err) {
+        cli_report_pt_error(path, err, &diag, !binary);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char **pos, int min_pos, int max_pos,
+              int *npos)
+{
+    *npos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+            if (*npos >= max_pos) {
+                cli_error("unexpected argument '%s'", a);
+                return CLI_USAGE;
+            }
+            pos[(*npos)++] = a;
+            continue;
+        }
+        const char *name = a + 2;
+        const char *eq = strchr(name, '=');
+        size_t n = eq ? (size_t)(eq - name) : strlen(name);
+        const struct cli_opt *o = opts;
+        while (o && o->name && !(strlen(o->name) == n && strncmp(o->name, name, n) == 0)) {
+            o++;
+        }
+        if (!o || !o->name) {
+            cli_error("unknown option '%s'", a);
+            return CLI_USAGE;
+        }
+        if (o->flag) {
+            if (eq) {
+                cli_error("option --%s takes no value", o->name);
+                return CLI_USAGE;
+            }
+            *o->flag = true;
+        } else if (eq) {
+            *o->value = eq + 1;
+        } else if (i + 1 < argc) {
+            *o->value = argv[++i];
+        } else {
+            cli_error("option --%s needs a value", o->name);
+            return CLI_USAGE;
+        }
+    }
+    if (*npos < min_pos) {
+        cli_error("missing argument");
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+bool cli_parse_chip(const char *s, uint16_t *chip)
+{
+    static const struct { const char *name; uint16_t id; } chips[] = {
+        {"esp32", OTA_CHIP_ESP32}, {"esp32s2", OTA_CHIP_ESP32S2}, {"esp32c3", OTA_CHIP_ESP32C3},
+        {"esp32s3", OTA_CHIP_ESP32S3}, {"any", OTA_CHIP_ANY},
+    };
+    for (size_t i = 0; i < sizeof(chips) / sizeof(chips[0]); i++) {
+        if (strcmp(s, chips[i].name) == 0) {
+            *chip = chips[i].id;
+            return true;
+        }
+    }
+    cli_error("unknown chip '%s' (esp32, esp32s2, esp32c3, esp32s3, any)", s);
+    return false;
+}
+

@@ -1,0 +1,297 @@
+/* ota image info|make|verify */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ota/error.h"
+#include "ota/image.h"
+#include "cli.h"
+#include "commands.h"
+
+/* Verify FILE (or partition LABEL of device image FILE) with opts. */
+static int verify_source(const char *path, const char *label, struct ota_image_opts *opts,
+                         struct ota_image_info *info, uint32_t *file_size)
+{
+    if (label) {
+        struct ota_host_flash hf;
+        static struct ota_ptable table;
+        if (cli_open_device(path, &hf, &table)) {
+            return CLI_FAIL;
+        }
+        const struct ota_partition *p = cli_find_partition(&table, label, path);
+        if (!p) {
+            ota_host_flash_close(&hf);
+            return CLI_FAIL;
+        }
+        int err = ota_image_verify_partition(&hf.flash, p, opts, info);
+        ota_host_flash_close(&hf);
+        *file_size = p->size;
+        return err;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cli_error("cannot open %s: %s", path, strerror(errno));
+        return CLI_FAIL;
+    }
+    static struct ota_image_verifier v;
+    uint8_t buf[4096];
+    size_t n;
+    int err = OTA_OK;
+    *file_size = 0;
+    ota_image_verify_init(&v, opts);
+    while (!err && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+        *file_size += (uint32_t)n;
+        err = ota_image_verify_feed(&v, buf, n);
+    }
+    fclose(f);
+    if (err) {
+        ota_image_verify_finish(&v, info);
+        return err;
+    }
+    return ota_image_verify_finish(&v, info);
+}
+
+static const char *memory_type(uint16_t chip, uint32_t a)
+{
+    if (ota_image_addr_is_mapped(chip, a)) {
+        return (a >= 0x40000000u) ? "IROM" : "DROM";
+    }
+    if (chip == OTA_CHIP_ESP32) {
+        if (a >= 0x3FFAE000u && a < 0x40000000u) return "DRAM";
+        if (a >= 0x40070000u && a < 0x400A0000u) return "IRAM";
+        if (a >= 0x400C0000u && a < 0x400C2000u) return "RTC_IRAM";
+        if (a >= 0x3FF80000u && a < 0x3FF82000u) return "RTC_DRAM";
+        if (a >= 0x50000000u && a < 0x50002000u) return "RTC_DATA";
+    } else if (chip == OTA_CHIP_ESP32S2) {
+        if (a >= 0x3FFB0000u && a < 0x40000000u) return "DRAM";
+        if (a >= 0x40020000u && a < 0x40070000u) return "IRAM";
+        if (a >= 0x50000000u && a < 0x50002000u) return "RTC_DATA";
+    }
+    return "";
+}
+
+static void print_hex(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        printf("%02x", p[i]);
+    }
+}
+
+static const char *flash_size_name(uint8_t v)
+{
+    static const char *names[] = {"1MB", "2MB", "4MB", "8MB", "16MB", "32MB", "64MB", "128MB"};
+    return v < 8 ? names[v] : "unknown";
+}
+
+static const char *flash_freq_name(uint8_t v)
+{
+    switch (v) {
+    case 0x0: return "40m";
+    case 0x1: return "26m";
+    case 0x2: return "20m";
+    case 0xF: return "80m";
+    default: return "unknown";
+    }
+}
+
+static const char *flash_mode_name(uint8_t v)
+{
+    static const char *names[] = {"QIO", "QOUT", "DIO", "DOUT", "FAST_READ", "SLOW_READ"};
+    return v < 6 ? names[v] : "unknown";
+}
+
+/* The facts esptool's image_info (v4.8) prints, in its layout. */
+static void print_info(const struct ota_image_info *in, uint32_t file_size)
+{
+    const struct ota_image_header *h = &in->header;
+    const char *chip = ota_chip_name(h->chip_id);
+    printf("File size: %u (bytes)\n", file_size);
+    printf("Image size: %u bytes\n\n", in->image_len);
+    printf("%s image header\n==================\n", chip);
+    printf("Image version: 1\nEntry point: 0x%08x\nSegments: %u\n", h->entry_addr, h->segment_count);
+    printf("Flash size: %s\nFlash freq: %s\nFlash mode: %s\n\n", flash_size_name(h->spi_size),
+           flash_freq_name(h->spi_speed), flash_mode_name(h->spi_mode));
+    printf("%s extended image header\n===========================\n", chip);
+    printf("WP pin: 0x%02x%s\n", h->wp_pin, h->wp_pin == 0xEE ? " (disabled)" : "");
+    printf("Flash pins drive settings: clk_drv: 0x%x, q_drv: 0x%x, d_drv: 0x%x, cs0_drv: 0x%x, hd_drv: 0x%x, "
+           "wp_drv: 0x%x\n", h->spi_pin_drv[0] & 0xF, h->spi_pin_drv[0] >> 4, h->spi_pin_drv[1] & 0xF,
+           h->spi_pin_drv[1] >> 4, h->spi_pin_drv[2] & 0xF, h->spi_pin_drv[2] >> 4);
+    printf("Chip ID: %u (%s)\n", h->chip_id, chip);
+    printf("Minimal chip revision: v%u.%u, (legacy min_rev = %u)\n", h->min_chip_rev_full / 100,
+           h->min_chip_rev_full % 100, h->min_chip_rev);
+    printf("Maximal chip revision: v%u.%u\n", h->max_chip_rev_full / 100, h->max_chip_rev_full % 100);
+    printf("Hash appended: %s\n\n", h->hash_appended == 1 ? "yes" : "no");
+    printf("Segments information\n====================\n");
+    printf("Segment   Length   Load addr   File offs  Memory types\n");
+    printf("-------  -------  ----------  ----------  ------------\n");
+    for (unsigned i = 0; i < in->segments_seen; i++) {
+        const struct ota_image_segment *s = &in->segments[i];
+        printf("%7u  0x%05x  0x%08x  0x%08x  %s\n", i, s->data_len, s->load_addr, s->header_offset,
+               memory_type(h->chip_id, s->load_addr));
+    }
+    printf("\n%s image footer\n==================\n", chip);
+    if (in->image_len) {
+        printf("Checksum: 0x%02x (%s)\n", in->checksum_stored,
+               in->checksum_valid ? "valid" : "invalid");
+        if (!in->checksum_valid) {
+            printf("Calculated checksum: 0x%02x\n", in->checksum_computed);
+        }
+        if (h->hash_appended == 1) {
+            printf("Validation hash: ");
+            print_hex(in->hash_stored, sizeof(in->hash_stored));
+            printf(" (%s)\n", in->hash_valid ? "valid" : "invalid");
+            if (!in->hash_valid) {
+                printf("Calculated hash: ");
+                print_hex(in->hash_computed, sizeof(in->hash_computed));
+                printf("\n");
+            }
+        }
+    } else {
+        printf("Checksum: (image incomplete)\n");
+    }
+    if (in->has_desc) {
+        const struct ota_app_desc *d = &in->desc;
+        printf("\nApplication information\n=======================\n");
+        printf("Project name: %s\nApp version: %s\nCompile time: %s %s\nELF file SHA256: ", d->project_name,
+               d->version, d->date, d->time);
+        print_hex(d->app_elf_sha256, sizeof(d->app_elf_sha256));
+        printf("\nESP-IDF: %s\nMinimal eFuse block revision: %u.%u\nMaximal eFuse block revision: %u.%u\n",
+               d->idf_ver, d->min_efuse_blk_rev / 100, d->min_efuse_blk_rev % 100, d->max_efuse_blk_rev / 100,
+               d->max_efuse_blk_rev % 100);
+        printf("Secure version: %u\n", d->secure_version);
+    }
+}
+
+int cmd_image_info(int argc, char **argv)
+{
+    const char *pos[1], *label = NULL;
+    int npos, rc;
+    struct cli_opt opts[] = {{"label", &label, NULL}, {0}};
+    if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
+        return rc;
+    }
+    /* Report, do not judge: any chip, bootloader images too. */
+    struct ota_image_opts o = ota_image_opts_app();
+    o.is_app = false;
+    struct ota_image_info info;
+    uint32_t size = 0;
+    memset(&info, 0, sizeof(info));
+    int err = verify_source(pos[0], label, &o, &info, &size);
+    if (err == CLI_FAIL) {
+        return CLI_FAIL;
+    }
+    if (err && err != OTA_ERR_IMG_CHECKSUM && err != OTA_ERR_IMG_HASH && info.header.magic != OTA_IMAGE_MAGIC) {
+        cli_error("%s: not an image: %s", pos[0], ota_strerror(err));
+        return CLI_FAIL;
+    }
+    print_info(&info, size);
+    if (err) {
+        cli_error("%s: %s", pos[0], ota_strerror(err));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+int cmd_image_verify(int argc, char **argv)
+{
+    const char *pos[1], *label = NULL, *chip_s = "any", *max_s = NULL;
+    int npos, rc;
+    struct cli_opt opts[] = {{"label", &label, NULL}, {"chip", &chip_s, NULL}, {"max-size", &max_s, NULL}, {0}};
+    if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
+        return rc;
+    }
+    struct ota_image_opts o = ota_image_opts_app();
+    if (!cli_parse_chip(chip_s, &o.chip_id)) {
+        return CLI_USAGE;
+    }
+    if (max_s && !cli_parse_size(max_s, &o.max_len)) {
+        cli_error("--max-size %s is not a size", max_s);
+        return CLI_USAGE;
+    }
+    struct ota_image_info info;
+    uint32_t size;
+    int err = verify_source(pos[0], label, &o, &info, &size);
+    if (err == CLI_FAIL) {
+        return CLI_FAIL;
+    }
+    if (err) {
+        cli_error("%s%s%s: invalid image: %s (%s)", pos[0], label ? ":" : "", label ? label : "",
+                  ota_strerror(err), ota_errname(err));
+        return CLI_FAIL;
+    }
+    printf("%s%s%s: valid %s app image, %u bytes, project %s, version %s, secure_version %u\n", pos[0],
+           label ? ":" : "", label ? label : "", ota_chip_name(info.header.chip_id), info.image_len,
+           info.desc.project_name, info.desc.version, info.desc.secure_version);
+    return CLI_OK;
+}
+
+static int emit_file(void *ctx, const void *data, size_t len)
+{
+    return fwrite(data, 1, len, (FILE *)ctx) == len ? OTA_OK : OTA_ERR_IO;
+}
+
+int cmd_image_make(int argc, char **argv)
+{
+    const char *pos[1], *project = NULL, *version = NULL, *secure_s = "0", *size_s = "262144", *chip_s = "esp32";
+    const char *idf = "host-build";
+    int npos, rc;
+    struct cli_opt opts[] = {{"project", &project, NULL}, {"version", &version, NULL},
+                             {"secure-version", &secure_s, NULL}, {"size", &size_s, NULL},
+                             {"chip", &chip_s, NULL}, {"idf-version", &idf, NULL}, {0}};
+    if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
+        return rc;
+    }
+    if (!project || !version) {
+        cli_error("--project and --version are required");
+        return CLI_USAGE;
+    }
+    struct ota_image_build_params p;
+    memset(&p, 0, sizeof(p));
+    p.project_name = project;
+    p.version = version;
+    p.idf_ver = idf;
+    if (!cli_parse_chip(chip_s, &p.chip_id) || p.chip_id == OTA_CHIP_ANY) {
+        return CLI_USAGE;
+    }
+    if (!cli_parse_size(secure_s, &p.secure_version)) {
+        cli_error("--secure-version %s is not a number", secure_s);
+        return CLI_USAGE;
+    }
+    if (!cli_parse_size(size_s, &p.size) || p.size < OTA_IMAGE_BUILD_MIN) {
+        cli_error("--size %s: give at least %u bytes", size_s, OTA_IMAGE_BUILD_MIN);
+        return CLI_USAGE;
+    }
+    if (strlen(project) > 31 || strlen(version) > 31) {
+        cli_error("project and version are at most 31 characters");
+        return CLI_USAGE;
+    }
+    p.size = (p.size + 15u) & ~15u;
+    /* Compile time like __DATE__ / __TIME__; SOURCE_DATE_EPOCH makes it reproducible. */
+    char date[16], tm_s[16];
+    const char *epoch = getenv("SOURCE_DATE_EPOCH");
+    time_t now = epoch ? (time_t)strtoll(epoch, NULL, 10) : time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(date, sizeof(date), "%b %e %Y", &tmv);
+    strftime(tm_s, sizeof(tm_s), "%H:%M:%S", &tmv);
+    p.date = date;
+    p.time = tm_s;
+    FILE *f = fopen(pos[0], "wb");
+    if (!f) {
+        cli_error("cannot create %s: %s", pos[0], strerror(errno));
+        return CLI_FAIL;
+    }
+    int err = ota_image_build(&p, emit_file, f);
+    if (fclose(f) != 0 && !err) {
+        err = OTA_ERR_IO;
+    }
+    if (err) {
+        cli_error("writing %s: %s", pos[0], ota_strerror(err));
+        return CLI_FAIL;
+    }
+    printf("made %s: %s %s, %u bytes, chip %s, secure_version %u\n", pos[0], project, version, p.size,
+           ota_chip_name(p.chip_id), p.secure_version);
+    return CLI_OK;
+}

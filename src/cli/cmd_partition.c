@@ -1,0 +1,126 @@
+/* ota partition make|show */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ota/error.h"
+#include "cli.h"
+#include "commands.h"
+
+int cmd_partition_make(int argc, char **argv)
+{
+    const char *pos[2], *flash_s = NULL;
+    int npos, rc;
+    struct cli_opt opts[] = {{"flash-size", &flash_s, NULL}, {0}};
+    if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos))) {
+        return rc;
+    }
+    uint32_t flash_size = 0;
+    if (flash_s && !cli_parse_size(flash_s, &flash_size)) {
+        cli_error("--flash-size %s is not a size", flash_s);
+        return CLI_USAGE;
+    }
+    static struct ota_ptable t;
+    if (cli_load_table_file(pos[0], flash_size, &t)) {
+        return CLI_FAIL;
+    }
+    uint8_t bin[OTA_PT_LEN];
+    ota_pt_to_binary(&t, bin);
+    return cli_write_file(pos[1], bin, sizeof(bin));
+}
+
+static void print_number(uint32_t v)
+{
+    if (v && v % (1024 * 1024) == 0) {
+        printf("%uM", v / (1024 * 1024));
+    } else if (v && v % 1024 == 0) {
+        printf("%uK", v / 1024);
+    } else {
+        printf("0x%x", v);
+    }
+}
+
+/* gen_esp32part.py's to_csv() layout. */
+static void print_csv(const struct ota_ptable *t)
+{
+    printf("# ESP-IDF Partition Table\n# Name, Type, SubType, Offset, Size, Flags\n");
+    for (unsigned i = 0; i < t->count; i++) {
+        const struct ota_partition *p = &t->entries[i];
+        const char *type = ota_pt_type_name(p->type);
+        const char *sub = ota_pt_subtype_name(p->type, p->subtype);
+        printf("%s,", p->label);
+        if (type) {
+            printf("%s,", type);
+        } else {
+            printf("0x%x,", p->type);
+        }
+        if (sub) {
+            printf("%s,", sub);
+        } else {
+            printf("0x%x,", p->subtype);
+        }
+        printf("0x%x,", p->offset);
+        print_number(p->size);
+        printf(",");
+        const char *sep = "";
+        if (p->flags & OTA_PT_FLAG_ENCRYPTED) {
+            printf("encrypted");
+            sep = ":";
+        }
+        if (p->flags & OTA_PT_FLAG_READONLY) {
+            printf("%sreadonly", sep);
+        }
+        printf("\n");
+    }
+}
+
+int cmd_partition_show(int argc, char **argv)
+{
+    const char *pos[1];
+    bool csv = false;
+    int npos, rc;
+    struct cli_opt opts[] = {{"csv", NULL, &csv}, {0}};
+    if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
+        return rc;
+    }
+    uint8_t *data;
+    size_t len;
+    if (cli_read_file(pos[0], &data, &len)) {
+        return CLI_FAIL;
+    }
+    /* A file larger than one table is a device image: the table is at 0x8000. */
+    const uint8_t *table = data;
+    size_t table_len = len;
+    uint32_t flash_size = 0;
+    if (len > OTA_FLASH_SECTOR_SIZE) {
+        if (len < OTA_PT_OFFSET + OTA_PT_LEN) {
+            cli_error("%s: %zu bytes is neither a table nor a device image", pos[0], len);
+            free(data);
+            return CLI_FAIL;
+        }
+        table = data + OTA_PT_OFFSET;
+        table_len = OTA_PT_LEN;
+        flash_size = (uint32_t)len;
+    }
+    static struct ota_ptable t;
+    struct ota_pt_diag diag;
+    int err = ota_pt_parse_binary(table, table_len, flash_size, &t, &diag);
+    free(data);
+    if (err) {
+        cli_report_pt_error(pos[0], err, &diag, false);
+        return CLI_FAIL;
+    }
+    if (csv) {
+        print_csv(&t);
+        return CLI_OK;
+    }
+    printf("## Label            Usage          Type ST Offset   Length   Flags\n");
+    for (unsigned i = 0; i < t.count; i++) {
+        const struct ota_partition *p = &t.entries[i];
+        printf("%2u %-16s %-16s %02x %02x %08x %08x%s%s\n", i, p->label, ota_pt_usage(p), p->type, p->subtype,
+               p->offset, p->size, p->flags & OTA_PT_FLAG_ENCRYPTED ? " encrypted" : "",
+               p->flags & OTA_PT_FLAG_READONLY ? " readonly" : "");
+    }
+    printf("MD5: %s\n", t.has_md5 ? "present, valid" : "absent");
+    return CLI_OK;
+}

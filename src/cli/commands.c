@@ -1,0 +1,25 @@
+#include "cli.h"
+#include "commands.h"
+
+const struct cli_command cli_commands[] = {
+    {"flash", "create", cmd_flash_create,
+     "ota flash create IMG --table CSV|BIN [--size 4MB] [--bootloader FILE]"},
+    {"flash", "write", cmd_flash_write, "ota flash write IMG LABEL FILE"},
+    {"flash", "read", cmd_flash_read, "ota flash read IMG LABEL OUT"},
+    {"flash", "erase", cmd_flash_erase, "ota flash erase IMG LABEL"},
+    {"partition", "make", cmd_partition_make, "ota partition make CSV OUT [--flash-size SIZE]"},
+    {"partition", "show", cmd_partition_show, "ota partition show IMG|BIN [--csv]"},
+    {"otadata", "show", cmd_otadata_show, "ota otadata show IMG"},
+    {"otadata", "select", cmd_otadata_select, "ota otadata select IMG LABEL [--rollback] [--no-verify]"},
+    {"otadata", "mark", cmd_otadata_mark, "ota otadata mark IMG valid|invalid"},
+    {"image", "info", cmd_image_info, "ota image info FILE [--label LABEL (FILE is a device image)]"},
+    {"image", "make", cmd_image_make,
+     "ota image make OUT --project P --version V [--secure-version N] [--size BYTES] [--chip esp32|esp32s2]"},
+    {"image", "verify", cmd_image_verify,
+     "ota image verify FILE [--label LABEL] [--chip esp32|esp32s2|any] [--max-size BYTES]"},
+    {"tone", "info", cmd_tone_info, "ota tone info FILE [--label LABEL (FILE is a device image)]"},
+    {"tone", "make", cmd_tone_make, "ota tone make OUT FILE... [--format 0|1] [--version vX.Y.Z]"},
+    {"boot", NULL, cmd_boot, "ota boot IMG [--rollback] [--chip esp32|esp32s2|any]"},
+};
+
+const size_t cli_command_count = sizeof(cli_commands) / sizeof(cli_commands[0]);

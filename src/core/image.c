@@ -1,0 +1,575 @@
+/* App image: streaming verifier and builder. */
+#include <string.h>
+
+#include "ota/error.h"
+#include "ota/image.h"
+#include "bytes.h"
+
+enum {
+    ST_HEADER,
+    ST_SEG_HEADER,
+    ST_SEG_DATA,
+    ST_PAD,
+    ST_CHECKSUM,
+    ST_HASH,
+    ST_DONE,
+};
+
+struct addr_range {
+    uint16_t chip_id;
+    uint32_t lo, hi;  /* [lo, hi) */
+};
+
+/* Flash-mapped instruction and data windows (IROM, DROM) per chip. */
+static const struct addr_range mapped_ranges[] = {
+    {OTA_CHIP_ESP32, 0x400D0000u, 0x40400000u},
+    {OTA_CHIP_ESP32, 0x3F400000u, 0x3F800000u},
+    {OTA_CHIP_ESP32S2, 0x40080000u, 0x40800000u},
+    {OTA_CHIP_ESP32S2, 0x3F000000u, 0x3FF80000u},
+};
+
+bool ota_image_addr_is_mapped(uint16_t chip_id, uint32_t load_addr)
+{
+    for (size_t i = 0; i < sizeof(mapped_ranges) / sizeof(mapped_ranges[0]); i++) {
+        const struct addr_range *r = &mapped_ranges[i];
+        if (r->chip_id == chip_id && load_addr >= r->lo && load_addr < r->hi) {
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *ota_chip_name(uint16_t chip_id)
+{
+    switch (chip_id) {
+    case OTA_CHIP_ESP32: return "ESP32";
+    case OTA_CHIP_ESP32S2: return "ESP32-S2";
+    case OTA_CHIP_ESP32C3: return "ESP32-C3";
+    case OTA_CHIP_ESP32S3: return "ESP32-S3";
+    case 0x000C: return "ESP32-C2";
+    case 0x000D: return "ESP32-C6";
+    case 0x0010: return "ESP32-H2";
+    case 0x0012: return "ESP32-P4";
+    default: return "unknown";
+    }
+}
+
+struct ota_image_opts ota_image_opts_app(void)
+{
+    struct ota_image_opts o;
+    memset(&o, 0, sizeof(o));
+    o.chip_id = OTA_CHIP_ANY;
+    o.is_app = true;
+    return o;
+}
+
+static void copy_str(char *dst, size_t cap, const uint8_t *src, size_t n)
+{
+    size_t k = 0;
+    while (k < n && k < cap - 1 && src[k]) {
+        dst[k] = (char)src[k];
+        k++;
+    }
+    dst[k] = '\0';
+}
+
+void ota_app_desc_decode(const uint8_t raw[OTA_APP_DESC_LEN], struct ota_app_desc *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->magic = get_le32(raw);
+    d->secure_version = get_le32(raw + 4);
+    copy_str(d->version, sizeof(d->version), raw + 16, 32);
+    copy_str(d->project_name, sizeof(d->project_name), raw + 48, 32);
+    copy_str(d->time, sizeof(d->time), raw + 80, 16);
+    copy_str(d->date, sizeof(d->date), raw + 96, 16);
+    copy_str(d->idf_ver, sizeof(d->idf_ver), raw + 112, 32);
+    memcpy(d->app_elf_sha256, raw + 144, 32);
+    d->min_efuse_blk_rev = get_le16(raw + 176);
+    d->max_efuse_blk_rev = get_le16(raw + 178);
+    d->mmu_page_size = raw[180];
+}
+
+void ota_image_verify_init(struct ota_image_verifier *v, const struct ota_image_opts *opts)
+{
+    memset(v, 0, sizeof(*v));
+    v->opts = opts ? *opts : ota_image_opts_app();
+    v->state = ST_HEADER;
+    v->need = OTA_IMAGE_HEADER_LEN;
+    v->checksum = OTA_CHECKSUM_SEED;
+    ota_sha256_init(&v->sha);
+}
+
+static int fail(struct ota_image_verifier *v, int err)
+{
+    if (!v->error) {
+        v->error = err;
+    }
+    return v->error;
+}
+
+static void decode_header(const uint8_t *b, struct ota_image_header *h)
+{
+    h->magic = b[0];
+    h->segment_count = b[1];
+    h->spi_mode = b[2];
+    h->spi_speed = b[3] & 0x0F;
+    h->spi_size = b[3] >> 4;
+    h->entry_addr = get_le32(b + 4);
+    h->wp_pin = b[8];
+    memcpy(h->spi_pin_drv, b + 9, 3);
+    h->chip_id = get_le16(b + 12);
+    h->min_chip_rev = b[14];
+    h->min_chip_rev_full = get_le16(b + 15);
+    h->max_chip_rev_full = get_le16(b + 17);
+    h->hash_appended = b[23];
+}
+
+/* After the last segment: zero padding so the checksum is the 16th byte. */
+static void enter_padding(struct ota_image_verifier *v)
+{
+    v->need = 15u - v->pos % 16u;
+    v->state = v->need ? ST_PAD : ST_CHECKSUM;
+    if (!v->need) {
+        v->need = 1;
+    }
+}
+
+static void next_segment(struct ota_image_verifier *v)
+{
+    if (v->seg + 1 < v->info.header.segment_count) {
+        v->seg++;
+        v->state = ST_SEG_HEADER;
+        v->need = OTA_IMAGE_SEG_HEADER_LEN;
+    } else {
+        enter_padding(v);
+    }
+}
+
+static void desc_complete(struct ota_image_verifier *v)
+{
+    ota_app_desc_decode(v->desc_raw, &v->info.desc);
+    v->info.has_desc = v->info.desc.magic == OTA_APP_DESC_MAGIC;
+}
+
+static int header_done(struct ota_image_verifier *v)
+{
+    struct ota_image_header *h = &v->info.header;
+    const struct ota_image_opts *o = &v->opts;
+    decode_header(v->field, h);
+    if (h->magic != OTA_IMAGE_MAGIC) {
+        return fail(v, OTA_ERR_IMG_MAGIC);
+    }
+    if (h->segment_count > OTA_IMAGE_MAX_SEGMENTS) {
+        return fail(v, OTA_ERR_IMG_SEGMENTS);
+    }
+    if (o->chip_id != OTA_CHIP_ANY) {
+        if (h->chip_id != o->chip_id) {
+            return fail(v, OTA_ERR_IMG_CHIP);
+        }
+        bool no_max = h->max_chip_rev_full == 0 || h->max_chip_rev_full == 0xFFFF;
+        if (o->chip_rev < h->min_chip_rev_full || (!no_max && o->chip_rev > h->max_chip_rev_full)) {
+            return fail(v, OTA_ERR_IMG_CHIP_REV);
+        }
+    }
+    if (h->segment_count == 0) {
+        if (o->is_app) {
+            return fail(v, OTA_ERR_IMG_SEG0_SMALL);
+        }
+        enter_padding(v);
+        return OTA_OK;
+    }
+    v->seg = 0;
+    v->state = ST_SEG_HEADER;
+    v->need = OTA_IMAGE_SEG_HEADER_LEN;
+    return OTA_OK;
+}
+
+static int segment_header_done(struct ota_image_verifier *v)
+{
+    struct ota_image_segment *s = &v->info.segments[v->seg];
+    const struct ota_image_opts *o = &v->opts;
+    s->load_addr = get_le32(v->field);
+    s->data_len = get_le32(v->field + 4);
+    s->header_offset = v->pos - OTA_IMAGE_SEG_HEADER_LEN;
+    v->info.segments_seen = v->seg + 1;
+    if (s->data_len % 4 || s->data_len >= OTA_IMAGE_MAX_SEG_LEN) {
+        return fail(v, OTA_ERR_IMG_SEG_LEN);
+    }
+    if (o->is_app && v->seg == 0 && s->data_len < OTA_APP_DESC_LEN) {
+        return fail(v, OTA_ERR_IMG_SEG0_SMALL);
+    }
+    if (o->check_mapping && ota_image_addr_is_mapped(v->info.header.chip_id, s->load_addr)) {
+        uint32_t flash_addr = o->flash_offset + v->pos;
+        if (flash_addr % 0x10000u != s->load_addr % 0x10000u) {
+            return fail(v, OTA_ERR_IMG_MAPPING);
+        }
+    }
+    if (s->data_len == 0) {
+        next_segment(v);
+    } else {
+        v->state = ST_SEG_DATA;
+        v->need = s->data_len;
+    }
+    return OTA_OK;
+}
+
+/* Consume segment data: checksum, and the descriptor from segment 0. */
+static int segment_data(struct ota_image_verifier *v, const uint8_t *p, uint32_t n)
+{
+    const struct ota_image_segment *s = &v->info.segments[v->seg];
+    for (uint32_t i = 0; i < n; i++) {
+        v->checksum ^= p[i];
+    }
+    if (v->seg == 0 && s->data_len >= OTA_APP_DESC_LEN) {
+        uint32_t done = s->data_len - v->need;  /* bytes of this segment before p */
+        if (done < OTA_APP_DESC_LEN) {
+            uint32_t k = OTA_APP_DESC_LEN - done < n ? OTA_APP_DESC_LEN - done : n;
+            memcpy(v->desc_raw + done, p, k);
+            if (done + k == OTA_APP_DESC_LEN) {
+                desc_complete(v);
+                if (v->opts.is_app && !v->info.has_desc) {
+                    return fail(v, OTA_ERR_IMG_DESC);
+                }
+            }
+        }
+    }
+    return OTA_OK;
+}
+
+int ota_image_verify_feed(struct ota_image_verifier *v, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    if (v->error) {
+        return v->error;
+    }
+    uint64_t total = (uint64_t)v->pos + v->info.trailing_len + len;
+    if (v->opts.max_len && total > v->opts.max_len) {
+        return fail(v, OTA_ERR_IMG_TOO_BIG);
+    }
+    while (len > 0 && v->state != ST_DONE) {
+        uint32_t n = v->need < len ? v->need : (uint32_t)len;
+        int err = OTA_OK;
+        if (v->state != ST_HASH) {
+            ota_sha256_update(&v->sha, p, n);
+        }
+        switch (v->state) {
+        case ST_HEADER:
+            memcpy(v->field + (OTA_IMAGE_HEADER_LEN - v->need), p, n);
+            break;
+        case ST_SEG_HEADER:
+            memcpy(v->field + (OTA_IMAGE_SEG_HEADER_LEN - v->need), p, n);
+            break;
+        case ST_SEG_DATA:
+            err = segment_data(v, p, n);
+            break;
+        case ST_PAD:
+            break;
+        case ST_CHECKSUM:
+            v->info.checksum_stored = p[0];
+            break;
+        case ST_HASH:
+            memcpy(v->info.hash_stored + (OTA_SHA256_LEN - v->need), p, n);
+            break;
+        }
+        if (err) {
+            return err;
+        }
+        v->pos += n;
+        v->need -= n;
+        p += n;
+        len -= n;
+        if (v->need) {
+            continue;
+        }
+        switch (v->state) {
+        case ST_HEADER:
+            err = header_done(v);
+            break;
+        case ST_SEG_HEADER:
+            err = segment_header_done(v);
+            break;
+        case ST_SEG_DATA:
+            next_segment(v);
+            break;
+        case ST_PAD:
+            v->state = ST_CHECKSUM;
+            v->need = 1;
+            break;
+        case ST_CHECKSUM:
+            v->info.checksum_computed = v->checksum;
+            v->info.checksum_valid = v->info.checksum_stored == v->checksum;
+            if (v->info.header.hash_appended == 1) {
+                ota_sha256_finish(&v->sha, v->info.hash_computed);
+                v->state = ST_HASH;
+                v->need = OTA_SHA256_LEN;
+            } else {
+                v->state = ST_DONE;
+            }
+            break;
+        case ST_HASH:
+            v->info.hash_valid = memcmp(v->info.hash_stored, v->info.hash_computed, OTA_SHA256_LEN) == 0;
+            v->state = ST_DONE;
+            break;
+        }
+        if (err) {
+            return err;
+        }
+        if (v->state == ST_DONE) {
+            v->info.image_len = v->pos;
+        }
+    }
+    v->info.trailing_len += (uint32_t)len;
+    return OTA_OK;
+}
+
+bool ota_image_verify_done(const struct ota_image_verifier *v)
+{
+    return v->state == ST_DONE;
+}
+
+bool ota_image_desc_ready(const struct ota_image_verifier *v)
+{
+    if (v->state == ST_HEADER) {
+        return false;
+    }
+    if (v->info.header.segment_count == 0 || v->seg > 0 || v->state > ST_SEG_DATA) {
+        return true;
+    }
+    return v->state == ST_SEG_DATA && v->info.segments[0].data_len - v->need >= OTA_APP_DESC_LEN;
+}
+
+int ota_image_verify_finish(struct ota_image_verifier *v, struct ota_image_info *info)
+{
+    int err = v->error;
+    if (!err && v->state != ST_DONE) {
+        err = OTA_ERR_IMG_TRUNCATED;
+    }
+    if (!err && !v->info.checksum_valid) {
+        err = OTA_ERR_IMG_CHECKSUM;
+    }
+    if (!err && v->info.header.hash_appended == 1 && !v->info.hash_valid) {
+        err = OTA_ERR_IMG_HASH;
+    }
+    if (info) {
+        *info = v->info;
+    }
+    return err;
+}
+
+/* ---- builder ------------------------------------------------------------ */
+
+struct builder {
+    ota_emit_fn emit;
+    void *ctx;
+    ota_sha256_ctx sha;
+    uint8_t checksum;
+    uint32_t pos;
+};
+
+static int out(struct builder *b, const void *data, size_t len, bool segment_data)
+{
+    const uint8_t *p = data;
+    if (segment_data) {
+        for (size_t i = 0; i < len; i++) {
+            b->checksum ^= p[i];
+        }
+    }
+    ota_sha256_update(&b->sha, data, len);
+    b->pos += (uint32_t)len;
+    return b->emit(b->ctx, data, len);
+}
+
+static int out_seg_header(struct builder *b, uint32_t addr, uint32_t len)
+{
+    uint8_t h[OTA_IMAGE_SEG_HEADER_LEN];
+    put_le32(h, addr);
+    put_le32(h + 4, len);
+    return out(b, h, sizeof(h), false);
+}
+
+/* xorshift32: cheap, deterministic filler that does not compress away. */
+static uint32_t next_rand(uint32_t *s)
+{
+    uint32_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *s = x;
+}
+
+static int out_filler(struct builder *b, uint32_t len, uint32_t *seed)
+{
+    uint8_t buf[256];
+    while (len) {
+        uint32_t n = len < sizeof(buf) ? len : (uint32_t)sizeof(buf);
+        for (uint32_t i = 0; i < n; i += 4) {
+            put_le32(buf + i, next_rand(seed));
+        }
+        int err = out(b, buf, n, true);
+        if (err) {
+            return err;
+        }
+        len -= n;
+    }
+    return OTA_OK;
+}
+
+static void put_str(uint8_t *dst, size_t cap, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    memcpy(dst, s ? s : "", n < cap ? n : cap);
+}
+
+struct chip_layout {
+    uint16_t chip_id;
+    uint32_t drom, dram, iram;
+};
+
+static const struct chip_layout layouts[] = {
+    {OTA_CHIP_ESP32, 0x3F400020u, 0x3FFB0000u, 0x40080000u},
+    {OTA_CHIP_ESP32S2, 0x3F000020u, 0x3FFBE000u, 0x40022000u},
+};
+
+#define BUILD_DRAM_LEN 0x100u
+#define BUILD_IRAM_LEN 0x400u
+#define BUILD_FIXED (OTA_IMAGE_HEADER_LEN + 3 * OTA_IMAGE_SEG_HEADER_LEN + BUILD_DRAM_LEN + BUILD_IRAM_LEN)
+
+int ota_image_build(const struct ota_image_build_params *p, ota_emit_fn emit, void *ctx)
+{
+    struct builder b;
+    const struct chip_layout *lay = &layouts[0];
+    uint8_t buf[OTA_APP_DESC_LEN];
+    uint32_t seed = 0x9E3779B9u;
+    int err;
+
+    if (!p || !emit || !p->project_name || !p->version || p->size % 16 || p->size < OTA_IMAGE_BUILD_MIN) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (strlen(p->project_name) > 31 || strlen(p->version) > 31) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+        if (layouts[i].chip_id == p->chip_id) {
+            lay = &layouts[i];
+        }
+    }
+    /* Size budget: fixed parts + segment 0 + 3 zero pad bytes + checksum + hash. */
+    uint32_t seg0_len = p->size - BUILD_FIXED - 3 - 1 - OTA_SHA256_LEN;
+
+    memset(&b, 0, sizeof(b));
+    b.emit = emit;
+    b.ctx = ctx;
+    b.checksum = OTA_CHECKSUM_SEED;
+    ota_sha256_init(&b.sha);
+
+    /* header */
+    memset(buf, 0, OTA_IMAGE_HEADER_LEN);
+    buf[0] = OTA_IMAGE_MAGIC;
+    buf[1] = 3;
+    buf[2] = 2;     /* DIO */
+    buf[3] = 0x20;  /* 4 MB, 40 MHz */
+    put_le32(buf + 4, lay->iram + 4);
+    buf[8] = 0xEE;
+    put_le16(buf + 12, p->chip_id);
+    buf[23] = 1;
+    if ((err = out(&b, buf, OTA_IMAGE_HEADER_LEN, false))) {
+        return err;
+    }
+
+    /* segment 0: descriptor + payload */
+    if ((err = out_seg_header(&b, lay->drom, seg0_len))) {
+        return err;
+    }
+    memset(buf, 0, sizeof(buf));
+    put_le32(buf, OTA_APP_DESC_MAGIC);
+    put_le32(buf + 4, p->secure_version);
+    put_str(buf + 16, 32, p->version);
+    put_str(buf + 48, 32, p->project_name);
+    put_str(buf + 80, 16, p->time);
+    put_str(buf + 96, 16, p->date);
+    put_str(buf + 112, 32, p->idf_ver);
+    {
+        ota_sha256_ctx elf;
+        uint8_t sz[4];
+        put_le32(sz, p->size);
+        ota_sha256_init(&elf);
+        ota_sha256_update(&elf, p->project_name, strlen(p->project_name) + 1);
+        ota_sha256_update(&elf, p->version, strlen(p->version) + 1);
+        ota_sha256_update(&elf, sz, sizeof(sz));
+        ota_sha256_finish(&elf, buf + 144);
+        for (int i = 0; i < 4; i++) {
+            seed ^= (uint32_t)buf[144 + i] << (8 * i);
+        }
+        if (seed == 0) {
+            seed = 1;
+        }
+    }
+    buf[180] = 16;  /* 64 KiB MMU pages */
+    buf[181] = 2;
+    if ((err = out(&b, buf, OTA_APP_DESC_LEN, true))) {
+        return err;
+    }
+    if ((err = out_filler(&b, seg0_len - OTA_APP_DESC_LEN, &seed))) {
+        return err;
+    }
+
+    /* segment 1 (DRAM) and 2 (IRAM): loaded, not mapped */
+    if ((err = out_seg_header(&b, lay->dram, BUILD_DRAM_LEN)) || (err = out_filler(&b, BUILD_DRAM_LEN, &seed))) {
+        return err;
+    }
+    if ((err = out_seg_header(&b, lay->iram, BUILD_IRAM_LEN)) || (err = out_filler(&b, BUILD_IRAM_LEN, &seed))) {
+        return err;
+    }
+
+    /* padding, checksum, hash */
+    memset(buf, 0, 16);
+    uint32_t pad = 15u - b.pos % 16u;
+    if ((err = out(&b, buf, pad, false))) {
+        return err;
+    }
+    uint8_t cs = b.checksum;
+    if ((err = out(&b, &cs, 1, false))) {
+        return err;
+    }
+    ota_sha256_finish(&b.sha, buf);
+    return emit(ctx, buf, OTA_SHA256_LEN);
+}
+
+int ota_image_verify_partition(const struct ota_flash *f, const struct ota_partition *part,
+                               const struct ota_image_opts *opts, struct ota_image_info *info)
+{
+    struct ota_image_verifier v;
+    struct ota_image_opts o = opts ? *opts : ota_image_opts_app();
+    uint8_t buf[512];
+    uint32_t off = 0;
+    if (!f || !part) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    o.flash_offset = part->offset;
+    o.max_len = part->size;
+    o.check_mapping = true;
+    ota_image_verify_init(&v, &o);
+    while (!ota_image_verify_done(&v) && off < part->size) {
+        /* Read no further than the field in progress needs, so a short
+         * image is never read past its end into whatever follows. */
+        uint32_t n = part->size - off;
+        if (n > sizeof(buf)) {
+            n = sizeof(buf);
+        }
+        if (n > v.need) {
+            n = v.need;
+        }
+        int err = ota_flash_read(f, part->offset + off, buf, n);
+        if (!err) {
+            err = ota_image_verify_feed(&v, buf, n);
+        }
+        if (err) {
+            if (info) {
+                *info = v.info;
+            }
+            return err;
+        }
+        off += n;
+    }
+    return ota_image_verify_finish(&v, info);
+}

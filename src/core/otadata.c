@@ -1,0 +1,155 @@
+/* otadata: read, choose, select, mark. Compatibility with ESP-IDF wins over
+ * taste here: CRC over seq only, states as esp_ota_img_states_t. */
+#include <string.h>
+
+#include "ota/error.h"
+#include "ota/hash.h"
+#include "ota/otadata.h"
+#include "bytes.h"
+
+uint32_t ota_otadata_crc(uint32_t seq)
+{
+    uint8_t b[4];
+    put_le32(b, seq);
+    return ota_crc32(0, b, sizeof(b));
+}
+
+void ota_otadata_decode(const uint8_t raw[OTA_OTADATA_ENTRY_LEN], struct ota_select_entry *e)
+{
+    e->seq = get_le32(raw);
+    memcpy(e->seq_label, raw + 4, sizeof(e->seq_label));
+    e->state = get_le32(raw + 24);
+    e->crc = get_le32(raw + 28);
+}
+
+void ota_otadata_encode(const struct ota_select_entry *e, uint8_t raw[OTA_OTADATA_ENTRY_LEN])
+{
+    put_le32(raw, e->seq);
+    memcpy(raw + 4, e->seq_label, sizeof(e->seq_label));
+    put_le32(raw + 24, e->state);
+    put_le32(raw + 28, e->crc);
+}
+
+bool ota_otadata_usable(const struct ota_select_entry *e)
+{
+    return e->seq != 0xFFFFFFFFu && e->state != OTA_IMG_INVALID && e->state != OTA_IMG_ABORTED &&
+           e->crc == ota_otadata_crc(e->seq);
+}
+
+int ota_otadata_active(const struct ota_otadata *od)
+{
+    bool u0 = ota_otadata_usable(&od->copy[0]);
+    bool u1 = ota_otadata_usable(&od->copy[1]);
+    if (u0 && u1) {
+        return od->copy[1].seq > od->copy[0].seq ? 1 : 0;
+    }
+    return u0 ? 0 : u1 ? 1 : -1;
+}
+
+int ota_otadata_read(const struct ota_flash *f, const struct ota_partition *part, struct ota_otadata *od)
+{
+    if (!part || !od || part->size < 2 * OTA_FLASH_SECTOR_SIZE) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    for (int i = 0; i < 2; i++) {
+        uint8_t raw[OTA_OTADATA_ENTRY_LEN];
+        int err = ota_flash_read(f, part->offset + (uint32_t)i * OTA_FLASH_SECTOR_SIZE, raw, sizeof(raw));
+        if (err) {
+            return err;
+        }
+        ota_otadata_decode(raw, &od->copy[i]);
+    }
+    return OTA_OK;
+}
+
+int ota_otadata_write(const struct ota_flash *f, const struct ota_partition *part,
+                      struct ota_otadata *od, int idx, const struct ota_select_entry *e)
+{
+    uint8_t raw[OTA_OTADATA_ENTRY_LEN];
+    uint32_t addr;
+    int err;
+    if (!part || !od || !e || idx < 0 || idx > 1) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    addr = part->offset + (uint32_t)idx * OTA_FLASH_SECTOR_SIZE;
+    ota_otadata_encode(e, raw);
+    err = ota_flash_erase(f, addr, OTA_FLASH_SECTOR_SIZE);
+    if (!err) {
+        err = ota_flash_program(f, addr, raw, sizeof(raw));
+    }
+    if (!err) {
+        od->copy[idx] = *e;
+    }
+    return err;
+}
+
+int ota_otadata_boot_slot(const struct ota_otadata *od, unsigned app_count)
+{
+    int active = ota_otadata_active(od);
+    if (active < 0 || app_count == 0) {
+        return OTA_ERR_OTADATA_NONE;
+    }
+    return (int)((od->copy[active].seq - 1) % app_count);
+}
+
+static void fill_entry(struct ota_select_entry *e, uint32_t seq, uint32_t state)
+{
+    memset(e->seq_label, 0xFF, sizeof(e->seq_label));
+    e->seq = seq;
+    e->state = state;
+    e->crc = ota_otadata_crc(seq);
+}
+
+int ota_otadata_select(const struct ota_flash *f, const struct ota_partition *part,
+                       struct ota_otadata *od, unsigned slot, unsigned app_count, bool rollback)
+{
+    struct ota_select_entry e;
+    int active, next;
+    uint32_t seq;
+    if (!od || app_count == 0 || slot >= app_count) {
+        return OTA_ERR_OTADATA_NO_SLOT;
+    }
+    active = ota_otadata_active(od);
+    if (active >= 0) {
+        /* esp_rewrite_ota_data(): smallest (slot+1) % n + i*n not below seq */
+        uint32_t cur = od->copy[active].seq;
+        uint32_t base = (slot + 1) % app_count;
+        uint32_t i = 0;
+        while (cur > base + i * app_count) {
+            i++;
+        }
+        seq = base + i * app_count;
+        next = active ^ 1;
+    } else {
+        seq = slot + 1;
+        next = 0;
+    }
+    fill_entry(&e, seq, rollback ? OTA_IMG_NEW : OTA_IMG_UNDEFINED);
+    return ota_otadata_write(f, part, od, next, &e);
+}
+
+int ota_otadata_set_state(const struct ota_flash *f, const struct ota_partition *part,
+                          struct ota_otadata *od, uint32_t state)
+{
+    int active = ota_otadata_active(od);
+    struct ota_select_entry e;
+    if (active < 0) {
+        return OTA_ERR_OTADATA_NONE;
+    }
+    e = od->copy[active];
+    e.state = state;
+    return ota_otadata_write(f, part, od, active, &e);
+}
+
+const char *ota_img_state_name(uint32_t state)
+{
+    switch (state) {
+    case OTA_IMG_NEW: return "NEW";
+    case OTA_IMG_PENDING_VERIFY: return "PENDING_VERIFY";
+    case OTA_IMG_VALID: return "VALID";
+    case OTA_IMG_INVALID: return "INVALID";
+    case OTA_IMG_ABORTED: return "ABORTED";
+    case OTA_IMG_UNDEFINED: return "UNDEFINED";
+    default: return "?";
+    }
+}

@@ -1,0 +1,626 @@
+/* Partition table: binary parse/generate and gen_esp32part.py CSV. */
+#include <string.h>
+
+#include "ota/error.h"
+#include "ota/hash.h"
+#include "ota/partition.h"
+#include "bytes.h"
+
+#define ROW_MAGIC 0x50AAu
+#define MD5_MAGIC 0xEBEBu
+#define END_MAGIC 0xFFFFu
+#define TABLE_END (OTA_PT_OFFSET + 0x1000u) /* first byte a partition may use */
+
+struct name_num {
+    const char *name;
+    uint8_t num;
+};
+
+static const struct name_num type_names[] = {
+    {"app", 0x00}, {"data", 0x01}, {"bootloader", 0x02}, {"partition_table", 0x03},
+};
+
+static const struct name_num app_subtypes[] = {
+    {"factory", 0x00}, {"test", 0x20},
+    {"ota_0", 0x10}, {"ota_1", 0x11}, {"ota_2", 0x12}, {"ota_3", 0x13},
+    {"ota_4", 0x14}, {"ota_5", 0x15}, {"ota_6", 0x16}, {"ota_7", 0x17},
+    {"ota_8", 0x18}, {"ota_9", 0x19}, {"ota_10", 0x1A}, {"ota_11", 0x1B},
+    {"ota_12", 0x1C}, {"ota_13", 0x1D}, {"ota_14", 0x1E}, {"ota_15", 0x1F},
+};
+
+static const struct name_num data_subtypes[] = {
+    {"ota", 0x00}, {"phy", 0x01}, {"nvs", 0x02}, {"coredump", 0x03},
+    {"nvs_keys", 0x04}, {"efuse", 0x05}, {"undefined", 0x06}, {"esphttpd", 0x80},
+    {"fat", 0x81}, {"spiffs", 0x82}, {"littlefs", 0x83},
+};
+
+static const struct name_num boot_subtypes[] = {{"primary", 0x00}, {"ota", 0x01}, {"recovery", 0x02}};
+static const struct name_num ptable_subtypes[] = {{"primary", 0x00}, {"ota", 0x01}};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct name_num *subtypes_of(uint8_t type, size_t *n)
+{
+    switch (type) {
+    case 0x00: *n = COUNT(app_subtypes); return app_subtypes;
+    case 0x01: *n = COUNT(data_subtypes); return data_subtypes;
+    case 0x02: *n = COUNT(boot_subtypes); return boot_subtypes;
+    case 0x03: *n = COUNT(ptable_subtypes); return ptable_subtypes;
+    default: *n = 0; return NULL;
+    }
+}
+
+static const char *name_of(const struct name_num *tab, size_t n, uint8_t num)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (tab[i].num == num) {
+            return tab[i].name;
+        }
+    }
+    return NULL;
+}
+
+const char *ota_pt_type_name(uint8_t type)
+{
+    return name_of(type_names, COUNT(type_names), type);
+}
+
+const char *ota_pt_subtype_name(uint8_t type, uint8_t subtype)
+{
+    size_t n;
+    const struct name_num *tab = subtypes_of(type, &n);
+    return tab ? name_of(tab, n, subtype) : NULL;
+}
+
+const char *ota_pt_usage(const struct ota_partition *p)
+{
+    /* Same wording as ESP-IDF's bootloader_utility.c partition listing. */
+    if (p->type == OTA_PT_TYPE_APP) {
+        if (p->subtype == OTA_PT_APP_FACTORY) {
+            return "factory app";
+        }
+        if (p->subtype == OTA_PT_APP_TEST) {
+            return "test app";
+        }
+        return (p->subtype & 0xF0) == OTA_PT_APP_OTA_0 ? "OTA app" : "Unknown app";
+    }
+    if (p->type == OTA_PT_TYPE_DATA) {
+        switch (p->subtype) {
+        case OTA_PT_DATA_OTA: return "OTA data";
+        case OTA_PT_DATA_PHY: return "RF data";
+        case OTA_PT_DATA_NVS: return "WiFi data";
+        case 0x04: return "NVS keys";
+        case 0x05: return "efuse";
+        default: return "Unknown data";
+        }
+    }
+    return "Unknown";
+}
+
+bool ota_pt_is_ota_app(const struct ota_partition *p)
+{
+    return p->type == OTA_PT_TYPE_APP && (p->subtype & 0xF0) == OTA_PT_APP_OTA_0;
+}
+
+static void diag_reset(struct ota_pt_diag *d)
+{
+    if (d) {
+        memset(d, 0, sizeof(*d));
+    }
+}
+
+static void diag_row(struct ota_pt_diag *d, unsigned line, const char *name, uint32_t value, uint32_t limit)
+{
+    if (!d) {
+        return;
+    }
+    d->line = line;
+    d->value = value;
+    d->limit = limit;
+    if (name) {
+        size_t n = strlen(name);
+        if (n >= sizeof(d->name)) {
+            n = sizeof(d->name) - 1;
+        }
+        memcpy(d->name, name, n);
+        d->name[n] = '\0';
+    }
+}
+
+static void diag_other(struct ota_pt_diag *d, const char *name)
+{
+    if (d && name) {
+        size_t n = strlen(name);
+        if (n >= sizeof(d->other)) {
+            n = sizeof(d->other) - 1;
+        }
+        memcpy(d->other, name, n);
+        d->other[n] = '\0';
+    }
+}
+
+/* ---- binary ---------------------------------------------------------- */
+
+int ota_pt_parse_binary(const uint8_t *buf, size_t len, uint32_t flash_size,
+                        struct ota_ptable *out, struct ota_pt_diag *diag)
+{
+    diag_reset(diag);
+    if (!buf || !out) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    memset(out, 0, sizeof(*out));
+    size_t rows = len / OTA_PT_ROW_LEN;
+    for (size_t i = 0; i < rows; i++) {
+        const uint8_t *r = buf + i * OTA_PT_ROW_LEN;
+        uint16_t magic = get_le16(r);
+        if (magic == END_MAGIC) {
+            break;
+        }
+        if (magic == MD5_MAGIC) {
+            uint8_t md5[OTA_MD5_LEN];
+            ota_md5(buf, i * OTA_PT_ROW_LEN, md5);
+            if (memcmp(md5, r + 16, OTA_MD5_LEN) != 0) {
+                diag_row(diag, (unsigned)i, NULL, 0, 0);
+                return OTA_ERR_PT_MD5;
+            }
+            out->has_md5 = true;
+            continue;
+        }
+        if (magic != ROW_MAGIC) {
+            diag_row(diag, (unsigned)i, NULL, magic, ROW_MAGIC);
+            return OTA_ERR_PT_MAGIC;
+        }
+        if (out->count >= OTA_PT_MAX_ENTRIES) {
+            diag_row(diag, (unsigned)i, NULL, (uint32_t)i + 1, OTA_PT_MAX_ENTRIES);
+            return OTA_ERR_PT_TOO_MANY;
+        }
+        struct ota_partition *p = &out->entries[out->count];
+        p->type = r[2];
+        p->subtype = r[3];
+        p->offset = get_le32(r + 4);
+        p->size = get_le32(r + 8);
+        memcpy(p->label, r + 12, OTA_PT_LABEL_LEN);
+        p->label[OTA_PT_LABEL_LEN] = '\0';
+        p->flags = get_le32(r + 28);
+        if (flash_size && (p->offset > flash_size || p->size > flash_size - p->offset)) {
+            diag_row(diag, (unsigned)i, p->label, p->offset, flash_size);
+            return OTA_ERR_PT_BOUNDS;
+        }
+        out->count++;
+    }
+    if (out->count == 0) {
+        return OTA_ERR_PT_EMPTY;
+    }
+    return OTA_OK;
+}
+
+int ota_pt_load(const struct ota_flash *f, struct ota_ptable *out, struct ota_pt_diag *diag)
+{
+    uint8_t buf[OTA_PT_LEN];
+    int err = ota_flash_read(f, OTA_PT_OFFSET, buf, sizeof(buf));
+    if (err) {
+        return err;
+    }
+    return ota_pt_parse_binary(buf, sizeof(buf), f->size, out, diag);
+}
+
+int ota_pt_to_binary(const struct ota_ptable *t, uint8_t out[OTA_PT_LEN])
+{
+    if (!t || !out || t->count > OTA_PT_MAX_ENTRIES) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    memset(out, 0xFF, OTA_PT_LEN);
+    uint8_t *r = out;
+    for (unsigned i = 0; i < t->count; i++, r += OTA_PT_ROW_LEN) {
+        const struct ota_partition *p = &t->entries[i];
+        put_le16(r, ROW_MAGIC);
+        r[2] = p->type;
+        r[3] = p->subtype;
+        put_le32(r + 4, p->offset);
+        put_le32(r + 8, p->size);
+        memset(r + 12, 0, OTA_PT_LABEL_LEN);
+        memcpy(r + 12, p->label, strlen(p->label));
+        put_le32(r + 28, p->flags);
+    }
+    put_le16(r, MD5_MAGIC);
+    ota_md5(out, (size_t)(r - out), r + 16);
+    return OTA_OK;
+}
+
+/* ---- lookup ------------------------------------------------------------ */
+
+const struct ota_partition *ota_pt_find_label(const struct ota_ptable *t, const char *label)
+{
+    for (unsigned i = 0; t && label && i < t->count; i++) {
+        if (strcmp(t->entries[i].label, label) == 0) {
+            return &t->entries[i];
+        }
+    }
+    return NULL;
+}
+
+const struct ota_partition *ota_pt_find(const struct ota_ptable *t, uint8_t type, uint8_t subtype)
+{
+    for (unsigned i = 0; t && i < t->count; i++) {
+        if (t->entries[i].type == type && t->entries[i].subtype == subtype) {
+            return &t->entries[i];
+        }
+    }
+    return NULL;
+}
+
+/* ---- generator rules --------------------------------------------------- */
+
+static uint32_t offset_alignment(uint8_t type)
+{
+    return type == OTA_PT_TYPE_APP ? 0x10000u : 0x1000u;
+}
+
+static unsigned row_line(const unsigned *lines, unsigned i)
+{
+    return lines ? lines[i] : i + 1;
+}
+
+static int check_table(const struct ota_ptable *t, uint32_t flash_size, const unsigned *lines,
+                       struct ota_pt_diag *diag)
+{
+    if (t->count == 0) {
+        return OTA_ERR_PT_EMPTY;
+    }
+    unsigned otadata_count = 0;
+    for (unsigned i = 0; i < t->count; i++) {
+        const struct ota_partition *p = &t->entries[i];
+        unsigned line = row_line(lines, i);
+        uint32_t align = offset_alignment(p->type);
+        if (p->size == 0) {
+            diag_row(diag, line, p->label, 0, 0);
+            return OTA_ERR_PT_SIZE;
+        }
+        if (p->offset % align) {
+            diag_row(diag, line, p->label, p->offset, align);
+            return p->type == OTA_PT_TYPE_APP ? OTA_ERR_PT_APP_ALIGN : OTA_ERR_PT_OFFSET_ALIGN;
+        }
+        if (p->type == OTA_PT_TYPE_APP && p->size % 0x1000u) {
+            diag_row(diag, line, p->label, p->size, 0x1000u);
+            return OTA_ERR_PT_SIZE_ALIGN;
+        }
+        if (p->type <= 0x01 && p->offset < TABLE_END) {
+            diag_row(diag, line, p->label, p->offset, TABLE_END);
+            return OTA_ERR_PT_BELOW_TABLE;
+        }
+        if (flash_size && (p->offset > flash_size || p->size > flash_size - p->offset)) {
+            diag_row(diag, line, p->label, p->offset, flash_size);
+            return OTA_ERR_PT_BOUNDS;
+        }
+        for (unsigned j = 0; j < i; j++) {
+            if (strcmp(t->entries[j].label, p->label) == 0) {
+                diag_row(diag, line, p->label, 0, 0);
+                diag_other(diag, t->entries[j].label);
+                return OTA_ERR_PT_DUP_NAME;
+            }
+        }
+        for (unsigned j = 0; j < t->count; j++) {
+            const struct ota_partition *q = &t->entries[j];
+            if (j != i && p->offset < q->offset + (uint64_t)q->size && q->offset < p->offset + (uint64_t)p->size) {
+                /* Report on the later of the two rows, as a reader scans the file. */
+                unsigned later = i > j ? i : j;
+                const struct ota_partition *a = &t->entries[later];
+                const struct ota_partition *b = &t->entries[later == i ? j : i];
+                diag_row(diag, row_line(lines, later), a->label, a->offset, b->offset + b->size);
+                diag_other(diag, b->label);
+                return OTA_ERR_PT_OVERLAP;
+            }
+        }
+        if (p->type == OTA_PT_TYPE_DATA && p->subtype == OTA_PT_DATA_OTA) {
+            if (++otadata_count > 1 || p->size != 0x2000u) {
+                diag_row(diag, line, p->label, p->size, 0x2000u);
+                return OTA_ERR_PT_OTADATA;
+            }
+        }
+        if (p->type == OTA_PT_TYPE_DATA && p->subtype == OTA_PT_DATA_NVS &&
+            !(p->flags & OTA_PT_FLAG_READONLY) && p->size < 0x3000u) {
+            diag_row(diag, line, p->label, p->size, 0x3000u);
+            return OTA_ERR_PT_NVS_SIZE;
+        }
+    }
+    return OTA_OK;
+}
+
+int ota_pt_check(const struct ota_ptable *t, uint32_t flash_size, struct ota_pt_diag *diag)
+{
+    diag_reset(diag);
+    if (!t) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    return check_table(t, flash_size, NULL, diag);
+}
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+struct span {
+    const char *p;
+    size_t n;
+};
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+static struct span trim(struct span s)
+{
+    while (s.n && is_space(s.p[0])) {
+        s.p++;
+        s.n--;
+    }
+    while (s.n && is_space(s.p[s.n - 1])) {
+        s.n--;
+    }
+    return s;
+}
+
+static bool span_eq(struct span s, const char *lit)
+{
+    size_t n = strlen(lit);
+    return s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static int digit_value(char c)
+{
+    c = lower(c);
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return 99;
+}
+
+/* Python's int(v, 0) plus gen_esp32part's K/M suffixes; no sign. */
+static bool parse_number(struct span s, uint32_t *out)
+{
+    uint64_t mult = 1;
+    if (s.n && (lower(s.p[s.n - 1]) == 'k' || lower(s.p[s.n - 1]) == 'm')) {
+        mult = lower(s.p[s.n - 1]) == 'k' ? 1024u : 1024u * 1024u;
+        s.n--;
+        s = trim(s);
+    }
+    unsigned base = 10;
+    if (s.n > 2 && s.p[0] == '0' && (lower(s.p[1]) == 'x' || lower(s.p[1]) == 'o' || lower(s.p[1]) == 'b')) {
+        base = lower(s.p[1]) == 'x' ? 16 : lower(s.p[1]) == 'o' ? 8 : 2;
+        s.p += 2;
+        s.n -= 2;
+    } else if (s.n > 1 && s.p[0] == '0') {
+        for (size_t i = 0; i < s.n; i++) {
+            if (s.p[i] != '0') {
+                return false;  /* Python rejects "010" */
+            }
+        }
+    }
+    if (s.n == 0) {
+        return false;
+    }
+    uint64_t v = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        if (s.p[i] == '_' && i > 0 && i + 1 < s.n) {
+            continue;
+        }
+        int d = digit_value(s.p[i]);
+        if ((unsigned)d >= base) {
+            return false;
+        }
+        v = v * base + (unsigned)d;
+        if (v > 0xFFFFFFFFull) {
+            return false;
+        }
+    }
+    v *= mult;
+    if (v > 0xFFFFFFFFull) {
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+static bool lookup(const struct name_num *tab, size_t n, struct span s, uint8_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (span_eq(s, tab[i].name)) {
+            *out = tab[i].num;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int parse_type(struct span s, uint8_t *out)
+{
+    uint32_t v;
+    if (lookup(type_names, COUNT(type_names), s, out)) {
+        return OTA_OK;
+    }
+    if (s.n && digit_value(s.p[0]) <= 9) {
+        if (!parse_number(s, &v)) {
+            return OTA_ERR_PT_SYNTAX;
+        }
+        if (v > 0xFE) {
+            return OTA_ERR_PT_UNKNOWN_TYPE;
+        }
+        *out = (uint8_t)v;
+        return OTA_OK;
+    }
+    return OTA_ERR_PT_UNKNOWN_TYPE;
+}
+
+static int parse_subtype(uint8_t type, struct span s, uint8_t *out)
+{
+    size_t n;
+    const struct name_num *tab = subtypes_of(type, &n);
+    uint32_t v;
+    if (s.n == 0) {
+        if (type == OTA_PT_TYPE_APP) {
+            return OTA_ERR_PT_UNKNOWN_TYPE;  /* an app needs a subtype */
+        }
+        *out = 0x06;  /* gen_esp32part: empty data subtype = "undefined" */
+        return OTA_OK;
+    }
+    if (tab && lookup(tab, n, s, out)) {
+        return OTA_OK;
+    }
+    if (digit_value(s.p[0]) <= 9) {
+        if (!parse_number(s, &v)) {
+            return OTA_ERR_PT_SYNTAX;
+        }
+        if (v > 0xFF) {
+            return OTA_ERR_PT_UNKNOWN_TYPE;
+        }
+        *out = (uint8_t)v;
+        return OTA_OK;
+    }
+    return OTA_ERR_PT_UNKNOWN_TYPE;
+}
+
+static int parse_flags(struct span s, uint32_t *out)
+{
+    *out = 0;
+    while (s.n) {
+        size_t k = 0;
+        while (k < s.n && s.p[k] != ':') {
+            k++;
+        }
+        struct span f = trim((struct span){s.p, k});
+        if (span_eq(f, "encrypted")) {
+            *out |= OTA_PT_FLAG_ENCRYPTED;
+        } else if (span_eq(f, "readonly")) {
+            *out |= OTA_PT_FLAG_READONLY;
+        } else if (f.n) {
+            return OTA_ERR_PT_FLAGS;
+        }
+        if (k == s.n) {
+            break;
+        }
+        s.p += k + 1;
+        s.n -= k + 1;
+    }
+    return OTA_OK;
+}
+
+static void span_copy(char *dst, size_t cap, struct span s)
+{
+    size_t n = s.n < cap - 1 ? s.n : cap - 1;
+    memcpy(dst, s.p, n);
+    dst[n] = '\0';
+}
+
+/* One CSV row into p; *offset_given tells whether the offset was blank. */
+static int parse_row(struct span line, unsigned line_no, struct ota_partition *p, bool *offset_given,
+                     struct ota_pt_diag *diag)
+{
+    struct span f[6] = {{0}};
+    unsigned nf = 0;
+    const char *s = line.p;
+    const char *end = line.p + line.n;
+    while (nf < 6) {
+        const char *c = s;
+        while (c < end && *c != ',') {
+            c++;
+        }
+        f[nf++] = trim((struct span){s, (size_t)(c - s)});
+        if (c >= end) {
+            break;
+        }
+        s = c + 1;
+    }
+    char name[sizeof(diag->name)];
+    span_copy(name, sizeof(name), f[0]);
+    memset(p, 0, sizeof(*p));
+    if (f[0].n > OTA_PT_LABEL_LEN) {
+        diag_row(diag, line_no, name, (uint32_t)f[0].n, OTA_PT_LABEL_LEN);
+        return OTA_ERR_PT_NAME_LEN;
+    }
+    span_copy(p->label, sizeof(p->label), f[0]);
+    int err = parse_type(f[1], &p->type);
+    if (!err) {
+        err = parse_subtype(p->type, f[2], &p->subtype);
+    }
+    if (err) {
+        diag_row(diag, line_no, name, 0, 0);
+        return err;
+    }
+    *offset_given = f[3].n != 0;
+    if (*offset_given && !parse_number(f[3], &p->offset)) {
+        diag_row(diag, line_no, name, 0, 0);
+        return OTA_ERR_PT_SYNTAX;
+    }
+    if (f[4].n == 0) {
+        diag_row(diag, line_no, name, 0, 0);
+        return OTA_ERR_PT_SIZE;
+    }
+    if (!parse_number(f[4], &p->size)) {
+        diag_row(diag, line_no, name, 0, 0);
+        return OTA_ERR_PT_SYNTAX;
+    }
+    err = parse_flags(f[5], &p->flags);
+    if (err) {
+        diag_row(diag, line_no, name, 0, 0);
+    }
+    return err;
+}
+
+int ota_pt_parse_csv(const char *text, size_t len, uint32_t flash_size,
+                     struct ota_ptable *out, struct ota_pt_diag *diag)
+{
+    unsigned lines[OTA_PT_MAX_ENTRIES];
+    uint64_t last_end = TABLE_END;
+    unsigned line_no = 0;
+    const char *p = text;
+    const char *end = text + len;
+
+    diag_reset(diag);
+    if (!text || !out) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    memset(out, 0, sizeof(*out));
+    while (p < end) {
+        const char *nl = p;
+        while (nl < end && *nl != '\n') {
+            nl++;
+        }
+        struct span line = trim((struct span){p, (size_t)(nl - p)});
+        line_no++;
+        p = nl < end ? nl + 1 : end;
+        if (line.n == 0 || line.p[0] == '#') {
+            continue;
+        }
+        if (out->count >= OTA_PT_MAX_ENTRIES) {
+            diag_row(diag, line_no, NULL, out->count + 1, OTA_PT_MAX_ENTRIES);
+            return OTA_ERR_PT_TOO_MANY;
+        }
+        struct ota_partition *e = &out->entries[out->count];
+        bool offset_given;
+        int err = parse_row(line, line_no, e, &offset_given, diag);
+        if (err) {
+            return err;
+        }
+        if (!offset_given) {
+            uint32_t align = offset_alignment(e->type);
+            if (last_end % align) {
+                last_end += align - last_end % align;
+            }
+            if (last_end > 0xFFFFFFFFull) {
+                diag_row(diag, line_no, e->label, 0, 0);
+                return OTA_ERR_PT_BOUNDS;
+            }
+            e->offset = (uint32_t)last_end;
+        }
+        last_end = (uint64_t)e->offset + e->size;
+        lines[out->count++] = line_no;
+    }
+    return check_table(out, flash_size, lines, diag);
+}

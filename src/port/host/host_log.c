@@ -1,0 +1,41 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "ota/host_log.h"
+
+static enum ota_log_level max_level = OTA_LOG_INFO;
+
+void ota_host_log_set_level(enum ota_log_level level)
+{
+    max_level = level;
+}
+
+/* Milliseconds since the first log line, like esp_log_timestamp(). */
+static unsigned long elapsed_ms(void)
+{
+    static struct timespec start;
+    static int started;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!started) {
+        start = now;
+        started = 1;
+    }
+    return (unsigned long)((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+}
+
+void ota_log(enum ota_log_level level, const char *tag, const char *fmt, ...)
+{
+    static const char letters[] = "EWID";
+    va_list ap;
+    if (level > max_level) {
+        return;
+    }
+    printf("%c (%lu) %s: ", letters[level], elapsed_ms(), tag);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+}
