@@ -34,7 +34,8 @@ struct ota_otadata {
     struct ota_select_entry copy[2];
 };
 
-/* The CRC ESP-IDF stores: CRC-32/IEEE over the 4 bytes of seq. */
+/* The CRC ESP-IDF stores over the 4 bytes of seq: esp_rom_crc32_le(UINT32_MAX, ...),
+ * i.e. zlib crc32 continued from 0xFFFFFFFF. */
 uint32_t ota_otadata_crc(uint32_t seq);
 
 void ota_otadata_decode(const uint8_t raw[OTA_OTADATA_ENTRY_LEN], struct ota_select_entry *e);

@@ -9,9 +9,13 @@
 
 uint32_t ota_otadata_crc(uint32_t seq)
 {
+    /* ESP-IDF: esp_rom_crc32_le(UINT32_MAX, &seq, 4). The ROM routine
+     * inverts on entry and exit, so this is zlib's crc32(seq, 0xFFFFFFFF):
+     * the register starts at 0, not at 0xFFFFFFFF. The vectors (seq 1 ->
+     * 0x4743989A) pin it down. */
     uint8_t b[4];
     put_le32(b, seq);
-    return ota_crc32(0, b, sizeof(b));
+    return ota_crc32(0xFFFFFFFFu, b, sizeof(b));
 }
 
 void ota_otadata_decode(const uint8_t raw[OTA_OTADATA_ENTRY_LEN], struct ota_select_entry *e)

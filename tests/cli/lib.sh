@@ -1,0 +1,35 @@
+# Tiny harness for CLI tests: expect_ok / expect_fail record results; finish
+# prints the closing "N passed, N failed" line and sets the exit status.
+PASSED=0
+FAILED=0
+SKIPPED=0
+
+pass() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL - $1"; [ -n "${2:-}" ] && sed 's/^/       | /' "$2" | head -20; }
+skip() { SKIPPED=$((SKIPPED + 1)); echo "skip - $1"; }
+
+# expect_ok NAME CMD...: exit 0
+expect_ok() {
+    local name=$1; shift
+    if "$@" >"$T/out" 2>"$T/err"; then pass "$name"; else fail "$name (exit $?)" "$T/err"; fi
+}
+
+# expect_fail NAME STATUS PATTERN CMD...: exit STATUS, stderr matches PATTERN, stdout has no error
+expect_fail() {
+    local name=$1 status=$2 pattern=$3; shift 3
+    "$@" >"$T/out" 2>"$T/err"
+    local rc=$?
+    if [ "$rc" -ne "$status" ]; then fail "$name (exit $rc, wanted $status)" "$T/err"; return; fi
+    if ! grep -Eq -- "$pattern" "$T/err"; then fail "$name (stderr lacks /$pattern/)" "$T/err"; return; fi
+    pass "$name"
+}
+
+# expect_out NAME PATTERN: the last command's stdout matches PATTERN
+expect_out() {
+    if grep -Eq -- "$2" "$T/out"; then pass "$1"; else fail "$1 (stdout lacks /$2/)" "$T/out"; fi
+}
+
+finish() {
+    echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+    [ "$FAILED" -eq 0 ]
+}

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# The `ota` tool end to end: help and exit codes, round trips, a device that
+# boots, falls back and reports errors. Usage: test_foundation.sh OTA VECTORS
+set -u
+OTA=$1
+VEC=${2:-}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.sh"
+
+# --- help and usage ---------------------------------------------------------
+for cmd in "flash create" "flash write" "flash read" "flash erase" "partition make" "partition show" \
+           "otadata show" "otadata select" "otadata mark" "image info" "image make" "image verify" \
+           "tone info" "tone make" "boot"; do
+    # shellcheck disable=SC2086
+    expect_ok "help: ota $cmd --help" $OTA $cmd --help
+    expect_out "help text: ota $cmd" "^usage: ota $cmd"
+done
+expect_fail "no arguments is a usage error" 2 "commands:" $OTA
+expect_fail "unknown command" 2 "unknown command 'frobnicate'" $OTA frobnicate
+expect_fail "unknown option" 2 "unknown option '--bogus'" $OTA image make x --bogus 1
+expect_fail "missing argument" 2 "missing argument" $OTA partition make
+
+# --- partition tables ---------------------------------------------------------
+cat > "$T/seed.csv" <<'CSV'
+# Name,   Type, SubType, Offset,   Size, Flags
+nvs,        data, nvs,     ,        0x4000,
+otadata,    data, ota,     ,        0x2000,
+phy_init,   data, phy,     ,        0x1000,
+ota_0,      app,  ota_0,   ,        1M,
+ota_1,      app,  ota_1,   ,        1M,
+flash_tone, data, 0xff,    ,        1M,
+CSV
+expect_ok "partition make (seed CSV)" $OTA partition make "$T/seed.csv" "$T/seed.bin"
+if [ -n "$VEC" ] && [ -f "$VEC/seed_partitions.bin" ]; then
+    expect_ok "seed CSV -> binary is byte-identical to gen_esp32part.py's" cmp "$T/seed.bin" "$VEC/seed_partitions.bin"
+    expect_ok "partition make of the vector CSV" $OTA partition make "$VEC/seed_partitions.csv" "$T/v.bin"
+    expect_ok "vector CSV -> binary identical" cmp "$T/v.bin" "$VEC/seed_partitions.bin"
+else
+    skip "seed CSV vs seed_partitions.bin (vectors absent)"
+fi
+expect_ok "partition show --csv" $OTA partition show "$T/seed.bin" --csv
+cp "$T/out" "$T/round.csv"
+expect_ok "CSV -> binary -> CSV -> binary" $OTA partition make "$T/round.csv" "$T/round.bin"
+expect_ok "round trip is identical" cmp "$T/seed.bin" "$T/round.bin"
+expect_ok "partition show (table layout)" $OTA partition show "$T/seed.bin"
+expect_out "show lists flash_tone like the boot log" "5 flash_tone +Unknown data +01 ff 00210000 00100000"
+
+printf 'a, data, nvs, 0x9000, 0x4000\nb, data, phy, 0xa000, 0x1000\n' > "$T/overlap.csv"
+expect_fail "overlap names row and rule" 1 "overlap.csv:2: partition 'b': two partitions share bytes.*inside 'a'" \
+    $OTA partition make "$T/overlap.csv" "$T/x.bin"
+printf 'ota_0, app, ota_0, 0x18000, 1M\n' > "$T/align.csv"
+expect_fail "misaligned app offset" 1 "align.csv:1: partition 'ota_0': app offset not 64 KiB aligned" \
+    $OTA partition make "$T/align.csv" "$T/x.bin"
+printf 'x, data, phy, , 4K\nx, data, phy, , 4K\n' > "$T/dup.csv"
+expect_fail "duplicate name" 1 "dup.csv:2: partition 'x': two partitions with the same name" \
+    $OTA partition make "$T/dup.csv" "$T/x.bin"
+printf 'otadata, data, ota, , 0x1000\n' > "$T/otadata.csv"
+expect_fail "otadata size" 1 "otadata.csv:1: partition 'otadata': more than one data/ota partition, or its size is not 0x2000" \
+    $OTA partition make "$T/otadata.csv" "$T/x.bin"
+printf 'big, app, ota_0, , 4M\n' > "$T/big.csv"
+expect_fail "past the end of flash" 1 "big.csv:1: partition 'big': partition lies .*beyond the end of the flash" \
+    $OTA partition make "$T/big.csv" "$T/x.bin" --flash-size 4MB
+printf 'x, fancy, nvs, , 16K\n' > "$T/type.csv"
+expect_fail "unknown type name" 1 "type.csv:1: partition 'x': a type or subtype name" \
+    $OTA partition make "$T/type.csv" "$T/x.bin"
+cp "$T/seed.bin" "$T/badmd5.bin"
+printf 'X' | dd of="$T/badmd5.bin" bs=1 seek=$((0x0D)) conv=notrunc 2>/dev/null
+expect_fail "bad MD5" 1 "row 6: MD5 row does not match" $OTA partition show "$T/badmd5.bin"
+
+# --- app images ----------------------------------------------------------------
+expect_ok "image make" $OTA image make "$T/app.bin" --project play_mp3_control --version v2.0.0 --size 300000
+expect_ok "image info" $OTA image info "$T/app.bin"
+expect_out "info: checksum valid" "^Checksum: 0x[0-9a-f]{2} \(valid\)"
+expect_out "info: hash valid" "^Validation hash: [0-9a-f]{64} \(valid\)"
+expect_out "info: project" "^Project name: play_mp3_control"
+expect_out "info: segment table" "^ +0 +0x[0-9a-f]{5} +0x3f400020 +0x00000018 +DROM"
+expect_ok "image verify" $OTA image verify "$T/app.bin" --chip esp32 --max-size 1M
+expect_fail "image too big for its slot" 1 "OTA_ERR_IMG_TOO_BIG" $OTA image verify "$T/app.bin" --max-size 256K
+expect_fail "wrong chip" 1 "OTA_ERR_IMG_CHIP" $OTA image verify "$T/app.bin" --chip esp32s2
+cp "$T/app.bin" "$T/bad.bin"
+printf '\x00' | dd of="$T/bad.bin" bs=1 seek=299999 conv=notrunc 2>/dev/null
+expect_fail "one flipped hash byte" 1 "OTA_ERR_IMG_HASH" $OTA image verify "$T/bad.bin"
+expect_fail "info reports an invalid hash and fails" 1 "appended SHA-256 mismatch" $OTA image info "$T/bad.bin"
+expect_out "info prints (invalid)" "^Validation hash: .* \(invalid\)"
+head -c 1000 "$T/app.bin" > "$T/short.bin"
+expect_fail "truncated image" 1 "OTA_ERR_IMG_TRUNCATED" $OTA image verify "$T/short.bin"
+expect_fail "not an image" 1 "not an image" $OTA image info "$T/seed.csv"
+
+# --- tone images ---------------------------------------------------------------
+head -c 5001 /dev/urandom > "$T/a.mp3"
+head -c 777 /dev/urandom > "$T/b.wav"
+expect_ok "tone make format 0" $OTA tone make "$T/t0.bin" "$T/a.mp3" "$T/b.wav"
+expect_ok "tone info format 0" $OTA tone info "$T/t0.bin"
+expect_out "format 0, 2 files" "format 0, 2 files"
+expect_ok "tone make format 1" $OTA tone make "$T/t1.bin" "$T/a.mp3" "$T/b.wav" --format 1 --version v1.2.3
+expect_ok "tone info format 1" $OTA tone info "$T/t1.bin"
+expect_out "format 1 CRC valid" "CRC-32: 0x[0-9a-f]{8} \(valid\), tail 0xdfac"
+printf 'XX' | dd of="$T/t1.bin" bs=1 seek=0 conv=notrunc 2>/dev/null
+expect_fail "bad tone tag" 1 "OTA_ERR_TONE_TAG" $OTA tone info "$T/t1.bin"
+if [ -n "$VEC" ] && [ -f "$VEC/flash_tone.bin" ]; then
+    expect_ok "tone info on the seed's flash_tone.bin" $OTA tone info "$VEC/flash_tone.bin"
+    expect_out "seed tone: format 0, 21 files" "format 0, 21 files"
+else
+    skip "tone info on flash_tone.bin (vectors absent)"
+fi
+
+# --- a device: create, write, boot, select, fall back ----------------------------
+D="$T/dev.img"
+expect_ok "flash create" $OTA flash create "$D" --table "$T/seed.csv"
+expect_ok "flash create from a binary table" $OTA flash create "$T/dev2.img" --table "$T/seed.bin" --size 4MB
+expect_fail "flash create: table bigger than flash" 1 "beyond the end of the flash" \
+    $OTA flash create "$T/small.img" --table "$T/seed.csv" --size 2MB
+expect_fail "boot with no app" 1 "no app boots" $OTA boot "$D"
+$OTA image make "$T/old.bin" --project ota_example --version v1.0.0 --size 200000 >/dev/null
+expect_ok "flash write ota_0" $OTA flash write "$D" ota_0 "$T/old.bin"
+expect_ok "boot: fresh device" $OTA boot "$D"
+expect_out "boots ota_0" "^booted: ota_0"
+expect_out "no factory -> OTA 0" "No factory image, trying OTA 0"
+expect_out "records seq 1" "Set actual ota_seq=1 in otadata\[0\]"
+expect_out "partition table in the seed's layout" "I \([0-9]+\) boot:  3 ota_0 +OTA app +00 10 00010000 00100000"
+expect_out "app info like cpu_start" "cpu_start: Project name: +ota_example"
+expect_fail "select an empty slot is refused" 1 "holds no valid app image" $OTA otadata select "$D" ota_1
+expect_ok "flash write ota_1" $OTA flash write "$D" ota_1 "$T/app.bin"
+expect_ok "otadata select ota_1" $OTA otadata select "$D" ota_1
+expect_ok "boot after select" $OTA boot "$D"
+expect_out "boots ota_1" "^booted: ota_1"
+expect_out "ota_1 is play_mp3_control" "Project name: +play_mp3_control"
+printf '\x00\x00\x00\x00' | dd of="$D" bs=1 seek=$((0x110000 + 4000)) conv=notrunc 2>/dev/null
+expect_ok "boot with corrupted ota_1" $OTA boot "$D"
+expect_out "falls back to ota_0" "^booted: ota_0.*fallback"
+expect_out "says why" "ota_1 does not boot; falling back to ota_0"
+expect_fail "flash write: file larger than partition" 1 "do not fit in partition 'phy_init'" \
+    $OTA flash write "$D" phy_init "$T/app.bin"
+expect_fail "flash write: unknown label" 1 "no partition labelled 'nope'" $OTA flash write "$D" nope "$T/a.mp3"
+expect_ok "tone image into flash_tone" $OTA flash write "$D" flash_tone "$T/t0.bin"
+expect_ok "tone info on the partition" $OTA tone info "$D" --label flash_tone
+expect_out "partition holds 2 files" "format 0, 2 files"
+expect_ok "flash read" $OTA flash read "$D" ota_0 "$T/ota0.bin"
+expect_ok "image read back verifies" $OTA image verify "$T/ota0.bin"
+expect_ok "flash erase" $OTA flash erase "$D" ota_0
+expect_fail "erased ota_0 no longer verifies" 1 "first byte is not 0xE9" $OTA image verify "$D" --label ota_0
+
+# rollback: trial boot, no confirmation -> previous app
+$OTA flash write "$D" ota_0 "$T/old.bin" >/dev/null
+$OTA flash write "$D" ota_1 "$T/app.bin" >/dev/null
+$OTA otadata select "$D" ota_0 >/dev/null
+expect_ok "select ota_1 with rollback" $OTA otadata select "$D" ota_1 --rollback
+expect_out "state NEW" "state NEW"
+expect_ok "trial boot" $OTA boot "$D" --rollback
+expect_out "trial boot of ota_1" "^booted: ota_1.*PENDING_VERIFY"
+expect_ok "restart without mark valid" $OTA boot "$D" --rollback
+expect_out "rolled back to ota_0" "^booted: ota_0"
+expect_ok "otadata show" $OTA otadata show "$D"
+expect_out "the trial copy is ABORTED" "state ABORTED"
+
+finish

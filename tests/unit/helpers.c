@@ -1,0 +1,124 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "ota/error.h"
+#include "ota/host_log.h"
+
+const char seed_csv[] =
+    "# Name,   Type, SubType, Offset,   Size, Flags\n"
+    "nvs,        data, nvs,     ,        0x4000,\n"
+    "otadata,    data, ota,     ,        0x2000,\n"
+    "phy_init,   data, phy,     ,        0x1000,\n"
+    "ota_0,      app,  ota_0,   ,        1M,\n"
+    "ota_1,      app,  ota_1,   ,        1M,\n"
+    "flash_tone, data, 0xff,    ,        1M,\n";
+
+int buf_emit(void *ctx, const void *data, size_t len)
+{
+    struct buf *b = ctx;
+    if (b->len + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + len) {
+            cap *= 2;
+        }
+        uint8_t *n = realloc(b->data, cap);
+        if (!n) {
+            return OTA_ERR_NO_MEM;
+        }
+        b->data = n;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    return OTA_OK;
+}
+
+void buf_free(struct buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof(*b));
+}
+
+struct buf make_image(const char *project, const char *version, uint32_t size, uint16_t chip)
+{
+    struct buf b = {0};
+    struct ota_image_build_params p = {project, version, 0, chip, size, "12:00:00", "Jan  1 2026", "test"};
+    assert_int_equal(ota_image_build(&p, buf_emit, &b), OTA_OK);
+    assert_int_equal(b.len, size);
+    return b;
+}
+
+void tmp_flash_create(struct tmp_flash *t, uint32_t size)
+{
+    strcpy(t->path, "/tmp/ota-test-flash-XXXXXX");
+    int fd = mkstemp(t->path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(ota_host_flash_create(&t->hf, t->path, size), OTA_OK);
+    ota_host_log_set_level(OTA_LOG_ERROR);
+}
+
+void tmp_flash_reopen(struct tmp_flash *t)
+{
+    ota_host_flash_close(&t->hf);
+    assert_int_equal(ota_host_flash_open(&t->hf, t->path), OTA_OK);
+}
+
+void tmp_flash_destroy(struct tmp_flash *t)
+{
+    ota_host_flash_close(&t->hf);
+    unlink(t->path);
+}
+
+void make_seed_device(struct tmp_flash *t, struct ota_ptable *table)
+{
+    uint8_t bin[OTA_PT_LEN];
+    struct ota_pt_diag d;
+    tmp_flash_create(t, 4u * 1024 * 1024);
+    assert_int_equal(ota_pt_parse_csv(seed_csv, strlen(seed_csv), t->hf.flash.size, table, &d), OTA_OK);
+    assert_int_equal(ota_pt_to_binary(table, bin), OTA_OK);
+    assert_int_equal(ota_flash_program(&t->hf.flash, OTA_PT_OFFSET, bin, sizeof(bin)), OTA_OK);
+}
+
+void write_partition(struct tmp_flash *t, const struct ota_partition *p, const void *data, size_t len)
+{
+    uint32_t erase = ((uint32_t)len + OTA_FLASH_SECTOR_SIZE - 1) & ~(OTA_FLASH_SECTOR_SIZE - 1);
+    assert_true(len <= p->size);
+    assert_int_equal(ota_flash_erase(&t->hf.flash, p->offset, erase), OTA_OK);
+    assert_int_equal(ota_flash_program(&t->hf.flash, p->offset, data, (uint32_t)len), OTA_OK);
+}
+
+const char *vector_path(const char *name)
+{
+    static char path[512];
+    const char *dir = getenv("OTA_VECTORS");
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/%s", dir ? dir : OTA_VECTORS_DIR, name);
+    return stat(path, &st) == 0 ? path : NULL;
+}
+
+struct buf read_file(const char *path)
+{
+    struct buf b = {0};
+    FILE *f = fopen(path, "rb");
+    uint8_t chunk[8192];
+    size_t n;
+    assert_non_null(f);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        assert_int_equal(buf_emit(&b, chunk, n), OTA_OK);
+    }
+    fclose(f);
+    return b;
+}
+
+void require_vectors(void)
+{
+    if (!vector_path("README.md")) {
+        printf("test vectors not found (../shared/vectors): skipped\n");
+        exit(77);
+    }
+}

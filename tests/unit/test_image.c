@@ -1,0 +1,215 @@
+/* App image: builder and streaming verifier, valid and malformed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "ota/error.h"
+
+#define SIZE 20000u
+
+static int verify_chunked(const uint8_t *data, size_t len, size_t chunk, const struct ota_image_opts *o,
+                          struct ota_image_info *info)
+{
+    static struct ota_image_verifier v;
+    ota_image_verify_init(&v, o);
+    for (size_t off = 0; off < len; off += chunk) {
+        size_t n = len - off < chunk ? len - off : chunk;
+        int err = ota_image_verify_feed(&v, data + off, n);
+        if (err) {
+            ota_image_verify_finish(&v, info);
+            return err;
+        }
+    }
+    return ota_image_verify_finish(&v, info);
+}
+
+static int verify(const struct buf *b, const struct ota_image_opts *o)
+{
+    struct ota_image_info info;
+    return verify_chunked(b->data, b->len, b->len ? b->len : 1, o, &info);
+}
+
+static void built_image_verifies_in_any_chunking(void **state)
+{
+    (void)state;
+    struct buf b = make_image("play_mp3_control", "v2.0.0", SIZE, OTA_CHIP_ESP32);
+    struct ota_image_opts o = ota_image_opts_app();
+    o.chip_id = OTA_CHIP_ESP32;
+    o.check_mapping = true;
+    o.flash_offset = 0x110000;
+    o.max_len = 0x100000;
+    static const size_t chunks[] = {1, 3, 7, 8, 24, 64, 1000, 4096, SIZE};
+    for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+        struct ota_image_info info;
+        assert_int_equal(verify_chunked(b.data, b.len, chunks[i], &o, &info), OTA_OK);
+        assert_int_equal(info.image_len, SIZE);
+        assert_int_equal(info.header.segment_count, 3);
+        assert_int_equal(info.segments_seen, 3);
+        assert_int_equal(info.segments[0].load_addr, 0x3F400020);
+        assert_int_equal(info.segments[0].header_offset, 0x18);
+        assert_true(info.checksum_valid);
+        assert_true(info.hash_valid);
+        assert_true(info.has_desc);
+        assert_string_equal(info.desc.project_name, "play_mp3_control");
+        assert_string_equal(info.desc.version, "v2.0.0");
+        assert_string_equal(info.desc.date, "Jan  1 2026");
+    }
+    buf_free(&b);
+}
+
+static void builder_is_deterministic_and_sized(void **state)
+{
+    (void)state;
+    struct buf a = make_image("p", "v1.0.0", 4096, OTA_CHIP_ESP32);
+    struct buf b = make_image("p", "v1.0.0", 4096, OTA_CHIP_ESP32);
+    struct buf c = make_image("p", "v1.0.1", 4096, OTA_CHIP_ESP32);
+    assert_memory_equal(a.data, b.data, a.len);
+    assert_memory_not_equal(a.data, c.data, a.len);
+    struct buf s2 = make_image("p", "v1.0.0", 1u << 20, OTA_CHIP_ESP32S2);
+    struct ota_image_opts o = ota_image_opts_app();
+    o.chip_id = OTA_CHIP_ESP32S2;
+    assert_int_equal(verify(&s2, &o), OTA_OK);
+    struct ota_image_build_params bad = {"p", "v", 0, 0, 4008, "", "", ""};
+    assert_int_equal(ota_image_build(&bad, buf_emit, &a), OTA_ERR_INVALID_ARG);  /* not a multiple of 16 */
+    bad.size = 1024;
+    assert_int_equal(ota_image_build(&bad, buf_emit, &a), OTA_ERR_INVALID_ARG);  /* too small */
+    buf_free(&a);
+    buf_free(&b);
+    buf_free(&c);
+    buf_free(&s2);
+}
+
+static void truncated_at_many_lengths(void **state)
+{
+    (void)state;
+    struct buf b = make_image("p", "v1", SIZE, OTA_CHIP_ESP32);
+    static const size_t cuts[] = {0, 1, 23, 24, 31, 32, 300, 10000, SIZE - 40, SIZE - 33, SIZE - 32, SIZE - 1};
+    for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+        struct ota_image_info info;
+        int err = verify_chunked(b.data, cuts[i], 512, NULL, &info);
+        assert_int_equal(err, OTA_ERR_IMG_TRUNCATED);
+    }
+    buf_free(&b);
+}
+
+static void desc_is_ready_before_the_payload(void **state)
+{
+    (void)state;
+    struct buf b = make_image("p", "v3.1.4", SIZE, OTA_CHIP_ESP32);
+    static struct ota_image_verifier v;
+    ota_image_verify_init(&v, NULL);
+    assert_int_equal(ota_image_verify_feed(&v, b.data, 0x20 + 255), OTA_OK);
+    assert_false(ota_image_desc_ready(&v));
+    assert_int_equal(ota_image_verify_feed(&v, b.data + 0x20 + 255, 1), OTA_OK);
+    assert_true(ota_image_desc_ready(&v));
+    assert_string_equal(v.info.desc.version, "v3.1.4");
+    buf_free(&b);
+}
+
+static void trailing_bytes_are_counted_not_verified(void **state)
+{
+    (void)state;
+    struct buf b = make_image("p", "v1", SIZE, OTA_CHIP_ESP32);
+    uint8_t pad[100];
+    memset(pad, 0xFF, sizeof(pad));
+    assert_int_equal(buf_emit(&b, pad, sizeof(pad)), OTA_OK);
+    struct ota_image_info info;
+    assert_int_equal(verify_chunked(b.data, b.len, 777, NULL, &info), OTA_OK);
+    assert_int_equal(info.trailing_len, 100);
+    buf_free(&b);
+}
+
+/* A copy of a fresh image with one change, verified with opts. */
+static int verify_patched(size_t at, uint8_t value, const struct ota_image_opts *o)
+{
+    struct buf b = make_image("p", "v1", SIZE, OTA_CHIP_ESP32);
+    b.data[at] = value;
+    int err = verify(&b, o);
+    buf_free(&b);
+    return err;
+}
+
+static void malformed_images_get_specific_errors(void **state)
+{
+    (void)state;
+    struct ota_image_opts app = ota_image_opts_app();
+    assert_int_equal(verify_patched(0, 0xE8, &app), OTA_ERR_IMG_MAGIC);
+    assert_int_equal(verify_patched(1, 17, &app), OTA_ERR_IMG_SEGMENTS);
+    assert_int_equal(verify_patched(0x1C, 0xEE, &app), OTA_ERR_IMG_SEG_LEN);   /* seg 0 length % 4 */
+    assert_int_equal(verify_patched(0x1F, 0x01, &app), OTA_ERR_IMG_SEG_LEN);   /* seg 0 length >= 16 MiB */
+    assert_int_equal(verify_patched(5000, 0x00, &app), OTA_ERR_IMG_CHECKSUM);  /* payload byte */
+    assert_int_equal(verify_patched(SIZE - 1, 0x00, &app), OTA_ERR_IMG_HASH);  /* stored hash */
+    assert_int_equal(verify_patched(0x20, 0x00, &app), OTA_ERR_IMG_DESC);      /* descriptor magic */
+
+    struct ota_image_opts esp32 = app;
+    esp32.chip_id = OTA_CHIP_ESP32;
+    assert_int_equal(verify_patched(12, 2, &esp32), OTA_ERR_IMG_CHIP);         /* says ESP32-S2 */
+    assert_int_equal(verify_patched(15, 0x2C, &esp32), OTA_ERR_IMG_CHIP_REV);  /* needs rev v0.44 */
+
+    struct ota_image_opts small = app;
+    small.max_len = SIZE - 16;
+    assert_int_equal(verify_patched(100, 0x55, &small), OTA_ERR_IMG_TOO_BIG);
+
+    struct ota_image_opts mapped = app;
+    mapped.check_mapping = true;
+    mapped.flash_offset = 0x10100;  /* DROM data would sit at 0x..120, vaddr at 0x..020 */
+    assert_int_equal(verify_patched(100, 0x55, &mapped), OTA_ERR_IMG_MAPPING);
+    mapped.flash_offset = 0x10000;
+    assert_int_equal(verify_patched(SIZE - 1, 0x00, &mapped), OTA_ERR_IMG_HASH);
+
+    /* An app whose segment 0 cannot hold the descriptor. */
+    uint8_t tiny[48] = {0xE9, 1, 2, 0x20};
+    tiny[0x1C] = 16;
+    struct ota_image_info info;
+    assert_int_equal(verify_chunked(tiny, sizeof(tiny), 48, &app, &info), OTA_ERR_IMG_SEG0_SMALL);
+}
+
+static void errors_are_sticky(void **state)
+{
+    (void)state;
+    static struct ota_image_verifier v;
+    uint8_t junk[64] = {0x12};
+    ota_image_verify_init(&v, NULL);
+    assert_int_equal(ota_image_verify_feed(&v, junk, sizeof(junk)), OTA_ERR_IMG_MAGIC);
+    assert_int_equal(ota_image_verify_feed(&v, junk, sizeof(junk)), OTA_ERR_IMG_MAGIC);
+    assert_int_equal(ota_image_verify_finish(&v, NULL), OTA_ERR_IMG_MAGIC);
+}
+
+static void verify_in_flash(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    static struct ota_ptable table;
+    make_seed_device(&t, &table);
+    const struct ota_partition *p = ota_pt_find_label(&table, "ota_0");
+    struct ota_image_info info;
+    /* erased partition: wrong magic */
+    assert_int_equal(ota_image_verify_partition(&t.hf.flash, p, NULL, &info), OTA_ERR_IMG_MAGIC);
+    struct buf b = make_image("p", "v1", SIZE, OTA_CHIP_ESP32);
+    write_partition(&t, p, b.data, b.len);
+    ota_host_flash_reset_counters(&t.hf);
+    assert_int_equal(ota_image_verify_partition(&t.hf.flash, p, NULL, &info), OTA_OK);
+    /* It reads the image, not the whole 1 MiB partition. */
+    assert_int_equal(t.hf.count.bytes_read, SIZE);
+    /* An image longer than its partition reads as truncated there. */
+    struct ota_partition small = *p;
+    small.size = 0x4000;
+    assert_int_equal(ota_image_verify_partition(&t.hf.flash, &small, NULL, &info), OTA_ERR_IMG_TRUNCATED);
+    buf_free(&b);
+    tmp_flash_destroy(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(built_image_verifies_in_any_chunking),
+        cmocka_unit_test(builder_is_deterministic_and_sized),
+        cmocka_unit_test(truncated_at_many_lengths),
+        cmocka_unit_test(desc_is_ready_before_the_payload),
+        cmocka_unit_test(trailing_bytes_are_counted_not_verified),
+        cmocka_unit_test(malformed_images_get_specific_errors),
+        cmocka_unit_test(errors_are_sticky),
+        cmocka_unit_test(verify_in_flash),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,143 @@
+/* otadata: CRC vectors from the formats page, choice, select, mark. */
+#include <string.h>
+
+#include "helpers.h"
+#include "ota/error.h"
+#include "ota/otadata.h"
+
+static void crc_vectors(void **state)
+{
+    (void)state;
+    assert_int_equal(ota_otadata_crc(1), 0x4743989A);
+    assert_int_equal(ota_otadata_crc(2), 0x55F63774);
+    assert_int_equal(ota_otadata_crc(3), 0xED4A5011);
+}
+
+static struct ota_select_entry entry(uint32_t seq, uint32_t st)
+{
+    struct ota_select_entry e;
+    memset(&e, 0xFF, sizeof(e));
+    e.seq = seq;
+    e.state = st;
+    e.crc = ota_otadata_crc(seq);
+    return e;
+}
+
+static void choosing_the_active_copy(void **state)
+{
+    (void)state;
+    struct ota_otadata od;
+    memset(&od, 0xFF, sizeof(od));
+    assert_int_equal(ota_otadata_active(&od), -1);  /* both blank */
+    assert_int_equal(ota_otadata_boot_slot(&od, 2), OTA_ERR_OTADATA_NONE);
+
+    od.copy[0] = entry(1, OTA_IMG_VALID);
+    od.copy[1] = entry(2, OTA_IMG_UNDEFINED);
+    assert_int_equal(ota_otadata_active(&od), 1);
+    assert_int_equal(ota_otadata_boot_slot(&od, 2), 1);
+
+    od.copy[1].crc ^= 1;  /* bad CRC: copy 1 no longer counts */
+    assert_int_equal(ota_otadata_active(&od), 0);
+    assert_int_equal(ota_otadata_boot_slot(&od, 2), 0);
+
+    od.copy[1] = entry(2, OTA_IMG_ABORTED);
+    assert_int_equal(ota_otadata_active(&od), 0);
+    od.copy[1] = entry(2, OTA_IMG_INVALID);
+    assert_int_equal(ota_otadata_active(&od), 0);
+
+    od.copy[1] = entry(1, OTA_IMG_VALID);  /* tie: copy 0 */
+    assert_int_equal(ota_otadata_active(&od), 0);
+
+    od.copy[0] = entry(5, OTA_IMG_VALID);  /* (5 - 1) % 3 */
+    assert_int_equal(ota_otadata_boot_slot(&od, 3), 1);
+}
+
+static void select_writes_the_other_sector(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    static struct ota_ptable table;
+    struct ota_otadata od;
+    make_seed_device(&t, &table);
+    const struct ota_partition *p = ota_pt_find_label(&table, "otadata");
+    assert_int_equal(ota_otadata_read(&t.hf.flash, p, &od), OTA_OK);
+    assert_int_equal(ota_otadata_active(&od), -1);
+
+    /* No usable copy: copy 0 gets seq = slot + 1. */
+    ota_host_flash_reset_counters(&t.hf);
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 1, 2, false), OTA_OK);
+    assert_int_equal(t.hf.count.sector_erases, 1);
+    assert_int_equal(t.hf.count.programs, 1);
+    assert_int_equal(od.copy[0].seq, 2);
+    assert_int_equal(od.copy[0].state, OTA_IMG_UNDEFINED);
+
+    /* Then alternate sectors with the next seq mapping to the slot. */
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 0, 2, true), OTA_OK);
+    assert_int_equal(od.copy[1].seq, 3);
+    assert_int_equal(od.copy[1].state, OTA_IMG_NEW);
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 1, 2, false), OTA_OK);
+    assert_int_equal(od.copy[0].seq, 4);
+    /* Selecting the slot already active still writes the other copy (v5.x), same seq. */
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 1, 2, false), OTA_OK);
+    assert_int_equal(od.copy[1].seq, 4);
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 5, 2, false), OTA_ERR_OTADATA_NO_SLOT);
+
+    /* What is in flash is what we think: read it back after a "restart". */
+    struct ota_otadata back;
+    tmp_flash_reopen(&t);
+    assert_int_equal(ota_otadata_read(&t.hf.flash, p, &back), OTA_OK);
+    assert_memory_equal(&back, &od, sizeof(od));
+    assert_int_equal(ota_otadata_boot_slot(&back, 2), 1);
+    tmp_flash_destroy(&t);
+}
+
+static void marking_states(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    static struct ota_ptable table;
+    struct ota_otadata od;
+    make_seed_device(&t, &table);
+    const struct ota_partition *p = ota_pt_find_label(&table, "otadata");
+    assert_int_equal(ota_otadata_read(&t.hf.flash, p, &od), OTA_OK);
+    assert_int_equal(ota_otadata_set_state(&t.hf.flash, p, &od, OTA_IMG_VALID), OTA_ERR_OTADATA_NONE);
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 0, 2, true), OTA_OK);
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 1, 2, true), OTA_OK);
+    assert_int_equal(ota_otadata_active(&od), 1);
+    assert_int_equal(ota_otadata_set_state(&t.hf.flash, p, &od, OTA_IMG_PENDING_VERIFY), OTA_OK);
+    assert_int_equal(od.copy[1].seq, 2);  /* same sector, same seq */
+    assert_int_equal(ota_otadata_set_state(&t.hf.flash, p, &od, OTA_IMG_INVALID), OTA_OK);
+    /* An invalid copy no longer counts: the older one is active again. */
+    assert_int_equal(ota_otadata_active(&od), 0);
+    assert_int_equal(ota_otadata_boot_slot(&od, 2), 0);
+    assert_string_equal(ota_img_state_name(OTA_IMG_ABORTED), "ABORTED");
+    tmp_flash_destroy(&t);
+}
+
+static void encode_decode_layout(void **state)
+{
+    (void)state;
+    uint8_t raw[32];
+    struct ota_select_entry e = entry(1, OTA_IMG_PENDING_VERIFY), d;
+    ota_otadata_encode(&e, raw);
+    static const uint8_t want_head[4] = {1, 0, 0, 0};
+    assert_memory_equal(raw, want_head, 4);
+    assert_int_equal(raw[4], 0xFF);   /* seq_label left erased */
+    assert_int_equal(raw[24], 1);     /* state */
+    assert_int_equal(raw[28], 0x9A);  /* crc 0x4743989A, little-endian */
+    assert_int_equal(raw[31], 0x47);
+    ota_otadata_decode(raw, &d);
+    assert_memory_equal(&d, &e, sizeof(e));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(crc_vectors),
+        cmocka_unit_test(choosing_the_active_copy),
+        cmocka_unit_test(select_writes_the_other_sector),
+        cmocka_unit_test(marking_states),
+        cmocka_unit_test(encode_decode_layout),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
