@@ -40,6 +40,9 @@ int ota_boot(const struct ota_flash *f, const struct ota_boot_opts *opts, struct
 /* Print the partition table in the bootloader's layout. */
 void ota_boot_log_table(const struct ota_ptable *t);
 
+/* Log the segment table as ESP-IDF's esp_image does while loading. */
+void ota_image_log_segments(const struct ota_partition *part, const struct ota_image_info *info);
+
 /* Collect the ota_N app partitions by slot (subtype & 0xF); returns count. */
 unsigned ota_boot_ota_slots(const struct ota_ptable *t, const struct ota_partition *slots[16]);
 

@@ -72,6 +72,28 @@ typedef enum {
 
     /* boot */
     OTA_ERR_BOOT_NO_APP = -80,     /* no app partition holds a bootable image */
+    /* sources (http, https, file) */
+    OTA_ERR_URI = -90,             /* URI malformed or its scheme is not http, https or file */
+    OTA_ERR_RESOLVE = -91,         /* host name does not resolve */
+    OTA_ERR_CONNECT = -92,         /* connection refused or unreachable */
+    OTA_ERR_TIMEOUT = -93,         /* no progress within the configured timeout */
+    OTA_ERR_TLS = -94,             /* TLS handshake or certificate verification failed */
+    OTA_ERR_HTTP_STATUS = -95,     /* the server answered with an HTTP error status */
+    OTA_ERR_SHORT_READ = -96,      /* the stream ended before its announced length */
+    OTA_ERR_TOO_MANY_REDIRECTS = -97, /* more redirects than allowed */
+    OTA_ERR_FILE_NOT_FOUND = -98,  /* no such file on the SD card */
+    OTA_ERR_PATH_ESCAPE = -99,     /* file:// path leads outside the SD card folder */
+    OTA_ERR_STREAM = -100,         /* the transfer failed for another reason (see the log) */
+    OTA_ERR_INSECURE = -101,       /* plain http:// refused by configuration */
+
+    /* service */
+    OTA_ERR_VERSION_FORMAT = -110, /* incoming version is not of the form vA.B.C */
+    OTA_ERR_NOT_NEWER = -111,      /* incoming version is not higher than the running one */
+    OTA_ERR_PROJECT_NAME = -112,   /* descriptor project name is not the expected one */
+    OTA_ERR_DATA_TOO_BIG = -113,   /* data image longer than its partition */
+    OTA_ERR_NO_OTA_SLOT = -114,    /* no OTA app partition to update into */
+    OTA_ERR_CANCELLED = -115,      /* a callback asked to stop */
+    OTA_ERR_CONFIG_SYNTAX = -116,  /* a configuration line that is not KEY=VALUE */
 } ota_err;
 
 /* A short, specific sentence for err; never NULL. */

@@ -68,4 +68,8 @@ int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char **po
 /* "esp32", "esp32s2", ..., "any" (OTA_CHIP_ANY); reports unknown names. */
 bool cli_parse_chip(const char *s, uint16_t *chip);
 
+/* What ESP-IDF's cpu_start prints about the app it starts. */
+struct ota_image_info;
+void cli_log_app_info(const struct ota_image_info *info);
+
 #endif

@@ -6,6 +6,7 @@
 
 #include "ota/error.h"
 #include "ota/image.h"
+#include "ota/log.h"
 #include "cli.h"
 
 void cli_error(const char *fmt, ...)
@@ -292,5 +293,22 @@ bool cli_parse_chip(const char *s, uint16_t *chip)
     }
     cli_error("unknown chip '%s' (esp32, esp32s2, esp32c3, esp32s3, any)", s);
     return false;
+}
+
+
+/* What ESP-IDF's cpu_start prints about the app it starts. */
+void cli_log_app_info(const struct ota_image_info *info)
+{
+    const struct ota_app_desc *d = &info->desc;
+    char sha[17];
+    for (int i = 0; i < 8; i++) {
+        snprintf(sha + 2 * i, 3, "%02x", d->app_elf_sha256[i]);
+    }
+    OTA_LOGI("cpu_start", "Application information:");
+    OTA_LOGI("cpu_start", "Project name:     %s", d->project_name);
+    OTA_LOGI("cpu_start", "App version:      %s", d->version);
+    OTA_LOGI("cpu_start", "Compile time:     %s %s", d->date, d->time);
+    OTA_LOGI("cpu_start", "ELF file SHA256:  %s...", sha);
+    OTA_LOGI("cpu_start", "ESP-IDF:          %s", d->idf_ver);
 }
 

@@ -10,22 +10,6 @@
 #include "cli.h"
 #include "commands.h"
 
-/* What ESP-IDF's cpu_start prints about the app it starts. */
-static void log_app_info(const struct ota_image_info *info)
-{
-    const struct ota_app_desc *d = &info->desc;
-    char sha[17];
-    for (int i = 0; i < 8; i++) {
-        snprintf(sha + 2 * i, 3, "%02x", d->app_elf_sha256[i]);
-    }
-    OTA_LOGI("cpu_start", "Application information:");
-    OTA_LOGI("cpu_start", "Project name:     %s", d->project_name);
-    OTA_LOGI("cpu_start", "App version:      %s", d->version);
-    OTA_LOGI("cpu_start", "Compile time:     %s %s", d->date, d->time);
-    OTA_LOGI("cpu_start", "ELF file SHA256:  %s...", sha);
-    OTA_LOGI("cpu_start", "ESP-IDF:          %s", d->idf_ver);
-}
-
 int cmd_boot(int argc, char **argv)
 {
     const char *pos[1], *chip_s = "esp32";
@@ -50,7 +34,7 @@ int cmd_boot(int argc, char **argv)
         cli_error("%s: no app boots: %s", pos[0], ota_strerror(err));
         return CLI_FAIL;
     }
-    log_app_info(&res.info);
+    cli_log_app_info(&res.info);
     printf("booted: %s (offset 0x%x)%s%s\n", res.part.label, res.part.offset,
            res.fell_back ? ", fallback: the selected app did not verify" : "",
            res.otadata_state == OTA_IMG_PENDING_VERIFY ? ", on trial (PENDING_VERIFY)" : "");

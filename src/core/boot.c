@@ -34,7 +34,7 @@ unsigned ota_boot_ota_slots(const struct ota_ptable *t, const struct ota_partiti
     return count;
 }
 
-static void log_segments(const struct ota_partition *part, const struct ota_image_info *info)
+void ota_image_log_segments(const struct ota_partition *part, const struct ota_image_info *info)
 {
     for (unsigned i = 0; i < info->segments_seen; i++) {
         const struct ota_image_segment *s = &info->segments[i];
@@ -96,7 +96,7 @@ static bool try_load(const struct ota_flash *f, const struct ota_boot_opts *opts
     o.chip_id = opts->chip_id;
     o.chip_rev = opts->chip_rev;
     int err = ota_image_verify_partition(f, p, &o, info);
-    log_segments(p, info);
+    ota_image_log_segments(p, info);
     describe(name, sizeof(name), index);
     if (err) {
         OTA_LOGE("esp_image", "image at 0x%x does not verify: %s", (unsigned)p->offset, ota_strerror(err));

@@ -106,6 +106,44 @@ const char *ota_strerror(int err)
         return "format-1 descriptor magic is not 0xF55F9876";
     case OTA_ERR_BOOT_NO_APP:
         return "no app partition holds a bootable image";
+    case OTA_ERR_URI:
+        return "URI malformed or its scheme is not http, https or file";
+    case OTA_ERR_RESOLVE:
+        return "host name does not resolve";
+    case OTA_ERR_CONNECT:
+        return "connection refused or unreachable";
+    case OTA_ERR_TIMEOUT:
+        return "no progress within the configured timeout";
+    case OTA_ERR_TLS:
+        return "TLS handshake or certificate verification failed";
+    case OTA_ERR_HTTP_STATUS:
+        return "the server answered with an HTTP error status";
+    case OTA_ERR_SHORT_READ:
+        return "the stream ended before its announced length";
+    case OTA_ERR_TOO_MANY_REDIRECTS:
+        return "more redirects than allowed";
+    case OTA_ERR_FILE_NOT_FOUND:
+        return "no such file on the SD card";
+    case OTA_ERR_PATH_ESCAPE:
+        return "file:// path leads outside the SD card folder";
+    case OTA_ERR_STREAM:
+        return "the transfer failed for another reason (see the log)";
+    case OTA_ERR_INSECURE:
+        return "plain http:// refused by configuration";
+    case OTA_ERR_VERSION_FORMAT:
+        return "incoming version is not of the form vA.B.C";
+    case OTA_ERR_NOT_NEWER:
+        return "incoming version is not higher than the running one";
+    case OTA_ERR_PROJECT_NAME:
+        return "descriptor project name is not the expected one";
+    case OTA_ERR_DATA_TOO_BIG:
+        return "data image longer than its partition";
+    case OTA_ERR_NO_OTA_SLOT:
+        return "no OTA app partition to update into";
+    case OTA_ERR_CANCELLED:
+        return "a callback asked to stop";
+    case OTA_ERR_CONFIG_SYNTAX:
+        return "a configuration line that is not KEY=VALUE";
     }
     return "unknown error";
 }
@@ -215,6 +253,44 @@ const char *ota_errname(int err)
         return "OTA_ERR_TONE_DESC";
     case OTA_ERR_BOOT_NO_APP:
         return "OTA_ERR_BOOT_NO_APP";
+    case OTA_ERR_URI:
+        return "OTA_ERR_URI";
+    case OTA_ERR_RESOLVE:
+        return "OTA_ERR_RESOLVE";
+    case OTA_ERR_CONNECT:
+        return "OTA_ERR_CONNECT";
+    case OTA_ERR_TIMEOUT:
+        return "OTA_ERR_TIMEOUT";
+    case OTA_ERR_TLS:
+        return "OTA_ERR_TLS";
+    case OTA_ERR_HTTP_STATUS:
+        return "OTA_ERR_HTTP_STATUS";
+    case OTA_ERR_SHORT_READ:
+        return "OTA_ERR_SHORT_READ";
+    case OTA_ERR_TOO_MANY_REDIRECTS:
+        return "OTA_ERR_TOO_MANY_REDIRECTS";
+    case OTA_ERR_FILE_NOT_FOUND:
+        return "OTA_ERR_FILE_NOT_FOUND";
+    case OTA_ERR_PATH_ESCAPE:
+        return "OTA_ERR_PATH_ESCAPE";
+    case OTA_ERR_STREAM:
+        return "OTA_ERR_STREAM";
+    case OTA_ERR_INSECURE:
+        return "OTA_ERR_INSECURE";
+    case OTA_ERR_VERSION_FORMAT:
+        return "OTA_ERR_VERSION_FORMAT";
+    case OTA_ERR_NOT_NEWER:
+        return "OTA_ERR_NOT_NEWER";
+    case OTA_ERR_PROJECT_NAME:
+        return "OTA_ERR_PROJECT_NAME";
+    case OTA_ERR_DATA_TOO_BIG:
+        return "OTA_ERR_DATA_TOO_BIG";
+    case OTA_ERR_NO_OTA_SLOT:
+        return "OTA_ERR_NO_OTA_SLOT";
+    case OTA_ERR_CANCELLED:
+        return "OTA_ERR_CANCELLED";
+    case OTA_ERR_CONFIG_SYNTAX:
+        return "OTA_ERR_CONFIG_SYNTAX";
     }
     return "OTA_ERR_UNKNOWN";
 }

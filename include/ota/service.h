@@ -1,0 +1,158 @@
+/*
+ * The OTA service: ESP-ADF's ota_service model in portable C.
+ *
+ * An ordered upgrade list of items, each with four callbacks (prepare,
+ * need_upgrade, execute, finished_check) and two flags (reboot_flag,
+ * break_after_fail). ota_service_start() runs them in order and reports a
+ * RESULT event per item and a FINISH event; a reboot is requested only
+ * when an item that asked for it succeeded. Flash and sources come through
+ * the port; the service itself makes no OS call and allocates nothing.
+ */
+#ifndef OTA_SERVICE_H
+#define OTA_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ota/flash.h"
+#include "ota/image.h"
+#include "ota/partition.h"
+#include "ota/source.h"
+
+/* Result codes with ESP-ADF's names and values (ota_service_err_reason_t). */
+enum ota_result {
+    OTA_RESULT_SUCCESS = 0,
+    OTA_RESULT_UNKNOWN = -1,
+    OTA_RESULT_NULL_POINTER = 0x90001,
+    OTA_RESULT_URL_PARSE_FAIL = 0x90002,
+    OTA_RESULT_ERROR_VERSION = 0x90003,
+    OTA_RESULT_NO_HIGHER_VERSION = 0x90004,
+    OTA_RESULT_ERROR_MAGIC_WORD = 0x90005,
+    OTA_RESULT_ERROR_PROJECT_NAME = 0x90006,
+    OTA_RESULT_FILE_NOT_FOUND = 0x90007,
+    OTA_RESULT_PARTITION_NOT_FOUND = 0x90008,
+    OTA_RESULT_PARTITION_WT_FAIL = 0x90009,
+    OTA_RESULT_PARTITION_RD_FAIL = 0x9000A,
+    OTA_RESULT_STREAM_INIT_FAIL = 0x9000B,
+    OTA_RESULT_STREAM_RD_FAIL = 0x9000C,
+    OTA_RESULT_GET_NEW_APP_DESC_FAIL = 0x9000D,
+};
+
+const char *ota_result_name(int result);  /* "NO_HIGHER_VERSION" */
+
+/* The seed's coarse result for a precise ota_err (which travels beside it). */
+int ota_result_from_err(int err);
+
+enum ota_item_type { OTA_ITEM_APP = 0, OTA_ITEM_DATA = 1 };
+
+struct ota_service;
+struct ota_item;
+
+/* Callbacks return 0 or a negative ota_err. finished_check gets the error so
+ * far and returns the item's final error (the default returns it as is:
+ * a rejected item is never reported as a success). */
+struct ota_item_ops {
+    int (*prepare)(struct ota_service *svc, struct ota_item *item);
+    int (*need_upgrade)(struct ota_service *svc, struct ota_item *item);
+    int (*execute)(struct ota_service *svc, struct ota_item *item);
+    int (*finished_check)(struct ota_service *svc, struct ota_item *item, int err);
+};
+
+struct ota_item {
+    enum ota_item_type type;
+    const char *label;       /* data: partition label; app: NULL = next OTA slot */
+    const char *uri;
+    const char *cert_pem;    /* CA for https; NULL = the system store */
+    struct ota_item_ops ops; /* zero members take the default procedure */
+    bool reboot_flag;
+    bool break_after_fail;
+    void *user;              /* for replacement callbacks */
+};
+
+enum ota_event_type { OTA_EVENT_RESULT, OTA_EVENT_FINISH };
+
+struct ota_event {
+    enum ota_event_type type;
+    unsigned id;          /* RESULT: index in the list */
+    int result;           /* RESULT: enum ota_result */
+    int err;              /* RESULT: the precise ota_err behind it */
+    bool reboot;          /* FINISH: a restart is requested */
+};
+
+typedef void (*ota_event_cb)(void *ctx, const struct ota_event *ev);
+typedef void (*ota_progress_cb)(void *ctx, unsigned id, uint64_t done, int64_t total);
+
+struct ota_service_config {
+    const struct ota_flash *flash;
+    const struct ota_transport *transport;
+    ota_event_cb on_event;
+    ota_progress_cb on_progress;   /* optional */
+    void *cb_ctx;
+    bool force_version_check;      /* CONFIG_FORCE_CHECK_FIRMWARE_VERSION_NUMBER */
+    bool rollback;                 /* select new apps as NEW (trial boot) */
+    bool allow_plain_http;         /* false refuses http:// (OTA_ERR_INSECURE) */
+    uint16_t chip_id;              /* the device's chip (OTA_CHIP_ANY: any) */
+    uint16_t chip_rev;
+};
+
+#define OTA_SERVICE_BUF_LEN 4096u
+
+/* Per-item working state of the default procedures (caller-owned memory,
+ * through struct ota_service). */
+struct ota_item_work {
+    void *stream;
+    struct ota_source_info info;
+    bool stream_done;                 /* read() returned 0 */
+    const struct ota_partition *part; /* where the bytes go */
+    uint32_t written;                 /* bytes programmed into part */
+    uint32_t erased;                  /* bytes of part erased, from its start */
+    uint32_t buffered;                /* bytes peeked into buf, not yet written */
+    uint8_t buf[OTA_SERVICE_BUF_LEN];
+    struct ota_image_verifier verifier;
+    struct ota_app_desc running_desc;
+    bool has_running_desc;
+};
+
+struct ota_service {
+    struct ota_service_config cfg;
+    struct ota_ptable table;
+    const struct ota_partition *running;  /* the app that runs now */
+    struct ota_item *items;
+    unsigned count;
+    unsigned current;
+    struct ota_item_work work;
+};
+
+/* Check cfg and load the partition table. Errors: OTA_ERR_INVALID_ARG,
+ * the table's errors. */
+int ota_service_init(struct ota_service *svc, const struct ota_service_config *cfg);
+
+/* The list is used in place (not copied) until ota_service_start returns. */
+int ota_service_set_upgrade_list(struct ota_service *svc, struct ota_item *items, unsigned count);
+
+/* Run the list. Returns OTA_OK when every item that ran succeeded, else the
+ * error of the last failed item. *reboot (optional) tells whether a restart
+ * was requested. */
+int ota_service_start(struct ota_service *svc, bool *reboot);
+
+/* ---- building blocks for replacement callbacks --------------------------- */
+
+/* Default procedures, for an item type. */
+struct ota_item_ops ota_default_ops(enum ota_item_type type);
+
+/* Make sure the first n bytes of the stream are in work.buf (n <= buffer),
+ * without consuming them: execute writes them. */
+int ota_item_peek(struct ota_service *svc, uint32_t n);
+
+/* Write `len` bytes at the item's current position (erasing sectors just
+ * before they are first written); used by execute procedures. */
+int ota_item_write(struct ota_service *svc, const void *data, uint32_t len);
+
+/* "vA.B.C" -> (A<<16)|(B<<8)|C; -1 for anything else (ESP-ADF's parser). */
+int32_t ota_version_parse(const char *v);
+
+/* Which app runs now: the bootloader's choice by otadata, without verifying. */
+const struct ota_partition *ota_running_partition(const struct ota_flash *f, const struct ota_ptable *t);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * Where upgrade bytes come from: the port's transport, behind one small
+ * interface. The host port implements http:// and https:// with libcurl and
+ * file://sdcard/... on a folder; a device port would use esp_http_client and
+ * FATFS. The core never parses HTTP.
+ */
+#ifndef OTA_SOURCE_H
+#define OTA_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OTA_LENGTH_UNKNOWN (-1)
+
+struct ota_source_info {
+    int64_t content_length;  /* announced length, or OTA_LENGTH_UNKNOWN */
+};
+
+struct ota_transport {
+    void *ctx;
+    /* Open uri (with an optional CA certificate in PEM for https) and fill
+     * info once the response headers are in. Returns a handle through
+     * *stream, or a negative ota_err (OTA_ERR_URI, _RESOLVE, _CONNECT,
+     * _TLS, _HTTP_STATUS, _FILE_NOT_FOUND, _PATH_ESCAPE, _TIMEOUT, ...). */
+    int (*open)(void *ctx, const char *uri, const char *cert_pem, void **stream, struct ota_source_info *info);
+    /* Read up to len bytes. Returns the count (> 0), 0 at the end of a
+     * complete stream, or a negative ota_err: a stream that ends before its
+     * announced length is OTA_ERR_SHORT_READ, never 0. */
+    int (*read)(void *ctx, void *stream, void *buf, size_t len);
+    void (*close)(void *ctx, void *stream);
+};
+
+/* The scheme of uri: "http", "https", "file"; OTA_ERR_URI for anything else. */
+int ota_uri_scheme(const char *uri, const char **scheme);
+
+#endif

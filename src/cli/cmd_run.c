@@ -1,0 +1,298 @@
+/* ota run: the seed example on an emulated device. Wi-Fi and the SD card
+ * slot cannot exist here: the host's network is the link and a folder is
+ * the card; both steps are logged as the device would log them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ota/boot.h"
+#include "ota/error.h"
+#include "ota/host_transport.h"
+#include "ota/log.h"
+#include "ota/otadata.h"
+#include "ota/sdkconfig.h"
+#include "ota/service.h"
+#include "../../examples/ota_example/tone_upgrade.h"
+#include "cli.h"
+#include "commands.h"
+
+static const char *TAG = "HTTPS_OTA_EXAMPLE";
+
+#define STR_MAX 256
+
+/* The example's "OTA App Configuration" menu, with its defaults. */
+struct example_config {
+    char wifi_ssid[STR_MAX];
+    char wifi_password[STR_MAX];
+    char firmware_uri[STR_MAX];
+    char data_uri[STR_MAX];
+    char data_label[STR_MAX];
+    bool force_version_check;
+    bool have_app, have_data;
+};
+
+static void set_str(char *dst, const char *v)
+{
+    snprintf(dst, STR_MAX, "%s", v);
+}
+
+static int on_setting(void *ctx, const char *key, const char *value)
+{
+    struct example_config *c = ctx;
+    if (strcmp(key, "WIFI_SSID") == 0) {
+        set_str(c->wifi_ssid, value);
+    } else if (strcmp(key, "WIFI_PASSWORD") == 0) {
+        set_str(c->wifi_password, value);
+    } else if (strcmp(key, "FIRMWARE_UPGRADE_URI") == 0) {
+        set_str(c->firmware_uri, value);
+        c->have_app = value[0] != '\0';
+    } else if (strcmp(key, "DATA_UPGRADE_URI") == 0) {
+        set_str(c->data_uri, value);
+        c->have_data = value[0] != '\0';
+    } else if (strcmp(key, "DATA_PARTITION_LABEL") == 0) {
+        set_str(c->data_label, value);
+    } else if (strcmp(key, "FORCE_CHECK_FIRMWARE_VERSION_NUMBER") == 0) {
+        c->force_version_check = strcmp(value, "y") == 0;
+    }
+    return 0;
+}
+
+struct run_state {
+    bool tty;
+    unsigned failed;
+    int last_progress;  /* percent shown, -1 none */
+};
+
+static void on_event(void *ctx, const struct ota_event *ev)
+{
+    struct run_state *st = ctx;
+    if (ev->type == OTA_EVENT_RESULT) {
+        if (st->tty && st->last_progress >= 0) {
+            fputc('\n', stdout);
+            st->last_progress = -1;
+        }
+        if (ev->err == OTA_OK) {
+            OTA_LOGI(TAG, "List id: %u, OTA success", ev->id);
+        } else {
+            st->failed++;
+            OTA_LOGE(TAG, "List id: %u, OTA failed: %s (%s: %s)", ev->id, ota_result_name(ev->result),
+                     ota_errname(ev->err), ota_strerror(ev->err));
+        }
+    }
+}
+
+static void on_progress(void *ctx, unsigned id, uint64_t done, int64_t total)
+{
+    struct run_state *st = ctx;
+    (void)id;
+    if (total <= 0) {
+        return;
+    }
+    int pct = (int)(done * 100 / (uint64_t)total);
+    if (st->tty) {
+        if (pct != st->last_progress) {
+            int bar = pct / 4;
+            printf("\r[%-25.*s] %3d%% %llu/%lld", bar, "#########################", pct,
+                   (unsigned long long)done, (long long)total);
+            fflush(stdout);
+            st->last_progress = pct;
+        }
+    } else if (pct / 25 != st->last_progress / 25 || st->last_progress < 0) {
+        OTA_LOGI("OTA_DEFAULT", "progress: %llu of %lld bytes (%d%%)", (unsigned long long)done, (long long)total,
+                 pct);
+        st->last_progress = pct;
+    }
+}
+
+/* NULL leaves the default (0); otherwise a positive number of milliseconds. */
+static bool parse_ms(const char *s, long *out)
+{
+    char *end;
+    if (!s) {
+        return true;
+    }
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v <= 0) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static char *read_text(const char *path)
+{
+    uint8_t *data;
+    size_t len;
+    return cli_read_file(path, &data, &len) ? NULL : (char *)data;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *pos[1], *config = NULL, *app = NULL, *data = NULL, *sdcard = NULL, *ca = NULL;
+    const char *connect_s = NULL, *read_s = NULL;
+    bool force = false, no_reboot = false, rollback = false, forbid_http = false, no_tone = false;
+    int npos, rc;
+    struct cli_opt opts[] = {{"config", &config, NULL}, {"app", &app, NULL}, {"data", &data, NULL},
+                             {"sdcard", &sdcard, NULL}, {"ca", &ca, NULL}, {"force-version-check", NULL, &force},
+                             {"no-reboot", NULL, &no_reboot}, {"rollback", NULL, &rollback},
+                             {"forbid-http", NULL, &forbid_http}, {"no-tone-check", NULL, &no_tone},
+                             {"connect-timeout", &connect_s, NULL}, {"read-timeout", &read_s, NULL}, {0}};
+    if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
+        return rc;
+    }
+    static struct example_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    set_str(cfg.data_label, "flash_tone");
+    if (config) {
+        char *text = read_text(config);
+        unsigned bad = 0;
+        if (!text) {
+            return CLI_FAIL;
+        }
+        int err = ota_sdkconfig_parse(text, strlen(text), on_setting, &cfg, &bad);
+        free(text);
+        if (err) {
+            cli_error("%s:%u: %s", config, bad, ota_strerror(err));
+            return CLI_FAIL;
+        }
+    }
+    /* Flags override the file. */
+    if (app) {
+        set_str(cfg.firmware_uri, app);
+        cfg.have_app = true;
+    }
+    if (data) {
+        const char *eq = strchr(data, '=');
+        if (!eq || eq == data) {
+            cli_error("--data wants LABEL=URI, not '%s'", data);
+            return CLI_USAGE;
+        }
+        snprintf(cfg.data_label, STR_MAX, "%.*s", (int)(eq - data), data);
+        set_str(cfg.data_uri, eq + 1);
+        cfg.have_data = true;
+    }
+    cfg.force_version_check |= force;
+    if (!cfg.have_app && !cfg.have_data) {
+        cli_error("nothing to upgrade: give --app URI and/or --data LABEL=URI (or a --config file)");
+        return CLI_USAGE;
+    }
+    char *ca_pem = NULL;
+    if (ca && !(ca_pem = read_text(ca))) {
+        return CLI_FAIL;
+    }
+
+    struct ota_host_flash hf;
+    if (cli_open_device(pos[0], &hf, NULL)) {
+        free(ca_pem);
+        return CLI_FAIL;
+    }
+    OTA_LOGI(TAG, "[1.0] Initialize peripherals management");
+    OTA_LOGI(TAG, "[1.1] Start and wait for Wi-Fi network");
+    if (cfg.wifi_ssid[0]) {
+        OTA_LOGI("PERIPH_WIFI", "connected to '%s' (emulated: the host's network is the link)", cfg.wifi_ssid);
+    } else {
+        OTA_LOGI("PERIPH_WIFI", "no SSID configured (emulated: the host's network is the link)");
+    }
+    OTA_LOGI(TAG, "[1.2] Mount SDCard");
+    if (sdcard) {
+        OTA_LOGI("SDCARD", "base path=/sdcard (the folder %s)", sdcard);
+    } else {
+        OTA_LOGW("SDCARD", "no SD card (give --sdcard DIR for file:// items)");
+    }
+
+    struct ota_host_transport_config tc = {sdcard, 0, 0, 0};
+    if (!parse_ms(connect_s, &tc.connect_timeout_ms) || !parse_ms(read_s, &tc.read_timeout_ms)) {
+        cli_error("timeouts are positive numbers of milliseconds");
+        ota_host_flash_close(&hf);
+        free(ca_pem);
+        return CLI_USAGE;
+    }
+    static struct ota_host_transport ht;
+    ota_host_transport_global_init();
+    ota_host_transport_init(&ht, &tc);
+
+    struct run_state st = {isatty(STDOUT_FILENO) != 0, 0, -1};
+    struct ota_service_config sc;
+    memset(&sc, 0, sizeof(sc));
+    sc.flash = &hf.flash;
+    sc.transport = &ht.transport;
+    sc.on_event = on_event;
+    sc.on_progress = on_progress;
+    sc.cb_ctx = &st;
+    sc.force_version_check = cfg.force_version_check;
+    sc.rollback = rollback;
+    sc.allow_plain_http = !forbid_http;
+    sc.chip_id = OTA_CHIP_ESP32;
+    sc.chip_rev = 300;
+
+    OTA_LOGI(TAG, "[2.0] Create OTA service");
+    static struct ota_service svc;
+    int err = ota_service_init(&svc, &sc);
+    if (err) {
+        cli_error("%s: cannot start the service: %s", pos[0], ota_strerror(err));
+        ota_host_flash_close(&hf);
+        free(ca_pem);
+        return CLI_FAIL;
+    }
+    OTA_LOGI(TAG, "[2.1] Set upgrade list");
+    struct ota_item items[2];
+    unsigned n = 0;
+    memset(items, 0, sizeof(items));
+    if (cfg.have_data) {
+        items[n].type = OTA_ITEM_DATA;
+        items[n].label = cfg.data_label;
+        items[n].uri = cfg.data_uri;
+        items[n].cert_pem = ca_pem;
+        if (!no_tone) {
+            tone_upgrade_ops(&items[n].ops);
+        }
+        n++;
+    }
+    if (cfg.have_app) {
+        items[n].type = OTA_ITEM_APP;
+        items[n].uri = cfg.firmware_uri;
+        items[n].cert_pem = ca_pem;
+        items[n].reboot_flag = !no_reboot;
+        n++;
+    }
+    ota_service_set_upgrade_list(&svc, items, n);
+    if (cfg.have_data) {
+        const struct ota_partition *p = ota_pt_find_label(&svc.table, cfg.data_label);
+        if (p && !no_tone) {
+            tone_log_partition(&hf.flash, p);
+        }
+    }
+    OTA_LOGI(TAG, "[2.2] Start OTA service");
+    bool reboot = false;
+    ota_service_start(&svc, &reboot);
+    free(ca_pem);
+
+    if (reboot) {
+        OTA_LOGW("OTA_SERVICE", "restart!");
+        /* The device restarts: the bootloader runs on the same flash. */
+        printf("\n");
+        struct ota_boot_opts bo = {rollback, OTA_CHIP_ESP32, 300};
+        static struct ota_boot_result res;
+        ota_host_flash_close(&hf);
+        if (cli_open_device(pos[0], &hf, NULL)) {
+            return CLI_FAIL;
+        }
+        err = ota_boot(&hf.flash, &bo, &res);
+        ota_host_flash_close(&hf);
+        if (err) {
+            cli_error("%s: after the restart no app boots: %s", pos[0], ota_strerror(err));
+            return CLI_FAIL;
+        }
+        cli_log_app_info(&res.info);
+        printf("booted: %s (offset 0x%x)%s\n", res.part.label, res.part.offset,
+               res.otadata_state == OTA_IMG_PENDING_VERIFY ? ", on trial (PENDING_VERIFY)" : "");
+    } else {
+        ota_host_flash_close(&hf);
+    }
+    if (st.failed) {
+        cli_error("%u of %u upgrade items failed", st.failed, n);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}

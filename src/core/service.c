@@ -1,0 +1,614 @@
+/* The OTA service engine: runs the upgrade list and reports honestly. */
+#include <string.h>
+
+#include "ota/boot.h"
+#include "ota/error.h"
+#include "ota/log.h"
+#include "ota/otadata.h"
+#include "ota/service.h"
+
+static const char *TAG = "OTA_SERVICE";
+static const char *TAG_DEF = "OTA_DEFAULT";
+
+/* ---- results ------------------------------------------------------------- */
+
+const char *ota_result_name(int result)
+{
+    switch (result) {
+    case OTA_RESULT_SUCCESS: return "SUCCESS";
+    case OTA_RESULT_UNKNOWN: return "UNKNOWN";
+    case OTA_RESULT_NULL_POINTER: return "NULL_POINTER";
+    case OTA_RESULT_URL_PARSE_FAIL: return "URL_PARSE_FAIL";
+    case OTA_RESULT_ERROR_VERSION: return "ERROR_VERSION";
+    case OTA_RESULT_NO_HIGHER_VERSION: return "NO_HIGHER_VERSION";
+    case OTA_RESULT_ERROR_MAGIC_WORD: return "ERROR_MAGIC_WORD";
+    case OTA_RESULT_ERROR_PROJECT_NAME: return "ERROR_PROJECT_NAME";
+    case OTA_RESULT_FILE_NOT_FOUND: return "FILE_NOT_FOUND";
+    case OTA_RESULT_PARTITION_NOT_FOUND: return "PARTITION_NOT_FOUND";
+    case OTA_RESULT_PARTITION_WT_FAIL: return "PARTITION_WT_FAIL";
+    case OTA_RESULT_PARTITION_RD_FAIL: return "PARTITION_RD_FAIL";
+    case OTA_RESULT_STREAM_INIT_FAIL: return "STREAM_INIT_FAIL";
+    case OTA_RESULT_STREAM_RD_FAIL: return "STREAM_RD_FAIL";
+    case OTA_RESULT_GET_NEW_APP_DESC_FAIL: return "GET_NEW_APP_DESC_FAIL";
+    default: return "?";
+    }
+}
+
+int ota_result_from_err(int err)
+{
+    switch (err) {
+    case OTA_OK:
+        return OTA_RESULT_SUCCESS;
+    case OTA_ERR_INVALID_ARG:
+        return OTA_RESULT_NULL_POINTER;
+    case OTA_ERR_URI:
+    case OTA_ERR_INSECURE:
+        return OTA_RESULT_URL_PARSE_FAIL;
+    case OTA_ERR_VERSION_FORMAT:
+        return OTA_RESULT_ERROR_VERSION;
+    case OTA_ERR_NOT_NEWER:
+        return OTA_RESULT_NO_HIGHER_VERSION;
+    case OTA_ERR_IMG_MAGIC:
+    case OTA_ERR_TONE_TAG:
+    case OTA_ERR_TONE_DESC:
+    case OTA_ERR_TONE_FORMAT:
+        return OTA_RESULT_ERROR_MAGIC_WORD;
+    case OTA_ERR_PROJECT_NAME:
+        return OTA_RESULT_ERROR_PROJECT_NAME;
+    case OTA_ERR_FILE_NOT_FOUND:
+    case OTA_ERR_PATH_ESCAPE:
+        return OTA_RESULT_FILE_NOT_FOUND;
+    case OTA_ERR_NOT_FOUND:
+    case OTA_ERR_NO_OTA_SLOT:
+        return OTA_RESULT_PARTITION_NOT_FOUND;
+    case OTA_ERR_IO:
+    case OTA_ERR_ALIGN:
+    case OTA_ERR_OUT_OF_BOUNDS:
+    case OTA_ERR_POWER_LOST:
+    case OTA_ERR_DATA_TOO_BIG:
+    case OTA_ERR_IMG_TOO_BIG:
+        return OTA_RESULT_PARTITION_WT_FAIL;
+    case OTA_ERR_RESOLVE:
+    case OTA_ERR_CONNECT:
+    case OTA_ERR_TLS:
+    case OTA_ERR_HTTP_STATUS:
+    case OTA_ERR_TOO_MANY_REDIRECTS:
+        return OTA_RESULT_STREAM_INIT_FAIL;
+    case OTA_ERR_SHORT_READ:
+    case OTA_ERR_TIMEOUT:
+    case OTA_ERR_STREAM:
+        return OTA_RESULT_STREAM_RD_FAIL;
+    case OTA_ERR_IMG_DESC:
+    case OTA_ERR_IMG_SEG0_SMALL:
+        return OTA_RESULT_GET_NEW_APP_DESC_FAIL;
+    default:
+        return OTA_RESULT_UNKNOWN;
+    }
+}
+
+/* ---- URIs and versions --------------------------------------------------- */
+
+int ota_uri_scheme(const char *uri, const char **scheme)
+{
+    static const char *const schemes[] = {"http", "https", "file"};
+    if (!uri) {
+        return OTA_ERR_URI;
+    }
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        size_t n = strlen(schemes[i]);
+        if (strncmp(uri, schemes[i], n) == 0 && strncmp(uri + n, "://", 3) == 0 && uri[n + 3] != '\0') {
+            if (scheme) {
+                *scheme = schemes[i];
+            }
+            return OTA_OK;
+        }
+    }
+    return OTA_ERR_URI;
+}
+
+int32_t ota_version_parse(const char *v)
+{
+    int32_t fields[3] = {0};
+    int k = 0, digits = 0;
+    if (!v || (v[0] != 'v' && v[0] != 'V') || strlen(v) > 32) {
+        return -1;
+    }
+    for (const char *p = v + 1;; p++) {
+        if (*p >= '0' && *p <= '9') {
+            fields[k] = fields[k] * 10 + (*p - '0');
+            if (++digits > 3 || fields[k] > 255) {
+                return -1;
+            }
+        } else if ((*p == '.' || *p == '\0') && digits > 0) {
+            if (*p == '\0') {
+                break;
+            }
+            if (++k > 2) {
+                return -1;
+            }
+            digits = 0;
+        } else {
+            return -1;
+        }
+    }
+    if (k != 2) {
+        return -1;
+    }
+    return (fields[0] << 16) | (fields[1] << 8) | fields[2];
+}
+
+/* ---- the device ------------------------------------------------------------ */
+
+const struct ota_partition *ota_running_partition(const struct ota_flash *f, const struct ota_ptable *t)
+{
+    const struct ota_partition *slots[16];
+    unsigned count = ota_boot_ota_slots(t, slots);
+    const struct ota_partition *od_part = ota_pt_find(t, OTA_PT_TYPE_DATA, OTA_PT_DATA_OTA);
+    const struct ota_partition *factory = ota_pt_find(t, OTA_PT_TYPE_APP, OTA_PT_APP_FACTORY);
+    struct ota_otadata od;
+    if (od_part && count && ota_otadata_read(f, od_part, &od) == OTA_OK) {
+        int slot = ota_otadata_boot_slot(&od, count);
+        if (slot >= 0 && slots[slot]) {
+            return slots[slot];
+        }
+    }
+    return factory ? factory : slots[0];
+}
+
+/* esp_ota_get_next_update_partition: the OTA slot after the running one. */
+static const struct ota_partition *next_update_partition(const struct ota_ptable *t,
+                                                         const struct ota_partition *running)
+{
+    const struct ota_partition *slots[16];
+    if (ota_boot_ota_slots(t, slots) == 0) {
+        return NULL;
+    }
+    unsigned start = (running && ota_pt_is_ota_app(running)) ? (running->subtype & 0xFu) + 1u : 0u;
+    for (unsigned k = 0; k < 16; k++) {
+        const struct ota_partition *p = slots[(start + k) % 16];
+        if (p && p != running) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* ---- the item's stream and writes ------------------------------------------ */
+
+static struct ota_item *current_item(struct ota_service *svc)
+{
+    return &svc->items[svc->current];
+}
+
+static int open_stream(struct ota_service *svc, struct ota_item *item)
+{
+    struct ota_item_work *w = &svc->work;
+    const char *scheme;
+    int err = ota_uri_scheme(item->uri, &scheme);
+    if (err) {
+        OTA_LOGE(TAG_DEF, "URI '%s': %s", item->uri ? item->uri : "(null)", ota_strerror(err));
+        return err;
+    }
+    if (strcmp(scheme, "http") == 0) {
+        if (!svc->cfg.allow_plain_http) {
+            OTA_LOGE(TAG_DEF, "%s: plain http is forbidden by configuration", item->uri);
+            return OTA_ERR_INSECURE;
+        }
+        OTA_LOGW(TAG_DEF, "%s: plain http, the transfer is not authenticated", item->uri);
+    }
+    w->info.content_length = OTA_LENGTH_UNKNOWN;
+    err = svc->cfg.transport->open(svc->cfg.transport->ctx, item->uri, item->cert_pem, &w->stream, &w->info);
+    if (err) {
+        w->stream = NULL;
+        OTA_LOGE(TAG_DEF, "cannot open %s: %s", item->uri, ota_strerror(err));
+    }
+    return err;
+}
+
+static void close_stream(struct ota_service *svc)
+{
+    struct ota_item_work *w = &svc->work;
+    if (w->stream) {
+        svc->cfg.transport->close(svc->cfg.transport->ctx, w->stream);
+        w->stream = NULL;
+    }
+}
+
+/* Read into dst; returns bytes (> 0), 0 at a complete end, or an error. */
+static int read_stream(struct ota_service *svc, void *dst, uint32_t len)
+{
+    struct ota_item_work *w = &svc->work;
+    if (w->stream_done) {
+        return 0;
+    }
+    int n = svc->cfg.transport->read(svc->cfg.transport->ctx, w->stream, dst, len);
+    if (n == 0) {
+        w->stream_done = true;
+    }
+    return n;
+}
+
+int ota_item_peek(struct ota_service *svc, uint32_t n)
+{
+    struct ota_item_work *w = &svc->work;
+    if (n > sizeof(w->buf)) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    while (w->buffered < n) {
+        int got = read_stream(svc, w->buf + w->buffered, n - w->buffered);
+        if (got < 0) {
+            return got;
+        }
+        if (got == 0) {
+            return OTA_ERR_SHORT_READ;
+        }
+        w->buffered += (uint32_t)got;
+    }
+    return OTA_OK;
+}
+
+int ota_item_write(struct ota_service *svc, const void *data, uint32_t len)
+{
+    struct ota_item_work *w = &svc->work;
+    const struct ota_partition *p = w->part;
+    int err;
+    if (!p) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (w->written > p->size || len > p->size - w->written) {
+        return p->type == OTA_PT_TYPE_APP ? OTA_ERR_IMG_TOO_BIG : OTA_ERR_DATA_TOO_BIG;
+    }
+    /* Erase sector by sector just ahead of the writes: never the whole
+     * partition up front, never a sector the data does not reach. */
+    while (w->erased < w->written + len) {
+        if (p->size - w->erased < OTA_FLASH_SECTOR_SIZE) {
+            return OTA_ERR_ALIGN;
+        }
+        if ((err = ota_flash_erase(svc->cfg.flash, p->offset + w->erased, OTA_FLASH_SECTOR_SIZE))) {
+            return err;
+        }
+        w->erased += OTA_FLASH_SECTOR_SIZE;
+    }
+    if ((err = ota_flash_program(svc->cfg.flash, p->offset + w->written, data, len))) {
+        return err;
+    }
+    w->written += len;
+    return OTA_OK;
+}
+
+static void report_progress(struct ota_service *svc)
+{
+    if (svc->cfg.on_progress) {
+        svc->cfg.on_progress(svc->cfg.cb_ctx, svc->current, svc->work.written, svc->work.info.content_length);
+    }
+}
+
+/* Move everything (peeked bytes first, then the rest of the stream) into the
+ * partition; each chunk goes through `inspect` (may be NULL) before it is
+ * written, so a bad image stops before it reaches flash. */
+static int stream_to_partition(struct ota_service *svc,
+                               int (*inspect)(struct ota_service *svc, const uint8_t *p, uint32_t n))
+{
+    struct ota_item_work *w = &svc->work;
+    int64_t total = w->info.content_length;
+    int err;
+    for (;;) {
+        uint32_t n = w->buffered;
+        if (n == 0) {
+            int got = read_stream(svc, w->buf, sizeof(w->buf));
+            if (got < 0) {
+                OTA_LOGE(TAG_DEF, "reading %s at byte %u: %s", current_item(svc)->uri, (unsigned)w->written,
+                         ota_strerror(got));
+                return got;
+            }
+            if (got == 0) {
+                break;
+            }
+            n = (uint32_t)got;
+        }
+        w->buffered = 0;
+        if (inspect && (err = inspect(svc, w->buf, n))) {
+            return err;
+        }
+        if ((err = ota_item_write(svc, w->buf, n))) {
+            OTA_LOGE(TAG_DEF, "writing %s at 0x%x: %s", w->part->label, (unsigned)(w->part->offset + w->written),
+                     ota_strerror(err));
+            return err;
+        }
+        report_progress(svc);
+    }
+    if (total != OTA_LENGTH_UNKNOWN && (int64_t)w->written != total) {
+        OTA_LOGE(TAG_DEF, "%s: %u bytes arrived, %lld announced", current_item(svc)->uri, (unsigned)w->written,
+                 (long long)total);
+        return OTA_ERR_SHORT_READ;
+    }
+    return OTA_OK;
+}
+
+/* ---- default app procedure -------------------------------------------------- */
+
+static int app_prepare(struct ota_service *svc, struct ota_item *item)
+{
+    struct ota_item_work *w = &svc->work;
+    const struct ota_partition *od_part = ota_pt_find(&svc->table, OTA_PT_TYPE_DATA, OTA_PT_DATA_OTA);
+    struct ota_otadata od;
+    int err;
+
+    if (od_part && ota_otadata_read(svc->cfg.flash, od_part, &od) == OTA_OK) {
+        int active = ota_otadata_active(&od);
+        if (active >= 0 && od.copy[active].state == OTA_IMG_PENDING_VERIFY) {
+            OTA_LOGE(TAG_DEF, "the running app is on trial (PENDING_VERIFY): mark it valid before a new OTA");
+            return OTA_ERR_PENDING_VERIFY;
+        }
+    }
+    w->part = item->label ? ota_pt_find_label(&svc->table, item->label)
+                          : next_update_partition(&svc->table, svc->running);
+    if (!w->part || w->part->type != OTA_PT_TYPE_APP || w->part == svc->running) {
+        OTA_LOGE(TAG_DEF, "no OTA app partition to write (label %s)", item->label ? item->label : "(next slot)");
+        return item->label ? OTA_ERR_NOT_FOUND : OTA_ERR_NO_OTA_SLOT;
+    }
+    if (svc->running) {
+        uint8_t raw[OTA_APP_DESC_LEN];
+        if (ota_flash_read(svc->cfg.flash, svc->running->offset + OTA_APP_DESC_OFFSET, raw, sizeof(raw)) == OTA_OK) {
+            ota_app_desc_decode(raw, &w->running_desc);
+            w->has_running_desc = w->running_desc.magic == OTA_APP_DESC_MAGIC;
+        }
+    }
+    OTA_LOGI("esp_https_ota", "Starting OTA...");
+    if ((err = open_stream(svc, item))) {
+        return err;
+    }
+    if (w->info.content_length != OTA_LENGTH_UNKNOWN && w->info.content_length > (int64_t)w->part->size) {
+        OTA_LOGE(TAG_DEF, "image of %lld bytes does not fit partition %s (%u bytes): nothing written",
+                 (long long)w->info.content_length, w->part->label, (unsigned)w->part->size);
+        return OTA_ERR_IMG_TOO_BIG;
+    }
+    OTA_LOGI("esp_https_ota", "Writing to partition subtype %u at offset 0x%x", w->part->subtype,
+             (unsigned)w->part->offset);
+    return OTA_OK;
+}
+
+static int app_need_upgrade(struct ota_service *svc, struct ota_item *item)
+{
+    struct ota_item_work *w = &svc->work;
+    struct ota_app_desc incoming;
+    (void)item;
+    int err = ota_item_peek(svc, OTA_APP_DESC_OFFSET + OTA_APP_DESC_LEN);
+    if (err) {
+        OTA_LOGE(TAG_DEF, "cannot read the incoming app descriptor: %s", ota_strerror(err));
+        return err;
+    }
+    if (w->buf[0] != OTA_IMAGE_MAGIC) {
+        OTA_LOGE(TAG_DEF, "incoming data is not an app image (first byte 0x%02x)", w->buf[0]);
+        return OTA_ERR_IMG_MAGIC;
+    }
+    ota_app_desc_decode(w->buf + OTA_APP_DESC_OFFSET, &incoming);
+    if (incoming.magic != OTA_APP_DESC_MAGIC) {
+        OTA_LOGE(TAG_DEF, "incoming app descriptor magic 0x%08x is wrong", (unsigned)incoming.magic);
+        return OTA_ERR_IMG_DESC;
+    }
+    OTA_LOGI(TAG_DEF, "Running firmware version: %s, the incoming firmware version %s",
+             w->has_running_desc ? w->running_desc.version : "(none)", incoming.version);
+    if (!svc->cfg.force_version_check) {
+        return OTA_OK;
+    }
+    int32_t in_v = ota_version_parse(incoming.version);
+    int32_t run_v = w->has_running_desc ? ota_version_parse(w->running_desc.version) : -1;
+    if (in_v < 0) {
+        OTA_LOGE(TAG_DEF, "incoming version '%s' is not vA.B.C", incoming.version);
+        return OTA_ERR_VERSION_FORMAT;
+    }
+    if (in_v <= run_v) {
+        OTA_LOGW(TAG_DEF, "incoming version %s is not higher than the running %s: no upgrade", incoming.version,
+                 w->running_desc.version);
+        return OTA_ERR_NOT_NEWER;
+    }
+    return OTA_OK;
+}
+
+static int app_inspect(struct ota_service *svc, const uint8_t *p, uint32_t n)
+{
+    int err = ota_image_verify_feed(&svc->work.verifier, p, n);
+    if (err) {
+        OTA_LOGE(TAG_DEF, "incoming image refused at byte %u: %s", (unsigned)svc->work.written, ota_strerror(err));
+    }
+    return err;
+}
+
+static int app_execute(struct ota_service *svc, struct ota_item *item)
+{
+    struct ota_item_work *w = &svc->work;
+    struct ota_image_opts o = ota_image_opts_app();
+    struct ota_image_info info;
+    struct ota_otadata od;
+    const struct ota_partition *slots[16];
+    int err;
+    (void)item;
+
+    o.chip_id = svc->cfg.chip_id;
+    o.chip_rev = svc->cfg.chip_rev;
+    o.check_mapping = true;
+    o.flash_offset = w->part->offset;
+    o.max_len = w->part->size;
+    ota_image_verify_init(&w->verifier, &o);
+    if ((err = stream_to_partition(svc, app_inspect))) {
+        return err;
+    }
+    OTA_LOGI(TAG_DEF, "Image bytes read: %u", (unsigned)w->written);
+    if ((err = ota_image_verify_finish(&w->verifier, &info))) {
+        OTA_LOGE(TAG_DEF, "downloaded image does not verify: %s", ota_strerror(err));
+        return err;
+    }
+    /* What counts is what is in flash: verify it there before the switch. */
+    if ((err = ota_image_verify_partition(svc->cfg.flash, w->part, &o, &info))) {
+        OTA_LOGE(TAG_DEF, "image in %s does not verify: %s", w->part->label, ota_strerror(err));
+        return err;
+    }
+    ota_image_log_segments(w->part, &info);
+    const struct ota_partition *od_part = ota_pt_find(&svc->table, OTA_PT_TYPE_DATA, OTA_PT_DATA_OTA);
+    unsigned count = ota_boot_ota_slots(&svc->table, slots);
+    if (!od_part) {
+        return OTA_ERR_NOT_FOUND;
+    }
+    if ((err = ota_otadata_read(svc->cfg.flash, od_part, &od)) ||
+        (err = ota_otadata_select(svc->cfg.flash, od_part, &od, w->part->subtype & 0xFu, count, svc->cfg.rollback))) {
+        OTA_LOGE(TAG_DEF, "setting the boot partition: %s", ota_strerror(err));
+        return err;
+    }
+    OTA_LOGI(TAG_DEF, "boot partition set to %s (%s %s)", w->part->label, info.desc.project_name, info.desc.version);
+    return OTA_OK;
+}
+
+/* ---- default data procedure --------------------------------------------------- */
+
+static int data_prepare(struct ota_service *svc, struct ota_item *item)
+{
+    struct ota_item_work *w = &svc->work;
+    int err;
+    OTA_LOGI(TAG_DEF, "data upgrade uri %s", item->uri ? item->uri : "(null)");
+    w->part = item->label ? ota_pt_find_label(&svc->table, item->label) : NULL;
+    if (!w->part || w->part->type == OTA_PT_TYPE_APP) {
+        OTA_LOGE(TAG_DEF, "no data partition labelled '%s'", item->label ? item->label : "(none)");
+        return OTA_ERR_NOT_FOUND;
+    }
+    if ((err = open_stream(svc, item))) {
+        return err;
+    }
+    if (w->info.content_length != OTA_LENGTH_UNKNOWN && w->info.content_length > (int64_t)w->part->size) {
+        OTA_LOGE(TAG_DEF, "data of %lld bytes does not fit partition %s (%u bytes): nothing written",
+                 (long long)w->info.content_length, w->part->label, (unsigned)w->part->size);
+        return OTA_ERR_DATA_TOO_BIG;
+    }
+    return OTA_OK;
+}
+
+static int data_need_upgrade(struct ota_service *svc, struct ota_item *item)
+{
+    (void)svc;
+    (void)item;
+    return OTA_OK;
+}
+
+static int data_execute(struct ota_service *svc, struct ota_item *item)
+{
+    int err = stream_to_partition(svc, NULL);
+    if (!err) {
+        OTA_LOGI(TAG_DEF, "partition %s upgrade successes (%u bytes)", item->label, (unsigned)svc->work.written);
+    }
+    return err;
+}
+
+static int default_finished_check(struct ota_service *svc, struct ota_item *item, int err)
+{
+    (void)svc;
+    (void)item;
+    return err;  /* the original returned success here, whatever happened */
+}
+
+struct ota_item_ops ota_default_ops(enum ota_item_type type)
+{
+    struct ota_item_ops ops;
+    if (type == OTA_ITEM_APP) {
+        ops.prepare = app_prepare;
+        ops.need_upgrade = app_need_upgrade;
+        ops.execute = app_execute;
+    } else {
+        ops.prepare = data_prepare;
+        ops.need_upgrade = data_need_upgrade;
+        ops.execute = data_execute;
+    }
+    ops.finished_check = default_finished_check;
+    return ops;
+}
+
+/* ---- the engine ------------------------------------------------------------------ */
+
+int ota_service_init(struct ota_service *svc, const struct ota_service_config *cfg)
+{
+    struct ota_pt_diag diag;
+    int err;
+    if (!svc || !cfg || !cfg->flash || !cfg->transport || !cfg->transport->open || !cfg->transport->read ||
+        !cfg->transport->close) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    memset(svc, 0, sizeof(*svc));
+    svc->cfg = *cfg;
+    if ((err = ota_pt_load(cfg->flash, &svc->table, &diag))) {
+        OTA_LOGE(TAG, "partition table: row %u: %s", diag.line, ota_strerror(err));
+        return err;
+    }
+    svc->running = ota_running_partition(cfg->flash, &svc->table);
+    return OTA_OK;
+}
+
+int ota_service_set_upgrade_list(struct ota_service *svc, struct ota_item *items, unsigned count)
+{
+    if (!svc || (count && !items)) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    svc->items = items;
+    svc->count = count;
+    return OTA_OK;
+}
+
+static void emit(struct ota_service *svc, const struct ota_event *ev)
+{
+    if (svc->cfg.on_event) {
+        svc->cfg.on_event(svc->cfg.cb_ctx, ev);
+    }
+}
+
+static int run_item(struct ota_service *svc, struct ota_item *item)
+{
+    struct ota_item_ops def = ota_default_ops(item->type);
+    struct ota_item_ops ops = item->ops;
+    int err;
+    if (!ops.prepare) ops.prepare = def.prepare;
+    if (!ops.need_upgrade) ops.need_upgrade = def.need_upgrade;
+    if (!ops.execute) ops.execute = def.execute;
+    if (!ops.finished_check) ops.finished_check = def.finished_check;
+
+    memset(&svc->work, 0, sizeof(svc->work));
+    err = ops.prepare(svc, item);
+    if (!err) {
+        err = ops.need_upgrade(svc, item);
+    }
+    if (!err) {
+        err = ops.execute(svc, item);
+    }
+    err = ops.finished_check(svc, item, err);
+    close_stream(svc);
+    return err;
+}
+
+int ota_service_start(struct ota_service *svc, bool *reboot)
+{
+    bool want_reboot = false;
+    int last_err = OTA_OK;
+    if (!svc) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    for (svc->current = 0; svc->current < svc->count; svc->current++) {
+        struct ota_item *item = &svc->items[svc->current];
+        int err = run_item(svc, item);
+        struct ota_event ev = {OTA_EVENT_RESULT, svc->current, ota_result_from_err(err), err, false};
+        emit(svc, &ev);
+        if (err) {
+            last_err = err;
+            if (item->break_after_fail) {
+                OTA_LOGW(TAG, "list id %u failed and has break_after_fail: the rest of the list is skipped",
+                         svc->current);
+                break;
+            }
+        } else if (item->reboot_flag) {
+            want_reboot = true;
+        }
+    }
+    struct ota_event fin = {OTA_EVENT_FINISH, svc->count, OTA_RESULT_SUCCESS, last_err, want_reboot};
+    OTA_LOGW(TAG, "OTA_END!");
+    emit(svc, &fin);
+    if (reboot) {
+        *reboot = want_reboot;
+    }
+    return last_err;
+}

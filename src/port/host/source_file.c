@@ -1,0 +1,114 @@
+/* file://sdcard/PATH: a file in the SD card folder, confined to it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ota/error.h"
+#include "ota/log.h"
+#include "sources.h"
+
+static const char *TAG = "FATFS_STREAM";
+#define MOUNT "sdcard/"
+
+struct file_stream {
+    int fd;
+    uint64_t size, pos;
+};
+
+static bool has_dotdot(const char *p)
+{
+    /* any ".." path component */
+    for (const char *s = p; (s = strstr(s, "..")) != NULL; s += 2) {
+        bool starts = s == p || s[-1] == '/';
+        bool ends = s[2] == '\0' || s[2] == '/';
+        if (starts && ends) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int file_source_open(const struct ota_host_transport *ht, const char *uri, void **stream,
+                     struct ota_source_info *info)
+{
+    const char *rest = uri + strlen("file://");
+    char want[PATH_MAX], root[PATH_MAX], real[PATH_MAX];
+    if (!ht->cfg.sdcard_dir) {
+        OTA_LOGE(TAG, "%s: no SD card is mounted", uri);
+        return OTA_ERR_FILE_NOT_FOUND;
+    }
+    if (strncmp(rest, MOUNT, strlen(MOUNT)) != 0) {
+        OTA_LOGE(TAG, "%s: only file://sdcard/... is served (the SD card mount point)", uri);
+        return OTA_ERR_PATH_ESCAPE;
+    }
+    rest += strlen(MOUNT);
+    if (*rest == '\0' || *rest == '/' || has_dotdot(rest)) {
+        OTA_LOGE(TAG, "%s: the path must stay inside the SD card", uri);
+        return OTA_ERR_PATH_ESCAPE;
+    }
+    if (!realpath(ht->cfg.sdcard_dir, root)) {
+        OTA_LOGE(TAG, "SD card folder %s: %s", ht->cfg.sdcard_dir, strerror(errno));
+        return OTA_ERR_FILE_NOT_FOUND;
+    }
+    if ((size_t)snprintf(want, sizeof(want), "%s/%s", root, rest) >= sizeof(want)) {
+        return OTA_ERR_URI;
+    }
+    if (!realpath(want, real)) {
+        OTA_LOGE(TAG, "%s: %s", uri, strerror(errno));
+        return errno == ENOENT || errno == ENOTDIR ? OTA_ERR_FILE_NOT_FOUND : OTA_ERR_IO;
+    }
+    size_t rl = strlen(root);
+    if (strncmp(real, root, rl) != 0 || real[rl] != '/') {
+        OTA_LOGE(TAG, "%s: resolves to %s, outside the SD card", uri, real);
+        return OTA_ERR_PATH_ESCAPE;
+    }
+    int fd = open(real, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        OTA_LOGE(TAG, "%s: not a readable file", uri);
+        return OTA_ERR_FILE_NOT_FOUND;
+    }
+    struct file_stream *fs = calloc(1, sizeof(*fs));
+    if (!fs) {
+        close(fd);
+        return OTA_ERR_NO_MEM;
+    }
+    fs->fd = fd;
+    fs->size = (uint64_t)st.st_size;
+    info->content_length = (int64_t)fs->size;
+    OTA_LOGI(TAG, "File size: %llu byte, file position: 0", (unsigned long long)fs->size);
+    *stream = fs;
+    return OTA_OK;
+}
+
+int file_source_read(void *stream, void *buf, size_t len)
+{
+    struct file_stream *fs = stream;
+    ssize_t n = read(fs->fd, buf, len);
+    if (n < 0) {
+        return OTA_ERR_IO;
+    }
+    if (n == 0 && fs->pos != fs->size) {
+        return OTA_ERR_SHORT_READ;  /* the file shrank under us */
+    }
+    if (n == 0) {
+        OTA_LOGW(TAG, "No more data, ret:0");
+    }
+    fs->pos += (uint64_t)n;
+    return (int)n;
+}
+
+void file_source_close(void *stream)
+{
+    struct file_stream *fs = stream;
+    close(fs->fd);
+    free(fs);
+}

@@ -1,0 +1,266 @@
+/* http:// and https:// through libcurl's multi interface, read pull-style.
+ *
+ * libcurl pushes body bytes into a write callback; read() lends it the
+ * caller's buffer for one round of curl_multi_perform. Whatever does not
+ * fit is kept in a spill buffer (libcurl passes at most CURL_MAX_WRITE_SIZE
+ * per call) or, if that is in use, left with libcurl by pausing the
+ * transfer. Memory is bounded whatever the size of the image. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "ota/error.h"
+#include "ota/log.h"
+#include "sources.h"
+
+static const char *TAG = "HTTP_STREAM";
+
+struct http_stream {
+    CURL *easy;
+    CURLM *multi;
+    char errbuf[CURL_ERROR_SIZE];
+    uint8_t *dst;         /* caller's buffer during a read */
+    size_t room, got;
+    uint8_t spill[CURL_MAX_WRITE_SIZE];
+    size_t spill_len, spill_off;
+    bool paused;
+    bool headers_done;
+    bool done;            /* the transfer finished, well or not */
+    CURLcode result;
+    int err;              /* our verdict, when we stopped the transfer */
+    long status;
+    int64_t content_length;
+    uint64_t received;
+    char url[512];
+};
+
+static size_t on_header(char *data, size_t size, size_t n, void *ctx)
+{
+    struct http_stream *s = ctx;
+    size_t len = size * n;
+    if (len <= 2 && (data[0] == '\r' || data[0] == '\n')) {
+        long code = 0;
+        char *redirect = NULL;
+        curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
+        curl_easy_getinfo(s->easy, CURLINFO_REDIRECT_URL, &redirect);
+        if (code < 200 || (code >= 300 && code < 400 && redirect)) {
+            return len;  /* an interim or redirect response: more headers follow */
+        }
+        s->status = code;
+        s->headers_done = true;
+        curl_off_t cl = -1;
+        curl_easy_getinfo(s->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+        s->content_length = cl >= 0 ? (int64_t)cl : OTA_LENGTH_UNKNOWN;
+        if (code >= 400) {
+            OTA_LOGE(TAG, "HTTP %ld from %s", code, s->url);
+            s->err = OTA_ERR_HTTP_STATUS;
+            return 0;  /* stop the transfer: the body is an error page, not an image */
+        }
+    }
+    return len;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+    struct http_stream *s = ctx;
+    size_t len = size * n;
+    size_t k = len < s->room ? len : s->room;
+    if (s->spill_len > s->spill_off && k < len) {
+        s->paused = true;
+        return CURL_WRITEFUNC_PAUSE;  /* libcurl keeps it; redelivered on unpause */
+    }
+    memcpy(s->dst + s->got, data, k);
+    s->got += k;
+    s->room -= k;
+    if (k < len) {
+        s->spill_off = 0;
+        s->spill_len = len - k;
+        memcpy(s->spill, data + k, len - k);
+    }
+    s->received += len;
+    return len;
+}
+
+static int map_curl_error(struct http_stream *s)
+{
+    if (s->err) {
+        return s->err;
+    }
+    switch (s->result) {
+    case CURLE_OK:
+        return OTA_OK;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return OTA_ERR_RESOLVE;
+    case CURLE_COULDNT_CONNECT:
+        return OTA_ERR_CONNECT;
+    case CURLE_OPERATION_TIMEDOUT:
+        return OTA_ERR_TIMEOUT;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+        return OTA_ERR_TLS;
+    case CURLE_TOO_MANY_REDIRECTS:
+        return OTA_ERR_TOO_MANY_REDIRECTS;
+    case CURLE_PARTIAL_FILE:
+        return OTA_ERR_SHORT_READ;
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+        return (s->content_length == OTA_LENGTH_UNKNOWN || (int64_t)s->received < s->content_length)
+                   ? OTA_ERR_SHORT_READ : OTA_ERR_STREAM;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return OTA_ERR_URI;
+    default:
+        return OTA_ERR_STREAM;
+    }
+}
+
+/* One round of the transfer: perform, wait a little if nothing came, collect
+ * the end. */
+static void pump(struct http_stream *s)
+{
+    int running = 0;
+    if (s->paused) {
+        s->paused = false;
+        curl_easy_pause(s->easy, CURLPAUSE_CONT);
+    }
+    curl_multi_perform(s->multi, &running);
+    if (running && s->got == 0 && !s->headers_done) {
+        curl_multi_poll(s->multi, NULL, 0, 100, NULL);
+    } else if (running && s->got == 0) {
+        curl_multi_poll(s->multi, NULL, 0, 100, NULL);
+    }
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
+        if (msg->msg == CURLMSG_DONE) {
+            s->done = true;
+            s->result = msg->data.result;
+        }
+    }
+}
+
+int http_source_open(const struct ota_host_transport *ht, const char *uri, const char *cert_pem, void **stream,
+                     struct ota_source_info *info)
+{
+    struct http_stream *s = calloc(1, sizeof(*s));
+    if (!s) {
+        return OTA_ERR_NO_MEM;
+    }
+    snprintf(s->url, sizeof(s->url), "%s", uri);
+    s->content_length = OTA_LENGTH_UNKNOWN;
+    s->easy = curl_easy_init();
+    s->multi = curl_multi_init();
+    if (!s->easy || !s->multi) {
+        http_source_close(s);
+        return OTA_ERR_NO_MEM;
+    }
+    long low_speed_time = (ht->cfg.read_timeout_ms + 999) / 1000;
+    curl_easy_setopt(s->easy, CURLOPT_URL, uri);
+    curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf);
+    curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(s->easy, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(s->easy, CURLOPT_MAXREDIRS, ht->cfg.max_redirects);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(s->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#endif
+    curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, ht->cfg.connect_timeout_ms);
+    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, low_speed_time);
+    curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "ota-service/0.1");
+    curl_easy_setopt(s->easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(s->easy, CURLOPT_HEADERDATA, s);
+    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
+    if (cert_pem) {
+        struct curl_blob blob = {(void *)cert_pem, strlen(cert_pem), CURL_BLOB_COPY};
+        curl_easy_setopt(s->easy, CURLOPT_CAINFO_BLOB, &blob);
+    }
+    curl_multi_add_handle(s->multi, s->easy);
+
+    /* Run until the final response's headers are in (or it failed). */
+    while (!s->headers_done && !s->done) {
+        pump(s);
+    }
+    int err = OTA_OK;
+    if (!s->headers_done) {
+        err = map_curl_error(s);
+        if (!err) {
+            err = OTA_ERR_STREAM;
+        }
+        OTA_LOGE(TAG, "%s: %s (%s)", uri, s->errbuf[0] ? s->errbuf : curl_easy_strerror(s->result),
+                 ota_strerror(err));
+    } else if (s->err) {
+        err = s->err;
+    }
+    if (err) {
+        http_source_close(s);
+        return err;
+    }
+    info->content_length = s->content_length;
+    OTA_LOGI(TAG, "HTTP %ld, Content-Length %lld: %s", s->status, (long long)s->content_length, uri);
+    *stream = s;
+    return OTA_OK;
+}
+
+int http_source_read(void *stream, void *buf, size_t len)
+{
+    struct http_stream *s = stream;
+    s->dst = buf;
+    s->room = len;
+    s->got = 0;
+    if (s->spill_off < s->spill_len) {
+        size_t k = s->spill_len - s->spill_off;
+        if (k > len) {
+            k = len;
+        }
+        memcpy(buf, s->spill + s->spill_off, k);
+        s->spill_off += k;
+        s->got = k;
+        s->room -= k;
+    }
+    while (s->got == 0 && !s->done) {
+        pump(s);
+    }
+    size_t got = s->got;
+    s->dst = NULL;
+    s->room = 0;
+    if (got > 0) {
+        return (int)got;
+    }
+    int err = map_curl_error(s);
+    if (!err && s->content_length != OTA_LENGTH_UNKNOWN && (int64_t)s->received != s->content_length) {
+        err = OTA_ERR_SHORT_READ;
+    }
+    if (err) {
+        OTA_LOGE(TAG, "%s: after %llu of %lld bytes: %s (%s)", s->url, (unsigned long long)s->received,
+                 (long long)s->content_length, s->errbuf[0] ? s->errbuf : curl_easy_strerror(s->result),
+                 ota_strerror(err));
+        return err;
+    }
+    return 0;
+}
+
+void http_source_close(void *stream)
+{
+    struct http_stream *s = stream;
+    if (s->multi && s->easy) {
+        curl_multi_remove_handle(s->multi, s->easy);
+    }
+    if (s->easy) {
+        curl_easy_cleanup(s->easy);
+    }
+    if (s->multi) {
+        curl_multi_cleanup(s->multi);
+    }
+    free(s);
+}

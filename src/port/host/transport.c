@@ -1,0 +1,86 @@
+/* The host transport: dispatch by URI scheme. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "ota/error.h"
+#include "sources.h"
+
+struct stream_handle {
+    bool is_file;
+    void *impl;
+};
+
+static int t_open(void *ctx, const char *uri, const char *cert_pem, void **stream, struct ota_source_info *info)
+{
+    struct ota_host_transport *ht = ctx;
+    const char *scheme;
+    int err = ota_uri_scheme(uri, &scheme);
+    if (err) {
+        return err;
+    }
+    struct stream_handle *h = calloc(1, sizeof(*h));
+    if (!h) {
+        return OTA_ERR_NO_MEM;
+    }
+    h->is_file = strcmp(scheme, "file") == 0;
+    err = h->is_file ? file_source_open(ht, uri, &h->impl, info)
+                     : http_source_open(ht, uri, cert_pem, &h->impl, info);
+    if (err) {
+        free(h);
+        return err;
+    }
+    ht->streams_opened++;
+    *stream = h;
+    return OTA_OK;
+}
+
+static int t_read(void *ctx, void *stream, void *buf, size_t len)
+{
+    struct ota_host_transport *ht = ctx;
+    struct stream_handle *h = stream;
+    int n = h->is_file ? file_source_read(h->impl, buf, len) : http_source_read(h->impl, buf, len);
+    if (n > 0) {
+        ht->bytes_received += (uint64_t)n;
+    }
+    return n;
+}
+
+static void t_close(void *ctx, void *stream)
+{
+    struct stream_handle *h = stream;
+    (void)ctx;
+    if (h->is_file) {
+        file_source_close(h->impl);
+    } else {
+        http_source_close(h->impl);
+    }
+    free(h);
+}
+
+void ota_host_transport_init(struct ota_host_transport *ht, const struct ota_host_transport_config *cfg)
+{
+    memset(ht, 0, sizeof(*ht));
+    if (cfg) {
+        ht->cfg = *cfg;
+    }
+    if (ht->cfg.connect_timeout_ms <= 0) {
+        ht->cfg.connect_timeout_ms = 5000;
+    }
+    if (ht->cfg.read_timeout_ms <= 0) {
+        ht->cfg.read_timeout_ms = 10000;
+    }
+    if (ht->cfg.max_redirects <= 0) {
+        ht->cfg.max_redirects = 5;
+    }
+    ht->transport.ctx = ht;
+    ht->transport.open = t_open;
+    ht->transport.read = t_read;
+    ht->transport.close = t_close;
+}
+
+int ota_host_transport_global_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? OTA_OK : OTA_ERR_STREAM;
+}
