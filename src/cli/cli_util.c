@@ -40,40 +40,42 @@ bool cli_wants_help(int argc, char **argv)
 
 int cli_read_file(const char *path, uint8_t **data, size_t *len)
 {
+    /* Read in chunks without seeking, so pipes and /dev/fd/N work too. */
     FILE *f = fopen(path, "rb");
+    size_t cap = 0;
     if (!f) {
         cli_error("cannot open %s: %s", path, strerror(errno));
         return CLI_FAIL;
     }
-    if (fseek(f, 0, SEEK_END) != 0) {
-        cli_error("cannot seek %s: %s", path, strerror(errno));
-        fclose(f);
-        return CLI_FAIL;
+    *data = NULL;
+    *len = 0;
+    for (;;) {
+        if (*len + 65536 + 1 > cap) {
+            size_t ncap = cap ? cap * 2 : 65536 * 2;
+            uint8_t *n = ncap <= CLI_MAX_FILE + 65536 * 2 ? realloc(*data, ncap) : NULL;
+            if (!n) {
+                cli_error("%s: larger than this tool reads whole (%u bytes)", path, CLI_MAX_FILE);
+                break;
+            }
+            *data = n;
+            cap = ncap;
+        }
+        size_t got = fread(*data + *len, 1, 65536, f);
+        *len += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                cli_error("cannot read %s: %s", path, strerror(errno));
+                break;
+            }
+            fclose(f);
+            (*data)[*len] = 0;
+            return CLI_OK;
+        }
     }
-    long size = ftell(f);
-    if (size < 0 || (unsigned long)size > CLI_MAX_FILE) {
-        cli_error("%s: size %ld is not readable here (limit %u bytes)", path, size, CLI_MAX_FILE);
-        fclose(f);
-        return CLI_FAIL;
-    }
-    rewind(f);
-    *data = malloc((size_t)size + 1);
-    if (!*data) {
-        fclose(f);
-        cli_error("out of memory reading %s", path);
-        return CLI_FAIL;
-    }
-    *len = fread(*data, 1, (size_t)size, f);
-    (*data)[*len] = 0;
-    int bad = ferror(f) || *len != (size_t)size;
     fclose(f);
-    if (bad) {
-        free(*data);
-        *data = NULL;
-        cli_error("cannot read %s", path);
-        return CLI_FAIL;
-    }
-    return CLI_OK;
+    free(*data);
+    *data = NULL;
+    return CLI_FAIL;
 }
 
 int cli_write_file(const char *path, const void *data, size_t len)

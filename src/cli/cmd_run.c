@@ -131,12 +131,13 @@ int cmd_run(int argc, char **argv)
 {
     const char *pos[1], *config = NULL, *app = NULL, *data = NULL, *sdcard = NULL, *ca = NULL;
     const char *connect_s = NULL, *read_s = NULL;
-    bool force = false, no_reboot = false, rollback = false, forbid_http = false, no_tone = false;
+    bool force = false, no_reboot = false, rollback = false, forbid_http = false, no_tone = false, brk = false;
     int npos, rc;
     struct cli_opt opts[] = {{"config", &config, NULL}, {"app", &app, NULL}, {"data", &data, NULL},
                              {"sdcard", &sdcard, NULL}, {"ca", &ca, NULL}, {"force-version-check", NULL, &force},
                              {"no-reboot", NULL, &no_reboot}, {"rollback", NULL, &rollback},
                              {"forbid-http", NULL, &forbid_http}, {"no-tone-check", NULL, &no_tone},
+                             {"break-after-fail", NULL, &brk},
                              {"connect-timeout", &connect_s, NULL}, {"read-timeout", &read_s, NULL}, {0}};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
@@ -244,6 +245,7 @@ int cmd_run(int argc, char **argv)
         items[n].label = cfg.data_label;
         items[n].uri = cfg.data_uri;
         items[n].cert_pem = ca_pem;
+        items[n].break_after_fail = brk;
         if (!no_tone) {
             tone_upgrade_ops(&items[n].ops);
         }
@@ -254,6 +256,7 @@ int cmd_run(int argc, char **argv)
         items[n].uri = cfg.firmware_uri;
         items[n].cert_pem = ca_pem;
         items[n].reboot_flag = !no_reboot;
+        items[n].break_after_fail = brk;
         n++;
     }
     ota_service_set_upgrade_list(&svc, items, n);

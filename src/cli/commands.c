@@ -22,7 +22,7 @@ const struct cli_command cli_commands[] = {
     {"boot", NULL, cmd_boot, "ota boot IMG [--rollback] [--chip esp32|esp32s2|any]"},
     {"run", NULL, cmd_run,
      "ota run IMG [--config SDKCONFIG] [--app URI] [--data LABEL=URI] [--sdcard DIR] [--ca PEM] "
-     "[--force-version-check] [--no-reboot] [--rollback] [--forbid-http] [--no-tone-check] "
+     "[--force-version-check] [--no-reboot] [--rollback] [--break-after-fail] [--forbid-http] [--no-tone-check] "
      "[--connect-timeout MS] [--read-timeout MS]"},
 };
 

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -26,6 +28,7 @@ struct http_stream {
     uint8_t spill[CURL_MAX_WRITE_SIZE];
     size_t spill_len, spill_off;
     bool paused;
+    bool saw_location;    /* the response being received has a Location header */
     bool headers_done;
     bool done;            /* the transfer finished, well or not */
     CURLcode result;
@@ -33,20 +36,33 @@ struct http_stream {
     long status;
     int64_t content_length;
     uint64_t received;
+    long read_timeout_ms;
+    uint64_t last_progress_ms;  /* when a byte last arrived (or the transfer began) */
     char url[512];
 };
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
     struct http_stream *s = ctx;
     size_t len = size * n;
+    s->last_progress_ms = now_ms();
+    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        s->saw_location = false;  /* a new response begins */
+    } else if (len >= 9 && strncasecmp(data, "Location:", 9) == 0) {
+        s->saw_location = true;
+    }
     if (len <= 2 && (data[0] == '\r' || data[0] == '\n')) {
         long code = 0;
-        char *redirect = NULL;
         curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
-        curl_easy_getinfo(s->easy, CURLINFO_REDIRECT_URL, &redirect);
-        if (code < 200 || (code >= 300 && code < 400 && redirect)) {
-            return len;  /* an interim or redirect response: more headers follow */
+        if (code < 200 || (code >= 300 && code < 400 && s->saw_location)) {
+            return len;  /* an interim or redirect response: libcurl follows, more headers come */
         }
         s->status = code;
         s->headers_done = true;
@@ -67,13 +83,16 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
     struct http_stream *s = ctx;
     size_t len = size * n;
     size_t k = len < s->room ? len : s->room;
+    s->last_progress_ms = now_ms();
     if (s->spill_len > s->spill_off && k < len) {
         s->paused = true;
         return CURL_WRITEFUNC_PAUSE;  /* libcurl keeps it; redelivered on unpause */
     }
-    memcpy(s->dst + s->got, data, k);
-    s->got += k;
-    s->room -= k;
+    if (k > 0) {  /* during open() there is no destination yet */
+        memcpy(s->dst + s->got, data, k);
+        s->got += k;
+        s->room -= k;
+    }
     if (k < len) {
         s->spill_off = 0;
         s->spill_len = len - k;
@@ -131,9 +150,7 @@ static void pump(struct http_stream *s)
         curl_easy_pause(s->easy, CURLPAUSE_CONT);
     }
     curl_multi_perform(s->multi, &running);
-    if (running && s->got == 0 && !s->headers_done) {
-        curl_multi_poll(s->multi, NULL, 0, 100, NULL);
-    } else if (running && s->got == 0) {
+    if (running && s->got == 0) {
         curl_multi_poll(s->multi, NULL, 0, 100, NULL);
     }
     CURLMsg *msg;
@@ -143,6 +160,13 @@ static void pump(struct http_stream *s)
             s->done = true;
             s->result = msg->data.result;
         }
+    }
+    /* Our own read timeout: libcurl's low-speed check averages over a window
+     * of seconds and cannot say "no byte for N ms". */
+    if (!s->done && s->headers_done && s->got == 0 && now_ms() - s->last_progress_ms > (uint64_t)s->read_timeout_ms) {
+        s->done = true;
+        s->result = CURLE_OPERATION_TIMEDOUT;
+        snprintf(s->errbuf, sizeof(s->errbuf), "no data for %ld ms", s->read_timeout_ms);
     }
 }
 
@@ -161,7 +185,8 @@ int http_source_open(const struct ota_host_transport *ht, const char *uri, const
         http_source_close(s);
         return OTA_ERR_NO_MEM;
     }
-    long low_speed_time = (ht->cfg.read_timeout_ms + 999) / 1000;
+    s->read_timeout_ms = ht->cfg.read_timeout_ms;
+    s->last_progress_ms = now_ms();
     curl_easy_setopt(s->easy, CURLOPT_URL, uri);
     curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf);
     curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
@@ -172,8 +197,9 @@ int http_source_open(const struct ota_host_transport *ht, const char *uri, const
     curl_easy_setopt(s->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 #endif
     curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, ht->cfg.connect_timeout_ms);
+    /* Until the headers are in, the same silence limit applies through libcurl. */
     curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, low_speed_time);
+    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, (ht->cfg.read_timeout_ms + 999) / 1000);
     curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "ota-service/0.1");

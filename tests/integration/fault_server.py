@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""A small HTTP server that misbehaves on purpose, for the tests.
+
+Serves files from ROOT; the first path segments choose a fault:
+  /FILE                    plain 200 with Content-Length (honours Range)
+  /drop/N/FILE             announce the whole file, send N bytes, close
+  /lie/N/FILE              announce N bytes more than the file has, send it, close
+  /status/CODE/FILE        answer CODE with a short body
+  /stall/MS/N/FILE         send N bytes, then nothing for MS milliseconds, then close
+  /redirect/N/FILE         redirect N times, then serve FILE
+  /norange/FILE            ignore Range: always 200 with the whole file
+Listens on 127.0.0.1 only; writes its port to PORTFILE. Stops on SIGTERM,
+or by itself after LIFETIME seconds.
+Usage: fault_server.py ROOT PORTFILE [LIFETIME]
+"""
+import http.server
+import os
+import re
+import signal
+import socketserver
+import sys
+import threading
+import time
+
+ROOT = os.path.abspath(sys.argv[1])
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("fault_server: " + (fmt % args) + "\n")
+
+    def file_bytes(self, name):
+        path = os.path.realpath(os.path.join(ROOT, name))
+        if not path.startswith(ROOT + os.sep) or not os.path.isfile(path):
+            return None
+        with open(path, "rb") as f:
+            return f.read()
+
+    def send_plain(self, code, body=b"", headers=()):
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        parts = self.path.lstrip("/").split("/")
+        fault, args = None, []
+        if parts[0] in ("drop", "lie", "status", "redirect"):
+            fault, args, parts = parts[0], parts[1:2], parts[2:]
+        elif parts[0] == "stall":
+            fault, args, parts = "stall", parts[1:3], parts[3:]
+        elif parts[0] == "norange":
+            fault, parts = "norange", parts[1:]
+        name = "/".join(parts)
+        if fault == "redirect":
+            n = int(args[0])
+            target = "/redirect/%d/%s" % (n - 1, name) if n > 1 else "/" + name
+            self.send_plain(302, b"", [("Location", target)])
+            return
+        if fault == "status":
+            self.send_plain(int(args[0]), b"fault_server: error page\n")
+            return
+        data = self.file_bytes(name)
+        if data is None:
+            self.send_plain(404, b"not found\n")
+            return
+        if fault == "drop":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: int(args[0])])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        if fault == "lie":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data) + int(args[0])))
+            self.end_headers()
+            self.wfile.write(data)
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        if fault == "stall":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: int(args[1])])
+            self.wfile.flush()
+            time.sleep(int(args[0]) / 1000.0)
+            self.close_connection = True
+            return
+        rng = self.headers.get("Range")
+        m = re.match(r"bytes=(\d+)-$", rng or "")
+        if m and fault != "norange" and int(m.group(1)) < len(data):
+            start = int(m.group(1))
+            self.send_response(206)
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
+            self.send_header("Content-Length", str(len(data) - start))
+            self.end_headers()
+            self.wfile.write(data[start:])
+            return
+        self.send_plain(200, data)
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    srv = Server(("127.0.0.1", 0), Handler)
+    with open(sys.argv[2] + ".tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+    lifetime = float(sys.argv[3]) if len(sys.argv) > 3 else 600
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=srv.shutdown).start())
+    timer = threading.Timer(lifetime, srv.shutdown)
+    timer.daemon = True
+    timer.start()
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

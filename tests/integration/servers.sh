@@ -1,0 +1,69 @@
+# Real servers on loopback for the integration tests: python's http.server
+# (the seed's, no Range), nginx from Debian (Range), and the fault server.
+# Each start_* sets a *_PORT variable; stop_servers ends them all.
+SERVER_PIDS=()
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+    for _ in $(seq 100); do
+        python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "server on port $1 did not come up" >&2
+    return 1
+}
+
+start_python_server() {  # DIR
+    PY_PORT=$(free_port)
+    (cd "$1" && exec python3 -m http.server "$PY_PORT" --bind 127.0.0.1) >"$T/python-server.log" 2>&1 &
+    SERVER_PIDS+=($!)
+    wait_port "$PY_PORT"
+}
+
+start_nginx() {  # DIR
+    NGINX_PORT=$(free_port)
+    local n="$T/nginx"
+    mkdir -p "$n/logs" "$n/tmp"
+    cat >"$n/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log $n/logs/error.log;
+pid $n/nginx.pid;
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
+events { worker_connections 64; }
+http {
+    access_log $n/logs/access.log;
+    client_body_temp_path $n/tmp;
+    proxy_temp_path $n/tmp;
+    fastcgi_temp_path $n/tmp;
+    uwsgi_temp_path $n/tmp;
+    scgi_temp_path $n/tmp;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        root $1;
+        location /status500/ { return 500; }
+    }
+}
+CONF
+    /usr/sbin/nginx -c "$n/nginx.conf" -p "$n" >"$n/logs/stdout.log" 2>&1 &
+    SERVER_PIDS+=($!)
+    wait_port "$NGINX_PORT"
+}
+
+start_fault_server() {  # DIR
+    rm -f "$T/fault.port"
+    python3 "$(dirname "${BASH_SOURCE[0]}")/fault_server.py" "$1" "$T/fault.port" 900 2>"$T/fault-server.log" &
+    SERVER_PIDS+=($!)
+    for _ in $(seq 100); do [ -s "$T/fault.port" ] && break; sleep 0.05; done
+    FAULT_PORT=$(cat "$T/fault.port")
+    wait_port "$FAULT_PORT"
+}
+
+stop_servers() {
+    for p in "${SERVER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+}

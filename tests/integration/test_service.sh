@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The OTA service end to end against real servers on loopback (python's
+# http.server, nginx, a fault-injecting server) and an SD card folder.
+# Every failure must give its specific result and leave the running app
+# bootable. Usage: test_service.sh OTA
+set -u
+OTA=$1
+T=$(mktemp -d)
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../cli/lib.sh"
+. "$HERE/servers.sh"
+trap 'stop_servers; rm -rf "$T"' EXIT
+
+mkdir -p "$T/www" "$T/sd" "$T/tones"
+cat >"$T/partitions.csv" <<'CSV'
+nvs,        data, nvs,     ,        0x4000,
+otadata,    data, ota,     ,        0x2000,
+phy_init,   data, phy,     ,        0x1000,
+ota_0,      app,  ota_0,   ,        1M,
+ota_1,      app,  ota_1,   ,        1M,
+flash_tone, data, 0xff,    ,        1M,
+CSV
+mk() { $OTA image make "$T/www/$1" --project "$2" --version "$3" --size "${4:-300000}" ${5:+--chip $5} >/dev/null; }
+mk old.bin ota_example v1.0.0
+mk new.bin play_mp3_control v2.0.0
+mk older.bin play_mp3_control v0.9.0
+mk same.bin play_mp3_control v1.0.0
+mk gitver.bin play_mp3_control v2.2-237-g6532b89f
+mk s2.bin play_mp3_control v2.0.0 300000 esp32s2
+mk big.bin play_mp3_control v2.0.0 1600000
+cp "$T/www/new.bin" "$T/www/hash.bin"
+printf '\x00' | dd of="$T/www/hash.bin" bs=1 seek=299999 conv=notrunc 2>/dev/null   # stored SHA-256
+cp "$T/www/new.bin" "$T/www/cksum.bin"
+printf '\x00\x00' | dd of="$T/www/cksum.bin" bs=1 seek=150000 conv=notrunc 2>/dev/null  # payload
+head -c 3000 /dev/urandom >"$T/tones/a.mp3"
+head -c 1234 /dev/urandom >"$T/tones/b.mp3"
+$OTA tone make "$T/sd/flash_tone.bin" "$T/tones/a.mp3" "$T/tones/b.mp3" >/dev/null
+$OTA tone make "$T/sd/tone1.bin" "$T/tones/a.mp3" --format 1 --version v1.1.0 >/dev/null
+cp "$T/sd/flash_tone.bin" "$T/sd/badtag.bin"
+printf 'XX' | dd of="$T/sd/badtag.bin" bs=1 seek=0 conv=notrunc 2>/dev/null
+cp "$T/sd/flash_tone.bin" "$T/www/flash_tone.bin"
+echo "secret" >"$T/secret.bin"
+ln -s "$T/secret.bin" "$T/sd/escape.bin"
+mkdir -p "$T/sd/sub" && cp "$T/sd/flash_tone.bin" "$T/sd/sub/t.bin"
+
+$OTA flash create "$T/base.img" --table "$T/partitions.csv" >/dev/null
+$OTA flash write "$T/base.img" ota_0 "$T/www/old.bin" >/dev/null
+$OTA boot "$T/base.img" >/dev/null
+
+start_python_server "$T/www"
+start_nginx "$T/www"
+start_fault_server "$T/www"
+PY=http://127.0.0.1:$PY_PORT
+NG=http://127.0.0.1:$NGINX_PORT
+FS=http://127.0.0.1:$FAULT_PORT
+D="$T/dev.img"
+fresh() { cp "$T/base.img" "$D"; }
+
+# run_ok NAME ARGS...: the list succeeds, the device restarts into ota_1
+run_ok() {
+    local name=$1; shift
+    fresh
+    expect_ok "$name" $OTA run "$D" --sdcard "$T/sd" "$@"
+    cp "$T/out" "$T/run.log"
+}
+
+# run_fails NAME RESULT ERRNAME ARGS...: the item fails with RESULT (ERRNAME),
+# no restart, and the running app (ota_0, ota_example) still boots.
+run_fails() {
+    local name=$1 result=$2 errname=$3; shift 3
+    fresh
+    $OTA run "$D" --sdcard "$T/sd" "$@" >"$T/run.log" 2>&1
+    local rc=$?
+    if [ $rc -ne 1 ]; then fail "$name: exit $rc, wanted 1" "$T/run.log"; return; fi
+    if ! grep -q "OTA failed: $result ($errname" "$T/run.log"; then
+        fail "$name: no 'OTA failed: $result ($errname'" "$T/run.log"; return
+    fi
+    if grep -q "restart!" "$T/run.log"; then fail "$name: restarted after a failure" "$T/run.log"; return; fi
+    if ! $OTA boot "$D" >"$T/boot.log" 2>&1 || ! grep -q "^booted: ota_0" "$T/boot.log" \
+        || ! grep -q "Project name: *ota_example" "$T/boot.log"; then
+        fail "$name: the running app does not boot any more" "$T/boot.log"; return
+    fi
+    pass "$name"
+}
+
+log_has() {  # NAME PATTERN: the last run's log matches
+    if grep -Eq -- "$2" "$T/run.log"; then pass "$1"; else fail "$1 (log lacks /$2/)" "$T/run.log"; fi
+}
+
+# --- the seed scenario -----------------------------------------------------------
+run_ok "seed scenario: tone from SD, app from python http.server" \
+    --data flash_tone=file://sdcard/flash_tone.bin --app "$PY/new.bin"
+log_has "data item first, success" "List id: 0, OTA success"
+log_has "app item second, success" "List id: 1, OTA success"
+log_has "version line" "Running firmware version: v1.0.0, the incoming firmware version v2.0.0"
+log_has "restart after FINISH" "OTA_END!"
+log_has "the bootloader boots ota_1" "^booted: ota_1"
+log_has "new app runs" "Project name: +play_mp3_control"
+expect_ok "tone partition holds the new image" $OTA tone info "$D" --label flash_tone
+expect_out "2 files, format 0" "format 0, 2 files"
+cmp -s <(head -c "$(stat -c %s "$T/sd/flash_tone.bin")" <($OTA flash read "$D" flash_tone /dev/stdout 2>/dev/null)) \
+    "$T/sd/flash_tone.bin" && pass "tone bytes identical" || fail "tone bytes identical"
+run_ok "same list against nginx" --data flash_tone="$NG/flash_tone.bin" --app "$NG/new.bin"
+log_has "nginx: booted ota_1" "^booted: ota_1"
+run_ok "through two redirects" --app "$FS/redirect/2/new.bin"
+log_has "redirected: booted ota_1" "^booted: ota_1"
+run_ok "format-1 tone image, CRC checked after writing" --data flash_tone=file://sdcard/tone1.bin --no-reboot
+log_has "CRC and tail verified" "CRC and tail valid"
+run_ok "config file like menuconfig" --config <(printf 'CONFIG_WIFI_SSID="myssid"\nCONFIG_FIRMWARE_UPGRADE_URI="%s/new.bin"\nCONFIG_DATA_UPGRADE_URI="file://sdcard/flash_tone.bin"\nCONFIG_DATA_PARTITION_LABEL="flash_tone"\n# CONFIG_FORCE_CHECK_FIRMWARE_VERSION_NUMBER is not set\n' "$PY")
+log_has "config: Wi-Fi step logged" "connected to 'myssid'"
+log_has "config: booted ota_1" "^booted: ota_1"
+
+# --- versions, flags --------------------------------------------------------------
+run_fails "force version check: older -> NO_HIGHER_VERSION" NO_HIGHER_VERSION OTA_ERR_NOT_NEWER \
+    --app "$PY/older.bin" --force-version-check
+run_fails "force version check: equal -> NO_HIGHER_VERSION" NO_HIGHER_VERSION OTA_ERR_NOT_NEWER \
+    --app "$PY/same.bin" --force-version-check
+run_fails "force version check: git-describe version -> ERROR_VERSION" ERROR_VERSION OTA_ERR_VERSION_FORMAT \
+    --app "$PY/gitver.bin" --force-version-check
+run_ok "without the check an older app is accepted" --app "$PY/older.bin"
+run_fails "break_after_fail stops the list" FILE_NOT_FOUND OTA_ERR_FILE_NOT_FOUND \
+    --data flash_tone=file://sdcard/missing.bin --app "$PY/new.bin" --break-after-fail
+if grep -q "Starting OTA" "$T/run.log"; then fail "break_after_fail: the app item ran" "$T/run.log"
+else pass "break_after_fail: the app item did not run"; fi
+run_fails "without break_after_fail the list goes on" FILE_NOT_FOUND OTA_ERR_FILE_NOT_FOUND \
+    --data flash_tone=file://sdcard/missing.bin --app "$PY/older.bin" --force-version-check
+log_has "the app item ran after the failed data item" "List id: 1, OTA failed: NO_HIGHER_VERSION"
+run_fails "a failed item with reboot_flag: no restart" STREAM_INIT_FAIL OTA_ERR_HTTP_STATUS --app "$PY/nothere.bin"
+
+# --- every error, specific, device still boots ---------------------------------------
+run_fails "404" STREAM_INIT_FAIL OTA_ERR_HTTP_STATUS --app "$NG/missing.bin"
+log_has "404 is named" "HTTP 404"
+run_fails "500" STREAM_INIT_FAIL OTA_ERR_HTTP_STATUS --app "$NG/status500/new.bin"
+log_has "500 is named" "HTTP 500"
+run_fails "500 from the fault server" STREAM_INIT_FAIL OTA_ERR_HTTP_STATUS --app "$FS/status/503/new.bin"
+run_fails "connection refused" STREAM_INIT_FAIL OTA_ERR_CONNECT --app "http://127.0.0.1:$(free_port)/new.bin"
+run_fails "unresolvable host" STREAM_INIT_FAIL OTA_ERR_RESOLVE --app "http://no-such-host.invalid/new.bin"
+run_fails "server closes early (short body)" STREAM_RD_FAIL OTA_ERR_SHORT_READ --app "$FS/drop/100000/new.bin"
+run_fails "wrong Content-Length" STREAM_RD_FAIL OTA_ERR_SHORT_READ --app "$FS/lie/5000/new.bin"
+run_fails "stalled server: read timeout" STREAM_RD_FAIL OTA_ERR_TIMEOUT --app "$FS/stall/4000/50000/new.bin" \
+    --read-timeout 1000
+run_fails "too many redirects" STREAM_INIT_FAIL OTA_ERR_TOO_MANY_REDIRECTS --app "$FS/redirect/9/new.bin"
+run_fails "image larger than the slot" PARTITION_WT_FAIL OTA_ERR_IMG_TOO_BIG --app "$PY/big.bin"
+log_has "refused before writing" "does not fit partition ota_1 .*nothing written"
+run_fails "wrong chip id" UNKNOWN OTA_ERR_IMG_CHIP --app "$PY/s2.bin"
+run_fails "one corrupted byte in the hash" UNKNOWN OTA_ERR_IMG_HASH --app "$PY/hash.bin"
+run_fails "one corrupted byte in the payload" UNKNOWN OTA_ERR_IMG_CHECKSUM --app "$PY/cksum.bin"
+run_fails "not an image at all" ERROR_MAGIC_WORD OTA_ERR_IMG_MAGIC --app "$PY/flash_tone.bin"
+run_fails "file missing on the SD card" FILE_NOT_FOUND OTA_ERR_FILE_NOT_FOUND --data flash_tone=file://sdcard/missing.bin
+run_fails "path escaping the SD folder (..)" FILE_NOT_FOUND OTA_ERR_PATH_ESCAPE --data flash_tone=file://sdcard/../secret.bin
+run_fails "path escaping the SD folder (absolute)" FILE_NOT_FOUND OTA_ERR_PATH_ESCAPE --data flash_tone=file:///etc/passwd
+run_fails "path escaping the SD folder (symlink)" FILE_NOT_FOUND OTA_ERR_PATH_ESCAPE --data flash_tone=file://sdcard/escape.bin
+run_ok "a subfolder of the SD card is fine" --data flash_tone=file://sdcard/sub/t.bin --no-reboot
+run_fails "unknown partition label" PARTITION_NOT_FOUND OTA_ERR_NOT_FOUND --data nope=file://sdcard/flash_tone.bin
+run_fails "unknown URI scheme" URL_PARSE_FAIL OTA_ERR_URI --app ftp://127.0.0.1/new.bin
+run_fails "tone image with a bad tag" ERROR_MAGIC_WORD OTA_ERR_TONE_TAG --data flash_tone=file://sdcard/badtag.bin
+run_fails "tone image cut short" STREAM_RD_FAIL OTA_ERR_SHORT_READ --data flash_tone="$FS/drop/2000/flash_tone.bin"
+run_fails "plain http forbidden by configuration" URL_PARSE_FAIL OTA_ERR_INSECURE --app "$PY/new.bin" --forbid-http
+expect_fail "nothing to do is a usage error" 2 "nothing to upgrade" $OTA run "$D"
+expect_fail "bad --data" 2 "LABEL=URI" $OTA run "$D" --data nolabel
+
+stop_servers
+finish
