@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "ota/error.h"
+#include "ota/journal.h"
 #include "ota/log.h"
 #include "ota/tone.h"
 #include "tone_upgrade.h"
@@ -21,11 +22,22 @@ static int part_read(void *ctx, uint32_t off, void *buf, uint32_t len)
     return ota_flash_read(r->flash, r->part->offset + off, buf, len);
 }
 
+/* What the app may trust: nothing while an update of the partition is unfinished. */
+static bool partition_complete(const struct ota_flash *f, const struct ota_partition *part)
+{
+    enum ota_journal_state st;
+    return ota_journal_read(f, part, &st, NULL) == OTA_OK && st != OTA_JOURNAL_WRITING;
+}
+
 void tone_log_partition(const struct ota_flash *f, const struct ota_partition *part)
 {
     uint8_t hdr[OTA_TONE_HEADER_LEN];
     uint16_t count;
     uint32_t format;
+    if (!partition_complete(f, part)) {
+        OTA_LOGW("TONE_PARTITION", "partition %s: an update was interrupted, its content is incomplete", part->label);
+        return;
+    }
     if (ota_flash_read(f, part->offset, hdr, sizeof(hdr)) == OTA_OK &&
         ota_tone_parse_header(hdr, &count, &format) == OTA_OK) {
         OTA_LOGI("TONE_PARTITION", "tone partition format %u, total %u", (unsigned)format, count);
@@ -50,7 +62,8 @@ static int tone_need_upgrade(struct ota_service *svc, struct ota_item *item)
         OTA_LOGE(TAG, "incoming data is not a tone image: %s", ota_strerror(err));
         return err;
     }
-    bool cur_ok = ota_flash_read(svc->cfg.flash, w->part->offset, cur_hdr, sizeof(cur_hdr)) == OTA_OK &&
+    bool cur_ok = partition_complete(svc->cfg.flash, w->part) &&
+                  ota_flash_read(svc->cfg.flash, w->part->offset, cur_hdr, sizeof(cur_hdr)) == OTA_OK &&
                   ota_tone_parse_header(cur_hdr, &cur_count, &cur_format) == OTA_OK;
     OTA_LOGI(TAG, "format %d : %u", cur_ok ? (int)cur_format : -1, (unsigned)in_format);
     if (in_format != 1) {

@@ -108,6 +108,10 @@ struct ota_item_work {
     uint32_t written;                 /* bytes programmed into part */
     uint32_t erased;                  /* bytes of part erased, from its start */
     uint32_t buffered;                /* bytes peeked into buf, not yet written */
+    uint32_t limit;                   /* bytes of part this item may write */
+    bool hold_first_page;             /* keep page 0 back until the end (data items) */
+    uint8_t first_page[OTA_FLASH_PAGE_SIZE];
+    ota_sha256_ctx sha;               /* of every byte written (data items) */
     uint8_t buf[OTA_SERVICE_BUF_LEN];
     struct ota_image_verifier verifier;
     struct ota_app_desc running_desc;
@@ -144,6 +148,10 @@ struct ota_item_ops ota_default_ops(enum ota_item_type type);
 /* Make sure the first n bytes of the stream are in work.buf (n <= buffer),
  * without consuming them: execute writes them. */
 int ota_item_peek(struct ota_service *svc, uint32_t n);
+
+/* Read the item's next bytes (peeked ones first): > 0 bytes, 0 at the end of
+ * a complete stream, or a negative ota_err. For replacement execute callbacks. */
+int ota_item_read(struct ota_service *svc, void *buf, uint32_t len);
 
 /* Write `len` bytes at the item's current position (erasing sectors just
  * before they are first written); used by execute procedures. */

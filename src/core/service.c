@@ -3,6 +3,8 @@
 
 #include "ota/boot.h"
 #include "ota/error.h"
+#include "ota/hash.h"
+#include "ota/journal.h"
 #include "ota/log.h"
 #include "ota/otadata.h"
 #include "ota/service.h"
@@ -247,16 +249,43 @@ int ota_item_peek(struct ota_service *svc, uint32_t n)
     return OTA_OK;
 }
 
+int ota_item_read(struct ota_service *svc, void *buf, uint32_t len)
+{
+    struct ota_item_work *w = &svc->work;
+    if (w->buffered) {
+        uint32_t n = w->buffered < len ? w->buffered : len;
+        memcpy(buf, w->buf, n);
+        memmove(w->buf, w->buf + n, w->buffered - n);
+        w->buffered -= n;
+        return (int)n;
+    }
+    return read_stream(svc, buf, len);
+}
+
 int ota_item_write(struct ota_service *svc, const void *data, uint32_t len)
 {
     struct ota_item_work *w = &svc->work;
     const struct ota_partition *p = w->part;
     int err;
+    const uint8_t *src = data;
     if (!p) {
         return OTA_ERR_INVALID_ARG;
     }
-    if (w->written > p->size || len > p->size - w->written) {
+    uint32_t limit = w->limit ? w->limit : p->size;
+    if (w->written > limit || len > limit - w->written) {
         return p->type == OTA_PT_TYPE_APP ? OTA_ERR_IMG_TOO_BIG : OTA_ERR_DATA_TOO_BIG;
+    }
+    if (w->hold_first_page && w->written < OTA_FLASH_PAGE_SIZE) {
+        /* Page 0 is programmed last: until then the partition's first bytes
+         * (a tone header's tag) read as erased, never as a valid header. */
+        uint32_t k = OTA_FLASH_PAGE_SIZE - w->written < len ? OTA_FLASH_PAGE_SIZE - w->written : len;
+        memcpy(w->first_page + w->written, src, k);
+        w->written += k;
+        src += k;
+        len -= k;
+        if (len == 0) {
+            return OTA_OK;
+        }
     }
     /* Erase sector by sector just ahead of the writes: never the whole
      * partition up front, never a sector the data does not reach. */
@@ -269,7 +298,7 @@ int ota_item_write(struct ota_service *svc, const void *data, uint32_t len)
         }
         w->erased += OTA_FLASH_SECTOR_SIZE;
     }
-    if ((err = ota_flash_program(svc->cfg.flash, p->offset + w->written, data, len))) {
+    if ((err = ota_flash_program(svc->cfg.flash, p->offset + w->written, src, len))) {
         return err;
     }
     w->written += len;
@@ -471,12 +500,19 @@ static int data_prepare(struct ota_service *svc, struct ota_item *item)
         OTA_LOGE(TAG_DEF, "no data partition labelled '%s'", item->label ? item->label : "(none)");
         return OTA_ERR_NOT_FOUND;
     }
+    w->limit = ota_journal_data_capacity(w->part);
+    if (w->limit == 0) {
+        OTA_LOGE(TAG_DEF, "partition %s (%u bytes) is too small for a power-safe update (its last %u bytes "
+                 "hold the update journal)", w->part->label, (unsigned)w->part->size, OTA_JOURNAL_LEN);
+        return OTA_ERR_DATA_TOO_BIG;
+    }
     if ((err = open_stream(svc, item))) {
         return err;
     }
-    if (w->info.content_length != OTA_LENGTH_UNKNOWN && w->info.content_length > (int64_t)w->part->size) {
-        OTA_LOGE(TAG_DEF, "data of %lld bytes does not fit partition %s (%u bytes): nothing written",
-                 (long long)w->info.content_length, w->part->label, (unsigned)w->part->size);
+    if (w->info.content_length != OTA_LENGTH_UNKNOWN && w->info.content_length > (int64_t)w->limit) {
+        OTA_LOGE(TAG_DEF, "data of %lld bytes does not fit partition %s (%u bytes usable, the last %u hold the "
+                 "update journal): nothing written", (long long)w->info.content_length, w->part->label,
+                 (unsigned)w->limit, OTA_JOURNAL_LEN);
         return OTA_ERR_DATA_TOO_BIG;
     }
     return OTA_OK;
@@ -489,13 +525,76 @@ static int data_need_upgrade(struct ota_service *svc, struct ota_item *item)
     return OTA_OK;
 }
 
+static int data_inspect(struct ota_service *svc, const uint8_t *p, uint32_t n)
+{
+    ota_sha256_update(&svc->work.sha, p, n);
+    return OTA_OK;
+}
+
+/* Read back [0, len) of the partition and compare with the stream's hash. */
+static int verify_written(struct ota_service *svc, const uint8_t want[OTA_SHA256_LEN])
+{
+    struct ota_item_work *w = &svc->work;
+    ota_sha256_ctx sha;
+    uint8_t got[OTA_SHA256_LEN];
+    ota_sha256_init(&sha);
+    for (uint32_t off = 0; off < w->written;) {
+        uint32_t n = w->written - off < sizeof(w->buf) ? w->written - off : (uint32_t)sizeof(w->buf);
+        int err = ota_flash_read(svc->cfg.flash, w->part->offset + off, w->buf, n);
+        if (err) {
+            return err;
+        }
+        ota_sha256_update(&sha, w->buf, n);
+        off += n;
+    }
+    ota_sha256_finish(&sha, got);
+    return memcmp(got, want, OTA_SHA256_LEN) == 0 ? OTA_OK : OTA_ERR_IO;
+}
+
+/* The power-safe data update (docs/data-partition-safety.md):
+ *   1. journal: WRITING          (before the first byte of the partition changes)
+ *   2. erase sector 0            (the old header is gone: the content reads as invalid)
+ *   3. stream the data, holding page 0 back; hash every byte
+ *   4. program page 0
+ *   5. read everything back and compare hashes
+ *   6. journal: COMPLETE         (the only step that declares the content whole) */
 static int data_execute(struct ota_service *svc, struct ota_item *item)
 {
-    int err = stream_to_partition(svc, NULL);
-    if (!err) {
-        OTA_LOGI(TAG_DEF, "partition %s upgrade successes (%u bytes)", item->label, (unsigned)svc->work.written);
+    struct ota_item_work *w = &svc->work;
+    uint8_t id[OTA_SHA256_LEN], digest[OTA_SHA256_LEN];
+    uint32_t announced = w->info.content_length == OTA_LENGTH_UNKNOWN ? 0xFFFFFFFFu : (uint32_t)w->info.content_length;
+    int err;
+
+    ota_sha256_init(&w->sha);
+    ota_sha256_update(&w->sha, item->uri, strlen(item->uri));
+    ota_sha256_finish(&w->sha, id);
+    if ((err = ota_journal_write(svc->cfg.flash, w->part, OTA_JOURNAL_WRITING, announced, id))) {
+        return err;
     }
-    return err;
+    if ((err = ota_flash_erase(svc->cfg.flash, w->part->offset, OTA_FLASH_SECTOR_SIZE))) {
+        return err;
+    }
+    w->erased = OTA_FLASH_SECTOR_SIZE;
+    w->hold_first_page = true;
+    ota_sha256_init(&w->sha);
+    if ((err = stream_to_partition(svc, data_inspect))) {
+        return err;
+    }
+    uint32_t head = w->written < OTA_FLASH_PAGE_SIZE ? w->written : OTA_FLASH_PAGE_SIZE;
+    if ((err = ota_flash_program(svc->cfg.flash, w->part->offset, w->first_page, head))) {
+        return err;
+    }
+    ota_sha256_finish(&w->sha, digest);
+    if ((err = verify_written(svc, digest))) {
+        OTA_LOGE(TAG_DEF, "partition %s does not read back as written: %s", w->part->label, ota_strerror(err));
+        return err;
+    }
+    if ((err = ota_journal_write(svc->cfg.flash, w->part, OTA_JOURNAL_COMPLETE, w->written, id))) {
+        return err;
+    }
+    OTA_LOGI(TAG_DEF, "partition %s upgrade successes (%u bytes, verified, committed)", item->label,
+             (unsigned)w->written);
+    return OTA_OK;
 }
 
 static int default_finished_check(struct ota_service *svc, struct ota_item *item, int err)

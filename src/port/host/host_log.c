@@ -5,6 +5,12 @@
 #include "ota/host_log.h"
 
 static enum ota_log_level max_level = OTA_LOG_INFO;
+static bool muted;
+
+void ota_host_log_mute(bool mute)
+{
+    muted = mute;
+}
 
 void ota_host_log_set_level(enum ota_log_level level)
 {
@@ -29,7 +35,7 @@ void ota_log(enum ota_log_level level, const char *tag, const char *fmt, ...)
 {
     static const char letters[] = "EWID";
     va_list ap;
-    if (level > max_level) {
+    if (muted || level > max_level) {
         return;
     }
     printf("%c (%lu) %s: ", letters[level], elapsed_ms(), tag);
