@@ -26,7 +26,7 @@ static int part_read(void *ctx, uint32_t off, void *buf, uint32_t len)
 static bool partition_complete(const struct ota_flash *f, const struct ota_partition *part)
 {
     enum ota_journal_state st;
-    return ota_journal_read(f, part, &st, NULL) == OTA_OK && st != OTA_JOURNAL_WRITING;
+    return ota_journal_read(f, part, &st) == OTA_OK && st != OTA_JOURNAL_WRITING;
 }
 
 void tone_log_partition(const struct ota_flash *f, const struct ota_partition *part)

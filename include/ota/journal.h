@@ -1,12 +1,15 @@
 /*
- * Data-partition update journal: how a data partition update survives a
- * power cut. Format and states: docs/data-partition-safety.md.
+ * Update journal: how an update survives a power cut and resumes.
+ * Format and states: docs/data-partition-safety.md.
  *
- * A data partition cannot be updated A/B (there is one), so while it is
- * rewritten it is necessarily incomplete; the journal makes that state
- * detectable. Two 32-byte records, one at the start of each of the
- * partition's last two sectors, chosen like otadata (valid CRC, larger seq
- * wins). The partition's last OTA_JOURNAL_LEN bytes are reserved for them.
+ * It lives in the target partition's last two sectors (OTA_JOURNAL_LEN),
+ * which updates therefore never use for the image. One sector holds the
+ * current record (chosen like otadata: valid CRC, larger seq); a new record
+ * goes into the other sector. After its header come the source's validator
+ * (ETag or Last-Modified, for If-Range), a stash of the image's first page
+ * (data partitions program it last) and append-only progress entries.
+ * State changes only clear bits (WRITING 3 -> COMPLETE 1 -> RETIRED 0): a
+ * commit is one bit, atomic even when the program is torn.
  */
 #ifndef OTA_JOURNAL_H
 #define OTA_JOURNAL_H
@@ -18,35 +21,54 @@
 #include "ota/partition.h"
 
 #define OTA_JOURNAL_MAGIC 0x4A41544Fu  /* "OTAJ" little-endian */
-#define OTA_JOURNAL_RECORD_LEN 32u
 #define OTA_JOURNAL_LEN (2u * OTA_FLASH_SECTOR_SIZE)
+#define OTA_JOURNAL_VALIDATOR_LEN 92u
+#define OTA_JOURNAL_SOURCE_ID_LEN 12u
 
 enum ota_journal_state {
-    OTA_JOURNAL_NONE = 0,      /* no valid record: never updated by us; the content is as flashed */
-    OTA_JOURNAL_WRITING = 1,   /* an update started and did not finish: the content is incomplete */
-    OTA_JOURNAL_COMPLETE = 2,  /* the last update finished and was verified */
+    OTA_JOURNAL_NONE = 0xFF,     /* no valid record (never updated by us, or retired) */
+    OTA_JOURNAL_WRITING = 3,     /* an update started and did not finish: the content is incomplete */
+    OTA_JOURNAL_COMPLETE = 1,    /* the last update finished and was verified */
+    OTA_JOURNAL_RETIRED = 0,     /* the record no longer speaks for the content */
 };
 
-struct ota_journal_record {
+struct ota_journal {
+    enum ota_journal_state state;
     uint32_t seq;
-    uint32_t state;
-    uint32_t length;           /* bytes of the image being (or last) written */
-    uint8_t source_id[12];     /* first bytes of SHA-256(URI): which source it came from */
+    uint32_t length;                                /* image length (0xFFFFFFFF: not announced) */
+    uint8_t source_id[OTA_JOURNAL_SOURCE_ID_LEN];   /* SHA-256(URI)[0..11] */
+    char validator[OTA_JOURNAL_VALIDATOR_LEN + 1];  /* "" when the source gave none */
+    bool has_page0;
+    uint8_t page0[OTA_FLASH_PAGE_SIZE];
+    uint32_t durable;                               /* bytes known to be in flash, from the image start */
+    int copy;                                       /* sector index (0/1) of the record, -1 none */
+    unsigned next_entry;                            /* first free progress slot */
 };
 
-/* Bytes of a partition that updates may use (its size less the journal). */
+/* Bytes of a partition that an image may use (its size less the journal);
+ * 0 when the partition is too small to hold one. */
 uint32_t ota_journal_data_capacity(const struct ota_partition *part);
 
-/* The state of the partition's content; *rec (optional) gets the record. */
-int ota_journal_read(const struct ota_flash *f, const struct ota_partition *part, enum ota_journal_state *state,
-                     struct ota_journal_record *rec);
+/* Read the current record with its validator, stash and progress. */
+int ota_journal_load(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j);
 
-/* Write a new record (next seq, into the older copy's sector). */
-int ota_journal_write(const struct ota_flash *f, const struct ota_partition *part, uint32_t state, uint32_t length,
-                      const uint8_t source_id[12]);
+/* Start an update: a new WRITING record in the other sector (one erase). */
+int ota_journal_begin(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                      uint32_t length, const uint8_t source_id[OTA_JOURNAL_SOURCE_ID_LEN], const char *validator);
 
-void ota_journal_encode(const struct ota_journal_record *r, uint8_t raw[OTA_JOURNAL_RECORD_LEN]);
-/* False when magic or CRC do not match. */
-bool ota_journal_decode(const uint8_t raw[OTA_JOURNAL_RECORD_LEN], struct ota_journal_record *r);
+/* Record that the first `pos` bytes of the image are in flash (a page program). */
+int ota_journal_progress(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                         uint32_t pos);
+
+/* Keep the image's first page in the journal (data partitions program it last). */
+int ota_journal_stash_page0(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                            const uint8_t page0[OTA_FLASH_PAGE_SIZE]);
+
+/* WRITING -> COMPLETE, or -> RETIRED: clears bits of the state word. */
+int ota_journal_set_state(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                          enum ota_journal_state state);
+
+/* Convenience: the state alone. */
+int ota_journal_read(const struct ota_flash *f, const struct ota_partition *part, enum ota_journal_state *state);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "ota/flash.h"
 #include "ota/image.h"
+#include "ota/journal.h"
 #include "ota/partition.h"
 #include "ota/source.h"
 
@@ -94,6 +95,10 @@ struct ota_service_config {
     bool allow_plain_http;         /* false refuses http:// (OTA_ERR_INSECURE) */
     uint16_t chip_id;              /* the device's chip (OTA_CHIP_ANY: any) */
     uint16_t chip_rev;
+    unsigned max_retries;          /* reconnections after a dropped transfer; 0: 4 */
+    bool no_retry;                 /* fail at the first dropped transfer */
+    unsigned retry_backoff_ms;     /* first wait before reconnecting, doubled each time; 0: 250 */
+    void (*sleep_ms)(void *ctx, unsigned ms);  /* the port's wait; NULL: no wait */
 };
 
 #define OTA_SERVICE_BUF_LEN 4096u
@@ -102,16 +107,25 @@ struct ota_service_config {
  * through struct ota_service). */
 struct ota_item_work {
     void *stream;
-    struct ota_source_info info;
+    struct ota_source_info info;      /* of the current response */
     bool stream_done;                 /* read() returned 0 */
+    uint64_t stream_pos;              /* resource offset of the next byte the stream delivers */
+    int64_t total;                    /* the resource's length, or OTA_LENGTH_UNKNOWN */
+    char validator[OTA_VALIDATOR_LEN + 1];  /* of the first response: resumes use If-Range */
     const struct ota_partition *part; /* where the bytes go */
-    uint32_t written;                 /* bytes programmed into part */
+    uint32_t written;                 /* bytes of the image in flash (page 0 may be held back) */
+    uint32_t fed;                     /* bytes of the image hashed / verified so far */
     uint32_t erased;                  /* bytes of part erased, from its start */
-    uint32_t buffered;                /* bytes peeked into buf, not yet written */
+    uint32_t buffered;                /* bytes peeked into buf, not yet consumed */
     uint32_t limit;                   /* bytes of part this item may write */
+    unsigned retries;                 /* reconnections so far */
+    bool resumed;                     /* continued an earlier attempt (journal or reconnect) */
     bool hold_first_page;             /* keep page 0 back until the end (data items) */
     uint8_t first_page[OTA_FLASH_PAGE_SIZE];
-    ota_sha256_ctx sha;               /* of every byte written (data items) */
+    ota_sha256_ctx sha;               /* of every byte of a data image */
+    bool journaled;                   /* the target partition keeps a journal */
+    struct ota_journal journal;
+    uint8_t source_id[OTA_JOURNAL_SOURCE_ID_LEN];
     uint8_t buf[OTA_SERVICE_BUF_LEN];
     struct ota_image_verifier verifier;
     struct ota_app_desc running_desc;

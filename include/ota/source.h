@@ -12,17 +12,27 @@
 
 #define OTA_LENGTH_UNKNOWN (-1)
 
+#define OTA_VALIDATOR_LEN 92
+
 struct ota_source_info {
-    int64_t content_length;  /* announced length, or OTA_LENGTH_UNKNOWN */
+    int64_t content_length;  /* bytes this response announces, or OTA_LENGTH_UNKNOWN */
+    int64_t total_length;    /* length of the whole resource, or OTA_LENGTH_UNKNOWN */
+    uint64_t offset;         /* resource offset of the first byte delivered: the requested
+                              * offset when the source honoured it (HTTP 206), else 0 */
+    char validator[OTA_VALIDATOR_LEN + 1];  /* ETag, else Last-Modified, else "" */
 };
 
 struct ota_transport {
     void *ctx;
-    /* Open uri (with an optional CA certificate in PEM for https) and fill
-     * info once the response headers are in. Returns a handle through
+    /* Open uri (with an optional CA certificate in PEM for https) from
+     * byte `offset` (0: the whole resource). With if_range (a validator
+     * from an earlier response), the source sends the range only if the
+     * resource is unchanged, else all of it: info->offset tells which.
+     * Fills info once the response headers are in. Returns a handle through
      * *stream, or a negative ota_err (OTA_ERR_URI, _RESOLVE, _CONNECT,
      * _TLS, _HTTP_STATUS, _FILE_NOT_FOUND, _PATH_ESCAPE, _TIMEOUT, ...). */
-    int (*open)(void *ctx, const char *uri, const char *cert_pem, void **stream, struct ota_source_info *info);
+    int (*open)(void *ctx, const char *uri, const char *cert_pem, uint64_t offset, const char *if_range,
+                void **stream, struct ota_source_info *info);
     /* Read up to len bytes. Returns the count (> 0), 0 at the end of a
      * complete stream, or a negative ota_err: a stream that ends before its
      * announced length is OTA_ERR_SHORT_READ, never 0. */

@@ -1,4 +1,4 @@
-/* Data-partition update journal (docs/data-partition-safety.md). */
+/* Update journal (docs/data-partition-safety.md). */
 #include <string.h>
 
 #include "ota/error.h"
@@ -7,119 +7,235 @@
 #include "bytes.h"
 
 /*
- * Record, 32 bytes, little-endian:
- *   0  u32 magic 0x4A41544F ("OTAJ")
- *   4  u32 seq            larger wins; 0xFFFFFFFF never used
- *   8  u32 state          1 WRITING, 2 COMPLETE
- *  12  u32 length
- *  16  u8[12] source id   SHA-256(URI)[0..11]
- *  28  u32 CRC-32/IEEE of bytes 0..27
- * An erased record (all 0xFF) fails the magic; a torn one fails the CRC.
+ * One journal sector, little-endian:
+ *     0  u32 magic 0x4A41544F ("OTAJ")
+ *     4  u32 seq                 larger wins
+ *     8  u32 state               3 WRITING, 1 COMPLETE, 0 RETIRED (not under the CRC:
+ *                                it changes by clearing bits, in place)
+ *    12  u32 length
+ *    16  u8[12] source id
+ *    28  u32 CRC-32 of bytes 0..7 and 12..27
+ *    32  u8[92] validator, NUL-padded
+ *   124  u32 CRC-32 of bytes 32..123
+ *   128  u8[256] stash of the image's first page
+ *   384  u32 CRC-32 of bytes 128..383
+ *   388  u32 reserved (0xFFFFFFFF)
+ *   392  progress entries, 8 bytes each: u32 pos, u32 ~pos; erased = unused
  */
+#define OFF_STATE 8u
+#define OFF_VALIDATOR 32u
+#define OFF_VALIDATOR_CRC 124u
+#define OFF_PAGE0 128u
+#define OFF_PAGE0_CRC 384u
+#define OFF_ENTRIES 392u
+#define ENTRY_LEN 8u
+#define MAX_ENTRIES ((OTA_FLASH_SECTOR_SIZE - OFF_ENTRIES) / ENTRY_LEN)
 
 uint32_t ota_journal_data_capacity(const struct ota_partition *part)
 {
-    /* at least one sector of data beside the journal, and whole sectors */
     if (part->size % OTA_FLASH_SECTOR_SIZE || part->size < OTA_JOURNAL_LEN + OTA_FLASH_SECTOR_SIZE) {
         return 0;
     }
     return part->size - OTA_JOURNAL_LEN;
 }
 
-static uint32_t record_addr(const struct ota_partition *part, int copy)
+static uint32_t sector_addr(const struct ota_partition *part, int copy)
 {
     return part->offset + ota_journal_data_capacity(part) + (uint32_t)copy * OTA_FLASH_SECTOR_SIZE;
 }
 
-void ota_journal_encode(const struct ota_journal_record *r, uint8_t raw[OTA_JOURNAL_RECORD_LEN])
+static uint32_t header_crc(const uint8_t *h)
 {
-    put_le32(raw, OTA_JOURNAL_MAGIC);
-    put_le32(raw + 4, r->seq);
-    put_le32(raw + 8, r->state);
-    put_le32(raw + 12, r->length);
-    memcpy(raw + 16, r->source_id, sizeof(r->source_id));
-    put_le32(raw + 28, ota_crc32(0, raw, 28));
+    return ota_crc32(ota_crc32(0, h, 8), h + 12, 16);
 }
 
-bool ota_journal_decode(const uint8_t raw[OTA_JOURNAL_RECORD_LEN], struct ota_journal_record *r)
-{
-    if (get_le32(raw) != OTA_JOURNAL_MAGIC || get_le32(raw + 28) != ota_crc32(0, raw, 28)) {
-        return false;
-    }
-    r->seq = get_le32(raw + 4);
-    r->state = get_le32(raw + 8);
-    r->length = get_le32(raw + 12);
-    memcpy(r->source_id, raw + 16, sizeof(r->source_id));
-    return r->state == OTA_JOURNAL_WRITING || r->state == OTA_JOURNAL_COMPLETE;
-}
+struct header {
+    bool valid;
+    uint32_t seq, state, length;
+    uint8_t id[OTA_JOURNAL_SOURCE_ID_LEN];
+};
 
-/* Index of the newest valid copy, or -1; recs gets both decodings. */
-static int newest(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal_record recs[2],
-                  bool valid[2], int *err)
+static int read_header(const struct ota_flash *f, const struct ota_partition *part, int copy, struct header *h)
 {
-    *err = OTA_OK;
-    for (int i = 0; i < 2; i++) {
-        uint8_t raw[OTA_JOURNAL_RECORD_LEN];
-        *err = ota_flash_read(f, record_addr(part, i), raw, sizeof(raw));
-        if (*err) {
-            return -1;
-        }
-        valid[i] = ota_journal_decode(raw, &recs[i]);
-    }
-    if (valid[0] && valid[1]) {
-        return recs[1].seq > recs[0].seq ? 1 : 0;
-    }
-    return valid[0] ? 0 : valid[1] ? 1 : -1;
-}
-
-int ota_journal_read(const struct ota_flash *f, const struct ota_partition *part, enum ota_journal_state *state,
-                     struct ota_journal_record *rec)
-{
-    struct ota_journal_record recs[2];
-    bool valid[2];
-    int err;
-    if (!f || !part || !state || ota_journal_data_capacity(part) == 0) {
-        return OTA_ERR_INVALID_ARG;
-    }
-    int i = newest(f, part, recs, valid, &err);
+    uint8_t raw[32];
+    int err = ota_flash_read(f, sector_addr(part, copy), raw, sizeof(raw));
     if (err) {
         return err;
     }
-    *state = i < 0 ? OTA_JOURNAL_NONE : (enum ota_journal_state)recs[i].state;
-    if (rec && i >= 0) {
-        *rec = recs[i];
-    }
+    h->seq = get_le32(raw + 4);
+    h->state = get_le32(raw + OFF_STATE);
+    h->length = get_le32(raw + 12);
+    memcpy(h->id, raw + 16, sizeof(h->id));
+    h->valid = get_le32(raw) == OTA_JOURNAL_MAGIC && get_le32(raw + 28) == header_crc(raw) &&
+               (h->state == OTA_JOURNAL_WRITING || h->state == OTA_JOURNAL_COMPLETE || h->state == OTA_JOURNAL_RETIRED);
     return OTA_OK;
 }
 
-int ota_journal_write(const struct ota_flash *f, const struct ota_partition *part, uint32_t state, uint32_t length,
-                      const uint8_t source_id[12])
+static int load_entries(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j)
 {
-    struct ota_journal_record recs[2], r;
-    bool valid[2];
-    uint8_t raw[OTA_JOURNAL_RECORD_LEN];
-    int err;
-    if (!f || !part || ota_journal_data_capacity(part) == 0) {
-        return OTA_ERR_INVALID_ARG;
-    }
-    int i = newest(f, part, recs, valid, &err);
+    uint8_t raw[OFF_ENTRIES];
+    uint32_t base = sector_addr(part, j->copy);
+    int err = ota_flash_read(f, base, raw, sizeof(raw));
     if (err) {
         return err;
     }
-    /* Write the sector that does not hold the newest record, so a cut during
-     * this write leaves the newest one intact. */
-    int target = i < 0 ? 0 : i ^ 1;
-    memset(&r, 0, sizeof(r));
-    r.seq = i < 0 ? 1 : recs[i].seq + 1;
-    r.state = state;
-    r.length = length;
-    if (source_id) {
-        memcpy(r.source_id, source_id, sizeof(r.source_id));
+    if (get_le32(raw + OFF_VALIDATOR_CRC) == ota_crc32(0, raw + OFF_VALIDATOR, OTA_JOURNAL_VALIDATOR_LEN)) {
+        memcpy(j->validator, raw + OFF_VALIDATOR, OTA_JOURNAL_VALIDATOR_LEN);
+        j->validator[OTA_JOURNAL_VALIDATOR_LEN] = '\0';
     }
-    ota_journal_encode(&r, raw);
-    uint32_t addr = record_addr(part, target);
-    if ((err = ota_flash_erase(f, addr, OTA_FLASH_SECTOR_SIZE))) {
+    if (get_le32(raw + OFF_PAGE0_CRC) == ota_crc32(0, raw + OFF_PAGE0, OTA_FLASH_PAGE_SIZE)) {
+        memcpy(j->page0, raw + OFF_PAGE0, OTA_FLASH_PAGE_SIZE);
+        j->has_page0 = true;
+    }
+    /* Entries are appended in order; a torn one fails its complement and
+     * is skipped, the first erased one ends the list. */
+    for (unsigned i = 0; i < MAX_ENTRIES; i++) {
+        uint8_t e[ENTRY_LEN];
+        if ((err = ota_flash_read(f, base + OFF_ENTRIES + i * ENTRY_LEN, e, sizeof(e)))) {
+            return err;
+        }
+        uint32_t pos = get_le32(e), inv = get_le32(e + 4);
+        if (pos == 0xFFFFFFFFu && inv == 0xFFFFFFFFu) {
+            j->next_entry = i;
+            return OTA_OK;
+        }
+        if (pos == ~inv && pos > j->durable) {
+            j->durable = pos;
+        }
+    }
+    j->next_entry = MAX_ENTRIES;
+    return OTA_OK;
+}
+
+int ota_journal_load(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j)
+{
+    struct header h[2];
+    int err;
+    if (!f || !part || !j || ota_journal_data_capacity(part) == 0) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    memset(j, 0, sizeof(*j));
+    j->state = OTA_JOURNAL_NONE;
+    j->copy = -1;
+    for (int i = 0; i < 2; i++) {
+        if ((err = read_header(f, part, i, &h[i]))) {
+            return err;
+        }
+    }
+    int c = (h[0].valid && h[1].valid) ? (h[1].seq > h[0].seq ? 1 : 0) : h[0].valid ? 0 : h[1].valid ? 1 : -1;
+    if (c < 0) {
+        return OTA_OK;
+    }
+    j->copy = c;
+    j->seq = h[c].seq;
+    j->state = h[c].state == OTA_JOURNAL_RETIRED ? OTA_JOURNAL_NONE : (enum ota_journal_state)h[c].state;
+    j->length = h[c].length;
+    memcpy(j->source_id, h[c].id, sizeof(j->source_id));
+    return load_entries(f, part, j);
+}
+
+int ota_journal_read(const struct ota_flash *f, const struct ota_partition *part, enum ota_journal_state *state)
+{
+    static struct ota_journal j;  /* 400 bytes: keep them off small stacks */
+    int err = ota_journal_load(f, part, &j);
+    if (!err) {
+        *state = j.state;
+    }
+    return err;
+}
+
+int ota_journal_begin(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                      uint32_t length, const uint8_t source_id[OTA_JOURNAL_SOURCE_ID_LEN], const char *validator)
+{
+    uint8_t raw[OFF_PAGE0];
+    int err;
+    if (!f || !part || !j || ota_journal_data_capacity(part) == 0) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    int target = j->copy < 0 ? 0 : j->copy ^ 1;
+    uint32_t seq = j->copy < 0 ? 1 : j->seq + 1;
+    memset(raw, 0, sizeof(raw));
+    put_le32(raw, OTA_JOURNAL_MAGIC);
+    put_le32(raw + 4, seq);
+    put_le32(raw + OFF_STATE, OTA_JOURNAL_WRITING);
+    put_le32(raw + 12, length);
+    if (source_id) {
+        memcpy(raw + 16, source_id, OTA_JOURNAL_SOURCE_ID_LEN);
+    }
+    put_le32(raw + 28, header_crc(raw));
+    size_t vlen = validator ? strlen(validator) : 0;
+    if (vlen > OTA_JOURNAL_VALIDATOR_LEN) {
+        vlen = 0;  /* too long to keep: resume then cannot use If-Range */
+    }
+    memcpy(raw + OFF_VALIDATOR, validator ? validator : "", vlen);
+    put_le32(raw + OFF_VALIDATOR_CRC, ota_crc32(0, raw + OFF_VALIDATOR, OTA_JOURNAL_VALIDATOR_LEN));
+    uint32_t addr = sector_addr(part, target);
+    if ((err = ota_flash_erase(f, addr, OTA_FLASH_SECTOR_SIZE)) || (err = ota_flash_program(f, addr, raw, sizeof(raw)))) {
         return err;
     }
-    return ota_flash_program(f, addr, raw, sizeof(raw));
+    memset(j, 0, sizeof(*j));
+    j->state = OTA_JOURNAL_WRITING;
+    j->copy = target;
+    j->seq = seq;
+    j->length = length;
+    if (source_id) {
+        memcpy(j->source_id, source_id, OTA_JOURNAL_SOURCE_ID_LEN);
+    }
+    memcpy(j->validator, raw + OFF_VALIDATOR, vlen);
+    return OTA_OK;
+}
+
+int ota_journal_progress(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                         uint32_t pos)
+{
+    uint8_t e[ENTRY_LEN];
+    if (j->copy < 0 || j->state != OTA_JOURNAL_WRITING) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (j->next_entry >= MAX_ENTRIES) {
+        return OTA_OK;  /* full: later progress is not durable, which is safe, only slower to resume */
+    }
+    put_le32(e, pos);
+    put_le32(e + 4, ~pos);
+    int err = ota_flash_program(f, sector_addr(part, j->copy) + OFF_ENTRIES + j->next_entry * ENTRY_LEN, e, sizeof(e));
+    if (!err) {
+        j->next_entry++;
+        j->durable = pos;
+    }
+    return err;
+}
+
+int ota_journal_stash_page0(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                            const uint8_t page0[OTA_FLASH_PAGE_SIZE])
+{
+    uint8_t crc[4];
+    if (j->copy < 0 || j->has_page0) {
+        return j->copy < 0 ? OTA_ERR_INVALID_ARG : OTA_OK;
+    }
+    uint32_t base = sector_addr(part, j->copy);
+    put_le32(crc, ota_crc32(0, page0, OTA_FLASH_PAGE_SIZE));
+    int err = ota_flash_program(f, base + OFF_PAGE0, page0, OTA_FLASH_PAGE_SIZE);
+    if (!err) {
+        err = ota_flash_program(f, base + OFF_PAGE0_CRC, crc, sizeof(crc));
+    }
+    if (!err) {
+        memcpy(j->page0, page0, OTA_FLASH_PAGE_SIZE);
+        j->has_page0 = true;
+    }
+    return err;
+}
+
+int ota_journal_set_state(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                          enum ota_journal_state state)
+{
+    uint8_t w[4];
+    if (j->copy < 0 || (state != OTA_JOURNAL_COMPLETE && state != OTA_JOURNAL_RETIRED)) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    put_le32(w, (uint32_t)state);
+    int err = ota_flash_program(f, sector_addr(part, j->copy) + OFF_STATE, w, sizeof(w));
+    if (!err) {
+        j->state = state == OTA_JOURNAL_RETIRED ? OTA_JOURNAL_NONE : state;
+    }
+    return err;
 }

@@ -175,14 +175,39 @@ static const struct ota_partition *next_update_partition(const struct ota_ptable
     return NULL;
 }
 
-/* ---- the item's stream and writes ------------------------------------------ */
+/* ---- the item's stream ------------------------------------------------------ */
 
-static struct ota_item *current_item(struct ota_service *svc)
+static void close_stream(struct ota_service *svc)
 {
-    return &svc->items[svc->current];
+    struct ota_item_work *w = &svc->work;
+    if (w->stream) {
+        svc->cfg.transport->close(svc->cfg.transport->ctx, w->stream);
+        w->stream = NULL;
+    }
 }
 
-static int open_stream(struct ota_service *svc, struct ota_item *item)
+/* Open the item's URI from `offset` (If-Range with the validator we hold). */
+static int open_at(struct ota_service *svc, struct ota_item *item, uint64_t offset)
+{
+    struct ota_item_work *w = &svc->work;
+    const char *if_range = offset && w->validator[0] ? w->validator : NULL;
+    if (offset && !if_range) {
+        offset = 0;  /* without a validator a range could splice two versions */
+    }
+    w->buffered = 0;
+    w->stream_done = false;
+    int err = svc->cfg.transport->open(svc->cfg.transport->ctx, item->uri, item->cert_pem, offset, if_range,
+                                       &w->stream, &w->info);
+    if (err) {
+        w->stream = NULL;
+        OTA_LOGE(TAG_DEF, "cannot open %s: %s", item->uri, ota_strerror(err));
+        return err;
+    }
+    w->stream_pos = w->info.offset;
+    return OTA_OK;
+}
+
+static int open_first(struct ota_service *svc, struct ota_item *item)
 {
     struct ota_item_work *w = &svc->work;
     const char *scheme;
@@ -198,22 +223,26 @@ static int open_stream(struct ota_service *svc, struct ota_item *item)
         }
         OTA_LOGW(TAG_DEF, "%s: plain http, the transfer is not authenticated", item->uri);
     }
-    w->info.content_length = OTA_LENGTH_UNKNOWN;
-    err = svc->cfg.transport->open(svc->cfg.transport->ctx, item->uri, item->cert_pem, &w->stream, &w->info);
-    if (err) {
-        w->stream = NULL;
-        OTA_LOGE(TAG_DEF, "cannot open %s: %s", item->uri, ota_strerror(err));
+    /* A journal that speaks of an unfinished transfer of this same source:
+     * ask for the rest only (If-Range guards against a changed source). */
+    uint64_t offset = 0;
+    if (w->journaled && w->journal.state == OTA_JOURNAL_WRITING &&
+        memcmp(w->journal.source_id, w->source_id, sizeof(w->source_id)) == 0 && w->journal.durable > 0 &&
+        w->journal.validator[0] && (!w->hold_first_page || w->journal.has_page0)) {
+        memcpy(w->validator, w->journal.validator, sizeof(w->validator));
+        offset = w->journal.durable;
     }
-    return err;
-}
-
-static void close_stream(struct ota_service *svc)
-{
-    struct ota_item_work *w = &svc->work;
-    if (w->stream) {
-        svc->cfg.transport->close(svc->cfg.transport->ctx, w->stream);
-        w->stream = NULL;
+    if ((err = open_at(svc, item, offset))) {
+        return err;
     }
+    w->total = w->info.total_length;
+    if (offset && (w->info.offset != offset || (int64_t)w->journal.length != w->total ||
+                   strcmp(w->info.validator, w->journal.validator) != 0)) {
+        OTA_LOGW(TAG_DEF, "%s: the source does not continue the interrupted transfer (%s): starting over",
+                 item->uri, w->info.offset != offset ? "no range" : "changed");
+    }
+    memcpy(w->validator, w->info.validator, sizeof(w->validator));
+    return OTA_OK;
 }
 
 /* Read into dst; returns bytes (> 0), 0 at a complete end, or an error. */
@@ -230,11 +259,27 @@ static int read_stream(struct ota_service *svc, void *dst, uint32_t len)
     return n;
 }
 
+/* The image's bytes [off, off+n) as they stand: page 0 from RAM (or the
+ * journal's stash) while it is held back, the rest from flash. */
+static int read_image(struct ota_service *svc, uint32_t off, uint8_t *dst, uint32_t n)
+{
+    struct ota_item_work *w = &svc->work;
+    while (n && w->hold_first_page && off < OTA_FLASH_PAGE_SIZE) {
+        *dst++ = w->first_page[off++];
+        n--;
+    }
+    return n ? ota_flash_read(svc->cfg.flash, w->part->offset + off, dst, n) : OTA_OK;
+}
+
 int ota_item_peek(struct ota_service *svc, uint32_t n)
 {
     struct ota_item_work *w = &svc->work;
     if (n > sizeof(w->buf)) {
         return OTA_ERR_INVALID_ARG;
+    }
+    if (w->stream_pos == w->written && w->written >= n && w->buffered == 0) {
+        /* resumed past these bytes: they are in flash, not in the stream */
+        return read_image(svc, 0, w->buf, n);
     }
     while (w->buffered < n) {
         int got = read_stream(svc, w->buf + w->buffered, n - w->buffered);
@@ -252,22 +297,50 @@ int ota_item_peek(struct ota_service *svc, uint32_t n)
 int ota_item_read(struct ota_service *svc, void *buf, uint32_t len)
 {
     struct ota_item_work *w = &svc->work;
+    int n;
     if (w->buffered) {
-        uint32_t n = w->buffered < len ? w->buffered : len;
-        memcpy(buf, w->buf, n);
-        memmove(w->buf, w->buf + n, w->buffered - n);
-        w->buffered -= n;
-        return (int)n;
+        n = (int)(w->buffered < len ? w->buffered : len);
+        memcpy(buf, w->buf, (size_t)n);
+        memmove(w->buf, w->buf + n, w->buffered - (uint32_t)n);
+        w->buffered -= (uint32_t)n;
+    } else {
+        n = read_stream(svc, buf, len);
     }
-    return read_stream(svc, buf, len);
+    if (n > 0) {
+        w->stream_pos += (uint32_t)n;
+    }
+    return n;
+}
+
+/* ---- writing ------------------------------------------------------------------- */
+
+/* Journal what is durable: the held page 0 once known, and every whole
+ * sector as it is completed. */
+static int journal_progress(struct ota_service *svc, uint32_t before)
+{
+    struct ota_item_work *w = &svc->work;
+    int err;
+    if (!w->journaled) {
+        return OTA_OK;
+    }
+    if (w->hold_first_page && w->written >= OTA_FLASH_PAGE_SIZE && !w->journal.has_page0 &&
+        (err = ota_journal_stash_page0(svc->cfg.flash, w->part, &w->journal, w->first_page))) {
+        return err;
+    }
+    uint32_t done = w->written & ~(OTA_FLASH_SECTOR_SIZE - 1);
+    if (done > before && done > w->journal.durable) {
+        return ota_journal_progress(svc->cfg.flash, w->part, &w->journal, done);
+    }
+    return OTA_OK;
 }
 
 int ota_item_write(struct ota_service *svc, const void *data, uint32_t len)
 {
     struct ota_item_work *w = &svc->work;
     const struct ota_partition *p = w->part;
-    int err;
     const uint8_t *src = data;
+    uint32_t before = w->written;
+    int err;
     if (!p) {
         return OTA_ERR_INVALID_ARG;
     }
@@ -283,13 +356,10 @@ int ota_item_write(struct ota_service *svc, const void *data, uint32_t len)
         w->written += k;
         src += k;
         len -= k;
-        if (len == 0) {
-            return OTA_OK;
-        }
     }
     /* Erase sector by sector just ahead of the writes: never the whole
      * partition up front, never a sector the data does not reach. */
-    while (w->erased < w->written + len) {
+    while (len && w->erased < w->written + len) {
         if (p->size - w->erased < OTA_FLASH_SECTOR_SIZE) {
             return OTA_ERR_ALIGN;
         }
@@ -298,60 +368,236 @@ int ota_item_write(struct ota_service *svc, const void *data, uint32_t len)
         }
         w->erased += OTA_FLASH_SECTOR_SIZE;
     }
-    if ((err = ota_flash_program(svc->cfg.flash, p->offset + w->written, src, len))) {
+    if (len && (err = ota_flash_program(svc->cfg.flash, p->offset + w->written, src, len))) {
         return err;
     }
     w->written += len;
-    return OTA_OK;
+    return journal_progress(svc, before);
 }
 
 static void report_progress(struct ota_service *svc)
 {
     if (svc->cfg.on_progress) {
-        svc->cfg.on_progress(svc->cfg.cb_ctx, svc->current, svc->work.written, svc->work.info.content_length);
+        svc->cfg.on_progress(svc->cfg.cb_ctx, svc->current, svc->work.written, svc->work.total);
     }
 }
 
-/* Move everything (peeked bytes first, then the rest of the stream) into the
- * partition; each chunk goes through `inspect` (may be NULL) before it is
- * written, so a bad image stops before it reaches flash. */
-static int stream_to_partition(struct ota_service *svc,
-                               int (*inspect)(struct ota_service *svc, const uint8_t *p, uint32_t n))
+typedef int (*inspect_fn)(struct ota_service *svc, const uint8_t *p, uint32_t n);
+
+/* Restart the item from nothing: state, journal record, and the hooks the
+ * procedure needs (`fresh`), then the stream from byte 0. */
+static int start_over(struct ota_service *svc, struct ota_item *item, int (*fresh)(struct ota_service *svc))
 {
     struct ota_item_work *w = &svc->work;
-    int64_t total = w->info.content_length;
+    close_stream(svc);
+    w->written = w->fed = w->erased = 0;
+    w->journal.durable = 0;
+    w->journal.state = OTA_JOURNAL_NONE;  /* a new record follows */
+    int err = fresh(svc);
+    if (!err) {
+        w->validator[0] = '\0';
+        err = open_at(svc, item, 0);
+        if (!err) {
+            w->total = w->info.total_length;
+            memcpy(w->validator, w->info.validator, sizeof(w->validator));
+        }
+    }
+    return err;
+}
+
+static bool retryable(int err)
+{
+    return err == OTA_ERR_SHORT_READ || err == OTA_ERR_TIMEOUT || err == OTA_ERR_STREAM ||
+           err == OTA_ERR_CONNECT || err == OTA_ERR_RESOLVE;
+}
+
+/* After a dropped transfer: wait, reconnect from what is in flash. */
+static int reconnect(struct ota_service *svc, struct ota_item *item, int cause)
+{
+    struct ota_item_work *w = &svc->work;
+    unsigned max = svc->cfg.max_retries ? svc->cfg.max_retries : 4;
+    unsigned wait = svc->cfg.retry_backoff_ms ? svc->cfg.retry_backoff_ms : 250;
+    int err = cause;
+    while (!svc->cfg.no_retry && retryable(err) && w->retries < max) {
+        unsigned ms = wait << w->retries;
+        w->retries++;
+        OTA_LOGW(TAG_DEF, "%s: %s at byte %u; reconnecting in %u ms (%u of %u), from byte %u", item->uri,
+                 ota_strerror(err), (unsigned)w->written, ms, w->retries, max, (unsigned)w->written);
+        close_stream(svc);
+        if (svc->cfg.sleep_ms) {
+            svc->cfg.sleep_ms(svc->cfg.cb_ctx, ms);
+        }
+        err = open_at(svc, item, w->written);
+        if (!err) {
+            w->resumed = true;
+            if (w->info.total_length != w->total || strcmp(w->info.validator, w->validator) != 0) {
+                return OTA_ERR_CANCELLED;  /* the source changed: the caller starts over */
+            }
+            return OTA_OK;
+        }
+    }
+    return err;
+}
+
+/* Move the stream into the partition. A stream may start at 0 or anywhere
+ * up to `written`: bytes already in flash are compared, not rewritten;
+ * bytes not yet hashed go through `inspect` before they are written, so a
+ * bad image stops before it reaches flash. */
+static int stream_to_partition(struct ota_service *svc, struct ota_item *item, inspect_fn inspect,
+                               int (*fresh)(struct ota_service *svc))
+{
+    struct ota_item_work *w = &svc->work;
+    static uint8_t cmp[512];
     int err;
     for (;;) {
-        uint32_t n = w->buffered;
-        if (n == 0) {
-            int got = read_stream(svc, w->buf, sizeof(w->buf));
-            if (got < 0) {
-                OTA_LOGE(TAG_DEF, "reading %s at byte %u: %s", current_item(svc)->uri, (unsigned)w->written,
-                         ota_strerror(got));
-                return got;
-            }
-            if (got == 0) {
-                break;
-            }
-            n = (uint32_t)got;
+        uint64_t pos = w->stream_pos;
+        int got;
+        if (w->buffered) {  /* peeked bytes first: they are already in buf */
+            got = (int)w->buffered;
+            w->buffered = 0;
+        } else {
+            got = read_stream(svc, w->buf, sizeof(w->buf));
         }
-        w->buffered = 0;
-        if (inspect && (err = inspect(svc, w->buf, n))) {
-            return err;
+        if (got > 0) {
+            w->stream_pos += (uint32_t)got;
         }
-        if ((err = ota_item_write(svc, w->buf, n))) {
-            OTA_LOGE(TAG_DEF, "writing %s at 0x%x: %s", w->part->label, (unsigned)(w->part->offset + w->written),
-                     ota_strerror(err));
-            return err;
+        if (got < 0) {
+            OTA_LOGE(TAG_DEF, "reading %s at byte %llu: %s", item->uri, (unsigned long long)pos, ota_strerror(got));
+            err = reconnect(svc, item, got);
+            if (err == OTA_ERR_CANCELLED) {
+                OTA_LOGW(TAG_DEF, "%s changed during the transfer: starting over", item->uri);
+                err = start_over(svc, item, fresh);
+            }
+            if (err) {
+                return err;
+            }
+            continue;
+        }
+        if (got == 0) {
+            break;
+        }
+        const uint8_t *p = w->buf;
+        uint32_t n = (uint32_t)got;
+        /* already in flash: compare */
+        while (n && pos < w->written) {
+            uint32_t k = w->written - pos < n ? (uint32_t)(w->written - pos) : n;
+            if (k > sizeof(cmp)) {
+                k = sizeof(cmp);
+            }
+            if ((err = read_image(svc, (uint32_t)pos, cmp, k))) {
+                return err;
+            }
+            if (memcmp(cmp, p, k) != 0) {
+                OTA_LOGW(TAG_DEF, "%s: byte %llu differs from what is in flash: starting over", item->uri,
+                         (unsigned long long)pos);
+                if ((err = start_over(svc, item, fresh))) {
+                    return err;
+                }
+                goto next_chunk;
+            }
+            if (pos + k > w->fed && inspect) {
+                uint32_t skip = w->fed > pos ? (uint32_t)(w->fed - pos) : 0;
+                if ((err = inspect(svc, p + skip, k - skip))) {
+                    return err;
+                }
+            }
+            if (pos + k > w->fed) {
+                w->fed = (uint32_t)(pos + k);
+            }
+            pos += k;
+            p += k;
+            n -= k;
+        }
+        if (n) {
+            if (inspect && (err = inspect(svc, p, n))) {
+                return err;
+            }
+            w->fed = (uint32_t)(pos + n);
+            if ((err = ota_item_write(svc, p, n))) {
+                OTA_LOGE(TAG_DEF, "writing %s at 0x%x: %s", w->part->label,
+                         (unsigned)(w->part->offset + w->written), ota_strerror(err));
+                return err;
+            }
         }
         report_progress(svc);
+    next_chunk:;
     }
-    if (total != OTA_LENGTH_UNKNOWN && (int64_t)w->written != total) {
-        OTA_LOGE(TAG_DEF, "%s: %u bytes arrived, %lld announced", current_item(svc)->uri, (unsigned)w->written,
-                 (long long)total);
+    if (w->total != OTA_LENGTH_UNKNOWN && (int64_t)w->written != w->total) {
+        OTA_LOGE(TAG_DEF, "%s: %u bytes arrived, %lld announced", item->uri, (unsigned)w->written, (long long)w->total);
         return OTA_ERR_SHORT_READ;
     }
     return OTA_OK;
+}
+
+/* Feed the image's first `upto` bytes, as they stand in flash, to `inspect`:
+ * the state a resumed transfer continues from. */
+static int replay_from_flash(struct ota_service *svc, inspect_fn inspect, uint32_t upto)
+{
+    struct ota_item_work *w = &svc->work;
+    static uint8_t chunk[512];
+    for (uint32_t off = 0; off < upto;) {
+        uint32_t n = upto - off < sizeof(chunk) ? upto - off : (uint32_t)sizeof(chunk);
+        int err = read_image(svc, off, chunk, n);
+        if (!err) {
+            err = inspect(svc, chunk, n);
+        }
+        if (err) {
+            return err;
+        }
+        off += n;
+    }
+    w->fed = upto;
+    return OTA_OK;
+}
+
+/* Set up the journal of the item's partition (when it has room for one). */
+static int load_journal(struct ota_service *svc, struct ota_item *item)
+{
+    struct ota_item_work *w = &svc->work;
+    ota_sha256_ctx sha;
+    uint8_t id[OTA_SHA256_LEN];
+    ota_sha256_init(&sha);
+    ota_sha256_update(&sha, item->uri, strlen(item->uri));
+    ota_sha256_finish(&sha, id);
+    memcpy(w->source_id, id, sizeof(w->source_id));
+    w->journaled = ota_journal_data_capacity(w->part) > 0;
+    return w->journaled ? ota_journal_load(svc->cfg.flash, w->part, &w->journal) : OTA_OK;
+}
+
+/* Continue from the journal when the source is the one it was writing:
+ * same URI, length and validator. The stream then starts at the durable
+ * point (the source honoured the range) or at 0 (it did not: the bytes
+ * already in flash are compared, not rewritten). */
+static bool resuming_from_journal(struct ota_service *svc)
+{
+    struct ota_item_work *w = &svc->work;
+    return w->journaled && w->journal.state == OTA_JOURNAL_WRITING && w->journal.durable > 0 &&
+           memcmp(w->journal.source_id, w->source_id, sizeof(w->source_id)) == 0 &&
+           (w->info.offset == w->journal.durable || w->info.offset == 0) &&
+           w->total == (int64_t)w->journal.length && strcmp(w->info.validator, w->journal.validator) == 0;
+}
+
+/* Log how a journal resume goes on. */
+static void log_resume(struct ota_service *svc)
+{
+    struct ota_item_work *w = &svc->work;
+    if (w->stream_pos == w->written) {
+        OTA_LOGI(TAG_DEF, "resuming the interrupted transfer at byte %u of %lld (journal)", (unsigned)w->written,
+                 (long long)w->total);
+    } else {
+        OTA_LOGI(TAG_DEF, "the source sends from byte 0: comparing the first %u bytes with flash instead of "
+                 "rewriting them", (unsigned)w->written);
+    }
+}
+
+static int begin_journal(struct ota_service *svc)
+{
+    struct ota_item_work *w = &svc->work;
+    if (!w->journaled) {
+        return OTA_OK;
+    }
+    uint32_t length = w->total == OTA_LENGTH_UNKNOWN ? 0xFFFFFFFFu : (uint32_t)w->total;
+    return ota_journal_begin(svc->cfg.flash, w->part, &w->journal, length, w->source_id, w->validator);
 }
 
 /* ---- default app procedure -------------------------------------------------- */
@@ -383,14 +629,28 @@ static int app_prepare(struct ota_service *svc, struct ota_item *item)
             w->has_running_desc = w->running_desc.magic == OTA_APP_DESC_MAGIC;
         }
     }
-    OTA_LOGI("esp_https_ota", "Starting OTA...");
-    if ((err = open_stream(svc, item))) {
+    if ((err = load_journal(svc, item))) {
         return err;
     }
-    if (w->info.content_length != OTA_LENGTH_UNKNOWN && w->info.content_length > (int64_t)w->part->size) {
+    OTA_LOGI("esp_https_ota", "Starting OTA...");
+    if ((err = open_first(svc, item))) {
+        return err;
+    }
+    if (w->total != OTA_LENGTH_UNKNOWN && w->total > (int64_t)w->part->size) {
         OTA_LOGE(TAG_DEF, "image of %lld bytes does not fit partition %s (%u bytes): nothing written",
-                 (long long)w->info.content_length, w->part->label, (unsigned)w->part->size);
+                 (long long)w->total, w->part->label, (unsigned)w->part->size);
         return OTA_ERR_IMG_TOO_BIG;
+    }
+    /* An image that needs the slot's last 8 KiB leaves no room for the
+     * journal: it updates as safely (otadata changes only after it
+     * verified), but cannot resume after a power cut. */
+    if (w->journaled && (w->total == OTA_LENGTH_UNKNOWN || w->total > (int64_t)ota_journal_data_capacity(w->part))) {
+        w->journaled = false;
+    }
+    if (resuming_from_journal(svc)) {
+        w->written = w->erased = w->journal.durable;
+        w->resumed = true;
+        log_resume(svc);
     }
     OTA_LOGI("esp_https_ota", "Writing to partition subtype %u at offset 0x%x", w->part->subtype,
              (unsigned)w->part->offset);
@@ -439,41 +699,72 @@ static int app_inspect(struct ota_service *svc, const uint8_t *p, uint32_t n)
 {
     int err = ota_image_verify_feed(&svc->work.verifier, p, n);
     if (err) {
-        OTA_LOGE(TAG_DEF, "incoming image refused at byte %u: %s", (unsigned)svc->work.written, ota_strerror(err));
+        OTA_LOGE(TAG_DEF, "incoming image refused at byte %u: %s", (unsigned)svc->work.fed, ota_strerror(err));
     }
     return err;
+}
+
+static struct ota_image_opts app_opts(struct ota_service *svc)
+{
+    struct ota_image_opts o = ota_image_opts_app();
+    o.chip_id = svc->cfg.chip_id;
+    o.chip_rev = svc->cfg.chip_rev;
+    o.check_mapping = true;
+    o.flash_offset = svc->work.part->offset;
+    o.max_len = svc->work.journaled ? ota_journal_data_capacity(svc->work.part) : svc->work.part->size;
+    return o;
+}
+
+static int app_fresh(struct ota_service *svc)
+{
+    struct ota_image_opts o = app_opts(svc);
+    ota_image_verify_init(&svc->work.verifier, &o);
+    return begin_journal(svc);
 }
 
 static int app_execute(struct ota_service *svc, struct ota_item *item)
 {
     struct ota_item_work *w = &svc->work;
-    struct ota_image_opts o = ota_image_opts_app();
+    struct ota_image_opts o = app_opts(svc);
     struct ota_image_info info;
     struct ota_otadata od;
     const struct ota_partition *slots[16];
     int err;
-    (void)item;
 
-    o.chip_id = svc->cfg.chip_id;
-    o.chip_rev = svc->cfg.chip_rev;
-    o.check_mapping = true;
-    o.flash_offset = w->part->offset;
-    o.max_len = w->part->size;
-    ota_image_verify_init(&w->verifier, &o);
-    if ((err = stream_to_partition(svc, app_inspect))) {
+    w->limit = (uint32_t)o.max_len;
+    if (w->written) {
+        /* resumed: rebuild the verifier from what is in flash (or, when the
+         * stream starts over at 0, from the stream as it is compared) */
+        ota_image_verify_init(&w->verifier, &o);
+        if (w->stream_pos == w->written && (err = replay_from_flash(svc, app_inspect, w->written))) {
+            return err;
+        }
+    } else if ((err = app_fresh(svc))) {
+        return err;
+    }
+    if ((err = stream_to_partition(svc, item, app_inspect, app_fresh))) {
         return err;
     }
     OTA_LOGI(TAG_DEF, "Image bytes read: %u", (unsigned)w->written);
-    if ((err = ota_image_verify_finish(&w->verifier, &info))) {
-        OTA_LOGE(TAG_DEF, "downloaded image does not verify: %s", ota_strerror(err));
-        return err;
+    err = ota_image_verify_finish(&w->verifier, &info);
+    if (!err) {
+        /* What counts is what is in flash: verify it there before the switch. */
+        err = ota_image_verify_partition(svc->cfg.flash, w->part, &o, &info);
     }
-    /* What counts is what is in flash: verify it there before the switch. */
-    if ((err = ota_image_verify_partition(svc->cfg.flash, w->part, &o, &info))) {
+    if (err) {
         OTA_LOGE(TAG_DEF, "image in %s does not verify: %s", w->part->label, ota_strerror(err));
+        if (w->journaled) {
+            /* never resume onto this content again */
+            w->written = 0;
+            w->total = OTA_LENGTH_UNKNOWN;
+            (void)begin_journal(svc);
+        }
         return err;
     }
     ota_image_log_segments(w->part, &info);
+    if (w->journaled && (err = ota_journal_set_state(svc->cfg.flash, w->part, &w->journal, OTA_JOURNAL_COMPLETE))) {
+        return err;
+    }
     const struct ota_partition *od_part = ota_pt_find(&svc->table, OTA_PT_TYPE_DATA, OTA_PT_DATA_OTA);
     unsigned count = ota_boot_ota_slots(&svc->table, slots);
     if (!od_part) {
@@ -506,14 +797,21 @@ static int data_prepare(struct ota_service *svc, struct ota_item *item)
                  "hold the update journal)", w->part->label, (unsigned)w->part->size, OTA_JOURNAL_LEN);
         return OTA_ERR_DATA_TOO_BIG;
     }
-    if ((err = open_stream(svc, item))) {
+    w->hold_first_page = true;
+    if ((err = load_journal(svc, item)) || (err = open_first(svc, item))) {
         return err;
     }
-    if (w->info.content_length != OTA_LENGTH_UNKNOWN && w->info.content_length > (int64_t)w->limit) {
+    if (w->total != OTA_LENGTH_UNKNOWN && w->total > (int64_t)w->limit) {
         OTA_LOGE(TAG_DEF, "data of %lld bytes does not fit partition %s (%u bytes usable, the last %u hold the "
-                 "update journal): nothing written", (long long)w->info.content_length, w->part->label,
-                 (unsigned)w->limit, OTA_JOURNAL_LEN);
+                 "update journal): nothing written", (long long)w->total, w->part->label, (unsigned)w->limit,
+                 OTA_JOURNAL_LEN);
         return OTA_ERR_DATA_TOO_BIG;
+    }
+    if (resuming_from_journal(svc)) {
+        memcpy(w->first_page, w->journal.page0, sizeof(w->first_page));
+        w->written = w->erased = w->journal.durable;
+        w->resumed = true;
+        log_resume(svc);
     }
     return OTA_OK;
 }
@@ -531,7 +829,25 @@ static int data_inspect(struct ota_service *svc, const uint8_t *p, uint32_t n)
     return OTA_OK;
 }
 
-/* Read back [0, len) of the partition and compare with the stream's hash. */
+/* A fresh start of a data update: journal WRITING before the first byte of
+ * the partition changes, then sector 0 erased so the old header is gone. */
+static int data_fresh(struct ota_service *svc)
+{
+    struct ota_item_work *w = &svc->work;
+    int err;
+    ota_sha256_init(&w->sha);
+    memset(w->first_page, 0xFF, sizeof(w->first_page));
+    if ((err = begin_journal(svc))) {
+        return err;
+    }
+    if ((err = ota_flash_erase(svc->cfg.flash, w->part->offset, OTA_FLASH_SECTOR_SIZE))) {
+        return err;
+    }
+    w->erased = OTA_FLASH_SECTOR_SIZE;
+    return OTA_OK;
+}
+
+/* Read back [0, written) of the partition and compare with the stream's hash. */
 static int verify_written(struct ota_service *svc, const uint8_t want[OTA_SHA256_LEN])
 {
     struct ota_item_work *w = &svc->work;
@@ -554,33 +870,30 @@ static int verify_written(struct ota_service *svc, const uint8_t want[OTA_SHA256
 /* The power-safe data update (docs/data-partition-safety.md):
  *   1. journal: WRITING          (before the first byte of the partition changes)
  *   2. erase sector 0            (the old header is gone: the content reads as invalid)
- *   3. stream the data, holding page 0 back; hash every byte
+ *   3. stream the data, holding page 0 back (stashed in the journal); hash every
+ *      byte; journal each completed sector (resume point)
  *   4. program page 0
  *   5. read everything back and compare hashes
- *   6. journal: COMPLETE         (the only step that declares the content whole) */
+ *   6. journal: COMPLETE         (one bit: the only step that declares the content whole) */
 static int data_execute(struct ota_service *svc, struct ota_item *item)
 {
     struct ota_item_work *w = &svc->work;
-    uint8_t id[OTA_SHA256_LEN], digest[OTA_SHA256_LEN];
-    uint32_t announced = w->info.content_length == OTA_LENGTH_UNKNOWN ? 0xFFFFFFFFu : (uint32_t)w->info.content_length;
+    uint8_t digest[OTA_SHA256_LEN];
     int err;
 
-    ota_sha256_init(&w->sha);
-    ota_sha256_update(&w->sha, item->uri, strlen(item->uri));
-    ota_sha256_finish(&w->sha, id);
-    if ((err = ota_journal_write(svc->cfg.flash, w->part, OTA_JOURNAL_WRITING, announced, id))) {
+    if (w->written) {
+        ota_sha256_init(&w->sha);
+        if (w->stream_pos == w->written && (err = replay_from_flash(svc, data_inspect, w->written))) {
+            return err;
+        }
+    } else if ((err = data_fresh(svc))) {
         return err;
     }
-    if ((err = ota_flash_erase(svc->cfg.flash, w->part->offset, OTA_FLASH_SECTOR_SIZE))) {
-        return err;
-    }
-    w->erased = OTA_FLASH_SECTOR_SIZE;
-    w->hold_first_page = true;
-    ota_sha256_init(&w->sha);
-    if ((err = stream_to_partition(svc, data_inspect))) {
+    if ((err = stream_to_partition(svc, item, data_inspect, data_fresh))) {
         return err;
     }
     uint32_t head = w->written < OTA_FLASH_PAGE_SIZE ? w->written : OTA_FLASH_PAGE_SIZE;
+    w->hold_first_page = false;
     if ((err = ota_flash_program(svc->cfg.flash, w->part->offset, w->first_page, head))) {
         return err;
     }
@@ -589,7 +902,7 @@ static int data_execute(struct ota_service *svc, struct ota_item *item)
         OTA_LOGE(TAG_DEF, "partition %s does not read back as written: %s", w->part->label, ota_strerror(err));
         return err;
     }
-    if ((err = ota_journal_write(svc->cfg.flash, w->part, OTA_JOURNAL_COMPLETE, w->written, id))) {
+    if ((err = ota_journal_set_state(svc->cfg.flash, w->part, &w->journal, OTA_JOURNAL_COMPLETE))) {
         return err;
     }
     OTA_LOGI(TAG_DEF, "partition %s upgrade successes (%u bytes, verified, committed)", item->label,

@@ -17,7 +17,10 @@
  * one (the original's in-place write; committing before the last byte) to
  * show that the sweep catches them.
  *
- * Usage: sweep [--variant safe|inplace|early-commit] [--report FILE]
+ * With --expect-caught the run succeeds only if the sweep found failures
+ * (for the broken variants).
+ *
+ * Usage: sweep [--variant safe|inplace|early-commit] [--expect-caught] [--report FILE]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +143,8 @@ static int inplace_execute(struct ota_service *s, struct ota_item *item)
     uint8_t buf[1024];
     int n, err;
     (void)item;
+    s->work.journaled = false;  /* the original keeps no journal */
+    s->work.hold_first_page = false;
     if ((err = ota_flash_erase(s->cfg.flash, s->work.part->offset, 64 * 1024))) {
         return err;
     }
@@ -158,9 +163,12 @@ static int early_commit_execute(struct ota_service *s, struct ota_item *item)
     uint8_t buf[1024];
     int n, err;
     (void)item;
-    if ((err = ota_journal_write(s->cfg.flash, s->work.part, OTA_JOURNAL_COMPLETE, 0, NULL))) {
+    if ((err = ota_journal_begin(s->cfg.flash, s->work.part, &s->work.journal, 0, NULL, NULL)) ||
+        (err = ota_journal_set_state(s->cfg.flash, s->work.part, &s->work.journal, OTA_JOURNAL_COMPLETE))) {
         return err;
     }
+    s->work.journaled = false;  /* nothing more to record: it already "committed" */
+    s->work.hold_first_page = false;
     while ((n = ota_item_read(s, buf, sizeof(buf))) > 0) {
         if ((err = ota_item_write(s, buf, (uint32_t)n))) {
             return err;
@@ -292,7 +300,7 @@ static bool one_cut(unsigned k, enum ota_cut_mode mode)
         report_failure(k, mname, "(a) an unknown app boots");
         ok = false;
     }
-    if (ota_journal_read(&hf.flash, tone, &js, NULL) != OTA_OK) {
+    if (ota_journal_read(&hf.flash, tone, &js) != OTA_OK) {
         die("journal", OTA_ERR_IO);
     }
     bool is_old = content_is(&hf, &old_tone), is_new = content_is(&hf, &new_tone);
@@ -316,7 +324,7 @@ static bool one_cut(unsigned k, enum ota_cut_mode mode)
             res.otadata_state != OTA_IMG_VALID) {
             report_failure(k, mname, "(c) the new app is not the one booting, VALID");
             ok = false;
-        } else if (ota_journal_read(&hf.flash, tone, &js, NULL) != OTA_OK || js != OTA_JOURNAL_COMPLETE ||
+        } else if (ota_journal_read(&hf.flash, tone, &js) != OTA_OK || js != OTA_JOURNAL_COMPLETE ||
                    !content_is(&hf, &new_tone)) {
             report_failure(k, mname, "(c) the data partition is not the complete new image");
             ok = false;
@@ -329,13 +337,16 @@ static bool one_cut(unsigned k, enum ota_cut_mode mode)
 int main(int argc, char **argv)
 {
     const char *report = NULL;
+    bool expect_caught = false;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--variant") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i], "--expect-caught") == 0) {
+            expect_caught = true;
+        } else if (strcmp(argv[i], "--variant") == 0 && i + 1 < argc) {
             variant = argv[++i];
         } else if (strcmp(argv[i], "--report") == 0 && i + 1 < argc) {
             report = argv[++i];
         } else {
-            fprintf(stderr, "usage: sweep [--variant safe|inplace|early-commit] [--report FILE]\n");
+            fprintf(stderr, "usage: sweep [--variant safe|inplace|early-commit] [--expect-caught] [--report FILE]\n");
             return 2;
         }
     }
@@ -421,6 +432,13 @@ int main(int argc, char **argv)
     }
     free(app_old.data);
     free(app_new.data);
+    if (expect_caught) {
+        /* one test: did the sweep catch the broken procedure? */
+        printf("the sweep %s the broken '%s' procedure (%u failing cut points)\n", failed ? "caught" : "MISSED",
+               variant, failed);
+        printf("%d passed, %d failed\n", failed ? 1 : 0, failed ? 0 : 1);
+        return failed ? 0 : 1;
+    }
     printf("%u passed, %u failed\n", clean.tried + torn.tried - failed, failed);
     return failed ? 1 : 0;
 }

@@ -128,13 +128,20 @@ static void app_update_erases_only_what_the_image_needs(void **state)
         assert_int_equal(run(&t, &item, 1, &ev, false, false), OTA_OK);
         assert_true(ev.reboot);
         uint64_t sectors = (sizes[i] + 4095u) / 4096u;
-        /* the slot's sectors, one by one, plus the one otadata sector */
-        assert_int_equal(t.hf.count.sector_erases, sectors + 1);
+        /* The journal (resume record) fits when the image leaves the slot's
+         * last 8 KiB free: one erase, a 128-byte header, an 8-byte entry per
+         * completed sector, a 4-byte commit. */
+        bool journaled = sizes[i] <= 1048576u - 8192u;
+        uint64_t journal_erases = journaled ? 1 : 0;
+        uint64_t journal_bytes = journaled ? 128 + 8 * (sizes[i] / 4096u) + 4 : 0;
+        /* the image's sectors, one by one; the journal's; the one otadata sector */
+        assert_int_equal(t.hf.count.sector_erases, sectors + journal_erases + 1);
         assert_int_equal(t.hf.count.block_erases, 0);
-        assert_int_equal(t.hf.count.bytes_programmed, sizes[i] + 32);
-        printf("app image %u bytes: %llu sector erases in the slot (ceil(size/4096) = %llu), %llu bytes programmed\n",
-               sizes[i], (unsigned long long)t.hf.count.sector_erases - 1, (unsigned long long)sectors,
-               (unsigned long long)t.hf.count.bytes_programmed);
+        assert_int_equal(t.hf.count.bytes_programmed, sizes[i] + journal_bytes + 32);
+        printf("app image %u bytes: %llu sector erases for the image (ceil(size/4096) = %llu), %llu for the "
+               "journal, 1 for otadata; %llu bytes programmed\n", sizes[i],
+               (unsigned long long)(t.hf.count.sector_erases - journal_erases - 1), (unsigned long long)sectors,
+               (unsigned long long)journal_erases, (unsigned long long)t.hf.count.bytes_programmed);
         static struct ota_boot_result res;
         struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0};
         assert_int_equal(ota_boot(&t.hf.flash, &bo, &res), OTA_OK);

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,8 +34,8 @@ static bool has_dotdot(const char *p)
     return false;
 }
 
-int file_source_open(const struct ota_host_transport *ht, const char *uri, void **stream,
-                     struct ota_source_info *info)
+int file_source_open(const struct ota_host_transport *ht, const char *uri, uint64_t offset, const char *if_range,
+                     void **stream, struct ota_source_info *info)
 {
     const char *rest = uri + strlen("file://");
     char want[PATH_MAX], root[PATH_MAX], real[PATH_MAX];
@@ -83,8 +84,18 @@ int file_source_open(const struct ota_host_transport *ht, const char *uri, void 
     }
     fs->fd = fd;
     fs->size = (uint64_t)st.st_size;
-    info->content_length = (int64_t)fs->size;
-    OTA_LOGI(TAG, "File size: %llu byte, file position: 0", (unsigned long long)fs->size);
+    /* The file's validator: modification time and size, like a Last-Modified. */
+    snprintf(info->validator, sizeof(info->validator), "%lld.%09ld-%llu", (long long)st.st_mtim.tv_sec,
+             (long)st.st_mtim.tv_nsec, (unsigned long long)fs->size);
+    bool same = !if_range || strcmp(if_range, info->validator) == 0;
+    if (offset && same && offset <= fs->size && lseek(fd, (off_t)offset, SEEK_SET) == (off_t)offset) {
+        fs->pos = offset;
+    }
+    info->offset = fs->pos;
+    info->total_length = (int64_t)fs->size;
+    info->content_length = (int64_t)(fs->size - fs->pos);
+    OTA_LOGI(TAG, "File size: %llu byte, file position: %llu", (unsigned long long)fs->size,
+             (unsigned long long)fs->pos);
     *stream = fs;
     return OTA_OK;
 }

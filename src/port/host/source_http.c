@@ -37,6 +37,12 @@ struct http_stream {
     int64_t content_length;
     uint64_t received;
     long read_timeout_ms;
+    uint64_t offset_requested;
+    uint64_t offset;              /* where the delivered body starts in the resource */
+    int64_t total_length;
+    char etag[OTA_VALIDATOR_LEN + 1];
+    char last_modified[OTA_VALIDATOR_LEN + 1];
+    struct curl_slist *headers;
     uint64_t last_progress_ms;  /* when a byte last arrived (or the transfer began) */
     char url[512];
 };
@@ -48,6 +54,24 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* A header's value, trimmed, into dst (OTA_VALIDATOR_LEN + 1 bytes); too
+ * long a value is dropped rather than cut. */
+static void copy_header_value(char *dst, const char *v, size_t n)
+{
+    while (n && (*v == ' ' || *v == '\t')) {
+        v++;
+        n--;
+    }
+    while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ')) {
+        n--;
+    }
+    if (n > OTA_VALIDATOR_LEN) {
+        n = 0;
+    }
+    memcpy(dst, v, n);
+    dst[n] = '\0';
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
     struct http_stream *s = ctx;
@@ -55,8 +79,22 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
     s->last_progress_ms = now_ms();
     if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
         s->saw_location = false;  /* a new response begins */
+        s->etag[0] = s->last_modified[0] = '\0';
+        s->total_length = OTA_LENGTH_UNKNOWN;
     } else if (len >= 9 && strncasecmp(data, "Location:", 9) == 0) {
         s->saw_location = true;
+    } else if (len >= 5 && strncasecmp(data, "ETag:", 5) == 0) {
+        copy_header_value(s->etag, data + 5, len - 5);
+    } else if (len >= 14 && strncasecmp(data, "Last-Modified:", 14) == 0) {
+        copy_header_value(s->last_modified, data + 14, len - 14);
+    } else if (len >= 14 && strncasecmp(data, "Content-Range:", 14) == 0) {
+        char v[128];
+        unsigned long long a, b, total;
+        copy_header_value(v, data + 14, len - 14 < sizeof(v) - 1 ? len - 14 : sizeof(v) - 1);
+        if (sscanf(v, "bytes %llu-%llu/%llu", &a, &b, &total) == 3) {
+            s->offset = a;
+            s->total_length = (int64_t)total;
+        }
     }
     if (len <= 2 && (data[0] == '\r' || data[0] == '\n')) {
         long code = 0;
@@ -69,6 +107,16 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
         curl_off_t cl = -1;
         curl_easy_getinfo(s->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
         s->content_length = cl >= 0 ? (int64_t)cl : OTA_LENGTH_UNKNOWN;
+        if (code == 206 && s->offset != s->offset_requested) {
+            OTA_LOGE(TAG, "%s: asked for byte %llu, got a range from %llu", s->url,
+                     (unsigned long long)s->offset_requested, (unsigned long long)s->offset);
+            s->err = OTA_ERR_STREAM;
+            return 0;
+        }
+        if (code != 206) {
+            s->offset = 0;
+            s->total_length = s->content_length;
+        }
         if (code >= 400) {
             OTA_LOGE(TAG, "HTTP %ld from %s", code, s->url);
             s->err = OTA_ERR_HTTP_STATUS;
@@ -170,8 +218,8 @@ static void pump(struct http_stream *s)
     }
 }
 
-int http_source_open(const struct ota_host_transport *ht, const char *uri, const char *cert_pem, void **stream,
-                     struct ota_source_info *info)
+int http_source_open(const struct ota_host_transport *ht, const char *uri, const char *cert_pem, uint64_t offset,
+                     const char *if_range, void **stream, struct ota_source_info *info)
 {
     struct http_stream *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -179,6 +227,8 @@ int http_source_open(const struct ota_host_transport *ht, const char *uri, const
     }
     snprintf(s->url, sizeof(s->url), "%s", uri);
     s->content_length = OTA_LENGTH_UNKNOWN;
+    s->total_length = OTA_LENGTH_UNKNOWN;
+    s->offset_requested = offset;
     s->easy = curl_easy_init();
     s->multi = curl_multi_init();
     if (!s->easy || !s->multi) {
@@ -211,6 +261,17 @@ int http_source_open(const struct ota_host_transport *ht, const char *uri, const
         struct curl_blob blob = {(void *)cert_pem, strlen(cert_pem), CURL_BLOB_COPY};
         curl_easy_setopt(s->easy, CURLOPT_CAINFO_BLOB, &blob);
     }
+    if (offset) {
+        char range[32];
+        snprintf(range, sizeof(range), "%llu-", (unsigned long long)offset);
+        curl_easy_setopt(s->easy, CURLOPT_RANGE, range);
+        if (if_range && *if_range) {
+            char h[OTA_VALIDATOR_LEN + 16];
+            snprintf(h, sizeof(h), "If-Range: %s", if_range);
+            s->headers = curl_slist_append(s->headers, h);
+            curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers);
+        }
+    }
     curl_multi_add_handle(s->multi, s->easy);
 
     /* Run until the final response's headers are in (or it failed). */
@@ -233,7 +294,11 @@ int http_source_open(const struct ota_host_transport *ht, const char *uri, const
         return err;
     }
     info->content_length = s->content_length;
-    OTA_LOGI(TAG, "HTTP %ld, Content-Length %lld: %s", s->status, (long long)s->content_length, uri);
+    info->total_length = s->total_length;
+    info->offset = s->offset;
+    snprintf(info->validator, sizeof(info->validator), "%s", s->etag[0] ? s->etag : s->last_modified);
+    OTA_LOGI(TAG, "HTTP %ld, Content-Length %lld%s: %s", s->status, (long long)s->content_length,
+             s->status == 206 ? " (resumed)" : "", uri);
     *stream = s;
     return OTA_OK;
 }
@@ -288,5 +353,6 @@ void http_source_close(void *stream)
     if (s->multi) {
         curl_multi_cleanup(s->multi);
     }
+    curl_slist_free_all(s->headers);
     free(s);
 }

@@ -12,7 +12,8 @@ struct stream_handle {
     void *impl;
 };
 
-static int t_open(void *ctx, const char *uri, const char *cert_pem, void **stream, struct ota_source_info *info)
+static int t_open(void *ctx, const char *uri, const char *cert_pem, uint64_t offset, const char *if_range,
+                  void **stream, struct ota_source_info *info)
 {
     struct ota_host_transport *ht = ctx;
     const char *scheme;
@@ -25,8 +26,10 @@ static int t_open(void *ctx, const char *uri, const char *cert_pem, void **strea
         return OTA_ERR_NO_MEM;
     }
     h->is_file = strcmp(scheme, "file") == 0;
-    err = h->is_file ? file_source_open(ht, uri, &h->impl, info)
-                     : http_source_open(ht, uri, cert_pem, &h->impl, info);
+    memset(info, 0, sizeof(*info));
+    info->content_length = info->total_length = OTA_LENGTH_UNKNOWN;
+    err = h->is_file ? file_source_open(ht, uri, offset, if_range, &h->impl, info)
+                     : http_source_open(ht, uri, cert_pem, offset, if_range, &h->impl, info);
     if (err) {
         free(h);
         return err;
