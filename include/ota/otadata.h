@@ -74,4 +74,12 @@ int ota_otadata_set_state(const struct ota_flash *f, const struct ota_partition 
 
 const char *ota_img_state_name(uint32_t state);
 
+/* For the running app, as esp_ota_mark_app_valid_cancel_rollback() and
+ * esp_ota_mark_app_invalid_rollback_and_reboot() (without the reboot): set
+ * the active otadata copy VALID, or INVALID so the next boot takes the
+ * previous app. Errors: OTA_ERR_NOT_FOUND (no otadata partition),
+ * OTA_ERR_OTADATA_NONE, flash errors. */
+int ota_app_mark_valid(const struct ota_flash *f, const struct ota_ptable *t);
+int ota_app_mark_invalid(const struct ota_flash *f, const struct ota_ptable *t);
+
 #endif

@@ -72,4 +72,11 @@ bool cli_parse_chip(const char *s, uint16_t *chip);
 struct ota_image_info;
 void cli_log_app_info(const struct ota_image_info *info);
 
+/* Power on the device: run the bootloader, then the app starts. On a trial
+ * boot (PENDING_VERIFY) the app's self-test decides: "pass" marks it valid,
+ * "fail" marks it invalid and restarts (the previous app boots), "skip"
+ * leaves it on trial (the next boot rolls back). Prints what happens;
+ * returns CLI_OK when an app runs. */
+int cli_power_on(const char *image, bool rollback, uint16_t chip, const char *self_test);
+
 #endif

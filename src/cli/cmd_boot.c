@@ -10,33 +10,74 @@
 #include "cli.h"
 #include "commands.h"
 
+static int boot_once(const char *image, const struct ota_boot_opts *bo, struct ota_boot_result *res)
+{
+    struct ota_host_flash hf;
+    if (cli_open_device(image, &hf, NULL)) {
+        return CLI_FAIL;
+    }
+    int err = ota_boot(&hf.flash, bo, res);
+    ota_host_flash_close(&hf);
+    if (err) {
+        cli_error("%s: no app boots: %s", image, ota_strerror(err));
+        return CLI_FAIL;
+    }
+    cli_log_app_info(&res->info);
+    printf("booted: %s (offset 0x%x)%s%s\n", res->part.label, res->part.offset,
+           res->fell_back ? ", fallback: the selected app did not verify" : "",
+           res->otadata_state == OTA_IMG_PENDING_VERIFY ? ", on trial (PENDING_VERIFY)" : "");
+    return CLI_OK;
+}
+
+int cli_power_on(const char *image, bool rollback, uint16_t chip, const char *self_test)
+{
+    struct ota_boot_opts bo = {rollback, chip, 300};
+    static struct ota_boot_result res;
+    int rc = boot_once(image, &bo, &res);
+    if (rc || res.otadata_state != OTA_IMG_PENDING_VERIFY || strcmp(self_test, "skip") == 0) {
+        if (!rc && res.otadata_state == OTA_IMG_PENDING_VERIFY) {
+            OTA_LOGW("APP", "self-test skipped: the app stays on trial; the next boot rolls back");
+        }
+        return rc;
+    }
+    struct ota_host_flash hf;
+    static struct ota_ptable table;
+    if (cli_open_device(image, &hf, &table)) {
+        return CLI_FAIL;
+    }
+    bool pass = strcmp(self_test, "pass") == 0;
+    int err = pass ? ota_app_mark_valid(&hf.flash, &table) : ota_app_mark_invalid(&hf.flash, &table);
+    ota_host_flash_close(&hf);
+    if (err) {
+        cli_error("%s: marking the app %s: %s", image, pass ? "valid" : "invalid", ota_strerror(err));
+        return CLI_FAIL;
+    }
+    if (pass) {
+        OTA_LOGI("APP", "self-test passed: app marked valid, rollback cancelled");
+        printf("app %s marked VALID\n", res.part.label);
+        return CLI_OK;
+    }
+    OTA_LOGE("APP", "self-test failed: app marked invalid, rolling back and restarting");
+    printf("app %s marked INVALID; restart\n", res.part.label);
+    return boot_once(image, &bo, &res);
+}
+
 int cmd_boot(int argc, char **argv)
 {
-    const char *pos[1], *chip_s = "esp32";
+    const char *pos[1], *chip_s = "esp32", *self_test = "skip";
     bool rollback = false;
     int npos, rc;
-    struct cli_opt opts[] = {{"rollback", NULL, &rollback}, {"chip", &chip_s, NULL}, {0}};
+    struct cli_opt opts[] = {{"rollback", NULL, &rollback}, {"chip", &chip_s, NULL}, {"self-test", &self_test, NULL}, {0}};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
     }
-    struct ota_boot_opts bo = {rollback, OTA_CHIP_ESP32, 300};
-    if (!cli_parse_chip(chip_s, &bo.chip_id)) {
+    uint16_t chip;
+    if (!cli_parse_chip(chip_s, &chip)) {
         return CLI_USAGE;
     }
-    struct ota_host_flash hf;
-    if (cli_open_device(pos[0], &hf, NULL)) {
-        return CLI_FAIL;
+    if (strcmp(self_test, "pass") != 0 && strcmp(self_test, "fail") != 0 && strcmp(self_test, "skip") != 0) {
+        cli_error("--self-test pass|fail|skip, not '%s'", self_test);
+        return CLI_USAGE;
     }
-    static struct ota_boot_result res;
-    int err = ota_boot(&hf.flash, &bo, &res);
-    ota_host_flash_close(&hf);
-    if (err) {
-        cli_error("%s: no app boots: %s", pos[0], ota_strerror(err));
-        return CLI_FAIL;
-    }
-    cli_log_app_info(&res.info);
-    printf("booted: %s (offset 0x%x)%s%s\n", res.part.label, res.part.offset,
-           res.fell_back ? ", fallback: the selected app did not verify" : "",
-           res.otadata_state == OTA_IMG_PENDING_VERIFY ? ", on trial (PENDING_VERIFY)" : "");
-    return CLI_OK;
+    return cli_power_on(pos[0], rollback, chip, self_test);
 }

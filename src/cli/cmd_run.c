@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ota/boot.h"
@@ -105,7 +106,14 @@ static void on_progress(void *ctx, unsigned id, uint64_t done, int64_t total)
     }
 }
 
-/* NULL leaves the default (0); otherwise a positive number of milliseconds. */
+static void sleep_ms(void *ctx, unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    (void)ctx;
+    nanosleep(&ts, NULL);
+}
+
+/* NULL leaves the default (0); otherwise a positive number. */
 static bool parse_ms(const char *s, long *out)
 {
     char *end;
@@ -130,7 +138,8 @@ static char *read_text(const char *path)
 int cmd_run(int argc, char **argv)
 {
     const char *pos[1], *config = NULL, *app = NULL, *data = NULL, *sdcard = NULL, *ca = NULL;
-    const char *connect_s = NULL, *read_s = NULL;
+    const char *connect_s = NULL, *read_s = NULL, *cut_s = NULL, *retries_s = NULL, *backoff_s = NULL;
+    const char *self_test = "pass";
     bool force = false, no_reboot = false, rollback = false, forbid_http = false, no_tone = false, brk = false;
     int npos, rc;
     struct cli_opt opts[] = {{"config", &config, NULL}, {"app", &app, NULL}, {"data", &data, NULL},
@@ -138,7 +147,9 @@ int cmd_run(int argc, char **argv)
                              {"no-reboot", NULL, &no_reboot}, {"rollback", NULL, &rollback},
                              {"forbid-http", NULL, &forbid_http}, {"no-tone-check", NULL, &no_tone},
                              {"break-after-fail", NULL, &brk},
-                             {"connect-timeout", &connect_s, NULL}, {"read-timeout", &read_s, NULL}, {0}};
+                             {"connect-timeout", &connect_s, NULL}, {"read-timeout", &read_s, NULL},
+                             {"retries", &retries_s, NULL}, {"retry-backoff", &backoff_s, NULL},
+                             {"power-cut-at", &cut_s, NULL}, {"self-test", &self_test, NULL}, {0}};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
     }
@@ -174,6 +185,10 @@ int cmd_run(int argc, char **argv)
         cfg.have_data = true;
     }
     cfg.force_version_check |= force;
+    if (strcmp(self_test, "pass") != 0 && strcmp(self_test, "fail") != 0 && strcmp(self_test, "skip") != 0) {
+        cli_error("--self-test pass|fail|skip, not '%s'", self_test);
+        return CLI_USAGE;
+    }
     if (!cfg.have_app && !cfg.have_data) {
         cli_error("nothing to upgrade: give --app URI and/or --data LABEL=URI (or a --config file)");
         return CLI_USAGE;
@@ -203,12 +218,22 @@ int cmd_run(int argc, char **argv)
     }
 
     struct ota_host_transport_config tc = {sdcard, 0, 0, 0};
-    if (!parse_ms(connect_s, &tc.connect_timeout_ms) || !parse_ms(read_s, &tc.read_timeout_ms)) {
-        cli_error("timeouts are positive numbers of milliseconds");
+    long retries = -1, backoff = 0, cut_at = 0;
+    if (!parse_ms(connect_s, &tc.connect_timeout_ms) || !parse_ms(read_s, &tc.read_timeout_ms) ||
+        !parse_ms(backoff_s, &backoff) || !parse_ms(cut_s, &cut_at) ||
+        (retries_s && (!parse_ms(retries_s, &retries) && strcmp(retries_s, "0") != 0))) {
+        cli_error("timeouts, --retry-backoff and --power-cut-at are positive numbers; --retries 0 or more");
         ota_host_flash_close(&hf);
         free(ca_pem);
         return CLI_USAGE;
     }
+    if (retries_s && strcmp(retries_s, "0") == 0) {
+        retries = 0;
+    }
+    /* Emulation of a power loss at the N-th flash program/erase. */
+    hf.cut_at = (uint64_t)cut_at;
+    hf.cut_mode = OTA_CUT_TORN;
+    hf.cut_seed = (uint32_t)cut_at;
     static struct ota_host_transport ht;
     ota_host_transport_global_init();
     ota_host_transport_init(&ht, &tc);
@@ -226,6 +251,10 @@ int cmd_run(int argc, char **argv)
     sc.allow_plain_http = !forbid_http;
     sc.chip_id = OTA_CHIP_ESP32;
     sc.chip_rev = 300;
+    sc.no_retry = retries == 0;
+    sc.max_retries = retries > 0 ? (unsigned)retries : 0;
+    sc.retry_backoff_ms = (unsigned)backoff;
+    sc.sleep_ms = sleep_ms;
 
     OTA_LOGI(TAG, "[2.0] Create OTA service");
     static struct ota_service svc;
@@ -270,28 +299,25 @@ int cmd_run(int argc, char **argv)
     bool reboot = false;
     ota_service_start(&svc, &reboot);
     free(ca_pem);
+    OTA_LOGI("OTA_SERVICE", "received %llu bytes over %u streams", (unsigned long long)ht.bytes_received,
+             ht.streams_opened);
+    if (hf.powered_off) {
+        /* The emulated device lost power: nothing more runs until power returns. */
+        cli_error("power cut (emulated) at flash operation %llu: the device is off", (unsigned long long)hf.cut_at);
+        ota_host_flash_close(&hf);
+        return 3;
+    }
 
+    ota_host_flash_close(&hf);
     if (reboot) {
         OTA_LOGW("OTA_SERVICE", "restart!");
-        /* The device restarts: the bootloader runs on the same flash. */
+        /* The device restarts: the bootloader runs on the same flash, then
+         * the new app starts (and, on a trial boot, runs its self-test). */
         printf("\n");
-        struct ota_boot_opts bo = {rollback, OTA_CHIP_ESP32, 300};
-        static struct ota_boot_result res;
-        ota_host_flash_close(&hf);
-        if (cli_open_device(pos[0], &hf, NULL)) {
+        if (cli_power_on(pos[0], rollback, OTA_CHIP_ESP32, self_test)) {
+            cli_error("%s: after the restart no app runs", pos[0]);
             return CLI_FAIL;
         }
-        err = ota_boot(&hf.flash, &bo, &res);
-        ota_host_flash_close(&hf);
-        if (err) {
-            cli_error("%s: after the restart no app boots: %s", pos[0], ota_strerror(err));
-            return CLI_FAIL;
-        }
-        cli_log_app_info(&res.info);
-        printf("booted: %s (offset 0x%x)%s\n", res.part.label, res.part.offset,
-               res.otadata_state == OTA_IMG_PENDING_VERIFY ? ", on trial (PENDING_VERIFY)" : "");
-    } else {
-        ota_host_flash_close(&hf);
     }
     if (st.failed) {
         cli_error("%u of %u upgrade items failed", st.failed, n);

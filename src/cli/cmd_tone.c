@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "ota/error.h"
+#include "ota/journal.h"
 #include "ota/tone.h"
 #include "cli.h"
 #include "commands.h"
@@ -90,6 +91,15 @@ int cmd_tone_info(int argc, char **argv)
         err = ota_tone_verify(part_read, &src, src.part->size, &info);
         if (!err || info.count) {
             print_tone(&info, part_read, &src, src.part->size);
+        }
+        enum ota_journal_state js;
+        if (ota_journal_read(&hf.flash, src.part, &js) == OTA_OK) {
+            printf("update journal: %s\n", js == OTA_JOURNAL_COMPLETE ? "COMPLETE (the last update finished and read back equal)"
+                                       : js == OTA_JOURNAL_WRITING ? "WRITING (an update was interrupted: content incomplete)"
+                                                                   : "none (content as flashed)");
+            if (js == OTA_JOURNAL_WRITING && !err) {
+                err = OTA_ERR_TONE_TRUNCATED;
+            }
         }
         ota_host_flash_close(&hf);
     } else {

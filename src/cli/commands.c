@@ -19,11 +19,11 @@ const struct cli_command cli_commands[] = {
      "ota image verify FILE [--label LABEL] [--chip esp32|esp32s2|any] [--max-size BYTES]"},
     {"tone", "info", cmd_tone_info, "ota tone info FILE [--label LABEL (FILE is a device image)]"},
     {"tone", "make", cmd_tone_make, "ota tone make OUT FILE... [--format 0|1] [--version vX.Y.Z]"},
-    {"boot", NULL, cmd_boot, "ota boot IMG [--rollback] [--chip esp32|esp32s2|any]"},
+    {"boot", NULL, cmd_boot, "ota boot IMG [--rollback] [--self-test pass|fail|skip] [--chip esp32|esp32s2|any]"},
     {"run", NULL, cmd_run,
      "ota run IMG [--config SDKCONFIG] [--app URI] [--data LABEL=URI] [--sdcard DIR] [--ca PEM] "
      "[--force-version-check] [--no-reboot] [--rollback] [--break-after-fail] [--forbid-http] [--no-tone-check] "
-     "[--connect-timeout MS] [--read-timeout MS]"},
+     "[--connect-timeout MS] [--read-timeout MS] [--retries N] [--retry-backoff MS] [--power-cut-at N] [--self-test pass|fail|skip]"},
 };
 
 const size_t cli_command_count = sizeof(cli_commands) / sizeof(cli_commands[0]);

@@ -157,3 +157,27 @@ const char *ota_img_state_name(uint32_t state)
     default: return "?";
     }
 }
+
+static int mark_running(const struct ota_flash *f, const struct ota_ptable *t, uint32_t state)
+{
+    const struct ota_partition *p = ota_pt_find(t, OTA_PT_TYPE_DATA, OTA_PT_DATA_OTA);
+    struct ota_otadata od;
+    int err;
+    if (!p) {
+        return OTA_ERR_NOT_FOUND;
+    }
+    if ((err = ota_otadata_read(f, p, &od))) {
+        return err;
+    }
+    return ota_otadata_set_state(f, p, &od, state);
+}
+
+int ota_app_mark_valid(const struct ota_flash *f, const struct ota_ptable *t)
+{
+    return mark_running(f, t, OTA_IMG_VALID);
+}
+
+int ota_app_mark_invalid(const struct ota_flash *f, const struct ota_ptable *t)
+{
+    return mark_running(f, t, OTA_IMG_INVALID);
+}

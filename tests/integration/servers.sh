@@ -67,3 +67,18 @@ stop_servers() {
     for p in "${SERVER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
 }
+
+start_cut_proxy() {  # UPSTREAM_PORT CUT_AFTER: a proxy that drops the first connection at byte CUT_AFTER
+    rm -f "$T/proxy.port"
+    python3 "$(dirname "${BASH_SOURCE[0]}")/cut_proxy.py" "$1" "$2" "$T/proxy.port" 300 2>>"$T/proxy.log" &
+    SERVER_PIDS+=($!)
+    PROXY_PID=$!
+    for _ in $(seq 100); do [ -s "$T/proxy.port" ] && break; sleep 0.05; done
+    PROXY_PORT=$(cat "$T/proxy.port")
+    wait_port "$PROXY_PORT"
+}
+
+stop_cut_proxy() {
+    kill "$PROXY_PID" 2>/dev/null
+    wait "$PROXY_PID" 2>/dev/null
+}

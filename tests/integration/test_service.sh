@@ -60,7 +60,7 @@ fresh() { cp "$T/base.img" "$D"; }
 run_ok() {
     local name=$1; shift
     fresh
-    expect_ok "$name" $OTA run "$D" --sdcard "$T/sd" "$@"
+    expect_ok "$name" $OTA run "$D" --sdcard "$T/sd" --retry-backoff 20 "$@"
     cp "$T/out" "$T/run.log"
 }
 
@@ -69,7 +69,7 @@ run_ok() {
 run_fails() {
     local name=$1 result=$2 errname=$3; shift 3
     fresh
-    $OTA run "$D" --sdcard "$T/sd" "$@" >"$T/run.log" 2>&1
+    $OTA run "$D" --sdcard "$T/sd" --retry-backoff 20 "$@" >"$T/run.log" 2>&1
     local rc=$?
     if [ $rc -ne 1 ]; then fail "$name: exit $rc, wanted 1" "$T/run.log"; return; fi
     if ! grep -q "OTA failed: $result ($errname" "$T/run.log"; then
@@ -127,6 +127,29 @@ run_fails "without break_after_fail the list goes on" FILE_NOT_FOUND OTA_ERR_FIL
 log_has "the app item ran after the failed data item" "List id: 1, OTA failed: NO_HIGHER_VERSION"
 run_fails "a failed item with reboot_flag: no restart" STREAM_INIT_FAIL OTA_ERR_HTTP_STATUS --app "$PY/nothere.bin"
 
+# --- rollback: trial boot, self-test ------------------------------------------------------
+run_ok "rollback: trial boot, self-test passes" --app "$PY/new.bin" --rollback --self-test pass
+log_has "trial boot of the new app" "NEW -> PENDING_VERIFY"
+log_has "self-test marks it valid" "marked VALID"
+expect_ok "after a restart it stays" $OTA boot "$D" --rollback
+expect_out "still the new app" "Project name: +play_mp3_control"
+fresh
+$OTA run "$D" --app "$PY/new.bin" --rollback --self-test fail >"$T/run.log" 2>&1
+log_has "rollback: self-test fails -> marked invalid" "self-test failed: app marked invalid"
+log_has "rollback: the previous app boots" "^booted: ota_0"
+expect_ok "rollback: and keeps booting" $OTA boot "$D" --rollback
+expect_out "rollback: previous app" "Project name: +ota_example"
+fresh
+$OTA run "$D" --app "$PY/new.bin" --rollback --self-test skip >"$T/run.log" 2>&1
+log_has "rollback: trial boot without self-test" "^booted: ota_1.*PENDING_VERIFY"
+$OTA run "$D" --app "$PY/new.bin" --rollback >"$T/run2.log" 2>&1
+if grep -q "OTA failed: UNKNOWN (OTA_ERR_PENDING_VERIFY" "$T/run2.log"; then pass "rollback: a new OTA is refused while pending verify"
+else fail "rollback: a new OTA is refused while pending verify" "$T/run2.log"; fi
+expect_ok "rollback: restart without marking valid" $OTA boot "$D" --rollback
+expect_out "rollback: the previous app boots" "Project name: +ota_example"
+expect_ok "rollback: otadata shows the aborted trial" $OTA otadata show "$D"
+expect_out "rollback: ABORTED" "state ABORTED"
+
 # --- every error, specific, device still boots ---------------------------------------
 run_fails "404" STREAM_INIT_FAIL OTA_ERR_HTTP_STATUS --app "$NG/missing.bin"
 log_has "404 is named" "HTTP 404"
@@ -138,7 +161,7 @@ run_fails "unresolvable host" STREAM_INIT_FAIL OTA_ERR_RESOLVE --app "http://no-
 run_fails "server closes early (short body)" STREAM_RD_FAIL OTA_ERR_SHORT_READ --app "$FS/drop/100000/new.bin"
 run_fails "wrong Content-Length" STREAM_RD_FAIL OTA_ERR_SHORT_READ --app "$FS/lie/5000/new.bin"
 run_fails "stalled server: read timeout" STREAM_RD_FAIL OTA_ERR_TIMEOUT --app "$FS/stall/4000/50000/new.bin" \
-    --read-timeout 1000
+    --read-timeout 1000 --retries 1
 run_fails "too many redirects" STREAM_INIT_FAIL OTA_ERR_TOO_MANY_REDIRECTS --app "$FS/redirect/9/new.bin"
 run_fails "image larger than the slot" PARTITION_WT_FAIL OTA_ERR_IMG_TOO_BIG --app "$PY/big.bin"
 log_has "refused before writing" "does not fit partition ota_1 .*nothing written"

@@ -199,7 +199,11 @@ static void pump(struct http_stream *s)
     }
     curl_multi_perform(s->multi, &running);
     if (running && s->got == 0) {
-        curl_multi_poll(s->multi, NULL, 0, 100, NULL);
+        /* wait for the socket, or for libcurl's own next deadline (a
+         * connect in progress may have no socket to wait on yet) */
+        long wait = -1;
+        curl_multi_timeout(s->multi, &wait);
+        curl_multi_poll(s->multi, NULL, 0, (wait < 0 || wait > 100) ? 100 : (int)wait, NULL);
     }
     CURLMsg *msg;
     int left;

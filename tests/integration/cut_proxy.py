@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""A TCP proxy on loopback that cuts the first request's connection after N bytes of
+the server's response (headers included), then passes later connections
+through untouched. Put it in front of nginx (which honours Range) or
+python's http.server (which does not) to drop a download at a chosen byte.
+Writes its port to PORTFILE; stops by itself after LIFETIME seconds.
+Usage: cut_proxy.py UPSTREAM_PORT CUT_AFTER PORTFILE [LIFETIME]
+"""
+import os
+import socket
+import sys
+import threading
+
+UPSTREAM = int(sys.argv[1])
+CUT_AFTER = int(sys.argv[2])
+lock = threading.Lock()
+connections = 0
+
+
+def pipe(src, dst, limit):
+    sent = 0
+    try:
+        while True:
+            data = src.recv(16384)
+            if not data:
+                break
+            if limit is not None and sent + len(data) >= limit:
+                dst.sendall(data[: limit - sent])
+                break
+            dst.sendall(data)
+            sent += len(data)
+    except OSError:
+        pass
+    for s in (src, dst):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def handle(client):
+    global connections
+    request = client.recv(16384)
+    if not request:  # a port probe, not a download
+        client.close()
+        return
+    with lock:
+        connections += 1
+        first = connections == 1
+    upstream = socket.create_connection(("127.0.0.1", UPSTREAM))
+    upstream.sendall(request)
+    threading.Thread(target=pipe, args=(client, upstream, None), daemon=True).start()
+    pipe(upstream, client, CUT_AFTER if first else None)
+    client.close()
+    upstream.close()
+
+
+def main():
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    with open(sys.argv[3] + ".tmp", "w") as f:
+        f.write(str(srv.getsockname()[1]))
+    os.rename(sys.argv[3] + ".tmp", sys.argv[3])
+    timer = threading.Timer(float(sys.argv[4]) if len(sys.argv) > 4 else 300, lambda: os._exit(0))
+    timer.daemon = True
+    timer.start()
+    while True:
+        c, _ = srv.accept()
+        threading.Thread(target=handle, args=(c,), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()

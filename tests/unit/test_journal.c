@@ -1,0 +1,120 @@
+/* The update journal: records, alternation, progress, torn writes. */
+#include <string.h>
+
+#include "helpers.h"
+#include "ota/error.h"
+#include "ota/journal.h"
+
+static struct ota_ptable table;
+static struct ota_journal j;
+static const uint8_t id[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+
+static const struct ota_partition *tone(void)
+{
+    return ota_pt_find_label(&table, "flash_tone");
+}
+
+static void capacity(void **state)
+{
+    (void)state;
+    struct ota_partition p = {0};
+    p.size = 1u << 20;
+    assert_int_equal(ota_journal_data_capacity(&p), (1u << 20) - 8192);
+    p.size = 12288;
+    assert_int_equal(ota_journal_data_capacity(&p), 4096);
+    p.size = 8192;
+    assert_int_equal(ota_journal_data_capacity(&p), 0);
+    p.size = 0x4800;  /* not whole sectors */
+    assert_int_equal(ota_journal_data_capacity(&p), 0);
+}
+
+static void begin_progress_commit(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    enum ota_journal_state st;
+    make_seed_device(&t, &table);
+    assert_int_equal(ota_journal_load(&t.hf.flash, tone(), &j), OTA_OK);
+    assert_int_equal(j.state, OTA_JOURNAL_NONE);
+    ota_host_flash_reset_counters(&t.hf);
+    assert_int_equal(ota_journal_begin(&t.hf.flash, tone(), &j, 50000, id, "\"5f3a-c350\""), OTA_OK);
+    assert_int_equal(t.hf.count.sector_erases, 1);
+    uint8_t page0[256];
+    memset(page0, 0x42, sizeof(page0));
+    assert_int_equal(ota_journal_stash_page0(&t.hf.flash, tone(), &j, page0), OTA_OK);
+    assert_int_equal(ota_journal_progress(&t.hf.flash, tone(), &j, 4096), OTA_OK);
+    assert_int_equal(ota_journal_progress(&t.hf.flash, tone(), &j, 8192), OTA_OK);
+    assert_int_equal(t.hf.count.sector_erases, 1);  /* progress costs programs, never erases */
+
+    tmp_flash_reopen(&t);  /* power cycle */
+    assert_int_equal(ota_journal_load(&t.hf.flash, tone(), &j), OTA_OK);
+    assert_int_equal(j.state, OTA_JOURNAL_WRITING);
+    assert_int_equal(j.length, 50000);
+    assert_memory_equal(j.source_id, id, 12);
+    assert_string_equal(j.validator, "\"5f3a-c350\"");
+    assert_true(j.has_page0);
+    assert_memory_equal(j.page0, page0, 256);
+    assert_int_equal(j.durable, 8192);
+    assert_int_equal(j.seq, 1);
+
+    assert_int_equal(ota_journal_set_state(&t.hf.flash, tone(), &j, OTA_JOURNAL_COMPLETE), OTA_OK);
+    assert_int_equal(ota_journal_read(&t.hf.flash, tone(), &st), OTA_OK);
+    assert_int_equal(st, OTA_JOURNAL_COMPLETE);
+
+    /* The next update goes into the other sector with seq + 1. */
+    int first = j.copy;
+    assert_int_equal(ota_journal_begin(&t.hf.flash, tone(), &j, 100, id, NULL), OTA_OK);
+    assert_int_not_equal(j.copy, first);
+    assert_int_equal(ota_journal_load(&t.hf.flash, tone(), &j), OTA_OK);
+    assert_int_equal(j.seq, 2);
+    assert_int_equal(j.state, OTA_JOURNAL_WRITING);
+    assert_int_equal(j.durable, 0);
+    assert_false(j.has_page0);
+    tmp_flash_destroy(&t);
+}
+
+static void torn_writes(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    make_seed_device(&t, &table);
+    assert_int_equal(ota_journal_load(&t.hf.flash, tone(), &j), OTA_OK);
+    assert_int_equal(ota_journal_begin(&t.hf.flash, tone(), &j, 9000, id, "v"), OTA_OK);
+    assert_int_equal(ota_journal_progress(&t.hf.flash, tone(), &j, 4096), OTA_OK);
+    assert_int_equal(ota_journal_set_state(&t.hf.flash, tone(), &j, OTA_JOURNAL_COMPLETE), OTA_OK);
+
+    /* A new record torn while it is programmed: the COMPLETE one stays in force. */
+    ota_host_flash_reset_counters(&t.hf);
+    t.hf.cut_at = 2;  /* erase ok, program torn */
+    t.hf.cut_mode = OTA_CUT_TORN;
+    t.hf.cut_seed = 3;
+    assert_int_equal(ota_journal_begin(&t.hf.flash, tone(), &j, 1, id, "w"), OTA_ERR_POWER_LOST);
+    tmp_flash_reopen(&t);
+    assert_int_equal(ota_journal_load(&t.hf.flash, tone(), &j), OTA_OK);
+    assert_int_equal(j.state, OTA_JOURNAL_COMPLETE);
+    assert_int_equal(j.seq, 1);
+
+    /* A torn progress entry is skipped: the previous durable point holds. */
+    assert_int_equal(ota_journal_begin(&t.hf.flash, tone(), &j, 90000, id, "x"), OTA_OK);
+    assert_int_equal(ota_journal_progress(&t.hf.flash, tone(), &j, 4096), OTA_OK);
+    ota_host_flash_reset_counters(&t.hf);
+    t.hf.cut_at = 1;
+    t.hf.cut_mode = OTA_CUT_TORN;
+    t.hf.cut_seed = 99;
+    assert_int_equal(ota_journal_progress(&t.hf.flash, tone(), &j, 8192), OTA_ERR_POWER_LOST);
+    tmp_flash_reopen(&t);
+    assert_int_equal(ota_journal_load(&t.hf.flash, tone(), &j), OTA_OK);
+    assert_int_equal(j.state, OTA_JOURNAL_WRITING);
+    assert_int_equal(j.durable, 4096);
+    tmp_flash_destroy(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(capacity),
+        cmocka_unit_test(begin_progress_commit),
+        cmocka_unit_test(torn_writes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
