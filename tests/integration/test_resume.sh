@@ -84,6 +84,13 @@ for pct in 10 50 90; do
     if grep -q "byte .* differs" "$T/run.log"; then fail "python, $pct%: flash and source disagreed" "$T/run.log"
     else pass "python, $pct%: restarted from 0 cleanly"; fi
     expect_ok "python, $pct%: the slot verifies" $OTA image verify "$D" --label ota_1
+
+    cut=$((TONE_SIZE * pct / 100))
+    drop_test "data, python http.server (no Range), dropped at $pct%" "$PY_PORT" "$cut" --data "flash_tone=@URL@/tone.bin"
+    got=$(received)
+    report "tone $TONE_SIZE B via python http.server, dropped at $pct%: received ${got:-?} B (restart from 0, compared)"
+    expect_ok "data, python, $pct%: tone verifies in flash, journal COMPLETE" $OTA tone info "$D" --label flash_tone
+    expect_out "data, python, $pct%: journal COMPLETE" "update journal: COMPLETE"
 done
 
 # --- power cut mid-download, then the next run resumes from the journal ---------------
