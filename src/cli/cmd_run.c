@@ -137,13 +137,13 @@ static char *read_text(const char *path)
 
 int cmd_run(int argc, char **argv)
 {
-    const char *pos[1], *config = NULL, *app = NULL, *data = NULL, *sdcard = NULL, *ca = NULL;
+    const char *pos[1], *config = NULL, *app = NULL, *data = NULL, *sdcard = NULL, *ca = NULL, *data_ca = NULL;
     const char *connect_s = NULL, *read_s = NULL, *cut_s = NULL, *retries_s = NULL, *backoff_s = NULL;
     const char *self_test = "pass";
     bool force = false, no_reboot = false, rollback = false, forbid_http = false, no_tone = false, brk = false;
     int npos, rc;
     struct cli_opt opts[] = {{"config", &config, NULL}, {"app", &app, NULL}, {"data", &data, NULL},
-                             {"sdcard", &sdcard, NULL}, {"ca", &ca, NULL}, {"force-version-check", NULL, &force},
+                             {"sdcard", &sdcard, NULL}, {"ca", &ca, NULL}, {"data-ca", &data_ca, NULL}, {"force-version-check", NULL, &force},
                              {"no-reboot", NULL, &no_reboot}, {"rollback", NULL, &rollback},
                              {"forbid-http", NULL, &forbid_http}, {"no-tone-check", NULL, &no_tone},
                              {"break-after-fail", NULL, &brk},
@@ -193,14 +193,18 @@ int cmd_run(int argc, char **argv)
         cli_error("nothing to upgrade: give --app URI and/or --data LABEL=URI (or a --config file)");
         return CLI_USAGE;
     }
-    char *ca_pem = NULL;
-    if (ca && !(ca_pem = read_text(ca))) {
+    /* Each item verifies its server with its own CA (the data item's
+     * defaults to the app's); without one, the system store. */
+    char *ca_pem = NULL, *data_ca_pem = NULL;
+    if ((ca && !(ca_pem = read_text(ca))) || (data_ca && !(data_ca_pem = read_text(data_ca)))) {
+        free(ca_pem);
         return CLI_FAIL;
     }
 
     struct ota_host_flash hf;
     if (cli_open_device(pos[0], &hf, NULL)) {
         free(ca_pem);
+        free(data_ca_pem);
         return CLI_FAIL;
     }
     OTA_LOGI(TAG, "[1.0] Initialize peripherals management");
@@ -225,6 +229,7 @@ int cmd_run(int argc, char **argv)
         cli_error("timeouts, --retry-backoff and --power-cut-at are positive numbers; --retries 0 or more");
         ota_host_flash_close(&hf);
         free(ca_pem);
+        free(data_ca_pem);
         return CLI_USAGE;
     }
     if (retries_s && strcmp(retries_s, "0") == 0) {
@@ -263,6 +268,7 @@ int cmd_run(int argc, char **argv)
         cli_error("%s: cannot start the service: %s", pos[0], ota_strerror(err));
         ota_host_flash_close(&hf);
         free(ca_pem);
+        free(data_ca_pem);
         return CLI_FAIL;
     }
     OTA_LOGI(TAG, "[2.1] Set upgrade list");
@@ -273,7 +279,7 @@ int cmd_run(int argc, char **argv)
         items[n].type = OTA_ITEM_DATA;
         items[n].label = cfg.data_label;
         items[n].uri = cfg.data_uri;
-        items[n].cert_pem = ca_pem;
+        items[n].cert_pem = data_ca_pem ? data_ca_pem : ca_pem;
         items[n].break_after_fail = brk;
         if (!no_tone) {
             tone_upgrade_ops(&items[n].ops);
@@ -299,6 +305,7 @@ int cmd_run(int argc, char **argv)
     bool reboot = false;
     ota_service_start(&svc, &reboot);
     free(ca_pem);
+    free(data_ca_pem);
     OTA_LOGI("OTA_SERVICE", "received %llu bytes over %u streams", (unsigned long long)ht.bytes_received,
              ht.streams_opened);
     if (hf.powered_off) {

@@ -21,7 +21,7 @@ const struct cli_command cli_commands[] = {
     {"tone", "make", cmd_tone_make, "ota tone make OUT FILE... [--format 0|1] [--version vX.Y.Z]"},
     {"boot", NULL, cmd_boot, "ota boot IMG [--rollback] [--self-test pass|fail|skip] [--chip esp32|esp32s2|any]"},
     {"run", NULL, cmd_run,
-     "ota run IMG [--config SDKCONFIG] [--app URI] [--data LABEL=URI] [--sdcard DIR] [--ca PEM] "
+     "ota run IMG [--config SDKCONFIG] [--app URI] [--data LABEL=URI] [--sdcard DIR] [--ca PEM] [--data-ca PEM] "
      "[--force-version-check] [--no-reboot] [--rollback] [--break-after-fail] [--forbid-http] [--no-tone-check] "
      "[--connect-timeout MS] [--read-timeout MS] [--retries N] [--retry-backoff MS] [--power-cut-at N] [--self-test pass|fail|skip]"},
 };

@@ -82,3 +82,39 @@ stop_cut_proxy() {
     kill "$PROXY_PID" 2>/dev/null
     wait "$PROXY_PID" 2>/dev/null
 }
+
+start_nginx_tls() {  # DIR PKI: three HTTPS servers (good, hostname mismatch, expired)
+    TLS_GOOD_PORT=$(free_port)
+    TLS_MISMATCH_PORT=$(free_port)
+    TLS_EXPIRED_PORT=$(free_port)
+    local n="$T/nginx-tls" pki=$2
+    mkdir -p "$n/logs" "$n/tmp"
+    server() {  # PORT CERT
+        printf '    server { listen 127.0.0.1:%s ssl; root %s; ssl_certificate %s/%s.pem; ssl_certificate_key %s/%s.key; }\n' \
+            "$1" "$DOCROOT" "$pki" "$2" "$pki" "$2"
+    }
+    DOCROOT=$1
+    cat >"$n/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log $n/logs/error.log;
+pid $n/nginx.pid;
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
+events { worker_connections 64; }
+http {
+    access_log $n/logs/access.log;
+    client_body_temp_path $n/tmp;
+    proxy_temp_path $n/tmp;
+    fastcgi_temp_path $n/tmp;
+    uwsgi_temp_path $n/tmp;
+    scgi_temp_path $n/tmp;
+$(server "$TLS_GOOD_PORT" good)
+$(server "$TLS_MISMATCH_PORT" mismatch)
+$(server "$TLS_EXPIRED_PORT" expired)
+}
+CONF
+    /usr/sbin/nginx -c "$n/nginx.conf" -p "$n" >"$n/logs/stdout.log" 2>&1 &
+    SERVER_PIDS+=($!)
+    wait_port "$TLS_GOOD_PORT" && wait_port "$TLS_MISMATCH_PORT" && wait_port "$TLS_EXPIRED_PORT"
+}
