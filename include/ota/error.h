@@ -94,6 +94,15 @@ typedef enum {
     OTA_ERR_NO_OTA_SLOT = -114,    /* no OTA app partition to update into */
     OTA_ERR_CANCELLED = -115,      /* a callback asked to stop */
     OTA_ERR_CONFIG_SYNTAX = -116,  /* a configuration line that is not KEY=VALUE */
+
+    /* signatures and anti-rollback */
+    OTA_ERR_SIG_MISSING = -130,    /* no Secure Boot V2 signature block after the image */
+    OTA_ERR_SIG_BLOCK = -131,      /* signature block with a bad magic, version or CRC */
+    OTA_ERR_SIG_DIGEST = -132,     /* the image digest in the block does not match the image */
+    OTA_ERR_SIG_INVALID = -133,    /* the signature does not verify with the block's key */
+    OTA_ERR_SIG_UNTRUSTED_KEY = -134, /* the block's key is not the trusted key (eFuse digest) */
+    OTA_ERR_SIG_KEY = -135,        /* a key that cannot sign (type, size or curve not supported) */
+    OTA_ERR_SECURE_VERSION = -136, /* app secure_version below the device's anti-rollback counter */
 } ota_err;
 
 /* A short, specific sentence for err; never NULL. */

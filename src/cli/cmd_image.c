@@ -6,7 +6,9 @@
 #include <time.h>
 
 #include "ota/error.h"
+#include "ota/host_sign.h"
 #include "ota/image.h"
+#include "ota/signature.h"
 #include "cli.h"
 #include "commands.h"
 
@@ -52,6 +54,8 @@ static int verify_source(const char *path, const char *label, struct ota_image_o
     }
     return ota_image_verify_finish(&v, info);
 }
+
+static int report_signature(const uint8_t *data, size_t len, uint32_t image_len, const uint8_t *trusted);
 
 static const char *memory_type(uint16_t chip, uint32_t a)
 {
@@ -187,6 +191,14 @@ int cmd_image_info(int argc, char **argv)
         return CLI_FAIL;
     }
     print_info(&info, size);
+    if (!err && !label && info.trailing_len >= OTA_SIG_SECTOR_LEN) {
+        uint8_t *data;
+        size_t len;
+        if (cli_read_file(pos[0], &data, &len) == CLI_OK) {
+            report_signature(data, len, info.image_len, NULL);
+            free(data);
+        }
+    }
     if (err) {
         cli_error("%s: %s", pos[0], ota_strerror(err));
         return CLI_FAIL;
@@ -293,5 +305,155 @@ int cmd_image_make(int argc, char **argv)
     }
     printf("made %s: %s %s, %u bytes, chip %s, secure_version %u\n", pos[0], project, version, p.size,
            ota_chip_name(p.chip_id), p.secure_version);
+    return CLI_OK;
+}
+
+/* ---- Secure Boot V2 signatures ---------------------------------------------- */
+
+struct mem_src {
+    const uint8_t *data;
+    size_t len;
+};
+
+static int mem_read(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    const struct mem_src *m = ctx;
+    if (off > m->len || len > m->len - off) {
+        return OTA_ERR_OUT_OF_BOUNDS;
+    }
+    memcpy(buf, m->data + off, len);
+    return OTA_OK;
+}
+
+static bool parse_hex32(const char *s, uint8_t out[32])
+{
+    if (strlen(s) != 64) {
+        return false;
+    }
+    for (int i = 0; i < 32; i++) {
+        unsigned v;
+        if (sscanf(s + 2 * i, "%2x", &v) != 1) {
+            return false;
+        }
+        out[i] = (uint8_t)v;
+    }
+    return true;
+}
+
+/* Verify and describe the signature sector after the image in data. */
+static int report_signature(const uint8_t *data, size_t len, uint32_t image_len, const uint8_t *trusted)
+{
+    struct mem_src src = {data, len};
+    struct ota_sig_result res;
+    int err = ota_sig_verify(mem_read, &src, image_len, trusted, &res);
+    printf("\nSecure Boot V2 signature\n========================\n");
+    if (err == OTA_ERR_SIG_MISSING) {
+        printf("none: no signature sector at 0x%x\n", ota_sig_sector_offset(image_len));
+        return err;
+    }
+    const struct ota_sig_block *b = &res.block;
+    printf("Signature sector at 0x%x, %u valid block(s)\n", ota_sig_sector_offset(image_len), res.blocks);
+    printf("Block 0: version %u (%s)\n", b->version,
+           b->version == OTA_SIG_VERSION_RSA ? "RSA-3072-PSS" : b->version == OTA_SIG_VERSION_ECDSA ? "ECDSA P-256" : "unknown");
+    printf("Image digest: ");
+    print_hex(b->image_digest, 32);
+    printf(" (%s)\n", memcmp(b->image_digest, res.digest, 32) == 0 ? "matches the image" : "does NOT match the image");
+    printf("CRC: 0x%08x (%s)\n", b->crc_stored, b->crc_stored == b->crc_computed ? "valid" : "invalid");
+    printf("Public key digest: ");
+    print_hex(b->key_digest, 32);
+    printf("\nSignature: %s\n", err ? ota_strerror(err) : "verified");
+    return err;
+}
+
+int cmd_image_sign(int argc, char **argv)
+{
+    const char *pos[2], *key = NULL;
+    bool deterministic = false;
+    int npos, rc;
+    struct cli_opt opts[] = {{"key", &key, NULL}, {"deterministic", NULL, &deterministic}, {0}};
+    if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos))) {
+        return rc;
+    }
+    if (!key) {
+        cli_error("--key KEY.pem (RSA-3072 or EC P-256 private key) is required");
+        return CLI_USAGE;
+    }
+    uint8_t *data;
+    size_t len;
+    if (cli_read_file(pos[0], &data, &len)) {
+        return CLI_FAIL;
+    }
+    FILE *f = fopen(pos[1], "wb");
+    if (!f) {
+        cli_error("cannot create %s: %s", pos[1], strerror(errno));
+        free(data);
+        return CLI_FAIL;
+    }
+    int err = ota_host_sign(data, len, key, deterministic, emit_file, f);
+    free(data);
+    if (fclose(f) != 0 && !err) {
+        err = OTA_ERR_IO;
+    }
+    if (err) {
+        cli_error("signing %s with %s: %s", pos[0], key, ota_strerror(err));
+        remove(pos[1]);
+        return CLI_FAIL;
+    }
+    uint8_t digest[32];
+    ota_host_key_digest(key, digest);
+    printf("signed %s -> %s (signature sector at 0x%x); key digest ", pos[0], pos[1],
+           ota_sig_sector_offset((uint32_t)len));
+    print_hex(digest, 32);
+    printf("\n");
+    return CLI_OK;
+}
+
+int cmd_image_verify_signature(int argc, char **argv)
+{
+    const char *pos[1], *pub = NULL, *digest_s = NULL;
+    int npos, rc;
+    struct cli_opt opts[] = {{"pub", &pub, NULL}, {"key-digest", &digest_s, NULL}, {0}};
+    if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
+        return rc;
+    }
+    uint8_t trusted[32];
+    bool have_trusted = false;
+    if (pub) {
+        int err = ota_host_key_digest(pub, trusted);
+        if (err) {
+            cli_error("%s: %s", pub, ota_strerror(err));
+            return CLI_FAIL;
+        }
+        have_trusted = true;
+    } else if (digest_s) {
+        if (!parse_hex32(digest_s, trusted)) {
+            cli_error("--key-digest wants 64 hex digits");
+            return CLI_USAGE;
+        }
+        have_trusted = true;
+    }
+    uint8_t *data;
+    size_t len;
+    if (cli_read_file(pos[0], &data, &len)) {
+        return CLI_FAIL;
+    }
+    static struct ota_image_verifier v;
+    struct ota_image_info info;
+    struct ota_image_opts o = ota_image_opts_app();
+    o.is_app = false;
+    ota_image_verify_init(&v, &o);
+    int err = ota_image_verify_feed(&v, data, len);
+    int fin = ota_image_verify_finish(&v, &info);
+    if (err || fin) {
+        cli_error("%s: not a valid image: %s", pos[0], ota_strerror(err ? err : fin));
+        free(data);
+        return CLI_FAIL;
+    }
+    err = report_signature(data, len, info.image_len, have_trusted ? trusted : NULL);
+    free(data);
+    if (err) {
+        cli_error("%s: signature not accepted: %s (%s)", pos[0], ota_strerror(err), ota_errname(err));
+        return CLI_FAIL;
+    }
     return CLI_OK;
 }

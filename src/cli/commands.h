@@ -14,6 +14,8 @@ int cmd_otadata_mark(int argc, char **argv);
 int cmd_image_info(int argc, char **argv);
 int cmd_image_make(int argc, char **argv);
 int cmd_image_verify(int argc, char **argv);
+int cmd_image_sign(int argc, char **argv);
+int cmd_image_verify_signature(int argc, char **argv);
 int cmd_tone_info(int argc, char **argv);
 int cmd_tone_make(int argc, char **argv);
 int cmd_boot(int argc, char **argv);

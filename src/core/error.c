@@ -144,6 +144,20 @@ const char *ota_strerror(int err)
         return "a callback asked to stop";
     case OTA_ERR_CONFIG_SYNTAX:
         return "a configuration line that is not KEY=VALUE";
+    case OTA_ERR_SIG_MISSING:
+        return "no Secure Boot V2 signature block after the image";
+    case OTA_ERR_SIG_BLOCK:
+        return "signature block with a bad magic, version or CRC";
+    case OTA_ERR_SIG_DIGEST:
+        return "the image digest in the block does not match the image";
+    case OTA_ERR_SIG_INVALID:
+        return "the signature does not verify with the block's key";
+    case OTA_ERR_SIG_UNTRUSTED_KEY:
+        return "the block's key is not the trusted key (eFuse digest)";
+    case OTA_ERR_SIG_KEY:
+        return "a key that cannot sign (type, size or curve not supported)";
+    case OTA_ERR_SECURE_VERSION:
+        return "app secure_version below the device's anti-rollback counter";
     }
     return "unknown error";
 }
@@ -291,6 +305,20 @@ const char *ota_errname(int err)
         return "OTA_ERR_CANCELLED";
     case OTA_ERR_CONFIG_SYNTAX:
         return "OTA_ERR_CONFIG_SYNTAX";
+    case OTA_ERR_SIG_MISSING:
+        return "OTA_ERR_SIG_MISSING";
+    case OTA_ERR_SIG_BLOCK:
+        return "OTA_ERR_SIG_BLOCK";
+    case OTA_ERR_SIG_DIGEST:
+        return "OTA_ERR_SIG_DIGEST";
+    case OTA_ERR_SIG_INVALID:
+        return "OTA_ERR_SIG_INVALID";
+    case OTA_ERR_SIG_UNTRUSTED_KEY:
+        return "OTA_ERR_SIG_UNTRUSTED_KEY";
+    case OTA_ERR_SIG_KEY:
+        return "OTA_ERR_SIG_KEY";
+    case OTA_ERR_SECURE_VERSION:
+        return "OTA_ERR_SECURE_VERSION";
     }
     return "OTA_ERR_UNKNOWN";
 }

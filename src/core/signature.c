@@ -1,0 +1,148 @@
+/* Secure Boot V2 signature sector: decode, encode, verify. */
+#include <string.h>
+
+#include "ota/crypto.h"
+#include "ota/error.h"
+#include "ota/signature.h"
+#include "bytes.h"
+
+/*
+ * Block, 1216 bytes:
+ *   0 magic 0xE7; 1 version; 2 sha type (v3); 3 reserved; 4 image digest[32]
+ *   v2: 36 n[384]; 420 e u32; 424 rinv[384]; 808 mdash u32; 812 signature[384]
+ *   v3: 36 curve id; 37 x[32] y[32]; 101 r[32] s[32]; the rest 0
+ *   1196 CRC-32 (zlib) of bytes 0..1195; 1200 16 zero bytes
+ * Key digest (eFuse): SHA-256 of bytes 36..811 (v2) or 36..100 (v3).
+ */
+#define CRC_OFF 1196u
+
+uint32_t ota_sig_sector_offset(uint32_t image_len)
+{
+    return (image_len + OTA_SIG_SECTOR_LEN - 1u) & ~(OTA_SIG_SECTOR_LEN - 1u);
+}
+
+int ota_sig_block_decode(const uint8_t raw[OTA_SIG_BLOCK_LEN], struct ota_sig_block *b)
+{
+    ota_sha256_ctx sha;
+    memset(b, 0, sizeof(*b));
+    if (raw[0] == 0xFF && raw[1] == 0xFF) {
+        return OTA_ERR_SIG_MISSING;
+    }
+    b->version = raw[1];
+    b->sha_type = raw[2];
+    memcpy(b->image_digest, raw + 4, sizeof(b->image_digest));
+    b->crc_stored = get_le32(raw + CRC_OFF);
+    b->crc_computed = ota_crc32(0, raw, CRC_OFF);
+    if (raw[0] != OTA_SIG_BLOCK_MAGIC || b->crc_stored != b->crc_computed) {
+        return OTA_ERR_SIG_BLOCK;
+    }
+    ota_sha256_init(&sha);
+    if (b->version == OTA_SIG_VERSION_RSA) {
+        memcpy(b->rsa_n, raw + 36, 384);
+        b->rsa_e = get_le32(raw + 420);
+        memcpy(b->rsa_rinv, raw + 424, 384);
+        b->rsa_mdash = get_le32(raw + 808);
+        memcpy(b->rsa_sig, raw + 812, 384);
+        ota_sha256_update(&sha, raw + 36, 812 - 36);
+    } else if (b->version == OTA_SIG_VERSION_ECDSA) {
+        b->curve = raw[36];
+        memcpy(b->ec_x, raw + 37, 32);
+        memcpy(b->ec_y, raw + 69, 32);
+        memcpy(b->ec_r, raw + 101, 32);
+        memcpy(b->ec_s, raw + 133, 32);
+        ota_sha256_update(&sha, raw + 36, 101 - 36);
+    }
+    ota_sha256_finish(&sha, b->key_digest);
+    if (b->version != OTA_SIG_VERSION_RSA && b->version != OTA_SIG_VERSION_ECDSA) {
+        return OTA_ERR_SIG_BLOCK;
+    }
+    if (b->version == OTA_SIG_VERSION_ECDSA && (b->curve != OTA_SIG_CURVE_P256 || b->sha_type != 0)) {
+        return OTA_ERR_SIG_BLOCK;  /* P-384 / SHA-384 blocks exist; this port verifies P-256 */
+    }
+    return OTA_OK;
+}
+
+void ota_sig_block_encode(const struct ota_sig_block *b, uint8_t raw[OTA_SIG_BLOCK_LEN])
+{
+    memset(raw, 0, OTA_SIG_BLOCK_LEN);
+    raw[0] = OTA_SIG_BLOCK_MAGIC;
+    raw[1] = b->version;
+    memcpy(raw + 4, b->image_digest, sizeof(b->image_digest));
+    if (b->version == OTA_SIG_VERSION_RSA) {
+        memcpy(raw + 36, b->rsa_n, 384);
+        put_le32(raw + 420, b->rsa_e);
+        memcpy(raw + 424, b->rsa_rinv, 384);
+        put_le32(raw + 808, b->rsa_mdash);
+        memcpy(raw + 812, b->rsa_sig, 384);
+    } else {
+        raw[2] = b->sha_type;
+        raw[36] = b->curve;
+        memcpy(raw + 37, b->ec_x, 32);
+        memcpy(raw + 69, b->ec_y, 32);
+        memcpy(raw + 101, b->ec_r, 32);
+        memcpy(raw + 133, b->ec_s, 32);
+    }
+    put_le32(raw + CRC_OFF, ota_crc32(0, raw, CRC_OFF));
+}
+
+static int check_block(const struct ota_sig_block *b, const uint8_t digest[OTA_SHA256_LEN])
+{
+    if (memcmp(b->image_digest, digest, OTA_SHA256_LEN) != 0) {
+        return OTA_ERR_SIG_DIGEST;
+    }
+    if (b->version == OTA_SIG_VERSION_RSA) {
+        return ota_crypto_rsa3072_pss_verify(b->rsa_n, b->rsa_e, digest, b->rsa_sig);
+    }
+    return ota_crypto_ecdsa_p256_verify(b->ec_x, b->ec_y, digest, b->ec_r, b->ec_s);
+}
+
+int ota_sig_verify(ota_read_fn read, void *ctx, uint32_t image_len, const uint8_t *trusted_key_digest,
+                   struct ota_sig_result *res)
+{
+    static uint8_t raw[OTA_SIG_BLOCK_LEN];  /* 1.2 KiB: not on a small stack */
+    uint8_t chunk[256];
+    ota_sha256_ctx sha;
+    int err, first_err = OTA_ERR_SIG_MISSING;
+    uint32_t sector = ota_sig_sector_offset(image_len);
+
+    memset(res, 0, sizeof(*res));
+    ota_sha256_init(&sha);
+    for (uint32_t off = 0; off < sector;) {
+        uint32_t n = sector - off < sizeof(chunk) ? sector - off : (uint32_t)sizeof(chunk);
+        if ((err = read(ctx, off, chunk, n))) {
+            return err == OTA_ERR_OUT_OF_BOUNDS ? OTA_ERR_SIG_MISSING : err;
+        }
+        ota_sha256_update(&sha, chunk, n);
+        off += n;
+    }
+    ota_sha256_finish(&sha, res->digest);
+    for (unsigned i = 0; i < OTA_SIG_MAX_BLOCKS; i++) {
+        struct ota_sig_block b;
+        if ((err = read(ctx, sector + i * OTA_SIG_BLOCK_LEN, raw, OTA_SIG_BLOCK_LEN))) {
+            return err == OTA_ERR_OUT_OF_BOUNDS ? first_err : err;
+        }
+        err = ota_sig_block_decode(raw, &b);
+        if (err == OTA_ERR_SIG_MISSING) {
+            break;
+        }
+        if (i == 0) {
+            res->block = b;
+        }
+        if (!err) {
+            res->blocks++;
+            err = check_block(&b, res->digest);
+        }
+        if (!err && trusted_key_digest && memcmp(b.key_digest, trusted_key_digest, OTA_SHA256_LEN) != 0) {
+            err = OTA_ERR_SIG_UNTRUSTED_KEY;
+        }
+        if (!err) {
+            res->block = b;
+            res->verified = true;
+            return OTA_OK;
+        }
+        if (first_err == OTA_ERR_SIG_MISSING) {
+            first_err = err;
+        }
+    }
+    return first_err;
+}
