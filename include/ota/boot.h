@@ -21,6 +21,8 @@ struct ota_boot_opts {
     bool rollback;      /* CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
     uint16_t chip_id;   /* the device's chip; OTA_CHIP_ANY accepts any */
     uint16_t chip_rev;  /* major*100 + minor */
+    const uint8_t *trusted_key_digest;  /* Secure Boot V2: boot only apps signed by this key */
+    uint32_t secure_version;            /* anti-rollback: skip apps below this counter */
 };
 
 struct ota_boot_result {

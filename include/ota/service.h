@@ -99,6 +99,8 @@ struct ota_service_config {
     bool no_retry;                 /* fail at the first dropped transfer */
     unsigned retry_backoff_ms;     /* first wait before reconnecting, doubled each time; 0: 250 */
     void (*sleep_ms)(void *ctx, unsigned ms);  /* the port's wait; NULL: no wait */
+    const uint8_t *trusted_key_digest; /* Secure Boot V2 on: apps must be signed by this key (eFuse digest) */
+    uint32_t secure_version;       /* the device's anti-rollback counter (eFuse) */
 };
 
 #define OTA_SERVICE_BUF_LEN 4096u

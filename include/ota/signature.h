@@ -64,4 +64,10 @@ struct ota_sig_result {
 int ota_sig_verify(ota_read_fn read, void *ctx, uint32_t image_len, const uint8_t *trusted_key_digest,
                    struct ota_sig_result *res);
 
+/* The same, for an image at the start of a partition. */
+#include "ota/flash.h"
+#include "ota/partition.h"
+int ota_sig_verify_partition(const struct ota_flash *f, const struct ota_partition *part, uint32_t image_len,
+                             const uint8_t *trusted_key_digest, struct ota_sig_result *res);
+
 #endif

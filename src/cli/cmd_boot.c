@@ -5,6 +5,7 @@
 
 #include "ota/boot.h"
 #include "ota/error.h"
+#include "ota/host_efuse.h"
 #include "ota/log.h"
 #include "ota/otadata.h"
 #include "cli.h"
@@ -29,14 +30,38 @@ static int boot_once(const char *image, const struct ota_boot_opts *bo, struct o
     return CLI_OK;
 }
 
+/* Anti-rollback: a valid app raises the eFuse counter to its secure_version. */
+static int raise_counter(const char *image, const struct ota_boot_result *res)
+{
+    struct ota_efuse e;
+    if (ota_host_efuse_load(image, &e) == OTA_OK && res->info.desc.secure_version > e.secure_version) {
+        int err = ota_host_efuse_raise_secure_version(image, res->info.desc.secure_version);
+        if (err) {
+            cli_error("%s: raising the secure version: %s", image, ota_strerror(err));
+            return CLI_FAIL;
+        }
+        OTA_LOGI("efuse", "anti-rollback counter raised from %u to %u", (unsigned)e.secure_version,
+                 (unsigned)res->info.desc.secure_version);
+    }
+    return CLI_OK;
+}
+
 int cli_power_on(const char *image, bool rollback, uint16_t chip, const char *self_test)
 {
-    struct ota_boot_opts bo = {rollback, chip, 300};
+    struct ota_efuse efuse;
+    int err = ota_host_efuse_load(image, &efuse);
+    if (err) {
+        cli_error("%s.efuse: %s", image, ota_strerror(err));
+        return CLI_FAIL;
+    }
+    struct ota_boot_opts bo = {rollback, chip, 300, efuse.key_burned ? efuse.key_digest : NULL, efuse.secure_version};
     static struct ota_boot_result res;
     int rc = boot_once(image, &bo, &res);
     if (rc || res.otadata_state != OTA_IMG_PENDING_VERIFY || strcmp(self_test, "skip") == 0) {
         if (!rc && res.otadata_state == OTA_IMG_PENDING_VERIFY) {
             OTA_LOGW("APP", "self-test skipped: the app stays on trial; the next boot rolls back");
+        } else if (!rc) {
+            rc = raise_counter(image, &res);  /* a VALID (or no-rollback) app runs */
         }
         return rc;
     }
@@ -46,7 +71,7 @@ int cli_power_on(const char *image, bool rollback, uint16_t chip, const char *se
         return CLI_FAIL;
     }
     bool pass = strcmp(self_test, "pass") == 0;
-    int err = pass ? ota_app_mark_valid(&hf.flash, &table) : ota_app_mark_invalid(&hf.flash, &table);
+    err = pass ? ota_app_mark_valid(&hf.flash, &table) : ota_app_mark_invalid(&hf.flash, &table);
     ota_host_flash_close(&hf);
     if (err) {
         cli_error("%s: marking the app %s: %s", image, pass ? "valid" : "invalid", ota_strerror(err));
@@ -55,11 +80,12 @@ int cli_power_on(const char *image, bool rollback, uint16_t chip, const char *se
     if (pass) {
         OTA_LOGI("APP", "self-test passed: app marked valid, rollback cancelled");
         printf("app %s marked VALID\n", res.part.label);
-        return CLI_OK;
+        return raise_counter(image, &res);
     }
     OTA_LOGE("APP", "self-test failed: app marked invalid, rolling back and restarting");
     printf("app %s marked INVALID; restart\n", res.part.label);
-    return boot_once(image, &bo, &res);
+    rc = boot_once(image, &bo, &res);
+    return rc ? rc : raise_counter(image, &res);
 }
 
 int cmd_boot(int argc, char **argv)

@@ -9,6 +9,7 @@
 
 #include "ota/boot.h"
 #include "ota/error.h"
+#include "ota/host_efuse.h"
 #include "ota/host_transport.h"
 #include "ota/log.h"
 #include "ota/otadata.h"
@@ -261,6 +262,19 @@ int cmd_run(int argc, char **argv)
     sc.retry_backoff_ms = (unsigned)backoff;
     sc.sleep_ms = sleep_ms;
 
+    static struct ota_efuse efuse;
+    if (ota_host_efuse_load(pos[0], &efuse)) {
+        cli_error("%s.efuse: cannot read the emulated eFuses", pos[0]);
+        ota_host_flash_close(&hf);
+        free(ca_pem);
+        free(data_ca_pem);
+        return CLI_FAIL;
+    }
+    sc.trusted_key_digest = efuse.key_burned ? efuse.key_digest : NULL;
+    sc.secure_version = efuse.secure_version;
+    if (efuse.key_burned) {
+        OTA_LOGI("secure_boot_v2", "enabled: apps must be signed by the key whose digest is in eFuse");
+    }
     OTA_LOGI(TAG, "[2.0] Create OTA service");
     static struct ota_service svc;
     int err = ota_service_init(&svc, &sc);

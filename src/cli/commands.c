@@ -23,6 +23,8 @@ const struct cli_command cli_commands[] = {
     {"tone", "info", cmd_tone_info, "ota tone info FILE [--label LABEL (FILE is a device image)]"},
     {"tone", "make", cmd_tone_make, "ota tone make OUT FILE... [--format 0|1] [--version vX.Y.Z]"},
     {"boot", NULL, cmd_boot, "ota boot IMG [--rollback] [--self-test pass|fail|skip] [--chip esp32|esp32s2|any]"},
+    {"efuse", NULL, cmd_efuse,
+     "ota efuse IMG [--burn-key PEM | --burn-key-digest HEX] [--burn-secure-version N]"},
     {"run", NULL, cmd_run,
      "ota run IMG [--config SDKCONFIG] [--app URI] [--data LABEL=URI] [--sdcard DIR] [--ca PEM] [--data-ca PEM] "
      "[--force-version-check] [--no-reboot] [--rollback] [--break-after-fail] [--forbid-http] [--no-tone-check] "

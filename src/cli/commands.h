@@ -20,5 +20,6 @@ int cmd_tone_info(int argc, char **argv);
 int cmd_tone_make(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_efuse(int argc, char **argv);
 
 #endif

@@ -5,6 +5,7 @@
 #include "ota/error.h"
 #include "ota/log.h"
 #include "ota/otadata.h"
+#include "ota/signature.h"
 
 static const char *TAG = "boot";
 
@@ -98,6 +99,19 @@ static bool try_load(const struct ota_flash *f, const struct ota_boot_opts *opts
     int err = ota_image_verify_partition(f, p, &o, info);
     ota_image_log_segments(p, info);
     describe(name, sizeof(name), index);
+    if (!err && info->desc.secure_version < opts->secure_version) {
+        OTA_LOGE(TAG, "app secure_version %u is below the anti-rollback counter %u", (unsigned)info->desc.secure_version,
+                 (unsigned)opts->secure_version);
+        err = OTA_ERR_SECURE_VERSION;
+    }
+    if (!err && opts->trusted_key_digest) {
+        struct ota_sig_result sig;
+        err = ota_sig_verify_partition(f, p, info->image_len, opts->trusted_key_digest, &sig);
+        if (!err) {
+            OTA_LOGI("secure_boot_v2", "verified %s signature of the image at 0x%x",
+                     sig.block.version == OTA_SIG_VERSION_RSA ? "RSA-PSS" : "ECDSA", (unsigned)p->offset);
+        }
+    }
     if (err) {
         OTA_LOGE("esp_image", "image at 0x%x does not verify: %s", (unsigned)p->offset, ota_strerror(err));
         OTA_LOGE(TAG, "%s app partition %s is not bootable", index >= 0 ? "OTA" : "Factory", name);

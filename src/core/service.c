@@ -8,6 +8,7 @@
 #include "ota/log.h"
 #include "ota/otadata.h"
 #include "ota/service.h"
+#include "ota/signature.h"
 
 static const char *TAG = "OTA_SERVICE";
 static const char *TAG_DEF = "OTA_DEFAULT";
@@ -678,6 +679,11 @@ static int app_need_upgrade(struct ota_service *svc, struct ota_item *item)
     }
     OTA_LOGI(TAG_DEF, "Running firmware version: %s, the incoming firmware version %s",
              w->has_running_desc ? w->running_desc.version : "(none)", incoming.version);
+    if (incoming.secure_version < svc->cfg.secure_version) {
+        OTA_LOGE(TAG_DEF, "incoming secure_version %u is below the device's anti-rollback counter %u: refused",
+                 (unsigned)incoming.secure_version, (unsigned)svc->cfg.secure_version);
+        return OTA_ERR_SECURE_VERSION;
+    }
     if (!svc->cfg.force_version_check) {
         return OTA_OK;
     }
@@ -762,6 +768,17 @@ static int app_execute(struct ota_service *svc, struct ota_item *item)
         return err;
     }
     ota_image_log_segments(w->part, &info);
+    if (svc->cfg.trusted_key_digest) {
+        /* Secure Boot V2: the signature, checked in flash, before the switch. */
+        struct ota_sig_result sig;
+        err = ota_sig_verify_partition(svc->cfg.flash, w->part, info.image_len, svc->cfg.trusted_key_digest, &sig);
+        if (err) {
+            OTA_LOGE(TAG_DEF, "image in %s: %s: not activated", w->part->label, ota_strerror(err));
+            return err;
+        }
+        OTA_LOGI(TAG_DEF, "signature verified (%s, trusted key)",
+                 sig.block.version == OTA_SIG_VERSION_RSA ? "RSA-3072-PSS" : "ECDSA P-256");
+    }
     if (w->journaled && (err = ota_journal_set_state(svc->cfg.flash, w->part, &w->journal, OTA_JOURNAL_COMPLETE))) {
         return err;
     }

@@ -214,7 +214,7 @@ static int run_list(struct ota_host_flash *hf, bool *reboot)
  * itself valid. */
 static int power_on(struct ota_host_flash *hf, struct ota_boot_result *res)
 {
-    struct ota_boot_opts bo = {true, OTA_CHIP_ESP32, 300};
+    struct ota_boot_opts bo = {true, OTA_CHIP_ESP32, 300, NULL, 0};
     int err = ota_boot(&hf->flash, &bo, res);
     if (err) {
         return err;

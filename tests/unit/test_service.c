@@ -143,7 +143,7 @@ static void app_update_erases_only_what_the_image_needs(void **state)
                (unsigned long long)(t.hf.count.sector_erases - journal_erases - 1), (unsigned long long)sectors,
                (unsigned long long)journal_erases, (unsigned long long)t.hf.count.bytes_programmed);
         static struct ota_boot_result res;
-        struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0};
+        struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0, NULL, 0};
         assert_int_equal(ota_boot(&t.hf.flash, &bo, &res), OTA_OK);
         assert_string_equal(res.part.label, "ota_1");
         buf_free(&b);
@@ -240,7 +240,7 @@ static void new_ota_refused_while_pending_verify(void **state)
     struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/new.bin", NULL, {0}, true, false, NULL};
     assert_int_equal(run(&t, &item, 1, &ev, false, true), OTA_OK);
     static struct ota_boot_result res;
-    struct ota_boot_opts bo = {true, OTA_CHIP_ESP32, 0};
+    struct ota_boot_opts bo = {true, OTA_CHIP_ESP32, 0, NULL, 0};
     assert_int_equal(ota_boot(&t.hf.flash, &bo, &res), OTA_OK);
     assert_int_equal(res.otadata_state, OTA_IMG_PENDING_VERIFY);
     assert_int_equal(run(&t, &item, 1, &ev, false, true), OTA_ERR_PENDING_VERIFY);

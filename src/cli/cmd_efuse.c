@@ -1,0 +1,65 @@
+/* ota efuse: the emulated eFuses beside a device image (Secure Boot V2 key
+ * digest, anti-rollback counter). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ota/error.h"
+#include "ota/host_efuse.h"
+#include "ota/host_sign.h"
+#include "cli.h"
+#include "commands.h"
+
+int cmd_efuse(int argc, char **argv)
+{
+    const char *pos[1], *key = NULL, *digest_s = NULL, *version_s = NULL;
+    int npos, rc;
+    struct cli_opt opts[] = {{"burn-key", &key, NULL}, {"burn-key-digest", &digest_s, NULL},
+                             {"burn-secure-version", &version_s, NULL}, {0}};
+    if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
+        return rc;
+    }
+    uint8_t digest[32];
+    int err = OTA_OK;
+    if (key && (err = ota_host_key_digest(key, digest))) {
+        cli_error("%s: %s", key, ota_strerror(err));
+        return CLI_FAIL;
+    }
+    if (digest_s) {
+        for (int i = 0; i < 32; i++) {
+            unsigned v;
+            if (strlen(digest_s) != 64 || sscanf(digest_s + 2 * i, "%2x", &v) != 1) {
+                cli_error("--burn-key-digest wants 64 hex digits");
+                return CLI_USAGE;
+            }
+            digest[i] = (uint8_t)v;
+        }
+    }
+    if ((key || digest_s) && (err = ota_host_efuse_burn_key(pos[0], digest))) {
+        cli_error("%s: %s", pos[0], err == OTA_ERR_SIG_KEY ? "another key digest is already burned (write-once)"
+                                                            : ota_strerror(err));
+        return CLI_FAIL;
+    }
+    if (version_s) {
+        uint32_t v;
+        if (!cli_parse_size(version_s, &v)) {
+            cli_error("--burn-secure-version wants a number");
+            return CLI_USAGE;
+        }
+        if ((err = ota_host_efuse_raise_secure_version(pos[0], v))) {
+            cli_error("%s: %s", pos[0], ota_strerror(err));
+            return CLI_FAIL;
+        }
+    }
+    struct ota_efuse e;
+    if ((err = ota_host_efuse_load(pos[0], &e))) {
+        cli_error("%s.efuse: %s", pos[0], ota_strerror(err));
+        return CLI_FAIL;
+    }
+    printf("secure boot v2: %s", e.key_burned ? "enabled, key digest " : "disabled");
+    for (int i = 0; e.key_burned && i < 32; i++) {
+        printf("%02x", e.key_digest[i]);
+    }
+    printf("\nsecure version (anti-rollback counter): %u\n", (unsigned)e.secure_version);
+    return CLI_OK;
+}

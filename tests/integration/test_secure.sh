@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Secure Boot V2 and anti-rollback on an emulated device (eFuses in IMG.efuse):
+# signed apps only, refused before activation otherwise; the bootloader
+# refuses unsigned or badly signed apps and falls back; the secure-version
+# counter refuses older apps and rises when a new one is marked valid.
+# Usage: test_secure.sh OTA KEYDIR
+set -u
+OTA=$1
+K=$2
+T=$(mktemp -d)
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../cli/lib.sh"
+trap 'rm -rf "$T"' EXIT
+mkdir -p "$T/sd"
+cat >"$T/partitions.csv" <<'CSV'
+nvs,        data, nvs,     ,        0x4000,
+otadata,    data, ota,     ,        0x2000,
+phy_init,   data, phy,     ,        0x1000,
+ota_0,      app,  ota_0,   ,        1M,
+ota_1,      app,  ota_1,   ,        1M,
+flash_tone, data, 0xff,    ,        1M,
+CSV
+mk() {  # NAME VERSION SECURE_VERSION [KEY]
+    $OTA image make "$T/$1.bin" --project "$1" --version "$2" --secure-version "$3" --size 150000 >/dev/null
+    if [ -n "${4:-}" ]; then
+        $OTA image sign "$T/$1.bin" "$T/sd/$1.bin" --key "$K/$4" >/dev/null
+    else
+        cp "$T/$1.bin" "$T/sd/$1.bin"
+    fi
+}
+mk old v1.0.0 1 test_rsa3072.pem
+mk new v2.0.0 2 test_rsa3072.pem
+mk new_ec v2.0.0 2 test_p256.pem
+mk unsigned v2.0.0 2
+mk wrongkey v2.0.0 2 test_rsa3072_other.pem
+mk rollback v0.9.0 0 test_rsa3072.pem
+mk future v3.0.0 5 test_rsa3072.pem
+python3 - "$T/sd/new.bin" "$T/sd" <<'PY'
+import sys, zlib
+data = bytearray(open(sys.argv[1], 'rb').read())
+sector = (150000 + 4095) // 4096 * 4096
+def save(name, d): open(sys.argv[2] + '/' + name, 'wb').write(d)
+d = bytearray(data); d[sector + 900] ^= 1; save('badsig_crc.bin', d)          # signature byte, CRC left: block CRC
+d = bytearray(data); d[sector + 900] ^= 1
+d[sector + 1196:sector + 1200] = zlib.crc32(bytes(d[sector:sector + 1196])).to_bytes(4, 'little')
+save('badsig.bin', d)                                                          # signature byte, CRC fixed: RSA-PSS
+d = bytearray(data); d[sector + 10] ^= 1
+d[sector + 1196:sector + 1200] = zlib.crc32(bytes(d[sector:sector + 1196])).to_bytes(4, 'little')
+save('baddigest.bin', d)                                                       # digest byte, CRC fixed
+d = bytearray(data); d[sector + 1197] ^= 1; save('badcrc.bin', d)              # the CRC itself
+d = bytearray(data); d[149000] ^= 1; save('badimage.bin', d)                   # the image
+PY
+
+$OTA flash create "$T/base.img" --table "$T/partitions.csv" >/dev/null
+$OTA flash write "$T/base.img" ota_0 "$T/sd/old.bin" >/dev/null
+expect_ok "burn the key digest (eFuse)" $OTA efuse "$T/base.img" --burn-key "$K/test_rsa3072_pub.pem"
+expect_out "secure boot on" "secure boot v2: enabled"
+expect_fail "the key digest is write-once" 1 "already burned" $OTA efuse "$T/base.img" --burn-key "$K/test_p256_pub.pem"
+expect_ok "first boot of the signed old app" $OTA boot "$T/base.img"
+expect_out "its signature is checked" "verified RSA-PSS signature"
+expect_ok "efuse after boot" $OTA efuse "$T/base.img"
+expect_out "counter raised to the running app's secure_version" "anti-rollback counter\): 1"
+D="$T/dev.img"
+fresh() { cp "$T/base.img" "$D"; cp "$T/base.img.efuse" "$D.efuse"; }
+
+sec_ok() {  # NAME ARGS
+    local name=$1; shift
+    fresh
+    if $OTA run "$D" --sdcard "$T/sd" "$@" >"$T/run.log" 2>&1; then pass "$name"; else fail "$name" "$T/run.log"; fi
+}
+sec_fails() {  # NAME ERRNAME ARGS: refused before activation, old app still boots
+    local name=$1 errname=$2; shift 2
+    fresh
+    $OTA run "$D" --sdcard "$T/sd" "$@" >"$T/run.log" 2>&1
+    local rc=$?
+    if [ $rc -ne 1 ] || ! grep -q "($errname" "$T/run.log" || grep -q "restart!" "$T/run.log"; then
+        fail "$name: wanted $errname, no restart (exit $rc)" "$T/run.log"; return
+    fi
+    if ! $OTA otadata show "$D" | grep -q "slot 0"; then fail "$name: otadata changed" "$T/run.log"; return; fi
+    if ! $OTA boot "$D" 2>&1 | grep -q "Project name: *old"; then fail "$name: the old app does not boot"; return; fi
+    pass "$name"
+}
+
+sec_ok "signed app (RSA) is accepted" --app file://sdcard/new.bin --rollback --self-test pass
+grep -q "signature verified (RSA-3072-PSS, trusted key)" "$T/run.log" && pass "verified before activation" \
+    || fail "verified before activation" "$T/run.log"
+grep -q "Project name: *new" "$T/run.log" && pass "the new app boots" || fail "the new app boots" "$T/run.log"
+expect_ok "efuse after the update" $OTA efuse "$D"
+expect_out "counter rose to the new app's secure_version (2)" "anti-rollback counter\): 2"
+sec_fails "unsigned app" OTA_ERR_SIG_MISSING --app file://sdcard/unsigned.bin
+sec_fails "signed with another key" OTA_ERR_SIG_UNTRUSTED_KEY --app file://sdcard/wrongkey.bin
+sec_fails "signed with an ECDSA key that is not in eFuse" OTA_ERR_SIG_UNTRUSTED_KEY --app file://sdcard/new_ec.bin
+sec_fails "one flipped byte in the signature" OTA_ERR_SIG_BLOCK --app file://sdcard/badsig_crc.bin
+sec_fails "flipped signature byte, CRC recomputed" OTA_ERR_SIG_INVALID --app file://sdcard/badsig.bin
+sec_fails "flipped digest byte, CRC recomputed" OTA_ERR_SIG_DIGEST --app file://sdcard/baddigest.bin
+sec_fails "flipped CRC byte" OTA_ERR_SIG_BLOCK --app file://sdcard/badcrc.bin
+sec_fails "flipped image byte" OTA_ERR_IMG_CHECKSUM --app file://sdcard/badimage.bin
+sec_fails "anti-rollback: secure_version 0 below the counter 1" OTA_ERR_SECURE_VERSION --app file://sdcard/rollback.bin
+
+# The bootloader in secure mode: an unsigned app put in place by hand does not boot.
+fresh
+$OTA flash write "$D" ota_1 "$T/sd/unsigned.bin" >/dev/null
+$OTA otadata select "$D" ota_1 >/dev/null
+expect_ok "bootloader with an unsigned app selected" $OTA boot "$D"
+expect_out "falls back to the signed old app" "Project name: +old"
+expect_out "and says so" "fallback"
+# ... and skips an app below the anti-rollback counter.
+fresh
+$OTA efuse "$D" --burn-secure-version 3 >/dev/null
+$OTA flash write "$D" ota_1 "$T/sd/future.bin" >/dev/null
+$OTA otadata select "$D" ota_1 >/dev/null
+expect_ok "boot with the counter at 3: ota_1 (secure_version 5) boots" $OTA boot "$D"
+expect_out "future app" "Project name: +future"
+expect_ok "efuse: the counter rose to 5" $OTA efuse "$D"
+expect_out "counter 5" "anti-rollback counter\): 5"
+$OTA otadata select "$D" ota_0 >/dev/null
+expect_ok "ota_0 selected again: its app is below the counter" $OTA boot "$D"
+expect_out "the bootloader skips it" "secure_version 1 is below the anti-rollback counter 5"
+expect_out "and falls back to ota_1" "Project name: +future"
+$OTA flash erase "$D" ota_1 >/dev/null
+expect_fail "with ota_1 erased nothing bootable is left" 1 "no app boots" $OTA boot "$D"
+finish
