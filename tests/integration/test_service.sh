@@ -165,6 +165,8 @@ run_fails "stalled server: read timeout" STREAM_RD_FAIL OTA_ERR_TIMEOUT --app "$
 run_fails "too many redirects" STREAM_INIT_FAIL OTA_ERR_TOO_MANY_REDIRECTS --app "$FS/redirect/9/new.bin"
 run_fails "image larger than the slot" PARTITION_WT_FAIL OTA_ERR_IMG_TOO_BIG --app "$PY/big.bin"
 log_has "refused before writing" "does not fit partition ota_1 .*nothing written"
+run_fails "absurd Content-Length (1 TiB more than sent)" PARTITION_WT_FAIL OTA_ERR_IMG_TOO_BIG --app "$FS/lie/1099511627776/new.bin"
+log_has "refused before writing" "does not fit partition ota_1 .*nothing written"
 run_fails "wrong chip id" UNKNOWN OTA_ERR_IMG_CHIP --app "$PY/s2.bin"
 run_fails "one corrupted byte in the hash" UNKNOWN OTA_ERR_IMG_HASH --app "$PY/hash.bin"
 run_fails "one corrupted byte in the payload" UNKNOWN OTA_ERR_IMG_CHECKSUM --app "$PY/cksum.bin"

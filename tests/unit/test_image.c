@@ -157,6 +157,18 @@ static void malformed_images_get_specific_errors(void **state)
     mapped.flash_offset = 0x10000;
     assert_int_equal(verify_patched(SIZE - 1, 0x00, &mapped), OTA_ERR_IMG_HASH);
 
+    /* Lengths near 2^32 must not wrap anything. */
+    {
+        struct buf b = make_image("p", "v1", SIZE, OTA_CHIP_ESP32);
+        b.data[0x1C] = 0xFC; b.data[0x1D] = 0xFF; b.data[0x1E] = 0xFF; b.data[0x1F] = 0xFF;
+        assert_int_equal(verify(&b, &app), OTA_ERR_IMG_SEG_LEN);
+        buf_free(&b);
+        struct ota_image_opts near = app;
+        near.max_len = 0xFFFFFFFFu;
+        b = make_image("p", "v1", SIZE, OTA_CHIP_ESP32);
+        assert_int_equal(verify(&b, &near), OTA_OK);
+        buf_free(&b);
+    }
     /* An app whose segment 0 cannot hold the descriptor. */
     uint8_t tiny[48] = {0xE9, 1, 2, 0x20};
     tiny[0x1C] = 16;

@@ -87,6 +87,13 @@ static void every_rule_names_row_and_rule(void **state)
         {"x, data, phy, 0x9800, 4K\n", OTA_ERR_PT_OFFSET_ALIGN, 1, "x"},
         {"x, data, phy, , 4K, secret\n", OTA_ERR_PT_FLAGS, 1, "x"},
         {"# nothing\n", OTA_ERR_PT_EMPTY, 0, ""},
+        /* absurd numbers: negative, past 32 bits, overflowing with a suffix */
+        {"x, data, nvs, , -1\n", OTA_ERR_PT_SYNTAX, 1, "x"},
+        {"x, data, nvs, , 99999999999\n", OTA_ERR_PT_SYNTAX, 1, "x"},
+        {"x, data, nvs, , 0x100000000\n", OTA_ERR_PT_SYNTAX, 1, "x"},
+        {"x, data, nvs, , 4096M\n", OTA_ERR_PT_SYNTAX, 1, "x"},
+        {"x, data, nvs, 0xFFFFF000, 0x2000\n", OTA_ERR_PT_BOUNDS, 1, "x"},
+        {"a, data, nvs, 0xFFFF0000, 0xF000\nb, data, phy, , 0x10000\n", OTA_ERR_PT_BOUNDS, 1, "a"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int err = parse(cases[i].csv);
