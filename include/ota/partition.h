@@ -65,7 +65,7 @@ int ota_pt_parse_binary(const uint8_t *buf, size_t len, uint32_t flash_size,
 /* Read the table at OTA_PT_OFFSET and parse it against the flash size. */
 int ota_pt_load(const struct ota_flash *f, struct ota_ptable *out, struct ota_pt_diag *diag);
 
-/* Parse gen_esp32part.py CSV text (need not be NUL-terminated), fill blank
+/* Parse gen_esp32part.py CSV text (absent when built with OTA_NO_PARTITION_CSV) (need not be NUL-terminated), fill blank
  * offsets, then apply every generator rule (ota_pt_check). flash_size 0
  * skips the end-of-flash rule. */
 int ota_pt_parse_csv(const char *text, size_t len, uint32_t flash_size,

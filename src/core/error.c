@@ -1,6 +1,14 @@
-/* Error strings: a switch with no default, so the compiler flags a missing one. */
+/* Error strings: a switch with no default, so the compiler flags a missing one.
+ * A device build may define OTA_NO_ERROR_MESSAGES to keep only the names
+ * (about 4 KB less on Cortex-M4). */
 #include "ota/error.h"
 
+#ifdef OTA_NO_ERROR_MESSAGES
+const char *ota_strerror(int err)
+{
+    return ota_errname(err);
+}
+#else
 const char *ota_strerror(int err)
 {
     switch ((ota_err)err) {
@@ -161,6 +169,7 @@ const char *ota_strerror(int err)
     }
     return "unknown error";
 }
+#endif
 
 const char *ota_errname(int err)
 {

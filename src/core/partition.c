@@ -335,7 +335,12 @@ int ota_pt_check(const struct ota_ptable *t, uint32_t flash_size, struct ota_pt_
     return check_table(t, flash_size, NULL, diag);
 }
 
-/* ---- CSV ---------------------------------------------------------------- */
+/* ---- CSV ----------------------------------------------------------------
+ * The generator's input: host tooling. A device build may define
+ * OTA_NO_PARTITION_CSV to leave it out (the bootloader and the service only
+ * read the binary table). */
+#ifndef OTA_NO_PARTITION_CSV
+
 
 struct span {
     const char *p;
@@ -624,3 +629,4 @@ int ota_pt_parse_csv(const char *text, size_t len, uint32_t flash_size,
     }
     return check_table(out, flash_size, lines, diag);
 }
+#endif /* OTA_NO_PARTITION_CSV */

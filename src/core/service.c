@@ -358,16 +358,24 @@ int ota_item_write(struct ota_service *svc, const void *data, uint32_t len)
         src += k;
         len -= k;
     }
-    /* Erase sector by sector just ahead of the writes: never the whole
-     * partition up front, never a sector the data does not reach. */
+    /* Erase just ahead of the writes: never the whole partition up front,
+     * never a sector the data does not reach. A 64 KiB block erase (about
+     * as slow as 3 sector erases, for 16 sectors) when the announced length
+     * fills the whole aligned block. */
     while (len && w->erased < w->written + len) {
-        if (p->size - w->erased < OTA_FLASH_SECTOR_SIZE) {
+        uint32_t unit = OTA_FLASH_SECTOR_SIZE;
+        if ((p->offset + w->erased) % OTA_FLASH_BLOCK_SIZE == 0 && w->total != OTA_LENGTH_UNKNOWN &&
+            (uint64_t)w->erased + OTA_FLASH_BLOCK_SIZE <= (uint64_t)w->total &&
+            (uint64_t)w->erased + OTA_FLASH_BLOCK_SIZE <= limit) {
+            unit = OTA_FLASH_BLOCK_SIZE;
+        }
+        if (p->size - w->erased < unit) {
             return OTA_ERR_ALIGN;
         }
-        if ((err = ota_flash_erase(svc->cfg.flash, p->offset + w->erased, OTA_FLASH_SECTOR_SIZE))) {
+        if ((err = ota_flash_erase(svc->cfg.flash, p->offset + w->erased, unit))) {
             return err;
         }
-        w->erased += OTA_FLASH_SECTOR_SIZE;
+        w->erased += unit;
     }
     if (len && (err = ota_flash_program(svc->cfg.flash, p->offset + w->written, src, len))) {
         return err;

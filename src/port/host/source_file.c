@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ota/error.h"
+#include "ota/host_mem.h"
 #include "ota/log.h"
 #include "sources.h"
 
@@ -77,7 +78,7 @@ int file_source_open(const struct ota_host_transport *ht, const char *uri, uint6
         OTA_LOGE(TAG, "%s: not a readable file", uri);
         return OTA_ERR_FILE_NOT_FOUND;
     }
-    struct file_stream *fs = calloc(1, sizeof(*fs));
+    struct file_stream *fs = ota_host_calloc(1, sizeof(*fs));
     if (!fs) {
         close(fd);
         return OTA_ERR_NO_MEM;
@@ -121,5 +122,5 @@ void file_source_close(void *stream)
 {
     struct file_stream *fs = stream;
     close(fs->fd);
-    free(fs);
+    ota_host_free(fs);
 }

@@ -2,9 +2,11 @@
  *
  * libcurl pushes body bytes into a write callback; read() lends it the
  * caller's buffer for one round of curl_multi_perform. Whatever does not
- * fit is kept in a spill buffer (libcurl passes at most CURL_MAX_WRITE_SIZE
- * per call) or, if that is in use, left with libcurl by pausing the
- * transfer. Memory is bounded whatever the size of the image. */
+ * fit is kept in a spill buffer: 4 KiB, the read size libcurl is asked
+ * for; it grows only if libcurl delivers a larger piece (at most
+ * CURL_MAX_WRITE_SIZE a call, SPILL_MAX in all), beyond that the transfer
+ * pauses and libcurl keeps the data. Memory is bounded whatever the size
+ * of the image. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +16,14 @@
 #include <curl/curl.h>
 
 #include "ota/error.h"
+#include "ota/host_mem.h"
 #include "ota/log.h"
 #include "sources.h"
 
 static const char *TAG = "HTTP_STREAM";
+
+#define READ_SIZE 4096
+#define SPILL_MAX (4 * CURL_MAX_WRITE_SIZE)
 
 struct http_stream {
     CURL *easy;
@@ -25,8 +31,8 @@ struct http_stream {
     char errbuf[CURL_ERROR_SIZE];
     uint8_t *dst;         /* caller's buffer during a read */
     size_t room, got;
-    uint8_t spill[CURL_MAX_WRITE_SIZE];
-    size_t spill_len, spill_off;
+    uint8_t *spill;
+    size_t spill_cap, spill_len, spill_off;
     bool paused;
     bool saw_location;    /* the response being received has a Location header */
     bool headers_done;
@@ -132,19 +138,29 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
     size_t len = size * n;
     size_t k = len < s->room ? len : s->room;
     s->last_progress_ms = now_ms();
-    if (s->spill_len > s->spill_off && k < len) {
-        s->paused = true;
-        return CURL_WRITEFUNC_PAUSE;  /* libcurl keeps it; redelivered on unpause */
+    size_t over = len - k;
+    if (over) {
+        if (s->spill_off == s->spill_len) {
+            s->spill_off = s->spill_len = 0;
+        }
+        if (over > s->spill_cap - s->spill_len) {
+            /* Grow only for one piece larger than the whole buffer; else let
+             * libcurl keep the data until the reader has drained the spill. */
+            uint8_t *grown = (s->spill_len == 0 && over <= SPILL_MAX) ? ota_host_realloc(s->spill, over) : NULL;
+            if (!grown) {
+                s->paused = true;
+                return CURL_WRITEFUNC_PAUSE;  /* nothing taken: libcurl delivers it again */
+            }
+            s->spill = grown;
+            s->spill_cap = over;
+        }
+        memcpy(s->spill + s->spill_len, data + k, over);
+        s->spill_len += over;
     }
     if (k > 0) {  /* during open() there is no destination yet */
         memcpy(s->dst + s->got, data, k);
         s->got += k;
         s->room -= k;
-    }
-    if (k < len) {
-        s->spill_off = 0;
-        s->spill_len = len - k;
-        memcpy(s->spill, data + k, len - k);
     }
     s->received += len;
     return len;
@@ -225,7 +241,7 @@ static void pump(struct http_stream *s)
 int http_source_open(const struct ota_host_transport *ht, const char *uri, const char *cert_pem, uint64_t offset,
                      const char *if_range, void **stream, struct ota_source_info *info)
 {
-    struct http_stream *s = calloc(1, sizeof(*s));
+    struct http_stream *s = ota_host_calloc(1, sizeof(*s));
     if (!s) {
         return OTA_ERR_NO_MEM;
     }
@@ -233,6 +249,8 @@ int http_source_open(const struct ota_host_transport *ht, const char *uri, const
     s->content_length = OTA_LENGTH_UNKNOWN;
     s->total_length = OTA_LENGTH_UNKNOWN;
     s->offset_requested = offset;
+    s->spill = ota_host_malloc(READ_SIZE);
+    s->spill_cap = s->spill ? READ_SIZE : 0;
     s->easy = curl_easy_init();
     s->multi = curl_multi_init();
     if (!s->easy || !s->multi) {
@@ -257,6 +275,7 @@ int http_source_open(const struct ota_host_transport *ht, const char *uri, const
     curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "ota-service/0.1");
+    curl_easy_setopt(s->easy, CURLOPT_BUFFERSIZE, (long)READ_SIZE);
     curl_easy_setopt(s->easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(s->easy, CURLOPT_HEADERDATA, s);
     curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_body);
@@ -358,5 +377,6 @@ void http_source_close(void *stream)
         curl_multi_cleanup(s->multi);
     }
     curl_slist_free_all(s->headers);
-    free(s);
+    ota_host_free(s->spill);
+    ota_host_free(s);
 }

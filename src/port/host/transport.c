@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include "ota/error.h"
+#include "ota/host_mem.h"
 #include "sources.h"
 
 struct stream_handle {
@@ -21,7 +22,7 @@ static int t_open(void *ctx, const char *uri, const char *cert_pem, uint64_t off
     if (err) {
         return err;
     }
-    struct stream_handle *h = calloc(1, sizeof(*h));
+    struct stream_handle *h = ota_host_calloc(1, sizeof(*h));
     if (!h) {
         return OTA_ERR_NO_MEM;
     }
@@ -31,7 +32,7 @@ static int t_open(void *ctx, const char *uri, const char *cert_pem, uint64_t off
     err = h->is_file ? file_source_open(ht, uri, offset, if_range, &h->impl, info)
                      : http_source_open(ht, uri, cert_pem, offset, if_range, &h->impl, info);
     if (err) {
-        free(h);
+        ota_host_free(h);
         return err;
     }
     ht->streams_opened++;
@@ -59,7 +60,7 @@ static void t_close(void *ctx, void *stream)
     } else {
         http_source_close(h->impl);
     }
-    free(h);
+    ota_host_free(h);
 }
 
 void ota_host_transport_init(struct ota_host_transport *ht, const struct ota_host_transport_config *cfg)
@@ -85,5 +86,5 @@ void ota_host_transport_init(struct ota_host_transport *ht, const struct ota_hos
 
 int ota_host_transport_global_init(void)
 {
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? OTA_OK : OTA_ERR_STREAM;
+    return ota_host_mem_curl_init();
 }
