@@ -1,5 +1,5 @@
 /*
- * Host port: an emulated NOR flash backed by an image file.
+ * Host port: an emulated NOR flash backed by an image file (memory-mapped).
  *
  * Real NOR rules are enforced, not assumed: erase by 4 KiB sector or 64 KiB
  * block (aligned, else OTA_ERR_ALIGN), erased bytes read 0xFF, a program
@@ -41,6 +41,7 @@ struct ota_flash_counters {
 struct ota_host_flash {
     struct ota_flash flash;     /* hand &hf->flash to the core */
     int fd;
+    uint8_t *map;               /* the file, mapped shared */
     struct ota_flash_counters count;
     uint64_t cut_at;            /* 0 = never */
     enum ota_cut_mode cut_mode;

@@ -1,23 +1,25 @@
-/* Emulated NOR flash on a file: pread/pwrite, counters, power-cut hook. */
+/* Emulated NOR flash on a file, memory-mapped (MAP_SHARED: every program and
+ * erase lands in the file as it would in the chip); counters; power-cut hook. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "ota/error.h"
 #include "ota/host_flash.h"
 
-static int io_read(int fd, uint32_t addr, void *buf, uint32_t len)
+static int io_read(const struct ota_host_flash *hf, uint32_t addr, void *buf, uint32_t len)
 {
-    ssize_t n = pread(fd, buf, len, (off_t)addr);
-    return n == (ssize_t)len ? OTA_OK : OTA_ERR_IO;
+    memcpy(buf, hf->map + addr, len);
+    return OTA_OK;
 }
 
-static int io_write(int fd, uint32_t addr, const void *buf, uint32_t len)
+static int io_write(struct ota_host_flash *hf, uint32_t addr, const void *buf, uint32_t len)
 {
-    ssize_t n = pwrite(fd, buf, len, (off_t)addr);
-    return n == (ssize_t)len ? OTA_OK : OTA_ERR_IO;
+    memcpy(hf->map + addr, buf, len);
+    return OTA_OK;
 }
 
 static uint32_t next_rand(uint32_t *s)
@@ -48,7 +50,7 @@ static int hf_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
     }
     hf->count.reads++;
     hf->count.bytes_read += len;
-    return io_read(hf->fd, addr, buf, len);
+    return io_read(hf, addr, buf, len);
 }
 
 static int hf_program(void *ctx, uint32_t addr, const void *buf, uint32_t len)
@@ -66,7 +68,7 @@ static int hf_program(void *ctx, uint32_t addr, const void *buf, uint32_t len)
     if (cut && hf->cut_mode == OTA_CUT_CLEAN) {
         return OTA_ERR_POWER_LOST;
     }
-    int err = io_read(hf->fd, addr, cell, len);
+    int err = io_read(hf, addr, cell, len);
     if (err) {
         return err;
     }
@@ -79,7 +81,7 @@ static int hf_program(void *ctx, uint32_t addr, const void *buf, uint32_t len)
         }
         cell[i] = target;
     }
-    err = io_write(hf->fd, addr, cell, len);
+    err = io_write(hf, addr, cell, len);
     if (err) {
         return err;
     }
@@ -111,7 +113,7 @@ static int hf_erase(void *ctx, uint32_t addr, uint32_t len)
     for (uint32_t off = 0; off < len; off += OTA_FLASH_SECTOR_SIZE) {
         if (cut) {
             /* Torn: an undefined mix of old bytes and 0xFF. */
-            int err = io_read(hf->fd, addr + off, buf, sizeof(buf));
+            int err = io_read(hf, addr + off, buf, sizeof(buf));
             if (err) {
                 return err;
             }
@@ -123,7 +125,7 @@ static int hf_erase(void *ctx, uint32_t addr, uint32_t len)
         } else {
             memset(buf, 0xFF, sizeof(buf));
         }
-        int err = io_write(hf->fd, addr + off, buf, sizeof(buf));
+        int err = io_write(hf, addr + off, buf, sizeof(buf));
         if (err) {
             return err;
         }
@@ -139,20 +141,27 @@ static int hf_erase(void *ctx, uint32_t addr, uint32_t len)
     return OTA_OK;
 }
 
-static void init_struct(struct ota_host_flash *hf, int fd, uint32_t size)
+static int init_struct(struct ota_host_flash *hf, int fd, uint32_t size)
 {
     memset(hf, 0, sizeof(*hf));
+    void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) {
+        close(fd);
+        hf->fd = -1;
+        return OTA_ERR_IO;
+    }
     hf->fd = fd;
+    hf->map = map;
     hf->flash.ctx = hf;
     hf->flash.size = size;
     hf->flash.read = hf_read;
     hf->flash.program = hf_program;
     hf->flash.erase = hf_erase;
+    return OTA_OK;
 }
 
 int ota_host_flash_create(struct ota_host_flash *hf, const char *path, uint32_t size)
 {
-    uint8_t ff[OTA_FLASH_BLOCK_SIZE];
     if (!hf || !path || size == 0 || size % OTA_FLASH_BLOCK_SIZE) {
         return OTA_ERR_INVALID_ARG;
     }
@@ -160,15 +169,15 @@ int ota_host_flash_create(struct ota_host_flash *hf, const char *path, uint32_t 
     if (fd < 0) {
         return OTA_ERR_IO;
     }
-    memset(ff, 0xFF, sizeof(ff));
-    for (uint32_t off = 0; off < size; off += sizeof(ff)) {
-        if (io_write(fd, off, ff, sizeof(ff))) {
-            close(fd);
-            return OTA_ERR_IO;
-        }
+    if (ftruncate(fd, (off_t)size) != 0) {
+        close(fd);
+        return OTA_ERR_IO;
     }
-    init_struct(hf, fd, size);
-    return OTA_OK;
+    int err = init_struct(hf, fd, size);
+    if (!err) {
+        memset(hf->map, 0xFF, size);  /* a new chip: everything erased */
+    }
+    return err;
 }
 
 int ota_host_flash_open(struct ota_host_flash *hf, const char *path)
@@ -181,17 +190,19 @@ int ota_host_flash_open(struct ota_host_flash *hf, const char *path)
     if (fd < 0) {
         return OTA_ERR_IO;
     }
-    if (fstat(fd, &st) != 0 || st.st_size <= 0 || st.st_size > 0x100000000LL ||
-        st.st_size % OTA_FLASH_SECTOR_SIZE) {
+    if (fstat(fd, &st) != 0 || st.st_size <= 0 || st.st_size > 0xFFFFFFFFLL || st.st_size % OTA_FLASH_SECTOR_SIZE) {
         close(fd);
         return OTA_ERR_INVALID_ARG;
     }
-    init_struct(hf, fd, (uint32_t)st.st_size);
-    return OTA_OK;
+    return init_struct(hf, fd, (uint32_t)st.st_size);
 }
 
 void ota_host_flash_close(struct ota_host_flash *hf)
 {
+    if (hf && hf->map) {
+        munmap(hf->map, hf->flash.size);
+        hf->map = NULL;
+    }
     if (hf && hf->fd >= 0) {
         close(hf->fd);
         hf->fd = -1;

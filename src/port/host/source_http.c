@@ -209,12 +209,17 @@ static int map_curl_error(struct http_stream *s)
 static void pump(struct http_stream *s)
 {
     int running = 0;
+    uint64_t before = s->received;
+    bool had_headers = s->headers_done;
     if (s->paused) {
         s->paused = false;
         curl_easy_pause(s->easy, CURLPAUSE_CONT);
     }
     curl_multi_perform(s->multi, &running);
-    if (running && s->got == 0) {
+    /* Wait only when nothing at all happened: a paused transfer has no
+     * socket in the poll set, and new bytes or headers are for the caller. */
+    bool progress = s->received != before || s->headers_done != had_headers || s->got > 0;
+    if (running && !progress && !s->paused) {
         /* wait for the socket, or for libcurl's own next deadline (a
          * connect in progress may have no socket to wait on yet) */
         long wait = -1;
