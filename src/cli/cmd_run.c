@@ -32,6 +32,7 @@ struct example_config {
     char data_uri[STR_MAX];
     char data_label[STR_MAX];
     bool force_version_check;
+    bool forbid_plain_http;
     bool have_app, have_data;
 };
 
@@ -57,6 +58,8 @@ static int on_setting(void *ctx, const char *key, const char *value)
         set_str(c->data_label, value);
     } else if (strcmp(key, "FORCE_CHECK_FIRMWARE_VERSION_NUMBER") == 0) {
         c->force_version_check = strcmp(value, "y") == 0;
+    } else if (strcmp(key, "OTA_FORBID_PLAIN_HTTP") == 0) {
+        c->forbid_plain_http = strcmp(value, "y") == 0;  /* ours: refuse unauthenticated http:// */
     }
     return 0;
 }
@@ -277,7 +280,7 @@ int cmd_run(int argc, char **argv)
     sc.cb_ctx = &st;
     sc.force_version_check = cfg.force_version_check;
     sc.rollback = rollback;
-    sc.allow_plain_http = !forbid_http;
+    sc.allow_plain_http = !(forbid_http || cfg.forbid_plain_http);
     sc.chip_id = OTA_CHIP_ESP32;
     sc.chip_rev = 300;
     sc.no_retry = retries == 0;

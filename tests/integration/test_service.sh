@@ -181,6 +181,12 @@ run_fails "unknown URI scheme" URL_PARSE_FAIL OTA_ERR_URI --app ftp://127.0.0.1/
 run_fails "tone image with a bad tag" ERROR_MAGIC_WORD OTA_ERR_TONE_TAG --data flash_tone=file://sdcard/badtag.bin
 run_fails "tone image cut short" STREAM_RD_FAIL OTA_ERR_SHORT_READ --data flash_tone="$FS/drop/2000/flash_tone.bin"
 run_fails "plain http forbidden by configuration" URL_PARSE_FAIL OTA_ERR_INSECURE --app "$PY/new.bin" --forbid-http
+run_fails "plain http forbidden in the config file" URL_PARSE_FAIL OTA_ERR_INSECURE --app "$PY/new.bin" \
+    --config <(printf 'CONFIG_OTA_FORBID_PLAIN_HTTP=y\n')
+fresh
+script -qec "$OTA run $D --app $PY/new.bin --no-reboot" /dev/null >"$T/tty.log" 2>&1
+if grep -q $'\r\[#*' "$T/tty.log" && grep -q "100% 300000/300000" "$T/tty.log"; then pass "progress bar on a terminal"
+else fail "progress bar on a terminal" "$T/tty.log"; fi
 expect_fail "nothing to do is a usage error" 2 "nothing to upgrade" $OTA run "$D"
 expect_fail "bad --data" 2 "LABEL=URI" $OTA run "$D" --data nolabel
 
