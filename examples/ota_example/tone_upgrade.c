@@ -8,20 +8,6 @@
 
 static const char *TAG = "HTTPS_OTA_EXAMPLE";
 
-struct part_reader {
-    const struct ota_flash *flash;
-    const struct ota_partition *part;
-};
-
-static int part_read(void *ctx, uint32_t off, void *buf, uint32_t len)
-{
-    const struct part_reader *r = ctx;
-    if (off > r->part->size || len > r->part->size - off) {
-        return OTA_ERR_OUT_OF_BOUNDS;
-    }
-    return ota_flash_read(r->flash, r->part->offset + off, buf, len);
-}
-
 /* What the app may trust: nothing while an update of the partition is unfinished. */
 static bool partition_complete(const struct ota_flash *f, const struct ota_partition *part)
 {
@@ -109,9 +95,9 @@ static int tone_finished_check(struct ota_service *svc, struct ota_item *item, i
         return err;
     }
     /* Check what is in flash, as the app will read it. */
-    struct part_reader r = {svc->cfg.flash, svc->work.part};
+    struct ota_part_reader r = {svc->cfg.flash, svc->work.part};
     struct ota_tone_info info;
-    err = ota_tone_verify(part_read, &r, svc->work.written, &info);
+    err = ota_tone_verify(ota_part_reader_read, &r, svc->work.written, &info);
     if (err) {
         OTA_LOGE(TAG, "tone image in %s does not verify: %s", svc->work.part->label, ota_strerror(err));
         return err;

@@ -90,6 +90,14 @@ const char *ota_pt_subtype_name(uint8_t type, uint8_t subtype);
 /* The "Usage" column of the bootloader's partition list ("OTA app", ...). */
 const char *ota_pt_usage(const struct ota_partition *p);
 
+/* Read callback over a partition (offsets from its start, bounded by its
+ * size), for parsers that take one (tone, signature). */
+struct ota_part_reader {
+    const struct ota_flash *flash;
+    const struct ota_partition *part;
+};
+int ota_part_reader_read(void *ctx, uint32_t offset, void *buf, uint32_t len);
+
 /* True for app partitions ota_0..ota_15. */
 bool ota_pt_is_ota_app(const struct ota_partition *p);
 

@@ -79,4 +79,11 @@ void cli_log_app_info(const struct ota_image_info *info);
  * returns CLI_OK when an app runs. */
 int cli_power_on(const char *image, bool rollback, uint16_t chip, const char *self_test);
 
+/* A read callback (ota_read_fn) over a buffer in memory. */
+struct cli_mem {
+    const uint8_t *data;
+    size_t len;
+};
+int cli_mem_read(void *ctx, uint32_t off, void *buf, uint32_t len);
+
 #endif

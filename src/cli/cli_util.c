@@ -314,3 +314,13 @@ void cli_log_app_info(const struct ota_image_info *info)
     OTA_LOGI("cpu_start", "ESP-IDF:          %s", d->idf_ver);
 }
 
+
+int cli_mem_read(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    const struct cli_mem *m = ctx;
+    if (off > m->len || len > m->len - off) {
+        return OTA_ERR_OUT_OF_BOUNDS;
+    }
+    memcpy(buf, m->data + off, len);
+    return OTA_OK;
+}

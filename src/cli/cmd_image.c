@@ -310,21 +310,6 @@ int cmd_image_make(int argc, char **argv)
 
 /* ---- Secure Boot V2 signatures ---------------------------------------------- */
 
-struct mem_src {
-    const uint8_t *data;
-    size_t len;
-};
-
-static int mem_read(void *ctx, uint32_t off, void *buf, uint32_t len)
-{
-    const struct mem_src *m = ctx;
-    if (off > m->len || len > m->len - off) {
-        return OTA_ERR_OUT_OF_BOUNDS;
-    }
-    memcpy(buf, m->data + off, len);
-    return OTA_OK;
-}
-
 static bool parse_hex32(const char *s, uint8_t out[32])
 {
     if (strlen(s) != 64) {
@@ -343,9 +328,9 @@ static bool parse_hex32(const char *s, uint8_t out[32])
 /* Verify and describe the signature sector after the image in data. */
 static int report_signature(const uint8_t *data, size_t len, uint32_t image_len, const uint8_t *trusted)
 {
-    struct mem_src src = {data, len};
+    struct cli_mem src = {data, len};
     struct ota_sig_result res;
-    int err = ota_sig_verify(mem_read, &src, image_len, trusted, &res);
+    int err = ota_sig_verify(cli_mem_read, &src, image_len, trusted, &res);
     printf("\nSecure Boot V2 signature\n========================\n");
     if (err == OTA_ERR_SIG_MISSING) {
         printf("none: no signature sector at 0x%x\n", ota_sig_sector_offset(image_len));

@@ -12,35 +12,6 @@
 #include "cli.h"
 #include "commands.h"
 
-struct mem_src {
-    const uint8_t *data;
-    size_t len;
-};
-
-static int mem_read(void *ctx, uint32_t off, void *buf, uint32_t len)
-{
-    const struct mem_src *m = ctx;
-    if (off > m->len || len > m->len - off) {
-        return OTA_ERR_OUT_OF_BOUNDS;
-    }
-    memcpy(buf, m->data + off, len);
-    return OTA_OK;
-}
-
-struct part_src {
-    const struct ota_flash *flash;
-    const struct ota_partition *part;
-};
-
-static int part_read(void *ctx, uint32_t off, void *buf, uint32_t len)
-{
-    const struct part_src *s = ctx;
-    if (off > s->part->size || len > s->part->size - off) {
-        return OTA_ERR_OUT_OF_BOUNDS;
-    }
-    return ota_flash_read(s->flash, s->part->offset + off, buf, len);
-}
-
 static void print_tone(const struct ota_tone_info *in, ota_read_fn read, void *ctx, uint32_t avail)
 {
     printf("tone image: tag 0x%04x, format %u, %u files\n", in->tag, in->format, in->count);
@@ -83,14 +54,14 @@ int cmd_tone_info(int argc, char **argv)
         if (cli_open_device(pos[0], &hf, &table)) {
             return CLI_FAIL;
         }
-        struct part_src src = {&hf.flash, cli_find_partition(&table, label, pos[0])};
+        struct ota_part_reader src = {&hf.flash, cli_find_partition(&table, label, pos[0])};
         if (!src.part) {
             ota_host_flash_close(&hf);
             return CLI_FAIL;
         }
-        err = ota_tone_verify(part_read, &src, src.part->size, &info);
+        err = ota_tone_verify(ota_part_reader_read, &src, src.part->size, &info);
         if (!err || info.count) {
-            print_tone(&info, part_read, &src, src.part->size);
+            print_tone(&info, ota_part_reader_read, &src, src.part->size);
         }
         enum ota_journal_state js;
         if (ota_journal_read(&hf.flash, src.part, &js) == OTA_OK) {
@@ -108,10 +79,10 @@ int cmd_tone_info(int argc, char **argv)
         if (cli_read_file(pos[0], &data, &len)) {
             return CLI_FAIL;
         }
-        struct mem_src src = {data, len};
-        err = ota_tone_verify(mem_read, &src, (uint32_t)len, &info);
+        struct cli_mem src = {data, len};
+        err = ota_tone_verify(cli_mem_read, &src, (uint32_t)len, &info);
         if (!err || info.count) {
-            print_tone(&info, mem_read, &src, (uint32_t)len);
+            print_tone(&info, cli_mem_read, &src, (uint32_t)len);
         }
         free(data);
     }

@@ -3,6 +3,7 @@
 #ifndef OTA_CORE_BYTES_H
 #define OTA_CORE_BYTES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 static inline uint16_t get_le16(const uint8_t *p)
@@ -27,6 +28,17 @@ static inline void put_le32(uint8_t *p, uint32_t v)
     p[1] = (uint8_t)(v >> 8);
     p[2] = (uint8_t)(v >> 16);
     p[3] = (uint8_t)(v >> 24);
+}
+
+/* A NUL-padded on-flash string field (at most n bytes) into a C string. */
+static inline void copy_field_str(char *dst, size_t cap, const uint8_t *src, size_t n)
+{
+    size_t k = 0;
+    while (k < n && k < cap - 1 && src[k]) {
+        dst[k] = (char)src[k];
+        k++;
+    }
+    dst[k] = '\0';
 }
 
 #endif

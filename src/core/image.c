@@ -63,26 +63,16 @@ struct ota_image_opts ota_image_opts_app(void)
     return o;
 }
 
-static void copy_str(char *dst, size_t cap, const uint8_t *src, size_t n)
-{
-    size_t k = 0;
-    while (k < n && k < cap - 1 && src[k]) {
-        dst[k] = (char)src[k];
-        k++;
-    }
-    dst[k] = '\0';
-}
-
 void ota_app_desc_decode(const uint8_t raw[OTA_APP_DESC_LEN], struct ota_app_desc *d)
 {
     memset(d, 0, sizeof(*d));
     d->magic = get_le32(raw);
     d->secure_version = get_le32(raw + 4);
-    copy_str(d->version, sizeof(d->version), raw + 16, 32);
-    copy_str(d->project_name, sizeof(d->project_name), raw + 48, 32);
-    copy_str(d->time, sizeof(d->time), raw + 80, 16);
-    copy_str(d->date, sizeof(d->date), raw + 96, 16);
-    copy_str(d->idf_ver, sizeof(d->idf_ver), raw + 112, 32);
+    copy_field_str(d->version, sizeof(d->version), raw + 16, 32);
+    copy_field_str(d->project_name, sizeof(d->project_name), raw + 48, 32);
+    copy_field_str(d->time, sizeof(d->time), raw + 80, 16);
+    copy_field_str(d->date, sizeof(d->date), raw + 96, 16);
+    copy_field_str(d->idf_ver, sizeof(d->idf_ver), raw + 112, 32);
     memcpy(d->app_elf_sha256, raw + 144, 32);
     d->min_efuse_blk_rev = get_le16(raw + 176);
     d->max_efuse_blk_rev = get_le16(raw + 178);

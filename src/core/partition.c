@@ -229,6 +229,15 @@ int ota_pt_to_binary(const struct ota_ptable *t, uint8_t out[OTA_PT_LEN])
 
 /* ---- lookup ------------------------------------------------------------ */
 
+int ota_part_reader_read(void *ctx, uint32_t offset, void *buf, uint32_t len)
+{
+    const struct ota_part_reader *r = ctx;
+    if (offset > r->part->size || len > r->part->size - offset) {
+        return OTA_ERR_OUT_OF_BOUNDS;
+    }
+    return ota_flash_read(r->flash, r->part->offset + offset, buf, len);
+}
+
 const struct ota_partition *ota_pt_find_label(const struct ota_ptable *t, const char *label)
 {
     for (unsigned i = 0; t && label && i < t->count; i++) {

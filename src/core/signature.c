@@ -147,23 +147,9 @@ int ota_sig_verify(ota_read_fn read, void *ctx, uint32_t image_len, const uint8_
     return first_err;
 }
 
-struct part_reader {
-    const struct ota_flash *flash;
-    const struct ota_partition *part;
-};
-
-static int part_read(void *ctx, uint32_t off, void *buf, uint32_t len)
-{
-    const struct part_reader *r = ctx;
-    if (off > r->part->size || len > r->part->size - off) {
-        return OTA_ERR_OUT_OF_BOUNDS;
-    }
-    return ota_flash_read(r->flash, r->part->offset + off, buf, len);
-}
-
 int ota_sig_verify_partition(const struct ota_flash *f, const struct ota_partition *part, uint32_t image_len,
                              const uint8_t *trusted_key_digest, struct ota_sig_result *res)
 {
-    struct part_reader r = {f, part};
-    return ota_sig_verify(part_read, &r, image_len, trusted_key_digest, res);
+    struct ota_part_reader r = {f, part};
+    return ota_sig_verify(ota_part_reader_read, &r, image_len, trusted_key_digest, res);
 }

@@ -19,25 +19,15 @@ int ota_tone_parse_header(const uint8_t hdr[OTA_TONE_HEADER_LEN], uint16_t *coun
     return OTA_OK;
 }
 
-static void copy_str(char *dst, size_t cap, const uint8_t *src, size_t n)
-{
-    size_t k = 0;
-    while (k < n && k < cap - 1 && src[k]) {
-        dst[k] = (char)src[k];
-        k++;
-    }
-    dst[k] = '\0';
-}
-
 void ota_tone_desc_decode(const uint8_t raw[OTA_TONE_DESC_LEN], struct ota_tone_desc *d)
 {
     /* Laid out like esp_app_desc_t. */
     memset(d, 0, sizeof(*d));
     d->magic = get_le32(raw);
-    copy_str(d->version, sizeof(d->version), raw + 16, 32);
-    copy_str(d->project, sizeof(d->project), raw + 48, 32);
-    copy_str(d->time, sizeof(d->time), raw + 80, 16);
-    copy_str(d->date, sizeof(d->date), raw + 96, 16);
+    copy_field_str(d->version, sizeof(d->version), raw + 16, 32);
+    copy_field_str(d->project, sizeof(d->project), raw + 48, 32);
+    copy_field_str(d->time, sizeof(d->time), raw + 80, 16);
+    copy_field_str(d->date, sizeof(d->date), raw + 96, 16);
 }
 
 int ota_tone_file_at(ota_read_fn read, void *ctx, const struct ota_tone_info *info, unsigned i,
