@@ -76,42 +76,59 @@ int cmd_flash_create(int argc, char **argv)
     return CLI_OK;
 }
 
+/* A device image opened at one of its partitions. */
+struct part_cmd {
+    struct ota_host_flash hf;
+    struct ota_ptable table;
+    const struct ota_partition *p;
+};
+
+static int open_partition(const char *image, const char *label, struct part_cmd *c)
+{
+    if (cli_open_device(image, &c->hf, &c->table)) {
+        return CLI_FAIL;
+    }
+    c->p = cli_find_partition(&c->table, label, image);
+    if (!c->p) {
+        ota_host_flash_close(&c->hf);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
 int cmd_flash_write(int argc, char **argv)
 {
     const char *pos[3];
     int npos, rc;
     struct cli_opt opts[] = {{0}};
-    if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos))) {
-        return rc;
-    }
-    struct ota_host_flash hf;
-    static struct ota_ptable table;
-    if (cli_open_device(pos[0], &hf, &table)) {
-        return CLI_FAIL;
-    }
-    const struct ota_partition *p = cli_find_partition(&table, pos[1], pos[0]);
+    static struct part_cmd c;
     uint8_t *data = NULL;
     size_t len = 0;
+    if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos)) || (rc = cli_read_file(pos[2], &data, &len))) {
+        return rc;
+    }
+    if (open_partition(pos[0], pos[1], &c)) {
+        free(data);
+        return CLI_FAIL;
+    }
     rc = CLI_FAIL;
-    if (p && !cli_read_file(pos[2], &data, &len)) {
-        if (len > p->size) {
-            cli_error("%s: %zu bytes do not fit in partition '%s' (%u bytes)", pos[2], len, p->label, p->size);
+    if (len > c.p->size) {
+        cli_error("%s: %zu bytes do not fit in partition '%s' (%u bytes)", pos[2], len, c.p->label, c.p->size);
+    } else {
+        uint32_t erase_len = ((uint32_t)len + OTA_FLASH_SECTOR_SIZE - 1) & ~(OTA_FLASH_SECTOR_SIZE - 1);
+        int err = ota_flash_erase(&c.hf.flash, c.p->offset, erase_len);
+        if (!err) {
+            err = ota_flash_program(&c.hf.flash, c.p->offset, data, (uint32_t)len);
+        }
+        if (err) {
+            fail_op("writing", pos[0], err);
         } else {
-            uint32_t erase_len = ((uint32_t)len + OTA_FLASH_SECTOR_SIZE - 1) & ~(OTA_FLASH_SECTOR_SIZE - 1);
-            int err = ota_flash_erase(&hf.flash, p->offset, erase_len);
-            if (!err) {
-                err = ota_flash_program(&hf.flash, p->offset, data, (uint32_t)len);
-            }
-            if (err) {
-                fail_op("writing", pos[0], err);
-            } else {
-                printf("wrote %zu bytes to '%s' at 0x%x\n", len, p->label, p->offset);
-                rc = CLI_OK;
-            }
+            printf("wrote %zu bytes to '%s' at 0x%x\n", len, c.p->label, c.p->offset);
+            rc = CLI_OK;
         }
     }
     free(data);
-    ota_host_flash_close(&hf);
+    ota_host_flash_close(&c.hf);
     return rc;
 }
 
@@ -120,28 +137,21 @@ int cmd_flash_read(int argc, char **argv)
     const char *pos[3];
     int npos, rc;
     struct cli_opt opts[] = {{0}};
-    if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos))) {
+    static struct part_cmd c;
+    if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos)) || (rc = open_partition(pos[0], pos[1], &c))) {
         return rc;
     }
-    struct ota_host_flash hf;
-    static struct ota_ptable table;
-    if (cli_open_device(pos[0], &hf, &table)) {
-        return CLI_FAIL;
-    }
-    const struct ota_partition *p = cli_find_partition(&table, pos[1], pos[0]);
     rc = CLI_FAIL;
-    if (p) {
-        uint8_t *buf = malloc(p->size);
-        int err = buf ? ota_flash_read(&hf.flash, p->offset, buf, p->size) : OTA_ERR_NO_MEM;
-        if (err) {
-            fail_op("reading", pos[0], err);
-        } else if (!cli_write_file(pos[2], buf, p->size)) {
-            printf("read %u bytes of '%s' into %s\n", p->size, p->label, pos[2]);
-            rc = CLI_OK;
-        }
-        free(buf);
+    uint8_t *buf = malloc(c.p->size);
+    int err = buf ? ota_flash_read(&c.hf.flash, c.p->offset, buf, c.p->size) : OTA_ERR_NO_MEM;
+    if (err) {
+        fail_op("reading", pos[0], err);
+    } else if (!cli_write_file(pos[2], buf, c.p->size)) {
+        printf("read %u bytes of '%s' into %s\n", c.p->size, c.p->label, pos[2]);
+        rc = CLI_OK;
     }
-    ota_host_flash_close(&hf);
+    free(buf);
+    ota_host_flash_close(&c.hf);
     return rc;
 }
 
@@ -150,25 +160,16 @@ int cmd_flash_erase(int argc, char **argv)
     const char *pos[2];
     int npos, rc;
     struct cli_opt opts[] = {{0}};
-    if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos))) {
+    static struct part_cmd c;
+    if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos)) || (rc = open_partition(pos[0], pos[1], &c))) {
         return rc;
     }
-    struct ota_host_flash hf;
-    static struct ota_ptable table;
-    if (cli_open_device(pos[0], &hf, &table)) {
-        return CLI_FAIL;
+    int err = ota_flash_erase(&c.hf.flash, c.p->offset, c.p->size);
+    if (err) {
+        fail_op("erasing", pos[0], err);
+    } else {
+        printf("erased '%s' (0x%x bytes at 0x%x)\n", c.p->label, c.p->size, c.p->offset);
     }
-    const struct ota_partition *p = cli_find_partition(&table, pos[1], pos[0]);
-    rc = CLI_FAIL;
-    if (p) {
-        int err = ota_flash_erase(&hf.flash, p->offset, p->size);
-        if (err) {
-            fail_op("erasing", pos[0], err);
-        } else {
-            printf("erased '%s' (0x%x bytes at 0x%x)\n", p->label, p->size, p->offset);
-            rc = CLI_OK;
-        }
-    }
-    ota_host_flash_close(&hf);
-    return rc;
+    ota_host_flash_close(&c.hf);
+    return err ? CLI_FAIL : CLI_OK;
 }

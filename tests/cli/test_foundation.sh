@@ -22,15 +22,7 @@ expect_fail "unknown option" 2 "unknown option '--bogus'" $OTA image make x --bo
 expect_fail "missing argument" 2 "missing argument" $OTA partition make
 
 # --- partition tables ---------------------------------------------------------
-cat > "$T/seed.csv" <<'CSV'
-# Name,   Type, SubType, Offset,   Size, Flags
-nvs,        data, nvs,     ,        0x4000,
-otadata,    data, ota,     ,        0x2000,
-phy_init,   data, phy,     ,        0x1000,
-ota_0,      app,  ota_0,   ,        1M,
-ota_1,      app,  ota_1,   ,        1M,
-flash_tone, data, 0xff,    ,        1M,
-CSV
+cp "$(dirname "$0")/../../examples/ota_example/partitions.csv" "$T/seed.csv"
 expect_ok "partition make (seed CSV)" $OTA partition make "$T/seed.csv" "$T/seed.bin"
 if [ -n "$VEC" ] && [ -f "$VEC/seed_partitions.bin" ]; then
     expect_ok "seed CSV -> binary is byte-identical to gen_esp32part.py's" cmp "$T/seed.bin" "$VEC/seed_partitions.bin"

@@ -1,5 +1,5 @@
 /* Shared bits of the fuzz targets: a RAM flash (NOR rules not needed here:
- * the targets only read) and quiet logging. */
+ * the targets only read) and a reader over the input. */
 #ifndef OTA_FUZZ_COMMON_H
 #define OTA_FUZZ_COMMON_H
 
@@ -8,7 +8,6 @@
 
 #include "ota/error.h"
 #include "ota/flash.h"
-#include "ota/host_log.h"
 
 struct ram_flash {
     struct ota_flash flash;
@@ -44,9 +43,20 @@ static inline void ram_flash_init(struct ram_flash *r, const uint8_t *data, uint
     r->data = data;
 }
 
-static inline void quiet(void)
+/* A read callback (ota_read_fn) over the fuzzer's input. */
+struct mem_src {
+    const uint8_t *data;
+    size_t len;
+};
+
+static inline int mem_read(void *ctx, uint32_t off, void *buf, uint32_t len)
 {
-    ota_host_log_mute(true);
+    const struct mem_src *s = ctx;
+    if (off > s->len || len > s->len - off) {
+        return OTA_ERR_OUT_OF_BOUNDS;
+    }
+    memcpy(buf, s->data + off, len);
+    return OTA_OK;
 }
 
 #endif

@@ -1,21 +1,6 @@
 #include "fuzz_common.h"
 #include "ota/signature.h"
 
-struct src {
-    const uint8_t *data;
-    size_t len;
-};
-
-static int mem_read(void *ctx, uint32_t off, void *buf, uint32_t len)
-{
-    const struct src *s = ctx;
-    if (off > s->len || len > s->len - off) {
-        return OTA_ERR_OUT_OF_BOUNDS;
-    }
-    memcpy(buf, s->data + off, len);
-    return OTA_OK;
-}
-
 /* A signature sector after a short "image": the input's first 2 bytes say
  * how long the image is, the rest is image + sector. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -29,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     uint32_t image_len = ((uint32_t)data[0] | ((uint32_t)data[1] << 8)) & 0x1FFF;
-    struct src s = {data + 2, size - 2};
+    struct mem_src s = {data + 2, size - 2};
     ota_sig_verify(mem_read, &s, image_len, NULL, &res);
     return 0;
 }

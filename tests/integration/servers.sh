@@ -23,11 +23,10 @@ start_python_server() {  # DIR
     wait_port "$PY_PORT"
 }
 
-start_nginx() {  # DIR
-    NGINX_PORT=$(free_port)
-    local n="$T/nginx"
-    mkdir -p "$n/logs" "$n/tmp"
-    cat >"$n/nginx.conf" <<CONF
+# What every nginx here shares: foreground, one process, files under $1.
+nginx_preamble() {
+    local n=$1
+    cat <<CONF
 daemon off;
 master_process off;
 worker_processes 1;
@@ -42,6 +41,15 @@ http {
     fastcgi_temp_path $n/tmp;
     uwsgi_temp_path $n/tmp;
     scgi_temp_path $n/tmp;
+CONF
+}
+
+start_nginx() {  # DIR
+    NGINX_PORT=$(free_port)
+    local n="$T/nginx"
+    mkdir -p "$n/logs" "$n/tmp"
+    cat >"$n/nginx.conf" <<CONF
+$(nginx_preamble "$n")
     server {
         listen 127.0.0.1:$NGINX_PORT;
         root $1;
@@ -95,20 +103,7 @@ start_nginx_tls() {  # DIR PKI: three HTTPS servers (good, hostname mismatch, ex
     }
     DOCROOT=$1
     cat >"$n/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log $n/logs/error.log;
-pid $n/nginx.pid;
-$( [ "$(id -u)" = 0 ] && echo "user root;" )
-events { worker_connections 64; }
-http {
-    access_log $n/logs/access.log;
-    client_body_temp_path $n/tmp;
-    proxy_temp_path $n/tmp;
-    fastcgi_temp_path $n/tmp;
-    uwsgi_temp_path $n/tmp;
-    scgi_temp_path $n/tmp;
+$(nginx_preamble "$n")
 $(server "$TLS_GOOD_PORT" good)
 $(server "$TLS_MISMATCH_PORT" mismatch)
 $(server "$TLS_EXPIRED_PORT" expired)

@@ -18,14 +18,7 @@ trap 'stop_servers; rm -rf "$T"' EXIT
 report() { echo "$*" | tee -a "$REPORT"; }
 
 mkdir -p "$T/www" "$T/sd"
-cat >"$T/partitions.csv" <<'CSV'
-nvs,        data, nvs,     ,        0x4000,
-otadata,    data, ota,     ,        0x2000,
-phy_init,   data, phy,     ,        0x1000,
-ota_0,      app,  ota_0,   ,        1M,
-ota_1,      app,  ota_1,   ,        1M,
-flash_tone, data, 0xff,    ,        1M,
-CSV
+cp "$HERE/../../examples/ota_example/partitions.csv" "$T/partitions.csv"
 APP_SIZE=600000
 $OTA image make "$T/www/app.bin" --project play_mp3_control --version v2.0.0 --size $APP_SIZE >/dev/null
 $OTA image make "$T/old.bin" --project ota_example --version v1.0.0 --size 200000 >/dev/null

@@ -12,14 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../cli/lib.sh"
 trap 'rm -rf "$T"' EXIT
 mkdir -p "$T/sd"
-cat >"$T/partitions.csv" <<'CSV'
-nvs,        data, nvs,     ,        0x4000,
-otadata,    data, ota,     ,        0x2000,
-phy_init,   data, phy,     ,        0x1000,
-ota_0,      app,  ota_0,   ,        1M,
-ota_1,      app,  ota_1,   ,        1M,
-flash_tone, data, 0xff,    ,        1M,
-CSV
+cp "$HERE/../../examples/ota_example/partitions.csv" "$T/partitions.csv"
 mk() {  # NAME VERSION SECURE_VERSION [KEY]
     $OTA image make "$T/$1.bin" --project "$1" --version "$2" --secure-version "$3" --size 150000 >/dev/null
     if [ -n "${4:-}" ]; then

@@ -12,14 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 trap 'stop_servers; rm -rf "$T"' EXIT
 
 mkdir -p "$T/www" "$T/sd" "$T/tones"
-cat >"$T/partitions.csv" <<'CSV'
-nvs,        data, nvs,     ,        0x4000,
-otadata,    data, ota,     ,        0x2000,
-phy_init,   data, phy,     ,        0x1000,
-ota_0,      app,  ota_0,   ,        1M,
-ota_1,      app,  ota_1,   ,        1M,
-flash_tone, data, 0xff,    ,        1M,
-CSV
+cp "$HERE/../../examples/ota_example/partitions.csv" "$T/partitions.csv"
 mk() { $OTA image make "$T/www/$1" --project "$2" --version "$3" --size "${4:-300000}" ${5:+--chip $5} >/dev/null; }
 mk old.bin ota_example v1.0.0
 mk new.bin play_mp3_control v2.0.0
