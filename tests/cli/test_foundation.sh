@@ -11,7 +11,7 @@ trap 'rm -rf "$T"' EXIT
 # --- help and usage ---------------------------------------------------------
 for cmd in "flash create" "flash write" "flash read" "flash erase" "partition make" "partition show" \
            "otadata show" "otadata select" "otadata mark" "image info" "image make" "image verify" \
-           "tone info" "tone make" "boot"; do
+           "tone info" "tone make" "boot" "run" "efuse" "image sign" "image verify-signature"; do
     # shellcheck disable=SC2086
     expect_ok "help: ota $cmd --help" $OTA $cmd --help
     expect_out "help text: ota $cmd" "^usage: ota $cmd"
