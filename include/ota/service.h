@@ -166,7 +166,8 @@ struct ota_item_ops ota_default_ops(enum ota_item_type type);
 int ota_item_peek(struct ota_service *svc, uint32_t n);
 
 /* Read the item's next bytes (peeked ones first): > 0 bytes, 0 at the end of
- * a complete stream, or a negative ota_err. For replacement execute callbacks. */
+ * a complete stream, or a negative ota_err. For replacement execute callbacks;
+ * buf may be work.buf itself. */
 int ota_item_read(struct ota_service *svc, void *buf, uint32_t len);
 
 /* Write `len` bytes at the item's current position (erasing sectors just

@@ -83,11 +83,7 @@ static int parse_line(const char *p, const char *end, char *key, char *value)
             return OTA_ERR_CONFIG_SYNTAX;
         }
     } else {
-        const char *v = p;
-        end = skip_ws(v, end) == end ? v : end;
-        while (end > v && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) {
-            end--;
-        }
+        const char *v = p;  /* the line arrives trimmed: the value runs to its end */
         n = (size_t)(end - v);
         if (n >= FIELD_MAX) {
             return OTA_ERR_CONFIG_SYNTAX;

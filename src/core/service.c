@@ -208,6 +208,15 @@ static int open_at(struct ota_service *svc, struct ota_item *item, uint64_t offs
     return OTA_OK;
 }
 
+/* The journal records an unfinished transfer of this same source (URI),
+ * with bytes already durable in flash (and page 0 stashed, if held back). */
+static bool journal_speaks_for_source(const struct ota_item_work *w)
+{
+    return w->journaled && w->journal.state == OTA_JOURNAL_WRITING && w->journal.durable > 0 &&
+           memcmp(w->journal.source_id, w->source_id, sizeof(w->source_id)) == 0 &&
+           (!w->hold_first_page || w->journal.has_page0);
+}
+
 static int open_first(struct ota_service *svc, struct ota_item *item)
 {
     struct ota_item_work *w = &svc->work;
@@ -227,9 +236,7 @@ static int open_first(struct ota_service *svc, struct ota_item *item)
     /* A journal that speaks of an unfinished transfer of this same source:
      * ask for the rest only (If-Range guards against a changed source). */
     uint64_t offset = 0;
-    if (w->journaled && w->journal.state == OTA_JOURNAL_WRITING &&
-        memcmp(w->journal.source_id, w->source_id, sizeof(w->source_id)) == 0 && w->journal.durable > 0 &&
-        w->journal.validator[0] && (!w->hold_first_page || w->journal.has_page0)) {
+    if (journal_speaks_for_source(w) && w->journal.validator[0]) {
         memcpy(w->validator, w->journal.validator, sizeof(w->validator));
         offset = w->journal.durable;
     }
@@ -299,7 +306,11 @@ int ota_item_read(struct ota_service *svc, void *buf, uint32_t len)
 {
     struct ota_item_work *w = &svc->work;
     int n;
-    if (w->buffered) {
+    if (w->buffered && buf == w->buf) {
+        /* reading into the work buffer: the peeked bytes are already there */
+        n = (int)w->buffered;
+        w->buffered = 0;
+    } else if (w->buffered) {
         n = (int)(w->buffered < len ? w->buffered : len);
         memcpy(buf, w->buf, (size_t)n);
         memmove(w->buf, w->buf + n, w->buffered - (uint32_t)n);
@@ -460,16 +471,7 @@ static int stream_to_partition(struct ota_service *svc, struct ota_item *item, i
     int err;
     for (;;) {
         uint64_t pos = w->stream_pos;
-        int got;
-        if (w->buffered) {  /* peeked bytes first: they are already in buf */
-            got = (int)w->buffered;
-            w->buffered = 0;
-        } else {
-            got = read_stream(svc, w->buf, sizeof(w->buf));
-        }
-        if (got > 0) {
-            w->stream_pos += (uint32_t)got;
-        }
+        int got = ota_item_read(svc, w->buf, sizeof(w->buf));
         if (got < 0) {
             OTA_LOGE(TAG_DEF, "reading %s at byte %llu: %s", item->uri, (unsigned long long)pos, ota_strerror(got));
             err = reconnect(svc, item, got);
@@ -580,9 +582,7 @@ static int load_journal(struct ota_service *svc, struct ota_item *item)
 static bool resuming_from_journal(struct ota_service *svc)
 {
     struct ota_item_work *w = &svc->work;
-    return w->journaled && w->journal.state == OTA_JOURNAL_WRITING && w->journal.durable > 0 &&
-           memcmp(w->journal.source_id, w->source_id, sizeof(w->source_id)) == 0 &&
-           (w->info.offset == w->journal.durable || w->info.offset == 0) &&
+    return journal_speaks_for_source(w) && (w->info.offset == w->journal.durable || w->info.offset == 0) &&
            w->total == (int64_t)w->journal.length && strcmp(w->info.validator, w->journal.validator) == 0;
 }
 
