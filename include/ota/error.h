@@ -1,114 +1,28 @@
 /*
- * One error enum for the whole library.
+ * One error enum for the whole library, made from the one list in
+ * ota/error_list.h (name, explicit value, sentence).
  *
  * Values are negative, explicit and never renumbered: a retired code keeps
  * its slot. Positive returns from other functions may carry sizes.
- * ota_strerror() has a string for every member (a unit test checks it).
+ * ota_strerror() and ota_errname() come from the same list, so every code
+ * has both. All functions here are reentrant and return static strings.
  */
 #ifndef OTA_ERROR_H
 #define OTA_ERROR_H
 
-typedef enum {
-    OTA_OK = 0,
+#include "ota/error_list.h"
 
-    /* generic */
-    OTA_ERR_INVALID_ARG = -1,      /* a NULL pointer or an argument out of its domain */
-    OTA_ERR_IO = -2,               /* the port failed to read, program or erase */
-    OTA_ERR_ALIGN = -3,            /* erase not on a sector boundary, program across a page */
-    OTA_ERR_OUT_OF_BOUNDS = -4,    /* address range past the end of the flash or partition */
-    OTA_ERR_POWER_LOST = -5,       /* emulated power cut: the device is off until restarted */
-    OTA_ERR_NO_MEM = -6,           /* a caller-supplied buffer or table is too small */
-    OTA_ERR_NOT_FOUND = -7,        /* no partition with that label / type / subtype */
+#define OTA_ERROR_ENUM_MEMBER(name, value, message) name = (value),
+typedef enum { OTA_ERROR_LIST(OTA_ERROR_ENUM_MEMBER) } ota_err;
+#undef OTA_ERROR_ENUM_MEMBER
 
-    /* partition table (binary and CSV) */
-    OTA_ERR_PT_MAGIC = -20,        /* a row with a magic other than 0x50AA, 0xEBEB or 0xFFFF */
-    OTA_ERR_PT_MD5 = -21,          /* MD5 row does not match the rows before it */
-    OTA_ERR_PT_BOUNDS = -22,       /* partition lies (partly) beyond the end of the flash */
-    OTA_ERR_PT_TOO_MANY = -23,     /* more rows than fit in the 3072-byte table */
-    OTA_ERR_PT_OVERLAP = -24,      /* two partitions share bytes */
-    OTA_ERR_PT_APP_ALIGN = -25,    /* app offset not 64 KiB aligned */
-    OTA_ERR_PT_SIZE_ALIGN = -26,   /* app size not a multiple of 4 KiB */
-    OTA_ERR_PT_DUP_NAME = -27,     /* two partitions with the same name */
-    OTA_ERR_PT_OTADATA = -28,      /* more than one data/ota partition, or its size is not 0x2000 */
-    OTA_ERR_PT_SYNTAX = -29,       /* a CSV field that is not a number or a known name */
-    OTA_ERR_PT_UNKNOWN_TYPE = -30, /* a type or subtype name the generator does not know */
-    OTA_ERR_PT_NAME_LEN = -31,     /* partition name longer than 16 characters */
-    OTA_ERR_PT_BELOW_TABLE = -32,  /* partition placed below the end of the partition table */
-    OTA_ERR_PT_OFFSET_ALIGN = -33, /* data partition offset not 4 KiB aligned */
-    OTA_ERR_PT_NVS_SIZE = -34,     /* read/write nvs partition smaller than 0x3000 */
-    OTA_ERR_PT_EMPTY = -35,        /* a table with no partition */
-    OTA_ERR_PT_FLAGS = -36,        /* unknown flag name */
-    OTA_ERR_PT_SIZE = -37,         /* size missing or zero */
-
-    /* otadata */
-    OTA_ERR_OTADATA_NONE = -40,    /* neither otadata copy is usable (blank, bad CRC or aborted) */
-    OTA_ERR_OTADATA_CRC = -41,     /* an otadata copy whose CRC does not match its sequence */
-    OTA_ERR_OTADATA_NO_SLOT = -42, /* the requested slot is not an OTA app partition */
-    OTA_ERR_PENDING_VERIFY = -43,  /* running app is still on trial; a new OTA is refused */
-
-    /* app image */
-    OTA_ERR_IMG_MAGIC = -50,       /* first byte is not 0xE9 */
-    OTA_ERR_IMG_SEGMENTS = -51,    /* more than 16 segments */
-    OTA_ERR_IMG_SEG_LEN = -52,     /* segment length not a multiple of 4, or >= 16 MiB */
-    OTA_ERR_IMG_TRUNCATED = -53,   /* the image ended before its checksum / hash */
-    OTA_ERR_IMG_CHECKSUM = -54,    /* XOR checksum mismatch */
-    OTA_ERR_IMG_HASH = -55,        /* appended SHA-256 mismatch */
-    OTA_ERR_IMG_CHIP = -56,        /* chip id differs from the target */
-    OTA_ERR_IMG_CHIP_REV = -57,    /* chip revision outside the image's min/max */
-    OTA_ERR_IMG_TOO_BIG = -58,     /* image longer than its partition */
-    OTA_ERR_IMG_MAPPING = -59,     /* flash-mapped segment violates the 64 KiB page rule */
-    OTA_ERR_IMG_DESC = -60,        /* app descriptor magic is not 0xABCD5432 */
-    OTA_ERR_IMG_SEG0_SMALL = -61,  /* app segment 0 shorter than the 256-byte descriptor */
-    OTA_ERR_IMG_TRAILING = -62,    /* bytes fed after the image was complete */
-
-    /* tone partition */
-    OTA_ERR_TONE_TAG = -70,        /* header tag is not 0x2053 */
-    OTA_ERR_TONE_FORMAT = -71,     /* format is neither 0 nor 1 */
-    OTA_ERR_TONE_TABLE = -72,      /* a file entry with a bad tag, index, or a range outside the image */
-    OTA_ERR_TONE_CRC = -73,        /* format-1 CRC does not match */
-    OTA_ERR_TONE_TAIL = -74,       /* format-1 tail 0xDFAC missing: image incomplete */
-    OTA_ERR_TONE_TRUNCATED = -75,  /* image shorter than its header and table say */
-    OTA_ERR_TONE_DESC = -76,       /* format-1 descriptor magic is not 0xF55F9876 */
-
-    /* boot */
-    OTA_ERR_BOOT_NO_APP = -80,     /* no app partition holds a bootable image */
-    /* sources (http, https, file) */
-    OTA_ERR_URI = -90,             /* URI malformed or its scheme is not http, https or file */
-    OTA_ERR_RESOLVE = -91,         /* host name does not resolve */
-    OTA_ERR_CONNECT = -92,         /* connection refused or unreachable */
-    OTA_ERR_TIMEOUT = -93,         /* no progress within the configured timeout */
-    OTA_ERR_TLS = -94,             /* TLS handshake or certificate verification failed */
-    OTA_ERR_HTTP_STATUS = -95,     /* the server answered with an HTTP error status */
-    OTA_ERR_SHORT_READ = -96,      /* the stream ended before its announced length */
-    OTA_ERR_TOO_MANY_REDIRECTS = -97, /* more redirects than allowed */
-    OTA_ERR_FILE_NOT_FOUND = -98,  /* no such file on the SD card */
-    OTA_ERR_PATH_ESCAPE = -99,     /* file:// path leads outside the SD card folder */
-    OTA_ERR_STREAM = -100,         /* the transfer failed for another reason (see the log) */
-    OTA_ERR_INSECURE = -101,       /* plain http:// refused by configuration */
-
-    /* service */
-    OTA_ERR_VERSION_FORMAT = -110, /* incoming version is not of the form vA.B.C */
-    OTA_ERR_NOT_NEWER = -111,      /* incoming version is not higher than the running one */
-    OTA_ERR_PROJECT_NAME = -112,   /* descriptor project name is not the expected one */
-    OTA_ERR_DATA_TOO_BIG = -113,   /* data image longer than its partition */
-    OTA_ERR_NO_OTA_SLOT = -114,    /* no OTA app partition to update into */
-    OTA_ERR_CANCELLED = -115,      /* a callback asked to stop */
-    OTA_ERR_CONFIG_SYNTAX = -116,  /* a configuration line that is not KEY=VALUE */
-
-    /* signatures and anti-rollback */
-    OTA_ERR_SIG_MISSING = -130,    /* no Secure Boot V2 signature block after the image */
-    OTA_ERR_SIG_BLOCK = -131,      /* signature block with a bad magic, version or CRC */
-    OTA_ERR_SIG_DIGEST = -132,     /* the image digest in the block does not match the image */
-    OTA_ERR_SIG_INVALID = -133,    /* the signature does not verify with the block's key */
-    OTA_ERR_SIG_UNTRUSTED_KEY = -134, /* the block's key is not the trusted key (eFuse digest) */
-    OTA_ERR_SIG_KEY = -135,        /* a key that cannot sign (type, size or curve not supported) */
-    OTA_ERR_SECURE_VERSION = -136, /* app secure_version below the device's anti-rollback counter */
-} ota_err;
-
-/* A short, specific sentence for err; never NULL. */
+/* A short, specific sentence for err; "unknown error" for a number that is
+ * not in the list; never NULL. A device build that defines
+ * OTA_NO_ERROR_MESSAGES returns the name instead (no sentences in flash). */
 const char *ota_strerror(int err);
 
-/* The enum member's name ("OTA_ERR_IMG_HASH"), for logs and tests. */
+/* The enum member's name ("OTA_ERR_IMG_HASH"), for logs and tests;
+ * "OTA_ERR_UNKNOWN" for a number that is not in the list. */
 const char *ota_errname(int err);
 
 #endif

@@ -1,0 +1,106 @@
+/*
+ * The one list of error codes: X(NAME, VALUE, MESSAGE).
+ *
+ * error.h makes the enum from it and error.c the names and messages, so a
+ * code cannot exist without its sentence. Values are explicit and never
+ * change: a retired code keeps its slot, a new code takes a free value in
+ * its group. Include only through ota/error.h.
+ */
+#ifndef OTA_ERROR_LIST_H
+#define OTA_ERROR_LIST_H
+
+#define OTA_ERROR_LIST(X) \
+    X(OTA_OK, 0, "success") \
+    /* generic */ \
+    X(OTA_ERR_INVALID_ARG, -1, "a NULL pointer or an argument out of its domain") \
+    X(OTA_ERR_IO, -2, "the port failed to read, program or erase") \
+    X(OTA_ERR_ALIGN, -3, "erase not on a sector boundary, program across a page") \
+    X(OTA_ERR_OUT_OF_BOUNDS, -4, "address range past the end of the flash or partition") \
+    X(OTA_ERR_POWER_LOST, -5, "emulated power cut: the device is off until restarted") \
+    X(OTA_ERR_NO_MEM, -6, "a caller-supplied buffer or table is too small") \
+    X(OTA_ERR_NOT_FOUND, -7, "no partition with that label / type / subtype") \
+    /* partition table (binary and CSV) */ \
+    X(OTA_ERR_PT_MAGIC, -20, "a row with a magic other than 0x50AA, 0xEBEB or 0xFFFF") \
+    X(OTA_ERR_PT_MD5, -21, "MD5 row does not match the rows before it") \
+    X(OTA_ERR_PT_BOUNDS, -22, "partition lies (partly) beyond the end of the flash") \
+    X(OTA_ERR_PT_TOO_MANY, -23, "more rows than fit in the 3072-byte table") \
+    X(OTA_ERR_PT_OVERLAP, -24, "two partitions share bytes") \
+    X(OTA_ERR_PT_APP_ALIGN, -25, "app offset not 64 KiB aligned") \
+    X(OTA_ERR_PT_SIZE_ALIGN, -26, "app size not a multiple of 4 KiB") \
+    X(OTA_ERR_PT_DUP_NAME, -27, "two partitions with the same name") \
+    X(OTA_ERR_PT_OTADATA, -28, "more than one data/ota partition, or its size is not 0x2000") \
+    X(OTA_ERR_PT_SYNTAX, -29, "a CSV field that is not a number or a known name") \
+    X(OTA_ERR_PT_UNKNOWN_TYPE, -30, "a type or subtype name the generator does not know") \
+    X(OTA_ERR_PT_NAME_LEN, -31, "partition name longer than 16 characters") \
+    X(OTA_ERR_PT_BELOW_TABLE, -32, "partition placed below the end of the partition table") \
+    X(OTA_ERR_PT_OFFSET_ALIGN, -33, "data partition offset not 4 KiB aligned") \
+    X(OTA_ERR_PT_NVS_SIZE, -34, "read/write nvs partition smaller than 0x3000") \
+    X(OTA_ERR_PT_EMPTY, -35, "a table with no partition") \
+    X(OTA_ERR_PT_FLAGS, -36, "unknown flag name") \
+    X(OTA_ERR_PT_SIZE, -37, "size missing or zero") \
+    /* otadata */ \
+    X(OTA_ERR_OTADATA_NONE, -40, "neither otadata copy is usable (blank, bad CRC or aborted)") \
+    X(OTA_ERR_OTADATA_CRC, -41, "an otadata copy whose CRC does not match its sequence") \
+    X(OTA_ERR_OTADATA_NO_SLOT, -42, "the requested slot is not an OTA app partition") \
+    X(OTA_ERR_PENDING_VERIFY, -43, "running app is still on trial; a new OTA is refused") \
+    /* app image */ \
+    X(OTA_ERR_IMG_MAGIC, -50, "first byte is not 0xE9") \
+    X(OTA_ERR_IMG_SEGMENTS, -51, "more than 16 segments") \
+    X(OTA_ERR_IMG_SEG_LEN, -52, "segment length not a multiple of 4, or >= 16 MiB") \
+    X(OTA_ERR_IMG_TRUNCATED, -53, "the image ended before its checksum / hash") \
+    X(OTA_ERR_IMG_CHECKSUM, -54, "XOR checksum mismatch") \
+    X(OTA_ERR_IMG_HASH, -55, "appended SHA-256 mismatch") \
+    X(OTA_ERR_IMG_CHIP, -56, "chip id differs from the target") \
+    X(OTA_ERR_IMG_CHIP_REV, -57, "chip revision outside the image's min/max") \
+    X(OTA_ERR_IMG_TOO_BIG, -58, "image longer than its partition") \
+    X(OTA_ERR_IMG_MAPPING, -59, "flash-mapped segment violates the 64 KiB page rule") \
+    X(OTA_ERR_IMG_DESC, -60, "app descriptor magic is not 0xABCD5432") \
+    X(OTA_ERR_IMG_SEG0_SMALL, -61, "app segment 0 shorter than the 256-byte descriptor") \
+    X(OTA_ERR_IMG_TRAILING, -62, "bytes fed after the image was complete") \
+    /* tone partition */ \
+    X(OTA_ERR_TONE_TAG, -70, "header tag is not 0x2053") \
+    X(OTA_ERR_TONE_FORMAT, -71, "format is neither 0 nor 1") \
+    X(OTA_ERR_TONE_TABLE, -72, "a file entry with a bad tag, index, or a range outside the image") \
+    X(OTA_ERR_TONE_CRC, -73, "format-1 CRC does not match") \
+    X(OTA_ERR_TONE_TAIL, -74, "format-1 tail 0xDFAC missing: image incomplete") \
+    X(OTA_ERR_TONE_TRUNCATED, -75, "image shorter than its header and table say") \
+    X(OTA_ERR_TONE_DESC, -76, "format-1 descriptor magic is not 0xF55F9876") \
+    /* boot */ \
+    X(OTA_ERR_BOOT_NO_APP, -80, "no app partition holds a bootable image") \
+    /* sources (http, https, file) */ \
+    X(OTA_ERR_URI, -90, "URI malformed or its scheme is not http, https or file") \
+    X(OTA_ERR_RESOLVE, -91, "host name does not resolve") \
+    X(OTA_ERR_CONNECT, -92, "connection refused or unreachable") \
+    X(OTA_ERR_TIMEOUT, -93, "no progress within the configured timeout") \
+    X(OTA_ERR_TLS, -94, "TLS handshake or certificate verification failed") \
+    X(OTA_ERR_HTTP_STATUS, -95, "the server answered with an HTTP error status") \
+    X(OTA_ERR_SHORT_READ, -96, "the stream ended before its announced length") \
+    X(OTA_ERR_TOO_MANY_REDIRECTS, -97, "more redirects than allowed") \
+    X(OTA_ERR_FILE_NOT_FOUND, -98, "no such file on the SD card") \
+    X(OTA_ERR_PATH_ESCAPE, -99, "file:// path leads outside the SD card folder") \
+    X(OTA_ERR_STREAM, -100, "the transfer failed for another reason (see the log)") \
+    X(OTA_ERR_INSECURE, -101, "plain http:// refused by configuration") \
+    /* service */ \
+    X(OTA_ERR_VERSION_FORMAT, -110, "incoming version is not of the form vA.B.C") \
+    X(OTA_ERR_NOT_NEWER, -111, "incoming version is not higher than the running one") \
+    X(OTA_ERR_PROJECT_NAME, -112, "descriptor project name is not the expected one") \
+    X(OTA_ERR_DATA_TOO_BIG, -113, "data image longer than its partition") \
+    X(OTA_ERR_NO_OTA_SLOT, -114, "no OTA app partition to update into") \
+    X(OTA_ERR_CANCELLED, -115, "a callback asked to stop") \
+    X(OTA_ERR_CONFIG_SYNTAX, -116, "a configuration line that is not KEY=VALUE") \
+    /* signatures and anti-rollback */ \
+    X(OTA_ERR_SIG_MISSING, -130, "no Secure Boot V2 signature block after the image") \
+    X(OTA_ERR_SIG_BLOCK, -131, "signature block with a bad magic, version or CRC") \
+    X(OTA_ERR_SIG_DIGEST, -132, "the image digest in the block does not match the image") \
+    X(OTA_ERR_SIG_INVALID, -133, "the signature does not verify with the block's key") \
+    X(OTA_ERR_SIG_UNTRUSTED_KEY, -134, "the block's key is not the trusted key (eFuse digest)") \
+    X(OTA_ERR_SIG_KEY, -135, "a key that cannot sign (type, size or curve not supported)") \
+    X(OTA_ERR_SECURE_VERSION, -136, "app secure_version below the device's anti-rollback counter") \
+    /* integrity of what was written (-140..-149) */ \
+    X(OTA_ERR_READBACK, -140, "flash read back differs from what was written") \
+    X(OTA_ERR_SOURCE_CHANGED, -141, "the source changed during the transfer: start over from byte 0") \
+    X(OTA_ERR_PROTECTED, -142, "refused: the target is the running app, otadata, the bootloader or the partition table") \
+    /* groups kept free for: device trust (-143..-149), delta patches (-150..-169), \
+     * release manifests (-170..-179), host port and device files (-180..-199) */
+
+#endif
