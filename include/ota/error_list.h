@@ -100,7 +100,18 @@
     X(OTA_ERR_READBACK, -140, "flash read back differs from what was written") \
     X(OTA_ERR_SOURCE_CHANGED, -141, "the source changed during the transfer: start over from byte 0") \
     X(OTA_ERR_PROTECTED, -142, "refused: the target is the running app, otadata, the bootloader or the partition table") \
+    /* host port: device files, locks, transfers, limits (-180..-194) */ \
+    X(OTA_ERR_DEVICE_BUSY, -180, "device busy: another command is writing this device image") \
+    X(OTA_ERR_DEVICE_SHRUNK, -181, "the device image file shrank or vanished while in use") \
+    X(OTA_ERR_EFUSE_FILE, -182, "the emulated eFuse file is unreadable or malformed") \
+    X(OTA_ERR_DEVICE_PROPS, -183, "the device properties file is unreadable or malformed, or contradicts the command") \
+    X(OTA_ERR_NOT_REGULAR, -184, "a directory, FIFO or device stands where a regular file should be") \
+    X(OTA_ERR_NO_SPACE, -185, "the disk is full (or over quota): nothing was written") \
+    X(OTA_ERR_REDIRECT_NO_LOCATION, -186, "a redirect (HTTP 3xx) without a Location header") \
+    X(OTA_ERR_DEADLINE, -187, "the item did not arrive within its overall deadline") \
+    X(OTA_ERR_LOW_SPEED, -188, "the transfer stayed below the low-speed limit for the low-speed time") \
+    X(OTA_ERR_TOO_LONG, -189, "a URI, label or configuration value longer than its limit") \
     /* groups kept free for: device trust (-143..-149), delta patches (-150..-169), \
-     * release manifests (-170..-179), host port and device files (-180..-199) */
+     * release manifests (-170..-179), host port (-190..-199) */
 
 #endif

@@ -1,10 +1,14 @@
 /*
  * Host port: the device's eFuses that matter to updates, emulated in a
- * small sdkconfig-style file beside the flash image (IMG.efuse):
+ * small sdkconfig-style file beside the flash image's real path (IMG.efuse,
+ * symlinks resolved: every path to the same image sees the same fuses):
  *   CONFIG_SECURE_BOOT_KEY_DIGEST="<64 hex>"   Secure Boot V2 on, with this key
  *   CONFIG_SECURE_VERSION=<n>                  the anti-rollback counter
  * Like real eFuses, the key digest is written once and the counter never
- * goes down. A missing file is a device with nothing burned.
+ * goes down. A missing file is a device with nothing burned; a file that
+ * cannot be read, is not a regular file, or holds anything but these two
+ * keys with well-formed values is OTA_ERR_EFUSE_FILE (never "not burned").
+ * Callers change the fuses only while holding the image's writer lock.
  */
 #ifndef OTA_HOST_EFUSE_H
 #define OTA_HOST_EFUSE_H

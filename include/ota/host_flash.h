@@ -12,6 +12,15 @@
  * and an erase leaves a random mix of old bytes and 0xFF (seeded by
  * cut_seed, so a failure reproduces). From then on every operation fails
  * with OTA_ERR_POWER_LOST: the device is off until it is opened again.
+ *
+ * Locks: a writer (open, create) holds an exclusive lock on the image file
+ * while open, a reader (open_readonly) a shared one; the side files beside
+ * the image (eFuses, device properties) are changed only under the
+ * writer's lock. A second writer, or a reader during a write, gets
+ * OTA_ERR_DEVICE_BUSY at once. A file that shrinks while open turns every
+ * later access into OTA_ERR_DEVICE_SHRUNK (never SIGBUS). Something other
+ * than a regular file at the path is OTA_ERR_NOT_REGULAR; a full disk when
+ * creating is OTA_ERR_NO_SPACE.
  */
 #ifndef OTA_HOST_FLASH_H
 #define OTA_HOST_FLASH_H
@@ -47,14 +56,29 @@ struct ota_host_flash {
     enum ota_cut_mode cut_mode;
     uint32_t cut_seed;
     bool powered_off;
+    bool writable;              /* opened for writing (mapped read-write) */
+    bool shrunk;                /* the file got shorter than the flash: all access fails */
+    int old_fd;                 /* staged create: lock on the device being replaced */
+    char *staged_path;          /* staged create: the temporary file until published */
+    char *final_path;
 };
 
 /* Create (or truncate) path as an erased flash of size bytes (a multiple of
- * 64 KiB) and open it. */
+ * 64 KiB) and open it for writing. */
 int ota_host_flash_create(struct ota_host_flash *hf, const char *path, uint32_t size);
 
-/* Open an existing image; its size is the flash size. */
+/* The same, whole or not at all: the new flash lives in a temporary file
+ * beside path until ota_host_flash_publish renames it over path (closing
+ * without publishing removes it). A device already at path is locked as a
+ * writer meanwhile (OTA_ERR_DEVICE_BUSY if someone writes it). */
+int ota_host_flash_create_staged(struct ota_host_flash *hf, const char *path, uint32_t size);
+int ota_host_flash_publish(struct ota_host_flash *hf);
+
+/* Open an existing image for writing; its size is the flash size. */
 int ota_host_flash_open(struct ota_host_flash *hf, const char *path);
+
+/* Open an existing image for reading only (program and erase fail). */
+int ota_host_flash_open_readonly(struct ota_host_flash *hf, const char *path);
 
 void ota_host_flash_close(struct ota_host_flash *hf);
 

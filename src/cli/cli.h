@@ -13,6 +13,7 @@
 #define CLI_OK 0
 #define CLI_FAIL 1
 #define CLI_USAGE 2
+#define CLI_BUSY 4   /* the device image is locked by another writer */
 
 struct cli_command {
     const char *group;  /* "flash", "image", ... */
@@ -33,13 +34,28 @@ bool cli_wants_help(int argc, char **argv);
 /* Whole file into a malloc'd buffer (files this tool reads whole are small:
  * tables, CSVs, test images). */
 int cli_read_file(const char *path, uint8_t **data, size_t *len);
+/* Whole or not at all (temporary file + rename); reports errors. */
 int cli_write_file(const char *path, const void *data, size_t len);
+/* The same, except that a pipe or character device (/dev/stdout) is
+ * written to as a stream. */
+int cli_write_dump(const char *path, const void *data, size_t len);
 
 /* "4MB", "4M", "1024K", "0x400000", "4194304". */
 bool cli_parse_size(const char *s, uint32_t *out);
 
-/* Open a device image and load its partition table; reports errors. */
+/* Open a device image and load its partition table; reports errors.
+ * cli_open_device is for commands that write (exclusive lock), _ro for
+ * those that only read (shared lock, read-only file). CLI_BUSY when
+ * another command is writing the device. */
 int cli_open_device(const char *path, struct ota_host_flash *hf, struct ota_ptable *table);
+int cli_open_device_ro(const char *path, struct ota_host_flash *hf, struct ota_ptable *table);
+
+/* The device's persistent properties, with --chip / --rollback of this
+ * command: a chip given the first time, and rollback once enabled, are
+ * recorded with the device; a chip that contradicts the recorded one is
+ * refused. Call while no other open of the image holds its lock. */
+struct ota_device_props;
+int cli_device_props(const char *image, const char *chip_opt, bool rollback_opt, struct ota_device_props *p);
 
 /* Find a partition by label in a loaded table; reports errors. */
 const struct ota_partition *cli_find_partition(const struct ota_ptable *t, const char *label, const char *image);

@@ -3,8 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ota/error.h"
+#include "ota/host_device.h"
+#include "ota/host_file.h"
 #include "ota/image.h"
 #include "ota/log.h"
 #include "cli.h"
@@ -80,14 +83,33 @@ int cli_read_file(const char *path, uint8_t **data, size_t *len)
 
 int cli_write_file(const char *path, const void *data, size_t len)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        cli_error("cannot create %s: %s", path, strerror(errno));
+    int err = ota_host_write_file(path, data, len);
+    if (err) {
+        cli_error("cannot write %s: %s", path, err == OTA_ERR_IO ? strerror(errno) : ota_strerror(err));
         return CLI_FAIL;
     }
+    return CLI_OK;
+}
+
+int cli_write_dump(const char *path, const void *data, size_t len)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+        return cli_write_file(path, data, len);  /* a file: whole or not at all */
+    }
+    /* A pipe or character device (/dev/stdout) streams: there is nothing
+     * to replace, but a failed write (/dev/full) is still an error. */
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        cli_error("cannot open %s: %s", path, strerror(errno));
+        return CLI_FAIL;
+    }
+    errno = 0;
     size_t n = fwrite(data, 1, len, f);
+    int e = errno;
     if (fclose(f) != 0 || n != len) {
-        cli_error("cannot write %s", path);
+        e = errno ? errno : e;
+        cli_error("cannot write %s: %s", path, e == ENOSPC ? ota_strerror(OTA_ERR_NO_SPACE) : strerror(e));
         return CLI_FAIL;
     }
     return CLI_OK;
@@ -122,13 +144,13 @@ bool cli_parse_size(const char *s, uint32_t *out)
     return true;
 }
 
-int cli_open_device(const char *path, struct ota_host_flash *hf, struct ota_ptable *table)
+static int open_device(const char *path, struct ota_host_flash *hf, struct ota_ptable *table, bool writer)
 {
     struct ota_pt_diag diag;
-    int err = ota_host_flash_open(hf, path);
+    int err = writer ? ota_host_flash_open(hf, path) : ota_host_flash_open_readonly(hf, path);
     if (err) {
         cli_error("cannot open device image %s: %s", path, err == OTA_ERR_IO ? strerror(errno) : ota_strerror(err));
-        return CLI_FAIL;
+        return err == OTA_ERR_DEVICE_BUSY ? CLI_BUSY : CLI_FAIL;
     }
     if (!table) {
         return CLI_OK;
@@ -137,6 +159,44 @@ int cli_open_device(const char *path, struct ota_host_flash *hf, struct ota_ptab
     if (err) {
         cli_error("%s: partition table at 0x%x: row %u: %s", path, OTA_PT_OFFSET, diag.line, ota_strerror(err));
         ota_host_flash_close(hf);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+int cli_open_device(const char *path, struct ota_host_flash *hf, struct ota_ptable *table)
+{
+    return open_device(path, hf, table, true);
+}
+
+int cli_open_device_ro(const char *path, struct ota_host_flash *hf, struct ota_ptable *table)
+{
+    return open_device(path, hf, table, false);
+}
+
+int cli_device_props(const char *image, const char *chip_opt, bool rollback_opt, struct ota_device_props *p)
+{
+    uint16_t chip = OTA_CHIP_ESP32;
+    int err = ota_host_props_load(image, p);
+    if (err) {
+        cli_error("%s.device: %s", image, ota_strerror(err));
+        return CLI_FAIL;
+    }
+    if (chip_opt && !cli_parse_chip(chip_opt, &chip)) {
+        return CLI_USAGE;
+    }
+    if (chip_opt && p->chip_known && chip != p->chip && chip != OTA_CHIP_ANY) {
+        cli_error("%s is an %s device, not %s", image, ota_host_chip_name(p->chip), chip_opt);
+        return CLI_FAIL;
+    }
+    bool changed = (chip_opt && !p->chip_known && chip != OTA_CHIP_ANY) || (rollback_opt && !p->rollback);
+    if (chip_opt && !p->chip_known && chip != OTA_CHIP_ANY) {
+        p->chip = chip;
+        p->chip_known = true;
+    }
+    p->rollback |= rollback_opt;
+    if (changed && (err = ota_host_props_save(image, p))) {
+        cli_error("%s.device: %s", image, err == OTA_ERR_IO ? strerror(errno) : ota_strerror(err));
         return CLI_FAIL;
     }
     return CLI_OK;
@@ -283,15 +343,8 @@ int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char **po
 
 bool cli_parse_chip(const char *s, uint16_t *chip)
 {
-    static const struct { const char *name; uint16_t id; } chips[] = {
-        {"esp32", OTA_CHIP_ESP32}, {"esp32s2", OTA_CHIP_ESP32S2}, {"esp32c3", OTA_CHIP_ESP32C3},
-        {"esp32s3", OTA_CHIP_ESP32S3}, {"any", OTA_CHIP_ANY},
-    };
-    for (size_t i = 0; i < sizeof(chips) / sizeof(chips[0]); i++) {
-        if (strcmp(s, chips[i].name) == 0) {
-            *chip = chips[i].id;
-            return true;
-        }
+    if (ota_host_chip_from_name(s, chip)) {
+        return true;
     }
     cli_error("unknown chip '%s' (esp32, esp32s2, esp32c3, esp32s3, any)", s);
     return false;

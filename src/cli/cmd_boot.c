@@ -5,6 +5,7 @@
 
 #include "ota/boot.h"
 #include "ota/error.h"
+#include "ota/host_device.h"
 #include "ota/host_efuse.h"
 #include "ota/log.h"
 #include "ota/otadata.h"
@@ -34,8 +35,13 @@ static int boot_once(const char *image, const struct ota_boot_opts *bo, struct o
 static int raise_counter(const char *image, const struct ota_boot_result *res)
 {
     struct ota_efuse e;
-    if (ota_host_efuse_load(image, &e) == OTA_OK && res->info.desc.secure_version > e.secure_version) {
-        int err = ota_host_efuse_raise_secure_version(image, res->info.desc.secure_version);
+    int err = ota_host_efuse_load(image, &e);
+    if (err) {
+        cli_error("%s.efuse: %s", image, ota_strerror(err));
+        return CLI_FAIL;
+    }
+    if (res->info.desc.secure_version > e.secure_version) {
+        err = ota_host_efuse_raise_secure_version(image, res->info.desc.secure_version);
         if (err) {
             cli_error("%s: raising the secure version: %s", image, ota_strerror(err));
             return CLI_FAIL;
@@ -90,20 +96,21 @@ int cli_power_on(const char *image, bool rollback, uint16_t chip, const char *se
 
 int cmd_boot(int argc, char **argv)
 {
-    const char *pos[1], *chip_s = "esp32", *self_test = "skip";
+    const char *pos[1], *chip_s = NULL, *self_test = "skip";
     bool rollback = false;
     int npos, rc;
     struct cli_opt opts[] = {{"rollback", NULL, &rollback}, {"chip", &chip_s, NULL}, {"self-test", &self_test, NULL}, {0}};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
     }
-    uint16_t chip;
-    if (!cli_parse_chip(chip_s, &chip)) {
-        return CLI_USAGE;
-    }
     if (strcmp(self_test, "pass") != 0 && strcmp(self_test, "fail") != 0 && strcmp(self_test, "skip") != 0) {
         cli_error("--self-test pass|fail|skip, not '%s'", self_test);
         return CLI_USAGE;
     }
-    return cli_power_on(pos[0], rollback, chip, self_test);
+    /* The chip and a rollback-enabled bootloader belong to the device. */
+    struct ota_device_props props;
+    if ((rc = cli_device_props(pos[0], chip_s, rollback, &props))) {
+        return rc;
+    }
+    return cli_power_on(pos[0], props.rollback, props.chip, self_test);
 }

@@ -10,6 +10,29 @@
 #include "cli.h"
 #include "commands.h"
 
+/* Burn what was asked (digest NULL: no key; version_s NULL: no counter). */
+static int burn(const char *image, const uint8_t *digest, const char *version_s)
+{
+    int err;
+    if (digest && (err = ota_host_efuse_burn_key(image, digest))) {
+        cli_error("%s: %s", image, err == OTA_ERR_SIG_KEY ? "another key digest is already burned (write-once)"
+                                                          : ota_strerror(err));
+        return CLI_FAIL;
+    }
+    if (version_s) {
+        uint32_t v;
+        if (!cli_parse_size(version_s, &v)) {
+            cli_error("--burn-secure-version wants a number");
+            return CLI_USAGE;
+        }
+        if ((err = ota_host_efuse_raise_secure_version(image, v))) {
+            cli_error("%s: %s", image, ota_strerror(err));
+            return CLI_FAIL;
+        }
+    }
+    return CLI_OK;
+}
+
 int cmd_efuse(int argc, char **argv)
 {
     const char *pos[1], *key = NULL, *digest_s = NULL, *version_s = NULL;
@@ -35,21 +58,18 @@ int cmd_efuse(int argc, char **argv)
             digest[i] = (uint8_t)v;
         }
     }
-    if ((key || digest_s) && (err = ota_host_efuse_burn_key(pos[0], digest))) {
-        cli_error("%s: %s", pos[0], err == OTA_ERR_SIG_KEY ? "another key digest is already burned (write-once)"
-                                                            : ota_strerror(err));
-        return CLI_FAIL;
+    /* Burning changes the device: under its writer's lock, like any write. */
+    struct ota_host_flash hf;
+    bool burning = key || digest_s || version_s;
+    if (burning && (rc = cli_open_device(pos[0], &hf, NULL))) {
+        return rc;
     }
-    if (version_s) {
-        uint32_t v;
-        if (!cli_parse_size(version_s, &v)) {
-            cli_error("--burn-secure-version wants a number");
-            return CLI_USAGE;
-        }
-        if ((err = ota_host_efuse_raise_secure_version(pos[0], v))) {
-            cli_error("%s: %s", pos[0], ota_strerror(err));
-            return CLI_FAIL;
-        }
+    rc = burning ? burn(pos[0], key || digest_s ? digest : NULL, version_s) : CLI_OK;
+    if (burning) {
+        ota_host_flash_close(&hf);
+    }
+    if (rc) {
+        return rc;
     }
     struct ota_efuse e;
     if ((err = ota_host_efuse_load(pos[0], &e))) {

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "ota/error.h"
+#include "ota/host_device.h"
+#include "ota/image.h"
 #include "cli.h"
 #include "commands.h"
 
@@ -18,9 +20,11 @@ static int fail_op(const char *what, const char *path, int err)
 
 int cmd_flash_create(int argc, char **argv)
 {
-    const char *pos[1], *size_s = "4MB", *table_s = NULL, *boot_s = NULL;
+    const char *pos[1], *size_s = "4MB", *table_s = NULL, *boot_s = NULL, *chip_s = "esp32";
+    bool rollback = false;
     int npos, rc;
-    struct cli_opt opts[] = {{"size", &size_s, NULL}, {"table", &table_s, NULL}, {"bootloader", &boot_s, NULL}, {0}};
+    struct cli_opt opts[] = {{"size", &size_s, NULL}, {"table", &table_s, NULL}, {"bootloader", &boot_s, NULL},
+                             {"chip", &chip_s, NULL}, {"rollback", NULL, &rollback}, {0}};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
     }
@@ -31,6 +35,10 @@ int cmd_flash_create(int argc, char **argv)
     }
     if (!table_s) {
         cli_error("--table CSV|BIN is required");
+        return CLI_USAGE;
+    }
+    struct ota_device_props props = {OTA_CHIP_ESP32, true, rollback};
+    if (!cli_parse_chip(chip_s, &props.chip) || props.chip == OTA_CHIP_ANY) {
         return CLI_USAGE;
     }
     static struct ota_ptable table;
@@ -54,11 +62,12 @@ int cmd_flash_create(int argc, char **argv)
         }
     }
     struct ota_host_flash hf;
-    int err = ota_host_flash_create(&hf, pos[0], size);
+    /* Whole or not at all: the new image replaces pos[0] only once complete. */
+    int err = ota_host_flash_create_staged(&hf, pos[0], size);
     if (err) {
         free(boot);
         cli_error("cannot create %s: %s", pos[0], err == OTA_ERR_IO ? strerror(errno) : ota_strerror(err));
-        return CLI_FAIL;
+        return err == OTA_ERR_DEVICE_BUSY ? CLI_BUSY : CLI_FAIL;
     }
     /* An erased otadata (both copies 0xFF) is ESP-IDF's initial state: the
      * bootloader then boots factory, or ota_0 and records seq 1. */
@@ -67,6 +76,13 @@ int cmd_flash_create(int argc, char **argv)
         err = ota_flash_program(&hf.flash, BOOTLOADER_OFFSET, boot, (uint32_t)boot_len);
     }
     free(boot);
+    if (!err) {
+        err = ota_host_flash_publish(&hf);
+    }
+    /* Still under the lock: the properties the device is made with. */
+    if (!err) {
+        err = ota_host_props_save(pos[0], &props);
+    }
     ota_host_flash_close(&hf);
     if (err) {
         return fail_op("writing", pos[0], err);
@@ -83,10 +99,11 @@ struct part_cmd {
     const struct ota_partition *p;
 };
 
-static int open_partition(const char *image, const char *label, struct part_cmd *c)
+static int open_partition(const char *image, const char *label, struct part_cmd *c, bool writer)
 {
-    if (cli_open_device(image, &c->hf, &c->table)) {
-        return CLI_FAIL;
+    int rc = writer ? cli_open_device(image, &c->hf, &c->table) : cli_open_device_ro(image, &c->hf, &c->table);
+    if (rc) {
+        return rc;
     }
     c->p = cli_find_partition(&c->table, label, image);
     if (!c->p) {
@@ -107,9 +124,9 @@ int cmd_flash_write(int argc, char **argv)
     if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos)) || (rc = cli_read_file(pos[2], &data, &len))) {
         return rc;
     }
-    if (open_partition(pos[0], pos[1], &c)) {
+    if ((rc = open_partition(pos[0], pos[1], &c, true))) {
         free(data);
-        return CLI_FAIL;
+        return rc;
     }
     rc = CLI_FAIL;
     if (len > c.p->size) {
@@ -138,7 +155,7 @@ int cmd_flash_read(int argc, char **argv)
     int npos, rc;
     struct cli_opt opts[] = {{0}};
     static struct part_cmd c;
-    if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos)) || (rc = open_partition(pos[0], pos[1], &c))) {
+    if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos)) || (rc = open_partition(pos[0], pos[1], &c, false))) {
         return rc;
     }
     rc = CLI_FAIL;
@@ -146,7 +163,7 @@ int cmd_flash_read(int argc, char **argv)
     int err = buf ? ota_flash_read(&c.hf.flash, c.p->offset, buf, c.p->size) : OTA_ERR_NO_MEM;
     if (err) {
         fail_op("reading", pos[0], err);
-    } else if (!cli_write_file(pos[2], buf, c.p->size)) {
+    } else if (!cli_write_dump(pos[2], buf, c.p->size)) {
         printf("read %u bytes of '%s' into %s\n", c.p->size, c.p->label, pos[2]);
         rc = CLI_OK;
     }
@@ -161,7 +178,7 @@ int cmd_flash_erase(int argc, char **argv)
     int npos, rc;
     struct cli_opt opts[] = {{0}};
     static struct part_cmd c;
-    if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos)) || (rc = open_partition(pos[0], pos[1], &c))) {
+    if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos)) || (rc = open_partition(pos[0], pos[1], &c, true))) {
         return rc;
     }
     int err = ota_flash_erase(&c.hf.flash, c.p->offset, c.p->size);

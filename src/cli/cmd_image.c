@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "ota/error.h"
+#include "ota/host_file.h"
 #include "ota/host_sign.h"
 #include "ota/image.h"
 #include "ota/signature.h"
@@ -19,7 +20,7 @@ static int verify_source(const char *path, const char *label, struct ota_image_o
     if (label) {
         struct ota_host_flash hf;
         static struct ota_ptable table;
-        if (cli_open_device(path, &hf, &table)) {
+        if (cli_open_device_ro(path, &hf, &table)) {
             return CLI_FAIL;
         }
         const struct ota_partition *p = cli_find_partition(&table, label, path);
@@ -241,7 +242,7 @@ int cmd_image_verify(int argc, char **argv)
 
 static int emit_file(void *ctx, const void *data, size_t len)
 {
-    return fwrite(data, 1, len, (FILE *)ctx) == len ? OTA_OK : OTA_ERR_IO;
+    return ota_host_outfile_write(ctx, data, len);
 }
 
 int cmd_image_make(int argc, char **argv)
@@ -290,14 +291,17 @@ int cmd_image_make(int argc, char **argv)
     strftime(tm_s, sizeof(tm_s), "%H:%M:%S", &tmv);
     p.date = date;
     p.time = tm_s;
-    FILE *f = fopen(pos[0], "wb");
-    if (!f) {
-        cli_error("cannot create %s: %s", pos[0], strerror(errno));
+    static struct ota_host_outfile f;
+    int err = ota_host_outfile_open(&f, pos[0]);
+    if (err) {
+        cli_error("cannot create %s: %s", pos[0], err == OTA_ERR_IO ? strerror(errno) : ota_strerror(err));
         return CLI_FAIL;
     }
-    int err = ota_image_build(&p, emit_file, f);
-    if (fclose(f) != 0 && !err) {
-        err = OTA_ERR_IO;
+    err = ota_image_build(&p, emit_file, &f);
+    if (err) {
+        ota_host_outfile_abort(&f);
+    } else {
+        err = ota_host_outfile_commit(&f);
     }
     if (err) {
         cli_error("writing %s: %s", pos[0], ota_strerror(err));
@@ -368,20 +372,22 @@ int cmd_image_sign(int argc, char **argv)
     if (cli_read_file(pos[0], &data, &len)) {
         return CLI_FAIL;
     }
-    FILE *f = fopen(pos[1], "wb");
-    if (!f) {
-        cli_error("cannot create %s: %s", pos[1], strerror(errno));
+    static struct ota_host_outfile f;
+    int err = ota_host_outfile_open(&f, pos[1]);
+    if (err) {
+        cli_error("cannot create %s: %s", pos[1], err == OTA_ERR_IO ? strerror(errno) : ota_strerror(err));
         free(data);
         return CLI_FAIL;
     }
-    int err = ota_host_sign(data, len, key, deterministic, emit_file, f);
+    err = ota_host_sign(data, len, key, deterministic, emit_file, &f);
     free(data);
-    if (fclose(f) != 0 && !err) {
-        err = OTA_ERR_IO;
+    if (err) {
+        ota_host_outfile_abort(&f);  /* the output stays as it was */
+    } else {
+        err = ota_host_outfile_commit(&f);
     }
     if (err) {
         cli_error("signing %s with %s: %s", pos[0], key, ota_strerror(err));
-        remove(pos[1]);
         return CLI_FAIL;
     }
     uint8_t digest[32];

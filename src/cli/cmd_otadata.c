@@ -15,10 +15,11 @@ struct device {
     struct ota_otadata od;
 };
 
-static int open_otadata(const char *path, struct device *d)
+static int open_otadata(const char *path, struct device *d, bool writer)
 {
-    if (cli_open_device(path, &d->hf, &d->table)) {
-        return CLI_FAIL;
+    int rc = writer ? cli_open_device(path, &d->hf, &d->table) : cli_open_device_ro(path, &d->hf, &d->table);
+    if (rc) {
+        return rc;
     }
     d->otadata = ota_pt_find(&d->table, OTA_PT_TYPE_DATA, OTA_PT_DATA_OTA);
     if (!d->otadata) {
@@ -41,7 +42,7 @@ int cmd_otadata_show(int argc, char **argv)
     int npos, rc;
     struct cli_opt opts[] = {{0}};
     static struct device d;
-    if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos)) || (rc = open_otadata(pos[0], &d))) {
+    if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos)) || (rc = open_otadata(pos[0], &d, false))) {
         return rc;
     }
     const struct ota_partition *slots[16];
@@ -75,7 +76,7 @@ int cmd_otadata_select(int argc, char **argv)
     int npos, rc;
     struct cli_opt opts[] = {{"rollback", NULL, &rollback}, {"no-verify", NULL, &no_verify}, {0}};
     static struct device d;
-    if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos)) || (rc = open_otadata(pos[0], &d))) {
+    if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos)) || (rc = open_otadata(pos[0], &d, true))) {
         return rc;
     }
     rc = CLI_FAIL;
@@ -121,7 +122,7 @@ int cmd_otadata_mark(int argc, char **argv)
         return CLI_USAGE;
     }
     static struct device d;
-    if ((rc = open_otadata(pos[0], &d))) {
+    if ((rc = open_otadata(pos[0], &d, true))) {
         return rc;
     }
     int err = ota_otadata_set_state(&d.hf.flash, d.otadata, &d.od, state);

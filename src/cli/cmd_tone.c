@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "ota/error.h"
+#include "ota/host_file.h"
 #include "ota/journal.h"
 #include "ota/tone.h"
 #include "cli.h"
@@ -51,7 +52,7 @@ int cmd_tone_info(int argc, char **argv)
     if (label) {
         struct ota_host_flash hf;
         static struct ota_ptable table;
-        if (cli_open_device(pos[0], &hf, &table)) {
+        if (cli_open_device_ro(pos[0], &hf, &table)) {
             return CLI_FAIL;
         }
         struct ota_part_reader src = {&hf.flash, cli_find_partition(&table, label, pos[0])};
@@ -96,7 +97,7 @@ int cmd_tone_info(int argc, char **argv)
 
 static int emit_file(void *ctx, const void *data, size_t len)
 {
-    return fwrite(data, 1, len, (FILE *)ctx) == len ? OTA_OK : OTA_ERR_IO;
+    return ota_host_outfile_write(ctx, data, len);
 }
 
 static uint8_t type_of(const char *path)
@@ -140,13 +141,14 @@ int cmd_tone_make(int argc, char **argv)
     strftime(date, sizeof(date), "%Y-%m-%d", &tmv);
     struct ota_tone_build_params p = {(uint32_t)(format_s[0] - '0'), count, lengths, types, version, tm_s, date};
 
-    FILE *out = fopen(pos[0], "wb");
-    if (!out) {
-        cli_error("cannot create %s: %s", pos[0], strerror(errno));
+    static struct ota_host_outfile out;
+    int err = ota_host_outfile_open(&out, pos[0]);
+    if (err) {
+        cli_error("cannot create %s: %s", pos[0], err == OTA_ERR_IO ? strerror(errno) : ota_strerror(err));
         return CLI_FAIL;
     }
     struct ota_tone_writer w;
-    int err = ota_tone_write_begin(&w, &p, emit_file, out);
+    err = ota_tone_write_begin(&w, &p, emit_file, &out);
     for (unsigned i = 0; !err && i < count; i++) {
         FILE *in = fopen(pos[1 + i], "rb");
         uint8_t buf[4096];
@@ -170,8 +172,10 @@ int cmd_tone_make(int argc, char **argv)
     if (!err) {
         err = ota_tone_write_end(&w);
     }
-    if (fclose(out) != 0 && !err) {
-        err = OTA_ERR_IO;
+    if (err) {
+        ota_host_outfile_abort(&out);  /* the output stays as it was */
+    } else {
+        err = ota_host_outfile_commit(&out);
     }
     if (err) {
         cli_error("writing %s: %s", pos[0], ota_strerror(err));

@@ -5,7 +5,8 @@
 #include "ota/error.h"
 #include "ota/sdkconfig.h"
 
-#define FIELD_MAX 256
+#define KEY_MAX 256  /* with the NUL */
+#define VALUE_MAX (OTA_SDKCONFIG_VALUE_MAX + 1)
 
 static bool is_key_char(char c)
 {
@@ -30,7 +31,7 @@ static bool not_set_key(const char *p, const char *end, char *key)
         return false;
     }
     const char *k = p + sizeof(pre) - 1, *kend = end - (sizeof(post) - 1);
-    if (kend - k <= 0 || kend - k >= FIELD_MAX) {
+    if (kend - k <= 0 || kend - k >= KEY_MAX) {
         return false;
     }
     for (const char *c = k; c < kend; c++) {
@@ -56,7 +57,10 @@ static int parse_line(const char *p, const char *end, char *key, char *value)
         p++;
     }
     n = (size_t)(p - k);
-    if (n == 0 || n >= FIELD_MAX || p >= end || *p != '=') {
+    if (n >= KEY_MAX) {
+        return OTA_ERR_TOO_LONG;
+    }
+    if (n == 0 || p >= end || *p != '=') {
         return OTA_ERR_CONFIG_SYNTAX;
     }
     memcpy(key, k, n);
@@ -70,8 +74,8 @@ static int parse_line(const char *p, const char *end, char *key, char *value)
                     return OTA_ERR_CONFIG_SYNTAX;
                 }
             }
-            if (n + 1 >= FIELD_MAX) {
-                return OTA_ERR_CONFIG_SYNTAX;
+            if (n + 1 >= VALUE_MAX) {
+                return OTA_ERR_TOO_LONG;  /* refused, never cut */
             }
             value[n++] = *p;
         }
@@ -85,8 +89,8 @@ static int parse_line(const char *p, const char *end, char *key, char *value)
     } else {
         const char *v = p;  /* the line arrives trimmed: the value runs to its end */
         n = (size_t)(end - v);
-        if (n >= FIELD_MAX) {
-            return OTA_ERR_CONFIG_SYNTAX;
+        if (n >= VALUE_MAX) {
+            return OTA_ERR_TOO_LONG;
         }
         memcpy(value, v, n);
     }
@@ -96,7 +100,7 @@ static int parse_line(const char *p, const char *end, char *key, char *value)
 
 int ota_sdkconfig_parse(const char *text, size_t len, ota_sdkconfig_cb cb, void *ctx, unsigned *bad_line)
 {
-    char key[FIELD_MAX], value[FIELD_MAX];
+    char key[KEY_MAX], value[VALUE_MAX];
     const char *p = text, *end = text + len;
     unsigned line = 0;
     if (!text || !cb) {
@@ -124,11 +128,12 @@ int ota_sdkconfig_parse(const char *text, size_t len, ota_sdkconfig_cb cb, void 
             }
             continue;
         }
-        if (parse_line(s, e, key, value) != OTA_OK) {
+        int perr = parse_line(s, e, key, value);
+        if (perr != OTA_OK) {
             if (bad_line) {
                 *bad_line = line;
             }
-            return OTA_ERR_CONFIG_SYNTAX;
+            return perr;
         }
         int rc = cb(ctx, key, value);
         if (rc) {
@@ -136,4 +141,53 @@ int ota_sdkconfig_parse(const char *text, size_t len, ota_sdkconfig_cb cb, void 
         }
     }
     return OTA_OK;
+}
+
+/* Levenshtein distance between a and b, giving up above max (rows of at
+ * most KEY_MAX entries on the stack). */
+static size_t distance(const char *a, const char *b, size_t max)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t row[KEY_MAX];
+    if (la >= KEY_MAX || lb >= KEY_MAX || (la > lb ? la - lb : lb - la) > max) {
+        return max + 1;
+    }
+    for (size_t j = 0; j <= lb; j++) {
+        row[j] = j;
+    }
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0], best = row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t v = diag + (a[i - 1] != b[j - 1]);
+            v = up + 1 < v ? up + 1 : v;
+            v = row[j - 1] + 1 < v ? row[j - 1] + 1 : v;
+            row[j] = v;
+            diag = up;
+            best = v < best ? v : best;
+        }
+        if (best > max) {
+            return max + 1;
+        }
+    }
+    return row[lb];
+}
+
+const char *ota_sdkconfig_unknown(const char *key, const char *const *known, size_t count, bool *is_unknown)
+{
+    const char *best = NULL;
+    size_t best_d = 4;  /* more than 3 edits away is not a typo of it */
+    *is_unknown = true;
+    for (size_t i = 0; i < count; i++) {
+        size_t d = distance(key, known[i], best_d - 1);
+        if (d == 0) {
+            *is_unknown = false;
+            return NULL;
+        }
+        if (d < best_d) {
+            best_d = d;
+            best = known[i];
+        }
+    }
+    return best;
 }

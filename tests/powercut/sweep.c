@@ -373,7 +373,7 @@ int main(int argc, char **argv)
     write_file(path, app_new.data, app_new.len);
     snprintf(path, sizeof(path), "%s/flash_tone.bin", sd);
     write_file(path, new_tone.data, new_tone.len);
-    struct ota_host_transport_config tc = {sd, 0, 0, 0};
+    struct ota_host_transport_config tc = {.sdcard_dir = sd};
     ota_host_transport_init(&ht, &tc);
 
     /* the device before the update: old app running, old tones as flashed */

@@ -68,7 +68,7 @@ static int setup(void **state)
     (void)state;
     strcpy(sd, "/tmp/ota-test-sd-XXXXXX");
     assert_non_null(mkdtemp(sd));
-    struct ota_host_transport_config tc = {sd, 0, 0, 0};
+    struct ota_host_transport_config tc = {.sdcard_dir = sd};
     ota_host_transport_init(&ht, &tc);
     return 0;
 }

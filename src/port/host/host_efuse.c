@@ -1,73 +1,121 @@
-/* Emulated eFuses in IMG.efuse (see include/ota/host_efuse.h). */
-#include <errno.h>
+/* Emulated eFuses beside the device image (see include/ota/host_efuse.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ota/error.h"
+#include "ota/host_device.h"
 #include "ota/host_efuse.h"
+#include "ota/host_file.h"
 #include "ota/sdkconfig.h"
 
-static void efuse_path(char *out, size_t cap, const char *image_path)
+#define EFUSE_TEXT_MAX 1024
+
+static int hex_nibble(char c)
 {
-    snprintf(out, cap, "%s.efuse", image_path);
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
 }
 
+static bool parse_digest(const char *v, uint8_t out[32])
+{
+    if (strlen(v) != 64) {
+        return false;
+    }
+    for (int i = 0; i < 32; i++) {
+        int hi = hex_nibble(v[2 * i]), lo = hex_nibble(v[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return false;
+        }
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
+static bool parse_u32(const char *v, uint32_t *out)
+{
+    uint64_t x = 0;
+    if (!*v) {
+        return false;
+    }
+    for (; *v; v++) {
+        if (*v < '0' || *v > '9' || (x = x * 10 + (uint64_t)(*v - '0')) > 0xFFFFFFFFu) {
+            return false;
+        }
+    }
+    *out = (uint32_t)x;
+    return true;
+}
+
+/* Anything we cannot read exactly is an error, never "nothing burned":
+ * reading a damaged file as "secure boot off" would open the device. */
 static int on_setting(void *ctx, const char *key, const char *value)
 {
     struct ota_efuse *e = ctx;
-    if (strcmp(key, "SECURE_BOOT_KEY_DIGEST") == 0 && strlen(value) == 64) {
-        for (int i = 0; i < 32; i++) {
-            unsigned v;
-            if (sscanf(value + 2 * i, "%2x", &v) != 1) {
-                return OTA_ERR_CONFIG_SYNTAX;
-            }
-            e->key_digest[i] = (uint8_t)v;
+    if (strcmp(key, "SECURE_BOOT_KEY_DIGEST") == 0) {
+        if (!parse_digest(value, e->key_digest)) {
+            return OTA_ERR_EFUSE_FILE;
         }
         e->key_burned = true;
     } else if (strcmp(key, "SECURE_VERSION") == 0) {
-        e->secure_version = (uint32_t)strtoul(value, NULL, 10);
+        if (!parse_u32(value, &e->secure_version)) {
+            return OTA_ERR_EFUSE_FILE;
+        }
+    } else {
+        return OTA_ERR_EFUSE_FILE;
     }
     return OTA_OK;
 }
 
 int ota_host_efuse_load(const char *image_path, struct ota_efuse *e)
 {
-    char path[4096], text[1024];
+    char text[EFUSE_TEXT_MAX];
+    size_t len;
+    bool missing;
     memset(e, 0, sizeof(*e));
-    efuse_path(path, sizeof(path), image_path);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        return errno == ENOENT ? OTA_OK : OTA_ERR_IO;
+    char *path = ota_host_side_path(image_path, ".efuse");
+    if (!path) {
+        return OTA_ERR_EFUSE_FILE;
     }
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    return ota_sdkconfig_parse(text, n, on_setting, e, NULL);
+    int err = ota_host_side_read(path, text, sizeof(text), &len, &missing, OTA_ERR_EFUSE_FILE);
+    free(path);
+    if (err || missing) {
+        return err;
+    }
+    if (ota_sdkconfig_parse(text, len, on_setting, e, NULL) != OTA_OK) {
+        memset(e, 0, sizeof(*e));
+        return OTA_ERR_EFUSE_FILE;
+    }
+    return OTA_OK;
 }
 
 static int save(const char *image_path, const struct ota_efuse *e)
 {
-    char path[4096], tmp[4200];
-    efuse_path(path, sizeof(path), image_path);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        return OTA_ERR_IO;
-    }
-    fprintf(f, "# Emulated eFuses of %s (write-once key digest, counter never decreases)\n", image_path);
+    char text[EFUSE_TEXT_MAX];
+    int n = snprintf(text, sizeof(text), "# Emulated eFuses (write-once key digest, counter never decreases)\n");
     if (e->key_burned) {
-        fprintf(f, "CONFIG_SECURE_BOOT_KEY_DIGEST=\"");
+        n += snprintf(text + n, sizeof(text) - (size_t)n, "CONFIG_SECURE_BOOT_KEY_DIGEST=\"");
         for (int i = 0; i < 32; i++) {
-            fprintf(f, "%02x", e->key_digest[i]);
+            n += snprintf(text + n, sizeof(text) - (size_t)n, "%02x", e->key_digest[i]);
         }
-        fprintf(f, "\"\n");
+        n += snprintf(text + n, sizeof(text) - (size_t)n, "\"\n");
     }
-    fprintf(f, "CONFIG_SECURE_VERSION=%u\n", (unsigned)e->secure_version);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {  /* all or nothing, like a burn */
-        remove(tmp);
-        return OTA_ERR_IO;
+    n += snprintf(text + n, sizeof(text) - (size_t)n, "CONFIG_SECURE_VERSION=%u\n", (unsigned)e->secure_version);
+    char *path = ota_host_side_path(image_path, ".efuse");
+    if (!path) {
+        return OTA_ERR_EFUSE_FILE;
     }
-    return OTA_OK;
+    int err = ota_host_write_file(path, text, (size_t)n);  /* all or nothing, like a burn */
+    free(path);
+    return err;
 }
 
 int ota_host_efuse_burn_key(const char *image_path, const uint8_t digest[32])

@@ -1,8 +1,25 @@
 /* Emulated NOR flash on a file, memory-mapped (MAP_SHARED: every program and
- * erase lands in the file as it would in the chip); counters; power-cut hook. */
+ * erase lands in the file as it would in the chip); counters; power-cut hook.
+ *
+ * One writer at a time: a writer holds an exclusive flock on the image for
+ * as long as it is open, a reader a shared one (so it never sees a write
+ * half done); either fails at once with OTA_ERR_DEVICE_BUSY instead of
+ * waiting. Readers open the file read-only and map it read-only, so they
+ * work on a read-only image or file system.
+ *
+ * Another process may still shrink the file (truncate ignores flock).
+ * Touching a mapped page past the end of the file raises SIGBUS; every
+ * access therefore checks the file size first and runs under a SIGBUS
+ * guard, so a shrunk image is OTA_ERR_DEVICE_SHRUNK, never a crash. */
+#define _GNU_SOURCE 1
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,16 +27,75 @@
 #include "ota/error.h"
 #include "ota/host_flash.h"
 
-static int io_read(const struct ota_host_flash *hf, uint32_t addr, void *buf, uint32_t len)
+/* The SIGBUS guard: set only around one memcpy/memset into the map. */
+static __thread sigjmp_buf *bus_guard;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
-    memcpy(buf, hf->map + addr, len);
+    (void)si;
+    (void)uc;
+    if (bus_guard) {
+        siglongjmp(*bus_guard, 1);
+    }
+    signal(sig, SIG_DFL);  /* not ours: die as the process would have */
+    raise(sig);
+}
+
+static void install_sigbus_guard(void)
+{
+    static bool installed;
+    if (!installed) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_sigaction = on_sigbus;
+        sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGBUS, &sa, NULL);
+        installed = true;
+    }
+}
+
+/* Copy (src != NULL) or fill with 0xFF, surviving a fault on the map. */
+static int guarded_copy(void *dst, const void *src, size_t len)
+{
+    sigjmp_buf jb;
+    if (sigsetjmp(jb, 1)) {
+        bus_guard = NULL;
+        return OTA_ERR_DEVICE_SHRUNK;
+    }
+    bus_guard = &jb;
+    if (src) {
+        memcpy(dst, src, len);
+    } else {
+        memset(dst, 0xFF, len);
+    }
+    bus_guard = NULL;
     return OTA_OK;
+}
+
+/* The file must still be as large as the flash it emulates. */
+static int check_size(struct ota_host_flash *hf)
+{
+    struct stat st;
+    if (fstat(hf->fd, &st) != 0 || st.st_size < (off_t)hf->flash.size) {
+        hf->shrunk = true;
+    }
+    return hf->shrunk ? OTA_ERR_DEVICE_SHRUNK : OTA_OK;
+}
+
+static int io_read(struct ota_host_flash *hf, uint32_t addr, void *buf, uint32_t len)
+{
+    int err = check_size(hf);
+    return err ? err : guarded_copy(buf, hf->map + addr, len);
 }
 
 static int io_write(struct ota_host_flash *hf, uint32_t addr, const void *buf, uint32_t len)
 {
-    memcpy(hf->map + addr, buf, len);
-    return OTA_OK;
+    if (!hf->writable) {
+        return OTA_ERR_IO;  /* opened for reading */
+    }
+    int err = check_size(hf);
+    return err ? err : guarded_copy(hf->map + addr, buf, len);
 }
 
 static uint32_t next_rand(uint32_t *s)
@@ -141,17 +217,50 @@ static int hf_erase(void *ctx, uint32_t addr, uint32_t len)
     return OTA_OK;
 }
 
-static int init_struct(struct ota_host_flash *hf, int fd, uint32_t size)
+/* The OS error behind a failed file operation, as our code. */
+static int errno_code(int e)
 {
-    memset(hf, 0, sizeof(*hf));
-    void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    switch (e) {
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+        return OTA_ERR_NO_SPACE;
+    case EWOULDBLOCK:
+        return OTA_ERR_DEVICE_BUSY;
+    case EISDIR:
+        return OTA_ERR_NOT_REGULAR;
+    default:
+        return OTA_ERR_IO;
+    }
+}
+
+/* Lock fd (exclusive for a writer, shared for a reader) without waiting,
+ * and make sure it is a regular file. */
+static int lock_regular(int fd, bool writer)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        return OTA_ERR_IO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return OTA_ERR_NOT_REGULAR;
+    }
+    if (flock(fd, (writer ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+        return errno == EWOULDBLOCK ? OTA_ERR_DEVICE_BUSY : OTA_ERR_IO;
+    }
+    return OTA_OK;
+}
+
+static int init_struct(struct ota_host_flash *hf, int fd, uint32_t size, bool writable)
+{
+    install_sigbus_guard();
+    void *map = mmap(NULL, size, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED) {
-        close(fd);
-        hf->fd = -1;
         return OTA_ERR_IO;
     }
     hf->fd = fd;
     hf->map = map;
+    hf->writable = writable;
     hf->flash.ctx = hf;
     hf->flash.size = size;
     hf->flash.read = hf_read;
@@ -160,52 +269,187 @@ static int init_struct(struct ota_host_flash *hf, int fd, uint32_t size)
     return OTA_OK;
 }
 
+static void clear(struct ota_host_flash *hf)
+{
+    memset(hf, 0, sizeof(*hf));
+    hf->fd = -1;
+    hf->old_fd = -1;
+}
+
+/* A new chip on fd: size bytes reserved on disk (so a full disk is an error
+ * now, not a SIGBUS later), mapped, everything erased. */
+static int init_new(struct ota_host_flash *hf, int fd, uint32_t size)
+{
+    int rc = posix_fallocate(fd, 0, (off_t)size);
+    if (rc != 0) {
+        return errno_code(rc);
+    }
+    int err = init_struct(hf, fd, size, true);
+    return err ? err : guarded_copy(hf->map, NULL, size);
+}
+
+static bool valid_create_args(const struct ota_host_flash *hf, const char *path, uint32_t size)
+{
+    return hf && path && size != 0 && size % OTA_FLASH_BLOCK_SIZE == 0;
+}
+
 int ota_host_flash_create(struct ota_host_flash *hf, const char *path, uint32_t size)
 {
-    if (!hf || !path || size == 0 || size % OTA_FLASH_BLOCK_SIZE) {
+    if (!valid_create_args(hf, path, size)) {
         return OTA_ERR_INVALID_ARG;
     }
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    clear(hf);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-        return OTA_ERR_IO;
+        return errno_code(errno);
     }
-    if (ftruncate(fd, (off_t)size) != 0) {
-        close(fd);
-        return OTA_ERR_IO;
+    int err = lock_regular(fd, true);
+    if (!err && ftruncate(fd, 0) != 0) {
+        err = errno_code(errno);
     }
-    int err = init_struct(hf, fd, size);
     if (!err) {
-        memset(hf->map, 0xFF, size);  /* a new chip: everything erased */
+        err = init_new(hf, fd, size);
+    }
+    if (err) {
+        if (hf->fd < 0) {
+            close(fd);
+        }
+        ota_host_flash_close(hf);
+    }
+    return err;
+}
+
+/* Hold the writer's lock on what is at path now, if anything, so that
+ * nobody is writing the device this one replaces. */
+static int lock_existing(struct ota_host_flash *hf, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        return errno == ENOENT ? OTA_OK : errno_code(errno);
+    }
+    int err = lock_regular(fd, true);
+    if (err) {
+        close(fd);
+        return err;
+    }
+    hf->old_fd = fd;
+    return OTA_OK;
+}
+
+int ota_host_flash_create_staged(struct ota_host_flash *hf, const char *path, uint32_t size)
+{
+    if (!valid_create_args(hf, path, size)) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    clear(hf);
+    int err = lock_existing(hf, path);
+    size_t n = strlen(path);
+    hf->final_path = err ? NULL : malloc(n + 1);
+    hf->staged_path = hf->final_path ? malloc(n + 16) : NULL;
+    if (!err && !hf->staged_path) {
+        err = OTA_ERR_NO_MEM;
+    }
+    if (!err) {
+        memcpy(hf->final_path, path, n + 1);
+        snprintf(hf->staged_path, n + 16, "%s.new-XXXXXX", path);
+        int fd = mkostemp(hf->staged_path, O_CLOEXEC);
+        if (fd < 0) {
+            err = errno_code(errno);
+            free(hf->staged_path);
+            hf->staged_path = NULL;
+        } else if (!(err = lock_regular(fd, true))) {
+            fchmod(fd, 0644);
+            err = init_new(hf, fd, size);
+        }
+        if (fd >= 0 && hf->fd < 0) {
+            close(fd);
+        }
+    }
+    if (err) {
+        ota_host_flash_close(hf);
+    }
+    return err;
+}
+
+int ota_host_flash_publish(struct ota_host_flash *hf)
+{
+    if (!hf || !hf->staged_path) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    int err = check_size(hf);
+    if (!err && (msync(hf->map, hf->flash.size, MS_SYNC) != 0 || fsync(hf->fd) != 0)) {
+        err = errno_code(errno);
+    }
+    if (!err && rename(hf->staged_path, hf->final_path) != 0) {
+        err = errno_code(errno);
+    }
+    if (!err) {
+        free(hf->staged_path);
+        hf->staged_path = NULL;
+    }
+    return err;
+}
+
+static int open_existing(struct ota_host_flash *hf, const char *path, bool writer)
+{
+    struct stat st;
+    if (!hf || !path) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    clear(hf);
+    /* O_NONBLOCK: a FIFO in the image's place must not hang the open. */
+    int fd = open(path, (writer ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        return errno_code(errno);
+    }
+    int err = lock_regular(fd, writer);
+    if (!err && (fstat(fd, &st) != 0 || st.st_size <= 0 || st.st_size > 0xFFFFFFFFLL ||
+                 st.st_size % OTA_FLASH_SECTOR_SIZE)) {
+        err = OTA_ERR_INVALID_ARG;
+    }
+    if (!err) {
+        err = init_struct(hf, fd, (uint32_t)st.st_size, writer);
+    }
+    if (err) {
+        close(fd);
+        clear(hf);
     }
     return err;
 }
 
 int ota_host_flash_open(struct ota_host_flash *hf, const char *path)
 {
-    struct stat st;
-    if (!hf || !path) {
-        return OTA_ERR_INVALID_ARG;
-    }
-    int fd = open(path, O_RDWR);
-    if (fd < 0) {
-        return OTA_ERR_IO;
-    }
-    if (fstat(fd, &st) != 0 || st.st_size <= 0 || st.st_size > 0xFFFFFFFFLL || st.st_size % OTA_FLASH_SECTOR_SIZE) {
-        close(fd);
-        return OTA_ERR_INVALID_ARG;
-    }
-    return init_struct(hf, fd, (uint32_t)st.st_size);
+    return open_existing(hf, path, true);
+}
+
+int ota_host_flash_open_readonly(struct ota_host_flash *hf, const char *path)
+{
+    return open_existing(hf, path, false);
 }
 
 void ota_host_flash_close(struct ota_host_flash *hf)
 {
-    if (hf && hf->map) {
+    if (!hf) {
+        return;
+    }
+    if (hf->map) {
         munmap(hf->map, hf->flash.size);
         hf->map = NULL;
     }
-    if (hf && hf->fd >= 0) {
-        close(hf->fd);
+    if (hf->fd >= 0) {
+        close(hf->fd);  /* releases the lock */
         hf->fd = -1;
+    }
+    if (hf->staged_path) {
+        unlink(hf->staged_path);  /* never published: the old device stays */
+        free(hf->staged_path);
+        hf->staged_path = NULL;
+    }
+    free(hf->final_path);
+    hf->final_path = NULL;
+    if (hf->old_fd >= 0) {
+        close(hf->old_fd);
+        hf->old_fd = -1;
     }
 }
 

@@ -6,7 +6,14 @@
  * for; it grows only if libcurl delivers a larger piece (at most
  * CURL_MAX_WRITE_SIZE a call, SPILL_MAX in all), beyond that the transfer
  * pauses and libcurl keeps the data. Memory is bounded whatever the size
- * of the image. */
+ * of the image.
+ *
+ * Redirects are followed here, hop by hop, not by libcurl: each target is
+ * checked against the plain-http policy before it is contacted, an http://
+ * hop is logged as unauthenticated, and a 3xx without Location is an error
+ * (its body is never taken for the image). Every transfer ends: besides the
+ * read timeout (no byte for N ms), fewer than low_speed_limit bytes within
+ * any low_speed_time window, or the item's overall deadline, fails it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +41,7 @@ struct http_stream {
     uint8_t *spill;
     size_t spill_cap, spill_len, spill_off;
     bool paused;
-    bool saw_location;    /* the response being received has a Location header */
+    char *location;       /* the response's Location header, if any */
     bool headers_done;
     bool done;            /* the transfer finished, well or not */
     CURLcode result;
@@ -50,7 +57,11 @@ struct http_stream {
     char last_modified[OTA_VALIDATOR_LEN + 1];
     struct curl_slist *headers;
     uint64_t last_progress_ms;  /* when a byte last arrived (or the transfer began) */
-    char url[512];
+    uint64_t window_start_ms;   /* low-speed check: the current window */
+    uint64_t window_bytes;      /* bytes (headers and body) in that window */
+    long low_speed_limit, low_speed_time_s;
+    uint64_t deadline_ms;       /* the item's deadline (monotonic ms), 0: none */
+    char *url;                  /* the current hop, as given (no length limit) */
 };
 
 static uint64_t now_ms(void)
@@ -78,17 +89,37 @@ static void copy_header_value(char *dst, const char *v, size_t n)
     dst[n] = '\0';
 }
 
+/* The Location value, trimmed, whatever its length. */
+static void keep_location(struct http_stream *s, const char *v, size_t n)
+{
+    while (n && (*v == ' ' || *v == '\t')) {
+        v++;
+        n--;
+    }
+    while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ')) {
+        n--;
+    }
+    ota_host_free(s->location);
+    s->location = n ? ota_host_malloc(n + 1) : NULL;
+    if (s->location) {
+        memcpy(s->location, v, n);
+        s->location[n] = '\0';
+    }
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
     struct http_stream *s = ctx;
     size_t len = size * n;
     s->last_progress_ms = now_ms();
+    s->window_bytes += len;
     if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-        s->saw_location = false;  /* a new response begins */
+        ota_host_free(s->location);  /* a new response begins */
+        s->location = NULL;
         s->etag[0] = s->last_modified[0] = '\0';
         s->total_length = OTA_LENGTH_UNKNOWN;
     } else if (len >= 9 && strncasecmp(data, "Location:", 9) == 0) {
-        s->saw_location = true;
+        keep_location(s, data + 9, len - 9);
     } else if (len >= 5 && strncasecmp(data, "ETag:", 5) == 0) {
         copy_header_value(s->etag, data + 5, len - 5);
     } else if (len >= 14 && strncasecmp(data, "Last-Modified:", 14) == 0) {
@@ -105,11 +136,14 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
     if (len <= 2 && (data[0] == '\r' || data[0] == '\n')) {
         long code = 0;
         curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
-        if (code < 200 || (code >= 300 && code < 400 && s->saw_location)) {
-            return len;  /* an interim or redirect response: libcurl follows, more headers come */
+        if (code < 200) {
+            return len;  /* an interim response: the real one follows */
         }
         s->status = code;
         s->headers_done = true;
+        if (code >= 300 && code < 400) {
+            return 0;  /* a redirect: its body is not wanted; the open loop decides */
+        }
         curl_off_t cl = -1;
         curl_easy_getinfo(s->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
         s->content_length = cl >= 0 ? (int64_t)cl : OTA_LENGTH_UNKNOWN;
@@ -138,6 +172,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
     size_t len = size * n;
     size_t k = len < s->room ? len : s->room;
     s->last_progress_ms = now_ms();
+    s->window_bytes += len;
     size_t over = len - k;
     if (over) {
         if (s->spill_off == s->spill_len) {
@@ -204,6 +239,33 @@ static int map_curl_error(struct http_stream *s)
     }
 }
 
+/* A trickle is not progress: fewer than low_speed_limit bytes in a window
+ * of low_speed_time seconds ends the transfer, and so does the item's
+ * overall deadline, however the bytes come. */
+static void check_pace(struct http_stream *s)
+{
+    uint64_t now = now_ms();
+    if (s->deadline_ms && now >= s->deadline_ms) {
+        s->done = true;
+        s->err = OTA_ERR_DEADLINE;
+        snprintf(s->errbuf, sizeof(s->errbuf), "the item's deadline passed after %llu bytes",
+                 (unsigned long long)s->received);
+        return;
+    }
+    if (now - s->window_start_ms < (uint64_t)s->low_speed_time_s * 1000u) {
+        return;
+    }
+    if (s->window_bytes < (uint64_t)s->low_speed_limit) {
+        s->done = true;
+        s->err = OTA_ERR_LOW_SPEED;
+        snprintf(s->errbuf, sizeof(s->errbuf), "%llu bytes in %ld s, below the limit of %ld bytes",
+                 (unsigned long long)s->window_bytes, s->low_speed_time_s, s->low_speed_limit);
+        return;
+    }
+    s->window_start_ms = now;
+    s->window_bytes = 0;
+}
+
 /* One round of the transfer: perform, wait a little if nothing came, collect
  * the end. */
 static void pump(struct http_stream *s)
@@ -241,37 +303,41 @@ static void pump(struct http_stream *s)
         s->result = CURLE_OPERATION_TIMEDOUT;
         snprintf(s->errbuf, sizeof(s->errbuf), "no data for %ld ms", s->read_timeout_ms);
     }
+    if (!s->done) {
+        check_pace(s);
+    }
 }
 
-int http_source_open(const struct ota_host_transport *ht, const char *uri, const char *cert_pem, uint64_t offset,
-                     const char *if_range, void **stream, struct ota_source_info *info)
+static char *dup_str(const char *v)
 {
-    struct http_stream *s = ota_host_calloc(1, sizeof(*s));
-    if (!s) {
-        return OTA_ERR_NO_MEM;
+    size_t n = strlen(v);
+    char *d = ota_host_malloc(n + 1);
+    if (d) {
+        memcpy(d, v, n + 1);
     }
-    snprintf(s->url, sizeof(s->url), "%s", uri);
-    s->content_length = OTA_LENGTH_UNKNOWN;
-    s->total_length = OTA_LENGTH_UNKNOWN;
-    s->offset_requested = offset;
-    s->spill = ota_host_malloc(READ_SIZE);
-    s->spill_cap = s->spill ? READ_SIZE : 0;
+    return d;
+}
+
+/* A fresh easy handle for one hop, added to the multi handle. */
+static int start_hop(struct http_stream *s, const struct ota_host_transport *ht, const char *cert_pem,
+                     const char *if_range)
+{
     s->easy = curl_easy_init();
-    s->multi = curl_multi_init();
-    if (!s->easy || !s->multi) {
-        http_source_close(s);
+    if (!s->easy) {
         return OTA_ERR_NO_MEM;
     }
-    s->read_timeout_ms = ht->cfg.read_timeout_ms;
-    s->last_progress_ms = now_ms();
-    curl_easy_setopt(s->easy, CURLOPT_URL, uri);
+    s->headers_done = s->done = false;
+    s->status = 0;
+    s->result = CURLE_OK;
+    s->errbuf[0] = '\0';
+    s->last_progress_ms = s->window_start_ms = now_ms();
+    s->window_bytes = 0;
+    curl_easy_setopt(s->easy, CURLOPT_URL, s->url);
     curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf);
     curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(s->easy, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(s->easy, CURLOPT_MAXREDIRS, ht->cfg.max_redirects);
+    curl_easy_setopt(s->easy, CURLOPT_FOLLOWLOCATION, 0L);  /* we follow, checking each hop */
 #if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(s->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, ht->cfg.forbid_plain_http ? "https" : "http,https");
 #endif
     curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, ht->cfg.connect_timeout_ms);
     /* Until the headers are in, the same silence limit applies through libcurl. */
@@ -289,33 +355,138 @@ int http_source_open(const struct ota_host_transport *ht, const char *uri, const
         struct curl_blob blob = {(void *)cert_pem, strlen(cert_pem), CURL_BLOB_COPY};
         curl_easy_setopt(s->easy, CURLOPT_CAINFO_BLOB, &blob);
     }
-    if (offset) {
+    if (s->offset_requested) {
         char range[32];
-        snprintf(range, sizeof(range), "%llu-", (unsigned long long)offset);
+        snprintf(range, sizeof(range), "%llu-", (unsigned long long)s->offset_requested);
         curl_easy_setopt(s->easy, CURLOPT_RANGE, range);
-        if (if_range && *if_range) {
+        if (if_range && *if_range && !s->headers) {
             char h[OTA_VALIDATOR_LEN + 16];
             snprintf(h, sizeof(h), "If-Range: %s", if_range);
             s->headers = curl_slist_append(s->headers, h);
-            curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers);
         }
+        curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers);
     }
     curl_multi_add_handle(s->multi, s->easy);
-
-    /* Run until the final response's headers are in (or it failed). */
+    /* Run until this hop's final response headers are in (or it failed). */
     while (!s->headers_done && !s->done) {
         pump(s);
     }
-    int err = OTA_OK;
-    if (!s->headers_done) {
-        err = map_curl_error(s);
+    return OTA_OK;
+}
+
+static void end_hop(struct http_stream *s)
+{
+    if (s->easy) {
+        curl_multi_remove_handle(s->multi, s->easy);
+        curl_easy_cleanup(s->easy);
+        s->easy = NULL;
+    }
+    s->spill_off = s->spill_len = 0;
+    s->received = 0;
+    s->paused = false;
+}
+
+/* The policy for a URL about to be contacted; hop 0 is the item's own URI
+ * (the service has checked and logged it). */
+static int check_hop(const struct ota_host_transport *ht, const char *url, unsigned hop)
+{
+    if (strncasecmp(url, "https://", 8) == 0) {
+        return OTA_OK;
+    }
+    if (strncasecmp(url, "http://", 7) != 0) {
+        OTA_LOGE(TAG, "redirect to %s: only http and https are followed", url);
+        return OTA_ERR_URI;
+    }
+    if (ht->cfg.forbid_plain_http) {
+        OTA_LOGE(TAG, "%s %s: plain http is forbidden by configuration", hop ? "redirect to" : "", url);
+        return OTA_ERR_INSECURE;
+    }
+    if (hop) {
+        OTA_LOGW(TAG, "redirect to %s: plain http, the transfer is not authenticated", url);
+    }
+    return OTA_OK;
+}
+
+/* Location resolved against the current URL (it may be relative). */
+static char *resolve(const char *base, const char *location)
+{
+    CURLU *u = curl_url();
+    char *out = NULL, *next = NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_URL, location, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK) {
+        next = dup_str(out);
+    }
+    curl_free(out);
+    curl_url_cleanup(u);
+    return next;
+}
+
+/* After a 3xx: on to the next hop, if there is one and the policy allows. */
+static int next_hop(struct http_stream *s, const struct ota_host_transport *ht, unsigned hop)
+{
+    if (!s->location) {
+        OTA_LOGE(TAG, "HTTP %ld from %s without a Location header", s->status, s->url);
+        return OTA_ERR_REDIRECT_NO_LOCATION;
+    }
+    if (hop >= (unsigned)ht->cfg.max_redirects) {
+        OTA_LOGE(TAG, "%s: more than %ld redirects", s->url, ht->cfg.max_redirects);
+        return OTA_ERR_TOO_MANY_REDIRECTS;
+    }
+    char *next = resolve(s->url, s->location);
+    if (!next) {
+        OTA_LOGE(TAG, "HTTP %ld from %s: Location '%s' is not a URL", s->status, s->url, s->location);
+        return OTA_ERR_URI;
+    }
+    OTA_LOGI(TAG, "HTTP %ld: %s -> %s", s->status, s->url, next);
+    end_hop(s);
+    ota_host_free(s->url);
+    s->url = next;
+    return check_hop(ht, s->url, hop + 1);
+}
+
+/* The hop's outcome once its headers are in, or it failed before. */
+static int hop_result(struct http_stream *s)
+{
+    if (s->headers_done) {
+        return s->err;
+    }
+    int err = map_curl_error(s);
+    if (!err) {
+        err = OTA_ERR_STREAM;
+    }
+    OTA_LOGE(TAG, "%s: %s (%s)", s->url, s->errbuf[0] ? s->errbuf : curl_easy_strerror(s->result), ota_strerror(err));
+    return err;
+}
+
+int http_source_open(const struct ota_host_transport *ht, const char *uri, const char *cert_pem, uint64_t offset,
+                     const char *if_range, void **stream, struct ota_source_info *info)
+{
+    struct http_stream *s = ota_host_calloc(1, sizeof(*s));
+    if (!s) {
+        return OTA_ERR_NO_MEM;
+    }
+    s->url = dup_str(uri);
+    s->content_length = OTA_LENGTH_UNKNOWN;
+    s->total_length = OTA_LENGTH_UNKNOWN;
+    s->offset_requested = offset;
+    s->spill = ota_host_malloc(READ_SIZE);
+    s->spill_cap = s->spill ? READ_SIZE : 0;
+    s->multi = curl_multi_init();
+    s->read_timeout_ms = ht->cfg.read_timeout_ms;
+    s->low_speed_limit = ht->cfg.low_speed_limit;
+    s->low_speed_time_s = ht->cfg.low_speed_time_s;
+    s->deadline_ms = ht->item_deadline_ms;
+    int err = (!s->url || !s->multi) ? OTA_ERR_NO_MEM : check_hop(ht, uri, 0);
+    for (unsigned hop = 0; !err; hop++) {
+        err = start_hop(s, ht, cert_pem, if_range);
         if (!err) {
-            err = OTA_ERR_STREAM;
+            err = hop_result(s);
         }
-        OTA_LOGE(TAG, "%s: %s (%s)", uri, s->errbuf[0] ? s->errbuf : curl_easy_strerror(s->result),
-                 ota_strerror(err));
-    } else if (s->err) {
-        err = s->err;
+        if (err || s->status < 300 || s->status >= 400) {
+            break;
+        }
+        err = next_hop(s, ht, hop);
     }
     if (err) {
         http_source_close(s);
@@ -326,7 +497,7 @@ int http_source_open(const struct ota_host_transport *ht, const char *uri, const
     info->offset = s->offset;
     snprintf(info->validator, sizeof(info->validator), "%s", s->etag[0] ? s->etag : s->last_modified);
     OTA_LOGI(TAG, "HTTP %ld, Content-Length %lld%s: %s", s->status, (long long)s->content_length,
-             s->status == 206 ? " (resumed)" : "", uri);
+             s->status == 206 ? " (resumed)" : "", s->url);
     *stream = s;
     return OTA_OK;
 }
@@ -382,6 +553,8 @@ void http_source_close(void *stream)
         curl_multi_cleanup(s->multi);
     }
     curl_slist_free_all(s->headers);
+    ota_host_free(s->location);
+    ota_host_free(s->url);
     ota_host_free(s->spill);
     ota_host_free(s);
 }

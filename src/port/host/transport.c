@@ -1,6 +1,7 @@
 /* The host transport: dispatch by URI scheme. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -12,6 +13,30 @@ struct stream_handle {
     bool is_file;
     void *impl;
 };
+
+static uint64_t fnv1a(const char *v)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *v; v++) {
+        h = (h ^ (uint8_t)*v) * 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* A new URI starts the next item's clock; the same URI (a reconnect or a
+ * resume) keeps the deadline it had. */
+static void item_clock(struct ota_host_transport *ht, const char *uri)
+{
+    uint64_t h = fnv1a(uri);
+    if (ht->item_deadline_ms && h == ht->item_uri_hash) {
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ht->item_uri_hash = h;
+    ht->item_deadline_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u +
+                           (uint64_t)ht->cfg.deadline_s * 1000u;
+}
 
 static int t_open(void *ctx, const char *uri, const char *cert_pem, uint64_t offset, const char *if_range,
                   void **stream, struct ota_source_info *info)
@@ -27,6 +52,7 @@ static int t_open(void *ctx, const char *uri, const char *cert_pem, uint64_t off
         return OTA_ERR_NO_MEM;
     }
     h->is_file = strcmp(scheme, "file") == 0;
+    item_clock(ht, uri);
     memset(info, 0, sizeof(*info));
     info->content_length = info->total_length = OTA_LENGTH_UNKNOWN;
     err = h->is_file ? file_source_open(ht, uri, offset, if_range, &h->impl, info)
@@ -77,6 +103,15 @@ void ota_host_transport_init(struct ota_host_transport *ht, const struct ota_hos
     }
     if (ht->cfg.max_redirects <= 0) {
         ht->cfg.max_redirects = 5;
+    }
+    if (ht->cfg.low_speed_limit <= 0) {
+        ht->cfg.low_speed_limit = 1024;
+    }
+    if (ht->cfg.low_speed_time_s <= 0) {
+        ht->cfg.low_speed_time_s = 20;
+    }
+    if (ht->cfg.deadline_s <= 0) {
+        ht->cfg.deadline_s = 900;
     }
     ht->transport.ctx = ht;
     ht->transport.open = t_open;
