@@ -9,6 +9,8 @@ Serves files from ROOT; the first path segments choose a fault:
   /stall/MS/N/FILE         send N bytes, then nothing for MS milliseconds, then close
   /redirect/N/FILE         redirect N times, then serve FILE
   /norange/FILE            ignore Range: always 200 with the whole file
+  /trickle/BPS/FILE        announce the whole file, send BPS bytes a second
+  /nolocation/FILE         302 without Location, the file as its body
 Listens on 127.0.0.1 only; writes its port to PORTFILE. Stops on SIGTERM,
 or by itself after LIFETIME seconds.
 Usage: fault_server.py ROOT PORTFILE [LIFETIME]
@@ -49,12 +51,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         parts = self.path.lstrip("/").split("/")
         fault, args = None, []
-        if parts[0] in ("drop", "lie", "status", "redirect"):
+        if parts[0] in ("drop", "lie", "status", "redirect", "trickle"):
             fault, args, parts = parts[0], parts[1:2], parts[2:]
         elif parts[0] == "stall":
             fault, args, parts = "stall", parts[1:3], parts[3:]
-        elif parts[0] == "norange":
-            fault, parts = "norange", parts[1:]
+        elif parts[0] in ("norange", "nolocation"):
+            fault, parts = parts[0], parts[1:]
         name = "/".join(parts)
         if fault == "redirect":
             n = int(args[0])
@@ -74,6 +76,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data[: int(args[0])])
             self.wfile.flush()
+            self.close_connection = True
+            return
+        if fault == "nolocation":
+            self.send_plain(302, data)
+            return
+        if fault == "trickle":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            bps = int(args[0])
+            try:
+                for i in range(0, len(data), bps):
+                    self.wfile.write(data[i:i + bps])
+                    self.wfile.flush()
+                    time.sleep(1.0)
+            except OSError:
+                pass
             self.close_connection = True
             return
         if fault == "lie":

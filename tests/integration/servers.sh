@@ -91,20 +91,20 @@ stop_cut_proxy() {
     wait "$PROXY_PID" 2>/dev/null
 }
 
-start_nginx_tls() {  # DIR PKI: three HTTPS servers (good, hostname mismatch, expired)
+start_nginx_tls() {  # DIR PKI [DIRECTIVES]: three HTTPS servers (good, hostname mismatch, expired); DIRECTIVES go to the good one
     TLS_GOOD_PORT=$(free_port)
     TLS_MISMATCH_PORT=$(free_port)
     TLS_EXPIRED_PORT=$(free_port)
     local n="$T/nginx-tls" pki=$2
     mkdir -p "$n/logs" "$n/tmp"
-    server() {  # PORT CERT
-        printf '    server { listen 127.0.0.1:%s ssl; root %s; ssl_certificate %s/%s.pem; ssl_certificate_key %s/%s.key; }\n' \
-            "$1" "$DOCROOT" "$pki" "$2" "$pki" "$2"
+    server() {  # PORT CERT [DIRECTIVES]
+        printf '    server { listen 127.0.0.1:%s ssl; root %s; ssl_certificate %s/%s.pem; ssl_certificate_key %s/%s.key; %s }\n' \
+            "$1" "$DOCROOT" "$pki" "$2" "$pki" "$2" "${3:-}"
     }
     DOCROOT=$1
     cat >"$n/nginx.conf" <<CONF
 $(nginx_preamble "$n")
-$(server "$TLS_GOOD_PORT" good)
+$(server "$TLS_GOOD_PORT" good "${3:-}")
 $(server "$TLS_MISMATCH_PORT" mismatch)
 $(server "$TLS_EXPIRED_PORT" expired)
 }
