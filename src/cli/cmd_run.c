@@ -400,6 +400,57 @@ static void log_peripherals(const struct run_args *a, const struct example_confi
     }
 }
 
+/* The example's list: the data item first, then the app item with reboot. */
+static unsigned upgrade_list(const struct run_plan *pl, struct ota_item items[2])
+{
+    const struct example_config *cfg = pl->cfg;
+    const struct run_args *a = pl->a;
+    const char *ca_pem = pl->ca_pem, *data_ca_pem = pl->data_ca_pem;
+    unsigned n = 0;
+    memset(items, 0, 2 * sizeof(items[0]));
+    if (cfg->have_data) {
+        items[n].type = OTA_ITEM_DATA;
+        items[n].label = cfg->data_label;
+        items[n].uri = cfg->data_uri;
+        items[n].cert_pem = data_ca_pem ? data_ca_pem : ca_pem;
+        items[n].break_after_fail = a->brk;
+        if (!a->no_tone) {
+            tone_upgrade_ops(&items[n].ops);
+        }
+        n++;
+    }
+    if (cfg->have_app) {
+        items[n].type = OTA_ITEM_APP;
+        items[n].uri = cfg->firmware_uri;
+        items[n].cert_pem = ca_pem;
+        items[n].reboot_flag = !a->no_reboot;
+        items[n].break_after_fail = a->brk;
+        n++;
+    }
+    return n;
+}
+
+/* The service's settings from the plan (eFuses aside). */
+static void service_config(const struct run_plan *pl, struct ota_host_transport *ht, struct run_state *st,
+                           struct ota_service_config *sc)
+{
+    memset(sc, 0, sizeof(*sc));
+    sc->flash = &pl->hf->flash;
+    sc->transport = &ht->transport;
+    sc->on_event = on_event;
+    sc->on_progress = on_progress;
+    sc->cb_ctx = st;
+    sc->force_version_check = pl->cfg->force_version_check;
+    sc->rollback = pl->rollback;
+    sc->allow_plain_http = !pl->tc->forbid_plain_http;
+    sc->chip_id = pl->chip;
+    sc->chip_rev = 300;
+    sc->no_retry = pl->retries == 0;
+    sc->max_retries = pl->retries > 0 ? (unsigned)pl->retries : 0;
+    sc->retry_backoff_ms = (unsigned)pl->backoff;
+    sc->sleep_ms = sleep_ms;
+}
+
 /* The service over the open device: configure, list, start, restart. */
 static int serve(const struct run_plan *pl)
 {
@@ -407,7 +458,6 @@ static int serve(const struct run_plan *pl)
     const struct example_config *cfg = pl->cfg;
     struct ota_host_flash *hfp = pl->hf;
     const char *pos[1] = {a->image};
-    const char *ca_pem = pl->ca_pem, *data_ca_pem = pl->data_ca_pem;
     bool rollback = pl->rollback;
     /* Emulation of a power loss at the N-th flash program/erase. */
     hfp->cut_at = (uint64_t)pl->cut_at;
@@ -419,21 +469,7 @@ static int serve(const struct run_plan *pl)
 
     struct run_state st = {isatty(STDOUT_FILENO) != 0, 0, -1};
     struct ota_service_config sc;
-    memset(&sc, 0, sizeof(sc));
-    sc.flash = &hfp->flash;
-    sc.transport = &ht.transport;
-    sc.on_event = on_event;
-    sc.on_progress = on_progress;
-    sc.cb_ctx = &st;
-    sc.force_version_check = cfg->force_version_check;
-    sc.rollback = rollback;
-    sc.allow_plain_http = !pl->tc->forbid_plain_http;
-    sc.chip_id = pl->chip;
-    sc.chip_rev = 300;
-    sc.no_retry = pl->retries == 0;
-    sc.max_retries = pl->retries > 0 ? (unsigned)pl->retries : 0;
-    sc.retry_backoff_ms = (unsigned)pl->backoff;
-    sc.sleep_ms = sleep_ms;
+    service_config(pl, &ht, &st, &sc);
 
     static struct ota_efuse efuse;
     int err = ota_host_efuse_load(pos[0], &efuse);
@@ -457,27 +493,7 @@ static int serve(const struct run_plan *pl)
     }
     OTA_LOGI(TAG, "[2.1] Set upgrade list");
     struct ota_item items[2];
-    unsigned n = 0;
-    memset(items, 0, sizeof(items));
-    if (cfg->have_data) {
-        items[n].type = OTA_ITEM_DATA;
-        items[n].label = cfg->data_label;
-        items[n].uri = cfg->data_uri;
-        items[n].cert_pem = data_ca_pem ? data_ca_pem : ca_pem;
-        items[n].break_after_fail = a->brk;
-        if (!a->no_tone) {
-            tone_upgrade_ops(&items[n].ops);
-        }
-        n++;
-    }
-    if (cfg->have_app) {
-        items[n].type = OTA_ITEM_APP;
-        items[n].uri = cfg->firmware_uri;
-        items[n].cert_pem = ca_pem;
-        items[n].reboot_flag = !a->no_reboot;
-        items[n].break_after_fail = a->brk;
-        n++;
-    }
+    unsigned n = upgrade_list(pl, items);
     ota_service_set_upgrade_list(&svc, items, n);
     if (cfg->have_data) {
         const struct ota_partition *p = ota_pt_find_label(&svc.table, cfg->data_label);

@@ -3,7 +3,7 @@
 
 const struct cli_command cli_commands[] = {
     {"flash", "create", cmd_flash_create,
-     "ota flash create IMG --table CSV|BIN [--size 4MB] [--bootloader FILE]"},
+     "ota flash create IMG --table CSV|BIN [--size 4MB] [--bootloader FILE] [--chip esp32] [--rollback]"},
     {"flash", "write", cmd_flash_write, "ota flash write IMG LABEL FILE"},
     {"flash", "read", cmd_flash_read, "ota flash read IMG LABEL OUT"},
     {"flash", "erase", cmd_flash_erase, "ota flash erase IMG LABEL"},
@@ -28,7 +28,7 @@ const struct cli_command cli_commands[] = {
     {"run", NULL, cmd_run,
      "ota run IMG [--config SDKCONFIG] [--app URI] [--data LABEL=URI] [--sdcard DIR] [--ca PEM] [--data-ca PEM] "
      "[--force-version-check] [--no-reboot] [--rollback] [--break-after-fail] [--forbid-http] [--no-tone-check] "
-     "[--connect-timeout MS] [--read-timeout MS] [--retries N] [--retry-backoff MS] [--power-cut-at N] [--self-test pass|fail|skip]"},
+     "[--connect-timeout MS] [--read-timeout MS] [--low-speed-limit BYTES] [--low-speed-time S] [--deadline S] [--retries N] [--retry-backoff MS] [--power-cut-at N] [--self-test pass|fail|skip]"},
 };
 
 const size_t cli_command_count = sizeof(cli_commands) / sizeof(cli_commands[0]);
