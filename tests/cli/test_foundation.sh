@@ -71,7 +71,9 @@ expect_ok "image verify" $OTA image verify "$T/app.bin" --chip esp32 --max-size 
 expect_fail "image too big for its slot" 1 "OTA_ERR_IMG_TOO_BIG" $OTA image verify "$T/app.bin" --max-size 256K
 expect_fail "wrong chip" 1 "OTA_ERR_IMG_CHIP" $OTA image verify "$T/app.bin" --chip esp32s2
 cp "$T/app.bin" "$T/bad.bin"
-printf '\x00' | dd of="$T/bad.bin" bs=1 seek=299999 conv=notrunc 2>/dev/null
+# invert the byte (writing a fixed 0x00 changes nothing when it already is 0x00)
+b=$(od -An -tu1 -j299999 -N1 "$T/bad.bin" | tr -d ' ')
+printf "\\x$(printf %02x $((b ^ 0xff)))" | dd of="$T/bad.bin" bs=1 seek=299999 conv=notrunc 2>/dev/null
 expect_fail "one flipped hash byte" 1 "OTA_ERR_IMG_HASH" $OTA image verify "$T/bad.bin"
 expect_fail "info reports an invalid hash and fails" 1 "appended SHA-256 mismatch" $OTA image info "$T/bad.bin"
 expect_out "info prints (invalid)" "^Validation hash: .* \(invalid\)"
