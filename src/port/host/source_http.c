@@ -296,9 +296,11 @@ static void pump(struct http_stream *s)
             s->result = msg->data.result;
         }
     }
-    /* Our own read timeout: libcurl's low-speed check averages over a window
-     * of seconds and cannot say "no byte for N ms". */
-    if (!s->done && s->headers_done && s->got == 0 && now_ms() - s->last_progress_ms > (uint64_t)s->read_timeout_ms) {
+    /* Our own read timeout, headers included: libcurl's low-speed check
+     * averages whole bytes per second over a window, so a slow but honest
+     * trickle would trip it by rounding, and it cannot say "no byte for N
+     * ms". A trickle is for check_pace. */
+    if (!s->done && s->got == 0 && now_ms() - s->last_progress_ms > (uint64_t)s->read_timeout_ms) {
         s->done = true;
         s->result = CURLE_OPERATION_TIMEDOUT;
         snprintf(s->errbuf, sizeof(s->errbuf), "no data for %ld ms", s->read_timeout_ms);
@@ -340,9 +342,6 @@ static int start_hop(struct http_stream *s, const struct ota_host_transport *ht,
     curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, ht->cfg.forbid_plain_http ? "https" : "http,https");
 #endif
     curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, ht->cfg.connect_timeout_ms);
-    /* Until the headers are in, the same silence limit applies through libcurl. */
-    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, (ht->cfg.read_timeout_ms + 999) / 1000);
     curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "ota-service/0.1");
