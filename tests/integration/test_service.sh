@@ -47,7 +47,7 @@ PY=http://127.0.0.1:$PY_PORT
 NG=http://127.0.0.1:$NGINX_PORT
 FS=http://127.0.0.1:$FAULT_PORT
 D="$T/dev.img"
-fresh() { cp "$T/base.img" "$D"; }
+fresh() { copy_device "$T/base.img" "$D"; }
 
 # run_ok NAME ARGS...: the list succeeds, the device restarts into ota_1
 run_ok() {
