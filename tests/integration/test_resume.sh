@@ -154,5 +154,14 @@ if $OTA run "$D" --retry-backoff 20 --app "$FS/norange/app.bin" >"$T/run.log" 2>
     pass "a server that ignores Range still completes"
 else fail "a server that ignores Range still completes" "$T/run.log"; fi
 
+# A resume answered with 416 (stale validator, or no ranges for this file):
+# the item starts again from byte 0 instead of failing for ever.
+copy_device "$T/base.img" "$D"
+$OTA run "$D" --app "$FS/range416/app.bin" --power-cut-at 1300 >"$T/run1.log" 2>&1
+$OTA run "$D" --retry-backoff 20 --app "$FS/range416/app.bin" >"$T/run.log" 2>&1
+if [ $? -eq 0 ] && grep -q "cannot send from byte .* (416)" "$T/run.log" && grep -q "^booted: ota_1" "$T/run.log"; then
+    pass "HTTP 416 on a resume: the item starts over and installs"
+else fail "HTTP 416 on a resume starts over" "$T/run.log"; fi
+
 stop_servers
 finish

@@ -183,5 +183,18 @@ else fail "progress bar on a terminal" "$T/tty.log"; fi
 expect_fail "nothing to do is a usage error" 2 "nothing to upgrade" $OTA run "$D"
 expect_fail "bad --data" 2 "LABEL=URI" $OTA run "$D" --data nolabel
 
+# A corrupt tone image is checked before it is committed: it never counts
+# as the installed version, so the right file is taken on the next run.
+head -c 2000 "$T/sd/tone1.bin" >"$T/sd/tone1-short.bin"
+fresh
+$OTA run "$D" --sdcard "$T/sd" --no-reboot --data flash_tone=file://sdcard/tone1-short.bin >"$T/run.log" 2>&1
+if [ $? -eq 1 ] && grep -q "OTA failed: .*(OTA_ERR_TONE_" "$T/run.log" && grep -q "not committed" "$T/run.log"; then
+    pass "a truncated tone image fails before its commit"
+else fail "a truncated tone image fails before its commit" "$T/run.log"; fi
+$OTA run "$D" --sdcard "$T/sd" --no-reboot --data flash_tone=file://sdcard/tone1.bin >"$T/run.log" 2>&1
+if [ $? -eq 0 ] && grep -q "CRC and tail valid" "$T/run.log"; then
+    pass "the right tone image is taken on the next run"
+else fail "the right tone image is taken on the next run" "$T/run.log"; fi
+
 stop_servers
 finish

@@ -52,6 +52,8 @@ int ota_result_from_err(int err)
     case OTA_ERR_NO_OTA_SLOT:
         return OTA_RESULT_PARTITION_NOT_FOUND;
     case OTA_ERR_IO:
+    case OTA_ERR_READBACK:
+    case OTA_ERR_PROTECTED:
     case OTA_ERR_ALIGN:
     case OTA_ERR_OUT_OF_BOUNDS:
     case OTA_ERR_POWER_LOST:
@@ -65,6 +67,8 @@ int ota_result_from_err(int err)
     case OTA_ERR_TOO_MANY_REDIRECTS:
         return OTA_RESULT_STREAM_INIT_FAIL;
     case OTA_ERR_SHORT_READ:
+    case OTA_ERR_SOURCE_CHANGED:
+    case OTA_ERR_RANGE:
     case OTA_ERR_TIMEOUT:
     case OTA_ERR_STREAM:
         return OTA_RESULT_STREAM_RD_FAIL;
