@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "ota/hash.h"
-#include "ota/tone.h"  /* ota_read_fn */
+#include "ota/reader.h"
 
 #define OTA_SIG_SECTOR_LEN 4096u
 #define OTA_SIG_BLOCK_LEN 1216u
