@@ -13,7 +13,7 @@
  * ota_data_update, reconnecting and resuming as the journal allows.
  *
  * Reentrancy and context: all state is in the caller's struct ota_service
- * (about 11 KiB; place it where the firmware wants, e.g. static or in a
+ * (about 10.6 KiB; place it where the firmware wants, e.g. static or in a
  * task's memory). ota_service_start blocks; every callback (item ops,
  * events, progress, cancel, sleep) runs synchronously in the calling task.
  * The config, the item list and the strings it points to must stay valid

@@ -3,7 +3,7 @@
  * UART, a file) and pushes them in, in chunks of any size.
  *
  *   struct ota_device dev;          // once: flash, table, running app
- *   struct ota_app_update up;       // per update: caller-owned, ~6 KiB
+ *   struct ota_app_update up;       // per update: caller-owned, ~2.9 KiB
  *   ota_device_open(&dev, &flash, running_app_offset);
  *   ota_app_begin(&up, &dev, &opts);          // checks; writes nothing
  *   while (more) ota_app_write(&up, buf, n);  // verify, erase ahead, write
