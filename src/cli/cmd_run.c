@@ -480,6 +480,11 @@ static int serve(const struct run_plan *pl)
     }
     sc.trusted_key_digest = efuse.key_burned ? efuse.key_digest : NULL;
     sc.secure_version = efuse.secure_version;
+    struct ota_boot_opts bo = {rollback, pl->chip, 300, sc.trusted_key_digest, sc.secure_version, true};
+    if (cli_running_app(a->image, &hfp->flash, &bo, &sc.running_app_offset)) {
+        ota_host_flash_close(hfp);
+        return CLI_FAIL;
+    }
     if (efuse.key_burned) {
         OTA_LOGI("secure_boot_v2", "enabled: apps must be signed by the key whose digest is in eFuse");
     }
@@ -496,7 +501,7 @@ static int serve(const struct run_plan *pl)
     unsigned n = upgrade_list(pl, items);
     ota_service_set_upgrade_list(&svc, items, n);
     if (cfg->have_data) {
-        const struct ota_partition *p = ota_pt_find_label(&svc.table, cfg->data_label);
+        const struct ota_partition *p = ota_pt_find_label(&svc.dev.table, cfg->data_label);
         if (p && !a->no_tone) {
             tone_log_partition(&hfp->flash, p);
         }
@@ -509,7 +514,7 @@ static int serve(const struct run_plan *pl)
     const struct ota_partition *app_slot = NULL;
     if (cfg->have_app) {
         const struct ota_partition *slots[16];
-        ota_boot_ota_slots(&svc.table, slots);
+        ota_boot_ota_slots(&svc.dev.table, slots);
         app_slot = slots[1] ? slots[1] : slots[0];
     }
     log_wear(&hfp->count, app_slot ? app_slot->size : 0);
