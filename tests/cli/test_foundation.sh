@@ -92,6 +92,18 @@ expect_out "info: segment table" "^ +0 +0x[0-9a-f]{5} +0x3f400020 +0x00000018 +D
 expect_ok "image verify" $OTA image verify "$T/app.bin" --chip esp32 --max-size 1M
 expect_fail "image too big for its slot" 1 "OTA_ERR_IMG_TOO_BIG" $OTA image verify "$T/app.bin" --max-size 256K
 expect_fail "wrong chip" 1 "OTA_ERR_IMG_CHIP" $OTA image verify "$T/app.bin" --chip esp32s2
+# Other chips: their own memory map, or a clear refusal.
+expect_ok "image make --chip esp32s3" $OTA image make "$T/s3.bin" --project p --version v1.0.0 --chip esp32s3 --size 65536
+expect_ok "image info (S3)" $OTA image info "$T/s3.bin"
+expect_out "S3 DROM at the S3's address" "^ +0 +0x[0-9a-f]{5} +0x3c000020 +0x00000018 +DROM"
+expect_out "S3 IRAM at the S3's address" "0x40374000 +0x[0-9a-f]{8} +IRAM"
+expect_ok "image verify --chip esp32s3" $OTA image verify "$T/s3.bin" --chip esp32s3
+$OTA flash create "$T/s3.img" --table "$T/seed.csv" >/dev/null
+$OTA flash write "$T/s3.img" ota_0 "$T/s3.bin" >/dev/null
+expect_ok "boot --chip esp32s3" $OTA boot "$T/s3.img" --chip esp32s3
+expect_out "the S3 app boots" "^booted: ota_0"
+expect_ok "image make --chip esp32c3" $OTA image make "$T/c3.bin" --project p --version v1.0.0 --chip esp32c3
+expect_ok "image verify --chip esp32c3" $OTA image verify "$T/c3.bin" --chip esp32c3
 cp "$T/app.bin" "$T/bad.bin"
 printf '\x00' | dd of="$T/bad.bin" bs=1 seek=299999 conv=notrunc 2>/dev/null
 expect_fail "one flipped hash byte" 1 "OTA_ERR_IMG_HASH" $OTA image verify "$T/bad.bin"
