@@ -78,11 +78,18 @@ static void device_with_table(const uint8_t bin[OTA_PT_LEN])
     ota_host_flash_reset_counters(&dev.hf);
 }
 
+/* Power on; the app that booted is where the port says the running app is. */
+static uint32_t running_offset;
+
 static bool boots(void)
 {
     static struct ota_boot_result res;
-    struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0, NULL, 0};
-    return ota_boot(&dev.hf.flash, &bo, &res) == OTA_OK;
+    struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0, NULL, 0, false};
+    if (ota_boot(&dev.hf.flash, &bo, &res) != OTA_OK) {
+        return false;
+    }
+    running_offset = res.part.offset;
+    return true;
 }
 
 /* The app item of the seed list, through the whole service. */
@@ -95,6 +102,7 @@ static int run_service(void)
     c.flash = &dev.hf.flash;
     c.transport = &ht.transport;
     c.chip_id = OTA_CHIP_ESP32;
+    c.running_app_offset = running_offset;
     int err = ota_service_init(&svc, &c);
     if (err) {
         return err;
@@ -125,7 +133,11 @@ static void try_table(const uint8_t bin[OTA_PT_LEN], const char *what, struct ta
     static struct ota_ptable parsed;
     struct ota_pt_diag d;
     device_with_table(bin);
-    bool before = boots() && boots_again_without_update();
+    running_offset = seed.entries[3].offset;  /* ota_0, where the app was put */
+    bool before = boots();
+    uint32_t ran_from = running_offset;
+    before = before && boots_again_without_update();
+    running_offset = ran_from;
     /* The verdict of the rules on what the service will read. */
     int verdict = ota_pt_load(&dev.hf.flash, &parsed, &d);
     ota_host_flash_reset_counters(&dev.hf);
