@@ -5,7 +5,8 @@
  * reaches the same eFuses and properties.
  *
  * Device properties, IMG.device (sdkconfig style, written when the device is
- * made or first run with them, kept from then on):
+ * made or first booted or run with them, kept from then on; a device made
+ * without a chip gets it from the first --chip it is booted or run with):
  *   CONFIG_IDF_TARGET="esp32s3"               the chip
  *   CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y   the bootloader supports rollback
  * A missing file is an ESP32 without rollback; an unreadable or malformed

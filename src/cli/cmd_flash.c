@@ -20,7 +20,7 @@ static int fail_op(const char *what, const char *path, int err)
 
 int cmd_flash_create(int argc, char **argv)
 {
-    const char *pos[1], *size_s = "4MB", *table_s = NULL, *boot_s = NULL, *chip_s = "esp32";
+    const char *pos[1], *size_s = "4MB", *table_s = NULL, *boot_s = NULL, *chip_s = NULL;
     bool rollback = false;
     int npos, rc;
     struct cli_opt opts[] = {{"size", &size_s, NULL}, {"table", &table_s, NULL}, {"bootloader", &boot_s, NULL},
@@ -37,8 +37,9 @@ int cmd_flash_create(int argc, char **argv)
         cli_error("--table CSV|BIN is required");
         return CLI_USAGE;
     }
-    struct ota_device_props props = {OTA_CHIP_ESP32, true, rollback};
-    if (!cli_parse_chip(chip_s, &props.chip) || props.chip == OTA_CHIP_ANY) {
+    /* Without --chip the chip stays open until a boot or run names one. */
+    struct ota_device_props props = {OTA_CHIP_ESP32, chip_s != NULL, rollback};
+    if (chip_s && (!cli_parse_chip(chip_s, &props.chip) || props.chip == OTA_CHIP_ANY)) {
         return CLI_USAGE;
     }
     static struct ota_ptable table;

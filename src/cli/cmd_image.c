@@ -58,23 +58,11 @@ static int verify_source(const char *path, const char *label, struct ota_image_o
 
 static int report_signature(const uint8_t *data, size_t len, uint32_t image_len, const uint8_t *trusted);
 
+/* The region name of the chip's memory map (the core's table). */
 static const char *memory_type(uint16_t chip, uint32_t a)
 {
-    if (ota_image_addr_is_mapped(chip, a)) {
-        return (a >= 0x40000000u) ? "IROM" : "DROM";
-    }
-    if (chip == OTA_CHIP_ESP32) {
-        if (a >= 0x3FFAE000u && a < 0x40000000u) return "DRAM";
-        if (a >= 0x40070000u && a < 0x400A0000u) return "IRAM";
-        if (a >= 0x400C0000u && a < 0x400C2000u) return "RTC_IRAM";
-        if (a >= 0x3FF80000u && a < 0x3FF82000u) return "RTC_DRAM";
-        if (a >= 0x50000000u && a < 0x50002000u) return "RTC_DATA";
-    } else if (chip == OTA_CHIP_ESP32S2) {
-        if (a >= 0x3FFB0000u && a < 0x40000000u) return "DRAM";
-        if (a >= 0x40020000u && a < 0x40070000u) return "IRAM";
-        if (a >= 0x50000000u && a < 0x50002000u) return "RTC_DATA";
-    }
-    return "";
+    const char *name = ota_chip_region_name(chip, a);
+    return name ? name : "";
 }
 
 static void print_hex(const uint8_t *p, size_t n)

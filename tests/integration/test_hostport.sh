@@ -81,7 +81,7 @@ expect_fail "a directory as the eFuse file: stops" 1 "eFuse file is unreadable o
 rmdir "$D.efuse"
 
 # ---- 5. device properties persist --------------------------------------------
-$OTA flash create "$T/rb.img" --table "$T/partitions.csv" --rollback >/dev/null
+$OTA flash create "$T/rb.img" --table "$T/partitions.csv" --chip esp32 --rollback >/dev/null
 $OTA flash write "$T/rb.img" ota_0 "$T/www/old.bin" >/dev/null
 $OTA boot "$T/rb.img" >/dev/null
 $OTA run "$T/rb.img" --app "$PY/new.bin" --self-test skip >"$T/rb.log" 2>&1

@@ -141,11 +141,13 @@ int ota_host_props_save(const char *image_path, const struct ota_device_props *p
     if (!path) {
         return OTA_ERR_DEVICE_PROPS;
     }
-    int n = snprintf(text, sizeof(text),
-                     "# Properties of this emulated device (fixed when it was made)\n"
-                     "CONFIG_IDF_TARGET=\"%s\"\n%s\n", ota_host_chip_name(p->chip),
-                     p->rollback ? "CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y"
-                                 : "# CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE is not set");
+    int n = snprintf(text, sizeof(text), "# Properties of this emulated device (kept once set)\n");
+    if (p->chip_known) {
+        n += snprintf(text + n, sizeof(text) - (size_t)n, "CONFIG_IDF_TARGET=\"%s\"\n", ota_host_chip_name(p->chip));
+    }
+    n += snprintf(text + n, sizeof(text) - (size_t)n, "%s\n",
+                  p->rollback ? "CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y"
+                              : "# CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE is not set");
     int err = ota_host_write_file(path, text, (size_t)n);
     free(path);
     return err;
