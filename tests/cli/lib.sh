@@ -33,3 +33,8 @@ finish() {
     echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
     [ "$FAILED" -eq 0 ]
 }
+
+# expect_log NAME PATTERN: the last command's log (stderr, where log lines go) matches PATTERN
+expect_log() {
+    if grep -Eq -- "$2" "$T/err"; then pass "$1"; else fail "$1 (stderr lacks /$2/)" "$T/err"; fi
+}
