@@ -131,6 +131,11 @@ int cli_power_on(const char *image, bool rollback, uint16_t chip, const char *se
 struct json;
 void cli_boot_report_json(struct json *j, const struct cli_boot_report *rep);
 
+/* The app that runs on the device: what its last boot booted, or (never
+ * booted) what the bootloader would boot. Reports its own errors. */
+struct ota_boot_opts;
+int cli_running_app(const char *image, const struct ota_flash *f, const struct ota_boot_opts *bo, uint32_t *offset);
+
 /* A read callback (ota_read_fn) over a buffer in memory. */
 struct cli_mem {
     const uint8_t *data;

@@ -296,6 +296,12 @@ static int start_service(struct run *r)
         ota_host_flash_close(&r->hf);
         return CLI_FAIL;
     }
+    struct ota_boot_opts bo = {r->a.rollback, OTA_CHIP_ESP32, 300, r->efuse.key_burned ? r->efuse.key_digest : NULL,
+                               r->efuse.secure_version, true};
+    if (cli_running_app(r->a.image, &r->hf.flash, &bo, &r->sc.running_app_offset)) {
+        ota_host_flash_close(&r->hf);
+        return CLI_FAIL;
+    }
     if (r->efuse.key_burned) {
         OTA_LOGI("secure_boot_v2", "enabled: apps must be signed by the key whose digest is in eFuse");
     }
@@ -321,7 +327,7 @@ static void run_list(struct run *r)
     r->rep.items = r->items;
     r->rep.count = r->n;
     if (r->cfg.have_data && !r->a.no_tone) {
-        const struct ota_partition *p = ota_pt_find_label(&r->svc.table, r->cfg.data_label);
+        const struct ota_partition *p = ota_pt_find_label(&r->svc.dev.table, r->cfg.data_label);
         if (p) {
             tone_log_partition(&r->hf.flash, p);
         }
@@ -333,7 +339,7 @@ static void run_list(struct run *r)
     const struct ota_partition *app_slot = NULL;
     if (r->cfg.have_app) {
         const struct ota_partition *slots[16];
-        ota_boot_ota_slots(&r->svc.table, slots);
+        ota_boot_ota_slots(&r->svc.dev.table, slots);
         app_slot = slots[1] ? slots[1] : slots[0];
     }
     run_log_totals(&r->rep, &r->hf.count, app_slot ? app_slot->size : 0);

@@ -38,3 +38,15 @@ finish() {
 expect_log() {
     if grep -Eq -- "$2" "$T/err"; then pass "$1"; else fail "$1 (stderr lacks /$2/)" "$T/err"; fi
 }
+
+# copy_device SRC DST: a device is its image and the files beside it
+# (IMAGE.efuse, IMAGE.running, ...): copy them all, drop DST's old ones.
+copy_device() {
+    rm -f "$2".*
+    cp "$1" "$2"
+    local f
+    for f in "$1".*; do
+        [ -e "$f" ] && cp "$f" "$2${f#"$1"}"
+    done
+    return 0
+}
