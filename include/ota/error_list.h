@@ -28,7 +28,7 @@
     X(OTA_ERR_PT_APP_ALIGN, -25, "app offset not 64 KiB aligned") \
     X(OTA_ERR_PT_SIZE_ALIGN, -26, "app size not a multiple of 4 KiB") \
     X(OTA_ERR_PT_DUP_NAME, -27, "two partitions with the same name") \
-    X(OTA_ERR_PT_OTADATA, -28, "more than one data/ota partition, or its size is not 0x2000") \
+    X(OTA_ERR_PT_OTADATA, -28, "more than one data/ota (or data/tee_ota) partition, or its size is not 0x2000") \
     X(OTA_ERR_PT_SYNTAX, -29, "a CSV field that is not a number or a known name") \
     X(OTA_ERR_PT_UNKNOWN_TYPE, -30, "a type or subtype name the generator does not know") \
     X(OTA_ERR_PT_NAME_LEN, -31, "partition name longer than 16 characters") \
@@ -38,11 +38,14 @@
     X(OTA_ERR_PT_EMPTY, -35, "a table with no partition") \
     X(OTA_ERR_PT_FLAGS, -36, "unknown flag name") \
     X(OTA_ERR_PT_SIZE, -37, "size missing or zero") \
+    X(OTA_ERR_PT_ORDER, -38, "partition offsets out of order: a row starts before the row above it") \
+    X(OTA_ERR_PT_READONLY, -39, "otadata and coredump partitions are always read-write: readonly refused") \
     /* otadata */ \
     X(OTA_ERR_OTADATA_NONE, -40, "neither otadata copy is usable (blank, bad CRC or aborted)") \
     X(OTA_ERR_OTADATA_CRC, -41, "an otadata copy whose CRC does not match its sequence") \
     X(OTA_ERR_OTADATA_NO_SLOT, -42, "the requested slot is not an OTA app partition") \
     X(OTA_ERR_PENDING_VERIFY, -43, "running app is still on trial; a new OTA is refused") \
+    X(OTA_ERR_OTADATA_SEQ_WRAP, -44, "no otadata sequence number is left to select that slot (the counter would wrap)") \
     /* app image */ \
     X(OTA_ERR_IMG_MAGIC, -50, "first byte is not 0xE9") \
     X(OTA_ERR_IMG_SEGMENTS, -51, "more than 16 segments") \
@@ -57,6 +60,8 @@
     X(OTA_ERR_IMG_DESC, -60, "app descriptor magic is not 0xABCD5432") \
     X(OTA_ERR_IMG_SEG0_SMALL, -61, "app segment 0 shorter than the 256-byte descriptor") \
     X(OTA_ERR_IMG_TRAILING, -62, "bytes fed after the image was complete") \
+    X(OTA_ERR_IMG_LOAD_ADDR, -63, "a segment loads outside the chip's DRAM, IRAM, RTC memory or flash-mapped ranges") \
+    X(OTA_ERR_IMG_CHIP_MAP, -64, "no memory map is known for this chip: its images are refused") \
     /* tone partition */ \
     X(OTA_ERR_TONE_TAG, -70, "header tag is not 0x2053") \
     X(OTA_ERR_TONE_FORMAT, -71, "format is neither 0 nor 1") \
@@ -101,7 +106,8 @@
     X(OTA_ERR_READBACK, -140, "flash read back differs from what was written") \
     X(OTA_ERR_SOURCE_CHANGED, -141, "the source changed during the transfer: start over from byte 0") \
     X(OTA_ERR_PROTECTED, -142, "refused: the target is the running app, otadata, the bootloader or the partition table") \
-    /* groups kept free for: device trust (-143..-149), delta patches (-150..-169), \
+    X(OTA_ERR_PT_RECOVERY_OFFSET, -143, "a recovery bootloader partition needs its eFuse-fixed offset, which is not configured") \
+    /* groups kept free for: device trust (-144..-149), delta patches (-150..-169), \
      * release manifests (-170..-179), host port and device files (-180..-199) */
 
 #endif

@@ -88,7 +88,8 @@ struct ota_image_info {
 struct ota_image_opts {
     uint16_t chip_id;        /* OTA_CHIP_ANY to skip the chip check */
     uint16_t chip_rev;       /* device revision, major*100+minor; checked against min/max */
-    bool is_app;             /* app rules: segment 0 >= 256 bytes, descriptor magic */
+    bool is_app;             /* app rules: segment 0 >= 256 bytes, descriptor magic, a known chip,
+                              * every segment mapped or loaded inside the chip's memory map */
     bool check_mapping;      /* apply the 64 KiB mapping rule at flash_offset */
     uint32_t flash_offset;   /* flash address of image byte 0 (the partition offset) */
     uint32_t max_len;        /* bytes the partition holds; 0 = no limit */
@@ -133,6 +134,14 @@ int ota_image_verify_finish(struct ota_image_verifier *v, struct ota_image_info 
 
 /* Is load_addr in a flash-mapped (IROM/DROM) range of this chip? */
 bool ota_image_addr_is_mapped(uint16_t chip_id, uint32_t load_addr);
+
+/* Chips whose memory map we know (ESP32, -S2, -S3, -C3). An app for any
+ * other chip is refused (OTA_ERR_IMG_CHIP_MAP) by the verifier and the
+ * builder, never judged by another chip's map. */
+bool ota_chip_has_memory_map(uint16_t chip_id);
+
+/* "DROM", "IROM", "DRAM", "IRAM", "RTC_..." for addr on this chip, or NULL. */
+const char *ota_chip_region_name(uint16_t chip_id, uint32_t addr);
 
 /* Parse a 256-byte app descriptor. */
 void ota_app_desc_decode(const uint8_t raw[OTA_APP_DESC_LEN], struct ota_app_desc *d);

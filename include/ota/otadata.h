@@ -59,10 +59,14 @@ int ota_otadata_write(const struct ota_flash *f, const struct ota_partition *par
  * OTA_ERR_OTADATA_NONE when no copy is usable. */
 int ota_otadata_boot_slot(const struct ota_otadata *od, unsigned app_count);
 
-/* Select slot for the next boot, as esp_ota_set_boot_partition does (v5.x):
- * write the other copy with the next seq that maps to slot; with no usable
- * copy, write copy 0 with seq = slot + 1. State NEW when rollback is on,
- * else UNDEFINED. The caller verifies the image first. */
+/* Select slot for the next boot, as esp_ota_set_boot_partition does
+ * (ESP-IDF v6.0, esp_rewrite_ota_data): the slot already active rewrites
+ * its own copy with the same seq; another slot gets the other copy with the
+ * next seq that maps to it; with no usable copy, copy 0 with seq = slot + 1.
+ * The written entry keeps the seq_label it had. State NEW when rollback is
+ * on, else UNDEFINED. The caller verifies the image first. Errors:
+ * OTA_ERR_OTADATA_NO_SLOT, OTA_ERR_OTADATA_SEQ_WRAP (no seq left that the
+ * bootloader would follow: nothing written), flash errors. */
 int ota_otadata_select(const struct ota_flash *f, const struct ota_partition *part,
                        struct ota_otadata *od, unsigned slot, unsigned app_count, bool rollback);
 

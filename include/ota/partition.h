@@ -15,7 +15,8 @@
 #define OTA_PT_LEN 0xC00u           /* generated binary, padded with 0xFF */
 #define OTA_PT_ROW_LEN 32u
 #define OTA_PT_MAX_ENTRIES 94u      /* 94 rows + the MD5 row must stay below 0xC00 */
-#define OTA_PT_LABEL_LEN 16u
+#define OTA_PT_LABEL_LEN 16u         /* longer names are refused, not truncated */
+#define OTA_PT_BOOTLOADER_OFFSET 0x1000u  /* ESP32's second-stage bootloader: the CSV's "bootloader, primary" row */
 
 #define OTA_PT_TYPE_APP 0x00u
 #define OTA_PT_TYPE_DATA 0x01u
@@ -62,8 +63,16 @@ struct ota_pt_diag {
 int ota_pt_parse_binary(const uint8_t *buf, size_t len, uint32_t flash_size,
                         struct ota_ptable *out, struct ota_pt_diag *diag);
 
-/* Read the table at OTA_PT_OFFSET and parse it against the flash size. */
+/* Read the table at OTA_PT_OFFSET, parse it against the flash size and
+ * apply every generator rule (ota_pt_check), as for a new table: the
+ * service and every command that writes use this. diag.line is the 0-based
+ * binary row. Errors: those of ota_pt_parse_binary and ota_pt_check. */
 int ota_pt_load(const struct ota_flash *f, struct ota_ptable *out, struct ota_pt_diag *diag);
+
+/* The bootloader's view: magic, MD5 and flash bounds only, as ESP-IDF's
+ * esp_partition_table_verify() reads a table; for emulating the boot, never
+ * for deciding where to write. */
+int ota_pt_load_unchecked(const struct ota_flash *f, struct ota_ptable *out, struct ota_pt_diag *diag);
 
 /* Parse gen_esp32part.py CSV text (absent when built with OTA_NO_PARTITION_CSV) (need not be NUL-terminated), fill blank
  * offsets, then apply every generator rule (ota_pt_check). flash_size 0
@@ -71,9 +80,12 @@ int ota_pt_load(const struct ota_flash *f, struct ota_ptable *out, struct ota_pt
 int ota_pt_parse_csv(const char *text, size_t len, uint32_t flash_size,
                      struct ota_ptable *out, struct ota_pt_diag *diag);
 
-/* The generator's rules: names, alignment, overlaps, otadata, nvs size,
- * flash bounds. diag.line is the entry index + 1 when the table came from
- * the binary. */
+/* gen_esp32part v6.0's rules: offsets in order, no overlaps, nothing of any
+ * type below the table end (but the primary bootloader and table entries),
+ * alignment, one otadata and one TEE otadata of 0x2000, otadata and
+ * coredump never readonly, read/write nvs >= 0x3000, unique names, flash
+ * bounds. diag.line is the entry index + 1 when the table came from the
+ * binary. */
 int ota_pt_check(const struct ota_ptable *t, uint32_t flash_size, struct ota_pt_diag *diag);
 
 /* Rows, the MD5 row, 0xFF up to OTA_PT_LEN. */

@@ -158,6 +158,9 @@ void cli_report_pt_error(const char *file, int err, const struct ota_pt_diag *d,
     case OTA_ERR_PT_OVERLAP:
         fprintf(stderr, " (starts at 0x%x, inside '%s' which ends at 0x%x)", d->value, d->other, d->limit);
         break;
+    case OTA_ERR_PT_ORDER:
+        fprintf(stderr, " (starts at 0x%x, before '%s' above it at 0x%x)", d->value, d->other, d->limit);
+        break;
     case OTA_ERR_PT_DUP_NAME:
         fprintf(stderr, " (name already used)");
         break;

@@ -57,13 +57,6 @@ static int verify_source(const char *path, const char *label, struct ota_image_o
     return ota_image_verify_finish(&v, info);
 }
 
-
-
-
-
-
-
-
 /* image info's document: the image's facts, its signature, the verdict. */
 static void info_json(const char *path, const struct ota_image_info *info, uint32_t size, int err,
                       const uint8_t *data, size_t len)
@@ -288,7 +281,6 @@ static bool parse_hex32(const char *s, uint8_t out[32])
     }
     return true;
 }
-
 
 int cmd_image_sign(int argc, char **argv)
 {

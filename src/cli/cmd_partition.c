@@ -33,14 +33,26 @@ int cmd_partition_make(int argc, char **argv)
     return cli_write_file(pos[1], bin, sizeof(bin));
 }
 
-static void print_number(uint32_t v)
+/* gen_esp32part.py's to_csv(): a size in M or K when it divides (0 too:
+ * "0M"), else hex; an offset always in hex. */
+static void print_size(uint32_t v)
 {
-    if (v && v % (1024 * 1024) == 0) {
+    if (v % (1024 * 1024) == 0) {
         printf("%uM", v / (1024 * 1024));
-    } else if (v && v % 1024 == 0) {
+    } else if (v % 1024 == 0) {
         printf("%uK", v / 1024);
     } else {
         printf("0x%x", v);
+    }
+}
+
+/* A type or subtype: its keyword, else the number in decimal, as gen does. */
+static void print_keyword(const char *name, unsigned num)
+{
+    if (name) {
+        printf("%s,", name);
+    } else {
+        printf("%u,", num);
     }
 }
 
@@ -50,21 +62,11 @@ static void print_csv(const struct ota_ptable *t)
     printf("# ESP-IDF Partition Table\n# Name, Type, SubType, Offset, Size, Flags\n");
     for (unsigned i = 0; i < t->count; i++) {
         const struct ota_partition *p = &t->entries[i];
-        const char *type = ota_pt_type_name(p->type);
-        const char *sub = ota_pt_subtype_name(p->type, p->subtype);
         printf("%s,", p->label);
-        if (type) {
-            printf("%s,", type);
-        } else {
-            printf("0x%x,", p->type);
-        }
-        if (sub) {
-            printf("%s,", sub);
-        } else {
-            printf("0x%x,", p->subtype);
-        }
+        print_keyword(ota_pt_type_name(p->type), p->type);
+        print_keyword(ota_pt_subtype_name(p->type, p->subtype), p->subtype);
         printf("0x%x,", p->offset);
-        print_number(p->size);
+        print_size(p->size);
         printf(",");
         const char *sep = "";
         if (p->flags & OTA_PT_FLAG_ENCRYPTED) {

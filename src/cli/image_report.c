@@ -15,23 +15,11 @@ void cli_print_hex(const uint8_t *p, size_t n)
     }
 }
 
+/* The region name of the chip's memory map (the core's table). */
 static const char *memory_type(uint16_t chip, uint32_t a)
 {
-    if (ota_image_addr_is_mapped(chip, a)) {
-        return (a >= 0x40000000u) ? "IROM" : "DROM";
-    }
-    if (chip == OTA_CHIP_ESP32) {
-        if (a >= 0x3FFAE000u && a < 0x40000000u) return "DRAM";
-        if (a >= 0x40070000u && a < 0x400A0000u) return "IRAM";
-        if (a >= 0x400C0000u && a < 0x400C2000u) return "RTC_IRAM";
-        if (a >= 0x3FF80000u && a < 0x3FF82000u) return "RTC_DRAM";
-        if (a >= 0x50000000u && a < 0x50002000u) return "RTC_DATA";
-    } else if (chip == OTA_CHIP_ESP32S2) {
-        if (a >= 0x3FFB0000u && a < 0x40000000u) return "DRAM";
-        if (a >= 0x40020000u && a < 0x40070000u) return "IRAM";
-        if (a >= 0x50000000u && a < 0x50002000u) return "RTC_DATA";
-    }
-    return "";
+    const char *name = ota_chip_region_name(chip, a);
+    return name ? name : "";
 }
 
 static const char *flash_size_name(uint8_t v)

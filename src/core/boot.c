@@ -225,7 +225,7 @@ int ota_boot(const struct ota_flash *f, const struct ota_boot_opts *opts, struct
     memset(res, 0, sizeof(*res));
     res->otadata_state = OTA_IMG_UNDEFINED;
     struct ota_ptable *const table = &res->table;
-    if ((err = ota_pt_load(f, table, &diag))) {
+    if ((err = ota_pt_load_unchecked(f, table, &diag))) {
         OTA_LOGE(TAG, "Failed to verify partition table (row %u): %s", diag.line, ota_strerror(err));
         return err;
     }

@@ -15,28 +15,90 @@ enum {
     ST_DONE,
 };
 
-struct addr_range {
+/* Each chip's address ranges, from ESP-IDF v6.0's soc/<chip>/include/soc/soc.h:
+ * what the second-stage bootloader maps from flash (IROM, DROM: should_map)
+ * and where it loads segments (DRAM, IRAM, RTC memory: verify_load_addresses). */
+struct region {
     uint16_t chip_id;
+    bool mapped;
+    const char *name;
     uint32_t lo, hi;  /* [lo, hi) */
 };
 
-/* Flash-mapped instruction and data windows (IROM, DROM) per chip. */
-static const struct addr_range mapped_ranges[] = {
-    {OTA_CHIP_ESP32, 0x400D0000u, 0x40400000u},
-    {OTA_CHIP_ESP32, 0x3F400000u, 0x3F800000u},
-    {OTA_CHIP_ESP32S2, 0x40080000u, 0x40800000u},
-    {OTA_CHIP_ESP32S2, 0x3F000000u, 0x3FF80000u},
+static const struct region regions[] = {
+    {OTA_CHIP_ESP32, true, "DROM", 0x3F400000u, 0x3F800000u},
+    {OTA_CHIP_ESP32, true, "IROM", 0x400D0000u, 0x40400000u},
+    {OTA_CHIP_ESP32, false, "DRAM", 0x3FFAE000u, 0x40000000u},
+    {OTA_CHIP_ESP32, false, "IRAM", 0x40080000u, 0x400AA000u},
+    {OTA_CHIP_ESP32, false, "RTC_IRAM", 0x400C0000u, 0x400C2000u},
+    {OTA_CHIP_ESP32, false, "RTC_DRAM", 0x3FF80000u, 0x3FF82000u},
+    {OTA_CHIP_ESP32, false, "RTC_DATA", 0x50000000u, 0x50002000u},
+
+    {OTA_CHIP_ESP32S2, true, "DROM", 0x3F000000u, 0x3FF80000u},
+    {OTA_CHIP_ESP32S2, true, "IROM", 0x40080000u, 0x40800000u},
+    {OTA_CHIP_ESP32S2, false, "DRAM", 0x3FFB0000u, 0x40000000u},
+    {OTA_CHIP_ESP32S2, false, "IRAM", 0x40020000u, 0x40070000u},
+    {OTA_CHIP_ESP32S2, false, "RTC_IRAM", 0x40070000u, 0x40072000u},
+    {OTA_CHIP_ESP32S2, false, "RTC_DRAM", 0x3FF9E000u, 0x3FFA0000u},
+    {OTA_CHIP_ESP32S2, false, "RTC_DATA", 0x50000000u, 0x50002000u},
+
+    {OTA_CHIP_ESP32S3, true, "DROM", 0x3C000000u, 0x3E000000u},
+    {OTA_CHIP_ESP32S3, true, "IROM", 0x42000000u, 0x44000000u},
+    {OTA_CHIP_ESP32S3, false, "DRAM", 0x3FC88000u, 0x3FD00000u},
+    {OTA_CHIP_ESP32S3, false, "IRAM", 0x40370000u, 0x403E0000u},
+    {OTA_CHIP_ESP32S3, false, "RTC_FAST", 0x600FE000u, 0x60100000u},
+    {OTA_CHIP_ESP32S3, false, "RTC_DATA", 0x50000000u, 0x50002000u},
+
+    {OTA_CHIP_ESP32C3, true, "DROM", 0x3C000000u, 0x3C800000u},
+    {OTA_CHIP_ESP32C3, true, "IROM", 0x42000000u, 0x42800000u},
+    {OTA_CHIP_ESP32C3, false, "DRAM", 0x3FC80000u, 0x3FCE0000u},
+    {OTA_CHIP_ESP32C3, false, "IRAM", 0x4037C000u, 0x403E0000u},
+    {OTA_CHIP_ESP32C3, false, "RTC", 0x50000000u, 0x50002000u},
 };
 
-bool ota_image_addr_is_mapped(uint16_t chip_id, uint32_t load_addr)
+static const struct region *region_of(uint16_t chip_id, uint32_t addr)
 {
-    for (size_t i = 0; i < sizeof(mapped_ranges) / sizeof(mapped_ranges[0]); i++) {
-        const struct addr_range *r = &mapped_ranges[i];
-        if (r->chip_id == chip_id && load_addr >= r->lo && load_addr < r->hi) {
+    for (size_t i = 0; i < sizeof(regions) / sizeof(regions[0]); i++) {
+        const struct region *r = &regions[i];
+        if (r->chip_id == chip_id && addr >= r->lo && addr < r->hi) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+bool ota_chip_has_memory_map(uint16_t chip_id)
+{
+    for (size_t i = 0; i < sizeof(regions) / sizeof(regions[0]); i++) {
+        if (regions[i].chip_id == chip_id) {
             return true;
         }
     }
     return false;
+}
+
+const char *ota_chip_region_name(uint16_t chip_id, uint32_t addr)
+{
+    const struct region *r = region_of(chip_id, addr);
+    return r ? r->name : NULL;
+}
+
+bool ota_image_addr_is_mapped(uint16_t chip_id, uint32_t load_addr)
+{
+    const struct region *r = region_of(chip_id, load_addr);
+    return r && r->mapped;
+}
+
+/* The bootloader's judgement of one segment: mapped from flash (start in
+ * IROM/DROM), not loaded at all (below 0x10000000: padding), or loaded
+ * whole inside one DRAM/IRAM/RTC range. */
+static bool segment_placement_ok(uint16_t chip_id, uint32_t load_addr, uint32_t len)
+{
+    const struct region *r = region_of(chip_id, load_addr);
+    if (load_addr < 0x10000000u || len == 0 || (r && r->mapped)) {
+        return true;
+    }
+    return r && len - 1u <= r->hi - 1u - load_addr;
 }
 
 const char *ota_chip_name(uint16_t chip_id)
@@ -161,6 +223,9 @@ static int header_done(struct ota_image_verifier *v)
             return fail(v, OTA_ERR_IMG_CHIP_REV);
         }
     }
+    if (o->is_app && !ota_chip_has_memory_map(h->chip_id)) {
+        return fail(v, OTA_ERR_IMG_CHIP_MAP);  /* refused, never judged by another chip's map */
+    }
     if (h->segment_count == 0) {
         if (o->is_app) {
             return fail(v, OTA_ERR_IMG_SEG0_SMALL);
@@ -187,6 +252,9 @@ static int segment_header_done(struct ota_image_verifier *v)
     }
     if (o->is_app && v->seg == 0 && s->data_len < OTA_APP_DESC_LEN) {
         return fail(v, OTA_ERR_IMG_SEG0_SMALL);
+    }
+    if (o->is_app && !segment_placement_ok(v->info.header.chip_id, s->load_addr, s->data_len)) {
+        return fail(v, OTA_ERR_IMG_LOAD_ADDR);
     }
     if (o->check_mapping && ota_image_addr_is_mapped(v->info.header.chip_id, s->load_addr)) {
         uint32_t flash_addr = o->flash_offset + v->pos;
@@ -415,9 +483,14 @@ struct chip_layout {
     uint32_t drom, dram, iram;
 };
 
+/* Where ESP-IDF's linker scripts put an app's first DROM byte (+0x20: the
+ * headers before it keep vaddr and flash offset congruent modulo 64 KiB),
+ * its data and its IRAM code, per chip. */
 static const struct chip_layout layouts[] = {
     {OTA_CHIP_ESP32, 0x3F400020u, 0x3FFB0000u, 0x40080000u},
     {OTA_CHIP_ESP32S2, 0x3F000020u, 0x3FFBE000u, 0x40022000u},
+    {OTA_CHIP_ESP32S3, 0x3C000020u, 0x3FC93000u, 0x40374000u},
+    {OTA_CHIP_ESP32C3, 0x3C000020u, 0x3FC8A000u, 0x40380000u},
 };
 
 #define BUILD_DRAM_LEN 0x100u
@@ -427,7 +500,7 @@ static const struct chip_layout layouts[] = {
 int ota_image_build(const struct ota_image_build_params *p, ota_emit_fn emit, void *ctx)
 {
     struct builder b;
-    const struct chip_layout *lay = &layouts[0];
+    const struct chip_layout *lay = NULL;
     uint8_t buf[OTA_APP_DESC_LEN];
     uint32_t seed = 0x9E3779B9u;
     int err;
@@ -442,6 +515,9 @@ int ota_image_build(const struct ota_image_build_params *p, ota_emit_fn emit, vo
         if (layouts[i].chip_id == p->chip_id) {
             lay = &layouts[i];
         }
+    }
+    if (!lay) {
+        return OTA_ERR_IMG_CHIP_MAP;  /* never another chip's layout under this chip's id */
     }
     /* Size budget: fixed parts + segment 0 + 3 zero pad bytes + checksum + hash. */
     uint32_t seg0_len = p->size - BUILD_FIXED - 3 - 1 - OTA_SHA256_LEN;

@@ -96,40 +96,68 @@ int ota_otadata_boot_slot(const struct ota_otadata *od, unsigned app_count)
     return (int)((od->copy[active].seq - 1) % app_count);
 }
 
-static void fill_entry(struct ota_select_entry *e, uint32_t seq, uint32_t state)
+/* esp_rewrite_ota_data() (ESP-IDF v6.0): the smallest seq = (slot + 1) % n
+ * + i * n not below the active one. Computed wide: past 0xFFFFFFFE there
+ * is none (0xFFFFFFFF reads as a blank copy). */
+static uint64_t seq_for_slot(uint32_t cur, unsigned slot, unsigned app_count)
 {
-    memset(e->seq_label, 0xFF, sizeof(e->seq_label));
-    e->seq = seq;
-    e->state = state;
-    e->crc = ota_otadata_crc(seq);
+    uint64_t base = (slot + 1u) % app_count;
+    if (cur <= base) {
+        return base;
+    }
+    return base + (((uint64_t)cur - base + app_count - 1u) / app_count) * app_count;
+}
+
+/* Which copy to write and with which seq, as esp_rewrite_ota_data() picks:
+ * the slot already active keeps its sector and seq (only the state
+ * changes); another slot takes the other sector and the next seq that maps
+ * to it; with no usable copy, copy 0 and seq = slot + 1. */
+static int plan_select(const struct ota_otadata *od, unsigned slot, unsigned app_count, int *idx, uint32_t *seq)
+{
+    int active = ota_otadata_active(od);
+    if (active < 0) {
+        *idx = 0;
+        *seq = slot + 1u;
+        return OTA_OK;
+    }
+    uint32_t cur = od->copy[active].seq;
+    if ((cur - 1u) % app_count == slot) {
+        *idx = active;
+        *seq = cur;
+        return OTA_OK;
+    }
+    uint64_t next = seq_for_slot(cur, slot, app_count);
+    if (next >= 0xFFFFFFFFull) {
+        return OTA_ERR_OTADATA_SEQ_WRAP;
+    }
+    *idx = active ^ 1;
+    *seq = (uint32_t)next;
+    return OTA_OK;
 }
 
 int ota_otadata_select(const struct ota_flash *f, const struct ota_partition *part,
                        struct ota_otadata *od, unsigned slot, unsigned app_count, bool rollback)
 {
-    struct ota_select_entry e;
-    int active, next;
+    struct ota_otadata after;
+    int idx, err;
     uint32_t seq;
     if (!od || app_count == 0 || slot >= app_count) {
         return OTA_ERR_OTADATA_NO_SLOT;
     }
-    active = ota_otadata_active(od);
-    if (active >= 0) {
-        /* esp_rewrite_ota_data(): smallest (slot+1) % n + i*n not below seq */
-        uint32_t cur = od->copy[active].seq;
-        uint32_t base = (slot + 1) % app_count;
-        uint32_t i = 0;
-        while (cur > base + i * app_count) {
-            i++;
-        }
-        seq = base + i * app_count;
-        next = active ^ 1;
-    } else {
-        seq = slot + 1;
-        next = 0;
+    if ((err = plan_select(od, slot, app_count, &idx, &seq))) {
+        return err;
     }
-    fill_entry(&e, seq, rollback ? OTA_IMG_NEW : OTA_IMG_UNDEFINED);
-    return ota_otadata_write(f, part, od, next, &e);
+    /* ESP-IDF rewrites the entry it read from that sector: seq, state and
+     * CRC change, its seq_label stays. */
+    after = *od;
+    after.copy[idx].seq = seq;
+    after.copy[idx].state = rollback ? OTA_IMG_NEW : OTA_IMG_UNDEFINED;
+    after.copy[idx].crc = ota_otadata_crc(seq);
+    /* Never report "selected" for a choice the bootloader would not make. */
+    if (ota_otadata_active(&after) != idx || ota_otadata_boot_slot(&after, app_count) != (int)slot) {
+        return OTA_ERR_OTADATA_SEQ_WRAP;
+    }
+    return ota_otadata_write(f, part, od, idx, &after.copy[idx]);
 }
 
 int ota_otadata_set_state(const struct ota_flash *f, const struct ota_partition *part,

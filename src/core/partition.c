@@ -10,6 +10,10 @@
 #define MD5_MAGIC 0xEBEBu
 #define END_MAGIC 0xFFFFu
 #define TABLE_END (OTA_PT_OFFSET + 0x1000u) /* first byte a partition may use */
+#define TYPE_BOOTLOADER 0x02u
+#define TYPE_PTABLE 0x03u
+#define DATA_COREDUMP 0x03u
+#define DATA_TEE_OTA 0x90u
 
 struct name_num {
     const char *name;
@@ -26,12 +30,13 @@ static const struct name_num app_subtypes[] = {
     {"ota_4", 0x14}, {"ota_5", 0x15}, {"ota_6", 0x16}, {"ota_7", 0x17},
     {"ota_8", 0x18}, {"ota_9", 0x19}, {"ota_10", 0x1A}, {"ota_11", 0x1B},
     {"ota_12", 0x1C}, {"ota_13", 0x1D}, {"ota_14", 0x1E}, {"ota_15", 0x1F},
+    {"tee_0", 0x30}, {"tee_1", 0x31},
 };
 
 static const struct name_num data_subtypes[] = {
     {"ota", 0x00}, {"phy", 0x01}, {"nvs", 0x02}, {"coredump", 0x03},
     {"nvs_keys", 0x04}, {"efuse", 0x05}, {"undefined", 0x06}, {"esphttpd", 0x80},
-    {"fat", 0x81}, {"spiffs", 0x82}, {"littlefs", 0x83},
+    {"fat", 0x81}, {"spiffs", 0x82}, {"littlefs", 0x83}, {"tee_ota", 0x90},
 };
 
 static const struct name_num boot_subtypes[] = {{"primary", 0x00}, {"ota", 0x01}, {"recovery", 0x02}};
@@ -194,7 +199,7 @@ int ota_pt_parse_binary(const uint8_t *buf, size_t len, uint32_t flash_size,
     return OTA_OK;
 }
 
-int ota_pt_load(const struct ota_flash *f, struct ota_ptable *out, struct ota_pt_diag *diag)
+int ota_pt_load_unchecked(const struct ota_flash *f, struct ota_ptable *out, struct ota_pt_diag *diag)
 {
     uint8_t buf[OTA_PT_LEN];
     int err = ota_flash_read(f, OTA_PT_OFFSET, buf, sizeof(buf));
@@ -202,6 +207,18 @@ int ota_pt_load(const struct ota_flash *f, struct ota_ptable *out, struct ota_pt
         return err;
     }
     return ota_pt_parse_binary(buf, sizeof(buf), f->size, out, diag);
+}
+
+int ota_pt_load(const struct ota_flash *f, struct ota_ptable *out, struct ota_pt_diag *diag)
+{
+    /* A table on a device gets no benefit of the doubt: whatever wrote it,
+     * the rules a new table must pass hold for it too, before anyone writes
+     * a byte at the places it names. */
+    int err = ota_pt_load_unchecked(f, out, diag);
+    if (!err && (err = ota_pt_check(out, f->size, diag)) && diag) {
+        diag->line--;  /* back to the 0-based binary row */
+    }
+    return err;
 }
 
 int ota_pt_to_binary(const struct ota_ptable *t, uint8_t out[OTA_PT_LEN])
@@ -270,69 +287,127 @@ static unsigned row_line(const unsigned *lines, unsigned i)
     return lines ? lines[i] : i + 1;
 }
 
-static int check_table(const struct ota_ptable *t, uint32_t flash_size, const unsigned *lines,
-                       struct ota_pt_diag *diag)
+/* The primary bootloader and the primary table are placed by the generator
+ * itself, below the table end; they take no part in the order and
+ * below-table rules (gen_esp32part v6.0). */
+static bool is_fixed_region(const struct ota_partition *p)
 {
-    if (t->count == 0) {
-        return OTA_ERR_PT_EMPTY;
+    return (p->type == TYPE_BOOTLOADER || p->type == TYPE_PTABLE) && p->subtype == 0x00;
+}
+
+static bool overlaps(const struct ota_partition *a, const struct ota_partition *b)
+{
+    return a->offset < b->offset + (uint64_t)b->size && b->offset < a->offset + (uint64_t)a->size;
+}
+
+/* Rules on one row alone: size, alignment, placement, flags. */
+static int check_row(const struct ota_partition *p, unsigned line, uint32_t flash_size, struct ota_pt_diag *diag)
+{
+    uint32_t align = offset_alignment(p->type);
+    if (p->size == 0) {
+        diag_row(diag, line, p->label, 0, 0);
+        return OTA_ERR_PT_SIZE;
     }
-    unsigned otadata_count = 0;
-    for (unsigned i = 0; i < t->count; i++) {
-        const struct ota_partition *p = &t->entries[i];
-        unsigned line = row_line(lines, i);
-        uint32_t align = offset_alignment(p->type);
-        if (p->size == 0) {
+    if (p->offset % align) {
+        diag_row(diag, line, p->label, p->offset, align);
+        return p->type == OTA_PT_TYPE_APP ? OTA_ERR_PT_APP_ALIGN : OTA_ERR_PT_OFFSET_ALIGN;
+    }
+    if (p->type == OTA_PT_TYPE_APP && p->size % 0x1000u) {
+        diag_row(diag, line, p->label, p->size, 0x1000u);
+        return OTA_ERR_PT_SIZE_ALIGN;
+    }
+    /* Any type, custom ones too: only the generator's own fixed regions live below the table. */
+    if (!is_fixed_region(p) && p->offset < TABLE_END) {
+        diag_row(diag, line, p->label, p->offset, TABLE_END);
+        return OTA_ERR_PT_BELOW_TABLE;
+    }
+    if (flash_size && (p->offset > flash_size || p->size > flash_size - p->offset)) {
+        diag_row(diag, line, p->label, p->offset, flash_size);
+        return OTA_ERR_PT_BOUNDS;
+    }
+    if (p->type == OTA_PT_TYPE_DATA && (p->subtype == OTA_PT_DATA_OTA || p->subtype == DATA_COREDUMP) &&
+        (p->flags & OTA_PT_FLAG_READONLY)) {
+        diag_row(diag, line, p->label, p->flags, 0);
+        return OTA_ERR_PT_READONLY;
+    }
+    if (p->type == OTA_PT_TYPE_DATA && p->subtype == OTA_PT_DATA_NVS && !(p->flags & OTA_PT_FLAG_READONLY) &&
+        p->size < 0x3000u) {
+        diag_row(diag, line, p->label, p->size, 0x3000u);
+        return OTA_ERR_PT_NVS_SIZE;
+    }
+    return OTA_OK;
+}
+
+/* Rules between row i and the rows before it: order, names, overlaps. */
+static int check_against_others(const struct ota_ptable *t, unsigned i, const unsigned *lines,
+                                struct ota_pt_diag *diag)
+{
+    const struct ota_partition *p = &t->entries[i];
+    unsigned line = row_line(lines, i);
+    for (unsigned j = i; j-- > 0;) {
+        const struct ota_partition *q = &t->entries[j];
+        if (is_fixed_region(q) || is_fixed_region(p)) {
+            continue;
+        }
+        if (p->offset < q->offset) {
+            /* The generator lays rows out top to bottom, so a row that
+             * starts before the previous one is an error even without overlap. */
+            diag_row(diag, line, p->label, p->offset, q->offset);
+            diag_other(diag, q->label);
+            return OTA_ERR_PT_ORDER;
+        }
+        break;
+    }
+    for (unsigned j = 0; j < i; j++) {
+        if (strcmp(t->entries[j].label, p->label) == 0) {
             diag_row(diag, line, p->label, 0, 0);
-            return OTA_ERR_PT_SIZE;
+            diag_other(diag, t->entries[j].label);
+            return OTA_ERR_PT_DUP_NAME;
         }
-        if (p->offset % align) {
-            diag_row(diag, line, p->label, p->offset, align);
-            return p->type == OTA_PT_TYPE_APP ? OTA_ERR_PT_APP_ALIGN : OTA_ERR_PT_OFFSET_ALIGN;
-        }
-        if (p->type == OTA_PT_TYPE_APP && p->size % 0x1000u) {
-            diag_row(diag, line, p->label, p->size, 0x1000u);
-            return OTA_ERR_PT_SIZE_ALIGN;
-        }
-        if (p->type <= 0x01 && p->offset < TABLE_END) {
-            diag_row(diag, line, p->label, p->offset, TABLE_END);
-            return OTA_ERR_PT_BELOW_TABLE;
-        }
-        if (flash_size && (p->offset > flash_size || p->size > flash_size - p->offset)) {
-            diag_row(diag, line, p->label, p->offset, flash_size);
-            return OTA_ERR_PT_BOUNDS;
-        }
-        for (unsigned j = 0; j < i; j++) {
-            if (strcmp(t->entries[j].label, p->label) == 0) {
-                diag_row(diag, line, p->label, 0, 0);
-                diag_other(diag, t->entries[j].label);
-                return OTA_ERR_PT_DUP_NAME;
-            }
-        }
-        for (unsigned j = 0; j < t->count; j++) {
-            const struct ota_partition *q = &t->entries[j];
-            if (j != i && p->offset < q->offset + (uint64_t)q->size && q->offset < p->offset + (uint64_t)p->size) {
-                /* Report on the later of the two rows, as a reader scans the file. */
-                unsigned later = i > j ? i : j;
-                const struct ota_partition *a = &t->entries[later];
-                const struct ota_partition *b = &t->entries[later == i ? j : i];
-                diag_row(diag, row_line(lines, later), a->label, a->offset, b->offset + b->size);
-                diag_other(diag, b->label);
-                return OTA_ERR_PT_OVERLAP;
-            }
-        }
-        if (p->type == OTA_PT_TYPE_DATA && p->subtype == OTA_PT_DATA_OTA) {
-            if (++otadata_count > 1 || p->size != 0x2000u) {
-                diag_row(diag, line, p->label, p->size, 0x2000u);
-                return OTA_ERR_PT_OTADATA;
-            }
-        }
-        if (p->type == OTA_PT_TYPE_DATA && p->subtype == OTA_PT_DATA_NVS &&
-            !(p->flags & OTA_PT_FLAG_READONLY) && p->size < 0x3000u) {
-            diag_row(diag, line, p->label, p->size, 0x3000u);
-            return OTA_ERR_PT_NVS_SIZE;
+    }
+    for (unsigned j = 0; j < i; j++) {
+        const struct ota_partition *q = &t->entries[j];
+        if (overlaps(p, q)) {
+            diag_row(diag, line, p->label, p->offset, q->offset + q->size);
+            diag_other(diag, q->label);
+            return OTA_ERR_PT_OVERLAP;
         }
     }
     return OTA_OK;
+}
+
+/* otadata and TEE otadata: at most one each, exactly 0x2000 bytes. */
+static int check_unique_0x2000(const struct ota_ptable *t, uint8_t subtype, const unsigned *lines,
+                               struct ota_pt_diag *diag)
+{
+    unsigned seen = 0;
+    for (unsigned i = 0; i < t->count; i++) {
+        const struct ota_partition *p = &t->entries[i];
+        if (p->type == OTA_PT_TYPE_DATA && p->subtype == subtype && (++seen > 1 || p->size != 0x2000u)) {
+            diag_row(diag, row_line(lines, i), p->label, p->size, 0x2000u);
+            return OTA_ERR_PT_OTADATA;
+        }
+    }
+    return OTA_OK;
+}
+
+static int check_table(const struct ota_ptable *t, uint32_t flash_size, const unsigned *lines,
+                       struct ota_pt_diag *diag)
+{
+    int err;
+    if (t->count == 0) {
+        return OTA_ERR_PT_EMPTY;
+    }
+    for (unsigned i = 0; i < t->count; i++) {
+        if ((err = check_row(&t->entries[i], row_line(lines, i), flash_size, diag)) ||
+            (err = check_against_others(t, i, lines, diag))) {
+            return err;
+        }
+    }
+    if ((err = check_unique_0x2000(t, OTA_PT_DATA_OTA, lines, diag))) {
+        return err;
+    }
+    return check_unique_0x2000(t, DATA_TEE_OTA, lines, diag);
 }
 
 int ota_pt_check(const struct ota_ptable *t, uint32_t flash_size, struct ota_pt_diag *diag)
@@ -373,15 +448,31 @@ static struct span trim(struct span s)
     return s;
 }
 
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
 static bool span_eq(struct span s, const char *lit)
 {
     size_t n = strlen(lit);
     return s.n == n && memcmp(s.p, lit, n) == 0;
 }
 
-static char lower(char c)
+/* The generator looks keywords up lower-cased: "APP", "Data", "OTA_0" are
+ * names too. Flags stay case-sensitive, as there. */
+static bool span_eq_nocase(struct span s, const char *lit)
 {
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    size_t n = strlen(lit);
+    if (s.n != n) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (lower(s.p[i]) != lit[i]) {
+            return false;
+        }
+    }
+    return true;
 }
 
 static int digit_value(char c)
@@ -445,7 +536,7 @@ static bool parse_number(struct span s, uint32_t *out)
 static bool lookup(const struct name_num *tab, size_t n, struct span s, uint8_t *out)
 {
     for (size_t i = 0; i < n; i++) {
-        if (span_eq(s, tab[i].name)) {
+        if (span_eq_nocase(s, tab[i].name)) {
             *out = tab[i].num;
             return true;
         }
@@ -532,6 +623,30 @@ static void span_copy(char *dst, size_t cap, struct span s)
     dst[n] = '\0';
 }
 
+/* Bootloader and partition_table rows: the generator places them itself.
+ * Their size is never read (the bootloader spans up to the table, a table
+ * is one sector) and the primary ones' offsets are fixed, so those fields
+ * may say anything, "N/A" by convention. The other subtypes (ota) take an
+ * offset, or a blank one to follow the row above. */
+static int fixed_fields(struct ota_partition *p, struct span offset, bool *offset_given)
+{
+    p->size = p->type == TYPE_BOOTLOADER ? OTA_PT_OFFSET - OTA_PT_BOOTLOADER_OFFSET : OTA_FLASH_SECTOR_SIZE;
+    *offset_given = true;
+    if (p->type == TYPE_BOOTLOADER && p->subtype == 0x00) {
+        p->offset = OTA_PT_BOOTLOADER_OFFSET;
+        return OTA_OK;
+    }
+    if (p->type == TYPE_BOOTLOADER && p->subtype == 0x02) {
+        return OTA_ERR_PT_RECOVERY_OFFSET;  /* set in eFuse per device; we do not guess it */
+    }
+    if (p->type == TYPE_PTABLE && p->subtype == 0x00) {
+        p->offset = OTA_PT_OFFSET;
+        return OTA_OK;
+    }
+    *offset_given = offset.n != 0;
+    return *offset_given && !parse_number(offset, &p->offset) ? OTA_ERR_PT_SYNTAX : OTA_OK;
+}
+
 /* One CSV row into p; *offset_given tells whether the offset was blank. */
 static int parse_row(struct span line, unsigned line_no, struct ota_partition *p, bool *offset_given,
                      struct ota_pt_diag *diag)
@@ -567,6 +682,16 @@ static int parse_row(struct span line, unsigned line_no, struct ota_partition *p
         diag_row(diag, line_no, name, 0, 0);
         return err;
     }
+    if (p->type == TYPE_BOOTLOADER || p->type == TYPE_PTABLE) {
+        err = fixed_fields(p, f[3], offset_given);
+        if (!err) {
+            err = parse_flags(f[5], &p->flags);
+        }
+        if (err) {
+            diag_row(diag, line_no, name, 0, 0);
+        }
+        return err;
+    }
     *offset_given = f[3].n != 0;
     if (*offset_given && !parse_number(f[3], &p->offset)) {
         diag_row(diag, line_no, name, 0, 0);
@@ -587,6 +712,21 @@ static int parse_row(struct span line, unsigned line_no, struct ota_partition *p
     return err;
 }
 
+/* Line breaks as Python's str.splitlines() sees them in ASCII: \n, \r
+ * (old Mac files), \r\n as one, and \v \f \x1c \x1d \x1e. */
+static bool is_line_break(char c)
+{
+    return c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0x1c || c == 0x1d || c == 0x1e;
+}
+
+static const char *next_line(const char *brk, const char *end)
+{
+    if (brk >= end) {
+        return end;
+    }
+    return (brk[0] == '\r' && brk + 1 < end && brk[1] == '\n') ? brk + 2 : brk + 1;
+}
+
 int ota_pt_parse_csv(const char *text, size_t len, uint32_t flash_size,
                      struct ota_ptable *out, struct ota_pt_diag *diag)
 {
@@ -601,14 +741,17 @@ int ota_pt_parse_csv(const char *text, size_t len, uint32_t flash_size,
         return OTA_ERR_INVALID_ARG;
     }
     memset(out, 0, sizeof(*out));
+    if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+        p += 3;  /* UTF-8 byte order mark, as editors on Windows write it */
+    }
     while (p < end) {
         const char *nl = p;
-        while (nl < end && *nl != '\n') {
+        while (nl < end && !is_line_break(*nl)) {
             nl++;
         }
         struct span line = trim((struct span){p, (size_t)(nl - p)});
         line_no++;
-        p = nl < end ? nl + 1 : end;
+        p = next_line(nl, end);
         if (line.n == 0 || line.p[0] == '#') {
             continue;
         }
@@ -633,7 +776,9 @@ int ota_pt_parse_csv(const char *text, size_t len, uint32_t flash_size,
             }
             e->offset = (uint32_t)last_end;
         }
-        last_end = (uint64_t)e->offset + e->size;
+        if (!is_fixed_region(e)) {
+            last_end = (uint64_t)e->offset + e->size;
+        }
         lines[out->count++] = line_no;
     }
     return check_table(out, flash_size, lines, diag);

@@ -211,6 +211,98 @@ static void verify_in_flash(void **state)
     tmp_flash_destroy(&t);
 }
 
+static uint32_t get_seg_len(const uint8_t *data, uint32_t hdr)
+{
+    return (uint32_t)data[hdr + 4] | (uint32_t)data[hdr + 5] << 8 | (uint32_t)data[hdr + 6] << 16 |
+           (uint32_t)data[hdr + 7] << 24;
+}
+
+static void put_addr(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+/* Each chip's own memory map (ESP-IDF v6.0 soc.h): an S3 or C3 app is laid
+ * out where that chip's bootloader maps and loads it, and the verifier
+ * judges segments by the chip in the header. Before, --chip esp32s3 built
+ * an ESP32 layout that the real S3 bootloader refuses, and it verified. */
+static void each_chip_has_its_own_memory_map(void **state)
+{
+    (void)state;
+    static const struct { uint16_t chip; uint32_t drom, dram_lo, dram_hi, iram_lo, iram_hi; } chips[] = {
+        {OTA_CHIP_ESP32, 0x3F400020u, 0x3FFAE000u, 0x40000000u, 0x40080000u, 0x400AA000u},
+        {OTA_CHIP_ESP32S2, 0x3F000020u, 0x3FFB0000u, 0x40000000u, 0x40020000u, 0x40070000u},
+        {OTA_CHIP_ESP32S3, 0x3C000020u, 0x3FC88000u, 0x3FD00000u, 0x40370000u, 0x403E0000u},
+        {OTA_CHIP_ESP32C3, 0x3C000020u, 0x3FC80000u, 0x3FCE0000u, 0x4037C000u, 0x403E0000u},
+    };
+    for (size_t i = 0; i < sizeof(chips) / sizeof(chips[0]); i++) {
+        struct buf b = make_image("p", "v1.0.0", 8192, chips[i].chip);
+        struct ota_image_opts o = ota_image_opts_app();
+        struct ota_image_info info;
+        o.chip_id = chips[i].chip;
+        o.check_mapping = true;
+        o.flash_offset = 0x10000;
+        assert_int_equal(verify_chunked(b.data, b.len, b.len, &o, &info), OTA_OK);
+        assert_int_equal(info.header.chip_id, chips[i].chip);
+        assert_int_equal(info.segments[0].load_addr, chips[i].drom);
+        assert_string_equal(ota_chip_region_name(chips[i].chip, info.segments[0].load_addr), "DROM");
+        assert_true(info.segments[1].load_addr >= chips[i].dram_lo && info.segments[1].load_addr < chips[i].dram_hi);
+        assert_true(info.segments[2].load_addr >= chips[i].iram_lo && info.segments[2].load_addr < chips[i].iram_hi);
+        assert_true(info.header.entry_addr >= chips[i].iram_lo && info.header.entry_addr < chips[i].iram_hi);
+        buf_free(&b);
+    }
+    /* An ESP32 layout under the S3 id (what --chip esp32s3 used to build): refused. */
+    struct buf b = make_image("p", "v1.0.0", 8192, OTA_CHIP_ESP32);
+    b.data[12] = (uint8_t)OTA_CHIP_ESP32S3;
+    struct ota_image_opts o = ota_image_opts_app();
+    assert_int_equal(verify(&b, &o), OTA_ERR_IMG_LOAD_ADDR);
+    o.chip_id = OTA_CHIP_ESP32S3;
+    assert_int_equal(verify(&b, &o), OTA_ERR_IMG_LOAD_ADDR);
+    /* and an S3 layout under the ESP32 id */
+    buf_free(&b);
+    b = make_image("p", "v1.0.0", 8192, OTA_CHIP_ESP32S3);
+    b.data[12] = (uint8_t)OTA_CHIP_ESP32;
+    o = ota_image_opts_app();
+    assert_int_equal(verify(&b, &o), OTA_ERR_IMG_LOAD_ADDR);
+    buf_free(&b);
+}
+
+static void segment_placement_rules(void **state)
+{
+    (void)state;
+    struct buf b = make_image("p", "v1.0.0", 8192, OTA_CHIP_ESP32);
+    struct ota_image_opts o = ota_image_opts_app();
+    uint32_t dram_hdr = 0x18 + 8 + (get_seg_len(b.data, 0x18));
+    /* the DRAM segment (0x100 bytes) moved to end past DRAM's top */
+    put_addr(b.data + dram_hdr, 0x40000000u - 0x80u);
+    assert_int_equal(verify(&b, &o), OTA_ERR_IMG_LOAD_ADDR);
+    /* into the ROM (0x40000000..): not a load address */
+    put_addr(b.data + dram_hdr, 0x40000000u);
+    assert_int_equal(verify(&b, &o), OTA_ERR_IMG_LOAD_ADDR);
+    /* at the top of DRAM exactly: fine as far as placement goes (the hash then differs) */
+    put_addr(b.data + dram_hdr, 0x40000000u - 0x100u);
+    assert_int_equal(verify(&b, &o), OTA_ERR_IMG_HASH);
+    /* below 0x10000000 the bootloader loads nothing: padding, allowed */
+    put_addr(b.data + dram_hdr, 0x0);
+    assert_int_equal(verify(&b, &o), OTA_ERR_IMG_HASH);
+    buf_free(&b);
+
+    /* A chip without a known map: the builder and the verifier refuse it. */
+    struct buf c = {0};
+    struct ota_image_build_params p = {"p", "v1.0.0", 0, 0x000D /* ESP32-C6 */, 8192, "", "", ""};
+    assert_int_equal(ota_image_build(&p, buf_emit, &c), OTA_ERR_IMG_CHIP_MAP);
+    buf_free(&c);
+    b = make_image("p", "v1.0.0", 8192, OTA_CHIP_ESP32);
+    b.data[12] = 0x0D;
+    assert_int_equal(verify(&b, &o), OTA_ERR_IMG_CHIP_MAP);
+    o.is_app = false;  /* image info reports any chip */
+    assert_int_equal(verify(&b, &o), OTA_ERR_IMG_HASH);
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +314,8 @@ int main(void)
         cmocka_unit_test(malformed_images_get_specific_errors),
         cmocka_unit_test(errors_are_sticky),
         cmocka_unit_test(verify_in_flash),
+        cmocka_unit_test(each_chip_has_its_own_memory_map),
+        cmocka_unit_test(segment_placement_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,9 +77,10 @@ static void select_writes_the_other_sector(void **state)
     assert_int_equal(od.copy[1].state, OTA_IMG_NEW);
     assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 1, 2, false), OTA_OK);
     assert_int_equal(od.copy[0].seq, 4);
-    /* Selecting the slot already active still writes the other copy (v5.x), same seq. */
+    /* Selecting the slot already active rewrites its own copy (v6.0). */
     assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 1, 2, false), OTA_OK);
-    assert_int_equal(od.copy[1].seq, 4);
+    assert_int_equal(od.copy[0].seq, 4);
+    assert_int_equal(od.copy[1].seq, 3);
     assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 5, 2, false), OTA_ERR_OTADATA_NO_SLOT);
 
     /* What is in flash is what we think: read it back after a "restart". */
@@ -130,6 +131,91 @@ static void encode_decode_layout(void **state)
     assert_memory_equal(&d, &e, sizeof(e));
 }
 
+/* esp_rewrite_ota_data (v6.0): re-selecting the active slot keeps its sector
+ * and seq and takes the new state (before: the other copy got the same seq,
+ * copy 0 won the tie and the trial state was lost). */
+static void reselecting_the_active_slot_keeps_the_trial(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    static struct ota_ptable table;
+    struct ota_otadata od;
+    make_seed_device(&t, &table);
+    const struct ota_partition *p = ota_pt_find_label(&table, "otadata");
+    assert_int_equal(ota_otadata_read(&t.hf.flash, p, &od), OTA_OK);
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 0, 2, false), OTA_OK);
+    assert_int_equal(ota_otadata_set_state(&t.hf.flash, p, &od, OTA_IMG_VALID), OTA_OK);
+    /* ota_0 (copy 0, seq 1, VALID) is selected again with rollback: a trial. */
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 0, 2, true), OTA_OK);
+    tmp_flash_reopen(&t);
+    assert_int_equal(ota_otadata_read(&t.hf.flash, p, &od), OTA_OK);
+    assert_int_equal(ota_otadata_active(&od), 0);
+    assert_int_equal(od.copy[0].seq, 1);
+    assert_int_equal(od.copy[0].state, OTA_IMG_NEW);
+    assert_int_equal(od.copy[1].seq, 0xFFFFFFFFu);  /* the other copy untouched */
+    tmp_flash_destroy(&t);
+}
+
+/* The entry keeps its seq_label, as ESP-IDF rewrites the struct it read. */
+static void select_keeps_the_seq_label(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    static struct ota_ptable table;
+    struct ota_otadata od;
+    uint8_t raw[OTA_OTADATA_ENTRY_LEN];
+    make_seed_device(&t, &table);
+    const struct ota_partition *p = ota_pt_find_label(&table, "otadata");
+    struct ota_select_entry e = entry(1, OTA_IMG_VALID);
+    memcpy(e.seq_label, "label-by-the-factory", 20);
+    ota_otadata_encode(&e, raw);
+    assert_int_equal(ota_flash_program(&t.hf.flash, p->offset + OTA_FLASH_SECTOR_SIZE, raw, sizeof(raw)), OTA_OK);
+    e = entry(2, OTA_IMG_VALID);
+    memcpy(e.seq_label, "label-of-copy-zero..", 20);
+    ota_otadata_encode(&e, raw);
+    assert_int_equal(ota_flash_program(&t.hf.flash, p->offset, raw, sizeof(raw)), OTA_OK);
+    assert_int_equal(ota_otadata_read(&t.hf.flash, p, &od), OTA_OK);
+    assert_int_equal(ota_otadata_boot_slot(&od, 2), 1);
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 0, 2, false), OTA_OK);  /* copy 1, seq 3 */
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 0, 2, true), OTA_OK);   /* copy 1 again */
+    tmp_flash_reopen(&t);
+    assert_int_equal(ota_otadata_read(&t.hf.flash, p, &od), OTA_OK);
+    assert_int_equal(od.copy[1].seq, 3);
+    assert_int_equal(od.copy[1].state, OTA_IMG_NEW);
+    assert_memory_equal(od.copy[1].seq_label, "label-by-the-factory", 20);
+    assert_memory_equal(od.copy[0].seq_label, "label-of-copy-zero..", 20);
+    tmp_flash_destroy(&t);
+}
+
+/* A select that the bootloader would not follow is an error, and writes nothing. */
+static void select_that_would_wrap_is_refused(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    static struct ota_ptable table;
+    struct ota_otadata od;
+    uint8_t raw[OTA_OTADATA_ENTRY_LEN];
+    make_seed_device(&t, &table);
+    const struct ota_partition *p = ota_pt_find_label(&table, "otadata");
+    struct ota_select_entry e = entry(0xFFFFFFFEu, OTA_IMG_VALID);  /* slot (0xFFFFFFFD % 2) = 1 */
+    ota_otadata_encode(&e, raw);
+    assert_int_equal(ota_flash_program(&t.hf.flash, p->offset, raw, sizeof(raw)), OTA_OK);
+    assert_int_equal(ota_otadata_read(&t.hf.flash, p, &od), OTA_OK);
+    assert_int_equal(ota_otadata_boot_slot(&od, 2), 1);
+    ota_host_flash_reset_counters(&t.hf);
+    /* slot 0 needs seq 0xFFFFFFFF, which reads as blank */
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 0, 2, false), OTA_ERR_OTADATA_SEQ_WRAP);
+    assert_int_equal(t.hf.count.ops, 0);
+    assert_int_equal(ota_otadata_boot_slot(&od, 2), 1);
+    /* with three slots (active slot 1) slot 0 would need 0x100000000 */
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 0, 3, false), OTA_ERR_OTADATA_SEQ_WRAP);
+    /* re-selecting the active slot needs no new seq: fine */
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 1, 2, true), OTA_OK);
+    assert_int_equal(od.copy[0].seq, 0xFFFFFFFEu);
+    assert_int_equal(od.copy[0].state, OTA_IMG_NEW);
+    tmp_flash_destroy(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -138,6 +224,9 @@ int main(void)
         cmocka_unit_test(select_writes_the_other_sector),
         cmocka_unit_test(marking_states),
         cmocka_unit_test(encode_decode_layout),
+        cmocka_unit_test(reselecting_the_active_slot_keeps_the_trial),
+        cmocka_unit_test(select_keeps_the_seq_label),
+        cmocka_unit_test(select_that_would_wrap_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

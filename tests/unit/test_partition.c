@@ -206,6 +206,131 @@ static void names_and_usage(void **state)
     assert_true(ota_pt_is_ota_app(&p));
 }
 
+/* gen_esp32part v6.0 refuses these; each failed to be refused before. */
+static void generator_v6_refusals(void **state)
+{
+    (void)state;
+    static const struct rule_case cases[] = {
+        /* a custom type below the table end, at 0x1000 and at the table itself */
+        {"c, 0x40, 0, 0x1000, 0x1000\n", OTA_ERR_PT_BELOW_TABLE, 1, "c"},
+        {"c, 0x40, 0, 0x8000, 0x1000\n", OTA_ERR_PT_BELOW_TABLE, 1, "c"},
+        {"b, bootloader, ota, 0x4000, N/A\n", OTA_ERR_PT_BELOW_TABLE, 1, "b"},
+        /* offsets out of order, no overlap */
+        {"a, data, nvs, 0x20000, 0x4000\nb, data, phy, 0x10000, 0x1000\n", OTA_ERR_PT_ORDER, 2, "b"},
+        /* otadata and coredump are always read-write */
+        {"otadata, data, ota, , 0x2000, readonly\n", OTA_ERR_PT_READONLY, 1, "otadata"},
+        {"core, data, coredump, , 64K, encrypted:readonly\n", OTA_ERR_PT_READONLY, 1, "core"},
+        /* TEE otadata: one, of 0x2000 */
+        {"t1, data, tee_ota, , 0x2000\nt2, data, tee_ota, , 0x2000\n", OTA_ERR_PT_OTADATA, 2, "t2"},
+        {"t1, data, tee_ota, , 0x3000\n", OTA_ERR_PT_OTADATA, 1, "t1"},
+        /* the recovery bootloader's offset comes from eFuse: not guessed */
+        {"r, bootloader, recovery, N/A, N/A\n", OTA_ERR_PT_RECOVERY_OFFSET, 1, "r"},
+        /* flags keep their case, as in the generator */
+        {"x, data, nvs, , 16K, READONLY\n", OTA_ERR_PT_FLAGS, 1, "x"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int err = parse(cases[i].csv);
+        if (err != cases[i].err || diag.line != cases[i].line || strcmp(diag.name, cases[i].name) != 0) {
+            print_error("case %zu: got %s line %u name '%s'\n", i, ota_errname(err), diag.line, diag.name);
+        }
+        assert_int_equal(err, cases[i].err);
+        assert_int_equal(diag.line, cases[i].line);
+        assert_string_equal(diag.name, cases[i].name);
+    }
+}
+
+/* What gen_esp32part v6.0 accepts and documents; the binaries it made from
+ * the same text are pinned here by their rows. */
+static void generator_v6_acceptances(void **state)
+{
+    (void)state;
+    uint8_t plain[OTA_PT_LEN], other[OTA_PT_LEN];
+    const char *base = "nvs, data, nvs, , 0x4000,\notadata, data, ota, , 0x2000,\nota_0, app, ota_0, , 1M,\n";
+    assert_int_equal(parse(base), OTA_OK);
+    assert_int_equal(ota_pt_to_binary(&table, plain), OTA_OK);
+    static const char *const same[] = {
+        "nvs, DATA, NVS, , 0x4000,\notadata, Data, OTA, , 0x2000,\nota_0, APP, Ota_0, , 1M,\n",
+        "\xEF\xBB\xBFnvs, data, nvs, , 0x4000,\notadata, data, ota, , 0x2000,\nota_0, app, ota_0, , 1M,\n",
+        "nvs, data, nvs, , 0x4000,\rotadata, data, ota, , 0x2000,\rota_0, app, ota_0, , 1M,\r",
+        "nvs, data, nvs, , 0x4000,\r\notadata, data, ota, , 0x2000,\r\nota_0, app, ota_0, , 1M,\r\n",
+    };
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        if (parse(same[i]) != OTA_OK) {
+            print_error("variant %zu: %s at line %u\n", i, ota_errname(parse(same[i])), diag.line);
+        }
+        assert_int_equal(parse(same[i]), OTA_OK);
+        assert_int_equal(ota_pt_to_binary(&table, other), OTA_OK);
+        assert_memory_equal(plain, other, sizeof(plain));
+    }
+    /* CR-only lines count as lines: the error names line 3. */
+    assert_int_equal(parse("a, data, phy, , 4K\r# c\ra, data, phy, , 4K\r"), OTA_ERR_PT_DUP_NAME);
+    assert_int_equal(diag.line, 3);
+
+    /* N/A for the rows the generator places itself; they do not move the
+     * next blank offset; the ota subtypes follow the row above. */
+    assert_int_equal(parse("bootloader, bootloader, primary, N/A, N/A,\n"
+                           "partition_table, partition_table, primary, N/A, N/A,\n"
+                           "nvs, data, nvs, , 0x4000,\n"
+                           "blota, bootloader, ota, , N/A,\n"
+                           "ptota, partition_table, ota, , N/A,\n"),
+                     OTA_OK);
+    assert_int_equal(table.entries[0].offset, OTA_PT_BOOTLOADER_OFFSET);
+    assert_int_equal(table.entries[0].size, OTA_PT_OFFSET - OTA_PT_BOOTLOADER_OFFSET);
+    assert_int_equal(table.entries[1].offset, OTA_PT_OFFSET);
+    assert_int_equal(table.entries[1].size, 0x1000);
+    assert_int_equal(table.entries[2].offset, 0x9000);
+    assert_int_equal(table.entries[3].offset, 0xD000);
+    assert_int_equal(table.entries[3].size, 0x7000);
+    assert_int_equal(table.entries[4].offset, 0x14000);
+
+    /* TEE subtypes */
+    assert_int_equal(parse("tee_otadata, data, tee_ota, , 0x2000,\ntee_0, app, tee_0, , 192K,\n"
+                           "tee_1, app, tee_1, , 192K,\n"),
+                     OTA_OK);
+    assert_int_equal(table.entries[0].subtype, 0x90);
+    assert_int_equal(table.entries[1].subtype, 0x30);
+    assert_int_equal(table.entries[2].subtype, 0x31);
+    assert_string_equal(ota_pt_subtype_name(0, 0x31), "tee_1");
+    assert_string_equal(ota_pt_subtype_name(1, 0x90), "tee_ota");
+
+    /* 16 bytes is the longest name the binary holds; longer is refused (not truncated). */
+    assert_int_equal(parse("abcdefghijklmnop, data, nvs, , 16K\n"), OTA_OK);
+    assert_int_equal(parse("abcdefghijklmnopq, data, nvs, , 16K\n"), OTA_ERR_PT_NAME_LEN);
+}
+
+/* A table read from a device is held to the same rules (ota_pt_load); the
+ * bootloader's reading (ota_pt_load_unchecked) stays as lenient as ESP-IDF's. */
+static void device_table_checked_like_a_new_one(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    uint8_t bin[OTA_PT_LEN];
+    static struct ota_ptable loaded;
+    make_seed_device(&t, &table);
+    assert_int_equal(ota_pt_load(&t.hf.flash, &loaded, &diag), OTA_OK);
+
+    /* ota_1 moved onto ota_0: overlap; row 4 (0-based) */
+    table.entries[4].offset = table.entries[3].offset;
+    assert_int_equal(ota_pt_to_binary(&table, bin), OTA_OK);
+    assert_int_equal(ota_flash_erase(&t.hf.flash, OTA_PT_OFFSET, OTA_FLASH_SECTOR_SIZE), OTA_OK);
+    assert_int_equal(ota_flash_program(&t.hf.flash, OTA_PT_OFFSET, bin, sizeof(bin)), OTA_OK);
+    assert_int_equal(ota_pt_load(&t.hf.flash, &loaded, &diag), OTA_ERR_PT_OVERLAP);
+    assert_int_equal(diag.line, 4);
+    assert_string_equal(diag.name, "ota_1");
+    assert_int_equal(ota_pt_load_unchecked(&t.hf.flash, &loaded, &diag), OTA_OK);
+
+    /* a custom-type partition over the bootloader */
+    table.entries[4].offset = 0x110000;
+    table.entries[5].type = 0x40;
+    table.entries[5].offset = 0x0;
+    assert_int_equal(ota_pt_to_binary(&table, bin), OTA_OK);
+    assert_int_equal(ota_flash_erase(&t.hf.flash, OTA_PT_OFFSET, OTA_FLASH_SECTOR_SIZE), OTA_OK);
+    assert_int_equal(ota_flash_program(&t.hf.flash, OTA_PT_OFFSET, bin, sizeof(bin)), OTA_OK);
+    assert_int_equal(ota_pt_load(&t.hf.flash, &loaded, &diag), OTA_ERR_PT_BELOW_TABLE);
+    assert_int_equal(diag.line, 5);
+    tmp_flash_destroy(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +341,9 @@ int main(void)
         cmocka_unit_test(binary_round_trip),
         cmocka_unit_test(binary_errors),
         cmocka_unit_test(names_and_usage),
+        cmocka_unit_test(generator_v6_refusals),
+        cmocka_unit_test(generator_v6_acceptances),
+        cmocka_unit_test(device_table_checked_like_a_new_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
