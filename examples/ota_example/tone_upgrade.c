@@ -51,7 +51,15 @@ static int tone_need_upgrade(struct ota_service *svc, struct ota_item *item)
     bool cur_ok = partition_complete(svc->cfg.flash, w->part) &&
                   ota_flash_read(svc->cfg.flash, w->part->offset, cur_hdr, sizeof(cur_hdr)) == OTA_OK &&
                   ota_tone_parse_header(cur_hdr, &cur_count, &cur_format) == OTA_OK;
-    OTA_LOGI(TAG, "format %d : %u", cur_ok ? (int)cur_format : -1, (unsigned)in_format);
+    /* The seed logs "format CUR : NEW" with -1 for "no tone image"; keep its
+     * numbers for comparison, say it in words beside them. */
+    if (cur_ok) {
+        OTA_LOGI(TAG, "format %d : %u (the partition holds format %d, the incoming image is format %u)",
+                 (int)cur_format, (unsigned)in_format, (int)cur_format, (unsigned)in_format);
+    } else {
+        OTA_LOGI(TAG, "format -1 : %u (no complete tone image in the partition yet; the incoming one is format %u)",
+                 (unsigned)in_format, (unsigned)in_format);
+    }
     if (in_format != 1) {
         return OTA_OK;  /* format 0 carries no version: always written */
     }

@@ -1,4 +1,5 @@
-/* Host port logging: ESP-IDF style lines on stdout, "L (ms) TAG: message". */
+/* Host port logging: ESP-IDF style lines on stderr, "L (ms) TAG: message"
+ * (stdout is left to a tool's results). */
 #ifndef OTA_HOST_LOG_H
 #define OTA_HOST_LOG_H
 
@@ -8,6 +9,9 @@
 
 /* Lines above this level are dropped (default OTA_LOG_INFO). */
 void ota_host_log_set_level(enum ota_log_level level);
+
+/* Called before each line is written (a progress display ends its line). */
+void ota_host_log_before_line(void (*fn)(void *ctx), void *ctx);
 
 /* Drop every line (power-cut sweeps run thousands of updates). */
 void ota_host_log_mute(bool mute);

@@ -5,22 +5,30 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ota/host_flash.h"
 #include "ota/partition.h"
 
-/* Exit codes: 0 success, 1 the operation failed, 2 bad usage. */
-#define CLI_OK 0
-#define CLI_FAIL 1
-#define CLI_USAGE 2
-#define CLI_BUSY 4   /* the device image is locked by another writer */
+#include "exit_codes.h"
+
+/* cli_parse's answer when it printed the help: the command returns it,
+ * main exits 0. */
+#define CLI_HELP_SHOWN (-1)
 
 struct cli_command {
     const char *group;  /* "flash", "image", ... */
     const char *name;   /* "create", ...; NULL for a one-word command */
     int (*run)(int argc, char **argv);
     const char *usage;  /* printed by --help and on bad usage */
+    const char *about;  /* one sentence: what the command does */
 };
+
+/* The command main dispatched to (for cli_parse's help and messages). */
+extern const struct cli_command *cli_current;
+
+/* -q / -v: 0 normal, -1 quiet (warnings and errors only, no progress), 1 verbose. */
+extern int cli_verbosity;
 
 /* Print "ota: message" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -30,6 +38,11 @@ int cli_usage(const struct cli_command *cmd, bool misuse);
 
 /* True if any argument is -h or --help. */
 bool cli_wants_help(int argc, char **argv);
+
+/* The text of `ota CMD --help`: usage, what it does, its options with their
+ * defaults, the exit status. */
+struct cli_opt;
+void cli_print_help(const struct cli_command *cmd, const struct cli_opt *opts, FILE *out);
 
 /* Whole file into a malloc'd buffer (files this tool reads whole are small:
  * tables, CSVs, test images). */
@@ -71,16 +84,33 @@ extern const size_t cli_command_count;
 
 
 
-/* Minimal option parsing: "--name value" or "--name=value" options, flags,
- * and positional arguments in any order. Reports misuse itself. */
+/* Option parsing: "--name value" or "--name=value" options, flags, and
+ * positional arguments in any order. Each command lists its options in a
+ * table (CLI_VALUE / CLI_FLAG rows, ended by CLI_END); the table is also its
+ * --help. A value option's default is what its variable holds before
+ * parsing, unless the row names one (for defaults decided further down). */
 struct cli_opt {
     const char *name;     /* without the leading "--" */
     const char **value;   /* for an option that takes a value */
     bool *flag;           /* for a flag */
+    const char *arg;      /* the value's placeholder in help: "MS", "LABEL=URI" */
+    const char *help;     /* what it does */
+    const char *def;      /* the default in words, when *value does not show it */
 };
 
+#define CLI_VALUE(name, var, arg, help) {name, var, NULL, arg, help, NULL}
+#define CLI_VALUE_D(name, var, arg, help, def) {name, var, NULL, arg, help, def}
+#define CLI_FLAG(name, var, help) {name, NULL, var, NULL, help, NULL}
+#define CLI_JSON(var) CLI_FLAG("json", var, "print one JSON document on stdout instead of text")
+#define CLI_END {NULL, NULL, NULL, NULL, NULL, NULL}
+
+/* Parse; -h/--help prints the help and returns CLI_HELP_SHOWN. A missing
+ * positional argument is named from the command's usage line. */
 int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char **pos, int min_pos, int max_pos,
               int *npos);
+/* "pass", "fail" or "skip"; reports anything else. */
+bool cli_parse_self_test(const char *s);
+
 /* "esp32", "esp32s2", ..., "any" (OTA_CHIP_ANY); reports unknown names. */
 bool cli_parse_chip(const char *s, uint16_t *chip);
 
@@ -88,12 +118,33 @@ bool cli_parse_chip(const char *s, uint16_t *chip);
 struct ota_image_info;
 void cli_log_app_info(const struct ota_image_info *info);
 
+/* What happened at power-on, for the text and JSON reports. */
+struct cli_boot_report {
+    unsigned boots;               /* 1, or 2 when a failed self-test restarted the device */
+    struct cli_boot_fact {
+        char label[17];
+        uint32_t offset;
+        bool fell_back;           /* the selected app did not verify */
+        bool trial;               /* PENDING_VERIFY */
+        char project[33], version[33];
+        uint32_t secure_version;
+    } boot[2];
+    const char *self_test;        /* "pass" / "fail" / "skip" on a trial boot, else NULL */
+    uint32_t counter_before, counter_after;  /* anti-rollback eFuse counter */
+    bool print;                   /* text lines on stdout (off for --json) */
+};
+
 /* Power on the device: run the bootloader, then the app starts. On a trial
  * boot (PENDING_VERIFY) the app's self-test decides: "pass" marks it valid,
  * "fail" marks it invalid and restarts (the previous app boots), "skip"
- * leaves it on trial (the next boot rolls back). Prints what happens;
- * returns CLI_OK when an app runs. */
-int cli_power_on(const char *image, bool rollback, uint16_t chip, const char *self_test);
+ * leaves it on trial (the next boot rolls back). Fills rep (rep->print:
+ * also prints what happens); returns CLI_OK when an app runs. */
+int cli_power_on(const char *image, bool rollback, uint16_t chip, const char *self_test,
+                 struct cli_boot_report *rep);
+
+/* The report as members of an open JSON object. */
+struct json;
+void cli_boot_report_json(struct json *j, const struct cli_boot_report *rep);
 
 /* The app that runs on the device: what its last boot booted, or (never
  * booted) what the bootloader would boot. Reports its own errors. */

@@ -29,16 +29,6 @@ int cli_usage(const struct cli_command *cmd, bool misuse)
     return misuse ? CLI_USAGE : CLI_OK;
 }
 
-bool cli_wants_help(int argc, char **argv)
-{
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 #define CLI_MAX_FILE (64u * 1024u * 1024u)
 
 int cli_read_file(const char *path, uint8_t **data, size_t *len)
@@ -293,53 +283,6 @@ int cli_load_table_file(const char *path, uint32_t flash_size, struct ota_ptable
     if (err) {
         cli_report_pt_error(path, err, &diag, !binary);
         return CLI_FAIL;
-    }
-    return CLI_OK;
-}
-
-int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char **pos, int min_pos, int max_pos,
-              int *npos)
-{
-    *npos = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
-            if (*npos >= max_pos) {
-                cli_error("unexpected argument '%s'", a);
-                return CLI_USAGE;
-            }
-            pos[(*npos)++] = a;
-            continue;
-        }
-        const char *name = a + 2;
-        const char *eq = strchr(name, '=');
-        size_t n = eq ? (size_t)(eq - name) : strlen(name);
-        const struct cli_opt *o = opts;
-        while (o && o->name && !(strlen(o->name) == n && strncmp(o->name, name, n) == 0)) {
-            o++;
-        }
-        if (!o || !o->name) {
-            cli_error("unknown option '%s'", a);
-            return CLI_USAGE;
-        }
-        if (o->flag) {
-            if (eq) {
-                cli_error("option --%s takes no value", o->name);
-                return CLI_USAGE;
-            }
-            *o->flag = true;
-        } else if (eq) {
-            *o->value = eq + 1;
-        } else if (i + 1 < argc) {
-            *o->value = argv[++i];
-        } else {
-            cli_error("option --%s needs a value", o->name);
-            return CLI_USAGE;
-        }
-    }
-    if (*npos < min_pos) {
-        cli_error("missing argument");
-        return CLI_USAGE;
     }
     return CLI_OK;
 }

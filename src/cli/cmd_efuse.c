@@ -37,8 +37,11 @@ int cmd_efuse(int argc, char **argv)
 {
     const char *pos[1], *key = NULL, *digest_s = NULL, *version_s = NULL;
     int npos, rc;
-    struct cli_opt opts[] = {{"burn-key", &key, NULL}, {"burn-key-digest", &digest_s, NULL},
-                             {"burn-secure-version", &version_s, NULL}, {0}};
+    struct cli_opt opts[] = {
+        CLI_VALUE("burn-key", &key, "PEM", "burn the digest of this public (or private) key: secure boot on, write-once"),
+        CLI_VALUE("burn-key-digest", &digest_s, "HEX", "burn this key digest (64 hex digits) instead"),
+        CLI_VALUE("burn-secure-version", &version_s, "N", "raise the anti-rollback counter to N (never lowers it)"),
+        CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
     }

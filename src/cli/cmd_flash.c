@@ -9,6 +9,7 @@
 #include "ota/image.h"
 #include "cli.h"
 #include "commands.h"
+#include "json.h"
 
 #define BOOTLOADER_OFFSET 0x1000u
 
@@ -18,13 +19,39 @@ static int fail_op(const char *what, const char *path, int err)
     return CLI_FAIL;
 }
 
+static void report_created_json(const char *path, uint32_t size, const struct ota_ptable *t, uint32_t boot_len)
+{
+    struct json j;
+    json_begin(&j, stdout);
+    json_str(&j, "image", path);
+    json_uint(&j, "size", size);
+    json_uint(&j, "table_offset", OTA_PT_OFFSET);
+    json_uint(&j, "partitions", t->count);
+    if (boot_len) {
+        json_object(&j, "bootloader");
+        json_uint(&j, "offset", BOOTLOADER_OFFSET);
+        json_uint(&j, "length", boot_len);
+        json_close(&j);
+    } else {
+        json_null(&j, "bootloader");
+    }
+    json_end(&j);
+}
+
 int cmd_flash_create(int argc, char **argv)
 {
     const char *pos[1], *size_s = "4MB", *table_s = NULL, *boot_s = NULL, *chip_s = NULL;
-    bool rollback = false;
+    bool rollback = false, json = false;
     int npos, rc;
-    struct cli_opt opts[] = {{"size", &size_s, NULL}, {"table", &table_s, NULL}, {"bootloader", &boot_s, NULL},
-                             {"chip", &chip_s, NULL}, {"rollback", NULL, &rollback}, {0}};
+    struct cli_opt opts[] = {
+        CLI_VALUE("table", &table_s, "CSV|BIN", "partition table, CSV or binary (required)"),
+        CLI_VALUE("size", &size_s, "SIZE", "flash size, a multiple of 64 KiB (4MB, 0x400000, ...)"),
+        CLI_VALUE_D("bootloader", &boot_s, "FILE", "bootloader image to write at 0x1000", "none"),
+        CLI_VALUE_D("chip", &chip_s, "C", "the device's chip, recorded with the device (esp32, esp32s2, esp32c3, esp32s3)",
+                    "none: the first boot or run that names one records it"),
+        CLI_FLAG("rollback", &rollback, "the device's bootloader has app rollback enabled (recorded with the device)"),
+        CLI_JSON(&json),
+        CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
     }
@@ -88,8 +115,12 @@ int cmd_flash_create(int argc, char **argv)
     if (err) {
         return fail_op("writing", pos[0], err);
     }
-    printf("created %s: %u bytes, %u partitions, table at 0x%x%s\n", pos[0], size, table.count, OTA_PT_OFFSET,
-           boot_s ? ", bootloader at 0x1000" : "");
+    if (json) {
+        report_created_json(pos[0], size, &table, boot_s ? (uint32_t)boot_len : 0);
+    } else {
+        printf("created %s: %u bytes, %u partitions, table at 0x%x%s\n", pos[0], size, table.count, OTA_PT_OFFSET,
+               boot_s ? ", bootloader at 0x1000" : "");
+    }
     return CLI_OK;
 }
 
@@ -118,7 +149,7 @@ int cmd_flash_write(int argc, char **argv)
 {
     const char *pos[3];
     int npos, rc;
-    struct cli_opt opts[] = {{0}};
+    struct cli_opt opts[] = {CLI_END};
     static struct part_cmd c;
     uint8_t *data = NULL;
     size_t len = 0;
@@ -154,7 +185,7 @@ int cmd_flash_read(int argc, char **argv)
 {
     const char *pos[3];
     int npos, rc;
-    struct cli_opt opts[] = {{0}};
+    struct cli_opt opts[] = {CLI_END};
     static struct part_cmd c;
     if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos)) || (rc = open_partition(pos[0], pos[1], &c, false))) {
         return rc;
@@ -177,7 +208,7 @@ int cmd_flash_erase(int argc, char **argv)
 {
     const char *pos[2];
     int npos, rc;
-    struct cli_opt opts[] = {{0}};
+    struct cli_opt opts[] = {CLI_END};
     static struct part_cmd c;
     if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos)) || (rc = open_partition(pos[0], pos[1], &c, true))) {
         return rc;

@@ -12,6 +12,8 @@
 #include "ota/signature.h"
 #include "cli.h"
 #include "commands.h"
+#include "image_report.h"
+#include "json.h"
 
 /* Verify FILE (or partition LABEL of device image FILE) with opts. */
 static int verify_source(const char *path, const char *label, struct ota_image_opts *opts,
@@ -56,112 +58,42 @@ static int verify_source(const char *path, const char *label, struct ota_image_o
     return ota_image_verify_finish(&v, info);
 }
 
-static int report_signature(const uint8_t *data, size_t len, uint32_t image_len, const uint8_t *trusted);
-
-/* The region name of the chip's memory map (the core's table). */
-static const char *memory_type(uint16_t chip, uint32_t a)
+/* image info's document: the image's facts, its signature, the verdict. */
+static void info_json(const char *path, const struct ota_image_info *info, uint32_t size, int err,
+                      const uint8_t *data, size_t len)
 {
-    const char *name = ota_chip_region_name(chip, a);
-    return name ? name : "";
+    struct json j;
+    json_begin(&j, stdout);
+    json_str(&j, "file", path);
+    image_report_json(&j, info, size);
+    if (data) {
+        image_report_signature(data, len, info->image_len, NULL, &j);
+    }
+    json_bool(&j, "valid", err == OTA_OK);
+    json_error(&j, "error", err);
+    json_end(&j);
 }
 
-static void print_hex(const uint8_t *p, size_t n)
+/* The signed file whole, when the image has a signature sector after it. */
+static uint8_t *read_signed(const char *path, const char *label, const struct ota_image_info *info, int err,
+                            size_t *len)
 {
-    for (size_t i = 0; i < n; i++) {
-        printf("%02x", p[i]);
+    uint8_t *data = NULL;
+    if (!err && !label && info->trailing_len >= OTA_SIG_SECTOR_LEN && cli_read_file(path, &data, len) != CLI_OK) {
+        data = NULL;
     }
-}
-
-static const char *flash_size_name(uint8_t v)
-{
-    static const char *names[] = {"1MB", "2MB", "4MB", "8MB", "16MB", "32MB", "64MB", "128MB"};
-    return v < 8 ? names[v] : "unknown";
-}
-
-static const char *flash_freq_name(uint8_t v)
-{
-    switch (v) {
-    case 0x0: return "40m";
-    case 0x1: return "26m";
-    case 0x2: return "20m";
-    case 0xF: return "80m";
-    default: return "unknown";
-    }
-}
-
-static const char *flash_mode_name(uint8_t v)
-{
-    static const char *names[] = {"QIO", "QOUT", "DIO", "DOUT", "FAST_READ", "SLOW_READ"};
-    return v < 6 ? names[v] : "unknown";
-}
-
-/* The facts esptool's image_info (v4.8) prints, in its layout. */
-static void print_info(const struct ota_image_info *in, uint32_t file_size)
-{
-    const struct ota_image_header *h = &in->header;
-    const char *chip = ota_chip_name(h->chip_id);
-    printf("File size: %u (bytes)\n", file_size);
-    printf("Image size: %u bytes\n\n", in->image_len);
-    printf("%s image header\n==================\n", chip);
-    printf("Image version: 1\nEntry point: 0x%08x\nSegments: %u\n", h->entry_addr, h->segment_count);
-    printf("Flash size: %s\nFlash freq: %s\nFlash mode: %s\n\n", flash_size_name(h->spi_size),
-           flash_freq_name(h->spi_speed), flash_mode_name(h->spi_mode));
-    printf("%s extended image header\n===========================\n", chip);
-    printf("WP pin: 0x%02x%s\n", h->wp_pin, h->wp_pin == 0xEE ? " (disabled)" : "");
-    printf("Flash pins drive settings: clk_drv: 0x%x, q_drv: 0x%x, d_drv: 0x%x, cs0_drv: 0x%x, hd_drv: 0x%x, "
-           "wp_drv: 0x%x\n", h->spi_pin_drv[0] & 0xF, h->spi_pin_drv[0] >> 4, h->spi_pin_drv[1] & 0xF,
-           h->spi_pin_drv[1] >> 4, h->spi_pin_drv[2] & 0xF, h->spi_pin_drv[2] >> 4);
-    printf("Chip ID: %u (%s)\n", h->chip_id, chip);
-    printf("Minimal chip revision: v%u.%u, (legacy min_rev = %u)\n", h->min_chip_rev_full / 100,
-           h->min_chip_rev_full % 100, h->min_chip_rev);
-    printf("Maximal chip revision: v%u.%u\n", h->max_chip_rev_full / 100, h->max_chip_rev_full % 100);
-    printf("Hash appended: %s\n\n", h->hash_appended == 1 ? "yes" : "no");
-    printf("Segments information\n====================\n");
-    printf("Segment   Length   Load addr   File offs  Memory types\n");
-    printf("-------  -------  ----------  ----------  ------------\n");
-    for (unsigned i = 0; i < in->segments_seen; i++) {
-        const struct ota_image_segment *s = &in->segments[i];
-        printf("%7u  0x%05x  0x%08x  0x%08x  %s\n", i, s->data_len, s->load_addr, s->header_offset,
-               memory_type(h->chip_id, s->load_addr));
-    }
-    printf("\n%s image footer\n==================\n", chip);
-    if (in->image_len) {
-        printf("Checksum: 0x%02x (%s)\n", in->checksum_stored,
-               in->checksum_valid ? "valid" : "invalid");
-        if (!in->checksum_valid) {
-            printf("Calculated checksum: 0x%02x\n", in->checksum_computed);
-        }
-        if (h->hash_appended == 1) {
-            printf("Validation hash: ");
-            print_hex(in->hash_stored, sizeof(in->hash_stored));
-            printf(" (%s)\n", in->hash_valid ? "valid" : "invalid");
-            if (!in->hash_valid) {
-                printf("Calculated hash: ");
-                print_hex(in->hash_computed, sizeof(in->hash_computed));
-                printf("\n");
-            }
-        }
-    } else {
-        printf("Checksum: (image incomplete)\n");
-    }
-    if (in->has_desc) {
-        const struct ota_app_desc *d = &in->desc;
-        printf("\nApplication information\n=======================\n");
-        printf("Project name: %s\nApp version: %s\nCompile time: %s %s\nELF file SHA256: ", d->project_name,
-               d->version, d->date, d->time);
-        print_hex(d->app_elf_sha256, sizeof(d->app_elf_sha256));
-        printf("\nESP-IDF: %s\nMinimal eFuse block revision: %u.%u\nMaximal eFuse block revision: %u.%u\n",
-               d->idf_ver, d->min_efuse_blk_rev / 100, d->min_efuse_blk_rev % 100, d->max_efuse_blk_rev / 100,
-               d->max_efuse_blk_rev % 100);
-        printf("Secure version: %u\n", d->secure_version);
-    }
+    return data;
 }
 
 int cmd_image_info(int argc, char **argv)
 {
     const char *pos[1], *label = NULL;
+    bool json = false;
     int npos, rc;
-    struct cli_opt opts[] = {{"label", &label, NULL}, {0}};
+    struct cli_opt opts[] = {
+        CLI_VALUE_D("label", &label, "LABEL", "read partition LABEL of device image FILE", "FILE is an image file"),
+        CLI_JSON(&json),
+        CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
     }
@@ -179,15 +111,17 @@ int cmd_image_info(int argc, char **argv)
         cli_error("%s: not an image: %s", pos[0], ota_strerror(err));
         return CLI_FAIL;
     }
-    print_info(&info, size);
-    if (!err && !label && info.trailing_len >= OTA_SIG_SECTOR_LEN) {
-        uint8_t *data;
-        size_t len;
-        if (cli_read_file(pos[0], &data, &len) == CLI_OK) {
-            report_signature(data, len, info.image_len, NULL);
-            free(data);
+    size_t len = 0;
+    uint8_t *data = read_signed(pos[0], label, &info, err, &len);
+    if (json) {
+        info_json(pos[0], &info, size, err, data, len);
+    } else {
+        image_report_text(&info, size);
+        if (data) {
+            image_report_signature(data, len, info.image_len, NULL, NULL);
         }
     }
+    free(data);
     if (err) {
         cli_error("%s: %s", pos[0], ota_strerror(err));
         return CLI_FAIL;
@@ -195,11 +129,35 @@ int cmd_image_info(int argc, char **argv)
     return CLI_OK;
 }
 
+static void verify_json(const char *path, const char *label, const struct ota_image_info *info, int err)
+{
+    struct json j;
+    json_begin(&j, stdout);
+    json_str(&j, "file", path);
+    json_str(&j, "label", label);
+    json_bool(&j, "valid", err == OTA_OK);
+    json_error(&j, "error", err);
+    if (!err) {
+        json_str(&j, "chip", ota_chip_name(info->header.chip_id));
+        json_uint(&j, "image_size", info->image_len);
+        json_str(&j, "project", info->desc.project_name);
+        json_str(&j, "version", info->desc.version);
+        json_uint(&j, "secure_version", info->desc.secure_version);
+    }
+    json_end(&j);
+}
+
 int cmd_image_verify(int argc, char **argv)
 {
     const char *pos[1], *label = NULL, *chip_s = "any", *max_s = NULL;
+    bool json = false;
     int npos, rc;
-    struct cli_opt opts[] = {{"label", &label, NULL}, {"chip", &chip_s, NULL}, {"max-size", &max_s, NULL}, {0}};
+    struct cli_opt opts[] = {
+        CLI_VALUE_D("label", &label, "LABEL", "verify partition LABEL of device image FILE", "FILE is an image file"),
+        CLI_VALUE("chip", &chip_s, "C", "the device's chip: esp32, esp32s2, esp32c3, esp32s3 or any"),
+        CLI_VALUE_D("max-size", &max_s, "BYTES", "refuse an image longer than this (its slot)", "no limit"),
+        CLI_JSON(&json),
+        CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
     }
@@ -213,18 +171,24 @@ int cmd_image_verify(int argc, char **argv)
     }
     struct ota_image_info info;
     uint32_t size;
+    memset(&info, 0, sizeof(info));
     int err = verify_source(pos[0], label, &o, &info, &size);
     if (err == CLI_FAIL) {
         return CLI_FAIL;
+    }
+    if (json) {
+        verify_json(pos[0], label, &info, err);
     }
     if (err) {
         cli_error("%s%s%s: invalid image: %s (%s)", pos[0], label ? ":" : "", label ? label : "",
                   ota_strerror(err), ota_errname(err));
         return CLI_FAIL;
     }
-    printf("%s%s%s: valid %s app image, %u bytes, project %s, version %s, secure_version %u\n", pos[0],
-           label ? ":" : "", label ? label : "", ota_chip_name(info.header.chip_id), info.image_len,
-           info.desc.project_name, info.desc.version, info.desc.secure_version);
+    if (!json) {
+        printf("%s%s%s: valid %s app image, %u bytes, project %s, version %s, secure_version %u\n", pos[0],
+               label ? ":" : "", label ? label : "", ota_chip_name(info.header.chip_id), info.image_len,
+               info.desc.project_name, info.desc.version, info.desc.secure_version);
+    }
     return CLI_OK;
 }
 
@@ -238,9 +202,14 @@ int cmd_image_make(int argc, char **argv)
     const char *pos[1], *project = NULL, *version = NULL, *secure_s = "0", *size_s = "262144", *chip_s = "esp32";
     const char *idf = "host-build";
     int npos, rc;
-    struct cli_opt opts[] = {{"project", &project, NULL}, {"version", &version, NULL},
-                             {"secure-version", &secure_s, NULL}, {"size", &size_s, NULL},
-                             {"chip", &chip_s, NULL}, {"idf-version", &idf, NULL}, {0}};
+    struct cli_opt opts[] = {
+        CLI_VALUE("project", &project, "P", "project name in the app descriptor (required)"),
+        CLI_VALUE("version", &version, "V", "app version in the descriptor, e.g. v2.0.0 (required)"),
+        CLI_VALUE("secure-version", &secure_s, "N", "anti-rollback secure_version"),
+        CLI_VALUE("size", &size_s, "BYTES", "image size (rounded up to 16)"),
+        CLI_VALUE("chip", &chip_s, "C", "target chip: esp32, esp32s2, esp32c3, esp32s3"),
+        CLI_VALUE("idf-version", &idf, "S", "ESP-IDF version string in the descriptor"),
+        CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
     }
@@ -317,37 +286,15 @@ static bool parse_hex32(const char *s, uint8_t out[32])
     return true;
 }
 
-/* Verify and describe the signature sector after the image in data. */
-static int report_signature(const uint8_t *data, size_t len, uint32_t image_len, const uint8_t *trusted)
-{
-    struct cli_mem src = {data, len};
-    struct ota_sig_result res;
-    int err = ota_sig_verify(cli_mem_read, &src, image_len, trusted, &res);
-    printf("\nSecure Boot V2 signature\n========================\n");
-    if (err == OTA_ERR_SIG_MISSING) {
-        printf("none: no signature sector at 0x%x\n", ota_sig_sector_offset(image_len));
-        return err;
-    }
-    const struct ota_sig_block *b = &res.block;
-    printf("Signature sector at 0x%x, %u valid block(s)\n", ota_sig_sector_offset(image_len), res.blocks);
-    printf("Block 0: version %u (%s)\n", b->version,
-           b->version == OTA_SIG_VERSION_RSA ? "RSA-3072-PSS" : b->version == OTA_SIG_VERSION_ECDSA ? "ECDSA P-256" : "unknown");
-    printf("Image digest: ");
-    print_hex(b->image_digest, 32);
-    printf(" (%s)\n", memcmp(b->image_digest, res.digest, 32) == 0 ? "matches the image" : "does NOT match the image");
-    printf("CRC: 0x%08x (%s)\n", b->crc_stored, b->crc_stored == b->crc_computed ? "valid" : "invalid");
-    printf("Public key digest: ");
-    print_hex(b->key_digest, 32);
-    printf("\nSignature: %s\n", err ? ota_strerror(err) : "verified");
-    return err;
-}
-
 int cmd_image_sign(int argc, char **argv)
 {
     const char *pos[2], *key = NULL;
     bool deterministic = false;
     int npos, rc;
-    struct cli_opt opts[] = {{"key", &key, NULL}, {"deterministic", NULL, &deterministic}, {0}};
+    struct cli_opt opts[] = {
+        CLI_VALUE("key", &key, "KEY.pem", "RSA-3072 or EC P-256 private key (required)"),
+        CLI_FLAG("deterministic", &deterministic, "ECDSA with RFC 6979 nonces, for reproducible files"),
+        CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos))) {
         return rc;
     }
@@ -382,7 +329,7 @@ int cmd_image_sign(int argc, char **argv)
     ota_host_key_digest(key, digest);
     printf("signed %s -> %s (signature sector at 0x%x); key digest ", pos[0], pos[1],
            ota_sig_sector_offset((uint32_t)len));
-    print_hex(digest, 32);
+    cli_print_hex(digest, 32);
     printf("\n");
     return CLI_OK;
 }
@@ -391,7 +338,10 @@ int cmd_image_verify_signature(int argc, char **argv)
 {
     const char *pos[1], *pub = NULL, *digest_s = NULL;
     int npos, rc;
-    struct cli_opt opts[] = {{"pub", &pub, NULL}, {"key-digest", &digest_s, NULL}, {0}};
+    struct cli_opt opts[] = {
+        CLI_VALUE_D("pub", &pub, "PUB.pem", "accept only a signature by this key", "any key, reported"),
+        CLI_VALUE_D("key-digest", &digest_s, "HEX", "accept only the key with this digest (as in eFuse)", "any key"),
+        CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
     }
@@ -428,7 +378,7 @@ int cmd_image_verify_signature(int argc, char **argv)
         free(data);
         return CLI_FAIL;
     }
-    err = report_signature(data, len, info.image_len, have_trusted ? trusted : NULL);
+    err = image_report_signature(data, len, info.image_len, have_trusted ? trusted : NULL, NULL);
     free(data);
     if (err) {
         cli_error("%s: signature not accepted: %s (%s)", pos[0], ota_strerror(err), ota_errname(err));

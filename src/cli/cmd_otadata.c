@@ -7,6 +7,7 @@
 #include "ota/otadata.h"
 #include "cli.h"
 #include "commands.h"
+#include "json.h"
 
 struct device {
     struct ota_host_flash hf;
@@ -36,20 +37,16 @@ static int open_otadata(const char *path, struct device *d, bool writer)
     return CLI_OK;
 }
 
-int cmd_otadata_show(int argc, char **argv)
+static bool blank(const struct ota_select_entry *e)
 {
-    const char *pos[1];
-    int npos, rc;
-    struct cli_opt opts[] = {{0}};
-    static struct device d;
-    if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos)) || (rc = open_otadata(pos[0], &d, false))) {
-        return rc;
-    }
-    const struct ota_partition *slots[16];
-    unsigned count = ota_boot_ota_slots(&d.table, slots);
+    return e->seq == 0xFFFFFFFFu && e->crc == 0xFFFFFFFFu;
+}
+
+static void show_text(const struct device *d, const struct ota_partition *const *slots, unsigned count)
+{
     for (int i = 0; i < 2; i++) {
-        const struct ota_select_entry *e = &d.od.copy[i];
-        if (e->seq == 0xFFFFFFFFu && e->crc == 0xFFFFFFFFu) {
+        const struct ota_select_entry *e = &d->od.copy[i];
+        if (blank(e)) {
             printf("otadata[%d]: blank\n", i);
             continue;
         }
@@ -57,13 +54,65 @@ int cmd_otadata_show(int argc, char **argv)
                e->crc, e->crc == ota_otadata_crc(e->seq) ? "valid" : "invalid",
                ota_otadata_usable(e) ? "" : ", not usable");
     }
-    int active = ota_otadata_active(&d.od);
+    int active = ota_otadata_active(&d->od);
     if (active < 0) {
         printf("active: none (the bootloader boots factory, else ota_0)\n");
     } else {
-        int slot = ota_otadata_boot_slot(&d.od, count);
+        int slot = ota_otadata_boot_slot(&d->od, count);
         printf("active: otadata[%d] -> slot %d%s%s\n", active, slot, slots[slot] ? ", partition " : "",
                slots[slot] ? slots[slot]->label : " (no such partition)");
+    }
+}
+
+static void show_json(const struct device *d, const struct ota_partition *const *slots, unsigned count)
+{
+    struct json j;
+    json_begin(&j, stdout);
+    json_array(&j, "copies");
+    for (int i = 0; i < 2; i++) {
+        const struct ota_select_entry *e = &d->od.copy[i];
+        if (blank(e)) {
+            json_null(&j, NULL);
+            continue;
+        }
+        json_object(&j, NULL);
+        json_uint(&j, "seq", e->seq);
+        json_str(&j, "state", ota_img_state_name(e->state));
+        json_uint(&j, "crc", e->crc);
+        json_bool(&j, "crc_valid", e->crc == ota_otadata_crc(e->seq));
+        json_bool(&j, "usable", ota_otadata_usable(e));
+        json_close(&j);
+    }
+    json_close(&j);
+    int active = ota_otadata_active(&d->od);
+    int slot = active < 0 ? -1 : ota_otadata_boot_slot(&d->od, count);
+    if (active < 0) {
+        json_null(&j, "active");
+        json_null(&j, "boot_slot");
+    } else {
+        json_int(&j, "active", active);
+        json_int(&j, "boot_slot", slot);
+    }
+    json_str(&j, "boot_partition", slot >= 0 && slots[slot] ? slots[slot]->label : NULL);
+    json_end(&j);
+}
+
+int cmd_otadata_show(int argc, char **argv)
+{
+    const char *pos[1];
+    bool json = false;
+    int npos, rc;
+    struct cli_opt opts[] = {CLI_JSON(&json), CLI_END};
+    static struct device d;
+    if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos)) || (rc = open_otadata(pos[0], &d, false))) {
+        return rc;
+    }
+    const struct ota_partition *slots[16];
+    unsigned count = ota_boot_ota_slots(&d.table, slots);
+    if (json) {
+        show_json(&d, slots, count);
+    } else {
+        show_text(&d, slots, count);
     }
     ota_host_flash_close(&d.hf);
     return CLI_OK;
@@ -74,7 +123,10 @@ int cmd_otadata_select(int argc, char **argv)
     const char *pos[2];
     bool rollback = false, no_verify = false;
     int npos, rc;
-    struct cli_opt opts[] = {{"rollback", NULL, &rollback}, {"no-verify", NULL, &no_verify}, {0}};
+    struct cli_opt opts[] = {
+        CLI_FLAG("rollback", &rollback, "select as NEW: the app boots on trial and must mark itself valid"),
+        CLI_FLAG("no-verify", &no_verify, "select even if the partition holds no valid image"),
+        CLI_END};
     static struct device d;
     if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos)) || (rc = open_otadata(pos[0], &d, true))) {
         return rc;
@@ -108,7 +160,7 @@ int cmd_otadata_mark(int argc, char **argv)
 {
     const char *pos[2];
     int npos, rc;
-    struct cli_opt opts[] = {{0}};
+    struct cli_opt opts[] = {CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos))) {
         return rc;
     }

@@ -6,12 +6,16 @@
 #include "ota/error.h"
 #include "cli.h"
 #include "commands.h"
+#include "json.h"
 
 int cmd_partition_make(int argc, char **argv)
 {
     const char *pos[2], *flash_s = NULL;
     int npos, rc;
-    struct cli_opt opts[] = {{"flash-size", &flash_s, NULL}, {0}};
+    struct cli_opt opts[] = {
+        CLI_VALUE_D("flash-size", &flash_s, "SIZE", "check that every partition fits this flash size",
+                    "no check"),
+        CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos))) {
         return rc;
     }
@@ -76,12 +80,43 @@ static void print_csv(const struct ota_ptable *t)
     }
 }
 
+static void print_table(const struct ota_ptable *t);
+
+static void print_json(const struct ota_ptable *t)
+{
+    struct json j;
+    json_begin(&j, stdout);
+    json_array(&j, "partitions");
+    for (unsigned i = 0; i < t->count; i++) {
+        const struct ota_partition *p = &t->entries[i];
+        json_object(&j, NULL);
+        json_uint(&j, "index", i);
+        json_str(&j, "label", p->label);
+        json_uint(&j, "type", p->type);
+        json_uint(&j, "subtype", p->subtype);
+        json_str(&j, "type_name", ota_pt_type_name(p->type));
+        json_str(&j, "subtype_name", ota_pt_subtype_name(p->type, p->subtype));
+        json_str(&j, "usage", ota_pt_usage(p));
+        json_uint(&j, "offset", p->offset);
+        json_uint(&j, "size", p->size);
+        json_bool(&j, "encrypted", (p->flags & OTA_PT_FLAG_ENCRYPTED) != 0);
+        json_bool(&j, "readonly", (p->flags & OTA_PT_FLAG_READONLY) != 0);
+        json_close(&j);
+    }
+    json_close(&j);
+    json_bool(&j, "md5", t->has_md5);
+    json_end(&j);
+}
+
 int cmd_partition_show(int argc, char **argv)
 {
     const char *pos[1];
-    bool csv = false;
+    bool csv = false, json = false;
     int npos, rc;
-    struct cli_opt opts[] = {{"csv", NULL, &csv}, {0}};
+    struct cli_opt opts[] = {
+        CLI_FLAG("csv", &csv, "print the table as gen_esp32part.py's CSV (round-trips through partition make)"),
+        CLI_JSON(&json),
+        CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
     }
@@ -112,17 +147,27 @@ int cmd_partition_show(int argc, char **argv)
         cli_report_pt_error(pos[0], err, &diag, false);
         return CLI_FAIL;
     }
+    if (json) {
+        print_json(&t);
+        return CLI_OK;
+    }
     if (csv) {
         print_csv(&t);
         return CLI_OK;
     }
+    print_table(&t);
+    return CLI_OK;
+}
+
+/* The layout of the bootloader's partition table log. */
+static void print_table(const struct ota_ptable *t)
+{
     printf("## Label            Usage          Type ST Offset   Length   Flags\n");
-    for (unsigned i = 0; i < t.count; i++) {
-        const struct ota_partition *p = &t.entries[i];
+    for (unsigned i = 0; i < t->count; i++) {
+        const struct ota_partition *p = &t->entries[i];
         printf("%2u %-16s %-16s %02x %02x %08x %08x%s%s\n", i, p->label, ota_pt_usage(p), p->type, p->subtype,
                p->offset, p->size, p->flags & OTA_PT_FLAG_ENCRYPTED ? " encrypted" : "",
                p->flags & OTA_PT_FLAG_READONLY ? " readonly" : "");
     }
-    printf("MD5: %s\n", t.has_md5 ? "present, valid" : "absent");
-    return CLI_OK;
+    printf("MD5: %s\n", t->has_md5 ? "present, valid" : "absent");
 }

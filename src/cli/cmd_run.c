@@ -11,7 +11,7 @@
 #include "ota/error.h"
 #include "ota/host_device.h"
 #include "ota/host_efuse.h"
-#include "ota/host_mem.h"
+#include "ota/host_log.h"
 #include "ota/host_transport.h"
 #include "ota/log.h"
 #include "ota/otadata.h"
@@ -20,6 +20,7 @@
 #include "../../examples/ota_example/tone_upgrade.h"
 #include "cli.h"
 #include "commands.h"
+#include "run_report.h"
 
 static const char *TAG = "HTTPS_OTA_EXAMPLE";
 
@@ -122,80 +123,11 @@ static int on_setting(void *ctx, const char *key, const char *value)
     return 0;
 }
 
-struct run_state {
-    bool tty;
-    unsigned failed;
-    int last_progress;  /* percent shown, -1 none */
-};
-
-static void on_event(void *ctx, const struct ota_event *ev)
-{
-    struct run_state *st = ctx;
-    if (ev->type == OTA_EVENT_RESULT) {
-        if (st->tty && st->last_progress >= 0) {
-            fputc('\n', stdout);
-            st->last_progress = -1;
-        }
-        if (ev->err == OTA_OK) {
-            OTA_LOGI(TAG, "List id: %u, OTA success", ev->id);
-        } else {
-            st->failed++;
-            OTA_LOGE(TAG, "List id: %u, OTA failed: %s (%s: %s)", ev->id, ota_result_name(ev->result),
-                     ota_errname(ev->err), ota_strerror(ev->err));
-        }
-    }
-}
-
-static void on_progress(void *ctx, unsigned id, uint64_t done, int64_t total)
-{
-    struct run_state *st = ctx;
-    (void)id;
-    if (total <= 0) {
-        return;
-    }
-    int pct = (int)(done * 100 / (uint64_t)total);
-    if (st->tty) {
-        if (pct != st->last_progress) {
-            int bar = pct / 4;
-            printf("\r[%-25.*s] %3d%% %llu/%lld", bar, "#########################", pct,
-                   (unsigned long long)done, (long long)total);
-            fflush(stdout);
-            st->last_progress = pct;
-        }
-    } else if (pct / 25 != st->last_progress / 25 || st->last_progress < 0) {
-        OTA_LOGI("OTA_DEFAULT", "progress: %llu of %lld bytes (%d%%)", (unsigned long long)done, (long long)total,
-                 pct);
-        st->last_progress = pct;
-    }
-}
-
 static void sleep_ms(void *ctx, unsigned ms)
 {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
     (void)ctx;
     nanosleep(&ts, NULL);
-}
-
-/* Flash timing model of a common 4 MB SPI NOR (W25Q32JV class). */
-#define MS_PAGE_PROGRAM 0.4
-#define MS_SECTOR_ERASE 45.0
-#define MS_BLOCK_ERASE 150.0
-
-/* What the update cost the flash, and what erasing the whole slot up front
- * (ESP-ADF's original) would have cost on top of the same programs. */
-static void log_wear(const struct ota_flash_counters *c, uint32_t slot_size)
-{
-    double ms = (double)c->programs * MS_PAGE_PROGRAM + (double)c->sector_erases * MS_SECTOR_ERASE +
-                (double)c->block_erases * MS_BLOCK_ERASE;
-    OTA_LOGI("FLASH", "%llu sector erases, %llu block erases (%llu sectors' worth), %llu page programs, %llu bytes "
-             "programmed; emulated flash time %.1f s", (unsigned long long)c->sector_erases,
-             (unsigned long long)c->block_erases, (unsigned long long)(c->sector_erases + 16 * c->block_erases),
-             (unsigned long long)c->programs, (unsigned long long)c->bytes_programmed, ms / 1000.0);
-    if (slot_size) {
-        OTA_LOGI("FLASH", "a whole-slot erase up front (%u sectors) would cost %.1f s of erase by 64 KiB blocks, "
-                 "%.1f s by sectors", (unsigned)(slot_size / 4096), (double)(slot_size / 65536) * MS_BLOCK_ERASE / 1000.0,
-                 (double)(slot_size / 4096) * MS_SECTOR_ERASE / 1000.0);
-    }
 }
 
 /* NULL leaves the default (0); otherwise a positive number. */
@@ -220,12 +152,57 @@ static char *read_text(const char *path)
     return cli_read_file(path, &data, &len) ? NULL : (char *)data;
 }
 
+/* The command line of `ota run`. */
 struct run_args {
     const char *image, *config, *app, *data, *sdcard, *ca, *data_ca;
     const char *connect_s, *read_s, *cut_s, *retries_s, *backoff_s, *self_test;
     const char *low_speed_limit_s, *low_speed_time_s, *deadline_s;
-    bool force, no_reboot, rollback, forbid_http, no_tone, brk;
+    bool force, no_reboot, rollback, forbid_http, no_tone, brk, json;
 };
+
+static int parse_run_args(int argc, char **argv, struct run_args *a)
+{
+    const char *pos[1];
+    int npos, rc;
+    memset(a, 0, sizeof(*a));
+    a->self_test = "pass";
+    struct cli_opt opts[] = {
+        CLI_VALUE_D("config", &a->config, "SDKCONFIG", "the example's menuconfig settings (CONFIG_... keys)", "none"),
+        CLI_VALUE_D("app", &a->app, "URI", "the app item: http://, https:// or file:// (overrides the config)", "none"),
+        CLI_VALUE_D("data", &a->data, "LABEL=URI", "the data item: partition LABEL from URI (overrides the config)",
+                    "none"),
+        CLI_VALUE_D("sdcard", &a->sdcard, "DIR", "the folder that plays the SD card (file:// items)", "none: file:// refused"),
+        CLI_VALUE_D("ca", &a->ca, "PEM", "CA certificate(s) for https:// items", "the system store"),
+        CLI_VALUE_D("data-ca", &a->data_ca, "PEM", "CA for the data item's server", "--ca"),
+        CLI_FLAG("force-version-check", &a->force, "refuse an app whose version is not higher than the running one"),
+        CLI_FLAG("no-reboot", &a->no_reboot, "do not restart after the app item"),
+        CLI_FLAG("rollback", &a->rollback, "app rollback: the new app boots on trial and runs its self-test"),
+        CLI_FLAG("break-after-fail", &a->brk, "stop the list at the first failed item"),
+        CLI_FLAG("forbid-http", &a->forbid_http, "refuse plain http:// (unauthenticated)"),
+        CLI_FLAG("no-tone-check", &a->no_tone, "write the data item as raw bytes, without the tone-image checks"),
+        CLI_VALUE_D("connect-timeout", &a->connect_s, "MS", "give up connecting after MS milliseconds", "5000"),
+        CLI_VALUE_D("read-timeout", &a->read_s, "MS", "fail a transfer that receives no byte for MS milliseconds",
+                    "10000"),
+        CLI_VALUE_D("low-speed-limit", &a->low_speed_limit_s, "BYTES",
+                    "fail a transfer that receives fewer than BYTES in any --low-speed-time window (a trickle)",
+                    "1024, or CONFIG_OTA_LOW_SPEED_LIMIT"),
+        CLI_VALUE_D("low-speed-time", &a->low_speed_time_s, "S", "the low-speed window in seconds",
+                    "20, or CONFIG_OTA_LOW_SPEED_TIME"),
+        CLI_VALUE_D("deadline", &a->deadline_s, "S",
+                    "give up an item after S seconds in all, reconnections included", "900, or CONFIG_OTA_DEADLINE"),
+        CLI_VALUE_D("retries", &a->retries_s, "N", "reconnections (Range + If-Range) after a dropped transfer", "4"),
+        CLI_VALUE_D("retry-backoff", &a->backoff_s, "MS", "first wait before reconnecting, doubled each time", "250"),
+        CLI_VALUE_D("power-cut-at", &a->cut_s, "N", "emulated power loss at the N-th flash program/erase (exit 3)",
+                    "none"),
+        CLI_VALUE("self-test", &a->self_test, "pass|fail|skip", "what the new app's self-test does on a trial boot"),
+        CLI_JSON(&a->json),
+        CLI_END};
+    if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
+        return rc;
+    }
+    a->image = pos[0];
+    return cli_parse_self_test(a->self_test) ? CLI_OK : CLI_USAGE;
+}
 
 /* The sdkconfig file, then the flags over it. */
 static int load_config(const struct run_args *a, struct example_config *cfg)
@@ -270,119 +247,39 @@ static int load_config(const struct run_args *a, struct example_config *cfg)
         return CLI_USAGE;
     }
     cfg->force_version_check |= a->force;
-    return CLI_OK;
-}
-
-/* The transfer limits: flags over the file over the transport's defaults. */
-static bool limits(const struct run_args *a, const struct example_config *cfg, struct ota_host_transport_config *tc)
-{
-    tc->low_speed_limit = cfg->low_speed_limit;
-    tc->low_speed_time_s = cfg->low_speed_time_s;
-    tc->deadline_s = cfg->deadline_s;
-    return parse_ms(a->connect_s, &tc->connect_timeout_ms) && parse_ms(a->read_s, &tc->read_timeout_ms) &&
-           parse_ms(a->low_speed_limit_s, &tc->low_speed_limit) &&
-           parse_ms(a->low_speed_time_s, &tc->low_speed_time_s) && parse_ms(a->deadline_s, &tc->deadline_s);
-}
-
-static int run(struct run_args *a, struct example_config *cfg);
-
-struct run_plan {
-    const struct run_args *a;
-    const struct example_config *cfg;
-    struct ota_host_flash *hf;
-    const struct ota_host_transport_config *tc;
-    const char *ca_pem, *data_ca_pem;
-    bool rollback;
-    uint16_t chip;
-    long retries, backoff, cut_at;
-};
-static void log_peripherals(const struct run_args *a, const struct example_config *cfg);
-static int serve(const struct run_plan *pl);
-
-int cmd_run(int argc, char **argv)
-{
-    const char *pos[1];
-    struct run_args a;
-    int npos, rc;
-    memset(&a, 0, sizeof(a));
-    a.self_test = "pass";
-    struct cli_opt opts[] = {{"config", &a.config, NULL}, {"app", &a.app, NULL}, {"data", &a.data, NULL},
-                             {"sdcard", &a.sdcard, NULL}, {"ca", &a.ca, NULL}, {"data-ca", &a.data_ca, NULL},
-                             {"force-version-check", NULL, &a.force},
-                             {"no-reboot", NULL, &a.no_reboot}, {"rollback", NULL, &a.rollback},
-                             {"forbid-http", NULL, &a.forbid_http}, {"no-tone-check", NULL, &a.no_tone},
-                             {"break-after-fail", NULL, &a.brk},
-                             {"connect-timeout", &a.connect_s, NULL}, {"read-timeout", &a.read_s, NULL},
-                             {"low-speed-limit", &a.low_speed_limit_s, NULL},
-                             {"low-speed-time", &a.low_speed_time_s, NULL}, {"deadline", &a.deadline_s, NULL},
-                             {"retries", &a.retries_s, NULL}, {"retry-backoff", &a.backoff_s, NULL},
-                             {"power-cut-at", &a.cut_s, NULL}, {"self-test", &a.self_test, NULL}, {0}};
-    if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
-        return rc;
-    }
-    a.image = pos[0];
-    static struct example_config cfg;
-    rc = load_config(&a, &cfg);
-    if (!rc) {
-        rc = run(&a, &cfg);
-    }
-    config_free(&cfg);
-    return rc;
-}
-
-static int run(struct run_args *a, struct example_config *cfg)
-{
-    const char *self_test = a->self_test;
-    if (strcmp(self_test, "pass") != 0 && strcmp(self_test, "fail") != 0 && strcmp(self_test, "skip") != 0) {
-        cli_error("--self-test pass|fail|skip, not '%s'", self_test);
-        return CLI_USAGE;
-    }
     if (!cfg->have_app && !cfg->have_data) {
         cli_error("nothing to upgrade: give --app URI and/or --data LABEL=URI (or a --config file)");
         return CLI_USAGE;
     }
-    struct ota_host_transport_config tc = {.sdcard_dir = a->sdcard,
-                                           .forbid_plain_http = a->forbid_http || cfg->forbid_plain_http};
-    long retries = -1, backoff = 0, cut_at = 0;
-    if (!limits(a, cfg, &tc) || !parse_ms(a->backoff_s, &backoff) || !parse_ms(a->cut_s, &cut_at) ||
-        (a->retries_s && (!parse_ms(a->retries_s, &retries) && strcmp(a->retries_s, "0") != 0))) {
+    return CLI_OK;
+}
+
+/* Timeouts, transfer limits (flags over the file over the transport's
+ * defaults), retries and the power-cut point: numbers or a usage error. */
+static int parse_numbers(const struct run_args *a, const struct example_config *cfg,
+                         struct ota_host_transport_config *tc, struct ota_service_config *sc, long *cut_at)
+{
+    long retries = -1, backoff = 0;
+    bool zero_retries = a->retries_s && strcmp(a->retries_s, "0") == 0;
+    tc->low_speed_limit = cfg->low_speed_limit;
+    tc->low_speed_time_s = cfg->low_speed_time_s;
+    tc->deadline_s = cfg->deadline_s;
+    if (!parse_ms(a->connect_s, &tc->connect_timeout_ms) || !parse_ms(a->read_s, &tc->read_timeout_ms) ||
+        !parse_ms(a->low_speed_limit_s, &tc->low_speed_limit) ||
+        !parse_ms(a->low_speed_time_s, &tc->low_speed_time_s) || !parse_ms(a->deadline_s, &tc->deadline_s) ||
+        !parse_ms(a->backoff_s, &backoff) || !parse_ms(a->cut_s, cut_at) ||
+        (a->retries_s && !zero_retries && !parse_ms(a->retries_s, &retries))) {
         cli_error("timeouts, limits, --deadline, --retry-backoff and --power-cut-at are positive numbers; "
                   "--retries 0 or more");
         return CLI_USAGE;
     }
-    if (a->retries_s && strcmp(a->retries_s, "0") == 0) {
-        retries = 0;
-    }
-    /* The chip and a rollback-enabled bootloader belong to the device. */
-    struct ota_device_props props;
-    int rc = cli_device_props(a->image, NULL, a->rollback, &props);
-    if (rc) {
-        return rc;
-    }
-    bool rollback = props.rollback;
-    /* Each item verifies its server with its own CA (the data item's
-     * defaults to the app's); without one, the system store. */
-    char *ca_pem = NULL, *data_ca_pem = NULL;
-    if ((a->ca && !(ca_pem = read_text(a->ca))) || (a->data_ca && !(data_ca_pem = read_text(a->data_ca)))) {
-        free(ca_pem);
-        return CLI_FAIL;
-    }
-
-    static struct ota_host_flash hf;
-    if ((rc = cli_open_device(a->image, &hf, NULL))) {
-        free(ca_pem);
-        free(data_ca_pem);
-        return rc;
-    }
-    log_peripherals(a, cfg);
-    struct run_plan plan = {a, cfg, &hf, &tc, ca_pem, data_ca_pem, rollback, props.chip, retries, backoff, cut_at};
-    rc = serve(&plan);
-    free(ca_pem);
-    free(data_ca_pem);
-    return rc;
+    sc->no_retry = zero_retries;
+    sc->max_retries = retries > 0 ? (unsigned)retries : 0;
+    sc->retry_backoff_ms = (unsigned)backoff;
+    return CLI_OK;
 }
 
-/* Wi-Fi and the SD card cannot exist here: logged as the device logs them. */
+/* The example's first steps, as the device logs them. */
 static void log_peripherals(const struct run_args *a, const struct example_config *cfg)
 {
     OTA_LOGI(TAG, "[1.0] Initialize peripherals management");
@@ -400,149 +297,199 @@ static void log_peripherals(const struct run_args *a, const struct example_confi
     }
 }
 
-/* The example's list: the data item first, then the app item with reboot. */
-static unsigned upgrade_list(const struct run_plan *pl, struct ota_item items[2])
-{
-    const struct example_config *cfg = pl->cfg;
-    const struct run_args *a = pl->a;
-    const char *ca_pem = pl->ca_pem, *data_ca_pem = pl->data_ca_pem;
-    unsigned n = 0;
-    memset(items, 0, 2 * sizeof(items[0]));
-    if (cfg->have_data) {
-        items[n].type = OTA_ITEM_DATA;
-        items[n].label = cfg->data_label;
-        items[n].uri = cfg->data_uri;
-        items[n].cert_pem = data_ca_pem ? data_ca_pem : ca_pem;
-        items[n].break_after_fail = a->brk;
-        if (!a->no_tone) {
-            tone_upgrade_ops(&items[n].ops);
-        }
-        n++;
-    }
-    if (cfg->have_app) {
-        items[n].type = OTA_ITEM_APP;
-        items[n].uri = cfg->firmware_uri;
-        items[n].cert_pem = ca_pem;
-        items[n].reboot_flag = !a->no_reboot;
-        items[n].break_after_fail = a->brk;
-        n++;
-    }
-    return n;
-}
-
-/* The service's settings from the plan (eFuses aside). */
-static void service_config(const struct run_plan *pl, struct ota_host_transport *ht, struct run_state *st,
-                           struct ota_service_config *sc)
-{
-    memset(sc, 0, sizeof(*sc));
-    sc->flash = &pl->hf->flash;
-    sc->transport = &ht->transport;
-    sc->on_event = on_event;
-    sc->on_progress = on_progress;
-    sc->cb_ctx = st;
-    sc->force_version_check = pl->cfg->force_version_check;
-    sc->rollback = pl->rollback;
-    sc->allow_plain_http = !pl->tc->forbid_plain_http;
-    sc->chip_id = pl->chip;
-    sc->chip_rev = 300;
-    sc->no_retry = pl->retries == 0;
-    sc->max_retries = pl->retries > 0 ? (unsigned)pl->retries : 0;
-    sc->retry_backoff_ms = (unsigned)pl->backoff;
-    sc->sleep_ms = sleep_ms;
-}
-
-/* The service over the open device: configure, list, start, restart. */
-static int serve(const struct run_plan *pl)
-{
-    const struct run_args *a = pl->a;
-    const struct example_config *cfg = pl->cfg;
-    struct ota_host_flash *hfp = pl->hf;
-    const char *pos[1] = {a->image};
-    bool rollback = pl->rollback;
-    /* Emulation of a power loss at the N-th flash program/erase. */
-    hfp->cut_at = (uint64_t)pl->cut_at;
-    hfp->cut_mode = OTA_CUT_TORN;
-    hfp->cut_seed = (uint32_t)pl->cut_at;
-    static struct ota_host_transport ht;
-    ota_host_transport_global_init();
-    ota_host_transport_init(&ht, pl->tc);
-
-    struct run_state st = {isatty(STDOUT_FILENO) != 0, 0, -1};
+/* Everything one run holds: caller-owned (static) state of the service. */
+struct run {
+    struct run_args a;
+    struct example_config cfg;
+    struct ota_host_flash hf;
+    struct ota_host_transport ht;
     struct ota_service_config sc;
-    service_config(pl, &ht, &st, &sc);
+    struct ota_efuse efuse;
+    struct ota_device_props props;  /* chip and rollback, kept with the device */
+    struct ota_service svc;
+    struct ota_item items[RUN_MAX_ITEMS];
+    unsigned n;
+    char *ca_pem, *data_ca_pem;
+    struct run_report rep;
+};
 
-    static struct ota_efuse efuse;
-    int err = ota_host_efuse_load(pos[0], &efuse);
+/* The upgrade list: the data item first, then the app item (the example's order). */
+static void build_items(struct run *r)
+{
+    memset(r->items, 0, sizeof(r->items));
+    r->n = 0;
+    if (r->cfg.have_data) {
+        struct ota_item *it = &r->items[r->n++];
+        it->type = OTA_ITEM_DATA;
+        it->label = r->cfg.data_label;
+        it->uri = r->cfg.data_uri;
+        it->cert_pem = r->data_ca_pem ? r->data_ca_pem : r->ca_pem;
+        it->break_after_fail = r->a.brk;
+        if (!r->a.no_tone) {
+            tone_upgrade_ops(&it->ops);
+        }
+    }
+    if (r->cfg.have_app) {
+        struct ota_item *it = &r->items[r->n++];
+        it->type = OTA_ITEM_APP;
+        it->uri = r->cfg.firmware_uri;
+        it->cert_pem = r->ca_pem;
+        it->reboot_flag = !r->a.no_reboot;
+        it->break_after_fail = r->a.brk;
+    }
+}
+
+static void fill_service_config(struct run *r)
+{
+    struct ota_service_config *sc = &r->sc;
+    sc->flash = &r->hf.flash;
+    sc->transport = &r->ht.transport;
+    sc->on_event = run_on_event;
+    sc->on_progress = run_on_progress;
+    sc->cb_ctx = &r->rep;
+    sc->force_version_check = r->cfg.force_version_check;
+    sc->rollback = r->props.rollback;
+    sc->allow_plain_http = !(r->a.forbid_http || r->cfg.forbid_plain_http);
+    sc->chip_id = r->props.chip;
+    sc->chip_rev = 300;
+    sc->sleep_ms = sleep_ms;
+    sc->trusted_key_digest = r->efuse.key_burned ? r->efuse.key_digest : NULL;
+    sc->secure_version = r->efuse.secure_version;
+}
+
+/* Open the device, its eFuses, the transport and the service. */
+static int start_service(struct run *r)
+{
+    struct ota_host_transport_config tc = {.sdcard_dir = r->a.sdcard,
+                                           .forbid_plain_http = r->a.forbid_http || r->cfg.forbid_plain_http};
+    long cut_at = 0;
+    memset(&r->sc, 0, sizeof(r->sc));
+    int rc = parse_numbers(&r->a, &r->cfg, &tc, &r->sc, &cut_at);
+    /* The chip and a rollback-enabled bootloader belong to the device. */
+    if (rc || (rc = cli_device_props(r->a.image, NULL, r->a.rollback, &r->props)) ||
+        (rc = cli_open_device(r->a.image, &r->hf, NULL))) {
+        return rc;
+    }
+    log_peripherals(&r->a, &r->cfg);
+    /* Emulation of a power loss at the N-th flash program/erase. */
+    r->hf.cut_at = (uint64_t)cut_at;
+    r->hf.cut_mode = OTA_CUT_TORN;
+    r->hf.cut_seed = (uint32_t)cut_at;
+    ota_host_transport_global_init();
+    ota_host_transport_init(&r->ht, &tc);
+    int err = ota_host_efuse_load(r->a.image, &r->efuse);
     if (err) {
-        cli_error("%s.efuse: %s", pos[0], ota_strerror(err));
-        ota_host_flash_close(hfp);
+        cli_error("%s.efuse: %s", r->a.image, ota_strerror(err));
+        ota_host_flash_close(&r->hf);
         return CLI_FAIL;
     }
-    sc.trusted_key_digest = efuse.key_burned ? efuse.key_digest : NULL;
-    sc.secure_version = efuse.secure_version;
-    struct ota_boot_opts bo = {rollback, pl->chip, 300, sc.trusted_key_digest, sc.secure_version, true};
-    if (cli_running_app(a->image, &hfp->flash, &bo, &sc.running_app_offset)) {
-        ota_host_flash_close(hfp);
+    struct ota_boot_opts bo = {r->props.rollback, r->props.chip, 300, r->efuse.key_burned ? r->efuse.key_digest : NULL,
+                               r->efuse.secure_version, true};
+    if (cli_running_app(r->a.image, &r->hf.flash, &bo, &r->sc.running_app_offset)) {
+        ota_host_flash_close(&r->hf);
         return CLI_FAIL;
     }
-    if (efuse.key_burned) {
+    if (r->efuse.key_burned) {
         OTA_LOGI("secure_boot_v2", "enabled: apps must be signed by the key whose digest is in eFuse");
     }
+    fill_service_config(r);
     OTA_LOGI(TAG, "[2.0] Create OTA service");
-    static struct ota_service svc;
-    err = ota_service_init(&svc, &sc);
+    err = ota_service_init(&r->svc, &r->sc);
     if (err) {
-        cli_error("%s: cannot start the service: %s", pos[0], ota_strerror(err));
-        ota_host_flash_close(hfp);
-        return CLI_FAIL;
+        cli_error("%s: cannot start the service: %s", r->a.image, ota_strerror(err));
+        ota_host_flash_close(&r->hf);
+        return cli_exit_for_err(err);
     }
+    return CLI_OK;
+}
+
+/* The list runs; then the counters are logged and the flash is closed. */
+static void run_list(struct run *r)
+{
     OTA_LOGI(TAG, "[2.1] Set upgrade list");
-    struct ota_item items[2];
-    unsigned n = upgrade_list(pl, items);
-    ota_service_set_upgrade_list(&svc, items, n);
-    if (cfg->have_data) {
-        const struct ota_partition *p = ota_pt_find_label(&svc.dev.table, cfg->data_label);
-        if (p && !a->no_tone) {
-            tone_log_partition(&hfp->flash, p);
+    build_items(r);
+    ota_service_set_upgrade_list(&r->svc, r->items, r->n);
+    r->rep.svc = &r->svc;
+    r->rep.ht = &r->ht;
+    r->rep.items = r->items;
+    r->rep.count = r->n;
+    if (r->cfg.have_data && !r->a.no_tone) {
+        const struct ota_partition *p = ota_pt_find_label(&r->svc.dev.table, r->cfg.data_label);
+        if (p) {
+            tone_log_partition(&r->hf.flash, p);
         }
     }
     OTA_LOGI(TAG, "[2.2] Start OTA service");
-    bool reboot = false;
-    ota_service_start(&svc, &reboot);
-    OTA_LOGI("OTA_SERVICE", "received %llu bytes over %u streams", (unsigned long long)ht.bytes_received,
-             ht.streams_opened);
+    ota_host_log_before_line(run_end_progress_line, &r->rep);
+    ota_service_start(&r->svc, &r->rep.reboot);
+    run_end_progress_line(&r->rep);
     const struct ota_partition *app_slot = NULL;
-    if (cfg->have_app) {
+    if (r->cfg.have_app) {
         const struct ota_partition *slots[16];
-        ota_boot_ota_slots(&svc.dev.table, slots);
+        ota_boot_ota_slots(&r->svc.dev.table, slots);
         app_slot = slots[1] ? slots[1] : slots[0];
     }
-    log_wear(&hfp->count, app_slot ? app_slot->size : 0);
-    struct ota_host_mem_stats mem;
-    ota_host_mem_stats(&mem);
-    OTA_LOGI("MEM", "update path: service state %zu B (caller-owned, static), port heap peak %zu B; libcurl heap "
-             "peak %zu B (TLS library not counted)", sizeof(struct ota_service), mem.port_peak, mem.curl_peak);
-    if (hfp->powered_off) {
-        /* The emulated device lost power: nothing more runs until power returns. */
-        cli_error("power cut (emulated) at flash operation %llu: the device is off", (unsigned long long)hfp->cut_at);
-        ota_host_flash_close(hfp);
-        return 3;
-    }
+    run_log_totals(&r->rep, &r->hf.count, app_slot ? app_slot->size : 0);
+    r->rep.power_cut = r->hf.powered_off;
+    ota_host_flash_close(&r->hf);
+}
 
-    ota_host_flash_close(hfp);
-    if (reboot) {
+/* After the list: power cut, restart, the verdict. */
+static int finish(struct run *r)
+{
+    if (r->rep.power_cut) {
+        /* The emulated device lost power: nothing more runs until power returns. */
+        cli_error("power cut (emulated) at flash operation %llu: the device is off", (unsigned long long)r->hf.cut_at);
+    } else if (r->rep.reboot) {
         OTA_LOGW("OTA_SERVICE", "restart!");
         /* The device restarts: the bootloader runs on the same flash, then
          * the new app starts (and, on a trial boot, runs its self-test). */
-        printf("\n");
-        if (cli_power_on(pos[0], rollback, pl->chip, a->self_test)) {
-            cli_error("%s: after the restart no app runs", pos[0]);
-            return CLI_FAIL;
+        r->rep.boot.print = !r->a.json;
+        r->rep.restarted = cli_power_on(r->a.image, r->props.rollback, r->props.chip, r->a.self_test, &r->rep.boot) == CLI_OK;
+        if (!r->rep.restarted) {
+            cli_error("%s: after the restart no app runs", r->a.image);
         }
     }
-    if (st.failed) {
-        cli_error("%u of %u upgrade items failed", st.failed, n);
+    int status = run_exit_status(&r->rep);
+    unsigned failed = 0;
+    for (unsigned i = 0; i < r->n; i++) {
+        failed += r->rep.item[i].err != OTA_OK || !r->rep.item[i].done;
+    }
+    if (failed && !r->rep.power_cut) {
+        cli_error("%u of %u upgrade items %s", failed, r->n,
+                  status == CLI_UP_TO_DATE ? "were already up to date: nothing to do" : "failed");
+    }
+    if (r->a.json) {
+        run_report_json(&r->rep, r->a.image, &r->hf.count, status);
+    }
+    return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    static struct run r;
+    memset(&r, 0, sizeof(r));
+    int rc = parse_run_args(argc, argv, &r.a);
+    if (rc || (rc = load_config(&r.a, &r.cfg))) {
+        config_free(&r.cfg);
+        return rc;
+    }
+    run_report_init(&r.rep, isatty(STDERR_FILENO) && cli_verbosity >= 0);
+    /* Each item verifies its server with its own CA (the data item's
+     * defaults to the app's); without one, the system store. */
+    if ((r.a.ca && !(r.ca_pem = read_text(r.a.ca))) || (r.a.data_ca && !(r.data_ca_pem = read_text(r.a.data_ca)))) {
+        free(r.ca_pem);
+        config_free(&r.cfg);
         return CLI_FAIL;
     }
-    return CLI_OK;
+    rc = start_service(&r);
+    if (!rc) {
+        run_list(&r);
+        rc = finish(&r);
+    }
+    ota_host_log_before_line(NULL, NULL);
+    free(r.ca_pem);
+    free(r.data_ca_pem);
+    config_free(&r.cfg);
+    return rc;
 }

@@ -12,6 +12,9 @@
 #include "ota/tone.h"
 #include "cli.h"
 #include "commands.h"
+#include "json.h"
+
+static const char *file_type(uint8_t type);
 
 static void print_tone(const struct ota_tone_info *in, ota_read_fn read, void *ctx, uint32_t avail)
 {
@@ -28,8 +31,7 @@ static void print_tone(const struct ota_tone_info *in, ota_read_fn read, void *c
         if (ota_tone_file_at(read, ctx, in, i, &f)) {
             break;
         }
-        printf("%3u  %-4s  %-9u  %u\n", f.index, f.type == OTA_TONE_MP3 ? "mp3" : f.type == OTA_TONE_WAV ? "wav" : "?",
-               f.offset, f.length);
+        printf("%3u  %-4s  %-9u  %u\n", f.index, file_type(f.type), f.offset, f.length);
     }
     if (in->format == 1) {
         printf("CRC-32: 0x%08x (%s), tail 0x%04x (%s)\n", in->crc_stored, in->crc_valid ? "valid" : "invalid",
@@ -39,53 +41,152 @@ static void print_tone(const struct ota_tone_info *in, ota_read_fn read, void *c
     }
 }
 
+static const char *file_type(uint8_t type)
+{
+    return type == OTA_TONE_MP3 ? "mp3" : type == OTA_TONE_WAV ? "wav" : "?";
+}
+
+static void tone_json(struct json *j, const struct ota_tone_info *in, ota_read_fn read, void *ctx, uint32_t avail)
+{
+    json_uint(j, "tag", in->tag);
+    json_uint(j, "format", in->format);
+    if (in->has_desc) {
+        json_object(j, "descriptor");
+        json_uint(j, "magic", in->desc.magic);
+        json_str(j, "project", in->desc.project);
+        json_str(j, "version", in->desc.version);
+        json_str(j, "time", in->desc.time);
+        json_str(j, "date", in->desc.date);
+        json_close(j);
+    } else {
+        json_null(j, "descriptor");
+    }
+    json_uint(j, "table_offset", in->table_offset);
+    json_uint(j, "first_file_offset", in->first_file_offset);
+    json_uint(j, "files_end", in->files_end);
+    json_uint(j, "image_length", in->image_len);
+    json_uint(j, "bytes_read", avail);
+    json_array(j, "files");
+    for (unsigned i = 0; i < in->count; i++) {
+        struct ota_tone_file f;
+        if (ota_tone_file_at(read, ctx, in, i, &f)) {
+            break;
+        }
+        json_object(j, NULL);
+        json_uint(j, "index", f.index);
+        json_str(j, "type", file_type(f.type));
+        json_uint(j, "offset", f.offset);
+        json_uint(j, "length", f.length);
+        json_close(j);
+    }
+    json_close(j);
+    if (in->format == 1) {
+        json_object(j, "crc");
+        json_uint(j, "stored", in->crc_stored);
+        json_bool(j, "valid", in->crc_valid);
+        json_close(j);
+        json_bool(j, "tail_present", in->tail == OTA_TONE_TAIL);
+    }
+}
+
+/* The image's facts as text or JSON; nothing when not even its table parsed. */
+static void report_tone(struct json *j, int err, const struct ota_tone_info *in, ota_read_fn read, void *ctx,
+                        uint32_t avail)
+{
+    if (err && !in->count) {
+        return;
+    }
+    if (j) {
+        tone_json(j, in, read, ctx, avail);
+    } else {
+        print_tone(in, read, ctx, avail);
+    }
+}
+
+static const char *journal_words(enum ota_journal_state js)
+{
+    return js == OTA_JOURNAL_COMPLETE ? "COMPLETE (the last update finished and read back equal)"
+           : js == OTA_JOURNAL_WRITING ? "WRITING (an update was interrupted: content incomplete)"
+                                       : "none (content as flashed)";
+}
+
+/* tone info --label: the image in a partition, and its update journal. */
+static int tone_in_partition(const char *image, const char *label, struct json *j)
+{
+    struct ota_host_flash hf;
+    static struct ota_ptable table;
+    struct ota_tone_info info;
+    int rc = cli_open_device_ro(image, &hf, &table);
+    if (rc) {
+        return rc;  /* CLI_FAIL or CLI_BUSY: a positive exit status, unlike the ota errors */
+    }
+    struct ota_part_reader src = {&hf.flash, cli_find_partition(&table, label, image)};
+    if (!src.part) {
+        ota_host_flash_close(&hf);
+        return CLI_FAIL;
+    }
+    int err = ota_tone_verify(ota_part_reader_read, &src, src.part->size, &info);
+    report_tone(j, err, &info, ota_part_reader_read, &src, src.part->size);
+    enum ota_journal_state js;
+    if (ota_journal_read(&hf.flash, src.part, &js) == OTA_OK) {
+        if (j) {
+            json_str(j, "journal", js == OTA_JOURNAL_COMPLETE ? "COMPLETE" : js == OTA_JOURNAL_WRITING ? "WRITING" : "none");
+        } else {
+            printf("update journal: %s\n", journal_words(js));
+        }
+        if (js == OTA_JOURNAL_WRITING && !err) {
+            err = OTA_ERR_TONE_TRUNCATED;
+        }
+    }
+    ota_host_flash_close(&hf);
+    return err;
+}
+
+static int tone_in_file(const char *path, struct json *j)
+{
+    uint8_t *data;
+    size_t len;
+    struct ota_tone_info info;
+    if (cli_read_file(path, &data, &len)) {
+        return CLI_FAIL;
+    }
+    struct cli_mem src = {data, len};
+    int err = ota_tone_verify(cli_mem_read, &src, (uint32_t)len, &info);
+    report_tone(j, err, &info, cli_mem_read, &src, (uint32_t)len);
+    free(data);
+    return err;
+}
+
 int cmd_tone_info(int argc, char **argv)
 {
     const char *pos[1], *label = NULL;
+    bool json = false;
     int npos, rc;
-    struct cli_opt opts[] = {{"label", &label, NULL}, {0}};
+    struct cli_opt opts[] = {
+        CLI_VALUE_D("label", &label, "LABEL", "read partition LABEL of device image FILE", "FILE is a tone image"),
+        CLI_JSON(&json),
+        CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
     }
-    struct ota_tone_info info;
-    int err;
-    if (label) {
-        struct ota_host_flash hf;
-        static struct ota_ptable table;
-        if (cli_open_device_ro(pos[0], &hf, &table)) {
-            return CLI_FAIL;
+    struct json j;
+    if (json) {
+        json_begin(&j, stdout);
+        json_str(&j, "file", pos[0]);
+        json_str(&j, "label", label);
+    }
+    int err = label ? tone_in_partition(pos[0], label, json ? &j : NULL) : tone_in_file(pos[0], json ? &j : NULL);
+    if (err > 0) {
+        if (json) {
+            json_bool(&j, "valid", false);  /* why is on stderr: the file or partition could not be read */
+            json_end(&j);
         }
-        struct ota_part_reader src = {&hf.flash, cli_find_partition(&table, label, pos[0])};
-        if (!src.part) {
-            ota_host_flash_close(&hf);
-            return CLI_FAIL;
-        }
-        err = ota_tone_verify(ota_part_reader_read, &src, src.part->size, &info);
-        if (!err || info.count) {
-            print_tone(&info, ota_part_reader_read, &src, src.part->size);
-        }
-        enum ota_journal_state js;
-        if (ota_journal_read(&hf.flash, src.part, &js) == OTA_OK) {
-            printf("update journal: %s\n", js == OTA_JOURNAL_COMPLETE ? "COMPLETE (the last update finished and read back equal)"
-                                       : js == OTA_JOURNAL_WRITING ? "WRITING (an update was interrupted: content incomplete)"
-                                                                   : "none (content as flashed)");
-            if (js == OTA_JOURNAL_WRITING && !err) {
-                err = OTA_ERR_TONE_TRUNCATED;
-            }
-        }
-        ota_host_flash_close(&hf);
-    } else {
-        uint8_t *data;
-        size_t len;
-        if (cli_read_file(pos[0], &data, &len)) {
-            return CLI_FAIL;
-        }
-        struct cli_mem src = {data, len};
-        err = ota_tone_verify(cli_mem_read, &src, (uint32_t)len, &info);
-        if (!err || info.count) {
-            print_tone(&info, cli_mem_read, &src, (uint32_t)len);
-        }
-        free(data);
+        return err;
+    }
+    if (json) {
+        json_bool(&j, "valid", err == OTA_OK);
+        json_error(&j, "error", err);
+        json_end(&j);
     }
     if (err) {
         cli_error("%s%s%s: invalid tone image: %s (%s)", pos[0], label ? ":" : "", label ? label : "",
@@ -112,7 +213,10 @@ int cmd_tone_make(int argc, char **argv)
 {
     const char *pos[1 + MAX_TONE_FILES], *format_s = "0", *version = "v1.0";
     int npos, rc;
-    struct cli_opt opts[] = {{"format", &format_s, NULL}, {"version", &version, NULL}, {0}};
+    struct cli_opt opts[] = {
+        CLI_VALUE("format", &format_s, "0|1", "tone image format (1 adds a descriptor, CRC and tail)"),
+        CLI_VALUE("version", &version, "vX.Y.Z", "version in the format-1 descriptor"),
+        CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 2, 1 + MAX_TONE_FILES, &npos))) {
         return rc;
     }

@@ -2,20 +2,79 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ota/host_log.h"
 #include "cli.h"
+
+#ifndef OTA_VERSION
+#define OTA_VERSION "unknown"
+#endif
+#ifndef OTA_HASH_PORT
+#define OTA_HASH_PORT "unknown"
+#endif
 
 static void print_overview(FILE *out)
 {
-    fprintf(out, "ota: emulated ESP32 device tool (flash images, ESP-IDF formats, bootloader)\n\n"
-                 "commands:\n");
+    fprintf(out, "ota: emulated ESP32 device tool (flash images, ESP-IDF formats, bootloader, OTA service)\n\n"
+                 "usage: ota [-q|-v] COMMAND [ARGS] [--json] [--help]\n\ncommands:\n");
     for (size_t i = 0; i < cli_command_count; i++) {
         fprintf(out, "  %s\n", cli_commands[i].usage);
     }
-    fprintf(out, "\nEvery command takes --help. Exit status: 0 success, 1 failure, 2 bad usage.\n");
+    fprintf(out, "\nEvery command takes --help (its options and their defaults). Results go to stdout;\n"
+                 "log lines, the progress display and errors go to stderr. --json (run, boot, image\n"
+                 "info|verify, otadata show, partition show, tone info, flash create) prints one JSON\n"
+                 "document on stdout instead of text. -q: warnings and errors only; -v: debug lines too.\n"
+                 "ota --version prints the version.\n\n%s",
+            CLI_EXIT_CODES_HELP);
+}
+
+/* -q/--quiet and -v/--verbose may stand anywhere; take them out of argv. */
+static int take_verbosity(int argc, char **argv)
+{
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
+            cli_verbosity = -1;
+        } else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
+            cli_verbosity = 1;
+        } else {
+            argv[n++] = argv[i];
+        }
+    }
+    argv[n] = NULL;
+    ota_host_log_set_level(cli_verbosity < 0 ? OTA_LOG_WARN : cli_verbosity > 0 ? OTA_LOG_DEBUG : OTA_LOG_INFO);
+    return n;
+}
+
+static int run_command(const struct cli_command *c, int argc, char **argv)
+{
+    cli_current = c;
+    int rc = c->run(argc, argv);
+    return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
+}
+
+/* `ota GROUP` alone or with an unknown name: the group's usage lines. */
+static int group_usage(int argc, char **argv)
+{
+    bool help = argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);
+    FILE *out = help ? stdout : stderr;
+    if (!help) {
+        cli_error("unknown '%s' command%s%s", argv[1], argc >= 3 ? ": " : "", argc >= 3 ? argv[2] : "");
+    }
+    for (size_t i = 0; i < cli_command_count; i++) {
+        if (strcmp(argv[1], cli_commands[i].group) == 0) {
+            fprintf(out, "usage: %s\n", cli_commands[i].usage);
+        }
+    }
+    return help ? CLI_OK : CLI_USAGE;
 }
 
 int main(int argc, char **argv)
 {
+    argc = take_verbosity(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        printf("ota %s (SHA-256: %s)\n", OTA_VERSION, OTA_HASH_PORT);
+        return CLI_OK;
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         print_overview(argc < 2 ? stderr : stdout);
@@ -29,30 +88,14 @@ int main(int argc, char **argv)
         }
         group_known = true;
         if (c->name == NULL) {
-            if (cli_wants_help(argc - 2, argv + 2)) {
-                return cli_usage(c, false);
-            }
-            return c->run(argc - 2, argv + 2);
+            return run_command(c, argc - 2, argv + 2);
         }
         if (argc >= 3 && strcmp(argv[2], c->name) == 0) {
-            if (cli_wants_help(argc - 3, argv + 3)) {
-                return cli_usage(c, false);
-            }
-            return c->run(argc - 3, argv + 3);
+            return run_command(c, argc - 3, argv + 3);
         }
     }
     if (group_known) {
-        bool help = argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);
-        FILE *out = help ? stdout : stderr;
-        if (!help) {
-            cli_error("unknown '%s' command%s%s", argv[1], argc >= 3 ? ": " : "", argc >= 3 ? argv[2] : "");
-        }
-        for (size_t i = 0; i < cli_command_count; i++) {
-            if (strcmp(argv[1], cli_commands[i].group) == 0) {
-                fprintf(out, "usage: %s\n", cli_commands[i].usage);
-            }
-        }
-        return help ? CLI_OK : CLI_USAGE;
+        return group_usage(argc, argv);
     }
     cli_error("unknown command '%s'", argv[1]);
     print_overview(stderr);

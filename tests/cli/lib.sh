@@ -34,6 +34,11 @@ finish() {
     [ "$FAILED" -eq 0 ]
 }
 
+# expect_log NAME PATTERN: the last command's log (stderr, where log lines go) matches PATTERN
+expect_log() {
+    if grep -Eq -- "$2" "$T/err"; then pass "$1"; else fail "$1 (stderr lacks /$2/)" "$T/err"; fi
+}
+
 # copy_device SRC DST: a device is its image and the files beside it
 # (IMAGE.efuse, IMAGE.running, ...): copy them all, drop DST's old ones.
 copy_device() {

@@ -144,20 +144,20 @@ $OTA image make "$T/old.bin" --project ota_example --version v1.0.0 --size 20000
 expect_ok "flash write ota_0" $OTA flash write "$D" ota_0 "$T/old.bin"
 expect_ok "boot: fresh device" $OTA boot "$D"
 expect_out "boots ota_0" "^booted: ota_0"
-expect_out "no factory -> OTA 0" "No factory image, trying OTA 0"
-expect_out "records seq 1" "Set actual ota_seq=1 in otadata\[0\]"
-expect_out "partition table in the seed's layout" "I \([0-9]+\) boot:  3 ota_0 +OTA app +00 10 00010000 00100000"
-expect_out "app info like cpu_start" "cpu_start: Project name: +ota_example"
+expect_log "no factory -> OTA 0" "No factory image, trying OTA 0"
+expect_log "records seq 1" "Set actual ota_seq=1 in otadata\[0\]"
+expect_log "partition table in the seed's layout" "I \([0-9]+\) boot:  3 ota_0 +OTA app +00 10 00010000 00100000"
+expect_log "app info like cpu_start" "cpu_start: Project name: +ota_example"
 expect_fail "select an empty slot is refused" 1 "holds no valid app image" $OTA otadata select "$D" ota_1
 expect_ok "flash write ota_1" $OTA flash write "$D" ota_1 "$T/app.bin"
 expect_ok "otadata select ota_1" $OTA otadata select "$D" ota_1
 expect_ok "boot after select" $OTA boot "$D"
 expect_out "boots ota_1" "^booted: ota_1"
-expect_out "ota_1 is play_mp3_control" "Project name: +play_mp3_control"
+expect_log "ota_1 is play_mp3_control" "Project name: +play_mp3_control"
 printf '\x00\x00\x00\x00' | dd of="$D" bs=1 seek=$((0x110000 + 4000)) conv=notrunc 2>/dev/null
 expect_ok "boot with corrupted ota_1" $OTA boot "$D"
 expect_out "falls back to ota_0" "^booted: ota_0.*fallback"
-expect_out "says why" "ota_1 does not boot; falling back to ota_0"
+expect_log "says why" "ota_1 does not boot; falling back to ota_0"
 expect_fail "flash write: file larger than partition" 1 "do not fit in partition 'phy_init'" \
     $OTA flash write "$D" phy_init "$T/app.bin"
 expect_fail "flash write: unknown label" 1 "no partition labelled 'nope'" $OTA flash write "$D" nope "$T/a.mp3"

@@ -36,9 +36,9 @@ fresh
 $OTA run "$D" --app "$FS/trickle/20000/new.bin" --retries 0 >"$T/slow.log" 2>&1 &
 SLOW=$!
 sleep 2
-expect_fail "second writer: device busy" 4 "device busy" $OTA flash erase "$D" ota_1
-expect_fail "efuse burn while running: device busy" 4 "device busy" $OTA efuse "$D" --burn-secure-version 3
-expect_fail "a reader during a write: busy, not a torn view" 4 "device busy" $OTA otadata show "$D"
+expect_fail "second writer: device busy" 5 "device busy" $OTA flash erase "$D" ota_1
+expect_fail "efuse burn while running: device busy" 5 "device busy" $OTA efuse "$D" --burn-secure-version 3
+expect_fail "a reader during a write: busy, not a torn view" 5 "device busy" $OTA otadata show "$D"
 if [ ! -e "$D.efuse" ]; then pass "busy: nothing burned"; else fail "busy: nothing burned"; fi
 wait $SLOW
 if grep -q "List id: 0, OTA success" "$T/slow.log"; then pass "the first writer finished"; else fail "the first writer finished" "$T/slow.log"; fi

@@ -96,7 +96,7 @@ power_cut_test() {  # NAME UPSTREAM_URL
     if [ $rc -ne 3 ]; then fail "$name: the emulated power cut did not happen (exit $rc)" "$T/run1.log"; return; fi
     pass "$name: power cut mid-download"
     expect_ok "$name: after the cut the old app still boots" $OTA boot "$D"
-    expect_out "$name: old app" "Project name: +ota_example"
+    expect_log "$name: old app" "Project name: +ota_example"
     $OTA run "$D" --app "$url/app.bin" >"$T/run.log" 2>&1
     rc=$?
     if [ $rc -ne 0 ]; then fail "$name: the next run failed" "$T/run.log"; return; fi

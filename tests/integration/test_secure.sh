@@ -50,7 +50,7 @@ expect_ok "burn the key digest (eFuse)" $OTA efuse "$T/base.img" --burn-key "$K/
 expect_out "secure boot on" "secure boot v2: enabled"
 expect_fail "the key digest is write-once" 1 "already burned" $OTA efuse "$T/base.img" --burn-key "$K/test_p256_pub.pem"
 expect_ok "first boot of the signed old app" $OTA boot "$T/base.img"
-expect_out "its signature is checked" "verified RSA-PSS signature"
+expect_log "its signature is checked" "verified RSA-PSS signature"
 expect_ok "efuse after boot" $OTA efuse "$T/base.img"
 expect_out "counter raised to the running app's secure_version" "anti-rollback counter\): 1"
 D="$T/dev.img"
@@ -95,7 +95,7 @@ fresh
 $OTA flash write "$D" ota_1 "$T/sd/unsigned.bin" >/dev/null
 $OTA otadata select "$D" ota_1 >/dev/null
 expect_ok "bootloader with an unsigned app selected" $OTA boot "$D"
-expect_out "falls back to the signed old app" "Project name: +old"
+expect_log "falls back to the signed old app" "Project name: +old"
 expect_out "and says so" "fallback"
 # ... and skips an app below the anti-rollback counter.
 fresh
@@ -103,13 +103,13 @@ $OTA efuse "$D" --burn-secure-version 3 >/dev/null
 $OTA flash write "$D" ota_1 "$T/sd/future.bin" >/dev/null
 $OTA otadata select "$D" ota_1 >/dev/null
 expect_ok "boot with the counter at 3: ota_1 (secure_version 5) boots" $OTA boot "$D"
-expect_out "future app" "Project name: +future"
+expect_log "future app" "Project name: +future"
 expect_ok "efuse: the counter rose to 5" $OTA efuse "$D"
 expect_out "counter 5" "anti-rollback counter\): 5"
 $OTA otadata select "$D" ota_0 >/dev/null
 expect_ok "ota_0 selected again: its app is below the counter" $OTA boot "$D"
-expect_out "the bootloader skips it" "secure_version 1 is below the anti-rollback counter 5"
-expect_out "and falls back to ota_1" "Project name: +future"
+expect_log "the bootloader skips it" "secure_version 1 is below the anti-rollback counter 5"
+expect_log "and falls back to ota_1" "Project name: +future"
 $OTA flash erase "$D" ota_1 >/dev/null
 expect_fail "with ota_1 erased nothing bootable is left" 1 "no app boots" $OTA boot "$D"
 finish

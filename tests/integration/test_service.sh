@@ -54,17 +54,18 @@ run_ok() {
     local name=$1; shift
     fresh
     expect_ok "$name" $OTA run "$D" --sdcard "$T/sd" --retry-backoff 20 "$@"
-    cp "$T/out" "$T/run.log"
+    cat "$T/out" "$T/err" >"$T/run.log"  # results on stdout, log lines on stderr
 }
 
 # run_fails NAME RESULT ERRNAME ARGS...: the item fails with RESULT (ERRNAME),
-# no restart, and the running app (ota_0, ota_example) still boots.
+# no restart, and the running app (ota_0, ota_example) still boots. The exit
+# status is 1, or $WANT_RC (4: nothing to do, 5: device busy).
 run_fails() {
-    local name=$1 result=$2 errname=$3; shift 3
+    local name=$1 result=$2 errname=$3 want=${WANT_RC:-1}; shift 3
     fresh
     $OTA run "$D" --sdcard "$T/sd" --retry-backoff 20 "$@" >"$T/run.log" 2>&1
     local rc=$?
-    if [ $rc -ne 1 ]; then fail "$name: exit $rc, wanted 1" "$T/run.log"; return; fi
+    if [ $rc -ne "$want" ]; then fail "$name: exit $rc, wanted $want" "$T/run.log"; return; fi
     if ! grep -q "OTA failed: $result ($errname" "$T/run.log"; then
         fail "$name: no 'OTA failed: $result ($errname'" "$T/run.log"; return
     fi
@@ -104,9 +105,9 @@ log_has "config: Wi-Fi step logged" "connected to 'myssid'"
 log_has "config: booted ota_1" "^booted: ota_1"
 
 # --- versions, flags --------------------------------------------------------------
-run_fails "force version check: older -> NO_HIGHER_VERSION" NO_HIGHER_VERSION OTA_ERR_NOT_NEWER \
-    --app "$PY/older.bin" --force-version-check
-run_fails "force version check: equal -> NO_HIGHER_VERSION" NO_HIGHER_VERSION OTA_ERR_NOT_NEWER \
+WANT_RC=4 run_fails "force version check: older -> NO_HIGHER_VERSION, exit 4 (nothing to do)" NO_HIGHER_VERSION \
+    OTA_ERR_NOT_NEWER --app "$PY/older.bin" --force-version-check
+WANT_RC=4 run_fails "force version check: equal -> NO_HIGHER_VERSION, exit 4" NO_HIGHER_VERSION OTA_ERR_NOT_NEWER \
     --app "$PY/same.bin" --force-version-check
 run_fails "force version check: git-describe version -> ERROR_VERSION" ERROR_VERSION OTA_ERR_VERSION_FORMAT \
     --app "$PY/gitver.bin" --force-version-check
@@ -125,21 +126,23 @@ run_ok "rollback: trial boot, self-test passes" --app "$PY/new.bin" --rollback -
 log_has "trial boot of the new app" "NEW -> PENDING_VERIFY"
 log_has "self-test marks it valid" "marked VALID"
 expect_ok "after a restart it stays" $OTA boot "$D" --rollback
-expect_out "still the new app" "Project name: +play_mp3_control"
+expect_log "still the new app" "Project name: +play_mp3_control"
 fresh
 $OTA run "$D" --app "$PY/new.bin" --rollback --self-test fail >"$T/run.log" 2>&1
 log_has "rollback: self-test fails -> marked invalid" "self-test failed: app marked invalid"
 log_has "rollback: the previous app boots" "^booted: ota_0"
 expect_ok "rollback: and keeps booting" $OTA boot "$D" --rollback
-expect_out "rollback: previous app" "Project name: +ota_example"
+expect_log "rollback: previous app" "Project name: +ota_example"
 fresh
 $OTA run "$D" --app "$PY/new.bin" --rollback --self-test skip >"$T/run.log" 2>&1
 log_has "rollback: trial boot without self-test" "^booted: ota_1.*PENDING_VERIFY"
 $OTA run "$D" --app "$PY/new.bin" --rollback >"$T/run2.log" 2>&1
-if grep -q "OTA failed: UNKNOWN (OTA_ERR_PENDING_VERIFY" "$T/run2.log"; then pass "rollback: a new OTA is refused while pending verify"
+rc=$?
+if [ $rc -eq 5 ] && grep -q "OTA failed: UNKNOWN (OTA_ERR_PENDING_VERIFY" "$T/run2.log"; then
+    pass "rollback: a new OTA is refused while pending verify, exit 5 (device busy)"
 else fail "rollback: a new OTA is refused while pending verify" "$T/run2.log"; fi
 expect_ok "rollback: restart without marking valid" $OTA boot "$D" --rollback
-expect_out "rollback: the previous app boots" "Project name: +ota_example"
+expect_log "rollback: the previous app boots" "Project name: +ota_example"
 expect_ok "rollback: otadata shows the aborted trial" $OTA otadata show "$D"
 expect_out "rollback: ABORTED" "state ABORTED"
 
@@ -180,6 +183,15 @@ fresh
 script -qec "$OTA run $D --app $PY/new.bin --no-reboot" /dev/null >"$T/tty.log" 2>&1
 if grep -q $'\r\[#*' "$T/tty.log" && grep -q "100% 300000/300000" "$T/tty.log"; then pass "progress bar on a terminal"
 else fail "progress bar on a terminal" "$T/tty.log"; fi
+grep -Eq "MB/s, [0-9]+:[0-9]{2} left" "$T/tty.log" && pass "progress bar: rate and time left" \
+    || fail "progress bar: rate and time left" "$T/tty.log"
+# The bar ends its line before the next log line: no log line starts mid-line.
+grep -Eq "B(, [0-9.]+ MB/s, [0-9:]+ left )?[IWE] \([0-9]+\)" "$T/tty.log" && fail "progress bar: a log line on the bar's line" "$T/tty.log" \
+    || pass "progress bar: its line ends before the next log line"
+fresh
+$OTA run "$D" --app "$PY/new.bin" --no-reboot >"$T/out" 2>"$T/err"
+[ ! -s "$T/out" ] && grep -q "List id: 0, OTA success" "$T/err" && pass "run: log lines on stderr, nothing on stdout" \
+    || fail "run: log lines on stderr, nothing on stdout" "$T/out"
 expect_fail "nothing to do is a usage error" 2 "nothing to upgrade" $OTA run "$D"
 expect_fail "bad --data" 2 "LABEL=URI" $OTA run "$D" --data nolabel
 

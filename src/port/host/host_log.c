@@ -6,6 +6,14 @@
 
 static enum ota_log_level max_level = OTA_LOG_INFO;
 static bool muted;
+static void (*before_line)(void *ctx);
+static void *before_line_ctx;
+
+void ota_host_log_before_line(void (*fn)(void *ctx), void *ctx)
+{
+    before_line = fn;
+    before_line_ctx = ctx;
+}
 
 void ota_host_log_mute(bool mute)
 {
@@ -38,10 +46,13 @@ void ota_log(enum ota_log_level level, const char *tag, const char *fmt, ...)
     if (muted || level > max_level) {
         return;
     }
-    printf("%c (%lu) %s: ", letters[level], elapsed_ms(), tag);
+    if (before_line) {
+        before_line(before_line_ctx);
+    }
+    fprintf(stderr, "%c (%lu) %s: ", letters[level], elapsed_ms(), tag);
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    vfprintf(stderr, fmt, ap);
     va_end(ap);
-    putchar('\n');
-    fflush(stdout);
+    fputc('\n', stderr);
+    fflush(stderr);
 }

@@ -112,7 +112,8 @@ int ota_host_file_read(void *stream, void *buf, size_t len)
         return OTA_ERR_SHORT_READ;  /* the file shrank under us */
     }
     if (n == 0) {
-        OTA_LOGW(TAG, "No more data, ret:0");
+        /* The seed warns "No more data, ret:0" here; it is the normal end. */
+        OTA_LOGI(TAG, "end of file: all %llu bytes read (No more data, ret:0)", (unsigned long long)fs->size);
     }
     fs->pos += (uint64_t)n;
     return (int)n;
