@@ -75,16 +75,20 @@ typedef int (*ota_delta_out_fn)(void *ctx, const uint8_t *data, uint32_t len);
 #define OTA_DELTA_OUT_BUF 512u
 #define OTA_DELTA_IN_BUF 256u
 #define OTA_DELTA_HS_WINDOW_MAX 2048u  /* heatshrink window 2^11 at most */
-#define OTA_DELTA_DIFF_CTX 16u         /* compact: contexts of the diff-byte model */
 
 /* Adaptive binary model of the range coder: one 12-bit probability. */
 typedef uint16_t ota_delta_prob;
 
-/* An integer model: bit count (6-bit tree) and its top mantissa bits. */
+#define OTA_DELTA_ZERO_CTX_BITS 11u
+#define OTA_DELTA_DIFF_CTX 8u
+#define OTA_DELTA_EXTRA_CTX 16u
+
+/* An integer model: bit length (6-bit tree), the bits below the leading one
+ * (the first three with context), a sign. */
 struct ota_delta_int_model {
     ota_delta_prob nbits[64];
-    ota_delta_prob high[32][8];
-    ota_delta_prob sign[2];
+    ota_delta_prob high[33][8];
+    ota_delta_prob sign;
 };
 
 /* Decoder of heatshrink (detools' compression 4). */
@@ -105,20 +109,21 @@ struct ota_delta_dt {
     uint32_t chunk_left;   /* bytes left in the current diff / extra run */
 };
 
-/* Decoder of our compact format's body. */
+/* Decoder of our compact format's body (docs/delta-format.md). */
 struct ota_delta_compact {
     uint32_t range, code;
-    uint8_t init_bytes;                /* the first 5 code bytes read so far */
+    uint8_t init_bytes;                /* code bytes read of the first 5 */
     uint8_t state;
-    uint32_t run_left;
-    uint8_t prev1, prev2;              /* last two diff bytes */
-    uint8_t last_nz[4];                /* last non-zero diff byte per pos & 3 */
-    struct ota_delta_int_model len_diff, len_extra, seek;
-    ota_delta_prob zero[1024];         /* diff byte is zero? */
-    ota_delta_prob repeat[64];         /* non-zero diff byte repeats last_nz? */
-    ota_delta_prob diff[OTA_DELTA_DIFF_CTX][256];
-    ota_delta_prob extra[8][256];      /* extra bytes: order-0 by previous byte's top 3 bits */
+    uint32_t run_left;                 /* bytes left in a diff or extra run */
+    uint8_t nz_hist;                   /* bit i: diff byte i+1 back was non-zero */
+    uint8_t old1, old2;                /* the old bytes under the last two diff bytes */
     uint8_t prev_extra;
+    uint8_t last_nz[4];                /* last non-zero diff byte per new offset & 3 */
+    struct ota_delta_int_model len_diff, len_extra, seek;
+    ota_delta_prob zero[1u << OTA_DELTA_ZERO_CTX_BITS];
+    ota_delta_prob repeat[16];
+    ota_delta_prob diff[OTA_DELTA_DIFF_CTX][256];
+    ota_delta_prob extra[OTA_DELTA_EXTRA_CTX][256];
 };
 
 struct ota_delta {
@@ -144,6 +149,8 @@ struct ota_delta {
     uint32_t out_len;
     uint8_t out_buf[OTA_DELTA_OUT_BUF];
     uint32_t in_len;        /* compact: buffered body bytes */
+    uint32_t in_pos;        /* compact: the next of them to decode */
+    uint32_t overread;      /* compact: bytes the decoder wanted past the end */
     uint8_t in_buf[OTA_DELTA_IN_BUF];
     ota_sha256_ctx sha;     /* compact: SHA-256 of the output */
 
