@@ -81,7 +81,7 @@ typedef uint16_t ota_delta_prob;
 
 #define OTA_DELTA_ZERO_CTX_BITS 11u
 #define OTA_DELTA_DIFF_CTX 8u
-#define OTA_DELTA_EXTRA_CTX 16u
+#define OTA_DELTA_EXTRA_CTX 8u
 
 /* An integer model: bit length (6-bit tree), the bits below the leading one
  * (the first three with context), a sign. */

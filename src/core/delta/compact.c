@@ -100,7 +100,7 @@ static int dec_diff(struct ota_delta *d)
         if (dec_bit(d, &c->repeat[cm_repeat_ctx(c, np)])) {
             diff = c->last_nz[np & 3u];
         } else {
-            diff = (uint8_t)dec_tree(d, c->diff[cm_diff_ctx(c, np)], 8);
+            diff = (uint8_t)dec_tree(d, c->diff[cm_diff_ctx(c, old0, np)], 8);
         }
     }
     cm_after_diff(c, diff, old0, np);

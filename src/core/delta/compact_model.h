@@ -37,18 +37,17 @@ static inline void cm_init_probs(ota_delta_prob *p, size_t n)
  * around the cursor, hashed to the table size. */
 static inline unsigned cm_zero_ctx(const struct ota_delta_compact *c, uint8_t old0, uint32_t new_pos)
 {
-    unsigned h = (unsigned)(c->nz_hist & 7u);
+    unsigned h = (unsigned)c->nz_hist;
     h = h * 16u + (old0 & 15u);
-    h = h * 16u + (c->old1 & 15u);
-    h = h * 16u + (c->old2 & 15u);
     h = h * 4u + (new_pos & 3u);
     return (h * 2654435761u) >> (32u - OTA_DELTA_ZERO_CTX_BITS);
 }
 
 /* Context of a non-zero diff byte's value. */
-static inline unsigned cm_diff_ctx(const struct ota_delta_compact *c, uint32_t new_pos)
+static inline unsigned cm_diff_ctx(const struct ota_delta_compact *c, uint8_t old0, uint32_t new_pos)
 {
-    return ((c->nz_hist & 1u) << 2) | (new_pos & 3u);
+    (void)new_pos;
+    return ((c->nz_hist & 1u) << 2) | (old0 & 3u);
 }
 
 static inline unsigned cm_repeat_ctx(const struct ota_delta_compact *c, uint32_t new_pos)

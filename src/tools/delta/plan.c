@@ -72,6 +72,7 @@ struct walk {
     size_t old_len, new_len;
     size_t last_scan, last_pos;
     ptrdiff_t last_offset;
+    size_t slack; /* a new match must beat the current alignment by more than this */
 };
 
 /* How far the previous alignment reaches forward, at least half agreeing. */
@@ -165,7 +166,7 @@ static int walk_new(struct walk *w, const struct matcher *m, struct delta_plan *
                     old_score++;
                 }
             }
-            if ((len == old_score && len != 0) || len > old_score + 8) {
+            if ((len == old_score && len != 0) || len > old_score + w->slack) {
                 break;
             }
             ptrdiff_t o = (ptrdiff_t)scan + w->last_offset;
@@ -194,7 +195,7 @@ int delta_plan_make(const uint8_t *old, size_t old_len, const uint8_t *nw, size_
         return -1;
     }
     struct matcher m = {old, old_len, sa};
-    struct walk w = {old, nw, old_len, new_len, 0, 0, 0};
+    struct walk w = {old, nw, old_len, new_len, 0, 0, 0, 8};
     int rc = walk_new(&w, &m, plan);
     free(sa);
     return rc;

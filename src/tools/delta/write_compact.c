@@ -98,7 +98,7 @@ static void enc_diff_byte(struct rc_enc *e, struct ota_delta_compact *c, uint8_t
         int same = diff == c->last_nz[np & 3u];
         enc_bit(e, &c->repeat[cm_repeat_ctx(c, np)], same);
         if (!same) {
-            enc_tree(e, c->diff[cm_diff_ctx(c, np)], 8, diff);
+            enc_tree(e, c->diff[cm_diff_ctx(c, old0, np)], 8, diff);
         }
     }
     cm_after_diff(c, diff, old0, np);
