@@ -122,7 +122,6 @@ static bool try_load(const struct ota_flash *f, const struct ota_boot_opts *opts
 
 int ota_boot(const struct ota_flash *f, const struct ota_boot_opts *opts, struct ota_boot_result *res)
 {
-    static struct ota_ptable table;  /* 3 KiB: static, as a bootloader would keep it */
     struct ota_pt_diag diag;
     struct slots s;
     struct ota_otadata od;
@@ -136,18 +135,19 @@ int ota_boot(const struct ota_flash *f, const struct ota_boot_opts *opts, struct
     }
     memset(res, 0, sizeof(*res));
     res->otadata_state = OTA_IMG_UNDEFINED;
-    err = ota_pt_load(f, &table, &diag);
+    struct ota_ptable *const table = &res->table;
+    err = ota_pt_load(f, table, &diag);
     if (err) {
         OTA_LOGE(TAG, "Failed to verify partition table (row %u): %s", diag.line, ota_strerror(err));
         return err;
     }
-    ota_boot_log_table(&table);
+    ota_boot_log_table(table);
 
     memset(&s, 0, sizeof(s));
-    s.factory = ota_pt_find(&table, OTA_PT_TYPE_APP, OTA_PT_APP_FACTORY);
-    s.test = ota_pt_find(&table, OTA_PT_TYPE_APP, OTA_PT_APP_TEST);
-    s.app_count = ota_boot_ota_slots(&table, s.ota);
-    otadata_part = ota_pt_find(&table, OTA_PT_TYPE_DATA, OTA_PT_DATA_OTA);
+    s.factory = ota_pt_find(table, OTA_PT_TYPE_APP, OTA_PT_APP_FACTORY);
+    s.test = ota_pt_find(table, OTA_PT_TYPE_APP, OTA_PT_APP_TEST);
+    s.app_count = ota_boot_ota_slots(table, s.ota);
+    otadata_part = ota_pt_find(table, OTA_PT_TYPE_DATA, OTA_PT_DATA_OTA);
 
     if (!otadata_part) {
         start = OTA_BOOT_FACTORY;
@@ -156,7 +156,7 @@ int ota_boot(const struct ota_flash *f, const struct ota_boot_opts *opts, struct
             return err;
         }
         int active = ota_otadata_active(&od);
-        if (opts->rollback && active >= 0 && od.copy[active].state == OTA_IMG_PENDING_VERIFY) {
+        if (opts->rollback && !opts->dry_run && active >= 0 && od.copy[active].state == OTA_IMG_PENDING_VERIFY) {
             /* The trial boot did not confirm itself: abort it, boot the previous one. */
             unsigned slot = (od.copy[active].seq - 1) % (s.app_count ? s.app_count : 1);
             OTA_LOGW(TAG, "otadata[%d] (ota_%u) still PENDING_VERIFY after a boot: marking ABORTED, rolling back",
@@ -218,7 +218,7 @@ int ota_boot(const struct ota_flash *f, const struct ota_boot_opts *opts, struct
     }
     OTA_LOGI(TAG, "Loaded app from partition at offset 0x%x", (unsigned)res->part.offset);
 
-    if (otadata_part && booted >= 0) {
+    if (otadata_part && booted >= 0 && !opts->dry_run) {
         int active = ota_otadata_active(&od);
         if (initial_otadata) {
             struct ota_select_entry e;

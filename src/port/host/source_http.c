@@ -125,7 +125,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
         }
         if (code >= 400) {
             OTA_LOGE(TAG, "HTTP %ld from %s", code, s->url);
-            s->err = OTA_ERR_HTTP_STATUS;
+            s->err = code == 416 ? OTA_ERR_RANGE : OTA_ERR_HTTP_STATUS;
             return 0;  /* stop the transfer: the body is an error page, not an image */
         }
     }
