@@ -107,7 +107,16 @@
     X(OTA_ERR_SOURCE_CHANGED, -141, "the source changed during the transfer: start over from byte 0") \
     X(OTA_ERR_PROTECTED, -142, "refused: the target is the running app, otadata, the bootloader or the partition table") \
     X(OTA_ERR_PT_RECOVERY_OFFSET, -143, "a recovery bootloader partition needs its eFuse-fixed offset, which is not configured") \
-    /* groups kept free for: device trust (-144..-149), delta patches (-150..-169), \
+    /* delta patches (-150..-169) */ \
+    X(OTA_ERR_DELTA_FORMAT, -150, "not a patch this applier knows (esp_delta_ota, detools sequential or compact)") \
+    X(OTA_ERR_DELTA_BASE, -151, "the patch is made for another base image: its digest differs from the running app") \
+    X(OTA_ERR_DELTA_CORRUPT, -152, "patch data inconsistent: a length or seek outside the old or new image") \
+    X(OTA_ERR_DELTA_TRUNCATED, -153, "the patch ended before the new image was complete") \
+    X(OTA_ERR_DELTA_TRAILING, -154, "bytes after the end of the patch") \
+    X(OTA_ERR_DELTA_UNSUPPORTED, -155, "a patch type, compression or parameter this applier does not support") \
+    X(OTA_ERR_DELTA_RESULT, -156, "the patched image's SHA-256 differs from the one the patch names") \
+    X(OTA_ERR_DELTA_STATE, -157, "patch call out of order: write after finish or after an error") \
+    /* groups kept free for: device trust (-144..-149), \
      * release manifests (-170..-179), host port and device files (-180..-199) */
 
 #endif

@@ -29,6 +29,9 @@ const struct cli_command cli_commands[] = {
      "ota run IMG [--config SDKCONFIG] [--app URI] [--data LABEL=URI] [--sdcard DIR] [--ca PEM] [--data-ca PEM] "
      "[--force-version-check] [--no-reboot] [--rollback] [--break-after-fail] [--forbid-http] [--no-tone-check] "
      "[--connect-timeout MS] [--read-timeout MS] [--retries N] [--retry-backoff MS] [--power-cut-at N] [--self-test pass|fail|skip]"},
+    {"delta", "make", cmd_delta_make, "ota delta make OLD NEW OUT [--format esp|compact]"},
+    {"delta", "apply", cmd_delta_apply, "ota delta apply OLD PATCH OUT [--chunk BYTES]"},
+    {"delta", "info", cmd_delta_info, "ota delta info PATCH"},
 };
 
 const size_t cli_command_count = sizeof(cli_commands) / sizeof(cli_commands[0]);

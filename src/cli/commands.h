@@ -21,5 +21,8 @@ int cmd_tone_make(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_efuse(int argc, char **argv);
+int cmd_delta_make(int argc, char **argv);
+int cmd_delta_apply(int argc, char **argv);
+int cmd_delta_info(int argc, char **argv);
 
 #endif
