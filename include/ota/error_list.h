@@ -116,7 +116,17 @@
     X(OTA_ERR_DELTA_UNSUPPORTED, -155, "a patch type, compression or parameter this applier does not support") \
     X(OTA_ERR_DELTA_RESULT, -156, "the patched image's SHA-256 differs from the one the patch names") \
     X(OTA_ERR_DELTA_STATE, -157, "patch call out of order: write after finish or after an error") \
+    /* release manifests (-170..-179) */ \
+    X(OTA_ERR_MANIFEST_SYNTAX, -170, "release manifest is not strict JSON of format 1, or a field is missing, repeated, unknown or out of range") \
+    X(OTA_ERR_MANIFEST_FORMAT, -171, "release manifest of a format version this device does not know") \
+    X(OTA_ERR_MANIFEST_SIGNATURE, -172, "release manifest signature missing, or not made by the trusted manifest key") \
+    X(OTA_ERR_MANIFEST_REPLAY, -173, "release manifest serial lower than the last one this device accepted (an old manifest replayed)") \
+    X(OTA_ERR_MANIFEST_PROJECT, -174, "the release is for another project") \
+    X(OTA_ERR_MANIFEST_CHIP, -175, "the release is for another chip") \
+    X(OTA_ERR_MANIFEST_PATCH_DIGEST, -176, "the patch's size or SHA-256 differs from the signed manifest's") \
+    X(OTA_ERR_MANIFEST_IMAGE_DIGEST, -177, "the installed image's size or SHA-256 differs from the signed manifest's") \
+    X(OTA_ERR_MANIFEST_TOO_BIG, -178, "release manifest longer than the device's manifest buffer") \
     /* groups kept free for: device trust (-144..-149), \
-     * release manifests (-170..-179), host port and device files (-180..-199) */
+     * host port and device files (-180..-199) */
 
 #endif

@@ -9,10 +9,14 @@
 #include "ota/host_flash.h"
 #include "ota/partition.h"
 
-/* Exit codes: 0 success, 1 the operation failed, 2 bad usage. */
+/* Exit codes: 0 success, 1 the operation failed, 2 bad usage, 3 emulated
+ * power cut (ota run), 4 nothing to do: the device is up to date or held
+ * back by a release's rollout (ota run --manifest; not an error). */
 #define CLI_OK 0
 #define CLI_FAIL 1
 #define CLI_USAGE 2
+#define CLI_POWER_CUT 3
+#define CLI_NOTHING_TO_DO 4
 
 struct cli_command {
     const char *group;  /* "flash", "image", ... */

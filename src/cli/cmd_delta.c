@@ -150,7 +150,7 @@ int cmd_delta_apply(int argc, char **argv)
     return CLI_OK;
 }
 
-static int make_patch(const char *format, const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
+int cli_delta_make_patch(const char *format, const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
                       struct delta_buf *out)
 {
     struct delta_plan plan;
@@ -187,7 +187,7 @@ int cmd_delta_make(int argc, char **argv)
     struct delta_buf out = {0};
     int err = old_len > INT32_MAX || new_len > UINT32_MAX ? OTA_ERR_INVALID_ARG : 0;
     if (!err) {
-        err = make_patch(format, old, old_len, nw, new_len, &out);
+        err = cli_delta_make_patch(format, old, old_len, nw, new_len, &out);
     }
     if (!err && cli_write_file(pos[2], out.data, out.len)) {
         err = OTA_ERR_IO;

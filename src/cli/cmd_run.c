@@ -19,6 +19,7 @@
 #include "../../examples/ota_example/tone_upgrade.h"
 #include "cli.h"
 #include "commands.h"
+#include "run_release.h"
 
 static const char *TAG = "HTTPS_OTA_EXAMPLE";
 
@@ -166,7 +167,7 @@ int cmd_run(int argc, char **argv)
 {
     const char *pos[1], *config = NULL, *app = NULL, *data = NULL, *sdcard = NULL, *ca = NULL, *data_ca = NULL;
     const char *connect_s = NULL, *read_s = NULL, *cut_s = NULL, *retries_s = NULL, *backoff_s = NULL;
-    const char *self_test = "pass";
+    const char *self_test = "pass", *manifest = NULL, *manifest_pub = NULL, *device_id = NULL, *project = NULL;
     bool force = false, no_reboot = false, rollback = false, forbid_http = false, no_tone = false, brk = false;
     int npos, rc;
     struct cli_opt opts[] = {{"config", &config, NULL}, {"app", &app, NULL}, {"data", &data, NULL},
@@ -176,7 +177,9 @@ int cmd_run(int argc, char **argv)
                              {"break-after-fail", NULL, &brk},
                              {"connect-timeout", &connect_s, NULL}, {"read-timeout", &read_s, NULL},
                              {"retries", &retries_s, NULL}, {"retry-backoff", &backoff_s, NULL},
-                             {"power-cut-at", &cut_s, NULL}, {"self-test", &self_test, NULL}, {0}};
+                             {"power-cut-at", &cut_s, NULL}, {"self-test", &self_test, NULL},
+                             {"manifest", &manifest, NULL}, {"manifest-pub", &manifest_pub, NULL},
+                             {"device-id", &device_id, NULL}, {"project", &project, NULL}, {0}};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
     }
@@ -216,8 +219,17 @@ int cmd_run(int argc, char **argv)
         cli_error("--self-test pass|fail|skip, not '%s'", self_test);
         return CLI_USAGE;
     }
+    if (manifest && app) {
+        cli_error("--manifest and --app both name the app: give one");
+        return CLI_USAGE;
+    }
+    if (manifest) {
+        /* the release item takes the app item's place in the list */
+        set_str(cfg.firmware_uri, manifest);
+        cfg.have_app = true;
+    }
     if (!cfg.have_app && !cfg.have_data) {
-        cli_error("nothing to upgrade: give --app URI and/or --data LABEL=URI (or a --config file)");
+        cli_error("nothing to upgrade: give --app URI, --manifest URI and/or --data LABEL=URI (or a --config file)");
         return CLI_USAGE;
     }
     /* Each item verifies its server with its own CA (the data item's
@@ -333,7 +345,20 @@ int cmd_run(int argc, char **argv)
         }
         n++;
     }
-    if (cfg.have_app) {
+    static struct run_release rr;
+    if (manifest) {
+        rc = run_release_setup(&rr, pos[0], manifest, manifest_pub, device_id, project, ca_pem);
+        if (rc) {
+            ota_host_flash_close(&hf);
+            free(ca_pem);
+            free(data_ca_pem);
+            return rc;
+        }
+        items[n] = rr.item;
+        items[n].reboot_flag = !no_reboot;
+        items[n].break_after_fail = brk;
+        n++;
+    } else if (cfg.have_app) {
         items[n].type = OTA_ITEM_APP;
         items[n].uri = cfg.firmware_uri;
         items[n].cert_pem = ca_pem;
@@ -370,7 +395,7 @@ int cmd_run(int argc, char **argv)
         /* The emulated device lost power: nothing more runs until power returns. */
         cli_error("power cut (emulated) at flash operation %llu: the device is off", (unsigned long long)hf.cut_at);
         ota_host_flash_close(&hf);
-        return 3;
+        return CLI_POWER_CUT;
     }
 
     ota_host_flash_close(&hf);
@@ -384,9 +409,10 @@ int cmd_run(int argc, char **argv)
             return CLI_FAIL;
         }
     }
+    bool nothing = manifest && run_release_report(&rr);
     if (st.failed) {
         cli_error("%u of %u upgrade items failed", st.failed, n);
         return CLI_FAIL;
     }
-    return CLI_OK;
+    return nothing ? CLI_NOTHING_TO_DO : CLI_OK;
 }

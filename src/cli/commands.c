@@ -28,10 +28,14 @@ const struct cli_command cli_commands[] = {
     {"run", NULL, cmd_run,
      "ota run IMG [--config SDKCONFIG] [--app URI] [--data LABEL=URI] [--sdcard DIR] [--ca PEM] [--data-ca PEM] "
      "[--force-version-check] [--no-reboot] [--rollback] [--break-after-fail] [--forbid-http] [--no-tone-check] "
-     "[--connect-timeout MS] [--read-timeout MS] [--retries N] [--retry-backoff MS] [--power-cut-at N] [--self-test pass|fail|skip]"},
+     "[--connect-timeout MS] [--read-timeout MS] [--retries N] [--retry-backoff MS] [--power-cut-at N] [--self-test pass|fail|skip] "
+     "[--manifest URI --manifest-pub PUB.pem [--device-id ID] [--project P]]"},
     {"delta", "make", cmd_delta_make, "ota delta make OLD NEW OUT [--format esp|compact]"},
     {"delta", "apply", cmd_delta_apply, "ota delta apply OLD PATCH OUT [--chunk BYTES]"},
     {"delta", "info", cmd_delta_info, "ota delta info PATCH"},
+    {"release", NULL, cmd_release,
+     "ota release DIR --image NEW.bin [--previous OLD.bin ...] --key KEY.pem [--serial N] [--rollout PERCENT] "
+     "[--format compact|esp]"},
 };
 
 const size_t cli_command_count = sizeof(cli_commands) / sizeof(cli_commands[0]);
