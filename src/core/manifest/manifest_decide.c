@@ -122,12 +122,26 @@ int ota_manifest_decide(const struct ota_manifest *m, const struct ota_device_vi
     return OTA_OK;
 }
 
+/* "scheme://..." (a '/' or '?' before "://" means a relative path). */
+static bool has_scheme(const char *ref)
+{
+    for (size_t i = 0; ref[i] && ref[i] != '/' && ref[i] != '?'; i++) {
+        if (ref[i] == ':' && ref[i + 1] == '/' && ref[i + 2] == '/') {
+            return i > 0;
+        }
+    }
+    return false;
+}
+
 int ota_manifest_resolve(const char *manifest_uri, const char *ref, char *out, size_t out_len)
 {
     size_t base = 0, rlen = strlen(ref);
-    if (!strstr(ref, "://")) {
-        const char *slash = strrchr(manifest_uri, '/');
-        base = slash ? (size_t)(slash - manifest_uri) + 1 : 0;
+    if (!has_scheme(ref)) {
+        for (size_t i = 0; manifest_uri[i]; i++) {
+            if (manifest_uri[i] == '/') {
+                base = i + 1;  /* up to and with the last '/' */
+            }
+        }
     }
     if (base + rlen + 1 > out_len) {
         return OTA_ERR_NO_MEM;

@@ -73,11 +73,12 @@ static int fetch_verified(struct ota_service *svc, struct ota_item *item, struct
         OTA_LOGE(TAG, "cannot fetch the manifest %s: %s", r->cfg.manifest_uri, ota_strerror(err));
         return err;
     }
-    if (strlen(r->cfg.manifest_uri) + 5 > sizeof(r->uri)) {
+    size_t n = strlen(r->cfg.manifest_uri);
+    if (n + sizeof(".sig") > sizeof(r->uri)) {
         return OTA_ERR_URI;
     }
-    strcpy(r->uri, r->cfg.manifest_uri);
-    strcat(r->uri, ".sig");
+    memcpy(r->uri, r->cfg.manifest_uri, n);
+    memcpy(r->uri + n, ".sig", sizeof(".sig"));
     err = fetch_small(svc, item, r->uri, r->sig, sizeof(r->sig), &sig_len);
     if (err == OTA_ERR_HTTP_STATUS || err == OTA_ERR_FILE_NOT_FOUND || (!err && sig_len != sizeof(r->sig))) {
         OTA_LOGE(TAG, "%s: no signature sector (%s)", r->uri, err ? ota_strerror(err) : "wrong length");
