@@ -107,6 +107,25 @@
     X(OTA_ERR_SOURCE_CHANGED, -141, "the source changed during the transfer: start over from byte 0") \
     X(OTA_ERR_PROTECTED, -142, "refused: the target is the running app, otadata, the bootloader or the partition table") \
     X(OTA_ERR_PT_RECOVERY_OFFSET, -143, "a recovery bootloader partition needs its eFuse-fixed offset, which is not configured") \
+    /* delta patches (-150..-169) */ \
+    X(OTA_ERR_DELTA_FORMAT, -150, "not a patch this applier knows (esp_delta_ota, detools sequential or compact)") \
+    X(OTA_ERR_DELTA_BASE, -151, "the patch is made for another base image: its digest differs from the running app") \
+    X(OTA_ERR_DELTA_CORRUPT, -152, "patch data inconsistent: a length or seek outside the old or new image") \
+    X(OTA_ERR_DELTA_TRUNCATED, -153, "the patch ended before the new image was complete") \
+    X(OTA_ERR_DELTA_TRAILING, -154, "bytes after the end of the patch") \
+    X(OTA_ERR_DELTA_UNSUPPORTED, -155, "a patch type, compression or parameter this applier does not support") \
+    X(OTA_ERR_DELTA_RESULT, -156, "the patched image's SHA-256 differs from the one the patch names") \
+    X(OTA_ERR_DELTA_STATE, -157, "patch call out of order: write after finish or after an error") \
+    /* release manifests (-170..-179) */ \
+    X(OTA_ERR_MANIFEST_SYNTAX, -170, "release manifest is not strict JSON of format 1, or a field is missing, repeated, unknown or out of range") \
+    X(OTA_ERR_MANIFEST_FORMAT, -171, "release manifest of a format version this device does not know") \
+    X(OTA_ERR_MANIFEST_SIGNATURE, -172, "release manifest signature missing, or not made by the trusted manifest key") \
+    X(OTA_ERR_MANIFEST_REPLAY, -173, "release manifest serial lower than the last one this device accepted (an old manifest replayed)") \
+    X(OTA_ERR_MANIFEST_PROJECT, -174, "the release is for another project") \
+    X(OTA_ERR_MANIFEST_CHIP, -175, "the release is for another chip") \
+    X(OTA_ERR_MANIFEST_PATCH_DIGEST, -176, "the patch's size or SHA-256 differs from the signed manifest's") \
+    X(OTA_ERR_MANIFEST_IMAGE_DIGEST, -177, "the installed image's size or SHA-256 differs from the signed manifest's") \
+    X(OTA_ERR_MANIFEST_TOO_BIG, -178, "release manifest longer than the device's manifest buffer") \
     /* host port: device files, locks, transfers, limits (-180..-194) */ \
     X(OTA_ERR_DEVICE_BUSY, -180, "device busy: another command is writing this device image") \
     X(OTA_ERR_DEVICE_SHRUNK, -181, "the device image file shrank or vanished while in use") \
@@ -118,7 +137,6 @@
     X(OTA_ERR_DEADLINE, -187, "the item did not arrive within its overall deadline") \
     X(OTA_ERR_LOW_SPEED, -188, "the transfer stayed below the low-speed limit for the low-speed time") \
     X(OTA_ERR_TOO_LONG, -189, "a URI, label or configuration value longer than its limit") \
-    /* groups kept free for: device trust (-144..-149), delta patches (-150..-169), \
-     * release manifests (-170..-179), host port (-190..-199) */
+    /* groups kept free for: device trust (-144..-149), host port (-190..-199) */
 
 #endif

@@ -20,6 +20,7 @@
 #include "../../examples/ota_example/tone_upgrade.h"
 #include "cli.h"
 #include "commands.h"
+#include "run_release.h"
 #include "run_report.h"
 
 static const char *TAG = "HTTPS_OTA_EXAMPLE";
@@ -157,6 +158,7 @@ struct run_args {
     const char *image, *config, *app, *data, *sdcard, *ca, *data_ca;
     const char *connect_s, *read_s, *cut_s, *retries_s, *backoff_s, *self_test;
     const char *low_speed_limit_s, *low_speed_time_s, *deadline_s;
+    const char *manifest, *manifest_pub, *device_id, *project;
     bool force, no_reboot, rollback, forbid_http, no_tone, brk, json;
 };
 
@@ -195,6 +197,14 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
         CLI_VALUE_D("power-cut-at", &a->cut_s, "N", "emulated power loss at the N-th flash program/erase (exit 3)",
                     "none"),
         CLI_VALUE("self-test", &a->self_test, "pass|fail|skip", "what the new app's self-test does on a trial boot"),
+        CLI_VALUE_D("manifest", &a->manifest, "URI",
+                    "the app from a signed release manifest (instead of --app): a patch for the running app, "
+                    "else the full image", "none"),
+        CLI_VALUE_D("manifest-pub", &a->manifest_pub, "PUB.pem", "the public key that signs releases (required "
+                    "with --manifest)", "none"),
+        CLI_VALUE_D("device-id", &a->device_id, "ID", "this device's id for the staged rollout",
+                    "the device image's file name"),
+        CLI_VALUE_D("project", &a->project, "P", "the product a release must be for", "the running app's project"),
         CLI_JSON(&a->json),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
@@ -247,8 +257,17 @@ static int load_config(const struct run_args *a, struct example_config *cfg)
         return CLI_USAGE;
     }
     cfg->force_version_check |= a->force;
+    if (a->manifest && a->app) {
+        cli_error("--manifest and --app both name the app: give one");
+        return CLI_USAGE;
+    }
+    if (a->manifest) {
+        /* the release item takes the app item's place in the list */
+        set_str(&cfg->firmware_uri, a->manifest, strlen(a->manifest));
+        cfg->have_app = true;
+    }
     if (!cfg->have_app && !cfg->have_data) {
-        cli_error("nothing to upgrade: give --app URI and/or --data LABEL=URI (or a --config file)");
+        cli_error("nothing to upgrade: give --app URI, --manifest URI and/or --data LABEL=URI (or a --config file)");
         return CLI_USAGE;
     }
     return CLI_OK;
@@ -310,11 +329,13 @@ struct run {
     struct ota_item items[RUN_MAX_ITEMS];
     unsigned n;
     char *ca_pem, *data_ca_pem;
+    struct run_release release;  /* the app item when it follows a release manifest */
     struct run_report rep;
 };
 
-/* The upgrade list: the data item first, then the app item (the example's order). */
-static void build_items(struct run *r)
+/* The upgrade list: the data item first, then the app item (the example's
+ * order); the app item follows a release manifest with --manifest. */
+static int build_items(struct run *r)
 {
     memset(r->items, 0, sizeof(r->items));
     r->n = 0;
@@ -329,7 +350,18 @@ static void build_items(struct run *r)
             tone_upgrade_ops(&it->ops);
         }
     }
-    if (r->cfg.have_app) {
+    if (r->a.manifest) {
+        int rc = run_release_setup(&r->release, r->a.image, r->a.manifest, r->a.manifest_pub, r->a.device_id,
+                                   r->a.project, r->ca_pem);
+        if (rc) {
+            return rc;
+        }
+        struct ota_item *it = &r->items[r->n++];
+        *it = r->release.item;
+        it->reboot_flag = !r->a.no_reboot;
+        it->break_after_fail = r->a.brk;
+        r->rep.release = &r->release.rel;
+    } else if (r->cfg.have_app) {
         struct ota_item *it = &r->items[r->n++];
         it->type = OTA_ITEM_APP;
         it->uri = r->cfg.firmware_uri;
@@ -337,6 +369,7 @@ static void build_items(struct run *r)
         it->reboot_flag = !r->a.no_reboot;
         it->break_after_fail = r->a.brk;
     }
+    return CLI_OK;
 }
 
 static void fill_service_config(struct run *r)
@@ -404,10 +437,14 @@ static int start_service(struct run *r)
 }
 
 /* The list runs; then the counters are logged and the flash is closed. */
-static void run_list(struct run *r)
+static int run_list(struct run *r)
 {
     OTA_LOGI(TAG, "[2.1] Set upgrade list");
-    build_items(r);
+    int rc = build_items(r);
+    if (rc) {
+        ota_host_flash_close(&r->hf);
+        return rc;
+    }
     ota_service_set_upgrade_list(&r->svc, r->items, r->n);
     r->rep.svc = &r->svc;
     r->rep.ht = &r->ht;
@@ -432,6 +469,10 @@ static void run_list(struct run *r)
     run_log_totals(&r->rep, &r->hf.count, app_slot ? app_slot->size : 0);
     r->rep.power_cut = r->hf.powered_off;
     ota_host_flash_close(&r->hf);
+    if (r->a.manifest) {
+        run_release_report(&r->release);
+    }
+    return CLI_OK;
 }
 
 /* After the list: power cut, restart, the verdict. */
@@ -483,8 +524,7 @@ int cmd_run(int argc, char **argv)
         return CLI_FAIL;
     }
     rc = start_service(&r);
-    if (!rc) {
-        run_list(&r);
+    if (!rc && !(rc = run_list(&r))) {
         rc = finish(&r);
     }
     ota_host_log_before_line(NULL, NULL);

@@ -47,8 +47,20 @@ const struct cli_command cli_commands[] = {
      "ota run IMG [--config SDKCONFIG] [--app URI] [--data LABEL=URI] [--sdcard DIR] [--ca PEM] [--data-ca PEM] "
      "[--force-version-check] [--no-reboot] [--rollback] [--break-after-fail] [--forbid-http] [--no-tone-check] "
      "[--connect-timeout MS] [--read-timeout MS] [--low-speed-limit BYTES] [--low-speed-time S] [--deadline S] "
-     "[--retries N] [--retry-backoff MS] [--power-cut-at N] [--self-test pass|fail|skip] [--json]",
+     "[--retries N] [--retry-backoff MS] [--power-cut-at N] [--self-test pass|fail|skip] [--json] "
+     "[--manifest URI --manifest-pub PUB.pem [--device-id ID] [--project P]]",
      "Run the OTA service on the device image: the upgrade list (data item, then app item), verify, switch, restart."},
+    {"delta", "make", cmd_delta_make, "ota delta make OLD NEW OUT [--format esp|compact]",
+     "Make a patch that turns app image OLD into NEW (esp_delta_ota's format, or our compact one)."},
+    {"delta", "apply", cmd_delta_apply, "ota delta apply OLD PATCH OUT [--chunk BYTES]",
+     "Apply PATCH to OLD (its base digest checked first) and write the new image to OUT."},
+    {"delta", "info", cmd_delta_info, "ota delta info PATCH",
+     "Describe a patch: its format, base and result digests, sizes."},
+    {"release", NULL, cmd_release,
+     "ota release DIR --image NEW.bin [--previous OLD.bin ...] --key KEY.pem [--serial N] [--rollout PERCENT] "
+     "[--format compact|esp]",
+     "Publish a release into the static tree DIR: the image, a patch from each previous release, and the signed "
+     "manifest (written last, by rename)."},
 };
 
 const size_t cli_command_count = sizeof(cli_commands) / sizeof(cli_commands[0]);

@@ -2,6 +2,8 @@
 #ifndef OTA_CLI_COMMANDS_H
 #define OTA_CLI_COMMANDS_H
 
+#include <stddef.h>
+
 int cmd_flash_create(int argc, char **argv);
 int cmd_flash_write(int argc, char **argv);
 int cmd_flash_read(int argc, char **argv);
@@ -21,5 +23,15 @@ int cmd_tone_make(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_efuse(int argc, char **argv);
+int cmd_delta_make(int argc, char **argv);
+int cmd_delta_apply(int argc, char **argv);
+int cmd_delta_info(int argc, char **argv);
+int cmd_release(int argc, char **argv);
+
+/* A patch from old to new in `format` ("esp" or "compact"), for ota delta
+ * make and ota release. Returns 0 or OTA_ERR_NO_MEM. */
+struct delta_buf;
+int cli_delta_make_patch(const char *format, const unsigned char *old, size_t old_len, const unsigned char *nw,
+                         size_t new_len, struct delta_buf *out);
 
 #endif

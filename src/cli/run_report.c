@@ -135,6 +135,15 @@ void run_log_totals(const struct run_report *r, const struct ota_flash_counters 
              "peak %zu B (TLS library not counted)", sizeof(struct ota_service), mem.port_peak, mem.curl_peak);
 }
 
+/* A release that is up to date or holds this device back succeeds without
+ * installing anything: nothing to do, as for an app that is not newer. */
+static bool release_installs_nothing(const struct run_report *r)
+{
+    const struct ota_release_item *rel = r->release;
+    return rel && rel->accepted &&
+           (rel->decision.action == OTA_MANIFEST_UP_TO_DATE || rel->decision.action == OTA_MANIFEST_HELD_BACK);
+}
+
 int run_exit_status(const struct run_report *r)
 {
     unsigned ok = 0, not_newer = 0, busy = 0;
@@ -151,7 +160,7 @@ int run_exit_status(const struct run_report *r)
         return CLI_FAIL;  /* after the restart no app runs */
     }
     if (ok == r->count) {
-        return CLI_OK;
+        return release_installs_nothing(r) ? CLI_UP_TO_DATE : CLI_OK;
     }
     if (busy && ok + not_newer + busy == r->count) {
         return CLI_BUSY;
@@ -182,6 +191,22 @@ static void items_json(struct json *j, const struct run_report *r)
     json_close(j);
 }
 
+static void release_json(struct json *j, const struct ota_release_item *rel)
+{
+    if (!rel || !rel->accepted) {
+        json_null(j, "release");
+        return;
+    }
+    json_object(j, "release");
+    json_uint(j, "serial", rel->manifest.serial);
+    json_str(j, "version", rel->manifest.version);
+    json_str(j, "action", ota_release_action_name(rel->decision.action));
+    json_bool(j, "patch_missing_fell_back_to_full", rel->fell_back);
+    json_uint(j, "patch_bytes", rel->patch_bytes);
+    json_uint(j, "rollout_bucket", rel->decision.bucket);
+    json_close(j);
+}
+
 static void totals_json(struct json *j, const struct run_report *r, const struct ota_flash_counters *c)
 {
     struct ota_host_mem_stats mem;
@@ -209,6 +234,7 @@ void run_report_json(const struct run_report *r, const char *image, const struct
     json_str(&j, "image", image);
     json_uint(&j, "exit_status", (unsigned)status);
     items_json(&j, r);
+    release_json(&j, r->release);
     json_bool(&j, "reboot", r->reboot);
     json_bool(&j, "power_cut", r->power_cut);
     if (r->reboot && !r->power_cut) {

@@ -10,6 +10,7 @@
 #include "ota/host_flash.h"
 #include "ota/host_mem.h"
 #include "ota/host_transport.h"
+#include "ota/release.h"
 #include "ota/service.h"
 #include "cli.h"
 
@@ -39,6 +40,7 @@ struct run_report {
     bool power_cut;
     bool restarted;                       /* the device restarted and an app runs */
     struct cli_boot_report boot;
+    const struct ota_release_item *release;  /* --manifest: the release decision; else NULL */
 };
 
 void run_report_init(struct run_report *r, bool tty);

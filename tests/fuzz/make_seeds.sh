@@ -4,7 +4,7 @@
 set -eu
 OTA=$1 OUT=$2 VEC=${3:-}
 rm -rf "$OUT"
-for t in partition_bin partition_csv otadata image tone sdkconfig signature journal; do mkdir -p "$OUT/$t"; done
+for t in partition_bin partition_csv otadata image tone sdkconfig signature journal delta; do mkdir -p "$OUT/$t"; done
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 printf 'nvs, data, nvs, , 0x4000\notadata, data, ota, , 0x2000\nphy_init, data, phy, , 0x1000\nota_0, app, ota_0, , 1M\nota_1, app, ota_1, , 1M\nflash_tone, data, 0xff, , 1M\n' >"$OUT/partition_csv/seed.csv"
@@ -29,6 +29,16 @@ if [ -n "$VEC" ] && [ -d "$VEC" ]; then
         f="$VEC/signed/blink_${k}_signed.bin"
         { printf '\x00\x10'; tail -c 8192 "$f"; } >"$OUT/signature/$k.bin"
     done
+    # delta: 2-byte old length + old + 1-byte chunk size + patch (component assets, and ours)
+    D="$VEC/delta/esp_delta_ota_test"
+    if [ -d "$D" ]; then
+        { printf '\xf3\x05'; cat "$D/base.bin"; printf '\x06'; cat "$D/patch.bin"; } >"$OUT/delta/patch.bin"
+        { printf '\xf3\x05'; cat "$D/base.bin"; printf '\xff'; cat "$D/bad_patch.bin"; } >"$OUT/delta/bad_patch.bin"
+        for fmt in esp compact; do
+            $OTA delta make "$D/base.bin" "$D/new.bin" "$T/p.$fmt" --format $fmt >/dev/null
+            { printf '\xf3\x05'; cat "$D/base.bin"; printf '\x00'; cat "$T/p.$fmt"; } >"$OUT/delta/ours_$fmt.bin"
+        done
+    fi
 fi
 # journal: a record made by a real update would need a device; a hand-made header does
 python3 - "$OUT/journal/rec" <<'PY'

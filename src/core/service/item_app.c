@@ -27,7 +27,8 @@ static uint32_t app_written(const struct ota_item_work *w)
     return ota_app_written(&w->up.app);
 }
 
-static const struct item_sink APP_SINK = {app_seek, app_write, app_set_source, app_written};
+const struct item_sink ota_item_app_sink = {app_seek, app_write, app_set_source, app_written};
+#define APP_SINK ota_item_app_sink
 
 static int app_prepare(struct ota_service *svc, struct ota_item *item)
 {
@@ -59,7 +60,7 @@ static int app_prepare(struct ota_service *svc, struct ota_item *item)
     return OTA_OK;
 }
 
-static int app_need_upgrade(struct ota_service *svc, struct ota_item *item)
+int ota_item_app_need_upgrade(struct ota_service *svc, struct ota_item *item)
 {
     struct ota_item_work *w = &svc->work;
     struct ota_app_desc incoming;
@@ -93,6 +94,6 @@ static int app_execute(struct ota_service *svc, struct ota_item *item)
 void ota_item_app_ops(struct ota_item_ops *ops)
 {
     ops->prepare = app_prepare;
-    ops->need_upgrade = app_need_upgrade;
+    ops->need_upgrade = ota_item_app_need_upgrade;
     ops->execute = app_execute;
 }

@@ -28,6 +28,11 @@ int ota_item_pump(struct ota_service *svc, struct ota_item *item, const struct i
 
 void ota_item_close(struct ota_service *svc);
 
+/* The app writer as a sink, and the default app check of the incoming head
+ * (for items that install an app their own way). */
+extern const struct item_sink ota_item_app_sink;
+int ota_item_app_need_upgrade(struct ota_service *svc, struct ota_item *item);
+
 /* The default procedures of each item type. */
 void ota_item_app_ops(struct ota_item_ops *ops);
 void ota_item_data_ops(struct ota_item_ops *ops);

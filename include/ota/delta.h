@@ -1,0 +1,188 @@
+/*
+ * Delta updates: a patch turns the running app (the old image) into the new
+ * one, streaming, in caller-owned memory of fixed size.
+ *
+ * Three patch forms are accepted; the applier tells them apart by their
+ * first bytes:
+ *   - esp_delta_ota: a 64-byte header (magic 0xfccdde10 little-endian, the
+ *     old image's SHA-256, 28 zero bytes) and a detools sequential patch;
+ *   - a bare detools sequential patch (no header, hence no base check);
+ *   - our compact format (docs/delta-format.md): magic "OTAΔ", format
+ *     version, sizes, the old and new images' SHA-256, a range-coded body.
+ *
+ * The applier is push-style: the caller feeds patch bytes in chunks of any
+ * size; new-image bytes come out in order through out(); the old image is
+ * read at random offsets through read_old() (on a device: the running slot
+ * through the flash port). Nothing here allocates or keeps static state;
+ * struct ota_delta plus its buffers is at most OTA_DELTA_STATE_MAX bytes
+ * (a unit test asserts it).
+ */
+#ifndef OTA_DELTA_H
+#define OTA_DELTA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ota/hash.h"
+
+#define OTA_DELTA_ESP_MAGIC 0xfccdde10u
+#define OTA_DELTA_ESP_HEADER_LEN 64u
+#define OTA_DELTA_COMPACT_MAGIC 0x94544f4fu /* "OOT\x94" read little-endian: never 0xE9 or 0x10 first */
+#define OTA_DELTA_COMPACT_VERSION 1u
+#define OTA_DELTA_COMPACT_HEADER_LEN 84u
+/* Enough leading bytes for ota_delta_parse_header on any form. */
+#define OTA_DELTA_HEADER_MAX 84u
+#define OTA_DELTA_STATE_MAX (16u * 1024u)
+
+enum ota_delta_form {
+    OTA_DELTA_NONE = 0,      /* not a patch (a full image, say) */
+    OTA_DELTA_ESP = 1,       /* esp_delta_ota header + detools sequential */
+    OTA_DELTA_DETOOLS = 2,   /* bare detools sequential patch */
+    OTA_DELTA_COMPACT = 3,   /* ours */
+};
+
+struct ota_delta_header {
+    enum ota_delta_form form;
+    bool has_base;                         /* base_sha256 is known (not for bare detools) */
+    uint8_t base_sha256[OTA_SHA256_LEN];   /* the old image's appended SHA-256 */
+    bool has_new;                          /* compact only: */
+    uint8_t new_sha256[OTA_SHA256_LEN];    /* SHA-256 of the whole new image */
+    uint32_t old_size;                     /* compact only (0 = unknown) */
+    uint32_t new_size;                     /* 0 until known (detools: after its size field) */
+    uint32_t header_len;                   /* bytes before the patch body */
+};
+
+/* Does a stream starting with these bytes carry a patch with a header (esp
+ * or compact)? Needs 4 bytes; a bare detools patch is not recognised here
+ * (its first byte is not distinctive), only by ota_delta_begin. */
+bool ota_delta_is_patch(const uint8_t *first, size_t len);
+
+/* Parse the header of a patch from its first bytes. Returns 0, or
+ * OTA_ERR_DELTA_TRUNCATED when len is too short to tell (give
+ * OTA_DELTA_HEADER_MAX bytes), OTA_ERR_DELTA_FORMAT, or
+ * OTA_ERR_DELTA_UNSUPPORTED (a compact version from the future). */
+int ota_delta_parse_header(const uint8_t *buf, size_t len, struct ota_delta_header *h);
+
+/* Random access to the old image: copy len bytes at offset into buf.
+ * Return 0 or a negative ota_err. */
+typedef int (*ota_delta_read_fn)(void *ctx, uint32_t offset, void *buf, uint32_t len);
+/* New-image bytes, in order. Return 0 or a negative ota_err (it stops the
+ * applier and is returned by ota_delta_write / finish). */
+typedef int (*ota_delta_out_fn)(void *ctx, const uint8_t *data, uint32_t len);
+
+#define OTA_DELTA_OLD_BUF 512u
+#define OTA_DELTA_OUT_BUF 512u
+#define OTA_DELTA_IN_BUF 256u
+#define OTA_DELTA_HS_WINDOW_MAX 2048u  /* heatshrink window 2^11 at most */
+
+/* Adaptive binary model of the range coder: one 12-bit probability. */
+typedef uint16_t ota_delta_prob;
+
+#define OTA_DELTA_ZERO_CTX_BITS 11u
+#define OTA_DELTA_DIFF_CTX 8u
+#define OTA_DELTA_EXTRA_CTX 8u
+
+/* An integer model: bit length (6-bit tree), the bits below the leading one
+ * (the first three with context), a sign. */
+struct ota_delta_int_model {
+    ota_delta_prob nbits[64];
+    ota_delta_prob high[33][8];
+    ota_delta_prob sign;
+};
+
+/* Decoder of heatshrink (detools' compression 4). */
+struct ota_delta_hs {
+    uint8_t window_bits, lookahead_bits;
+    uint32_t acc;          /* bit accumulator, MSB first */
+    uint8_t nacc;          /* valid bits in acc */
+    uint16_t head;         /* next write position in window */
+    uint8_t window[OTA_DELTA_HS_WINDOW_MAX];
+};
+
+/* Parser of the detools sequential stream (after decompression). */
+struct ota_delta_dt {
+    uint8_t state;
+    uint8_t size_shift;    /* bits gathered of the current size field */
+    bool size_negative;
+    uint32_t size_value;
+    uint32_t chunk_left;   /* bytes left in the current diff / extra run */
+};
+
+/* Decoder of our compact format's body (docs/delta-format.md). */
+struct ota_delta_compact {
+    uint32_t range, code;
+    uint8_t init_bytes;                /* code bytes read of the first 5 */
+    uint8_t state;
+    uint32_t run_left;                 /* bytes left in a diff or extra run */
+    uint8_t nz_hist;                   /* bit i: diff byte i+1 back was non-zero */
+    uint8_t old1, old2;                /* the old bytes under the last two diff bytes */
+    uint8_t prev_extra;
+    uint8_t last_nz[4];                /* last non-zero diff byte per new offset & 3 */
+    struct ota_delta_int_model len_diff, len_extra, seek;
+    ota_delta_prob zero[1u << OTA_DELTA_ZERO_CTX_BITS];
+    ota_delta_prob repeat[16];
+    ota_delta_prob diff[OTA_DELTA_DIFF_CTX][256];
+    ota_delta_prob extra[OTA_DELTA_EXTRA_CTX][256];
+};
+
+struct ota_delta {
+    ota_delta_read_fn read_old;
+    ota_delta_out_fn out;
+    void *ctx;
+    uint32_t old_size;      /* bound for reads of the old image */
+    int error;              /* sticky: first error */
+    bool finished;
+    bool header_done;
+    struct ota_delta_header hdr;
+    uint32_t hdr_have;      /* header bytes gathered in hdr_buf */
+    uint8_t hdr_buf[OTA_DELTA_HEADER_MAX];
+    const uint8_t *expect_base;  /* digest the header must name, or NULL */
+    uint8_t compression;    /* detools: 0 none, 4 heatshrink */
+    uint8_t hs_param;       /* detools: heatshrink window and lookahead */
+
+    uint32_t new_pos;       /* new-image bytes produced */
+    int64_t old_pos;        /* next old byte a diff run adds to */
+    uint32_t old_buf_off;   /* old image offset of old_buf[0] */
+    uint32_t old_buf_len;
+    uint8_t old_buf[OTA_DELTA_OLD_BUF];
+    uint32_t out_len;
+    uint8_t out_buf[OTA_DELTA_OUT_BUF];
+    uint32_t in_len;        /* compact: buffered body bytes */
+    uint32_t in_pos;        /* compact: the next of them to decode */
+    uint32_t overread;      /* compact: bytes the decoder wanted past the end */
+    uint8_t in_buf[OTA_DELTA_IN_BUF];
+    ota_sha256_ctx sha;     /* compact: SHA-256 of the output */
+
+    union {
+        struct {
+            struct ota_delta_hs hs;
+            struct ota_delta_dt dt;
+        } detools;
+        struct ota_delta_compact compact;
+    } u;
+};
+
+/* Start applying a patch. old_size bounds the old image (reads beyond it are
+ * a corrupt patch). expect_base, if not NULL, is the running app's SHA-256:
+ * a patch whose header names another base fails with OTA_ERR_DELTA_BASE
+ * before a single byte goes out (a bare detools patch names no base and is
+ * then refused with OTA_ERR_DELTA_BASE too). */
+int ota_delta_begin(struct ota_delta *d, uint32_t old_size, const uint8_t *expect_base,
+                    ota_delta_read_fn read_old, ota_delta_out_fn out, void *ctx);
+
+/* Feed the next len patch bytes (any len, including 0 and 1). Returns 0 or
+ * the first error (sticky: later calls return it again). */
+int ota_delta_write(struct ota_delta *d, const void *patch, size_t len);
+
+/* The patch is complete: flush the last bytes and check the new image is
+ * whole (and, for compact patches, its SHA-256). Returns 0 or an error. */
+int ota_delta_finish(struct ota_delta *d);
+
+/* The header, once its bytes have been fed (NULL before). */
+const struct ota_delta_header *ota_delta_header_of(const struct ota_delta *d);
+
+/* New-image bytes produced so far. */
+uint32_t ota_delta_produced(const struct ota_delta *d);
+
+#endif

@@ -1,0 +1,209 @@
+/* ota delta make|apply|info: delta patches between app images, on files. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ota/delta.h"
+#include "ota/error.h"
+#include "cli.h"
+#include "commands.h"
+#include "delta_make.h"
+
+struct apply_ctx {
+    const uint8_t *old;
+    size_t old_len;
+    FILE *out;
+};
+
+static int read_old(void *ctx, uint32_t offset, void *buf, uint32_t len)
+{
+    struct apply_ctx *a = ctx;
+    if ((size_t)offset + len > a->old_len) {
+        return OTA_ERR_OUT_OF_BOUNDS;
+    }
+    memcpy(buf, a->old + offset, len);
+    return 0;
+}
+
+static int write_new(void *ctx, const uint8_t *data, uint32_t len)
+{
+    struct apply_ctx *a = ctx;
+    return fwrite(data, 1, len, a->out) == len ? 0 : OTA_ERR_IO;
+}
+
+static const char *form_name(enum ota_delta_form f)
+{
+    return f == OTA_DELTA_ESP ? "esp_delta_ota (detools sequential)"
+         : f == OTA_DELTA_DETOOLS ? "detools sequential, no header"
+         : f == OTA_DELTA_COMPACT ? "compact" : "not a patch";
+}
+
+static void hex(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        printf("%02x", p[i]);
+    }
+}
+
+/* The image's appended SHA-256 is its last 32 bytes (what esptool calls
+ * "Validation Hash"); that is the digest a patch header names. */
+static void print_header(const struct ota_delta_header *h)
+{
+    printf("patch: %s\n", form_name(h->form));
+    if (h->has_base) {
+        printf("base sha256: ");
+        hex(h->base_sha256, OTA_SHA256_LEN);
+        printf("\n");
+    }
+    if (h->has_new) {
+        printf("new sha256: ");
+        hex(h->new_sha256, OTA_SHA256_LEN);
+        printf("\n");
+    }
+    if (h->old_size) {
+        printf("old size: %u\n", h->old_size);
+    }
+    printf("new size: %u\n", h->new_size);
+}
+
+int cmd_delta_info(int argc, char **argv)
+{
+    const char *pos[1];
+    int npos, rc;
+    struct cli_opt opts[] = {CLI_END};
+    if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
+        return rc;
+    }
+    uint8_t *data;
+    size_t len;
+    if (cli_read_file(pos[0], &data, &len)) {
+        return CLI_FAIL;
+    }
+    struct ota_delta_header h;
+    int err = ota_delta_parse_header(data, len, &h);
+    if (err) {
+        cli_error("%s: %s (%s)", pos[0], ota_strerror(err), ota_errname(err));
+        free(data);
+        return CLI_FAIL;
+    }
+    print_header(&h);
+    printf("patch size: %zu\n", len);
+    free(data);
+    return CLI_OK;
+}
+
+static int apply_stream(struct ota_delta *d, const uint8_t *patch, size_t len, size_t chunk)
+{
+    int err = 0;
+    for (size_t off = 0; off < len && !err; off += chunk) {
+        err = ota_delta_write(d, patch + off, len - off < chunk ? len - off : chunk);
+    }
+    return err ? err : ota_delta_finish(d);
+}
+
+int cmd_delta_apply(int argc, char **argv)
+{
+    const char *pos[3], *chunk_s = NULL;
+    int npos, rc;
+    struct cli_opt opts[] = {
+        CLI_VALUE_D("chunk", &chunk_s, "BYTES", "feed the patch to the applier in pieces of this size", "4096"),
+        CLI_END};
+    if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos))) {
+        return rc;
+    }
+    uint32_t chunk = 4096;
+    if (chunk_s && (!cli_parse_size(chunk_s, &chunk) || chunk == 0)) {
+        cli_error("--chunk: a positive number of bytes");
+        return CLI_USAGE;
+    }
+    uint8_t *old, *patch;
+    size_t old_len, patch_len;
+    if (cli_read_file(pos[0], &old, &old_len)) {
+        return CLI_FAIL;
+    }
+    if (cli_read_file(pos[1], &patch, &patch_len)) {
+        free(old);
+        return CLI_FAIL;
+    }
+    struct apply_ctx a = {old, old_len, fopen(pos[2], "wb")};
+    static struct ota_delta d; /* 16 KiB: not on the stack of a small device, not here either */
+    int err = a.out ? 0 : OTA_ERR_IO;
+    if (!err) {
+        /* The base digest a patch names is checked against OLD's own. */
+        const uint8_t *base = old_len >= OTA_SHA256_LEN ? old + old_len - OTA_SHA256_LEN : NULL;
+        struct ota_delta_header h;
+        bool bare = !ota_delta_parse_header(patch, patch_len, &h) && h.form == OTA_DELTA_DETOOLS;
+        err = ota_delta_begin(&d, (uint32_t)old_len, bare ? NULL : base, read_old, write_new, &a);
+    }
+    if (!err) {
+        err = apply_stream(&d, patch, patch_len, chunk);
+    }
+    if (a.out && fclose(a.out) && !err) {
+        err = OTA_ERR_IO;
+    }
+    free(old);
+    free(patch);
+    if (err) {
+        cli_error("%s: %s (%s)", pos[1], ota_strerror(err), ota_errname(err));
+        return CLI_FAIL;
+    }
+    printf("%s: %u bytes written from a %s patch of %zu bytes\n", pos[2], ota_delta_produced(&d),
+           form_name(d.hdr.form), patch_len);
+    return CLI_OK;
+}
+
+int cli_delta_make_patch(const char *format, const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
+                      struct delta_buf *out)
+{
+    struct delta_plan plan;
+    if (delta_plan_make(old, old_len, nw, new_len, &plan)) {
+        return OTA_ERR_NO_MEM;
+    }
+    int err = strcmp(format, "compact") == 0 ? delta_write_compact(old, old_len, nw, new_len, &plan, out)
+                                             : delta_write_esp(old, old_len, nw, new_len, &plan, out);
+    delta_plan_free(&plan);
+    return err ? OTA_ERR_NO_MEM : 0;
+}
+
+int cmd_delta_make(int argc, char **argv)
+{
+    const char *pos[3], *format = "esp";
+    int npos, rc;
+    struct cli_opt opts[] = {
+        CLI_VALUE("format", &format, "esp|compact",
+                  "esp: esp_delta_ota's format (stock esp_delta_ota applies it); compact: ours, smaller"),
+        CLI_END};
+    if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos))) {
+        return rc;
+    }
+    if (strcmp(format, "esp") != 0 && strcmp(format, "compact") != 0) {
+        cli_error("--format: esp or compact, not '%s'", format);
+        return CLI_USAGE;
+    }
+    uint8_t *old, *nw;
+    size_t old_len, new_len;
+    if (cli_read_file(pos[0], &old, &old_len)) {
+        return CLI_FAIL;
+    }
+    if (cli_read_file(pos[1], &nw, &new_len)) {
+        free(old);
+        return CLI_FAIL;
+    }
+    struct delta_buf out = {0};
+    int err = old_len > INT32_MAX || new_len > UINT32_MAX ? OTA_ERR_INVALID_ARG : 0;
+    if (!err) {
+        err = cli_delta_make_patch(format, old, old_len, nw, new_len, &out);
+    }
+    if (!err && cli_write_file(pos[2], out.data, out.len)) {
+        err = OTA_ERR_IO;
+    }
+    free(old);
+    free(nw);
+    free(out.data);
+    if (err) {
+        cli_error("%s: %s (%s)", pos[2], ota_strerror(err), ota_errname(err));
+        return CLI_FAIL;
+    }
+    printf("%s: %zu bytes (%s format) for a new image of %zu bytes\n", pos[2], out.len, format, new_len);
+    return CLI_OK;
+}

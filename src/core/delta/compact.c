@@ -1,0 +1,219 @@
+/*
+ * Decoder of our compact format's body (docs/delta-format.md): a range
+ * coder over adaptive binary models (compact_model.h). Patch bytes are
+ * pushed in any chunk size, so they wait in a small input buffer and a
+ * symbol is decoded only when enough bytes for the longest symbol (an
+ * integer: at most one byte per coded bit) are there, or at the end.
+ */
+#include <string.h>
+
+#include "compact_model.h"
+#include "delta_internal.h"
+#include "ota/error.h"
+
+/* Bytes one step can consume at most: 6 + 32 + 1 coded bits. */
+#define STEP_MAX_BYTES 40u
+
+enum { CS_DIFF_LEN, CS_DIFF, CS_EXTRA_LEN, CS_EXTRA, CS_SEEK, CS_DONE };
+
+void cm_init(struct ota_delta_compact *c)
+{
+    memset(c, 0, sizeof(*c));
+    cm_init_probs(&c->len_diff.nbits[0], sizeof(struct ota_delta_int_model) / sizeof(ota_delta_prob));
+    cm_init_probs(&c->len_extra.nbits[0], sizeof(struct ota_delta_int_model) / sizeof(ota_delta_prob));
+    cm_init_probs(&c->seek.nbits[0], sizeof(struct ota_delta_int_model) / sizeof(ota_delta_prob));
+    cm_init_probs(c->zero, sizeof(c->zero) / sizeof(ota_delta_prob));
+    cm_init_probs(c->repeat, sizeof(c->repeat) / sizeof(ota_delta_prob));
+    cm_init_probs(&c->diff[0][0], sizeof(c->diff) / sizeof(ota_delta_prob));
+    cm_init_probs(&c->extra[0][0], sizeof(c->extra) / sizeof(ota_delta_prob));
+    c->range = 0xFFFFFFFFu;
+}
+
+static uint8_t next_in(struct ota_delta *d)
+{
+    if (d->in_pos < d->in_len) {
+        return d->in_buf[d->in_pos++];
+    }
+    d->overread++;
+    return 0;
+}
+
+static int dec_bit(struct ota_delta *d, ota_delta_prob *p)
+{
+    struct ota_delta_compact *c = &d->u.compact;
+    uint32_t bound = (c->range >> CM_PROB_BITS) * *p;
+    int bit;
+    if (c->code < bound) {
+        c->range = bound;
+        bit = 0;
+    } else {
+        c->code -= bound;
+        c->range -= bound;
+        bit = 1;
+    }
+    cm_update(p, bit);
+    while (c->range < CM_TOP) {
+        c->range <<= 8;
+        c->code = (c->code << 8) | next_in(d);
+    }
+    return bit;
+}
+
+static uint32_t dec_tree(struct ota_delta *d, ota_delta_prob *probs, unsigned bits)
+{
+    uint32_t node = 1;
+    for (unsigned i = 0; i < bits; i++) {
+        node = (node << 1) | (uint32_t)dec_bit(d, &probs[node]);
+    }
+    return node - (1u << bits);
+}
+
+static uint32_t dec_uint(struct ota_delta *d, struct ota_delta_int_model *m)
+{
+    unsigned n = dec_tree(d, m->nbits, 6);
+    if (n <= 1) {
+        return n;
+    }
+    if (n > 32) {
+        n = 32; /* corrupt; the length checks reject what follows */
+    }
+    unsigned rest = n - 1, ctx_bits = rest < CM_MANTISSA_CTX_BITS ? rest : CM_MANTISSA_CTX_BITS;
+    uint32_t v = 1u;
+    v = (v << ctx_bits) | dec_tree(d, m->high[n], ctx_bits);
+    for (unsigned i = ctx_bits; i < rest; i++) {
+        ota_delta_prob half = CM_PROB_ONE / 2;
+        v = (v << 1) | (uint32_t)dec_bit(d, &half);
+    }
+    return v;
+}
+
+static int dec_diff(struct ota_delta *d)
+{
+    struct ota_delta_compact *c = &d->u.compact;
+    uint8_t old0, diff = 0;
+    int rc = delta_peek_old(d, &old0);
+    if (rc) {
+        return rc;
+    }
+    uint32_t np = d->new_pos;
+    if (dec_bit(d, &c->zero[cm_zero_ctx(c, old0, np)])) {
+        if (dec_bit(d, &c->repeat[cm_repeat_ctx(c, np)])) {
+            diff = c->last_nz[np & 3u];
+        } else {
+            diff = (uint8_t)dec_tree(d, c->diff[cm_diff_ctx(c, old0, np)], 8);
+        }
+    }
+    cm_after_diff(c, diff, old0, np);
+    return delta_put_diff(d, diff);
+}
+
+static int dec_run_len(struct ota_delta *d, struct ota_delta_int_model *m, uint8_t run_state, uint8_t after)
+{
+    struct ota_delta_compact *c = &d->u.compact;
+    uint32_t v = dec_uint(d, m);
+    if (v > d->hdr.new_size - d->new_pos) {
+        return OTA_ERR_DELTA_CORRUPT;
+    }
+    c->run_left = v;
+    c->state = v ? run_state : after;
+    return 0;
+}
+
+static int dec_seek(struct ota_delta *d)
+{
+    struct ota_delta_compact *c = &d->u.compact;
+    uint32_t mag = dec_uint(d, &c->seek);
+    bool negative = mag && dec_bit(d, &c->seek.sign);
+    delta_seek_old(d, negative ? -(int64_t)mag : (int64_t)mag);
+    c->state = d->new_pos == d->hdr.new_size ? CS_DONE : CS_DIFF_LEN;
+    return 0;
+}
+
+/* One symbol (or the first five code bytes). */
+static int step(struct ota_delta *d)
+{
+    struct ota_delta_compact *c = &d->u.compact;
+    int rc = 0;
+    if (c->init_bytes < 5) {
+        for (; c->init_bytes < 5; c->init_bytes++) {
+            c->code = (c->code << 8) | next_in(d);
+        }
+        return 0;
+    }
+    switch (c->state) {
+    case CS_DIFF_LEN:
+        return dec_run_len(d, &c->len_diff, CS_DIFF, CS_EXTRA_LEN);
+    case CS_EXTRA_LEN:
+        return dec_run_len(d, &c->len_extra, CS_EXTRA, CS_SEEK);
+    case CS_DIFF:
+        rc = dec_diff(d);
+        if (!rc && --c->run_left == 0) {
+            c->state = CS_EXTRA_LEN;
+        }
+        return rc;
+    case CS_EXTRA: {
+        uint8_t b = (uint8_t)dec_tree(d, c->extra[cm_extra_ctx(c)], 8);
+        c->prev_extra = b;
+        rc = delta_put_extra(d, b);
+        if (!rc && --c->run_left == 0) {
+            c->state = CS_SEEK;
+        }
+        return rc;
+    }
+    default:
+        return dec_seek(d);
+    }
+}
+
+static int run(struct ota_delta *d, bool final)
+{
+    int rc = 0;
+    while (!rc && d->u.compact.state != CS_DONE && (d->in_len - d->in_pos >= STEP_MAX_BYTES || final)) {
+        rc = step(d);
+        if (final && d->overread > 8) {
+            return OTA_ERR_DELTA_TRUNCATED;
+        }
+    }
+    return rc;
+}
+
+void delta_compact_start(struct ota_delta *d)
+{
+    cm_init(&d->u.compact);
+    d->u.compact.state = d->hdr.new_size ? CS_DIFF_LEN : CS_DONE;
+    d->in_len = d->in_pos = d->overread = 0;
+}
+
+int delta_compact_feed(struct ota_delta *d, const uint8_t *p, size_t len)
+{
+    int rc = 0;
+    while (!rc && len) {
+        if (d->in_pos > 0) { /* keep the unread bytes at the front */
+            memmove(d->in_buf, d->in_buf + d->in_pos, d->in_len - d->in_pos);
+            d->in_len -= d->in_pos;
+            d->in_pos = 0;
+        }
+        size_t n = OTA_DELTA_IN_BUF - d->in_len < len ? OTA_DELTA_IN_BUF - d->in_len : len;
+        memcpy(d->in_buf + d->in_len, p, n);
+        d->in_len += (uint32_t)n;
+        p += n;
+        len -= n;
+        rc = run(d, false);
+        if (!rc && d->u.compact.state == CS_DONE && (len || d->in_len - d->in_pos > 4)) {
+            rc = OTA_ERR_DELTA_TRAILING;
+        }
+    }
+    return rc;
+}
+
+int delta_compact_end(struct ota_delta *d)
+{
+    int rc = run(d, true);
+    if (!rc && d->overread) {
+        rc = OTA_ERR_DELTA_TRUNCATED;
+    }
+    if (!rc && d->in_len - d->in_pos > 4) {
+        rc = OTA_ERR_DELTA_TRAILING;
+    }
+    return rc;
+}

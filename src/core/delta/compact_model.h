@@ -1,0 +1,77 @@
+/*
+ * The compact format's model, shared word for word by the decoder (core)
+ * and the encoder (host tool) so that both predict the same: an adaptive
+ * binary range coder (12-bit probabilities) and the contexts of each
+ * symbol. docs/delta-format.md describes it; change it only together with
+ * OTA_DELTA_COMPACT_VERSION.
+ */
+#ifndef OTA_DELTA_COMPACT_MODEL_H
+#define OTA_DELTA_COMPACT_MODEL_H
+
+#include "ota/delta.h"
+
+#define CM_PROB_BITS 12u
+#define CM_PROB_ONE (1u << CM_PROB_BITS)
+#define CM_RATE 4u
+#define CM_TOP (1u << 24)
+#define CM_MANTISSA_CTX_BITS 3u  /* mantissa bits below the leading one coded with context */
+
+static inline void cm_update(ota_delta_prob *p, int bit)
+{
+    if (bit) {
+        *p = (ota_delta_prob)(*p - (*p >> CM_RATE));
+    } else {
+        *p = (ota_delta_prob)(*p + ((CM_PROB_ONE - *p) >> CM_RATE));
+    }
+}
+
+static inline void cm_init_probs(ota_delta_prob *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        p[i] = CM_PROB_ONE / 2;
+    }
+}
+
+/* Context of "is this diff byte zero": whether the last three diff bytes
+ * were, and the low nibbles (the Xtensa opcode field) of the old bytes
+ * around the cursor, hashed to the table size. */
+static inline unsigned cm_zero_ctx(const struct ota_delta_compact *c, uint8_t old0, uint32_t new_pos)
+{
+    unsigned h = (unsigned)c->nz_hist;
+    h = h * 16u + (old0 & 15u);
+    h = h * 4u + (new_pos & 3u);
+    return (h * 2654435761u) >> (32u - OTA_DELTA_ZERO_CTX_BITS);
+}
+
+/* Context of a non-zero diff byte's value. */
+static inline unsigned cm_diff_ctx(const struct ota_delta_compact *c, uint8_t old0, uint32_t new_pos)
+{
+    (void)new_pos;
+    return ((c->nz_hist & 1u) << 2) | (old0 & 3u);
+}
+
+static inline unsigned cm_repeat_ctx(const struct ota_delta_compact *c, uint32_t new_pos)
+{
+    return ((c->nz_hist & 3u) << 2) | (new_pos & 3u);
+}
+
+/* Context of an extra byte: the previous extra byte's low nibble. */
+static inline unsigned cm_extra_ctx(const struct ota_delta_compact *c)
+{
+    return c->prev_extra & (OTA_DELTA_EXTRA_CTX - 1u);
+}
+
+/* After a diff byte: shift the histories both sides keep. */
+static inline void cm_after_diff(struct ota_delta_compact *c, uint8_t diff, uint8_t old0, uint32_t new_pos)
+{
+    c->nz_hist = (uint8_t)((c->nz_hist << 1) | (diff != 0));
+    c->old2 = c->old1;
+    c->old1 = old0;
+    if (diff) {
+        c->last_nz[new_pos & 3u] = diff;
+    }
+}
+
+void cm_init(struct ota_delta_compact *c);
+
+#endif

@@ -1,0 +1,355 @@
+/*
+ * The patch applier's front: recognise the patch form from its header,
+ * check the base, then hand the body to the form's decoder. Holds the two
+ * buffers every form shares: a window on the old image (random reads come
+ * in runs, so one read serves many bytes) and the output batch.
+ */
+#include <string.h>
+
+#include "../bytes.h"
+#include "delta_internal.h"
+#include "ota/error.h"
+
+#define DT_COMPRESSION_NONE 0u
+#define DT_COMPRESSION_HEATSHRINK 4u
+
+bool ota_delta_is_patch(const uint8_t *first, size_t len)
+{
+    if (!first || len < 4) {
+        return false;
+    }
+    uint32_t magic = get_le32(first);
+    return magic == OTA_DELTA_ESP_MAGIC || magic == OTA_DELTA_COMPACT_MAGIC;
+}
+
+/* detools' header size: 6 bits, then 7 bits per byte while bit 7 is set. */
+static int parse_header_size(const uint8_t *p, size_t len, size_t *used, uint32_t *value)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t b = p[i];
+        v |= (uint64_t)(b & (i == 0 ? 0x3fu : 0x7fu)) << shift;
+        shift += i == 0 ? 6u : 7u;
+        if (v > UINT32_MAX || shift > 41) {
+            return OTA_ERR_DELTA_CORRUPT;
+        }
+        if (!(b & 0x80)) {
+            *used = i + 1;
+            *value = (uint32_t)v;
+            return 0;
+        }
+    }
+    return OTA_ERR_DELTA_TRUNCATED;
+}
+
+int delta_parse_detools_header(const uint8_t *p, size_t len, struct ota_delta_header *h, uint8_t *compression,
+                               uint8_t *hs_param)
+{
+    if (len < 1) {
+        return OTA_ERR_DELTA_TRUNCATED;
+    }
+    /* bits 6..4: patch type (0 = sequential), bits 3..0: compression */
+    if (p[0] & 0x80) {
+        return OTA_ERR_DELTA_FORMAT;
+    }
+    if ((p[0] >> 4) != 0) {
+        return OTA_ERR_DELTA_UNSUPPORTED; /* in-place patches rewrite the old slot */
+    }
+    *compression = p[0] & 0x0f;
+    if (*compression != DT_COMPRESSION_NONE && *compression != DT_COMPRESSION_HEATSHRINK) {
+        return OTA_ERR_DELTA_UNSUPPORTED;
+    }
+    size_t used = 0;
+    int rc = parse_header_size(p + 1, len - 1, &used, &h->new_size);
+    if (rc) {
+        return rc;
+    }
+    size_t n = 1 + used;
+    if (*compression == DT_COMPRESSION_HEATSHRINK) {
+        if (len < n + 1) {
+            return OTA_ERR_DELTA_TRUNCATED;
+        }
+        *hs_param = p[n++];
+    }
+    h->header_len += (uint32_t)n;
+    return 0;
+}
+
+static int parse_compact(const uint8_t *buf, size_t len, struct ota_delta_header *h)
+{
+    if (len < OTA_DELTA_COMPACT_HEADER_LEN) {
+        return OTA_ERR_DELTA_TRUNCATED;
+    }
+    if (buf[4] != OTA_DELTA_COMPACT_VERSION) {
+        return OTA_ERR_DELTA_UNSUPPORTED;
+    }
+    if (buf[5] || buf[6] || buf[7]) {
+        return OTA_ERR_DELTA_UNSUPPORTED; /* flags this version does not define */
+    }
+    h->form = OTA_DELTA_COMPACT;
+    h->old_size = get_le32(buf + 8);
+    h->new_size = get_le32(buf + 12);
+    h->has_base = true;
+    memcpy(h->base_sha256, buf + 16, OTA_SHA256_LEN);
+    h->has_new = true;
+    memcpy(h->new_sha256, buf + 48, OTA_SHA256_LEN);
+    h->header_len = OTA_DELTA_COMPACT_HEADER_LEN;
+    return 0;
+}
+
+static int parse_header_full(const uint8_t *buf, size_t len, struct ota_delta_header *h, uint8_t *compression,
+                             uint8_t *hs_param)
+{
+    memset(h, 0, sizeof(*h));
+    if (len < 4) {
+        return OTA_ERR_DELTA_TRUNCATED;
+    }
+    uint32_t magic = get_le32(buf);
+    if (magic == OTA_DELTA_COMPACT_MAGIC) {
+        return parse_compact(buf, len, h);
+    }
+    if (magic == OTA_DELTA_ESP_MAGIC) {
+        if (len < OTA_DELTA_ESP_HEADER_LEN) {
+            return OTA_ERR_DELTA_TRUNCATED;
+        }
+        h->form = OTA_DELTA_ESP;
+        h->has_base = true;
+        memcpy(h->base_sha256, buf + 4, OTA_SHA256_LEN);
+        h->header_len = OTA_DELTA_ESP_HEADER_LEN;
+        return delta_parse_detools_header(buf + OTA_DELTA_ESP_HEADER_LEN, len - OTA_DELTA_ESP_HEADER_LEN, h,
+                                          compression, hs_param);
+    }
+    if (buf[0] == 0xE9) {
+        return OTA_ERR_DELTA_FORMAT; /* an app image, not a patch */
+    }
+    h->form = OTA_DELTA_DETOOLS;
+    return delta_parse_detools_header(buf, len, h, compression, hs_param);
+}
+
+int ota_delta_parse_header(const uint8_t *buf, size_t len, struct ota_delta_header *h)
+{
+    uint8_t compression = 0, hs_param = 0;
+    if (!buf || !h) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    return parse_header_full(buf, len, h, &compression, &hs_param);
+}
+
+int ota_delta_begin(struct ota_delta *d, uint32_t old_size, const uint8_t *expect_base,
+                    ota_delta_read_fn read_old, ota_delta_out_fn out, void *ctx)
+{
+    if (!d || !read_old || !out) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    memset(d, 0, sizeof(*d));
+    d->read_old = read_old;
+    d->out = out;
+    d->ctx = ctx;
+    d->old_size = old_size;
+    d->expect_base = expect_base;
+    return 0;
+}
+
+static int flush_out(struct ota_delta *d)
+{
+    if (d->out_len == 0) {
+        return 0;
+    }
+    if (d->hdr.has_new) {
+        ota_sha256_update(&d->sha, d->out_buf, d->out_len);
+    }
+    int rc = d->out(d->ctx, d->out_buf, d->out_len);
+    d->out_len = 0;
+    return rc;
+}
+
+static int put_byte(struct ota_delta *d, uint8_t b)
+{
+    if (d->new_pos >= d->hdr.new_size) {
+        return OTA_ERR_DELTA_CORRUPT;
+    }
+    d->out_buf[d->out_len++] = b;
+    d->new_pos++;
+    return d->out_len == OTA_DELTA_OUT_BUF ? flush_out(d) : 0;
+}
+
+int delta_peek_old(struct ota_delta *d, uint8_t *b)
+{
+    if (d->old_pos < 0 || d->old_pos >= (int64_t)d->old_size) {
+        return OTA_ERR_DELTA_CORRUPT;
+    }
+    uint32_t pos = (uint32_t)d->old_pos;
+    if (pos < d->old_buf_off || pos >= d->old_buf_off + d->old_buf_len) {
+        uint32_t n = d->old_size - pos < OTA_DELTA_OLD_BUF ? d->old_size - pos : OTA_DELTA_OLD_BUF;
+        d->old_buf_len = 0;
+        int rc = d->read_old(d->ctx, pos, d->old_buf, n);
+        if (rc) {
+            return rc;
+        }
+        d->old_buf_off = pos;
+        d->old_buf_len = n;
+    }
+    *b = d->old_buf[pos - d->old_buf_off];
+    return 0;
+}
+
+int delta_put_diff(struct ota_delta *d, uint8_t diff)
+{
+    uint8_t old;
+    int rc = delta_peek_old(d, &old);
+    if (rc) {
+        return rc;
+    }
+    d->old_pos++;
+    return put_byte(d, (uint8_t)(diff + old));
+}
+
+int delta_put_extra(struct ota_delta *d, uint8_t b)
+{
+    return put_byte(d, b);
+}
+
+void delta_seek_old(struct ota_delta *d, int64_t rel)
+{
+    /* Checked when a byte is read: a seek may pass either end and come back.
+     * Far outside, the cursor sticks there (no overflow, still invalid). */
+    const int64_t far = (int64_t)1 << 40;
+    if (d->old_pos > -far && d->old_pos < far) {
+        d->old_pos += rel;
+    }
+}
+
+/* Body bytes, once the header is known. */
+static int feed_body(struct ota_delta *d, const uint8_t *p, size_t len)
+{
+    int rc = 0;
+    if (d->hdr.form == OTA_DELTA_COMPACT) {
+        return delta_compact_feed(d, p, len);
+    }
+    for (size_t i = 0; i < len && !rc; i++) {
+        rc = d->compression == DT_COMPRESSION_HEATSHRINK ? delta_hs_feed(d, p[i]) : delta_dt_byte(d, p[i]);
+    }
+    return rc;
+}
+
+static int start_body(struct ota_delta *d)
+{
+    if (d->expect_base && (!d->hdr.has_base || memcmp(d->expect_base, d->hdr.base_sha256, OTA_SHA256_LEN) != 0)) {
+        return OTA_ERR_DELTA_BASE;
+    }
+    if (d->hdr.form == OTA_DELTA_COMPACT) {
+        if (d->hdr.old_size > d->old_size) {
+            return OTA_ERR_DELTA_BASE; /* the base it names is longer than the old image we have */
+        }
+        ota_sha256_init(&d->sha);
+        delta_compact_start(d);
+        return 0;
+    }
+    delta_dt_start(d);
+    return d->compression == DT_COMPRESSION_HEATSHRINK ? delta_hs_start(d, d->hs_param) : 0;
+}
+
+/* Gather header bytes until the header parses; then start the body with
+ * whatever followed it. */
+static int feed_header(struct ota_delta *d, const uint8_t **p, size_t *len, bool final)
+{
+    while (!d->header_done && (*len > 0 || final)) {
+        if (*len > 0 && d->hdr_have < OTA_DELTA_HEADER_MAX) {
+            d->hdr_buf[d->hdr_have++] = **p;
+            (*p)++;
+            (*len)--;
+        }
+        int rc = parse_header_full(d->hdr_buf, d->hdr_have, &d->hdr, &d->compression, &d->hs_param);
+        if (rc == OTA_ERR_DELTA_TRUNCATED && !final && d->hdr_have < OTA_DELTA_HEADER_MAX) {
+            continue;
+        }
+        if (rc == OTA_ERR_DELTA_TRUNCATED && *len > 0 && d->hdr_have < OTA_DELTA_HEADER_MAX) {
+            continue;
+        }
+        if (rc) {
+            return rc;
+        }
+        d->header_done = true;
+        rc = start_body(d);
+        if (!rc) {
+            rc = feed_body(d, d->hdr_buf + d->hdr.header_len, d->hdr_have - d->hdr.header_len);
+        }
+        return rc;
+    }
+    return 0;
+}
+
+int ota_delta_write(struct ota_delta *d, const void *patch, size_t len)
+{
+    if (!d || (!patch && len)) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (d->error) {
+        return d->error;
+    }
+    if (d->finished) {
+        return d->error = OTA_ERR_DELTA_STATE;
+    }
+    const uint8_t *p = patch;
+    int rc = feed_header(d, &p, &len, false);
+    if (!rc && len) {
+        rc = feed_body(d, p, len);
+    }
+    return d->error = rc;
+}
+
+static int finish_body(struct ota_delta *d)
+{
+    int rc;
+    if (d->hdr.form == OTA_DELTA_COMPACT) {
+        rc = delta_compact_end(d);
+    } else {
+        rc = d->compression == DT_COMPRESSION_HEATSHRINK ? delta_hs_end(d) : 0;
+        if (!rc) {
+            rc = delta_dt_end(d);
+        }
+    }
+    if (!rc && d->new_pos != d->hdr.new_size) {
+        rc = OTA_ERR_DELTA_TRUNCATED;
+    }
+    return rc ? rc : flush_out(d);
+}
+
+int ota_delta_finish(struct ota_delta *d)
+{
+    if (!d) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (d->error || d->finished) {
+        return d->error ? d->error : OTA_ERR_DELTA_STATE;
+    }
+    const uint8_t *p = NULL;
+    size_t len = 0;
+    int rc = feed_header(d, &p, &len, true);
+    if (!rc && !d->header_done) {
+        rc = OTA_ERR_DELTA_TRUNCATED;
+    }
+    if (!rc) {
+        rc = finish_body(d);
+    }
+    if (!rc && d->hdr.has_new) {
+        uint8_t digest[OTA_SHA256_LEN];
+        ota_sha256_finish(&d->sha, digest);
+        if (memcmp(digest, d->hdr.new_sha256, OTA_SHA256_LEN) != 0) {
+            rc = OTA_ERR_DELTA_RESULT;
+        }
+    }
+    d->finished = true;
+    return d->error = rc;
+}
+
+const struct ota_delta_header *ota_delta_header_of(const struct ota_delta *d)
+{
+    return d && d->header_done ? &d->hdr : NULL;
+}
+
+uint32_t ota_delta_produced(const struct ota_delta *d)
+{
+    return d ? d->new_pos : 0;
+}

@@ -1,0 +1,36 @@
+/* Shared by the patch forms' decoders (private to src/core/delta). */
+#ifndef OTA_DELTA_INTERNAL_H
+#define OTA_DELTA_INTERNAL_H
+
+#include "ota/delta.h"
+
+/* One new byte that is a diff byte: new = diff + old[old_pos++]. */
+int delta_put_diff(struct ota_delta *d, uint8_t diff);
+/* One new byte taken as it is. */
+int delta_put_extra(struct ota_delta *d, uint8_t b);
+/* The old byte a diff byte at this point would add to (for models that use
+ * it as context); 0 past the old image. */
+int delta_peek_old(struct ota_delta *d, uint8_t *b);
+/* Move the old-image cursor by rel bytes. */
+void delta_seek_old(struct ota_delta *d, int64_t rel);
+
+/* The detools header after the esp header, if any: type, size, parameters. */
+int delta_parse_detools_header(const uint8_t *p, size_t len, struct ota_delta_header *h, uint8_t *compression,
+                               uint8_t *hs_param);
+
+/* detools sequential stream: start, one decompressed byte, end check. */
+void delta_dt_start(struct ota_delta *d);
+int delta_dt_byte(struct ota_delta *d, uint8_t b);
+int delta_dt_end(const struct ota_delta *d);
+
+/* heatshrink: start with the parameter byte, feed compressed bytes, end. */
+int delta_hs_start(struct ota_delta *d, uint8_t param);
+int delta_hs_feed(struct ota_delta *d, uint8_t b);
+int delta_hs_end(const struct ota_delta *d);
+
+/* compact body: feed bytes, end (flushes the decoder). */
+void delta_compact_start(struct ota_delta *d);
+int delta_compact_feed(struct ota_delta *d, const uint8_t *p, size_t len);
+int delta_compact_end(struct ota_delta *d);
+
+#endif

@@ -1,0 +1,270 @@
+/* The release item, second half: install what the manifest decided, a
+ * patch through the delta applier or the full image, and check the result
+ * against the signed manifest before otadata changes. */
+#include <stddef.h>
+#include <string.h>
+
+#include "item_stream.h"
+#include "ota/error.h"
+#include "ota/log.h"
+#include "ota/release.h"
+#include "release_internal.h"
+
+static const char *TAG = "OTA_RELEASE";
+
+static struct ota_release_item *release_of(struct ota_service *svc)
+{
+    return svc->items[svc->current].user;
+}
+
+/* The sink callbacks get the work area only; it sits inside the service. */
+static struct ota_service *service_of(struct ota_item_work *w)
+{
+    return (struct ota_service *)((char *)w - offsetof(struct ota_service, work));
+}
+
+/* ---- the patch path: transport -> delta applier -> app writer ----------- */
+
+static int read_running(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    struct ota_service *svc = ctx;
+    return ota_flash_read(svc->cfg.flash, svc->running->offset + off, buf, len);
+}
+
+static int write_new(void *ctx, const uint8_t *data, uint32_t len)
+{
+    struct ota_service *svc = ctx;
+    return ota_app_write(&svc->work.up.app, data, len);
+}
+
+/* From patch byte 0: a fresh applier, the new image from its byte 0. */
+static int patch_restart(struct ota_service *svc, struct ota_release_item *r)
+{
+    r->patch_bytes = 0;
+    ota_sha256_init(&r->patch_sha);
+    return ota_delta_begin(&r->delta, r->running.image_len, r->running.hash_stored, read_running, write_new, svc);
+}
+
+static int patch_set_source(struct ota_item_work *w, int64_t total, const char *validator)
+{
+    struct ota_service *svc = service_of(w);
+    struct ota_release_item *r = release_of(svc);
+    (void)total;
+    (void)validator;
+    /* The applier's state lives only in RAM: no journal, no resume across
+     * a restart; the app writer compares what it rewrites. */
+    int err = ota_app_set_source(&w->up.app, (int64_t)r->manifest.image.size, NULL);
+    return err < 0 ? err : patch_restart(svc, r);
+}
+
+static int patch_seek(struct ota_item_work *w, uint64_t off)
+{
+    struct ota_service *svc = service_of(w);
+    struct ota_release_item *r = release_of(svc);
+    if (off == r->patch_bytes) {
+        return OTA_OK;  /* a reconnection continues where the applier is */
+    }
+    if (off != 0) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    int err = ota_app_seek(&w->up.app, 0);
+    return err ? err : patch_restart(svc, r);
+}
+
+static int patch_write(struct ota_item_work *w, const void *p, size_t n)
+{
+    struct ota_release_item *r = release_of(service_of(w));
+    if (r->patch_bytes + n > r->decision.patch->file.size) {
+        return OTA_ERR_MANIFEST_PATCH_DIGEST;  /* longer than the manifest says */
+    }
+    ota_sha256_update(&r->patch_sha, p, n);
+    r->patch_bytes += n;
+    return ota_delta_write(&r->delta, p, n);
+}
+
+static uint32_t patch_written(const struct ota_item_work *w)
+{
+    struct ota_release_item *r = release_of(service_of((struct ota_item_work *)w));
+    return (uint32_t)r->patch_bytes;
+}
+
+static const struct item_sink PATCH_SINK = {patch_seek, patch_write, patch_set_source, patch_written};
+
+static int patch_complete(struct ota_release_item *r)
+{
+    uint8_t digest[OTA_SHA256_LEN];
+    int err = ota_delta_finish(&r->delta);
+    if (err) {
+        return err;
+    }
+    ota_sha256_finish(&r->patch_sha, digest);
+    if (r->patch_bytes != r->decision.patch->file.size ||
+        memcmp(digest, r->decision.patch->file.sha256, OTA_SHA256_LEN) != 0) {
+        OTA_LOGE(TAG, "the patch (%llu bytes) is not the one the manifest signed (%u bytes)",
+                 (unsigned long long)r->patch_bytes, (unsigned)r->decision.patch->file.size);
+        return OTA_ERR_MANIFEST_PATCH_DIGEST;
+    }
+    return OTA_OK;
+}
+
+/* ---- prepare ---------------------------------------------------------------- */
+
+static bool missing(int err)
+{
+    return err == OTA_ERR_HTTP_STATUS || err == OTA_ERR_FILE_NOT_FOUND;
+}
+
+static int begin_app(struct ota_service *svc, struct ota_release_item *r, bool patch)
+{
+    struct ota_app_options opt;
+    memset(&opt, 0, sizeof(opt));
+    opt.image_len = (int64_t)r->manifest.image.size;
+    opt.check_version = svc->cfg.force_version_check;
+    opt.project = r->manifest.project;
+    opt.source_id = patch ? NULL : svc->work.source_id;
+    int err = ota_app_begin(&svc->work.up.app, &svc->dev, &opt);
+    svc->work.part = svc->work.up.app.pw.part;
+    svc->work.writer = &svc->work.up.app.pw;
+    return err;
+}
+
+static int set_uri(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r,
+                   const struct ota_manifest_file *f)
+{
+    int err = ota_manifest_resolve(r->cfg.manifest_uri, f->uri, r->uri, sizeof(r->uri));
+    item->uri = r->uri;
+    ota_source_id(r->uri, svc->work.source_id);
+    return err;
+}
+
+static int prepare_patch(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r)
+{
+    int err = set_uri(svc, item, r, &r->decision.patch->file);
+    if (err || (err = begin_app(svc, r, true))) {
+        return err;
+    }
+    err = ota_item_open_first(svc, item, 0, NULL);
+    if (missing(err)) {
+        OTA_LOGW(TAG, "the patch for this app is missing (%s): taking the full image", ota_strerror(err));
+        ota_app_abort(&svc->work.up.app);
+        r->fell_back = true;
+        r->decision.action = OTA_MANIFEST_INSTALL_FULL;
+        return OTA_ERR_NOT_FOUND;
+    }
+    return err ? err : ota_item_attach(svc, item, &PATCH_SINK);
+}
+
+static int prepare_full(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r)
+{
+    uint32_t offset = 0;
+    int err = set_uri(svc, item, r, &r->manifest.image);
+    if (err || (err = begin_app(svc, r, false))) {
+        return err;
+    }
+    const char *validator = ota_app_resume_hint(&svc->work.up.app, &offset);
+    if ((err = ota_item_open_first(svc, item, validator ? offset : 0, validator))) {
+        return err;
+    }
+    return ota_item_attach(svc, item, &ota_item_app_sink);
+}
+
+static int release_prepare(struct ota_service *svc, struct ota_item *item)
+{
+    struct ota_release_item *r = item->user;
+    r->svc = svc;
+    int err = ota_release_decide(svc, item, r);
+    if (err || r->decision.action == OTA_MANIFEST_UP_TO_DATE || r->decision.action == OTA_MANIFEST_HELD_BACK) {
+        if (!err) {
+            item->reboot_flag = false;  /* nothing installed: no restart */
+        }
+        return err;
+    }
+    if (r->decision.action == OTA_MANIFEST_INSTALL_PATCH) {
+        err = prepare_patch(svc, item, r);
+        if (err != OTA_ERR_NOT_FOUND || !r->fell_back) {
+            return err;
+        }
+        memset(&svc->work.up, 0, sizeof(svc->work.up));
+    }
+    return prepare_full(svc, item, r);
+}
+
+/* ---- need_upgrade, execute ------------------------------------------------ */
+
+static bool installs(const struct ota_release_item *r)
+{
+    return r->decision.action == OTA_MANIFEST_INSTALL_PATCH || r->decision.action == OTA_MANIFEST_INSTALL_FULL;
+}
+
+static int release_need_upgrade(struct ota_service *svc, struct ota_item *item)
+{
+    struct ota_release_item *r = item->user;
+    if (r->decision.action != OTA_MANIFEST_INSTALL_FULL) {
+        return OTA_OK;  /* a patch's output is checked by the app writer as it arrives */
+    }
+    return ota_item_app_need_upgrade(svc, item);
+}
+
+/* The image as it stands in the slot must be the one the manifest signed. */
+static int check_installed(struct ota_service *svc, const struct ota_manifest_file *image)
+{
+    struct ota_item_work *w = &svc->work;
+    uint8_t digest[OTA_SHA256_LEN];
+    ota_sha256_ctx sha;
+    int err = OTA_OK;
+    if (ota_app_written(&w->up.app) != image->size) {
+        return OTA_ERR_MANIFEST_IMAGE_DIGEST;
+    }
+    ota_sha256_init(&sha);
+    for (uint32_t off = 0; off < image->size && !err;) {
+        uint32_t n = image->size - off < sizeof(w->buf) ? image->size - off : (uint32_t)sizeof(w->buf);
+        if (!(err = ota_pw_read_image(&w->up.app.pw, off, w->buf, n))) {
+            ota_sha256_update(&sha, w->buf, n);
+            off += n;
+        }
+    }
+    ota_sha256_finish(&sha, digest);
+    if (!err && memcmp(digest, image->sha256, OTA_SHA256_LEN) != 0) {
+        err = OTA_ERR_MANIFEST_IMAGE_DIGEST;
+    }
+    return err;
+}
+
+static int release_execute(struct ota_service *svc, struct ota_item *item)
+{
+    struct ota_release_item *r = item->user;
+    bool patch = r->decision.action == OTA_MANIFEST_INSTALL_PATCH;
+    int err;
+    if (!installs(r)) {
+        return OTA_OK;
+    }
+    err = ota_item_pump(svc, item, patch ? &PATCH_SINK : &ota_item_app_sink);
+    if (!err && patch) {
+        err = patch_complete(r);
+    }
+    if (!err && (err = check_installed(svc, &r->manifest.image))) {
+        OTA_LOGE(TAG, "the image in %s is not the one the manifest signed", svc->work.part->label);
+    }
+    if (err) {
+        ota_app_abort(&svc->work.up.app);
+        return err;
+    }
+    OTA_LOGI(TAG, "%s: %u image bytes from %llu %s bytes", r->manifest.version, (unsigned)r->manifest.image.size,
+             (unsigned long long)(patch ? r->patch_bytes : r->manifest.image.size), patch ? "patch" : "image");
+    return ota_app_finish(&svc->work.up.app, NULL);
+}
+
+void ota_release_item_init(struct ota_item *item, struct ota_release_item *rel, const struct ota_release_config *cfg)
+{
+    memset(item, 0, sizeof(*item));
+    memset(rel, 0, sizeof(*rel));
+    rel->cfg = *cfg;
+    item->type = OTA_ITEM_APP;
+    item->uri = cfg->manifest_uri;
+    item->cert_pem = cfg->cert_pem;
+    item->reboot_flag = true;
+    item->user = rel;
+    item->ops.prepare = release_prepare;
+    item->ops.need_upgrade = release_need_upgrade;
+    item->ops.execute = release_execute;
+}

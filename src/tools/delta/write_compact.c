@@ -1,0 +1,158 @@
+/*
+ * Our compact patch format (docs/delta-format.md): the same plan as the esp
+ * format, but every symbol range-coded with adaptive context models that
+ * the device keeps in under 16 KiB (src/core/delta/compact_model.h is the
+ * one definition of the model, shared with the decoder).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytes.h"
+#include "delta/compact_model.h"
+#include "delta_make.h"
+
+struct rc_enc {
+    uint64_t low;
+    uint32_t range;
+    uint8_t cache;
+    uint64_t pending;   /* bytes waiting for a possible carry */
+    struct delta_buf *out;
+    int err;
+};
+
+static void shift_low(struct rc_enc *e)
+{
+    if (e->low < 0xFF000000u || e->low >= (1ull << 32)) {
+        uint8_t carry = (uint8_t)(e->low >> 32);
+        e->err |= delta_buf_byte(e->out, (uint8_t)(e->cache + carry));
+        for (; e->pending; e->pending--) {
+            e->err |= delta_buf_byte(e->out, (uint8_t)(0xFF + carry));
+        }
+        e->cache = (uint8_t)(e->low >> 24);
+    } else {
+        e->pending++;
+    }
+    e->low = (e->low & 0x00FFFFFFu) << 8;
+}
+
+static void enc_bit(struct rc_enc *e, ota_delta_prob *p, int bit)
+{
+    uint32_t bound = (e->range >> CM_PROB_BITS) * *p;
+    if (bit) {
+        e->low += bound;
+        e->range -= bound;
+    } else {
+        e->range = bound;
+    }
+    cm_update(p, bit);
+    while (e->range < CM_TOP) {
+        e->range <<= 8;
+        shift_low(e);
+    }
+}
+
+static void enc_direct(struct rc_enc *e, uint32_t v, unsigned n)
+{
+    while (n--) {
+        ota_delta_prob half = CM_PROB_ONE / 2;
+        enc_bit(e, &half, (v >> n) & 1u);
+    }
+}
+
+static void enc_tree(struct rc_enc *e, ota_delta_prob *probs, unsigned bits, uint32_t v)
+{
+    uint32_t node = 1;
+    for (unsigned i = bits; i--;) {
+        int bit = (v >> i) & 1u;
+        enc_bit(e, &probs[node], bit);
+        node = (node << 1) | (uint32_t)bit;
+    }
+}
+
+static void enc_uint(struct rc_enc *e, struct ota_delta_int_model *m, uint32_t v)
+{
+    unsigned n = 0;
+    while (n < 32 && (v >> n)) {
+        n++;
+    }
+    enc_tree(e, m->nbits, 6, n);
+    if (n <= 1) {
+        return;
+    }
+    unsigned rest = n - 1, ctx_bits = rest < CM_MANTISSA_CTX_BITS ? rest : CM_MANTISSA_CTX_BITS;
+    enc_tree(e, m->high[n], ctx_bits, (v >> (rest - ctx_bits)) & ((1u << ctx_bits) - 1u));
+    enc_direct(e, v, rest - ctx_bits);
+}
+
+static void enc_flush(struct rc_enc *e)
+{
+    for (int i = 0; i < 5; i++) {
+        shift_low(e);
+    }
+}
+
+static void enc_diff_byte(struct rc_enc *e, struct ota_delta_compact *c, uint8_t diff, uint8_t old0, uint32_t np)
+{
+    enc_bit(e, &c->zero[cm_zero_ctx(c, old0, np)], diff != 0);
+    if (diff) {
+        int same = diff == c->last_nz[np & 3u];
+        enc_bit(e, &c->repeat[cm_repeat_ctx(c, np)], same);
+        if (!same) {
+            enc_tree(e, c->diff[cm_diff_ctx(c, old0, np)], 8, diff);
+        }
+    }
+    cm_after_diff(c, diff, old0, np);
+}
+
+static void enc_plan(struct rc_enc *e, struct ota_delta_compact *c, const uint8_t *old, const uint8_t *nw,
+                     const struct delta_plan *plan)
+{
+    size_t op = 0, np = 0;
+    for (size_t k = 0; k < plan->count; k++) {
+        const struct delta_cmd *cmd = &plan->cmds[k];
+        enc_uint(e, &c->len_diff, cmd->diff_len);
+        for (uint32_t i = 0; i < cmd->diff_len; i++, op++, np++) {
+            enc_diff_byte(e, c, (uint8_t)(nw[np] - old[op]), old[op], (uint32_t)np);
+        }
+        enc_uint(e, &c->len_extra, cmd->extra_len);
+        for (uint32_t i = 0; i < cmd->extra_len; i++, np++) {
+            enc_tree(e, c->extra[cm_extra_ctx(c)], 8, nw[np]);
+            c->prev_extra = nw[np];
+        }
+        uint64_t mag = cmd->seek < 0 ? (uint64_t)(-cmd->seek) : (uint64_t)cmd->seek;
+        enc_uint(e, &c->seek, (uint32_t)mag);
+        if (mag) {
+            enc_bit(e, &c->seek.sign, cmd->seek < 0);
+        }
+        op = (size_t)((int64_t)op + cmd->seek);
+    }
+}
+
+int delta_write_compact(const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
+                        const struct delta_plan *plan, struct delta_buf *out)
+{
+    uint8_t hdr[OTA_DELTA_COMPACT_HEADER_LEN] = {0};
+    put_le32(hdr, OTA_DELTA_COMPACT_MAGIC);
+    hdr[4] = OTA_DELTA_COMPACT_VERSION;
+    put_le32(hdr + 8, (uint32_t)old_len);
+    put_le32(hdr + 12, (uint32_t)new_len);
+    if (old_len >= 32) {
+        memcpy(hdr + 16, old + old_len - 32, 32);
+    }
+    ota_sha256_ctx sha;
+    ota_sha256_init(&sha);
+    ota_sha256_update(&sha, nw, new_len);
+    ota_sha256_finish(&sha, hdr + 48);
+    put_le32(hdr + 80, 0); /* reserved */
+    struct ota_delta_compact *c = calloc(1, sizeof(*c));
+    if (!c || delta_buf_put(out, hdr, sizeof(hdr))) {
+        free(c);
+        return -1;
+    }
+    cm_init(c);
+    struct rc_enc e = {0, 0xFFFFFFFFu, 0, 0, out, 0};
+    enc_plan(&e, c, old, nw, plan);
+    enc_flush(&e);
+    free(c);
+    return e.err ? -1 : 0;
+}

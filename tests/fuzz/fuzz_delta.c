@@ -1,0 +1,64 @@
+/* The patch applier on arbitrary input: [2 bytes old length L][L bytes old
+ * image][1 byte chunk size][patch]. It must never read or write outside
+ * its buffers, never emit more than the size the patch declared, and never
+ * report success with an incomplete image. */
+#include <string.h>
+
+#include "fuzz_common.h"
+#include "ota/delta.h"
+
+struct fuzz_ctx {
+    const uint8_t *old;
+    uint32_t old_len;
+    uint32_t emitted;
+};
+
+static int fz_read(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    struct fuzz_ctx *c = ctx;
+    if ((uint64_t)off + len > c->old_len) {
+        __builtin_trap(); /* the applier bounds reads by old_size itself */
+    }
+    memcpy(buf, c->old + off, len);
+    return 0;
+}
+
+static int fz_out(void *ctx, const uint8_t *data, uint32_t len)
+{
+    struct fuzz_ctx *c = ctx;
+    (void)data;
+    c->emitted += len;
+    return 0;
+}
+
+static struct ota_delta d;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 3) {
+        return 0;
+    }
+    uint32_t old_len = (uint32_t)(data[0] | (data[1] << 8));
+    if (old_len > size - 3) {
+        old_len = (uint32_t)(size - 3);
+    }
+    struct fuzz_ctx c = {data + 2, old_len, 0};
+    size_t chunk = (size_t)data[2 + old_len] + 1u;
+    const uint8_t *patch = data + 3 + old_len;
+    size_t len = size - 3 - old_len;
+    int err = ota_delta_begin(&d, old_len, NULL, fz_read, fz_out, &c);
+    for (size_t off = 0; !err && off < len; off += chunk) {
+        err = ota_delta_write(&d, patch + off, len - off < chunk ? len - off : chunk);
+    }
+    if (!err) {
+        err = ota_delta_finish(&d);
+    }
+    const struct ota_delta_header *h = ota_delta_header_of(&d);
+    if (h && c.emitted > h->new_size) {
+        __builtin_trap();
+    }
+    if (!err && (!h || c.emitted != h->new_size)) {
+        __builtin_trap();
+    }
+    return 0;
+}
