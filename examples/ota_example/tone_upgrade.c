@@ -88,18 +88,15 @@ static int tone_need_upgrade(struct ota_service *svc, struct ota_item *item)
     return OTA_OK;
 }
 
-static int tone_finished_check(struct ota_service *svc, struct ota_item *item, int err)
+/* Check what is in flash, as the app will read it, before the update is
+ * committed: a corrupt or truncated tone file never counts as installed. */
+static int tone_check_content(struct ota_service *svc, const struct ota_partition *part, uint32_t len)
 {
-    (void)item;
-    if (err) {
-        return err;
-    }
-    /* Check what is in flash, as the app will read it. */
-    struct ota_part_reader r = {svc->cfg.flash, svc->work.part};
+    struct ota_part_reader r = {svc->cfg.flash, part};
     struct ota_tone_info info;
-    err = ota_tone_verify(ota_part_reader_read, &r, svc->work.written, &info);
+    int err = ota_tone_verify(ota_part_reader_read, &r, len, &info);
     if (err) {
-        OTA_LOGE(TAG, "tone image in %s does not verify: %s", svc->work.part->label, ota_strerror(err));
+        OTA_LOGE(TAG, "tone image in %s does not verify: %s: not committed", part->label, ota_strerror(err));
         return err;
     }
     OTA_LOGI(TAG, "tone image verified: format %u, %u files%s", (unsigned)info.format, info.count,
@@ -110,5 +107,5 @@ static int tone_finished_check(struct ota_service *svc, struct ota_item *item, i
 void tone_upgrade_ops(struct ota_item_ops *ops)
 {
     ops->need_upgrade = tone_need_upgrade;
-    ops->finished_check = tone_finished_check;
+    ops->check_content = tone_check_content;
 }

@@ -23,6 +23,7 @@ struct ota_boot_opts {
     uint16_t chip_rev;  /* major*100 + minor */
     const uint8_t *trusted_key_digest;  /* Secure Boot V2: boot only apps signed by this key */
     uint32_t secure_version;            /* anti-rollback: skip apps below this counter */
+    bool dry_run;                       /* decide only: write nothing to otadata */
 };
 
 struct ota_boot_result {
@@ -32,9 +33,11 @@ struct ota_boot_result {
     struct ota_image_info info;  /* its image */
     uint32_t otadata_state;      /* state of the active otadata copy after boot, or UNDEFINED */
     bool fell_back;              /* booted != chosen */
+    struct ota_ptable table;     /* the table read from flash (working memory of ota_boot) */
 };
 
-/* Run the bootloader's selection on a device. Logs as ESP-IDF does (tag
+/* Run the bootloader's selection on a device. Reentrant: its working
+ * memory (about 3.5 KiB) is the caller's res. Logs as ESP-IDF does (tag
  * "boot" and "esp_image"). Errors: the partition table's, or
  * OTA_ERR_BOOT_NO_APP when nothing verifies; flash errors pass through. */
 int ota_boot(const struct ota_flash *f, const struct ota_boot_opts *opts, struct ota_boot_result *res);

@@ -80,6 +80,7 @@
     X(OTA_ERR_PATH_ESCAPE, -99, "file:// path leads outside the SD card folder") \
     X(OTA_ERR_STREAM, -100, "the transfer failed for another reason (see the log)") \
     X(OTA_ERR_INSECURE, -101, "plain http:// refused by configuration") \
+    X(OTA_ERR_RANGE, -102, "the server cannot send the requested range (HTTP 416)") \
     /* service */ \
     X(OTA_ERR_VERSION_FORMAT, -110, "incoming version is not of the form vA.B.C") \
     X(OTA_ERR_NOT_NEWER, -111, "incoming version is not higher than the running one") \

@@ -73,9 +73,10 @@ void ota_idf_sleep_ms(void *ctx, unsigned ms);
  * caller still sets flash, transport, callbacks and the eFuse fields. */
 void ota_idf_config_from_kconfig(struct ota_service_config *sc, struct ota_idf_transport_config *tc);
 
-/* After ota_service_init: make svc->running the partition the app really
- * runs from (esp_ota_get_running_partition(); on the linux target, where
- * there is no app_update, the bootloader's choice by otadata stays). */
-void ota_idf_use_running_partition(struct ota_service *svc);
+/* The start of the app partition that runs now, for
+ * ota_service_config.running_app_offset or ota_device_open:
+ * esp_ota_get_running_partition() on a chip; on the linux target (no
+ * app_update) the app the bootloader would boot from this flash. */
+int ota_idf_running_app_offset(const struct ota_flash *f, uint32_t *offset);
 
 #endif

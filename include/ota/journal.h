@@ -68,7 +68,7 @@ int ota_journal_stash_page0(const struct ota_flash *f, const struct ota_partitio
 int ota_journal_set_state(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
                           enum ota_journal_state state);
 
-/* Convenience: the state alone. */
+/* Convenience: the state alone (uses about 400 bytes of stack). */
 int ota_journal_read(const struct ota_flash *f, const struct ota_partition *part, enum ota_journal_state *state);
 
 #endif

@@ -7,6 +7,17 @@
  * RESULT event per item and a FINISH event; a reboot is requested only
  * when an item that asked for it succeeded. Flash and sources come through
  * the port; the service itself makes no OS call and allocates nothing.
+ *
+ * The service is a client of the push-style writers (ota/update.h): it
+ * pulls bytes from the transport and pushes them into an ota_app_update or
+ * ota_data_update, reconnecting and resuming as the journal allows.
+ *
+ * Reentrancy and context: all state is in the caller's struct ota_service
+ * (about 10.6 KiB; place it where the firmware wants, e.g. static or in a
+ * task's memory). ota_service_start blocks; every callback (item ops,
+ * events, progress, cancel, sleep) runs synchronously in the calling task.
+ * The config, the item list and the strings it points to must stay valid
+ * until ota_service_start returns.
  */
 #ifndef OTA_SERVICE_H
 #define OTA_SERVICE_H
@@ -17,9 +28,10 @@
 
 #include "ota/flash.h"
 #include "ota/image.h"
-#include "ota/journal.h"
 #include "ota/partition.h"
 #include "ota/source.h"
+#include "ota/update.h"
+#include "ota/version.h"
 
 /* Result codes with ESP-ADF's names and values (ota_service_err_reason_t). */
 enum ota_result {
@@ -52,12 +64,15 @@ struct ota_item;
 
 /* Callbacks return 0 or a negative ota_err. finished_check gets the error so
  * far and returns the item's final error (the default returns it as is:
- * a rejected item is never reported as a success). */
+ * a rejected item is never reported as a success). check_content (data
+ * items) checks the written image in flash before it is committed: a
+ * failed check leaves the partition marked incomplete, never installed. */
 struct ota_item_ops {
     int (*prepare)(struct ota_service *svc, struct ota_item *item);
     int (*need_upgrade)(struct ota_service *svc, struct ota_item *item);
     int (*execute)(struct ota_service *svc, struct ota_item *item);
     int (*finished_check)(struct ota_service *svc, struct ota_item *item, int err);
+    int (*check_content)(struct ota_service *svc, const struct ota_partition *part, uint32_t len);
 };
 
 struct ota_item {
@@ -83,12 +98,19 @@ struct ota_event {
 
 typedef void (*ota_event_cb)(void *ctx, const struct ota_event *ev);
 typedef void (*ota_progress_cb)(void *ctx, unsigned id, uint64_t done, int64_t total);
+/* Asked between chunks: true stops the item (OTA_ERR_CANCELLED; otadata
+ * untouched, the running app boots as before). */
+typedef bool (*ota_cancel_cb)(void *ctx, unsigned id);
+
+#define OTA_RETRY_BACKOFF_MAX_MS 30000u  /* the doubling wait between reconnections stops here */
 
 struct ota_service_config {
     const struct ota_flash *flash;
     const struct ota_transport *transport;
+    uint32_t running_app_offset;   /* the app that runs now, as the port knows it (never guessed) */
     ota_event_cb on_event;
     ota_progress_cb on_progress;   /* optional */
+    ota_cancel_cb cancel;          /* optional */
     void *cb_ctx;
     bool force_version_check;      /* CONFIG_FORCE_CHECK_FIRMWARE_VERSION_NUMBER */
     bool rollback;                 /* select new apps as NEW (trial boot) */
@@ -97,7 +119,8 @@ struct ota_service_config {
     uint16_t chip_rev;
     unsigned max_retries;          /* reconnections after a dropped transfer; 0: 4 */
     bool no_retry;                 /* fail at the first dropped transfer */
-    unsigned retry_backoff_ms;     /* first wait before reconnecting, doubled each time; 0: 250 */
+    unsigned retry_backoff_ms;     /* first wait before reconnecting, doubled each time up to
+                                    * OTA_RETRY_BACKOFF_MAX_MS; 0: 250 */
     void (*sleep_ms)(void *ctx, unsigned ms);  /* the port's wait; NULL: no wait */
     const uint8_t *trusted_key_digest; /* Secure Boot V2 on: apps must be signed by this key (eFuse digest) */
     uint32_t secure_version;       /* the device's anti-rollback counter (eFuse) */
@@ -115,37 +138,31 @@ struct ota_item_work {
     int64_t total;                    /* the resource's length, or OTA_LENGTH_UNKNOWN */
     char validator[OTA_VALIDATOR_LEN + 1];  /* of the first response: resumes use If-Range */
     const struct ota_partition *part; /* where the bytes go */
-    uint32_t written;                 /* bytes of the image in flash (page 0 may be held back) */
-    uint32_t fed;                     /* bytes of the image hashed / verified so far */
-    uint32_t erased;                  /* bytes of part erased, from its start */
+    const struct ota_part_writer *writer;  /* the image as it stands, for peeks on a resume */
+    uint8_t source_id[OTA_JOURNAL_SOURCE_ID_LEN];
     uint32_t buffered;                /* bytes peeked into buf, not yet consumed */
-    uint32_t limit;                   /* bytes of part this item may write */
     unsigned retries;                 /* reconnections so far */
     bool resumed;                     /* continued an earlier attempt (journal or reconnect) */
-    bool hold_first_page;             /* keep page 0 back until the end (data items) */
-    uint8_t first_page[OTA_FLASH_PAGE_SIZE];
-    ota_sha256_ctx sha;               /* of every byte of a data image */
-    bool journaled;                   /* the target partition keeps a journal */
-    struct ota_journal journal;
-    uint8_t source_id[OTA_JOURNAL_SOURCE_ID_LEN];
     uint8_t buf[OTA_SERVICE_BUF_LEN];
-    struct ota_image_verifier verifier;
-    struct ota_app_desc running_desc;
-    bool has_running_desc;
+    union {
+        struct ota_app_update app;
+        struct ota_data_update data;
+    } up;
 };
 
 struct ota_service {
     struct ota_service_config cfg;
-    struct ota_ptable table;
-    const struct ota_partition *running;  /* the app that runs now */
+    struct ota_device dev;                /* table, running app, chip, keys */
+    const struct ota_partition *running;  /* the app that runs now (dev.running) */
     struct ota_item *items;
     unsigned count;
     unsigned current;
     struct ota_item_work work;
 };
 
-/* Check cfg and load the partition table. Errors: OTA_ERR_INVALID_ARG,
- * the table's errors. */
+/* Check cfg, load the partition table (checked as strictly as a new one)
+ * and find the running app. Errors: OTA_ERR_INVALID_ARG, the table's,
+ * OTA_ERR_NOT_FOUND (no app partition at running_app_offset). */
 int ota_service_init(struct ota_service *svc, const struct ota_service_config *cfg);
 
 /* The list is used in place (not copied) until ota_service_start returns. */
@@ -161,7 +178,7 @@ int ota_service_start(struct ota_service *svc, bool *reboot);
 /* Default procedures, for an item type. */
 struct ota_item_ops ota_default_ops(enum ota_item_type type);
 
-/* Make sure the first n bytes of the stream are in work.buf (n <= buffer),
+/* Make sure the first n bytes of the image are in work.buf (n <= buffer),
  * without consuming them: execute writes them. */
 int ota_item_peek(struct ota_service *svc, uint32_t n);
 
@@ -170,14 +187,8 @@ int ota_item_peek(struct ota_service *svc, uint32_t n);
  * buf may be work.buf itself. */
 int ota_item_read(struct ota_service *svc, void *buf, uint32_t len);
 
-/* Write `len` bytes at the item's current position (erasing sectors just
- * before they are first written); used by execute procedures. */
-int ota_item_write(struct ota_service *svc, const void *data, uint32_t len);
-
-/* "vA.B.C" -> (A<<16)|(B<<8)|C; -1 for anything else (ESP-ADF's parser). */
-int32_t ota_version_parse(const char *v);
-
-/* Which app runs now: the bootloader's choice by otadata, without verifying. */
+/* Which app the bootloader would pick by otadata alone, without verifying.
+ * Not the running app (a fallback can differ): a port tells that. */
 const struct ota_partition *ota_running_partition(const struct ota_flash *f, const struct ota_ptable *t);
 
 #endif

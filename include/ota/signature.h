@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "ota/hash.h"
-#include "ota/tone.h"  /* ota_read_fn */
+#include "ota/reader.h"
 
 #define OTA_SIG_SECTOR_LEN 4096u
 #define OTA_SIG_BLOCK_LEN 1216u
@@ -53,6 +53,7 @@ struct ota_sig_result {
     struct ota_sig_block block;           /* the first one (or the one that verified) */
     uint8_t digest[OTA_SHA256_LEN];       /* SHA-256 of [0, sector offset) */
     bool verified;
+    uint8_t raw[OTA_SIG_BLOCK_LEN];       /* working memory: the block as read */
 };
 
 /* Check the signature sector that follows an image of image_len bytes (as

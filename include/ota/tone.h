@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ota/reader.h"
+
 #include "ota/image.h"
 
 #define OTA_TONE_TAG 0x2053u
@@ -58,8 +60,6 @@ struct ota_tone_info {
     bool crc_valid;
     uint16_t tail;
 };
-
-typedef int (*ota_read_fn)(void *ctx, uint32_t offset, void *buf, uint32_t len);
 
 /* Decode the 8-byte header: OTA_ERR_TONE_TAG, OTA_ERR_TONE_FORMAT. */
 int ota_tone_parse_header(const uint8_t hdr[OTA_TONE_HEADER_LEN], uint16_t *count, uint32_t *format);

@@ -79,6 +79,11 @@ void cli_log_app_info(const struct ota_image_info *info);
  * returns CLI_OK when an app runs. */
 int cli_power_on(const char *image, bool rollback, uint16_t chip, const char *self_test);
 
+/* The app that runs on the device: what its last boot booted, or (never
+ * booted) what the bootloader would boot. Reports its own errors. */
+struct ota_boot_opts;
+int cli_running_app(const char *image, const struct ota_flash *f, const struct ota_boot_opts *bo, uint32_t *offset);
+
 /* A read callback (ota_read_fn) over a buffer in memory. */
 struct cli_mem {
     const uint8_t *data;

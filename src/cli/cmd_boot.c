@@ -6,6 +6,7 @@
 #include "ota/boot.h"
 #include "ota/error.h"
 #include "ota/host_efuse.h"
+#include "ota/host_running.h"
 #include "ota/log.h"
 #include "ota/otadata.h"
 #include "cli.h"
@@ -21,6 +22,11 @@ static int boot_once(const char *image, const struct ota_boot_opts *bo, struct o
     ota_host_flash_close(&hf);
     if (err) {
         cli_error("%s: no app boots: %s", image, ota_strerror(err));
+        return CLI_FAIL;
+    }
+    /* What runs is what booted: the service is told this, not a guess. */
+    if ((err = ota_host_running_save(image, res->part.offset))) {
+        cli_error("%s.running: cannot record the running app: %s", image, ota_strerror(err));
         return CLI_FAIL;
     }
     cli_log_app_info(&res->info);
@@ -46,6 +52,23 @@ static int raise_counter(const char *image, const struct ota_boot_result *res)
     return CLI_OK;
 }
 
+int cli_running_app(const char *image, const struct ota_flash *f, const struct ota_boot_opts *bo, uint32_t *offset)
+{
+    int err = ota_host_running_load(image, offset);
+    if (err == OTA_ERR_NOT_FOUND) {
+        /* Never booted since it was made: what would boot is what runs. */
+        static struct ota_boot_result res;
+        struct ota_boot_opts dry = *bo;
+        dry.dry_run = true;
+        err = ota_boot(f, &dry, &res);
+        *offset = res.part.offset;
+    }
+    if (err) {
+        cli_error("%s: which app runs is not known: %s", image, ota_strerror(err));
+    }
+    return err;
+}
+
 int cli_power_on(const char *image, bool rollback, uint16_t chip, const char *self_test)
 {
     struct ota_efuse efuse;
@@ -54,7 +77,7 @@ int cli_power_on(const char *image, bool rollback, uint16_t chip, const char *se
         cli_error("%s.efuse: %s", image, ota_strerror(err));
         return CLI_FAIL;
     }
-    struct ota_boot_opts bo = {rollback, chip, 300, efuse.key_burned ? efuse.key_digest : NULL, efuse.secure_version};
+    struct ota_boot_opts bo = {rollback, chip, 300, efuse.key_burned ? efuse.key_digest : NULL, efuse.secure_version, false};
     static struct ota_boot_result res;
     int rc = boot_once(image, &bo, &res);
     if (rc || res.otadata_state != OTA_IMG_PENDING_VERIFY || strcmp(self_test, "skip") == 0) {

@@ -298,6 +298,13 @@ int cmd_run(int argc, char **argv)
     }
     sc.trusted_key_digest = efuse.key_burned ? efuse.key_digest : NULL;
     sc.secure_version = efuse.secure_version;
+    struct ota_boot_opts bo = {rollback, OTA_CHIP_ESP32, 300, sc.trusted_key_digest, sc.secure_version, true};
+    if (cli_running_app(pos[0], &hf.flash, &bo, &sc.running_app_offset)) {
+        ota_host_flash_close(&hf);
+        free(ca_pem);
+        free(data_ca_pem);
+        return CLI_FAIL;
+    }
     if (efuse.key_burned) {
         OTA_LOGI("secure_boot_v2", "enabled: apps must be signed by the key whose digest is in eFuse");
     }
@@ -336,7 +343,7 @@ int cmd_run(int argc, char **argv)
     }
     ota_service_set_upgrade_list(&svc, items, n);
     if (cfg.have_data) {
-        const struct ota_partition *p = ota_pt_find_label(&svc.table, cfg.data_label);
+        const struct ota_partition *p = ota_pt_find_label(&svc.dev.table, cfg.data_label);
         if (p && !no_tone) {
             tone_log_partition(&hf.flash, p);
         }
@@ -351,7 +358,7 @@ int cmd_run(int argc, char **argv)
     const struct ota_partition *app_slot = NULL;
     if (cfg.have_app) {
         const struct ota_partition *slots[16];
-        ota_boot_ota_slots(&svc.table, slots);
+        ota_boot_ota_slots(&svc.dev.table, slots);
         app_slot = slots[1] ? slots[1] : slots[0];
     }
     log_wear(&hf.count, app_slot ? app_slot->size : 0);

@@ -120,15 +120,103 @@ static bool try_load(const struct ota_flash *f, const struct ota_boot_opts *opts
     return true;
 }
 
+/* A trial boot that never confirmed itself: abort it (the previous app boots). */
+static int abort_unconfirmed_trial(const struct ota_flash *f, const struct ota_partition *otadata_part,
+                                   struct ota_otadata *od, unsigned app_count)
+{
+    int active = ota_otadata_active(od);
+    if (active < 0 || od->copy[active].state != OTA_IMG_PENDING_VERIFY) {
+        return OTA_OK;
+    }
+    unsigned slot = (od->copy[active].seq - 1) % (app_count ? app_count : 1);
+    OTA_LOGW(TAG, "otadata[%d] (ota_%u) still PENDING_VERIFY after a boot: marking ABORTED, rolling back", active,
+             slot);
+    struct ota_select_entry e = od->copy[active];
+    e.state = OTA_IMG_ABORTED;
+    return ota_otadata_write(f, otadata_part, od, active, &e);
+}
+
+/* The index otadata chooses (ESP-IDF's bootloader_utility_get_selected_boot_partition). */
+static int choose_start(const struct ota_boot_opts *opts, const struct slots *s, const struct ota_otadata *od,
+                        bool *initial_otadata)
+{
+    int active = ota_otadata_active(od);
+    *initial_otadata = false;
+    if (active >= 0 && s->app_count > 0) {
+        int start = (int)((od->copy[active].seq - 1) % s->app_count);
+        OTA_LOGI(TAG, "otadata[%d] is active: seq %u, state %s -> ota_%d", active, (unsigned)od->copy[active].seq,
+                 ota_img_state_name(od->copy[active].state), start);
+        return start;
+    }
+    if (s->factory) {
+        OTA_LOGI(TAG, "Defaulting to factory image");
+        return OTA_BOOT_FACTORY;
+    }
+    OTA_LOGI(TAG, "No factory image, trying OTA 0");
+    *initial_otadata = !opts->dry_run && !ota_otadata_usable(&od->copy[0]) && !ota_otadata_usable(&od->copy[1]) &&
+                       od->copy[0].state != OTA_IMG_ABORTED && od->copy[1].state != OTA_IMG_ABORTED;
+    return 0;
+}
+
+/* ESP-IDF's order: the chosen index, then downwards to factory, then
+ * upwards past it, then the test app. Returns the index that verified. */
+static int first_bootable(const struct ota_flash *f, const struct ota_boot_opts *opts, const struct slots *s,
+                          int start, struct ota_image_info *info)
+{
+    for (int i = start; i >= OTA_BOOT_FACTORY; i--) {
+        if (try_load(f, opts, s, i, info)) {
+            return i;
+        }
+    }
+    for (int i = start + 1; i < 16; i++) {
+        if (try_load(f, opts, s, i, info)) {
+            return i;
+        }
+    }
+    if (try_load(f, opts, s, OTA_BOOT_TEST, info)) {
+        OTA_LOGW(TAG, "Falling back to test app as only bootable partition");
+        return OTA_BOOT_TEST;
+    }
+    OTA_LOGE(TAG, "No bootable app partitions in the partition table");
+    return OTA_BOOT_TEST - 1;
+}
+
+/* What the boot writes back to otadata: the first seq on a blank otadata,
+ * or NEW -> PENDING_VERIFY on a trial boot. */
+static int record_boot(const struct ota_flash *f, const struct ota_boot_opts *opts,
+                       const struct ota_partition *otadata_part, struct ota_otadata *od, bool initial_otadata,
+                       struct ota_boot_result *res)
+{
+    int active = ota_otadata_active(od);
+    int err = OTA_OK;
+    if (initial_otadata) {
+        struct ota_select_entry e;
+        memset(&e, 0xFF, sizeof(e));
+        e.seq = (uint32_t)res->booted + 1;
+        e.state = OTA_IMG_VALID;
+        e.crc = ota_otadata_crc(e.seq);
+        if ((err = ota_otadata_write(f, otadata_part, od, 0, &e)) == OTA_OK) {
+            OTA_LOGI(TAG, "Set actual ota_seq=%u in otadata[0]", (unsigned)e.seq);
+        }
+    } else if (opts->rollback && !res->fell_back && active >= 0 && od->copy[active].state == OTA_IMG_NEW) {
+        if ((err = ota_otadata_set_state(f, otadata_part, od, OTA_IMG_PENDING_VERIFY)) == OTA_OK) {
+            OTA_LOGI(TAG, "otadata[%d]: NEW -> PENDING_VERIFY (trial boot; the app must mark itself valid)", active);
+        }
+    }
+    active = ota_otadata_active(od);
+    if (active >= 0) {
+        res->otadata_state = od->copy[active].state;
+    }
+    return err;
+}
+
 int ota_boot(const struct ota_flash *f, const struct ota_boot_opts *opts, struct ota_boot_result *res)
 {
-    static struct ota_ptable table;  /* 3 KiB: static, as a bootloader would keep it */
     struct ota_pt_diag diag;
     struct slots s;
     struct ota_otadata od;
-    const struct ota_partition *otadata_part;
     bool initial_otadata = false;
-    int start;
+    int start = OTA_BOOT_FACTORY;
     int err;
 
     if (!f || !opts || !res) {
@@ -136,111 +224,42 @@ int ota_boot(const struct ota_flash *f, const struct ota_boot_opts *opts, struct
     }
     memset(res, 0, sizeof(*res));
     res->otadata_state = OTA_IMG_UNDEFINED;
-    err = ota_pt_load(f, &table, &diag);
-    if (err) {
+    struct ota_ptable *const table = &res->table;
+    if ((err = ota_pt_load(f, table, &diag))) {
         OTA_LOGE(TAG, "Failed to verify partition table (row %u): %s", diag.line, ota_strerror(err));
         return err;
     }
-    ota_boot_log_table(&table);
-
+    ota_boot_log_table(table);
     memset(&s, 0, sizeof(s));
-    s.factory = ota_pt_find(&table, OTA_PT_TYPE_APP, OTA_PT_APP_FACTORY);
-    s.test = ota_pt_find(&table, OTA_PT_TYPE_APP, OTA_PT_APP_TEST);
-    s.app_count = ota_boot_ota_slots(&table, s.ota);
-    otadata_part = ota_pt_find(&table, OTA_PT_TYPE_DATA, OTA_PT_DATA_OTA);
-
-    if (!otadata_part) {
-        start = OTA_BOOT_FACTORY;
-    } else {
+    s.factory = ota_pt_find(table, OTA_PT_TYPE_APP, OTA_PT_APP_FACTORY);
+    s.test = ota_pt_find(table, OTA_PT_TYPE_APP, OTA_PT_APP_TEST);
+    s.app_count = ota_boot_ota_slots(table, s.ota);
+    const struct ota_partition *otadata_part = ota_pt_find(table, OTA_PT_TYPE_DATA, OTA_PT_DATA_OTA);
+    if (otadata_part) {
         if ((err = ota_otadata_read(f, otadata_part, &od))) {
             return err;
         }
-        int active = ota_otadata_active(&od);
-        if (opts->rollback && active >= 0 && od.copy[active].state == OTA_IMG_PENDING_VERIFY) {
-            /* The trial boot did not confirm itself: abort it, boot the previous one. */
-            unsigned slot = (od.copy[active].seq - 1) % (s.app_count ? s.app_count : 1);
-            OTA_LOGW(TAG, "otadata[%d] (ota_%u) still PENDING_VERIFY after a boot: marking ABORTED, rolling back",
-                     active, slot);
-            struct ota_select_entry e = od.copy[active];
-            e.state = OTA_IMG_ABORTED;
-            if ((err = ota_otadata_write(f, otadata_part, &od, active, &e))) {
-                return err;
-            }
-            active = ota_otadata_active(&od);
+        if (opts->rollback && !opts->dry_run && (err = abort_unconfirmed_trial(f, otadata_part, &od, s.app_count))) {
+            return err;
         }
-        if (active < 0 || s.app_count == 0) {
-            if (s.factory) {
-                OTA_LOGI(TAG, "Defaulting to factory image");
-                start = OTA_BOOT_FACTORY;
-            } else {
-                OTA_LOGI(TAG, "No factory image, trying OTA 0");
-                start = 0;
-                initial_otadata = !ota_otadata_usable(&od.copy[0]) && !ota_otadata_usable(&od.copy[1]) &&
-                                  od.copy[0].state != OTA_IMG_ABORTED && od.copy[1].state != OTA_IMG_ABORTED;
-            }
-        } else {
-            start = (int)((od.copy[active].seq - 1) % s.app_count);
-            OTA_LOGI(TAG, "otadata[%d] is active: seq %u, state %s -> ota_%d", active,
-                     (unsigned)od.copy[active].seq, ota_img_state_name(od.copy[active].state), start);
-        }
+        start = choose_start(opts, &s, &od, &initial_otadata);
     }
     res->chosen = start;
-
-    /* ESP-IDF's order: the chosen index, then downwards to factory, then
-     * upwards past it, then the test app. */
-    int booted = OTA_BOOT_TEST - 1;
-    for (int i = start; i >= OTA_BOOT_FACTORY && booted < OTA_BOOT_TEST; i--) {
-        if (try_load(f, opts, &s, i, &res->info)) {
-            booted = i;
-        }
-    }
-    for (int i = start + 1; i < 16 && booted < OTA_BOOT_TEST; i++) {
-        if (try_load(f, opts, &s, i, &res->info)) {
-            booted = i;
-        }
-    }
-    if (booted < OTA_BOOT_TEST && try_load(f, opts, &s, OTA_BOOT_TEST, &res->info)) {
-        OTA_LOGW(TAG, "Falling back to test app as only bootable partition");
-        booted = OTA_BOOT_TEST;
-    }
-    if (booted < OTA_BOOT_TEST) {
-        OTA_LOGE(TAG, "No bootable app partitions in the partition table");
+    res->booted = first_bootable(f, opts, &s, start, &res->info);
+    if (res->booted < OTA_BOOT_TEST) {
         return OTA_ERR_BOOT_NO_APP;
     }
-    res->booted = booted;
-    res->fell_back = booted != start;
-    res->part = *index_to_partition(&s, booted);
+    res->fell_back = res->booted != start;
+    res->part = *index_to_partition(&s, res->booted);
     if (res->fell_back) {
         char a[8], b[8];
         describe(a, sizeof(a), start);
-        describe(b, sizeof(b), booted);
+        describe(b, sizeof(b), res->booted);
         OTA_LOGW(TAG, "%s does not boot; falling back to %s", a, b);
     }
     OTA_LOGI(TAG, "Loaded app from partition at offset 0x%x", (unsigned)res->part.offset);
-
-    if (otadata_part && booted >= 0) {
-        int active = ota_otadata_active(&od);
-        if (initial_otadata) {
-            struct ota_select_entry e;
-            memset(&e, 0xFF, sizeof(e));
-            e.seq = (uint32_t)booted + 1;
-            e.state = OTA_IMG_VALID;
-            e.crc = ota_otadata_crc(e.seq);
-            if ((err = ota_otadata_write(f, otadata_part, &od, 0, &e))) {
-                return err;
-            }
-            OTA_LOGI(TAG, "Set actual ota_seq=%u in otadata[0]", (unsigned)e.seq);
-        } else if (opts->rollback && !res->fell_back && active >= 0 && od.copy[active].state == OTA_IMG_NEW) {
-            if ((err = ota_otadata_set_state(f, otadata_part, &od, OTA_IMG_PENDING_VERIFY))) {
-                return err;
-            }
-            OTA_LOGI(TAG, "otadata[%d]: NEW -> PENDING_VERIFY (trial boot; the app must mark itself valid)",
-                     active);
-        }
-        active = ota_otadata_active(&od);
-        if (active >= 0) {
-            res->otadata_state = od.copy[active].state;
-        }
+    if (otadata_part && res->booted >= 0 && !opts->dry_run) {
+        return record_boot(f, opts, otadata_part, &od, initial_otadata, res);
     }
     return OTA_OK;
 }

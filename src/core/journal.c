@@ -136,7 +136,7 @@ int ota_journal_load(const struct ota_flash *f, const struct ota_partition *part
 
 int ota_journal_read(const struct ota_flash *f, const struct ota_partition *part, enum ota_journal_state *state)
 {
-    static struct ota_journal j;  /* 400 bytes: keep them off small stacks */
+    struct ota_journal j;
     int err = ota_journal_load(f, part, &j);
     if (!err) {
         *state = j.state;

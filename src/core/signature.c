@@ -99,7 +99,6 @@ static int check_block(const struct ota_sig_block *b, const uint8_t digest[OTA_S
 int ota_sig_verify(ota_read_fn read, void *ctx, uint32_t image_len, const uint8_t *trusted_key_digest,
                    struct ota_sig_result *res)
 {
-    static uint8_t raw[OTA_SIG_BLOCK_LEN];  /* 1.2 KiB: not on a small stack */
     uint8_t chunk[256];
     ota_sha256_ctx sha;
     int err, first_err = OTA_ERR_SIG_MISSING;
@@ -118,10 +117,10 @@ int ota_sig_verify(ota_read_fn read, void *ctx, uint32_t image_len, const uint8_
     ota_sha256_finish(&sha, res->digest);
     for (unsigned i = 0; i < OTA_SIG_MAX_BLOCKS; i++) {
         struct ota_sig_block b;
-        if ((err = read(ctx, sector + i * OTA_SIG_BLOCK_LEN, raw, OTA_SIG_BLOCK_LEN))) {
+        if ((err = read(ctx, sector + i * OTA_SIG_BLOCK_LEN, res->raw, OTA_SIG_BLOCK_LEN))) {
             return err == OTA_ERR_OUT_OF_BOUNDS ? first_err : err;
         }
-        err = ota_sig_block_decode(raw, &b);
+        err = ota_sig_block_decode(res->raw, &b);
         if (err == OTA_ERR_SIG_MISSING) {
             break;
         }

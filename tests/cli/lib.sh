@@ -33,3 +33,15 @@ finish() {
     echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
     [ "$FAILED" -eq 0 ]
 }
+
+# copy_device SRC DST: a device is its image and the files beside it
+# (IMAGE.efuse, IMAGE.running, ...): copy them all, drop DST's old ones.
+copy_device() {
+    rm -f "$2".*
+    cp "$1" "$2"
+    local f
+    for f in "$1".*; do
+        [ -e "$f" ] && cp "$f" "$2${f#"$1"}"
+    done
+    return 0
+}

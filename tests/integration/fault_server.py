@@ -53,8 +53,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             fault, args, parts = parts[0], parts[1:2], parts[2:]
         elif parts[0] == "stall":
             fault, args, parts = "stall", parts[1:3], parts[3:]
-        elif parts[0] == "norange":
-            fault, parts = "norange", parts[1:]
+        elif parts[0] in ("norange", "range416"):
+            fault, parts = parts[0], parts[1:]
         name = "/".join(parts)
         if fault == "redirect":
             n = int(args[0])
@@ -92,6 +92,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(int(args[0]) / 1000.0)
             self.close_connection = True
+            return
+        if fault == "range416":
+            # An ETag that never changes, and 416 for every range: a server
+            # that kept an old validator or cannot serve ranges of this file.
+            if self.headers.get("Range"):
+                self.send_plain(416, b"", [("Content-Range", "bytes */%d" % len(data))])
+            else:
+                self.send_plain(200, data, [("ETag", '"fixed"')])
             return
         rng = self.headers.get("Range")
         m = re.match(r"bytes=(\d+)-$", rng or "")

@@ -38,7 +38,7 @@ received() { sed -n 's/.*received \([0-9]*\) bytes over \([0-9]*\) streams.*/\1/
 # drop_test NAME SERVER_PORT CUT ARGS...: the first connection dies after CUT bytes
 drop_test() {
     local name=$1 upstream=$2 cut=$3; shift 3
-    cp "$T/base.img" "$D"
+    copy_device "$T/base.img" "$D"
     start_cut_proxy "$upstream" "$cut"
     local url="http://127.0.0.1:$PROXY_PORT"
     # shellcheck disable=SC2001
@@ -90,7 +90,7 @@ done
 # The app update's flash operations: about 18 per 4 KiB sector; cut near the middle.
 power_cut_test() {  # NAME UPSTREAM_URL
     local name=$1 url=$2
-    cp "$T/base.img" "$D"
+    copy_device "$T/base.img" "$D"
     $OTA run "$D" --app "$url/app.bin" --power-cut-at 1300 >"$T/run1.log" 2>&1
     local rc=$?
     if [ $rc -ne 3 ]; then fail "$name: the emulated power cut did not happen (exit $rc)" "$T/run1.log"; return; fi
@@ -120,7 +120,7 @@ else fail "power cut, python: compared with flash" "$T/run.log"; fi
 report "power cut mid-download (python http.server): $(grep -o 'comparing the first [0-9]* bytes with flash' "$T/run.log")"
 
 # --- the source changed between the cut and the next run -------------------------------
-cp "$T/base.img" "$D"
+copy_device "$T/base.img" "$D"
 $OTA run "$D" --app "http://127.0.0.1:$NGINX_PORT/app.bin" --power-cut-at 1300 >"$T/run1.log" 2>&1
 $OTA image make "$T/www/app.bin" --project play_mp3_control --version v2.0.1 --size $APP_SIZE >/dev/null
 touch -d '+1 minute' "$T/www/app.bin"
@@ -134,7 +134,7 @@ start_fault_server "$T/www"
 FS=http://127.0.0.1:$FAULT_PORT
 fault() {  # NAME ERRNAME ARGS...
     local name=$1 errname=$2; shift 2
-    cp "$T/base.img" "$D"
+    copy_device "$T/base.img" "$D"
     local t0=$SECONDS
     $OTA run "$D" --retry-backoff 20 --retries 2 "$@" >"$T/run.log" 2>&1
     local rc=$? dt=$((SECONDS - t0))
@@ -149,10 +149,19 @@ fault "lies in Content-Length" OTA_ERR_SHORT_READ --app "$FS/lie/1000/app.bin"
 fault "stalls" OTA_ERR_TIMEOUT --app "$FS/stall/3000/100000/app.bin" --read-timeout 500
 fault "answers 503" OTA_ERR_HTTP_STATUS --app "$FS/status/503/app.bin"
 fault "short body on the data item" OTA_ERR_SHORT_READ --data "flash_tone=$FS/drop/1000/tone.bin"
-cp "$T/base.img" "$D"
+copy_device "$T/base.img" "$D"
 if $OTA run "$D" --retry-backoff 20 --app "$FS/norange/app.bin" >"$T/run.log" 2>&1; then
     pass "a server that ignores Range still completes"
 else fail "a server that ignores Range still completes" "$T/run.log"; fi
+
+# A resume answered with 416 (stale validator, or no ranges for this file):
+# the item starts again from byte 0 instead of failing for ever.
+copy_device "$T/base.img" "$D"
+$OTA run "$D" --app "$FS/range416/app.bin" --power-cut-at 1300 >"$T/run1.log" 2>&1
+$OTA run "$D" --retry-backoff 20 --app "$FS/range416/app.bin" >"$T/run.log" 2>&1
+if [ $? -eq 0 ] && grep -q "cannot send from byte .* (416)" "$T/run.log" && grep -q "^booted: ota_1" "$T/run.log"; then
+    pass "HTTP 416 on a resume: the item starts over and installs"
+else fail "HTTP 416 on a resume starts over" "$T/run.log"; fi
 
 stop_servers
 finish

@@ -54,7 +54,7 @@ expect_out "its signature is checked" "verified RSA-PSS signature"
 expect_ok "efuse after boot" $OTA efuse "$T/base.img"
 expect_out "counter raised to the running app's secure_version" "anti-rollback counter\): 1"
 D="$T/dev.img"
-fresh() { cp "$T/base.img" "$D"; cp "$T/base.img.efuse" "$D.efuse"; }
+fresh() { copy_device "$T/base.img" "$D"; }
 
 sec_ok() {  # NAME ARGS
     local name=$1; shift

@@ -47,7 +47,7 @@ PY=http://127.0.0.1:$PY_PORT
 NG=http://127.0.0.1:$NGINX_PORT
 FS=http://127.0.0.1:$FAULT_PORT
 D="$T/dev.img"
-fresh() { cp "$T/base.img" "$D"; }
+fresh() { copy_device "$T/base.img" "$D"; }
 
 # run_ok NAME ARGS...: the list succeeds, the device restarts into ota_1
 run_ok() {
@@ -182,6 +182,19 @@ if grep -q $'\r\[#*' "$T/tty.log" && grep -q "100% 300000/300000" "$T/tty.log"; 
 else fail "progress bar on a terminal" "$T/tty.log"; fi
 expect_fail "nothing to do is a usage error" 2 "nothing to upgrade" $OTA run "$D"
 expect_fail "bad --data" 2 "LABEL=URI" $OTA run "$D" --data nolabel
+
+# A corrupt tone image is checked before it is committed: it never counts
+# as the installed version, so the right file is taken on the next run.
+head -c 2000 "$T/sd/tone1.bin" >"$T/sd/tone1-short.bin"
+fresh
+$OTA run "$D" --sdcard "$T/sd" --no-reboot --data flash_tone=file://sdcard/tone1-short.bin >"$T/run.log" 2>&1
+if [ $? -eq 1 ] && grep -q "OTA failed: .*(OTA_ERR_TONE_" "$T/run.log" && grep -q "not committed" "$T/run.log"; then
+    pass "a truncated tone image fails before its commit"
+else fail "a truncated tone image fails before its commit" "$T/run.log"; fi
+$OTA run "$D" --sdcard "$T/sd" --no-reboot --data flash_tone=file://sdcard/tone1.bin >"$T/run.log" 2>&1
+if [ $? -eq 0 ] && grep -q "CRC and tail valid" "$T/run.log"; then
+    pass "the right tone image is taken on the next run"
+else fail "the right tone image is taken on the next run" "$T/run.log"; fi
 
 stop_servers
 finish

@@ -137,44 +137,48 @@ static void put(struct ota_host_flash *hf, const char *label, const struct blob 
 
 /* ---- the deliberately broken data procedures ---------------------------- */
 
+/* Write the item's stream straight into its partition from `at`, with no
+ * journal: what the broken procedures have in common. */
+static int raw_copy(struct ota_service *s, const struct ota_partition *p)
+{
+    uint8_t buf[1024];
+    uint32_t at = 0;
+    int n, err;
+    while ((n = ota_item_read(s, buf, sizeof(buf))) > 0) {
+        if ((err = ota_flash_program(s->cfg.flash, p->offset + at, buf, (uint32_t)n))) {
+            return err;
+        }
+        at += (uint32_t)n;
+    }
+    return n;
+}
+
+static const struct ota_partition *item_partition(struct ota_service *s, struct ota_item *item)
+{
+    return ota_pt_find_label(&s->dev.table, item->label);
+}
+
 /* The original: erase the data partition, write in place, no journal. */
 static int inplace_execute(struct ota_service *s, struct ota_item *item)
 {
-    uint8_t buf[1024];
-    int n, err;
-    (void)item;
-    s->work.journaled = false;  /* the original keeps no journal */
-    s->work.hold_first_page = false;
-    if ((err = ota_flash_erase(s->cfg.flash, s->work.part->offset, 64 * 1024))) {
-        return err;
-    }
-    s->work.erased = 64 * 1024;
-    while ((n = ota_item_read(s, buf, sizeof(buf))) > 0) {
-        if ((err = ota_item_write(s, buf, (uint32_t)n))) {
-            return err;
-        }
-    }
-    return n;
+    const struct ota_partition *p = item_partition(s, item);
+    int err = ota_flash_erase(s->cfg.flash, p->offset, 64 * 1024);
+    return err ? err : raw_copy(s, p);
 }
 
 /* Commits (journal COMPLETE) before the last byte is written. */
 static int early_commit_execute(struct ota_service *s, struct ota_item *item)
 {
-    uint8_t buf[1024];
-    int n, err;
-    (void)item;
-    if ((err = ota_journal_begin(s->cfg.flash, s->work.part, &s->work.journal, 0, NULL, NULL)) ||
-        (err = ota_journal_set_state(s->cfg.flash, s->work.part, &s->work.journal, OTA_JOURNAL_COMPLETE))) {
+    const struct ota_partition *p = item_partition(s, item);
+    struct ota_journal j;
+    int err;
+    memset(&j, 0, sizeof(j));
+    if ((err = ota_journal_begin(s->cfg.flash, p, &j, 0, NULL, NULL)) ||
+        (err = ota_journal_set_state(s->cfg.flash, p, &j, OTA_JOURNAL_COMPLETE)) ||
+        (err = ota_flash_erase(s->cfg.flash, p->offset, 64 * 1024))) {
         return err;
     }
-    s->work.journaled = false;  /* nothing more to record: it already "committed" */
-    s->work.hold_first_page = false;
-    while ((n = ota_item_read(s, buf, sizeof(buf))) > 0) {
-        if ((err = ota_item_write(s, buf, (uint32_t)n))) {
-            return err;
-        }
-    }
-    return n;
+    return raw_copy(s, p);
 }
 
 /* ---- one life of the device ------------------------------------------------- */
@@ -188,7 +192,14 @@ static int run_list(struct ota_host_flash *hf, bool *reboot)
     c.rollback = true;
     c.allow_plain_http = true;
     c.chip_id = OTA_CHIP_ESP32;
-    int err = ota_service_init(&svc, &c);
+    static struct ota_boot_result booted;  /* the port knows what runs: what the last boot booted */
+    struct ota_boot_opts dry = {true, OTA_CHIP_ESP32, 300, NULL, 0, true};
+    int err = ota_boot(&hf->flash, &dry, &booted);
+    if (err) {
+        return err;
+    }
+    c.running_app_offset = booted.part.offset;
+    err = ota_service_init(&svc, &c);
     if (err) {
         return err;
     }
@@ -214,7 +225,7 @@ static int run_list(struct ota_host_flash *hf, bool *reboot)
  * itself valid. */
 static int power_on(struct ota_host_flash *hf, struct ota_boot_result *res)
 {
-    struct ota_boot_opts bo = {true, OTA_CHIP_ESP32, 300, NULL, 0};
+    struct ota_boot_opts bo = {true, OTA_CHIP_ESP32, 300, NULL, 0, false};
     int err = ota_boot(&hf->flash, &bo, res);
     if (err) {
         return err;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "ota/boot.h"
 #include "ota/error.h"
 #include "ota/host_log.h"
 
@@ -121,4 +122,12 @@ void require_vectors(void)
         printf("test vectors not found (../shared/vectors): skipped\n");
         exit(77);
     }
+}
+
+uint32_t booted_app_offset(const struct ota_flash *f)
+{
+    static struct ota_boot_result res;
+    struct ota_boot_opts bo = {false, OTA_CHIP_ANY, 300, NULL, 0, true};
+    assert_int_equal(ota_boot(f, &bo, &res), OTA_OK);
+    return res.part.offset;
 }

@@ -41,6 +41,10 @@ void make_seed_device(struct tmp_flash *t, struct ota_ptable *table);
 /* Erase and program data at a partition's start. */
 void write_partition(struct tmp_flash *t, const struct ota_partition *p, const void *data, size_t len);
 
+/* The app the bootloader boots on this flash now (a dry run: nothing
+ * written): what a port reports as running after a restart. */
+uint32_t booted_app_offset(const struct ota_flash *f);
+
 /* Path of a vector file, or NULL when the vectors are not present. */
 const char *vector_path(const char *name);
 /* Read a whole file; fails the test if it cannot. */

@@ -8,8 +8,8 @@
 
 static struct ota_ptable table;
 static struct ota_boot_result res;
-static const struct ota_boot_opts esp32 = {false, OTA_CHIP_ESP32, 300, NULL, 0};
-static const struct ota_boot_opts esp32_rollback = {true, OTA_CHIP_ESP32, 300, NULL, 0};
+static const struct ota_boot_opts esp32 = {false, OTA_CHIP_ESP32, 300, NULL, 0, false};
+static const struct ota_boot_opts esp32_rollback = {true, OTA_CHIP_ESP32, 300, NULL, 0, false};
 
 static void put_app(struct tmp_flash *t, const char *label, const char *project, uint16_t chip)
 {

@@ -104,6 +104,7 @@ static int run(struct tmp_flash *t, struct ota_item *items, unsigned n, struct e
     c.rollback = rollback;
     c.allow_plain_http = true;
     c.chip_id = OTA_CHIP_ESP32;
+    c.running_app_offset = booted_app_offset(&t->hf.flash);
     memset(ev, 0, sizeof(*ev));
     assert_int_equal(ota_service_init(&svc, &c), OTA_OK);
     assert_int_equal(ota_service_set_upgrade_list(&svc, items, n), OTA_OK);
@@ -148,7 +149,7 @@ static void app_update_erases_only_what_the_image_needs(void **state)
                (unsigned long long)(image_sector_erases + 16 * t.hf.count.block_erases), (unsigned long long)sectors,
                (unsigned long long)journal_erases, (unsigned long long)t.hf.count.bytes_programmed);
         static struct ota_boot_result res;
-        struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0, NULL, 0};
+        struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0, NULL, 0, false};
         assert_int_equal(ota_boot(&t.hf.flash, &bo, &res), OTA_OK);
         assert_string_equal(res.part.label, "ota_1");
         buf_free(&b);
@@ -248,7 +249,7 @@ static void new_ota_refused_while_pending_verify(void **state)
     struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/new.bin", NULL, {0}, true, false, NULL};
     assert_int_equal(run(&t, &item, 1, &ev, false, true), OTA_OK);
     static struct ota_boot_result res;
-    struct ota_boot_opts bo = {true, OTA_CHIP_ESP32, 0, NULL, 0};
+    struct ota_boot_opts bo = {true, OTA_CHIP_ESP32, 0, NULL, 0, false};
     assert_int_equal(ota_boot(&t.hf.flash, &bo, &res), OTA_OK);
     assert_int_equal(res.otadata_state, OTA_IMG_PENDING_VERIFY);
     assert_int_equal(run(&t, &item, 1, &ev, false, true), OTA_ERR_PENDING_VERIFY);

@@ -2,7 +2,7 @@
 # when ESP-IDF's build includes this directory (ESP_PLATFORM is set); the
 # host build never reads this file.
 set(ota_root ${CMAKE_CURRENT_LIST_DIR}/../../..)
-file(GLOB ota_core_srcs ${ota_root}/src/core/*.c)
+file(GLOB_RECURSE ota_core_srcs ${ota_root}/src/core/*.c)
 set(ota_port_dir ${ota_root}/src/port/esp-idf)
 
 set(ota_priv_requires esp_partition esp_http_client esp-tls mbedtls log freertos esp_rom spi_flash)

@@ -160,6 +160,10 @@ static int request(struct http_stream *s, const struct ota_idf_transport *t)
 /* The final response: its status, and where its body starts. */
 static int check_response(struct http_stream *s)
 {
+    if (s->status == 416) {
+        OTA_LOGW(TAG, "HTTP 416 from %s: the range cannot be sent", s->url);
+        return OTA_ERR_RANGE;  /* the service then asks for the whole resource */
+    }
     if (s->status >= 400 || s->status < 200 || is_redirect(s->status)) {
         OTA_LOGE(TAG, "HTTP %d from %s", s->status, s->url);
         return OTA_ERR_HTTP_STATUS;

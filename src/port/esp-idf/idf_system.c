@@ -11,7 +11,9 @@
 
 #include "ota/idf_port.h"
 #include "ota/log.h"
-#include "ota/partition.h"
+#include "ota/boot.h"
+#include "ota/error.h"
+#include "ota/image.h"
 
 void ota_idf_sleep_ms(void *ctx, unsigned ms)
 {
@@ -20,24 +22,29 @@ void ota_idf_sleep_ms(void *ctx, unsigned ms)
     vTaskDelay(ticks ? ticks : 1);
 }
 
-void ota_idf_use_running_partition(struct ota_service *svc)
+int ota_idf_running_app_offset(const struct ota_flash *f, uint32_t *offset)
 {
 #if CONFIG_IDF_TARGET_LINUX
-    /* No app_update on the linux target: the bootloader's choice by otadata
-     * (what ota_service_init found) is the running app. */
-    (void)svc;
-#else
-    /* The app really executing can differ from otadata's choice (factory
-     * reset by GPIO, a test app, a fallback after a bad image): the next
-     * slot must never be the one we run from. */
-    const esp_partition_t *run = esp_ota_get_running_partition();
-    const struct ota_partition *p = run ? ota_pt_find_label(&svc->table, run->label) : NULL;
-    if (p && p->offset == run->address) {
-        if (p != svc->running) {
-            OTA_LOGW("ota_idf", "running from %s, not otadata's choice %s", p->label,
-                     svc->running ? svc->running->label : "(none)");
-        }
-        svc->running = p;
+    /* No app_update on the linux target: the process plays the app the
+     * bootloader boots from this flash (decided, nothing written). */
+    static struct ota_boot_result res;  /* 3.5 KiB: too much for a task stack */
+    struct ota_boot_opts opts = {.chip_id = OTA_CHIP_ANY, .dry_run = true};
+    int err = ota_boot(f, &opts, &res);
+    if (err) {
+        return err;
     }
+    *offset = res.part.offset;
+    return OTA_OK;
+#else
+    /* The app really executing, which can differ from otadata's choice
+     * (a fallback after a bad image, a factory reset): the slot written
+     * must never be the one we run from. */
+    (void)f;
+    const esp_partition_t *run = esp_ota_get_running_partition();
+    if (!run) {
+        return OTA_ERR_NOT_FOUND;
+    }
+    *offset = run->address;
+    return OTA_OK;
 #endif
 }

@@ -35,7 +35,7 @@ static bool has_dotdot(const char *p)
     return false;
 }
 
-int file_source_open(const struct ota_host_transport *ht, const char *uri, uint64_t offset, const char *if_range,
+int ota_host_file_open(const struct ota_host_transport *ht, const char *uri, uint64_t offset, const char *if_range,
                      void **stream, struct ota_source_info *info)
 {
     const char *rest = uri + strlen("file://");
@@ -101,7 +101,7 @@ int file_source_open(const struct ota_host_transport *ht, const char *uri, uint6
     return OTA_OK;
 }
 
-int file_source_read(void *stream, void *buf, size_t len)
+int ota_host_file_read(void *stream, void *buf, size_t len)
 {
     struct file_stream *fs = stream;
     ssize_t n = read(fs->fd, buf, len);
@@ -118,7 +118,7 @@ int file_source_read(void *stream, void *buf, size_t len)
     return (int)n;
 }
 
-void file_source_close(void *stream)
+void ota_host_file_close(void *stream)
 {
     struct file_stream *fs = stream;
     close(fs->fd);

@@ -125,7 +125,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
         }
         if (code >= 400) {
             OTA_LOGE(TAG, "HTTP %ld from %s", code, s->url);
-            s->err = OTA_ERR_HTTP_STATUS;
+            s->err = code == 416 ? OTA_ERR_RANGE : OTA_ERR_HTTP_STATUS;
             return 0;  /* stop the transfer: the body is an error page, not an image */
         }
     }
@@ -243,7 +243,7 @@ static void pump(struct http_stream *s)
     }
 }
 
-int http_source_open(const struct ota_host_transport *ht, const char *uri, const char *cert_pem, uint64_t offset,
+int ota_host_http_open(const struct ota_host_transport *ht, const char *uri, const char *cert_pem, uint64_t offset,
                      const char *if_range, void **stream, struct ota_source_info *info)
 {
     struct http_stream *s = ota_host_calloc(1, sizeof(*s));
@@ -259,7 +259,7 @@ int http_source_open(const struct ota_host_transport *ht, const char *uri, const
     s->easy = curl_easy_init();
     s->multi = curl_multi_init();
     if (!s->easy || !s->multi) {
-        http_source_close(s);
+        ota_host_http_close(s);
         return OTA_ERR_NO_MEM;
     }
     s->read_timeout_ms = ht->cfg.read_timeout_ms;
@@ -318,7 +318,7 @@ int http_source_open(const struct ota_host_transport *ht, const char *uri, const
         err = s->err;
     }
     if (err) {
-        http_source_close(s);
+        ota_host_http_close(s);
         return err;
     }
     info->content_length = s->content_length;
@@ -331,7 +331,7 @@ int http_source_open(const struct ota_host_transport *ht, const char *uri, const
     return OTA_OK;
 }
 
-int http_source_read(void *stream, void *buf, size_t len)
+int ota_host_http_read(void *stream, void *buf, size_t len)
 {
     struct http_stream *s = stream;
     s->dst = buf;
@@ -369,7 +369,7 @@ int http_source_read(void *stream, void *buf, size_t len)
     return 0;
 }
 
-void http_source_close(void *stream)
+void ota_host_http_close(void *stream)
 {
     struct http_stream *s = stream;
     if (s->multi && s->easy) {

@@ -29,8 +29,8 @@ static int t_open(void *ctx, const char *uri, const char *cert_pem, uint64_t off
     h->is_file = strcmp(scheme, "file") == 0;
     memset(info, 0, sizeof(*info));
     info->content_length = info->total_length = OTA_LENGTH_UNKNOWN;
-    err = h->is_file ? file_source_open(ht, uri, offset, if_range, &h->impl, info)
-                     : http_source_open(ht, uri, cert_pem, offset, if_range, &h->impl, info);
+    err = h->is_file ? ota_host_file_open(ht, uri, offset, if_range, &h->impl, info)
+                     : ota_host_http_open(ht, uri, cert_pem, offset, if_range, &h->impl, info);
     if (err) {
         ota_host_free(h);
         return err;
@@ -44,7 +44,7 @@ static int t_read(void *ctx, void *stream, void *buf, size_t len)
 {
     struct ota_host_transport *ht = ctx;
     struct stream_handle *h = stream;
-    int n = h->is_file ? file_source_read(h->impl, buf, len) : http_source_read(h->impl, buf, len);
+    int n = h->is_file ? ota_host_file_read(h->impl, buf, len) : ota_host_http_read(h->impl, buf, len);
     if (n > 0) {
         ht->bytes_received += (uint64_t)n;
     }
@@ -56,9 +56,9 @@ static void t_close(void *ctx, void *stream)
     struct stream_handle *h = stream;
     (void)ctx;
     if (h->is_file) {
-        file_source_close(h->impl);
+        ota_host_file_close(h->impl);
     } else {
-        http_source_close(h->impl);
+        ota_host_http_close(h->impl);
     }
     ota_host_free(h);
 }

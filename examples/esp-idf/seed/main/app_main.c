@@ -75,7 +75,7 @@ static unsigned set_upgrade_list(void)
     }
     ota_service_set_upgrade_list(&s_svc, s_items, n);
     if (n && s_items[0].type == OTA_ITEM_DATA) {
-        const struct ota_partition *p = ota_pt_find_label(&s_svc.table, CONFIG_DATA_PARTITION_LABEL);
+        const struct ota_partition *p = ota_pt_find_label(&s_svc.dev.table, CONFIG_DATA_PARTITION_LABEL);
         if (p) {
             tone_log_partition(&s_flash.flash, p);
         }
@@ -94,16 +94,15 @@ static int create_service(void)
     ota_idf_config_from_kconfig(&sc, &tc);
     ota_idf_transport_init(&s_transport, &tc);
     sc.flash = &s_flash.flash;
+    if ((err = ota_idf_running_app_offset(&s_flash.flash, &sc.running_app_offset))) {
+        return err;
+    }
     sc.transport = &s_transport.transport;
     sc.on_event = on_event;
     sc.on_progress = on_progress;
     sc.trusted_key_digest = s_efuse.key_burned ? s_efuse.key_digest : NULL;
     sc.secure_version = s_efuse.secure_version;
-    if ((err = ota_service_init(&s_svc, &sc))) {
-        return err;
-    }
-    ota_idf_use_running_partition(&s_svc);
-    return OTA_OK;
+    return ota_service_init(&s_svc, &sc);
 }
 
 void app_main(void)

@@ -1,0 +1,81 @@
+/* The seed's coarse result codes, and how precise errors map to them. */
+#include "ota/error.h"
+#include "ota/service.h"
+
+const char *ota_result_name(int result)
+{
+    switch (result) {
+    case OTA_RESULT_SUCCESS: return "SUCCESS";
+    case OTA_RESULT_UNKNOWN: return "UNKNOWN";
+    case OTA_RESULT_NULL_POINTER: return "NULL_POINTER";
+    case OTA_RESULT_URL_PARSE_FAIL: return "URL_PARSE_FAIL";
+    case OTA_RESULT_ERROR_VERSION: return "ERROR_VERSION";
+    case OTA_RESULT_NO_HIGHER_VERSION: return "NO_HIGHER_VERSION";
+    case OTA_RESULT_ERROR_MAGIC_WORD: return "ERROR_MAGIC_WORD";
+    case OTA_RESULT_ERROR_PROJECT_NAME: return "ERROR_PROJECT_NAME";
+    case OTA_RESULT_FILE_NOT_FOUND: return "FILE_NOT_FOUND";
+    case OTA_RESULT_PARTITION_NOT_FOUND: return "PARTITION_NOT_FOUND";
+    case OTA_RESULT_PARTITION_WT_FAIL: return "PARTITION_WT_FAIL";
+    case OTA_RESULT_PARTITION_RD_FAIL: return "PARTITION_RD_FAIL";
+    case OTA_RESULT_STREAM_INIT_FAIL: return "STREAM_INIT_FAIL";
+    case OTA_RESULT_STREAM_RD_FAIL: return "STREAM_RD_FAIL";
+    case OTA_RESULT_GET_NEW_APP_DESC_FAIL: return "GET_NEW_APP_DESC_FAIL";
+    default: return "?";
+    }
+}
+
+int ota_result_from_err(int err)
+{
+    switch (err) {
+    case OTA_OK:
+        return OTA_RESULT_SUCCESS;
+    case OTA_ERR_INVALID_ARG:
+        return OTA_RESULT_NULL_POINTER;
+    case OTA_ERR_URI:
+    case OTA_ERR_INSECURE:
+        return OTA_RESULT_URL_PARSE_FAIL;
+    case OTA_ERR_VERSION_FORMAT:
+        return OTA_RESULT_ERROR_VERSION;
+    case OTA_ERR_NOT_NEWER:
+        return OTA_RESULT_NO_HIGHER_VERSION;
+    case OTA_ERR_IMG_MAGIC:
+    case OTA_ERR_TONE_TAG:
+    case OTA_ERR_TONE_DESC:
+    case OTA_ERR_TONE_FORMAT:
+        return OTA_RESULT_ERROR_MAGIC_WORD;
+    case OTA_ERR_PROJECT_NAME:
+        return OTA_RESULT_ERROR_PROJECT_NAME;
+    case OTA_ERR_FILE_NOT_FOUND:
+    case OTA_ERR_PATH_ESCAPE:
+        return OTA_RESULT_FILE_NOT_FOUND;
+    case OTA_ERR_NOT_FOUND:
+    case OTA_ERR_NO_OTA_SLOT:
+        return OTA_RESULT_PARTITION_NOT_FOUND;
+    case OTA_ERR_IO:
+    case OTA_ERR_READBACK:
+    case OTA_ERR_PROTECTED:
+    case OTA_ERR_ALIGN:
+    case OTA_ERR_OUT_OF_BOUNDS:
+    case OTA_ERR_POWER_LOST:
+    case OTA_ERR_DATA_TOO_BIG:
+    case OTA_ERR_IMG_TOO_BIG:
+        return OTA_RESULT_PARTITION_WT_FAIL;
+    case OTA_ERR_RESOLVE:
+    case OTA_ERR_CONNECT:
+    case OTA_ERR_TLS:
+    case OTA_ERR_HTTP_STATUS:
+    case OTA_ERR_TOO_MANY_REDIRECTS:
+        return OTA_RESULT_STREAM_INIT_FAIL;
+    case OTA_ERR_SHORT_READ:
+    case OTA_ERR_SOURCE_CHANGED:
+    case OTA_ERR_RANGE:
+    case OTA_ERR_TIMEOUT:
+    case OTA_ERR_STREAM:
+        return OTA_RESULT_STREAM_RD_FAIL;
+    case OTA_ERR_IMG_DESC:
+    case OTA_ERR_IMG_SEG0_SMALL:
+        return OTA_RESULT_GET_NEW_APP_DESC_FAIL;
+    default:
+        return OTA_RESULT_UNKNOWN;
+    }
+}
