@@ -1,0 +1,12 @@
+/* What the board gives the example before the service runs: the flash, the
+ * network, the SD card. One implementation per kind of target. */
+#ifndef OTA_EXAMPLE_BOARD_H
+#define OTA_EXAMPLE_BOARD_H
+
+void board_prepare_flash(void);
+void board_connect_network(void);
+void board_mount_sdcard(void);
+/* The list ran without a restart; failed: how many items failed. */
+void board_done(int failed);
+
+#endif

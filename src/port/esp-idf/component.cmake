@@ -1,0 +1,32 @@
+# The ESP-IDF component: the portable core and the ESP-IDF port, registered
+# when ESP-IDF's build includes this directory (ESP_PLATFORM is set); the
+# host build never reads this file.
+set(ota_root ${CMAKE_CURRENT_LIST_DIR}/../../..)
+file(GLOB_RECURSE ota_core_srcs ${ota_root}/src/core/*.c)
+set(ota_port_dir ${ota_root}/src/port/esp-idf)
+
+set(ota_priv_requires esp_partition esp_http_client esp-tls mbedtls log freertos esp_rom spi_flash)
+if(NOT IDF_TARGET STREQUAL "linux")
+    # esp_ota_get_running_partition(), eFuses, secure boot: none of them
+    # exists on the linux target, and the port does not need them there
+    list(APPEND ota_priv_requires app_update efuse bootloader_support)
+endif()
+
+idf_component_register(
+    SRCS ${ota_core_srcs}
+         ${ota_port_dir}/idf_flash.c
+         ${ota_port_dir}/idf_transport.c
+         ${ota_port_dir}/idf_http.c
+         ${ota_port_dir}/idf_file.c
+         ${ota_port_dir}/idf_hash.c
+         ${ota_port_dir}/idf_crypto.c
+         ${ota_port_dir}/idf_log.c
+         ${ota_port_dir}/idf_efuse.c
+         ${ota_port_dir}/idf_system.c
+         ${ota_port_dir}/idf_config.c
+    INCLUDE_DIRS ${ota_root}/include
+    PRIV_INCLUDE_DIRS ${ota_port_dir}
+    PRIV_REQUIRES ${ota_priv_requires})
+
+# The same warnings as the host build: the core is checked by both.
+target_compile_options(${COMPONENT_LIB} PRIVATE -Wall -Wextra -Werror -Wshadow -Wvla)

@@ -1,0 +1,49 @@
+/* menuconfig's "OTA service" settings into the service and transport
+ * configurations, so every firmware reads them the same way. */
+#include <string.h>
+
+#include "sdkconfig.h"
+#if !CONFIG_IDF_TARGET_LINUX
+#include "esp_chip_info.h"
+#endif
+
+#include "ota/idf_port.h"
+#include "ota/image.h"
+
+void ota_idf_config_from_kconfig(struct ota_service_config *sc, struct ota_idf_transport_config *tc)
+{
+    memset(tc, 0, sizeof(*tc));
+    tc->sdcard_mount = CONFIG_OTA_SDCARD_MOUNT_POINT[0] ? CONFIG_OTA_SDCARD_MOUNT_POINT : NULL;
+    tc->connect_timeout_ms = CONFIG_OTA_CONNECT_TIMEOUT_MS;
+    tc->read_timeout_ms = CONFIG_OTA_READ_TIMEOUT_MS;
+    tc->max_redirects = CONFIG_OTA_MAX_REDIRECTS;
+#if CONFIG_OTA_USE_CERT_BUNDLE
+    tc->use_cert_bundle = true;
+#endif
+
+    memset(sc, 0, sizeof(*sc));
+#if CONFIG_FORCE_CHECK_FIRMWARE_VERSION_NUMBER
+    sc->force_version_check = true;
+#endif
+#if CONFIG_OTA_ROLLBACK
+    sc->rollback = true;
+#endif
+#if CONFIG_OTA_FORBID_PLAIN_HTTP
+    sc->allow_plain_http = false;
+#else
+    sc->allow_plain_http = true;
+#endif
+    sc->max_retries = CONFIG_OTA_MAX_RETRIES;
+    sc->no_retry = CONFIG_OTA_MAX_RETRIES == 0;
+    sc->retry_backoff_ms = CONFIG_OTA_RETRY_BACKOFF_MS;
+    sc->sleep_ms = ota_idf_sleep_ms;
+#if CONFIG_IDF_TARGET_LINUX
+    sc->chip_id = OTA_CHIP_ESP32;
+    sc->chip_rev = 300;
+#else
+    esp_chip_info_t info;
+    esp_chip_info(&info);
+    sc->chip_id = CONFIG_IDF_FIRMWARE_CHIP_ID;
+    sc->chip_rev = info.revision;  /* major * 100 + minor, as the image header counts */
+#endif
+}
