@@ -58,6 +58,7 @@ struct ota_host_flash {
     bool powered_off;
     bool writable;              /* opened for writing (mapped read-write) */
     bool shrunk;                /* the file got shorter than the flash: all access fails */
+    uint32_t checked_block;     /* 1 + the 64 KiB block whose access last checked the size */
     int old_fd;                 /* staged create: lock on the device being replaced */
     char *staged_path;          /* staged create: the temporary file until published */
     char *final_path;

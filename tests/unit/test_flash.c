@@ -41,6 +41,40 @@ static void program_only_clears_bits(void **state)
     tmp_flash_destroy(&t);
 }
 
+/* The emulator ANDs a machine word at a time: every offset and length in a
+ * page (head, whole words, tail) must still clear exactly old & new, and
+ * leave the bytes around it alone; checked against a byte-wise model. */
+static void program_ands_every_span_exactly(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    uint8_t model[OTA_FLASH_PAGE_SIZE];
+    uint8_t data[OTA_FLASH_PAGE_SIZE];
+    uint8_t got[OTA_FLASH_PAGE_SIZE];
+    uint32_t seed = 12345;
+    tmp_flash_create(&t, SIZE);
+    memset(model, 0xFF, sizeof(model));
+    for (uint32_t off = 0; off < 24; off++) {
+        for (uint32_t len = 1; off + len <= OTA_FLASH_PAGE_SIZE; len += 7) {
+            for (uint32_t i = 0; i < len; i++) {
+                seed = seed * 1103515245u + 12345u;
+                /* mostly set bits, so the page does not reach all-zero early */
+                data[i] = (uint8_t)((seed >> 16) | (seed >> 9) | (seed >> 3));
+                model[off + i] &= data[i];
+            }
+            assert_int_equal(ota_flash_program(&t.hf.flash, 4096 + off, data, len), OTA_OK);
+        }
+        assert_int_equal(ota_flash_read(&t.hf.flash, 4096, got, sizeof(got)), OTA_OK);
+        assert_memory_equal(got, model, sizeof(model));
+    }
+    /* the pages on either side are untouched */
+    assert_int_equal(ota_flash_read(&t.hf.flash, 4096 - 8, got, 8), OTA_OK);
+    assert_memory_equal(got, "\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF", 8);
+    assert_int_equal(ota_flash_read(&t.hf.flash, 4096 + OTA_FLASH_PAGE_SIZE, got, 8), OTA_OK);
+    assert_memory_equal(got, "\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF", 8);
+    tmp_flash_destroy(&t);
+}
+
 static void programs_are_split_at_pages(void **state)
 {
     (void)state;
@@ -167,6 +201,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fresh_flash_reads_erased),
         cmocka_unit_test(program_only_clears_bits),
+        cmocka_unit_test(program_ands_every_span_exactly),
         cmocka_unit_test(programs_are_split_at_pages),
         cmocka_unit_test(erase_alignment_and_blocks),
         cmocka_unit_test(out_of_bounds_is_refused),

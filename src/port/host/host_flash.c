@@ -27,7 +27,7 @@
 #include "ota/error.h"
 #include "ota/host_flash.h"
 
-/* The SIGBUS guard: set only around one memcpy/memset into the map. */
+/* The SIGBUS guard: set only around one access to the map. */
 static __thread sigjmp_buf *bus_guard;
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
@@ -48,6 +48,9 @@ static void install_sigbus_guard(void)
         struct sigaction sa;
         memset(&sa, 0, sizeof(sa));
         sa.sa_sigaction = on_sigbus;
+        /* SA_NODEFER: SIGBUS is never blocked in the handler, so leaving it
+         * by siglongjmp needs no saved signal mask (and no sigprocmask
+         * system call around every access). */
         sa.sa_flags = SA_SIGINFO | SA_NODEFER;
         sigemptyset(&sa.sa_mask);
         sigaction(SIGBUS, &sa, NULL);
@@ -55,47 +58,88 @@ static void install_sigbus_guard(void)
     }
 }
 
-/* Copy (src != NULL) or fill with 0xFF, surviving a fault on the map. */
-static int guarded_copy(void *dst, const void *src, size_t len)
+enum access { ACC_COPY_IN, ACC_COPY_OUT, ACC_FILL, ACC_AND };
+
+/* NOR program: dst &= src, a machine word at a time (bits only clear). */
+static void and_into(uint8_t *dst, const uint8_t *src, size_t len)
+{
+    size_t i = 0;
+    for (; i + sizeof(uint64_t) <= len; i += sizeof(uint64_t)) {
+        uint64_t a;
+        uint64_t b;
+        memcpy(&a, dst + i, sizeof(a));
+        memcpy(&b, src + i, sizeof(b));
+        a &= b;
+        memcpy(dst + i, &a, sizeof(a));
+    }
+    for (; i < len; i++) {
+        dst[i] &= src[i];
+    }
+}
+
+/* One access to the map, surviving a fault (the file shrank under us). */
+static int guarded(enum access how, uint8_t *map, void *buf, size_t len)
 {
     sigjmp_buf jb;
-    if (sigsetjmp(jb, 1)) {
+    if (sigsetjmp(jb, 0)) {
         bus_guard = NULL;
         return OTA_ERR_DEVICE_SHRUNK;
     }
     bus_guard = &jb;
-    if (src) {
-        memcpy(dst, src, len);
-    } else {
-        memset(dst, 0xFF, len);
+    switch (how) {
+    case ACC_COPY_IN: memcpy(map, buf, len); break;
+    case ACC_COPY_OUT: memcpy(buf, map, len); break;
+    case ACC_FILL: memset(map, 0xFF, len); break;
+    case ACC_AND: and_into(map, buf, len); break;
     }
     bus_guard = NULL;
     return OTA_OK;
 }
 
-/* The file must still be as large as the flash it emulates. */
-static int check_size(struct ota_host_flash *hf)
+/* The file must still be as large as the flash it emulates. fstat is a
+ * system call, too dear for every 256-byte page: the size is checked at
+ * every erase and whenever an access moves to another 64 KiB block; in
+ * between, a page cut off by a shrink faults and the guard reports it. */
+static int check_size(struct ota_host_flash *hf, uint32_t addr, bool always)
 {
     struct stat st;
+    uint32_t block = addr / OTA_FLASH_BLOCK_SIZE + 1u;  /* 0: none checked yet */
+    if (hf->shrunk || (!always && block == hf->checked_block)) {
+        return hf->shrunk ? OTA_ERR_DEVICE_SHRUNK : OTA_OK;
+    }
     if (fstat(hf->fd, &st) != 0 || st.st_size < (off_t)hf->flash.size) {
         hf->shrunk = true;
+        return OTA_ERR_DEVICE_SHRUNK;
     }
-    return hf->shrunk ? OTA_ERR_DEVICE_SHRUNK : OTA_OK;
+    hf->checked_block = block;
+    return OTA_OK;
+}
+
+/* Every access to the map goes through here: size check, then the guard;
+ * a fault marks the device shrunk for good. */
+static int map_access(struct ota_host_flash *hf, enum access how, uint32_t addr, void *buf, uint32_t len)
+{
+    if (how != ACC_COPY_OUT && !hf->writable) {
+        return OTA_ERR_IO;  /* opened for reading */
+    }
+    int err = check_size(hf, addr, how == ACC_FILL);
+    if (!err) {
+        err = guarded(how, hf->map + addr, buf, len);
+    }
+    if (err == OTA_ERR_DEVICE_SHRUNK) {
+        hf->shrunk = true;
+    }
+    return err;
 }
 
 static int io_read(struct ota_host_flash *hf, uint32_t addr, void *buf, uint32_t len)
 {
-    int err = check_size(hf);
-    return err ? err : guarded_copy(buf, hf->map + addr, len);
+    return map_access(hf, ACC_COPY_OUT, addr, buf, len);
 }
 
 static int io_write(struct ota_host_flash *hf, uint32_t addr, const void *buf, uint32_t len)
 {
-    if (!hf->writable) {
-        return OTA_ERR_IO;  /* opened for reading */
-    }
-    int err = check_size(hf);
-    return err ? err : guarded_copy(hf->map + addr, buf, len);
+    return map_access(hf, ACC_COPY_IN, addr, (void *)buf, len);
 }
 
 static uint32_t next_rand(uint32_t *s)
@@ -129,50 +173,83 @@ static int hf_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
     return io_read(hf, addr, buf, len);
 }
 
+/* The power dies in this program: only some of the bits to clear get cleared. */
+static int program_torn(struct ota_host_flash *hf, uint32_t addr, const uint8_t *src, uint32_t len)
+{
+    uint8_t cell[OTA_FLASH_PAGE_SIZE];
+    int err = io_read(hf, addr, cell, len);
+    if (err) {
+        return err;
+    }
+    for (uint32_t i = 0; i < len; i++) {
+        uint8_t to_clear = cell[i] & (uint8_t)~src[i];
+        cell[i] &= (uint8_t)~(to_clear & (uint8_t)next_rand(&hf->cut_seed));
+    }
+    err = io_write(hf, addr, cell, len);
+    return err ? err : OTA_ERR_POWER_LOST;
+}
+
 static int hf_program(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 {
     struct ota_host_flash *hf = ctx;
-    uint8_t cell[OTA_FLASH_PAGE_SIZE];
-    const uint8_t *src = buf;
     if (hf->powered_off) {
         return OTA_ERR_POWER_LOST;
     }
     if (len > OTA_FLASH_PAGE_SIZE || addr / OTA_FLASH_PAGE_SIZE != (addr + len - 1) / OTA_FLASH_PAGE_SIZE) {
         return OTA_ERR_ALIGN;  /* a real chip would wrap within the page */
     }
-    bool cut = cut_now(hf);
-    if (cut && hf->cut_mode == OTA_CUT_CLEAN) {
-        return OTA_ERR_POWER_LOST;
+    if (cut_now(hf)) {
+        return hf->cut_mode == OTA_CUT_CLEAN ? OTA_ERR_POWER_LOST : program_torn(hf, addr, buf, len);
     }
-    int err = io_read(hf, addr, cell, len);
+    /* In place on the map: one pass, no copy out and back. */
+    int err = map_access(hf, ACC_AND, addr, (void *)buf, len);
     if (err) {
         return err;
-    }
-    for (uint32_t i = 0; i < len; i++) {
-        uint8_t target = cell[i] & src[i];
-        if (cut) {
-            /* Torn: only some of the bits to clear got cleared. */
-            uint8_t to_clear = cell[i] & (uint8_t)~target;
-            target = cell[i] & (uint8_t)~(to_clear & (uint8_t)next_rand(&hf->cut_seed));
-        }
-        cell[i] = target;
-    }
-    err = io_write(hf, addr, cell, len);
-    if (err) {
-        return err;
-    }
-    if (cut) {
-        return OTA_ERR_POWER_LOST;
     }
     hf->count.programs++;
     hf->count.bytes_programmed += len;
     return OTA_OK;
 }
 
+/* The power dies in this erase: an undefined mix of old bytes and 0xFF. */
+static int erase_torn(struct ota_host_flash *hf, uint32_t addr, uint32_t len)
+{
+    uint8_t buf[OTA_FLASH_SECTOR_SIZE];
+    for (uint32_t off = 0; off < len; off += OTA_FLASH_SECTOR_SIZE) {
+        int err = io_read(hf, addr + off, buf, sizeof(buf));
+        if (err) {
+            return err;
+        }
+        for (uint32_t i = 0; i < sizeof(buf); i++) {
+            if (next_rand(&hf->cut_seed) & 1u) {
+                buf[i] = 0xFF;
+            }
+        }
+        err = io_write(hf, addr + off, buf, sizeof(buf));
+        if (err) {
+            return err;
+        }
+    }
+    return OTA_ERR_POWER_LOST;
+}
+
+/* Fault the pages of [addr, addr+len) in, writable, with one system call
+ * instead of one page fault per 4 KiB: they are about to be written. Only
+ * a speed-up: where the kernel lacks it, the pages fault in one by one. */
+static void prefault_for_write(struct ota_host_flash *hf, uint32_t addr, uint32_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+    (void)madvise(hf->map + addr, len, MADV_POPULATE_WRITE);
+#else
+    (void)hf;
+    (void)addr;
+    (void)len;
+#endif
+}
+
 static int hf_erase(void *ctx, uint32_t addr, uint32_t len)
 {
     struct ota_host_flash *hf = ctx;
-    uint8_t buf[OTA_FLASH_SECTOR_SIZE];
     if (hf->powered_off) {
         return OTA_ERR_POWER_LOST;
     }
@@ -182,32 +259,15 @@ static int hf_erase(void *ctx, uint32_t addr, uint32_t len)
     if (addr > hf->flash.size || len > hf->flash.size - addr) {
         return OTA_ERR_OUT_OF_BOUNDS;
     }
-    bool cut = cut_now(hf);
-    if (cut && hf->cut_mode == OTA_CUT_CLEAN) {
-        return OTA_ERR_POWER_LOST;
+    if (cut_now(hf)) {
+        return hf->cut_mode == OTA_CUT_CLEAN ? OTA_ERR_POWER_LOST : erase_torn(hf, addr, len);
     }
-    for (uint32_t off = 0; off < len; off += OTA_FLASH_SECTOR_SIZE) {
-        if (cut) {
-            /* Torn: an undefined mix of old bytes and 0xFF. */
-            int err = io_read(hf, addr + off, buf, sizeof(buf));
-            if (err) {
-                return err;
-            }
-            for (uint32_t i = 0; i < sizeof(buf); i++) {
-                if (next_rand(&hf->cut_seed) & 1u) {
-                    buf[i] = 0xFF;
-                }
-            }
-        } else {
-            memset(buf, 0xFF, sizeof(buf));
-        }
-        int err = io_write(hf, addr + off, buf, sizeof(buf));
-        if (err) {
-            return err;
-        }
+    if (hf->writable && !hf->shrunk) {
+        prefault_for_write(hf, addr, len);
     }
-    if (cut) {
-        return OTA_ERR_POWER_LOST;
+    int err = map_access(hf, ACC_FILL, addr, NULL, len);
+    if (err) {
+        return err;
     }
     if (len == OTA_FLASH_BLOCK_SIZE) {
         hf->count.block_erases++;
@@ -285,7 +345,7 @@ static int init_new(struct ota_host_flash *hf, int fd, uint32_t size)
         return errno_code(rc);
     }
     int err = init_struct(hf, fd, size, true);
-    return err ? err : guarded_copy(hf->map, NULL, size);
+    return err ? err : map_access(hf, ACC_FILL, 0, NULL, size);
 }
 
 static bool valid_create_args(const struct ota_host_flash *hf, const char *path, uint32_t size)
@@ -376,7 +436,7 @@ int ota_host_flash_publish(struct ota_host_flash *hf)
     if (!hf || !hf->staged_path) {
         return OTA_ERR_INVALID_ARG;
     }
-    int err = check_size(hf);
+    int err = check_size(hf, 0, true);
     if (!err && (msync(hf->map, hf->flash.size, MS_SYNC) != 0 || fsync(hf->fd) != 0)) {
         err = errno_code(errno);
     }
