@@ -271,13 +271,33 @@ static int segment_header_done(struct ota_image_verifier *v)
     return OTA_OK;
 }
 
+/* The XOR of n bytes, 8 at a time: XOR is bytewise, so folding the
+ * 64-bit lanes and then the lane's 8 bytes gives the same byte on any
+ * byte order. The checksum covers every data byte: it is the hot loop. */
+static uint8_t xor_span(const uint8_t *p, size_t n)
+{
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + sizeof(acc) <= n; i += sizeof(acc)) {
+        uint64_t w;
+        memcpy(&w, p + i, sizeof(w));
+        acc ^= w;
+    }
+    acc ^= acc >> 32;
+    acc ^= acc >> 16;
+    acc ^= acc >> 8;
+    uint8_t x = (uint8_t)acc;
+    for (; i < n; i++) {
+        x ^= p[i];
+    }
+    return x;
+}
+
 /* Consume segment data: checksum, and the descriptor from segment 0. */
 static int segment_data(struct ota_image_verifier *v, const uint8_t *p, uint32_t n)
 {
     const struct ota_image_segment *s = &v->info.segments[v->seg];
-    for (uint32_t i = 0; i < n; i++) {
-        v->checksum ^= p[i];
-    }
+    v->checksum ^= xor_span(p, n);
     if (v->seg == 0 && s->data_len >= OTA_APP_DESC_LEN) {
         uint32_t done = s->data_len - v->need;  /* bytes of this segment before p */
         if (done < OTA_APP_DESC_LEN) {
@@ -294,6 +314,75 @@ static int segment_data(struct ota_image_verifier *v, const uint8_t *p, uint32_t
     return OTA_OK;
 }
 
+/* Take n bytes (no more than the field in progress needs) into it. */
+static int consume(struct ota_image_verifier *v, const uint8_t *p, uint32_t n)
+{
+    if (v->state != ST_HASH) {
+        ota_sha256_update(&v->sha, p, n);  /* the appended hash covers all before it */
+    }
+    switch (v->state) {
+    case ST_HEADER:
+        memcpy(v->field + (OTA_IMAGE_HEADER_LEN - v->need), p, n);
+        break;
+    case ST_SEG_HEADER:
+        memcpy(v->field + (OTA_IMAGE_SEG_HEADER_LEN - v->need), p, n);
+        break;
+    case ST_SEG_DATA:
+        return segment_data(v, p, n);
+    case ST_PAD:
+        break;
+    case ST_CHECKSUM:
+        v->info.checksum_stored = p[0];
+        break;
+    case ST_HASH:
+        memcpy(v->info.hash_stored + (OTA_SHA256_LEN - v->need), p, n);
+        break;
+    }
+    return OTA_OK;
+}
+
+/* The checksum byte is in: compare, then the appended hash (if any). */
+static void checksum_done(struct ota_image_verifier *v)
+{
+    v->info.checksum_computed = v->checksum;
+    v->info.checksum_valid = v->info.checksum_stored == v->checksum;
+    if (v->info.header.hash_appended == 1) {
+        ota_sha256_finish(&v->sha, v->info.hash_computed);
+        v->state = ST_HASH;
+        v->need = OTA_SHA256_LEN;
+    } else {
+        v->state = ST_DONE;
+    }
+}
+
+/* The field in progress is complete: judge it and move to the next. */
+static int field_done(struct ota_image_verifier *v)
+{
+    switch (v->state) {
+    case ST_HEADER:
+        return header_done(v);
+    case ST_SEG_HEADER:
+        return segment_header_done(v);
+    case ST_SEG_DATA:
+        next_segment(v);
+        break;
+    case ST_PAD:
+        v->state = ST_CHECKSUM;
+        v->need = 1;
+        break;
+    case ST_CHECKSUM:
+        checksum_done(v);
+        break;
+    case ST_HASH:
+        v->info.hash_valid = memcmp(v->info.hash_stored, v->info.hash_computed, OTA_SHA256_LEN) == 0;
+        v->state = ST_DONE;
+        break;
+    }
+    return OTA_OK;
+}
+
+/* Whole spans at a time: each step takes as much of the input as the
+ * field in progress still needs (all of a segment's data at once). */
 int ota_image_verify_feed(struct ota_image_verifier *v, const void *data, size_t len)
 {
     const uint8_t *p = data;
@@ -306,29 +395,7 @@ int ota_image_verify_feed(struct ota_image_verifier *v, const void *data, size_t
     }
     while (len > 0 && v->state != ST_DONE) {
         uint32_t n = v->need < len ? v->need : (uint32_t)len;
-        int err = OTA_OK;
-        if (v->state != ST_HASH) {
-            ota_sha256_update(&v->sha, p, n);
-        }
-        switch (v->state) {
-        case ST_HEADER:
-            memcpy(v->field + (OTA_IMAGE_HEADER_LEN - v->need), p, n);
-            break;
-        case ST_SEG_HEADER:
-            memcpy(v->field + (OTA_IMAGE_SEG_HEADER_LEN - v->need), p, n);
-            break;
-        case ST_SEG_DATA:
-            err = segment_data(v, p, n);
-            break;
-        case ST_PAD:
-            break;
-        case ST_CHECKSUM:
-            v->info.checksum_stored = p[0];
-            break;
-        case ST_HASH:
-            memcpy(v->info.hash_stored + (OTA_SHA256_LEN - v->need), p, n);
-            break;
-        }
+        int err = consume(v, p, n);
         if (err) {
             return err;
         }
@@ -339,37 +406,7 @@ int ota_image_verify_feed(struct ota_image_verifier *v, const void *data, size_t
         if (v->need) {
             continue;
         }
-        switch (v->state) {
-        case ST_HEADER:
-            err = header_done(v);
-            break;
-        case ST_SEG_HEADER:
-            err = segment_header_done(v);
-            break;
-        case ST_SEG_DATA:
-            next_segment(v);
-            break;
-        case ST_PAD:
-            v->state = ST_CHECKSUM;
-            v->need = 1;
-            break;
-        case ST_CHECKSUM:
-            v->info.checksum_computed = v->checksum;
-            v->info.checksum_valid = v->info.checksum_stored == v->checksum;
-            if (v->info.header.hash_appended == 1) {
-                ota_sha256_finish(&v->sha, v->info.hash_computed);
-                v->state = ST_HASH;
-                v->need = OTA_SHA256_LEN;
-            } else {
-                v->state = ST_DONE;
-            }
-            break;
-        case ST_HASH:
-            v->info.hash_valid = memcmp(v->info.hash_stored, v->info.hash_computed, OTA_SHA256_LEN) == 0;
-            v->state = ST_DONE;
-            break;
-        }
-        if (err) {
+        if ((err = field_done(v))) {
             return err;
         }
         if (v->state == ST_DONE) {
@@ -426,11 +463,8 @@ struct builder {
 
 static int out(struct builder *b, const void *data, size_t len, bool segment_data)
 {
-    const uint8_t *p = data;
     if (segment_data) {
-        for (size_t i = 0; i < len; i++) {
-            b->checksum ^= p[i];
-        }
+        b->checksum ^= xor_span(data, len);
     }
     ota_sha256_update(&b->sha, data, len);
     b->pos += (uint32_t)len;
@@ -497,25 +531,97 @@ static const struct chip_layout layouts[] = {
 #define BUILD_IRAM_LEN 0x400u
 #define BUILD_FIXED (OTA_IMAGE_HEADER_LEN + 3 * OTA_IMAGE_SEG_HEADER_LEN + BUILD_DRAM_LEN + BUILD_IRAM_LEN)
 
+static const struct chip_layout *layout_of(uint16_t chip_id)
+{
+    for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+        if (layouts[i].chip_id == chip_id) {
+            return &layouts[i];
+        }
+    }
+    return NULL;
+}
+
+static bool build_params_ok(const struct ota_image_build_params *p)
+{
+    return p && p->project_name && p->version && p->size % 16 == 0 && p->size >= OTA_IMAGE_BUILD_MIN &&
+           strlen(p->project_name) <= 31 && strlen(p->version) <= 31;
+}
+
+/* The image header: three segments, DIO, 4 MB at 40 MHz, hash appended. */
+static int out_image_header(struct builder *b, const struct chip_layout *lay)
+{
+    uint8_t h[OTA_IMAGE_HEADER_LEN];
+    memset(h, 0, sizeof(h));
+    h[0] = OTA_IMAGE_MAGIC;
+    h[1] = 3;
+    h[2] = 2;     /* DIO */
+    h[3] = 0x20;  /* 4 MB, 40 MHz */
+    put_le32(h + 4, lay->iram + 4);
+    h[8] = 0xEE;
+    put_le16(h + 12, lay->chip_id);
+    h[23] = 1;
+    return out(b, h, sizeof(h), false);
+}
+
+/* The app descriptor; its ELF digest stands in for a real ELF's and also
+ * seeds the filler, so each project/version/size fills differently. */
+static void make_desc(const struct ota_image_build_params *p, uint8_t d[OTA_APP_DESC_LEN], uint32_t *seed)
+{
+    ota_sha256_ctx elf;
+    uint8_t sz[4];
+    memset(d, 0, OTA_APP_DESC_LEN);
+    put_le32(d, OTA_APP_DESC_MAGIC);
+    put_le32(d + 4, p->secure_version);
+    put_str(d + 16, 32, p->version);
+    put_str(d + 48, 32, p->project_name);
+    put_str(d + 80, 16, p->time);
+    put_str(d + 96, 16, p->date);
+    put_str(d + 112, 32, p->idf_ver);
+    put_le32(sz, p->size);
+    ota_sha256_init(&elf);
+    ota_sha256_update(&elf, p->project_name, strlen(p->project_name) + 1);
+    ota_sha256_update(&elf, p->version, strlen(p->version) + 1);
+    ota_sha256_update(&elf, sz, sizeof(sz));
+    ota_sha256_finish(&elf, d + 144);
+    for (int i = 0; i < 4; i++) {
+        *seed ^= (uint32_t)d[144 + i] << (8 * i);
+    }
+    if (*seed == 0) {
+        *seed = 1;
+    }
+    d[180] = 16;  /* 64 KiB MMU pages */
+    d[181] = 2;
+}
+
+/* Zero padding to the 16th byte, the checksum, the appended hash. */
+static int out_tail(struct builder *b)
+{
+    uint8_t buf[OTA_SHA256_LEN];
+    memset(buf, 0, 16);
+    uint32_t pad = 15u - b->pos % 16u;
+    int err = out(b, buf, pad, false);
+    if (err) {
+        return err;
+    }
+    uint8_t cs = b->checksum;
+    if ((err = out(b, &cs, 1, false))) {
+        return err;
+    }
+    ota_sha256_finish(&b->sha, buf);
+    return b->emit(b->ctx, buf, OTA_SHA256_LEN);
+}
+
 int ota_image_build(const struct ota_image_build_params *p, ota_emit_fn emit, void *ctx)
 {
     struct builder b;
-    const struct chip_layout *lay = NULL;
-    uint8_t buf[OTA_APP_DESC_LEN];
+    uint8_t desc[OTA_APP_DESC_LEN];
     uint32_t seed = 0x9E3779B9u;
     int err;
 
-    if (!p || !emit || !p->project_name || !p->version || p->size % 16 || p->size < OTA_IMAGE_BUILD_MIN) {
+    if (!build_params_ok(p) || !emit) {
         return OTA_ERR_INVALID_ARG;
     }
-    if (strlen(p->project_name) > 31 || strlen(p->version) > 31) {
-        return OTA_ERR_INVALID_ARG;
-    }
-    for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
-        if (layouts[i].chip_id == p->chip_id) {
-            lay = &layouts[i];
-        }
-    }
+    const struct chip_layout *lay = layout_of(p->chip_id);
     if (!lay) {
         return OTA_ERR_IMG_CHIP_MAP;  /* never another chip's layout under this chip's id */
     }
@@ -527,78 +633,17 @@ int ota_image_build(const struct ota_image_build_params *p, ota_emit_fn emit, vo
     b.ctx = ctx;
     b.checksum = OTA_CHECKSUM_SEED;
     ota_sha256_init(&b.sha);
-
-    /* header */
-    memset(buf, 0, OTA_IMAGE_HEADER_LEN);
-    buf[0] = OTA_IMAGE_MAGIC;
-    buf[1] = 3;
-    buf[2] = 2;     /* DIO */
-    buf[3] = 0x20;  /* 4 MB, 40 MHz */
-    put_le32(buf + 4, lay->iram + 4);
-    buf[8] = 0xEE;
-    put_le16(buf + 12, p->chip_id);
-    buf[23] = 1;
-    if ((err = out(&b, buf, OTA_IMAGE_HEADER_LEN, false))) {
+    make_desc(p, desc, &seed);
+    if ((err = out_image_header(&b, lay)) ||
+        /* segment 0 (DROM, mapped): descriptor + payload */
+        (err = out_seg_header(&b, lay->drom, seg0_len)) || (err = out(&b, desc, sizeof(desc), true)) ||
+        (err = out_filler(&b, seg0_len - OTA_APP_DESC_LEN, &seed)) ||
+        /* segment 1 (DRAM) and 2 (IRAM): loaded, not mapped */
+        (err = out_seg_header(&b, lay->dram, BUILD_DRAM_LEN)) || (err = out_filler(&b, BUILD_DRAM_LEN, &seed)) ||
+        (err = out_seg_header(&b, lay->iram, BUILD_IRAM_LEN)) || (err = out_filler(&b, BUILD_IRAM_LEN, &seed))) {
         return err;
     }
-
-    /* segment 0: descriptor + payload */
-    if ((err = out_seg_header(&b, lay->drom, seg0_len))) {
-        return err;
-    }
-    memset(buf, 0, sizeof(buf));
-    put_le32(buf, OTA_APP_DESC_MAGIC);
-    put_le32(buf + 4, p->secure_version);
-    put_str(buf + 16, 32, p->version);
-    put_str(buf + 48, 32, p->project_name);
-    put_str(buf + 80, 16, p->time);
-    put_str(buf + 96, 16, p->date);
-    put_str(buf + 112, 32, p->idf_ver);
-    {
-        ota_sha256_ctx elf;
-        uint8_t sz[4];
-        put_le32(sz, p->size);
-        ota_sha256_init(&elf);
-        ota_sha256_update(&elf, p->project_name, strlen(p->project_name) + 1);
-        ota_sha256_update(&elf, p->version, strlen(p->version) + 1);
-        ota_sha256_update(&elf, sz, sizeof(sz));
-        ota_sha256_finish(&elf, buf + 144);
-        for (int i = 0; i < 4; i++) {
-            seed ^= (uint32_t)buf[144 + i] << (8 * i);
-        }
-        if (seed == 0) {
-            seed = 1;
-        }
-    }
-    buf[180] = 16;  /* 64 KiB MMU pages */
-    buf[181] = 2;
-    if ((err = out(&b, buf, OTA_APP_DESC_LEN, true))) {
-        return err;
-    }
-    if ((err = out_filler(&b, seg0_len - OTA_APP_DESC_LEN, &seed))) {
-        return err;
-    }
-
-    /* segment 1 (DRAM) and 2 (IRAM): loaded, not mapped */
-    if ((err = out_seg_header(&b, lay->dram, BUILD_DRAM_LEN)) || (err = out_filler(&b, BUILD_DRAM_LEN, &seed))) {
-        return err;
-    }
-    if ((err = out_seg_header(&b, lay->iram, BUILD_IRAM_LEN)) || (err = out_filler(&b, BUILD_IRAM_LEN, &seed))) {
-        return err;
-    }
-
-    /* padding, checksum, hash */
-    memset(buf, 0, 16);
-    uint32_t pad = 15u - b.pos % 16u;
-    if ((err = out(&b, buf, pad, false))) {
-        return err;
-    }
-    uint8_t cs = b.checksum;
-    if ((err = out(&b, &cs, 1, false))) {
-        return err;
-    }
-    ota_sha256_finish(&b.sha, buf);
-    return emit(ctx, buf, OTA_SHA256_LEN);
+    return out_tail(&b);
 }
 
 int ota_image_verify_partition(const struct ota_flash *f, const struct ota_partition *part,

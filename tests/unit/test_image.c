@@ -176,6 +176,44 @@ static void malformed_images_get_specific_errors(void **state)
     assert_int_equal(verify_chunked(tiny, sizeof(tiny), 48, &app, &info), OTA_ERR_IMG_SEG0_SMALL);
 }
 
+/* The checksum is computed over whole spans, 8 bytes at a time: a flipped
+ * bit anywhere in any segment's data (its first bytes, the middle, the
+ * last 7 bytes that are no whole word) must be caught in every chunking,
+ * and the computed checksum must be the byte-wise XOR. */
+static void checksum_catches_a_flip_anywhere(void **state)
+{
+    (void)state;
+    struct buf b = make_image("p", "v1", SIZE, OTA_CHIP_ESP32);
+    struct ota_image_opts app = ota_image_opts_app();
+    struct ota_image_info info;
+    assert_int_equal(verify_chunked(b.data, b.len, b.len, &app, &info), OTA_OK);
+    uint8_t want = OTA_CHECKSUM_SEED;
+    for (uint32_t sg = 0; sg < info.segments_seen; sg++) {
+        uint32_t start = info.segments[sg].header_offset + OTA_IMAGE_SEG_HEADER_LEN;
+        for (uint32_t i = 0; i < info.segments[sg].data_len; i++) {
+            want ^= b.data[start + i];
+        }
+    }
+    assert_int_equal(info.checksum_computed, want);
+    static const size_t chunks[] = {1, 5, 8, 13, 4096, SIZE};
+    for (uint32_t sg = 0; sg < info.segments_seen; sg++) {
+        uint32_t start = info.segments[sg].header_offset + OTA_IMAGE_SEG_HEADER_LEN;
+        uint32_t len = info.segments[sg].data_len;
+        /* past segment 0's descriptor, whose fields are judged first */
+        uint32_t first = sg == 0 ? OTA_APP_DESC_LEN : 0;
+        const uint32_t at[] = {start + first, start + first + 9, start + len / 2, start + len - 7, start + len - 1};
+        for (size_t k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+            b.data[at[k]] ^= 0x10;
+            for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+                assert_int_equal(verify_chunked(b.data, b.len, chunks[c], &app, &info), OTA_ERR_IMG_CHECKSUM);
+                assert_int_equal(info.checksum_computed, want ^ 0x10);
+            }
+            b.data[at[k]] ^= 0x10;
+        }
+    }
+    buf_free(&b);
+}
+
 static void errors_are_sticky(void **state)
 {
     (void)state;
@@ -312,6 +350,7 @@ int main(void)
         cmocka_unit_test(desc_is_ready_before_the_payload),
         cmocka_unit_test(trailing_bytes_are_counted_not_verified),
         cmocka_unit_test(malformed_images_get_specific_errors),
+        cmocka_unit_test(checksum_catches_a_flip_anywhere),
         cmocka_unit_test(errors_are_sticky),
         cmocka_unit_test(verify_in_flash),
         cmocka_unit_test(each_chip_has_its_own_memory_map),
