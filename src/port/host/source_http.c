@@ -2,10 +2,13 @@
  *
  * libcurl pushes body bytes into a write callback; read() lends it the
  * caller's buffer for one round of curl_multi_perform. Whatever does not
- * fit is kept in a spill buffer: 4 KiB, the read size libcurl is asked
- * for; it grows only if libcurl delivers a larger piece (at most
- * CURL_MAX_WRITE_SIZE a call, SPILL_MAX in all), beyond that the transfer
- * pauses and libcurl keeps the data. Memory is bounded whatever the size
+ * fit is kept in a spill buffer: 16 KiB, the read size libcurl is asked
+ * for (the core reads 4 KiB at a time, served from the spill without a
+ * system call; a 4 KiB read size cost one recv and one ACK per 4 KiB and
+ * about a tenth of the CPU time of an update from loopback); it grows
+ * only if libcurl delivers a larger piece (at most CURL_MAX_WRITE_SIZE a
+ * call, SPILL_MAX in all), beyond that the transfer pauses and libcurl
+ * keeps the data. Memory is bounded whatever the size
  * of the image.
  *
  * Redirects are followed here, hop by hop, not by libcurl: each target is
@@ -29,7 +32,7 @@
 
 static const char *TAG = "HTTP_STREAM";
 
-#define READ_SIZE 4096
+#define READ_SIZE 16384
 #define SPILL_MAX (4 * CURL_MAX_WRITE_SIZE)
 
 struct http_stream {
