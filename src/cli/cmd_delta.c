@@ -5,14 +5,17 @@
 
 #include "ota/delta.h"
 #include "ota/error.h"
+#include "ota/hash.h"
 #include "cli.h"
 #include "commands.h"
 #include "delta_make.h"
+#include "delta_report.h"
 
 struct apply_ctx {
     const uint8_t *old;
     size_t old_len;
     FILE *out;
+    ota_sha256_ctx sha;  /* of what is written: the result's digest for --json */
 };
 
 static int read_old(void *ctx, uint32_t offset, void *buf, uint32_t len)
@@ -28,14 +31,19 @@ static int read_old(void *ctx, uint32_t offset, void *buf, uint32_t len)
 static int write_new(void *ctx, const uint8_t *data, uint32_t len)
 {
     struct apply_ctx *a = ctx;
+    ota_sha256_update(&a->sha, data, len);
     return fwrite(data, 1, len, a->out) == len ? 0 : OTA_ERR_IO;
 }
 
-static const char *form_name(enum ota_delta_form f)
+/* The document of a failed command: what it was given and the error. */
+static void error_json(const char *key, const char *path, int err)
 {
-    return f == OTA_DELTA_ESP ? "esp_delta_ota (detools sequential)"
-         : f == OTA_DELTA_DETOOLS ? "detools sequential, no header"
-         : f == OTA_DELTA_COMPACT ? "compact" : "not a patch";
+    struct json j;
+    json_begin(&j, stdout);
+    json_str(&j, key, path);
+    json_bool(&j, "ok", false);
+    json_error(&j, "error", err);
+    json_end(&j);
 }
 
 static void hex(const uint8_t *p, size_t n)
@@ -49,7 +57,7 @@ static void hex(const uint8_t *p, size_t n)
  * "Validation Hash"); that is the digest a patch header names. */
 static void print_header(const struct ota_delta_header *h)
 {
-    printf("patch: %s\n", form_name(h->form));
+    printf("patch: %s\n", delta_form_name(h->form));
     if (h->has_base) {
         printf("base sha256: ");
         hex(h->base_sha256, OTA_SHA256_LEN);
@@ -66,11 +74,24 @@ static void print_header(const struct ota_delta_header *h)
     printf("new size: %u\n", h->new_size);
 }
 
+static void info_json(const char *path, const struct ota_delta_header *h, size_t len)
+{
+    struct json j;
+    json_begin(&j, stdout);
+    json_str(&j, "patch", path);
+    json_bool(&j, "ok", true);
+    report_delta_header(&j, h);
+    json_uint(&j, "patch_size", len);
+    json_error(&j, "error", 0);
+    json_end(&j);
+}
+
 int cmd_delta_info(int argc, char **argv)
 {
     const char *pos[1];
     int npos, rc;
-    struct cli_opt opts[] = {CLI_END};
+    bool json = false;
+    struct cli_opt opts[] = {CLI_JSON(&json), CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
     }
@@ -83,11 +104,18 @@ int cmd_delta_info(int argc, char **argv)
     int err = ota_delta_parse_header(data, len, &h);
     if (err) {
         cli_error("%s: %s (%s)", pos[0], ota_strerror(err), ota_errname(err));
+        if (json) {
+            error_json("patch", pos[0], err);
+        }
         free(data);
         return CLI_FAIL;
     }
-    print_header(&h);
-    printf("patch size: %zu\n", len);
+    if (json) {
+        info_json(pos[0], &h, len);
+    } else {
+        print_header(&h);
+        printf("patch size: %zu\n", len);
+    }
     free(data);
     return CLI_OK;
 }
@@ -101,12 +129,56 @@ static int apply_stream(struct ota_delta *d, const uint8_t *patch, size_t len, s
     return err ? err : ota_delta_finish(d);
 }
 
+/* Apply PATCH to OLD into the file at out_path; d and a hold the outcome. */
+static int apply_files(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
+                       const char *out_path, uint32_t chunk, struct ota_delta *d, struct apply_ctx *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->old = old;
+    a->old_len = old_len;
+    a->out = fopen(out_path, "wb");
+    ota_sha256_init(&a->sha);
+    int err = a->out ? 0 : OTA_ERR_IO;
+    if (!err) {
+        /* The base digest a patch names is checked against OLD's own. */
+        const uint8_t *base = old_len >= OTA_SHA256_LEN ? old + old_len - OTA_SHA256_LEN : NULL;
+        struct ota_delta_header h;
+        bool bare = !ota_delta_parse_header(patch, patch_len, &h) && h.form == OTA_DELTA_DETOOLS;
+        err = ota_delta_begin(d, (uint32_t)old_len, bare ? NULL : base, read_old, write_new, a);
+    }
+    if (!err) {
+        err = apply_stream(d, patch, patch_len, chunk);
+    }
+    if (a->out && fclose(a->out) && !err) {
+        err = OTA_ERR_IO;
+    }
+    return err;
+}
+
+static void apply_json(const char *const pos[3], const uint8_t *old, size_t old_len, const uint8_t *patch,
+                       size_t patch_len, const struct ota_delta *d, struct apply_ctx *a)
+{
+    uint8_t result_sha[OTA_SHA256_LEN];
+    struct json j;
+    ota_sha256_finish(&a->sha, result_sha);
+    json_begin(&j, stdout);
+    json_bool(&j, "ok", true);
+    report_delta_header(&j, &d->hdr);
+    report_file(&j, "base", pos[0], old, old_len);
+    report_file(&j, "patch", pos[1], patch, patch_len);
+    report_file_digest(&j, "result", pos[2], ota_delta_produced(d), result_sha);
+    json_error(&j, "error", 0);
+    json_end(&j);
+}
+
 int cmd_delta_apply(int argc, char **argv)
 {
     const char *pos[3], *chunk_s = NULL;
     int npos, rc;
+    bool json = false;
     struct cli_opt opts[] = {
         CLI_VALUE_D("chunk", &chunk_s, "BYTES", "feed the patch to the applier in pieces of this size", "4096"),
+        CLI_JSON(&json),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos))) {
         return rc;
@@ -125,31 +197,23 @@ int cmd_delta_apply(int argc, char **argv)
         free(old);
         return CLI_FAIL;
     }
-    struct apply_ctx a = {old, old_len, fopen(pos[2], "wb")};
     static struct ota_delta d; /* 16 KiB: not on the stack of a small device, not here either */
-    int err = a.out ? 0 : OTA_ERR_IO;
-    if (!err) {
-        /* The base digest a patch names is checked against OLD's own. */
-        const uint8_t *base = old_len >= OTA_SHA256_LEN ? old + old_len - OTA_SHA256_LEN : NULL;
-        struct ota_delta_header h;
-        bool bare = !ota_delta_parse_header(patch, patch_len, &h) && h.form == OTA_DELTA_DETOOLS;
-        err = ota_delta_begin(&d, (uint32_t)old_len, bare ? NULL : base, read_old, write_new, &a);
-    }
-    if (!err) {
-        err = apply_stream(&d, patch, patch_len, chunk);
-    }
-    if (a.out && fclose(a.out) && !err) {
-        err = OTA_ERR_IO;
+    struct apply_ctx a;
+    int err = apply_files(old, old_len, patch, patch_len, pos[2], chunk, &d, &a);
+    if (err) {
+        cli_error("%s: %s (%s)", pos[1], ota_strerror(err), ota_errname(err));
+        if (json) {
+            error_json("patch", pos[1], err);
+        }
+    } else if (json) {
+        apply_json(pos, old, old_len, patch, patch_len, &d, &a);
+    } else {
+        printf("%s: %u bytes written from a %s patch of %zu bytes\n", pos[2], ota_delta_produced(&d),
+               delta_form_name(d.hdr.form), patch_len);
     }
     free(old);
     free(patch);
-    if (err) {
-        cli_error("%s: %s (%s)", pos[1], ota_strerror(err), ota_errname(err));
-        return CLI_FAIL;
-    }
-    printf("%s: %u bytes written from a %s patch of %zu bytes\n", pos[2], ota_delta_produced(&d),
-           form_name(d.hdr.form), patch_len);
-    return CLI_OK;
+    return err ? CLI_FAIL : CLI_OK;
 }
 
 int cli_delta_make_patch(const char *format, const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
@@ -165,13 +229,37 @@ int cli_delta_make_patch(const char *format, const uint8_t *old, size_t old_len,
     return err ? OTA_ERR_NO_MEM : 0;
 }
 
+static void make_json(const char *const pos[3], const char *format, const uint8_t *old, size_t old_len,
+                      const uint8_t *nw, size_t new_len, const struct delta_buf *out)
+{
+    struct json j;
+    json_begin(&j, stdout);
+    json_bool(&j, "ok", true);
+    json_str(&j, "format", format);
+    report_file(&j, "base", pos[0], old, old_len);
+    /* what the patch header names the base by: its appended SHA-256 */
+    if (old_len >= OTA_SHA256_LEN) {
+        json_hex(&j, "base_app_sha256", old + old_len - OTA_SHA256_LEN, OTA_SHA256_LEN);
+    } else {
+        json_null(&j, "base_app_sha256");
+    }
+    report_file(&j, "result", pos[1], nw, new_len);
+    report_file(&j, "patch", pos[2], out->data, out->len);
+    json_uint(&j, "patch_size", out->len);
+    json_double(&j, "patch_percent_of_result", new_len ? 100.0 * (double)out->len / (double)new_len : 0.0);
+    json_error(&j, "error", 0);
+    json_end(&j);
+}
+
 int cmd_delta_make(int argc, char **argv)
 {
     const char *pos[3], *format = "esp";
     int npos, rc;
+    bool json = false;
     struct cli_opt opts[] = {
         CLI_VALUE("format", &format, "esp|compact",
                   "esp: esp_delta_ota's format (stock esp_delta_ota applies it); compact: ours, smaller"),
+        CLI_JSON(&json),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos))) {
         return rc;
@@ -197,13 +285,18 @@ int cmd_delta_make(int argc, char **argv)
     if (!err && cli_write_file(pos[2], out.data, out.len)) {
         err = OTA_ERR_IO;
     }
+    if (err) {
+        cli_error("%s: %s (%s)", pos[2], ota_strerror(err), ota_errname(err));
+        if (json) {
+            error_json("patch", pos[2], err);
+        }
+    } else if (json) {
+        make_json(pos, format, old, old_len, nw, new_len, &out);
+    } else {
+        printf("%s: %zu bytes (%s format) for a new image of %zu bytes\n", pos[2], out.len, format, new_len);
+    }
     free(old);
     free(nw);
     free(out.data);
-    if (err) {
-        cli_error("%s: %s (%s)", pos[2], ota_strerror(err), ota_errname(err));
-        return CLI_FAIL;
-    }
-    printf("%s: %zu bytes (%s format) for a new image of %zu bytes\n", pos[2], out.len, format, new_len);
-    return CLI_OK;
+    return err ? CLI_FAIL : CLI_OK;
 }

@@ -15,8 +15,24 @@
 #include "cli.h"
 #include "commands.h"
 #include "delta_make.h"
+#include "delta_report.h"
+#include "json.h"
 
 #define MAX_PREVIOUS OTA_MANIFEST_MAX_PATCHES
+
+/* What a publication wrote (for --json): each file with its size and digest. */
+struct written_file {
+    char path[4200];
+    size_t size;
+    uint8_t sha[OTA_SHA256_LEN];
+};
+
+struct release_out {
+    const char *dir;
+    bool json;             /* results go into one JSON document, not lines */
+    unsigned nfiles;
+    struct written_file files[MAX_PREVIOUS + 3];  /* image, patches, signature, manifest */
+};
 
 struct release_image {
     const char *path;
@@ -62,11 +78,24 @@ static int load_image(struct release_image *im)
     return CLI_OK;
 }
 
+static void record(struct release_out *ro, const char *path, const void *data, size_t len)
+{
+    if (ro->nfiles < sizeof(ro->files) / sizeof(ro->files[0])) {
+        struct written_file *f = &ro->files[ro->nfiles++];
+        ota_sha256_ctx sha;
+        snprintf(f->path, sizeof(f->path), "%s", path);
+        f->size = len;
+        ota_sha256_init(&sha);
+        ota_sha256_update(&sha, data, len);
+        ota_sha256_finish(&sha, f->sha);
+    }
+}
+
 /* Write DIR/name through a temporary name and a rename. */
-static int publish(const char *dir, const char *name, const void *data, size_t len)
+static int publish(struct release_out *ro, const char *name, const void *data, size_t len)
 {
     char path[4096], tmp[4200];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    snprintf(path, sizeof(path), "%s/%s", ro->dir, name);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     if (cli_write_file(tmp, data, len)) {
         return CLI_FAIL;
@@ -76,6 +105,7 @@ static int publish(const char *dir, const char *name, const void *data, size_t l
         remove(tmp);
         return CLI_FAIL;
     }
+    record(ro, path, data, len);
     return CLI_OK;
 }
 
@@ -115,6 +145,7 @@ static int file_json(char *out, size_t cap, const char *uri, size_t size, const 
 }
 
 struct patch_entry {
+    char from[4096];  /* the previous release's image file */
     char name[96];
     uint8_t base[OTA_SHA256_LEN];
     size_t size;
@@ -163,8 +194,8 @@ static int capture(void *ctx, const void *data, size_t len)
     return 0;
 }
 
-static int make_patches(const char *dir, const char *format, const struct release_image *nw, const char **prev,
-                        unsigned np, struct patch_entry *out)
+static int make_patches(struct release_out *ro, const char *format, const struct release_image *nw,
+                        const char *const *prev, unsigned np, struct patch_entry *out)
 {
     char app[17], base[17];
     hex(app, nw->info.hash_stored, 8);
@@ -187,9 +218,12 @@ static int make_patches(const char *dir, const char *format, const struct releas
             ota_sha256_init(&sha);
             ota_sha256_update(&sha, buf.data, buf.len);
             ota_sha256_finish(&sha, out[i].sha);
-            rc = publish(dir, out[i].name, buf.data, buf.len);
-            printf("patch from %s: %s, %zu bytes (%.1f%% of the image)\n", old.path, out[i].name, buf.len,
-                   100.0 * (double)buf.len / (double)nw->len);
+            rc = publish(ro, out[i].name, buf.data, buf.len);
+            snprintf(out[i].from, sizeof(out[i].from), "%s", old.path);
+            if (!ro->json) {
+                printf("patch from %s: %s, %zu bytes (%.1f%% of the image)\n", old.path, out[i].name, buf.len,
+                       100.0 * (double)buf.len / (double)nw->len);
+            }
         }
         free(old.data);
         free(buf.data);
@@ -202,7 +236,7 @@ static int make_patches(const char *dir, const char *format, const struct releas
 
 /* Sign the manifest, then put the signature and the manifest in place
  * (the manifest last: it is what readers look for). */
-static int publish_manifest(const char *dir, const char *key, const char *text, size_t len)
+static int publish_manifest(struct release_out *ro, const char *key, const char *text, size_t len)
 {
     static struct sig_capture cap;
     memset(&cap, 0, sizeof(cap));
@@ -212,10 +246,10 @@ static int publish_manifest(const char *dir, const char *key, const char *text, 
         cli_error("signing the manifest with %s: %s", key, ota_strerror(err));
         return CLI_FAIL;
     }
-    if (publish(dir, "manifest.json.sig", cap.sig, sizeof(cap.sig))) {
+    if (publish(ro, "manifest.json.sig", cap.sig, sizeof(cap.sig))) {
         return CLI_FAIL;
     }
-    return publish(dir, "manifest.json", text, len);
+    return publish(ro, "manifest.json", text, len);
 }
 
 /* Take every "--previous FILE" out of argv (the option repeats). */
@@ -256,60 +290,115 @@ static int parse_numbers(const char *serial_s, const char *rollout_s, const char
     return CLI_OK;
 }
 
-int cmd_release(int argc, char **argv)
-{
-    const char *pos[1], *image = NULL, *key = NULL, *serial_s = NULL, *rollout_s = NULL, *format = "compact";
-    const char *prev[MAX_PREVIOUS], *prev_row = NULL;  /* take_previous removes them first: the row is the help */
+struct release_args {
+    const char *image, *key, *format;
+    const char *prev[MAX_PREVIOUS];
     unsigned np, rollout;
     uint32_t serial;
-    int npos, rc;
-    struct cli_opt opts[] = {
-        CLI_VALUE("image", &image, "NEW.bin", "the release's full app image (required)"),
-        CLI_VALUE_D("previous", &prev_row, "OLD.bin", "an earlier release to make a patch from (repeat the option for "
-                    "each)", "none: the full image only"),
-        CLI_VALUE("key", &key, "KEY.pem", "the key that signs the manifest, ECDSA P-256 or RSA-3072 (required)"),
-        CLI_VALUE_D("serial", &serial_s, "N", "the manifest's serial; must rise with each publication",
-                    "the serial in DIR plus 1, else 1"),
-        CLI_VALUE_D("rollout", &rollout_s, "PERCENT", "share of devices that take this release", "100"),
-        CLI_VALUE("format", &format, "compact|esp", "the patch format"),
-        CLI_END};
-    if ((rc = take_previous(&argc, argv, prev, &np)) || (rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
-        return rc;
+};
+
+static void release_json(const struct release_out *ro, const char *text, int len, const struct patch_entry *p,
+                         unsigned np, size_t image_len, int rc)
+{
+    static struct ota_manifest m;  /* what readers will parse: the published bytes, parsed back */
+    struct json j;
+    json_begin(&j, stdout);
+    json_str(&j, "dir", ro->dir);
+    json_bool(&j, "ok", rc == CLI_OK);
+    if (rc == CLI_OK && ota_manifest_parse(text, (size_t)len, &m) == OTA_OK) {
+        report_manifest(&j, "manifest", &m);
+    } else {
+        json_null(&j, "manifest");
     }
-    if (!image || !key || (strcmp(format, "compact") != 0 && strcmp(format, "esp") != 0)) {
-        cli_error("--image NEW.bin and --key KEY.pem are required; --format compact or esp");
-        return CLI_USAGE;
+    json_array(&j, "patches");
+    for (unsigned i = 0; i < np && rc == CLI_OK; i++) {
+        json_object(&j, NULL);
+        json_str(&j, "from", p[i].from);
+        json_str(&j, "file", p[i].name);
+        json_uint(&j, "size", p[i].size);
+        json_double(&j, "percent_of_image", 100.0 * (double)p[i].size / (double)image_len);
+        json_close(&j);
     }
-    if ((rc = parse_numbers(serial_s, rollout_s, pos[0], &serial, &rollout))) {
-        return rc;
+    json_close(&j);
+    json_array(&j, "files");  /* in the order written; manifest.json last */
+    for (unsigned i = 0; i < ro->nfiles; i++) {
+        report_file_digest(&j, NULL, ro->files[i].path, ro->files[i].size, ro->files[i].sha);
     }
+    json_close(&j);
+    json_end(&j);
+}
+
+/* The image, the patches, then the signed manifest. */
+static int release_publish(struct release_out *ro, const struct release_args *ra)
+{
     static struct release_image nw;
     static struct patch_entry patches[MAX_PREVIOUS];
     static char text[OTA_MANIFEST_MAX_LEN + 1];
     char name[64], app[17];
-    nw.path = image;
-    if ((rc = load_image(&nw))) {
-        return rc;
+    nw.path = ra->image;
+    int rc = load_image(&nw);
+    if (!rc && !chip_name(nw.info.header.chip_id)) {
+        cli_error("%s: chip id %u has no manifest name", ra->image, nw.info.header.chip_id);
+        rc = CLI_FAIL;
     }
-    if (!chip_name(nw.info.header.chip_id)) {
-        cli_error("%s: chip id %u has no manifest name", image, nw.info.header.chip_id);
-        return CLI_FAIL;
-    }
-    hex(app, nw.info.hash_stored, 8);
-    snprintf(name, sizeof(name), "app-%s.bin", app);
-    rc = publish(pos[0], name, nw.data, nw.len);
     if (!rc) {
-        rc = make_patches(pos[0], format, &nw, prev, np, patches);
+        hex(app, nw.info.hash_stored, 8);
+        snprintf(name, sizeof(name), "app-%s.bin", app);
+        rc = publish(ro, name, nw.data, nw.len);
     }
-    int len = rc ? -1 : manifest_json(text, sizeof(text) - 1, &nw, name, serial, rollout, patches, np);
+    if (!rc) {
+        rc = make_patches(ro, ra->format, &nw, ra->prev, ra->np, patches);
+    }
+    int len = rc ? -1 : manifest_json(text, sizeof(text) - 1, &nw, name, ra->serial, ra->rollout, patches, ra->np);
     if (!rc && len < 0) {
         cli_error("the manifest would exceed %u bytes", OTA_MANIFEST_MAX_LEN);
         rc = CLI_FAIL;
     }
-    if (!rc && !(rc = publish_manifest(pos[0], key, text, (size_t)len))) {
-        printf("%s/manifest.json: serial %u, %s %s, rollout %u%%, image %s (%zu bytes), %u patches\n", pos[0],
-               (unsigned)serial, nw.info.desc.project_name, nw.info.desc.version, rollout, name, nw.len, np);
+    if (!rc) {
+        rc = publish_manifest(ro, ra->key, text, (size_t)len);
+    }
+    if (ro->json) {
+        release_json(ro, text, len, patches, ra->np, nw.len, rc);
+    } else if (!rc) {
+        printf("%s/manifest.json: serial %u, %s %s, rollout %u%%, image %s (%zu bytes), %u patches\n", ro->dir,
+               (unsigned)ra->serial, nw.info.desc.project_name, nw.info.desc.version, ra->rollout, name, nw.len,
+               ra->np);
     }
     free(nw.data);
     return rc;
+}
+
+int cmd_release(int argc, char **argv)
+{
+    const char *pos[1], *serial_s = NULL, *rollout_s = NULL;
+    const char *prev_row = NULL;  /* take_previous removes them first: the row is the help */
+    static struct release_out ro;
+    struct release_args ra = {.format = "compact"};
+    int npos, rc;
+    bool json = false;
+    struct cli_opt opts[] = {
+        CLI_VALUE("image", &ra.image, "NEW.bin", "the release's full app image (required)"),
+        CLI_VALUE_D("previous", &prev_row, "OLD.bin", "an earlier release to make a patch from (repeat the option for "
+                    "each)", "none: the full image only"),
+        CLI_VALUE("key", &ra.key, "KEY.pem", "the key that signs the manifest, ECDSA P-256 or RSA-3072 (required)"),
+        CLI_VALUE_D("serial", &serial_s, "N", "the manifest's serial; must rise with each publication",
+                    "the serial in DIR plus 1, else 1"),
+        CLI_VALUE_D("rollout", &rollout_s, "PERCENT", "share of devices that take this release", "100"),
+        CLI_VALUE("format", &ra.format, "compact|esp", "the patch format"),
+        CLI_JSON(&json),
+        CLI_END};
+    if ((rc = take_previous(&argc, argv, ra.prev, &ra.np)) || (rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
+        return rc;
+    }
+    if (!ra.image || !ra.key || (strcmp(ra.format, "compact") != 0 && strcmp(ra.format, "esp") != 0)) {
+        cli_error("--image NEW.bin and --key KEY.pem are required; --format compact or esp");
+        return CLI_USAGE;
+    }
+    if ((rc = parse_numbers(serial_s, rollout_s, pos[0], &ra.serial, &ra.rollout))) {
+        return rc;
+    }
+    memset(&ro, 0, sizeof(ro));
+    ro.dir = pos[0];
+    ro.json = json;
+    return release_publish(&ro, &ra);
 }

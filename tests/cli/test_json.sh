@@ -79,6 +79,42 @@ jcheck "boot: ota_0 runs ota_example" "d['booted'] and d['running'] == 'ota_0' a
 expect_ok "otadata show --json" $OTA otadata show "$T/base.img" --json
 jcheck "otadata show: seq 1 active, slot 0" "d['active'] == 0 and d['copies'][0]['seq'] == 1 and d['copies'][0]['crc_valid'] and d['copies'][1] is None and d['boot_slot'] == 0 and d['boot_partition'] == 'ota_0'"
 
+# --- delta make / info / apply, release ---------------------------------------------------
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+appsha() { tail -c 32 "$1" | od -An -tx1 | tr -d ' \n'; }
+size() { stat -c %s "$1"; }
+OLD=$T/www/old.bin NEW=$T/www/new.bin
+expect_ok "delta make --json" $OTA delta make "$OLD" "$NEW" "$T/p.compact" --format compact --json
+jcheck "delta make: format, base and result digests and sizes" "d['ok'] and d['format'] == 'compact' and d['base'] == {'file': '$OLD', 'size': 200000, 'sha256': '$(sha "$OLD")'} and d['result'] == {'file': '$NEW', 'size': 200000, 'sha256': '$(sha "$NEW")'} and d['base_app_sha256'] == '$(appsha "$OLD")'"
+jcheck "delta make: the patch as written" "d['patch'] == {'file': '$T/p.compact', 'size': $(size "$T/p.compact"), 'sha256': '$(sha "$T/p.compact")'} and d['patch_size'] == $(size "$T/p.compact") and d['error'] is None"
+expect_ok "delta info --json (compact)" $OTA delta info "$T/p.compact" --json
+jcheck "delta info: base named by its appended SHA-256, result by its digest" "d['ok'] and d['format'] == 'compact' and d['base_app_sha256'] == '$(appsha "$OLD")' and d['new_sha256'] == '$(sha "$NEW")' and d['old_size'] == 200000 and d['new_size'] == 200000 and d['patch_size'] == $(size "$T/p.compact")"
+expect_ok "delta apply --json" $OTA delta apply "$OLD" "$T/p.compact" "$T/applied.bin" --json
+cmp -s "$T/applied.bin" "$NEW" && pass "delta apply: the result is the new image" || fail "delta apply: result differs"
+jcheck "delta apply: result digest and size, base, patch" "d['ok'] and d['format'] == 'compact' and d['result'] == {'file': '$T/applied.bin', 'size': 200000, 'sha256': '$(sha "$NEW")'} and d['base']['sha256'] == '$(sha "$OLD")' and d['patch']['size'] == $(size "$T/p.compact") and d['new_sha256'] == d['result']['sha256']"
+expect_ok "delta make --json (esp format)" $OTA delta make "$OLD" "$NEW" "$T/p.esp" --json
+expect_ok "delta info --json (esp format)" $OTA delta info "$T/p.esp" --json
+jcheck "delta info: esp carries the base digest, not the result's" "d['format'] == 'esp' and d['base_app_sha256'] == '$(appsha "$OLD")' and d['new_sha256'] is None and d['old_size'] is None and d['new_size'] == 200000"
+expect_rc "delta info --json of a non-patch: exit 1" 1 $OTA delta info "$NEW" --json
+jcheck "delta info: the precise error" "not d['ok'] and d['error']['name'] == 'OTA_ERR_DELTA_FORMAT'"
+expect_rc "delta apply --json on the wrong base: exit 1" 1 $OTA delta apply "$NEW" "$T/p.compact" "$T/wrong.bin" --json
+jcheck "delta apply: the error, one document" "not d['ok'] and d['error']['name'].startswith('OTA_ERR_DELTA')"
+mkdir -p "$T/rel"
+expect_ok "release --json" $OTA release "$T/rel" --image "$NEW" --previous "$OLD" --key "$HERE/../data/test_p256.pem" --serial 7 --rollout 40 --json
+jcheck "release: the manifest's fields" "d['ok'] and d['manifest']['project'] == 'play_mp3_control' and d['manifest']['version'] == 'v2.0.0' and d['manifest']['serial'] == 7 and d['manifest']['rollout_percent'] == 40 and d['manifest']['chip'] == 'esp32' and d['manifest']['app_sha256'] == '$(appsha "$NEW")' and d['manifest']['image']['sha256'] == '$(sha "$NEW")'"
+jcheck "release: the patch from the previous release" "d['manifest']['patches'][0]['base_app_sha256'] == '$(appsha "$OLD")' and d['patches'][0]['from'] == '$OLD' and d['patches'][0]['file'] == d['manifest']['patches'][0]['uri']"
+python3 -c "
+import json, hashlib, sys
+d = json.load(open(sys.argv[1]))
+names = [f['file'].split('/')[-1] for f in d['files']]
+ok = len(d['files']) == 4 and names[-1] == 'manifest.json' and 'manifest.json.sig' in names
+for f in d['files']:
+    b = open(f['file'], 'rb').read()
+    ok = ok and f['size'] == len(b) and f['sha256'] == hashlib.sha256(b).hexdigest()
+sys.exit(0 if ok else 1)" "$T/out" && pass "release: every file written, its size and SHA-256 as on disk" || fail "release: files" "$T/out"
+expect_rc "release --json, a key that cannot sign: exit 1" 1 $OTA release "$T/rel" --image "$NEW" --key "$T/www/old.bin" --json
+jcheck "release: not ok, no manifest, what was written" "not d['ok'] and d['manifest'] is None and len(d['files']) == 1"
+
 # --- run ----------------------------------------------------------------------------------
 start_python_server "$T/www"
 PY=http://127.0.0.1:$PY_PORT
