@@ -18,7 +18,9 @@
  * the image (eFuses, device properties) are changed only under the
  * writer's lock. A second writer, or a reader during a write, gets
  * OTA_ERR_DEVICE_BUSY at once. A file that shrinks while open turns every
- * later access into OTA_ERR_DEVICE_SHRUNK (never SIGBUS). Something other
+ * later access into OTA_ERR_DEVICE_SHRUNK (never SIGBUS) from the moment
+ * it is seen: at once for a page the shrink cut off, else at the next
+ * size check (each erase, each 64 KiB of other accesses). Something other
  * than a regular file at the path is OTA_ERR_NOT_REGULAR; a full disk when
  * creating is OTA_ERR_NO_SPACE.
  */
@@ -58,7 +60,7 @@ struct ota_host_flash {
     bool powered_off;
     bool writable;              /* opened for writing (mapped read-write) */
     bool shrunk;                /* the file got shorter than the flash: all access fails */
-    uint32_t checked_block;     /* 1 + the 64 KiB block whose access last checked the size */
+    uint32_t unchecked_bytes;   /* accessed since the file's size was last checked */
     int old_fd;                 /* staged create: lock on the device being replaced */
     char *staged_path;          /* staged create: the temporary file until published */
     char *final_path;

@@ -60,6 +60,25 @@ static void install_sigbus_guard(void)
 
 enum access { ACC_COPY_IN, ACC_COPY_OUT, ACC_FILL, ACC_AND };
 
+/* Is every byte 0xFF already? (Stops at the first one that is not.) */
+static bool all_erased(const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+    for (; i + sizeof(uint64_t) <= len; i += sizeof(uint64_t)) {
+        uint64_t w;
+        memcpy(&w, p + i, sizeof(w));
+        if (w != UINT64_MAX) {
+            return false;
+        }
+    }
+    for (; i < len; i++) {
+        if (p[i] != 0xFF) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* NOR program: dst &= src, a machine word at a time (bits only clear). */
 static void and_into(uint8_t *dst, const uint8_t *src, size_t len)
 {
@@ -89,7 +108,13 @@ static int guarded(enum access how, uint8_t *map, void *buf, size_t len)
     switch (how) {
     case ACC_COPY_IN: memcpy(map, buf, len); break;
     case ACC_COPY_OUT: memcpy(buf, map, len); break;
-    case ACC_FILL: memset(map, 0xFF, len); break;
+    case ACC_FILL:
+        /* Erasing erased flash changes nothing: reading is cheaper than
+         * writing every byte again (a fresh slot is all 0xFF). */
+        if (!all_erased(map, len)) {
+            memset(map, 0xFF, len);
+        }
+        break;
     case ACC_AND: and_into(map, buf, len); break;
     }
     bus_guard = NULL;
@@ -98,20 +123,23 @@ static int guarded(enum access how, uint8_t *map, void *buf, size_t len)
 
 /* The file must still be as large as the flash it emulates. fstat is a
  * system call, too dear for every 256-byte page: the size is checked at
- * every erase and whenever an access moves to another 64 KiB block; in
- * between, a page cut off by a shrink faults and the guard reports it. */
-static int check_size(struct ota_host_flash *hf, uint32_t addr, bool always)
+ * every erase and after each 64 KiB of other accesses; in between, a page
+ * cut off by a shrink faults and the guard reports it. */
+static int check_size(struct ota_host_flash *hf, uint32_t len, bool always)
 {
     struct stat st;
-    uint32_t block = addr / OTA_FLASH_BLOCK_SIZE + 1u;  /* 0: none checked yet */
-    if (hf->shrunk || (!always && block == hf->checked_block)) {
-        return hf->shrunk ? OTA_ERR_DEVICE_SHRUNK : OTA_OK;
+    if (hf->shrunk) {
+        return OTA_ERR_DEVICE_SHRUNK;
+    }
+    if (!always && hf->unchecked_bytes < OTA_FLASH_BLOCK_SIZE) {
+        hf->unchecked_bytes += len;
+        return OTA_OK;
     }
     if (fstat(hf->fd, &st) != 0 || st.st_size < (off_t)hf->flash.size) {
         hf->shrunk = true;
         return OTA_ERR_DEVICE_SHRUNK;
     }
-    hf->checked_block = block;
+    hf->unchecked_bytes = 0;
     return OTA_OK;
 }
 
@@ -122,7 +150,7 @@ static int map_access(struct ota_host_flash *hf, enum access how, uint32_t addr,
     if (how != ACC_COPY_OUT && !hf->writable) {
         return OTA_ERR_IO;  /* opened for reading */
     }
-    int err = check_size(hf, addr, how == ACC_FILL);
+    int err = check_size(hf, len, how == ACC_FILL);
     if (!err) {
         err = guarded(how, hf->map + addr, buf, len);
     }
