@@ -60,25 +60,6 @@ static void install_sigbus_guard(void)
 
 enum access { ACC_COPY_IN, ACC_COPY_OUT, ACC_FILL, ACC_AND };
 
-/* Is every byte 0xFF already? (Stops at the first one that is not.) */
-static bool all_erased(const uint8_t *p, size_t len)
-{
-    size_t i = 0;
-    for (; i + sizeof(uint64_t) <= len; i += sizeof(uint64_t)) {
-        uint64_t w;
-        memcpy(&w, p + i, sizeof(w));
-        if (w != UINT64_MAX) {
-            return false;
-        }
-    }
-    for (; i < len; i++) {
-        if (p[i] != 0xFF) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* NOR program: dst &= src, a machine word at a time (bits only clear). */
 static void and_into(uint8_t *dst, const uint8_t *src, size_t len)
 {
@@ -108,13 +89,7 @@ static int guarded(enum access how, uint8_t *map, void *buf, size_t len)
     switch (how) {
     case ACC_COPY_IN: memcpy(map, buf, len); break;
     case ACC_COPY_OUT: memcpy(buf, map, len); break;
-    case ACC_FILL:
-        /* Erasing erased flash changes nothing: reading is cheaper than
-         * writing every byte again (a fresh slot is all 0xFF). */
-        if (!all_erased(map, len)) {
-            memset(map, 0xFF, len);
-        }
-        break;
+    case ACC_FILL: memset(map, 0xFF, len); break;
     case ACC_AND: and_into(map, buf, len); break;
     }
     bus_guard = NULL;
