@@ -2,6 +2,11 @@
 # when ESP-IDF's build includes this directory (ESP_PLATFORM is set); the
 # host build never reads this file.
 set(ota_root ${CMAKE_CURRENT_LIST_DIR}/../../..)
+# Every core source, the delta applier (src/core/delta) and the release item
+# (src/core/service/release_*.c, src/core/manifest) included: a firmware gets
+# the whole library. (No CONFIGURE_DEPENDS: ESP-IDF also reads this file in
+# CMake's script mode, which refuses it; a core file added later needs
+# `idf.py reconfigure`.)
 file(GLOB_RECURSE ota_core_srcs ${ota_root}/src/core/*.c)
 set(ota_port_dir ${ota_root}/src/port/esp-idf)
 
