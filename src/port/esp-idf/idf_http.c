@@ -21,6 +21,7 @@
 
 #include "ota/error.h"
 #include "ota/log.h"
+#include "idf_location.h"
 #include "idf_sources.h"
 
 static const char *TAG = "HTTP_STREAM";
@@ -102,23 +103,31 @@ static bool is_redirect(int status)
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-/* The policy for a redirect: within the count, to http or https only. */
+/* The policy for a redirect: within the count, to http or https only,
+ * checked on the target made absolute (a relative Location is legal). */
 static int follow(struct http_stream *s, int *redirects, int max)
 {
     const char *scheme;
+    char target[URL_LEN];
     if (++*redirects > max) {
         OTA_LOGE(TAG, "%s: more than %d redirects", s->url, max);
         return OTA_ERR_TOO_MANY_REDIRECTS;
     }
-    if (ota_uri_scheme(s->location, &scheme) != OTA_OK || strcmp(scheme, "file") == 0) {
+    if (idf_resolve_location(s->url, s->location, target, sizeof(target)) != OTA_OK ||
+        ota_uri_scheme(target, &scheme) != OTA_OK || strcmp(scheme, "file") == 0) {
         OTA_LOGE(TAG, "%s: redirect to '%s' refused (http and https only)", s->url, s->location);
         return OTA_ERR_URI;
     }
+    /* The redirect's own body may already sit in the client's buffer (it
+     * arrives with the headers): drop it, or the next response would start
+     * with it. */
     esp_http_client_flush_response(s->c, NULL);
-    if (esp_http_client_set_redirection(s->c) != ESP_OK) {
+    esp_http_client_clear_response_buffer(s->c);
+    if (esp_http_client_set_url(s->c, target) != ESP_OK) {
         return OTA_ERR_URI;
     }
-    snprintf(s->url, sizeof(s->url), "%s", s->location);
+    OTA_LOGI(TAG, "HTTP %d: redirected to %s", s->status, target);
+    snprintf(s->url, sizeof(s->url), "%s", target);
     return OTA_OK;
 }
 
