@@ -23,6 +23,7 @@ idf_component_register(
          ${ota_port_dir}/idf_transport.c
          ${ota_port_dir}/idf_http.c
          ${ota_port_dir}/idf_location.c
+         ${ota_port_dir}/idf_pace.c
          ${ota_port_dir}/idf_file.c
          ${ota_port_dir}/idf_hash.c
          ${ota_port_dir}/idf_crypto.c

@@ -4,7 +4,8 @@
  * redirects followed here under one policy (a bounded count, http and
  * https only), TLS with the item's PEM or the certificate bundle, a connect
  * timeout and a read timeout (no byte for that long fails), the status
- * checked, Content-Length checked against what arrived. esp_http_client
+ * checked, Content-Length checked against what arrived, and the low-speed
+ * limit (fewer than N bytes in a window fails, idf_pace.c). esp_http_client
  * keeps one receive buffer per stream: memory does not grow with the image. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +15,8 @@
 
 #include "esp_http_client.h"
 #include "esp_tls_errors.h"
+#include "freertos/FreeRTOS.h"
+#include "freertos/task.h"
 #include "sdkconfig.h"
 #if CONFIG_MBEDTLS_CERTIFICATE_BUNDLE
 #include "esp_crt_bundle.h"
@@ -22,6 +25,7 @@
 #include "ota/error.h"
 #include "ota/log.h"
 #include "idf_location.h"
+#include "idf_pace.h"
 #include "idf_sources.h"
 
 static const char *TAG = "HTTP_STREAM";
@@ -39,11 +43,19 @@ struct http_stream {
     int64_t total_length;
     bool chunked;
     int read_timeout_ms;
+    struct idf_pace pace;
     char etag[OTA_VALIDATOR_LEN + 1];
     char last_modified[OTA_VALIDATOR_LEN + 1];
     char location[URL_LEN];       /* of the response being received */
     char url[URL_LEN];
 };
+
+/* Milliseconds since boot, for the low-speed window (wraps after 49 days;
+ * the pace only subtracts). */
+static uint32_t now_ms(void)
+{
+    return (uint32_t)(xTaskGetTickCount() * portTICK_PERIOD_MS);
+}
 
 /* A header's value into dst (OTA_VALIDATOR_LEN + 1 bytes); too long a
  * value is dropped rather than cut. */
@@ -258,6 +270,7 @@ int idf_http_open(const struct ota_idf_transport *t, const char *uri, const char
         idf_http_close(s);
         return err;
     }
+    idf_pace_start(&s->pace, t->cfg.low_speed_limit, t->cfg.low_speed_time_s * 1000u, now_ms());
     info->content_length = s->content_length;
     info->total_length = s->total_length;
     info->offset = s->offset;
@@ -287,9 +300,16 @@ int idf_http_read(void *stream, void *buf, size_t len)
     if (s->content_length != OTA_LENGTH_UNKNOWN && (int64_t)s->received >= s->content_length) {
         return at_end(s);
     }
-    int n = esp_http_client_read(s->c, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+    size_t ask = idf_pace_ask(&s->pace, len, now_ms());
+    int n = esp_http_client_read(s->c, buf, ask > INT32_MAX ? INT32_MAX : (int)ask);
     if (n > 0) {
         s->received += (uint64_t)n;
+        if (idf_pace_got(&s->pace, (size_t)n, now_ms()) != OTA_OK) {
+            OTA_LOGE(TAG, "%s: fewer than %lu bytes in %lu s, after %llu bytes", s->url,
+                     (unsigned long)s->pace.limit, (unsigned long)(s->pace.window_ms / 1000u),
+                     (unsigned long long)s->received);
+            return OTA_ERR_LOW_SPEED;
+        }
         return n;
     }
     if (n == -ESP_ERR_HTTP_EAGAIN) {
