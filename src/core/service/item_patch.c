@@ -59,12 +59,12 @@ int ota_item_patch_check_base(struct ota_service *svc, struct ota_item *item, st
                               struct ota_delta_header *hdr)
 {
     char want[17], have[17];
-    uint32_t n = OTA_DELTA_ESP_HEADER_LEN;
-    int err = ota_item_peek(svc, 4);
-    if (!err && ota_delta_is_patch(svc->work.buf, 4) && svc->work.buf[0] != 0x10) {
-        n = OTA_DELTA_COMPACT_HEADER_LEN;  /* not esp_delta_ota's magic: ours */
+    uint32_t n = OTA_DELTA_HEADER_MAX;  /* the longest header: enough for either form */
+    if (svc->work.total >= 0 && svc->work.total < (int64_t)n) {
+        n = (uint32_t)svc->work.total;  /* a tiny patch: parse says whether it is whole */
     }
-    if (err || (err = ota_item_peek(svc, n)) || (err = ota_delta_parse_header(svc->work.buf, n, hdr))) {
+    int err = ota_item_peek(svc, n);
+    if (err || (err = ota_delta_parse_header(svc->work.buf, n, hdr))) {
         OTA_LOGE(TAG, "%s: patch header: %s", ota_item_uri(svc, item), ota_strerror(err));
         return err;
     }
