@@ -174,7 +174,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
     a->self_test = "pass";
     struct cli_opt opts[] = {
         CLI_VALUE_D("config", &a->config, "SDKCONFIG", "the example's menuconfig settings (CONFIG_... keys)", "none"),
-        CLI_VALUE_D("app", &a->app, "URI", "the app item, a full image or a delta patch for the running app: http://, https:// or "
+        CLI_VALUE_D("app", &a->app, "URI",
+                    "the app item, a full image or a delta patch for the running app: http://, https:// or "
                     "file:// (overrides the config)", "none"),
         CLI_VALUE_D("app-fallback", &a->app_fallback, "URI",
                     "the full image to take when the app URI is a delta patch made for another running app",

@@ -457,7 +457,8 @@ int main(int argc, char **argv)
     snprintf(summary, sizeof(summary),
              "power-cut sweep, variant %s%s: %llu flash operations in the whole update (app %u B, tone %zu B)\n"
              "cut points tried: %u plain, %u torn; failures: %u plain, %u torn\n",
-             variant, delta_app ? ", app as a delta patch" : "", (unsigned long long)n_ops, APP_SIZE, new_tone.len, clean.tried, torn.tried, clean.failed,
+             variant, delta_app ? ", app as a delta patch" : "", (unsigned long long)n_ops, APP_SIZE, new_tone.len,
+             clean.tried, torn.tried, clean.failed,
              torn.failed);
     fputs(summary, stdout);
     if (report) {
