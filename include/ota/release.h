@@ -2,7 +2,7 @@
  * The release item: an upgrade-list item that follows a signed release
  * manifest (ota/manifest.h, docs/manifest.md) instead of one fixed URI.
  *
- *   static struct ota_release_item rel;   // caller-owned, ~26 KiB
+ *   static struct ota_release_item rel;   // caller-owned, ~10 KiB (the applier is in the service's work area)
  *   struct ota_item item;
  *   ota_release_item_init(&item, &rel, &cfg);
  *   ota_service_set_upgrade_list(&svc, &item, 1);
@@ -27,7 +27,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ota/delta.h"
 #include "ota/manifest.h"
 #include "ota/service.h"
 #include "ota/signature.h"
@@ -60,8 +59,6 @@ struct ota_release_item {
     uint8_t sig[OTA_SIG_SECTOR_LEN];
     struct ota_sig_result sig_work;
     struct ota_image_info running;        /* the running app, verified in flash */
-    struct ota_delta delta;
-    ota_sha256_ctx patch_sha;
     struct ota_service *svc;              /* while a patch is applied */
 };
 

@@ -31,6 +31,7 @@ struct example_config {
     char *wifi_ssid;
     char *wifi_password;
     char *firmware_uri;
+    char *fallback_uri;      /* ours: the full image when the firmware URI is a patch for another app */
     char *data_uri;
     char *data_label;
     bool force_version_check;
@@ -57,6 +58,7 @@ static void config_free(struct example_config *c)
     free(c->wifi_ssid);
     free(c->wifi_password);
     free(c->firmware_uri);
+    free(c->fallback_uri);
     free(c->data_uri);
     free(c->data_label);
     memset(c, 0, sizeof(*c));
@@ -65,7 +67,7 @@ static void config_free(struct example_config *c)
 static const char *const known_keys[] = {
     "WIFI_SSID", "WIFI_PASSWORD", "FIRMWARE_UPGRADE_URI", "DATA_UPGRADE_URI", "DATA_PARTITION_LABEL",
     "FORCE_CHECK_FIRMWARE_VERSION_NUMBER", "OTA_FORBID_PLAIN_HTTP", "OTA_LOW_SPEED_LIMIT", "OTA_LOW_SPEED_TIME",
-    "OTA_DEADLINE",
+    "OTA_DEADLINE", "FIRMWARE_FALLBACK_URI",
 };
 
 static long number_or_bad(struct example_config *c, const char *key, const char *value)
@@ -103,6 +105,8 @@ static int on_setting(void *ctx, const char *key, const char *value)
     } else if (strcmp(key, "FIRMWARE_UPGRADE_URI") == 0) {
         set_str(&c->firmware_uri, value, strlen(value));
         c->have_app = value[0] != '\0';
+    } else if (strcmp(key, "FIRMWARE_FALLBACK_URI") == 0) {
+        set_str(&c->fallback_uri, value, strlen(value));  /* ours: used when the app URI is an unfit patch */
     } else if (strcmp(key, "DATA_UPGRADE_URI") == 0) {
         set_str(&c->data_uri, value, strlen(value));
         c->have_data = value[0] != '\0';
@@ -155,7 +159,7 @@ static char *read_text(const char *path)
 
 /* The command line of `ota run`. */
 struct run_args {
-    const char *image, *config, *app, *data, *sdcard, *ca, *data_ca;
+    const char *image, *config, *app, *app_fallback, *data, *sdcard, *ca, *data_ca;
     const char *connect_s, *read_s, *cut_s, *retries_s, *backoff_s, *self_test;
     const char *low_speed_limit_s, *low_speed_time_s, *deadline_s;
     const char *manifest, *manifest_pub, *device_id, *project;
@@ -170,7 +174,12 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
     a->self_test = "pass";
     struct cli_opt opts[] = {
         CLI_VALUE_D("config", &a->config, "SDKCONFIG", "the example's menuconfig settings (CONFIG_... keys)", "none"),
-        CLI_VALUE_D("app", &a->app, "URI", "the app item: http://, https:// or file:// (overrides the config)", "none"),
+        CLI_VALUE_D("app", &a->app, "URI",
+                    "the app item, a full image or a delta patch for the running app: http://, https:// or "
+                    "file:// (overrides the config)", "none"),
+        CLI_VALUE_D("app-fallback", &a->app_fallback, "URI",
+                    "the full image to take when the app URI is a delta patch made for another running app",
+                    "none, or CONFIG_FIRMWARE_FALLBACK_URI"),
         CLI_VALUE_D("data", &a->data, "LABEL=URI", "the data item: partition LABEL from URI (overrides the config)",
                     "none"),
         CLI_VALUE_D("sdcard", &a->sdcard, "DIR", "the folder that plays the SD card (file:// items)", "none: file:// refused"),
@@ -241,6 +250,9 @@ static int load_config(const struct run_args *a, struct example_config *cfg)
         set_str(&cfg->firmware_uri, a->app, strlen(a->app));
         cfg->have_app = true;
     }
+    if (a->app_fallback) {
+        set_str(&cfg->fallback_uri, a->app_fallback, strlen(a->app_fallback));
+    }
     if (a->data) {
         const char *eq = strchr(a->data, '=');
         if (!eq || eq == a->data) {
@@ -257,8 +269,8 @@ static int load_config(const struct run_args *a, struct example_config *cfg)
         return CLI_USAGE;
     }
     cfg->force_version_check |= a->force;
-    if (a->manifest && a->app) {
-        cli_error("--manifest and --app both name the app: give one");
+    if (a->manifest && (a->app || a->app_fallback)) {
+        cli_error("--manifest and --app%s both name the app: give one", a->app ? "" : "-fallback");
         return CLI_USAGE;
     }
     if (a->manifest) {
@@ -365,6 +377,7 @@ static int build_items(struct run *r)
         struct ota_item *it = &r->items[r->n++];
         it->type = OTA_ITEM_APP;
         it->uri = r->cfg.firmware_uri;
+        it->fallback_uri = r->cfg.fallback_uri && r->cfg.fallback_uri[0] ? r->cfg.fallback_uri : NULL;
         it->cert_pem = r->ca_pem;
         it->reboot_flag = !r->a.no_reboot;
         it->break_after_fail = r->a.brk;

@@ -44,7 +44,7 @@ const struct cli_command cli_commands[] = {
      "ota efuse IMG [--burn-key PEM | --burn-key-digest HEX] [--burn-secure-version N]",
      "Show or burn the emulated eFuses beside IMG (IMG.efuse): Secure Boot V2 key digest, anti-rollback counter."},
     {"run", NULL, cmd_run,
-     "ota run IMG [--config SDKCONFIG] [--app URI] [--data LABEL=URI] [--sdcard DIR] [--ca PEM] [--data-ca PEM] "
+     "ota run IMG [--config SDKCONFIG] [--app URI] [--app-fallback URI] [--data LABEL=URI] [--sdcard DIR] [--ca PEM] [--data-ca PEM] "
      "[--force-version-check] [--no-reboot] [--rollback] [--break-after-fail] [--forbid-http] [--no-tone-check] "
      "[--connect-timeout MS] [--read-timeout MS] [--low-speed-limit BYTES] [--low-speed-time S] [--deadline S] "
      "[--retries N] [--retry-backoff MS] [--power-cut-at N] [--self-test pass|fail|skip] [--json] "

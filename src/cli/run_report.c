@@ -38,6 +38,11 @@ static void record_result(struct run_report *r, const struct ota_event *ev)
     r->bytes_before = r->ht->bytes_received;
     /* The item's working state is still there until the next item starts. */
     f->resumed = r->svc->work.resumed;
+    f->fell_back = r->svc->work.fell_back;
+    if (r->items[ev->id].type == OTA_ITEM_APP && r->svc->work.up.patch.active) {
+        f->patch = true;
+        f->patch_bytes = r->svc->work.up.patch.bytes;
+    }
     snprintf(f->slot, sizeof(f->slot), "%s", r->svc->work.part ? r->svc->work.part->label : "");
 }
 
@@ -186,6 +191,12 @@ static void items_json(struct json *j, const struct run_report *r)
         json_uint(j, "bytes_received", f->bytes);
         json_bool(j, "resumed", f->resumed);
         json_str(j, "slot", f->slot[0] ? f->slot : NULL);
+        if (it->type == OTA_ITEM_APP) {
+            json_bool(j, "patch", f->patch);
+            json_uint(j, "patch_bytes", f->patch_bytes);
+            json_str(j, "fallback_uri", it->fallback_uri);
+            json_bool(j, "fell_back", f->fell_back);
+        }
         json_close(j);
     }
     json_close(j);

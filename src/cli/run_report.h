@@ -23,6 +23,9 @@ struct run_item_fact {
     uint64_t bytes;          /* body bytes received for this item (every attempt) */
     bool resumed;            /* continued an earlier attempt (journal or reconnect) */
     char slot[17];           /* the partition written ("" if none was chosen) */
+    bool patch;              /* the app came as a delta patch */
+    uint64_t patch_bytes;    /* patch bytes fed to the applier (its last start from byte 0) */
+    bool fell_back;          /* the patch was for another app: the item's fallback_uri was taken */
 };
 
 struct run_report {

@@ -20,7 +20,12 @@
  * With --expect-caught the run succeeds only if the sweep found failures
  * (for the broken variants).
  *
- * Usage: sweep [--variant safe|inplace|early-commit] [--expect-caught] [--report FILE]
+ * With --delta the app item is a delta patch (esp_delta_ota format, made by
+ * our maker) of the old app into the new one, and names the full image as
+ * its fallback: a rerun after the switch, with the new app running, finds
+ * the patch made for another app and converges through the fallback.
+ *
+ * Usage: sweep [--variant safe|inplace|early-commit] [--delta] [--expect-caught] [--report FILE]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +43,7 @@
 #include "ota/service.h"
 #include "ota/tone.h"
 #include "../../examples/ota_example/tone_upgrade.h"
+#include "delta_make.h"
 
 #define APP_SIZE (64u * 1024u)
 #define FLASH_SIZE (4u * 1024u * 1024u)
@@ -51,6 +57,7 @@ static struct ota_ptable table;
 static struct ota_host_transport ht;
 static struct ota_service svc;
 static const char *variant = "safe";
+static bool delta_app;  /* the app item is a patch of the old app */
 
 struct blob {
     uint8_t *data;
@@ -135,6 +142,22 @@ static void put(struct ota_host_flash *hf, const char *label, const struct blob 
     }
 }
 
+/* The app item's patch, old -> new, in esp_delta_ota's format. */
+static void write_patch(const struct blob *o, const struct blob *n)
+{
+    struct delta_plan plan = {0};
+    struct delta_buf out = {0};
+    char path[160];
+    if (delta_plan_make(o->data, o->len, n->data, n->len, &plan) ||
+        delta_write_esp(o->data, o->len, n->data, n->len, &plan, &out)) {
+        die("making the patch", OTA_ERR_NO_MEM);
+    }
+    snprintf(path, sizeof(path), "%s/app.espdelta", sd);
+    write_file(path, out.data, out.len);
+    free(out.data);
+    delta_plan_free(&plan);
+}
+
 /* ---- the deliberately broken data procedures ---------------------------- */
 
 /* Write the item's stream straight into its partition from `at`, with no
@@ -215,7 +238,8 @@ static int run_list(struct ota_host_flash *hf, bool *reboot)
         items[0].ops.execute = early_commit_execute;
     }
     items[1].type = OTA_ITEM_APP;
-    items[1].uri = "file://sdcard/app.bin";
+    items[1].uri = delta_app ? "file://sdcard/app.espdelta" : "file://sdcard/app.bin";
+    items[1].fallback_uri = delta_app ? "file://sdcard/app.bin" : NULL;
     items[1].reboot_flag = true;
     ota_service_set_upgrade_list(&svc, items, 2);
     return ota_service_start(&svc, reboot);
@@ -354,10 +378,13 @@ int main(int argc, char **argv)
             expect_caught = true;
         } else if (strcmp(argv[i], "--variant") == 0 && i + 1 < argc) {
             variant = argv[++i];
+        } else if (strcmp(argv[i], "--delta") == 0) {
+            delta_app = true;
         } else if (strcmp(argv[i], "--report") == 0 && i + 1 < argc) {
             report = argv[++i];
         } else {
-            fprintf(stderr, "usage: sweep [--variant safe|inplace|early-commit] [--expect-caught] [--report FILE]\n");
+            fprintf(stderr, "usage: sweep [--variant safe|inplace|early-commit] [--delta] [--expect-caught] "
+                            "[--report FILE]\n");
             return 2;
         }
     }
@@ -382,6 +409,9 @@ int main(int argc, char **argv)
     char path[160];
     snprintf(path, sizeof(path), "%s/app.bin", sd);
     write_file(path, app_new.data, app_new.len);
+    if (delta_app) {
+        write_patch(&app_old, &app_new);
+    }
     snprintf(path, sizeof(path), "%s/flash_tone.bin", sd);
     write_file(path, new_tone.data, new_tone.len);
     struct ota_host_transport_config tc = {.sdcard_dir = sd};
@@ -425,9 +455,10 @@ int main(int argc, char **argv)
     unsigned failed = clean.failed + torn.failed;
     char summary[512];
     snprintf(summary, sizeof(summary),
-             "power-cut sweep, variant %s: %llu flash operations in the whole update (app %u B, tone %zu B)\n"
+             "power-cut sweep, variant %s%s: %llu flash operations in the whole update (app %u B, tone %zu B)\n"
              "cut points tried: %u plain, %u torn; failures: %u plain, %u torn\n",
-             variant, (unsigned long long)n_ops, APP_SIZE, new_tone.len, clean.tried, torn.tried, clean.failed,
+             variant, delta_app ? ", app as a delta patch" : "", (unsigned long long)n_ops, APP_SIZE, new_tone.len,
+             clean.tried, torn.tried, clean.failed,
              torn.failed);
     fputs(summary, stdout);
     if (report) {

@@ -125,7 +125,7 @@ static void app_update_erases_only_what_the_image_needs(void **state)
         device(&t);
         struct buf b = make_image("play_mp3_control", "v2.0.0", sizes[i], OTA_CHIP_ESP32);
         put_sd_file("app.bin", b.data, b.len);
-        struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/app.bin", NULL, {0}, true, false, NULL};
+        struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/app.bin", NULL, {0}, true, false, NULL, NULL};
         ota_host_flash_reset_counters(&t.hf);
         assert_int_equal(run(&t, &item, 1, &ev, false, false), OTA_OK);
         assert_true(ev.reboot);
@@ -169,7 +169,7 @@ static void memory_does_not_grow_with_the_image(void **state)
         struct buf b = make_image("play_mp3_control", "v2.0.0", sizes[i], OTA_CHIP_ESP32);
         put_sd_file("app.bin", b.data, b.len);
         buf_free(&b);  /* nothing of the image stays in this process's heap */
-        struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/app.bin", NULL, {0}, false, false, NULL};
+        struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/app.bin", NULL, {0}, false, false, NULL, NULL};
         ota_host_mem_reset_peaks();
         assert_int_equal(run(&t, &item, 1, &ev, false, false), OTA_OK);
         peaks[i] = ev.heap_peak;
@@ -180,7 +180,10 @@ static void memory_does_not_grow_with_the_image(void **state)
            "service state (caller-owned) %zu bytes\n",
            peaks[0], sizes[0], peaks[1], sizes[1], sizeof(struct ota_service));
     assert_int_equal(peaks[0], peaks[1]);
-    assert_true(peaks[0] + sizeof(struct ota_service) <= 16 * 1024);
+    /* 12 KiB for the service and its buffers, plus the delta applier's fixed
+     * 16 KiB (an app item may be a patch); neither grows with the image. */
+    assert_true(sizeof(struct ota_service) <= 12 * 1024 + OTA_DELTA_STATE_MAX);
+    assert_true(peaks[0] + sizeof(struct ota_service) <= 28 * 1024);
 }
 
 static void refusals_touch_no_flash(void **state)
@@ -191,7 +194,7 @@ static void refusals_touch_no_flash(void **state)
     device(&t);
     struct buf old = make_image("play_mp3_control", "v0.9.0", 64 * 1024, OTA_CHIP_ESP32);
     put_sd_file("old.bin", old.data, old.len);
-    struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/old.bin", NULL, {0}, true, false, NULL};
+    struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/old.bin", NULL, {0}, true, false, NULL, NULL};
     ota_host_flash_reset_counters(&t.hf);
     assert_int_equal(run(&t, &item, 1, &ev, true, false), OTA_ERR_NOT_NEWER);
     assert_int_equal(ev.results[0], OTA_RESULT_NO_HIGHER_VERSION);
@@ -202,7 +205,7 @@ static void refusals_touch_no_flash(void **state)
     static uint8_t big[1100 * 1024];
     memset(big, 0x5A, sizeof(big));
     put_sd_file("big.bin", big, sizeof(big));
-    struct ota_item data = {OTA_ITEM_DATA, "phy_init", "file://sdcard/big.bin", NULL, {0}, false, false, NULL};
+    struct ota_item data = {OTA_ITEM_DATA, "phy_init", "file://sdcard/big.bin", NULL, {0}, false, false, NULL, NULL};
     ota_host_flash_reset_counters(&t.hf);
     assert_int_equal(run(&t, &data, 1, &ev, false, false), OTA_ERR_DATA_TOO_BIG);
     assert_int_equal(ev.results[0], OTA_RESULT_PARTITION_WT_FAIL);
@@ -220,8 +223,8 @@ static void list_semantics(void **state)
     struct buf b = make_image("play_mp3_control", "v2.0.0", 64 * 1024, OTA_CHIP_ESP32);
     put_sd_file("new.bin", b.data, b.len);
     struct ota_item items[2] = {
-        {OTA_ITEM_DATA, "flash_tone", "file://sdcard/missing.bin", NULL, {0}, false, true, NULL},
-        {OTA_ITEM_APP, NULL, "file://sdcard/new.bin", NULL, {0}, true, false, NULL},
+        {OTA_ITEM_DATA, "flash_tone", "file://sdcard/missing.bin", NULL, {0}, false, true, NULL, NULL},
+        {OTA_ITEM_APP, NULL, "file://sdcard/new.bin", NULL, {0}, true, false, NULL, NULL},
     };
     /* break_after_fail: the app item never runs */
     assert_int_equal(run(&t, items, 2, &ev, false, false), OTA_ERR_FILE_NOT_FOUND);
@@ -246,7 +249,7 @@ static void new_ota_refused_while_pending_verify(void **state)
     device(&t);
     struct buf b = make_image("play_mp3_control", "v2.0.0", 64 * 1024, OTA_CHIP_ESP32);
     put_sd_file("new.bin", b.data, b.len);
-    struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/new.bin", NULL, {0}, true, false, NULL};
+    struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/new.bin", NULL, {0}, true, false, NULL, NULL};
     assert_int_equal(run(&t, &item, 1, &ev, false, true), OTA_OK);
     static struct ota_boot_result res;
     struct ota_boot_opts bo = {true, OTA_CHIP_ESP32, 0, NULL, 0, false};

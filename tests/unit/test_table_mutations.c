@@ -97,7 +97,7 @@ static int run_service(void)
 {
     static struct ota_service svc;
     struct ota_service_config c;
-    struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/app.bin", NULL, {0}, true, false, NULL};
+    struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/app.bin", NULL, {0}, true, false, NULL, NULL};
     memset(&c, 0, sizeof(c));
     c.flash = &dev.hf.flash;
     c.transport = &ht.transport;

@@ -30,29 +30,93 @@ static uint32_t app_written(const struct ota_item_work *w)
 const struct item_sink ota_item_app_sink = {app_seek, app_write, app_set_source, app_written};
 #define APP_SINK ota_item_app_sink
 
-static int app_prepare(struct ota_service *svc, struct ota_item *item)
+static int begin_writer(struct ota_service *svc, struct ota_item *item, bool journal, int64_t len)
 {
     struct ota_item_work *w = &svc->work;
     struct ota_app_options opt;
-    uint32_t offset = 0;
-    int err;
     memset(&opt, 0, sizeof(opt));
-    opt.image_len = OTA_LENGTH_UNKNOWN;
+    opt.image_len = len;
     opt.check_version = svc->cfg.force_version_check;
-    opt.source_id = w->source_id;
+    opt.source_id = journal ? w->source_id : NULL;
     if (item->label && !(opt.target = ota_pt_find_label(&svc->dev.table, item->label))) {
         OTA_LOGE(TAG, "no partition labelled '%s'", item->label);
         return OTA_ERR_NOT_FOUND;
     }
-    if ((err = ota_app_begin(&w->up.app, &svc->dev, &opt))) {
-        return err;
-    }
+    int err = ota_app_begin(&w->up.app, &svc->dev, &opt);
     w->part = w->up.app.pw.part;
     w->writer = &w->up.app.pw;
+    return err;
+}
+
+/* The item's bytes are a patch: the base is checked before anything is
+ * written, then the writer starts again without a journal (the applier's
+ * state cannot survive a power cut: a rerun starts from patch byte 0). */
+static int prepare_patch(struct ota_service *svc, struct ota_item *item)
+{
+    struct ota_image_info base;
+    struct ota_delta_header hdr;
+    int err = ota_item_patch_check_base(svc, item, &base, &hdr);
+    if (err) {
+        return err;
+    }
+    int64_t len = hdr.new_size ? (int64_t)hdr.new_size : OTA_LENGTH_UNKNOWN;
+    ota_app_abort(&svc->work.up.app);
+    if ((err = begin_writer(svc, item, false, len))) {
+        return err;
+    }
+    ota_item_patch_setup(svc, &base, len, 0, OTA_OK);
+    return ota_item_attach(svc, item, &ota_item_patch_sink);
+}
+
+static bool wants_fallback(int err)
+{
+    return err == OTA_ERR_DELTA_BASE || err == OTA_ERR_DELTA_UNSUPPORTED;
+}
+
+static int app_prepare(struct ota_service *svc, struct ota_item *item);
+
+/* A patch this device cannot use: the item's full image instead. */
+static int prepare_fallback(struct ota_service *svc, struct ota_item *item, int why)
+{
+    struct ota_item_work *w = &svc->work;
+    OTA_LOGW(TAG, "%s: %s: taking the full image %s", ota_item_uri(svc, item), ota_strerror(why),
+             item->fallback_uri);
+    ota_app_abort(&w->up.app);
+    ota_item_close(svc);
+    memset(&w->up, 0, sizeof(w->up));
+    w->uri = item->fallback_uri;
+    w->fell_back = true;
+    w->buffered = 0;
+    ota_source_id(item->fallback_uri, w->source_id);
+    return app_prepare(svc, item);
+}
+
+static int app_prepare(struct ota_service *svc, struct ota_item *item)
+{
+    struct ota_item_work *w = &svc->work;
+    uint32_t offset = 0;
+    bool patch = false;
+    int err = begin_writer(svc, item, true, OTA_LENGTH_UNKNOWN);
+    if (err) {
+        return err;
+    }
     OTA_LOGI("esp_https_ota", "Starting OTA...");
     const char *validator = ota_app_resume_hint(&w->up.app, &offset);
-    if ((err = ota_item_open_first(svc, item, validator ? offset : 0, validator)) ||
-        (err = ota_item_attach(svc, item, &APP_SINK))) {
+    if ((err = ota_item_open_first(svc, item, validator ? offset : 0, validator))) {
+        return err;
+    }
+    /* A journal's resumed range is of a full image (patches keep none). */
+    if (w->stream_pos == 0 && (err = ota_item_patch_detect(svc, &patch))) {
+        return err;
+    }
+    if (patch) {
+        err = prepare_patch(svc, item);
+        if (wants_fallback(err) && item->fallback_uri && !w->fell_back) {
+            return prepare_fallback(svc, item, err);
+        }
+        return err;
+    }
+    if ((err = ota_item_attach(svc, item, &APP_SINK))) {
         return err;
     }
     OTA_LOGI("esp_https_ota", "Writing to partition subtype %u at offset 0x%x", w->part->subtype,
@@ -65,6 +129,9 @@ int ota_item_app_need_upgrade(struct ota_service *svc, struct ota_item *item)
     struct ota_item_work *w = &svc->work;
     struct ota_app_desc incoming;
     (void)item;
+    if (w->up.patch.active) {
+        return OTA_OK;  /* the applier's output meets the same checks before its first write */
+    }
     int err = ota_item_peek(svc, OTA_APP_HEAD_LEN);
     if (err) {
         OTA_LOGE(TAG, "cannot read the incoming app descriptor: %s", ota_strerror(err));
@@ -81,12 +148,21 @@ int ota_item_app_need_upgrade(struct ota_service *svc, struct ota_item *item)
 static int app_execute(struct ota_service *svc, struct ota_item *item)
 {
     struct ota_item_work *w = &svc->work;
-    int err = ota_item_pump(svc, item, &APP_SINK);
+    bool patch = w->up.patch.active;
+    int err = ota_item_pump(svc, item, patch ? &ota_item_patch_sink : &APP_SINK);
+    if (!err && patch) {
+        err = ota_item_patch_finish(svc, NULL);
+    }
     if (err) {
         ota_app_abort(&w->up.app);
         return err;
     }
-    OTA_LOGI(TAG, "Image bytes read: %u", (unsigned)ota_app_written(&w->up.app));
+    if (patch) {
+        OTA_LOGI(TAG, "Image bytes read: %u, made from %llu patch bytes", (unsigned)ota_app_written(&w->up.app),
+                 (unsigned long long)w->up.patch.bytes);
+    } else {
+        OTA_LOGI(TAG, "Image bytes read: %u", (unsigned)ota_app_written(&w->up.app));
+    }
     return ota_app_finish(&w->up.app, NULL);
 }
 

@@ -8,6 +8,11 @@
 const char *const ota_tag_default = "OTA_DEFAULT";
 #define TAG ota_tag_default
 
+const char *ota_item_uri(const struct ota_service *svc, const struct ota_item *item)
+{
+    return svc->work.uri ? svc->work.uri : item->uri;
+}
+
 void ota_item_close(struct ota_service *svc)
 {
     struct ota_item_work *w = &svc->work;
@@ -28,17 +33,17 @@ static int open_at(struct ota_service *svc, struct ota_item *item, uint64_t offs
     ota_item_close(svc);
     w->buffered = 0;
     w->stream_done = false;
-    int err = svc->cfg.transport->open(svc->cfg.transport->ctx, item->uri, item->cert_pem, offset,
+    int err = svc->cfg.transport->open(svc->cfg.transport->ctx, ota_item_uri(svc, item), item->cert_pem, offset,
                                        offset ? if_range : NULL, &w->stream, &w->info);
     if (err == OTA_ERR_RANGE && offset) {
         /* 416: the server kept an old validator or ignores If-Range: all of it */
-        OTA_LOGW(TAG, "%s: the server cannot send from byte %llu (416): asking for all of it", item->uri,
+        OTA_LOGW(TAG, "%s: the server cannot send from byte %llu (416): asking for all of it", ota_item_uri(svc, item),
                  (unsigned long long)offset);
         return open_at(svc, item, 0, NULL);
     }
     if (err) {
         w->stream = NULL;
-        OTA_LOGE(TAG, "cannot open %s: %s", item->uri, ota_strerror(err));
+        OTA_LOGE(TAG, "cannot open %s: %s", ota_item_uri(svc, item), ota_strerror(err));
         return err;
     }
     w->stream_pos = w->info.offset;
@@ -48,17 +53,18 @@ static int open_at(struct ota_service *svc, struct ota_item *item, uint64_t offs
 static int check_policy(struct ota_service *svc, struct ota_item *item)
 {
     const char *scheme;
-    int err = ota_uri_scheme(item->uri, &scheme);
+    const char *uri = ota_item_uri(svc, item);
+    int err = ota_uri_scheme(uri, &scheme);
     if (err) {
-        OTA_LOGE(TAG, "URI '%s': %s", item->uri ? item->uri : "(null)", ota_strerror(err));
+        OTA_LOGE(TAG, "URI '%s': %s", uri ? uri : "(null)", ota_strerror(err));
         return err;
     }
     if (strcmp(scheme, "http") == 0) {
         if (!svc->cfg.allow_plain_http) {
-            OTA_LOGE(TAG, "%s: plain http is forbidden by configuration", item->uri);
+            OTA_LOGE(TAG, "%s: plain http is forbidden by configuration", ota_item_uri(svc, item));
             return OTA_ERR_INSECURE;
         }
-        OTA_LOGW(TAG, "%s: plain http, the transfer is not authenticated", item->uri);
+        OTA_LOGW(TAG, "%s: plain http, the transfer is not authenticated", ota_item_uri(svc, item));
     }
     return OTA_OK;
 }
@@ -73,7 +79,7 @@ int ota_item_open_first(struct ota_service *svc, struct ota_item *item, uint32_t
     w->total = w->info.total_length;
     memcpy(w->validator, w->info.validator, sizeof(w->validator));
     if (offset && w->info.offset != offset) {
-        OTA_LOGW(TAG, "%s: the source does not continue the interrupted transfer (%s)", item->uri,
+        OTA_LOGW(TAG, "%s: the source does not continue the interrupted transfer (%s)", ota_item_uri(svc, item),
                  w->info.offset ? "changed" : "no range");
     }
     return OTA_OK;
@@ -185,7 +191,7 @@ static unsigned backoff_ms(const struct ota_service_config *cfg, unsigned k)
 static int start_over(struct ota_service *svc, struct ota_item *item, const struct item_sink *sink)
 {
     struct ota_item_work *w = &svc->work;
-    OTA_LOGW(TAG, "%s changed during the transfer: starting over", item->uri);
+    OTA_LOGW(TAG, "%s changed during the transfer: starting over", ota_item_uri(svc, item));
     int err = open_at(svc, item, 0, NULL);
     if (err) {
         return err;
@@ -206,7 +212,7 @@ static int reconnect(struct ota_service *svc, struct ota_item *item, const struc
         unsigned ms = backoff_ms(&svc->cfg, w->retries);
         uint32_t at = sink->written(w);
         w->retries++;
-        OTA_LOGW(TAG, "%s: %s at byte %u; reconnecting in %u ms (%u of %u), from byte %u", item->uri,
+        OTA_LOGW(TAG, "%s: %s at byte %u; reconnecting in %u ms (%u of %u), from byte %u", ota_item_uri(svc, item),
                  ota_strerror(err), (unsigned)at, ms, w->retries, max, (unsigned)at);
         ota_item_close(svc);
         if (svc->cfg.sleep_ms) {
@@ -237,7 +243,7 @@ int ota_item_pump(struct ota_service *svc, struct ota_item *item, const struct i
     int err;
     for (;;) {
         if (svc->cfg.cancel && svc->cfg.cancel(svc->cfg.cb_ctx, svc->current)) {
-            OTA_LOGW(TAG, "%s: cancelled at byte %u", item->uri, (unsigned)sink->written(w));
+            OTA_LOGW(TAG, "%s: cancelled at byte %u", ota_item_uri(svc, item), (unsigned)sink->written(w));
             return OTA_ERR_CANCELLED;
         }
         uint64_t pos = w->stream_pos;
@@ -246,12 +252,13 @@ int ota_item_pump(struct ota_service *svc, struct ota_item *item, const struct i
             return OTA_OK;
         }
         if (got < 0) {
-            OTA_LOGE(TAG, "reading %s at byte %llu: %s", item->uri, (unsigned long long)pos, ota_strerror(got));
+            OTA_LOGE(TAG, "reading %s at byte %llu: %s", ota_item_uri(svc, item), (unsigned long long)pos,
+                     ota_strerror(got));
             err = reconnect(svc, item, sink, got);
         } else {
             err = sink->write(w, w->buf, (uint32_t)got);
             if (err == OTA_ERR_SOURCE_CHANGED) {
-                OTA_LOGW(TAG, "%s: a byte before %llu differs from what is in flash", item->uri,
+                OTA_LOGW(TAG, "%s: a byte before %llu differs from what is in flash", ota_item_uri(svc, item),
                          (unsigned long long)w->stream_pos);
                 err = start_over(svc, item, sink);
             } else if (err && w->part) {

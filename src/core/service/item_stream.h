@@ -28,10 +28,46 @@ int ota_item_pump(struct ota_service *svc, struct ota_item *item, const struct i
 
 void ota_item_close(struct ota_service *svc);
 
+/* The URI the item is fetched from now: its own, or its fallback. */
+const char *ota_item_uri(const struct ota_service *svc, const struct ota_item *item);
+
 /* The app writer as a sink, and the default app check of the incoming head
  * (for items that install an app their own way). */
 extern const struct item_sink ota_item_app_sink;
 int ota_item_app_need_upgrade(struct ota_service *svc, struct ota_item *item);
+
+/* ---- patches (item_patch.c): transport -> delta applier -> app writer ---- */
+
+/* The running app as a patch's base: verified in flash, with its appended
+ * SHA-256 (a patch names its base by it). Errors: the image's, or
+ * OTA_ERR_IMG_HASH when it has no appended SHA-256. */
+int ota_item_running_base(struct ota_service *svc, struct ota_image_info *info);
+
+/* Does the stream (at byte 0) start with a patch header (esp_delta_ota or
+ * compact)? Peeks, consumes nothing. */
+int ota_item_patch_detect(struct ota_service *svc, bool *is_patch);
+
+/* Peek the patch header and check, before anything is written, that it
+ * names the running app as its base (OTA_ERR_DELTA_BASE otherwise).
+ * Fills base (the running app) and hdr. */
+int ota_item_patch_check_base(struct ota_service *svc, struct ota_item *item, struct ota_image_info *base,
+                              struct ota_delta_header *hdr);
+
+/* Make work.up.patch the producer for an app writer already begun: base is
+ * the running app (length, appended SHA-256), new_len the new image's length
+ * (or OTA_LENGTH_UNKNOWN); max_bytes > 0 bounds the patch (more fails with
+ * over_err). Then attach with ota_item_patch_sink. */
+void ota_item_patch_setup(struct ota_service *svc, const struct ota_image_info *base, int64_t new_len,
+                          uint64_t max_bytes, int over_err);
+
+/* The producer as a sink: a restart from patch byte 0 (a source without
+ * ranges, or one that changed) restarts the applier and the app writer
+ * together; a reconnection continues at the patch byte it stopped at. */
+extern const struct item_sink ota_item_patch_sink;
+
+/* The patch ended: flush the applier, check the new image is whole.
+ * digest (optional) receives the patch's SHA-256. */
+int ota_item_patch_finish(struct ota_service *svc, uint8_t digest[OTA_SHA256_LEN]);
 
 /* The default procedures of each item type. */
 void ota_item_app_ops(struct ota_item_ops *ops);

@@ -12,92 +12,15 @@
 
 static const char *TAG = "OTA_RELEASE";
 
-static struct ota_release_item *release_of(struct ota_service *svc)
-{
-    return svc->items[svc->current].user;
-}
+/* ---- the patch path: transport -> patch producer -> app writer --------- */
 
-/* The sink callbacks get the work area only; it sits inside the service. */
-static struct ota_service *service_of(struct ota_item_work *w)
-{
-    return (struct ota_service *)((char *)w - offsetof(struct ota_service, work));
-}
-
-/* ---- the patch path: transport -> delta applier -> app writer ----------- */
-
-static int read_running(void *ctx, uint32_t off, void *buf, uint32_t len)
-{
-    struct ota_service *svc = ctx;
-    return ota_flash_read(svc->cfg.flash, svc->running->offset + off, buf, len);
-}
-
-static int write_new(void *ctx, const uint8_t *data, uint32_t len)
-{
-    struct ota_service *svc = ctx;
-    return ota_app_write(&svc->work.up.app, data, len);
-}
-
-/* From patch byte 0: a fresh applier, the new image from its byte 0. */
-static int patch_restart(struct ota_service *svc, struct ota_release_item *r)
-{
-    r->patch_bytes = 0;
-    ota_sha256_init(&r->patch_sha);
-    return ota_delta_begin(&r->delta, r->running.image_len, r->running.hash_stored, read_running, write_new, svc);
-}
-
-static int patch_set_source(struct ota_item_work *w, int64_t total, const char *validator)
-{
-    struct ota_service *svc = service_of(w);
-    struct ota_release_item *r = release_of(svc);
-    (void)total;
-    (void)validator;
-    /* The applier's state lives only in RAM: no journal, no resume across
-     * a restart; the app writer compares what it rewrites. */
-    int err = ota_app_set_source(&w->up.app, (int64_t)r->manifest.image.size, NULL);
-    return err < 0 ? err : patch_restart(svc, r);
-}
-
-static int patch_seek(struct ota_item_work *w, uint64_t off)
-{
-    struct ota_service *svc = service_of(w);
-    struct ota_release_item *r = release_of(svc);
-    if (off == r->patch_bytes) {
-        return OTA_OK;  /* a reconnection continues where the applier is */
-    }
-    if (off != 0) {
-        return OTA_ERR_INVALID_ARG;
-    }
-    int err = ota_app_seek(&w->up.app, 0);
-    return err ? err : patch_restart(svc, r);
-}
-
-static int patch_write(struct ota_item_work *w, const void *p, size_t n)
-{
-    struct ota_release_item *r = release_of(service_of(w));
-    if (r->patch_bytes + n > r->decision.patch->file.size) {
-        return OTA_ERR_MANIFEST_PATCH_DIGEST;  /* longer than the manifest says */
-    }
-    ota_sha256_update(&r->patch_sha, p, n);
-    r->patch_bytes += n;
-    return ota_delta_write(&r->delta, p, n);
-}
-
-static uint32_t patch_written(const struct ota_item_work *w)
-{
-    struct ota_release_item *r = release_of(service_of((struct ota_item_work *)w));
-    return (uint32_t)r->patch_bytes;
-}
-
-static const struct item_sink PATCH_SINK = {patch_seek, patch_write, patch_set_source, patch_written};
-
-static int patch_complete(struct ota_release_item *r)
+static int patch_complete(struct ota_service *svc, struct ota_release_item *r)
 {
     uint8_t digest[OTA_SHA256_LEN];
-    int err = ota_delta_finish(&r->delta);
+    int err = ota_item_patch_finish(svc, digest);
     if (err) {
         return err;
     }
-    ota_sha256_finish(&r->patch_sha, digest);
     if (r->patch_bytes != r->decision.patch->file.size ||
         memcmp(digest, r->decision.patch->file.sha256, OTA_SHA256_LEN) != 0) {
         OTA_LOGE(TAG, "the patch (%llu bytes) is not the one the manifest signed (%u bytes)",
@@ -143,6 +66,9 @@ static int prepare_patch(struct ota_service *svc, struct ota_item *item, struct 
     if (err || (err = begin_app(svc, r, true))) {
         return err;
     }
+    /* a patch longer than the manifest says is not the one it signed */
+    ota_item_patch_setup(svc, &r->running, (int64_t)r->manifest.image.size, r->decision.patch->file.size,
+                         OTA_ERR_MANIFEST_PATCH_DIGEST);
     err = ota_item_open_first(svc, item, 0, NULL);
     if (missing(err)) {
         OTA_LOGW(TAG, "the patch for this app is missing (%s): taking the full image", ota_strerror(err));
@@ -151,7 +77,7 @@ static int prepare_patch(struct ota_service *svc, struct ota_item *item, struct 
         r->decision.action = OTA_MANIFEST_INSTALL_FULL;
         return OTA_ERR_NOT_FOUND;
     }
-    return err ? err : ota_item_attach(svc, item, &PATCH_SINK);
+    return err ? err : ota_item_attach(svc, item, &ota_item_patch_sink);
 }
 
 static int prepare_full(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r)
@@ -238,9 +164,10 @@ static int release_execute(struct ota_service *svc, struct ota_item *item)
     if (!installs(r)) {
         return OTA_OK;
     }
-    err = ota_item_pump(svc, item, patch ? &PATCH_SINK : &ota_item_app_sink);
+    err = ota_item_pump(svc, item, patch ? &ota_item_patch_sink : &ota_item_app_sink);
+    r->patch_bytes = patch ? svc->work.up.patch.bytes : 0;
     if (!err && patch) {
-        err = patch_complete(r);
+        err = patch_complete(svc, r);
     }
     if (!err && (err = check_installed(svc, &r->manifest.image))) {
         OTA_LOGE(TAG, "the image in %s is not the one the manifest signed", svc->work.part->label);

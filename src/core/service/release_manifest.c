@@ -99,21 +99,6 @@ static int fetch_verified(struct ota_service *svc, struct ota_item *item, struct
     return err;
 }
 
-/* The running app as it stands in flash: its length and appended SHA-256. */
-static int inspect_running(struct ota_service *svc, struct ota_release_item *r)
-{
-    struct ota_image_opts o = ota_image_opts_app();
-    o.chip_id = OTA_CHIP_ANY;
-    int err = ota_image_verify_partition(svc->cfg.flash, svc->running, &o, &r->running);
-    if (!err && !r->running.header.hash_appended) {
-        err = OTA_ERR_IMG_HASH;  /* without its SHA-256 no patch can name it */
-    }
-    if (err) {
-        OTA_LOGE(TAG, "the running app in %s does not verify: %s", svc->running->label, ota_strerror(err));
-    }
-    return err;
-}
-
 static void log_decision(const struct ota_release_item *r)
 {
     const struct ota_manifest *m = &r->manifest;
@@ -126,7 +111,7 @@ int ota_release_decide(struct ota_service *svc, struct ota_item *item, struct ot
 {
     struct ota_device_view view;
     int err;
-    if ((err = fetch_verified(svc, item, r)) || (err = inspect_running(svc, r))) {
+    if ((err = fetch_verified(svc, item, r)) || (err = ota_item_running_base(svc, &r->running))) {
         return err;
     }
     memset(&view, 0, sizeof(view));

@@ -69,7 +69,8 @@ static unsigned set_upgrade_list(void)
     }
     if (board_app_uri()[0]) {
         s_items[n].type = OTA_ITEM_APP;
-        s_items[n].uri = board_app_uri();
+        s_items[n].uri = board_app_uri();  /* a full image or a patch */
+        s_items[n].fallback_uri = CONFIG_FIRMWARE_FALLBACK_URI[0] ? CONFIG_FIRMWARE_FALLBACK_URI : NULL;
         s_items[n].reboot_flag = true;
         n++;
     }

@@ -1,0 +1,178 @@
+/* The patch producer: an app item's bytes that are a delta patch go through
+ * the delta applier, which reads the old image from the running slot and
+ * hands the new image to the app writer, as if it had been downloaded
+ * whole. The direct app item and the release item both use it. */
+#include <stddef.h>
+#include <string.h>
+
+#include "item_stream.h"
+#include "ota/error.h"
+#include "ota/log.h"
+
+#define TAG ota_tag_default
+
+/* The sink callbacks get the work area only; it sits inside the service. */
+static struct ota_service *service_of(const struct ota_item_work *w)
+{
+    return (struct ota_service *)((const char *)w - offsetof(struct ota_service, work));
+}
+
+int ota_item_running_base(struct ota_service *svc, struct ota_image_info *info)
+{
+    struct ota_image_opts o = ota_image_opts_app();
+    o.chip_id = OTA_CHIP_ANY;
+    int err = ota_image_verify_partition(svc->cfg.flash, svc->running, &o, info);
+    if (!err && !info->header.hash_appended) {
+        err = OTA_ERR_IMG_HASH;  /* without its SHA-256 no patch can name it */
+    }
+    if (err) {
+        OTA_LOGE(TAG, "the running app in %s does not verify: %s", svc->running->label, ota_strerror(err));
+    }
+    return err;
+}
+
+int ota_item_patch_detect(struct ota_service *svc, bool *is_patch)
+{
+    *is_patch = false;
+    int err = ota_item_peek(svc, 4);
+    if (err == OTA_ERR_SHORT_READ) {
+        return OTA_OK;  /* shorter than any patch header: the image checks will say what it is */
+    }
+    if (!err) {
+        *is_patch = ota_delta_is_patch(svc->work.buf, 4);
+    }
+    return err;
+}
+
+/* The first 8 bytes of a digest in hex, for the log. */
+static void hex8(const uint8_t *d, char out[17])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned i = 0; i < 8; i++) {
+        out[2 * i] = digits[d[i] >> 4];
+        out[2 * i + 1] = digits[d[i] & 15];
+    }
+    out[16] = '\0';
+}
+
+int ota_item_patch_check_base(struct ota_service *svc, struct ota_item *item, struct ota_image_info *base,
+                              struct ota_delta_header *hdr)
+{
+    char want[17], have[17];
+    uint32_t n = OTA_DELTA_HEADER_MAX;  /* the longest header: enough for either form */
+    if (svc->work.total >= 0 && svc->work.total < (int64_t)n) {
+        n = (uint32_t)svc->work.total;  /* a tiny patch: parse says whether it is whole */
+    }
+    int err = ota_item_peek(svc, n);
+    if (err || (err = ota_delta_parse_header(svc->work.buf, n, hdr))) {
+        OTA_LOGE(TAG, "%s: patch header: %s", ota_item_uri(svc, item), ota_strerror(err));
+        return err;
+    }
+    if ((err = ota_item_running_base(svc, base))) {
+        return err;
+    }
+    if (!hdr->has_base || memcmp(hdr->base_sha256, base->hash_stored, OTA_SHA256_LEN) != 0 ||
+        (hdr->old_size && hdr->old_size != base->image_len)) {
+        hex8(hdr->base_sha256, want);
+        hex8(base->hash_stored, have);
+        OTA_LOGE(TAG, "%s is a patch for the app %s..., this device runs %s... (%s): nothing written",
+                 ota_item_uri(svc, item), want, have, svc->running->label);
+        return OTA_ERR_DELTA_BASE;
+    }
+    OTA_LOGI(TAG, "%s is a patch for the running app (%u bytes in %s)", ota_item_uri(svc, item),
+             (unsigned)base->image_len, svc->running->label);
+    return OTA_OK;
+}
+
+/* ---- the producer: applier callbacks and the sink ------------------------ */
+
+static int read_running(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    struct ota_service *svc = ctx;
+    return ota_flash_read(svc->cfg.flash, svc->running->offset + off, buf, len);
+}
+
+static int write_new(void *ctx, const uint8_t *data, uint32_t len)
+{
+    struct ota_service *svc = ctx;
+    return ota_app_write(&svc->work.up.app, data, len);
+}
+
+void ota_item_patch_setup(struct ota_service *svc, const struct ota_image_info *base, int64_t new_len,
+                          uint64_t max_bytes, int over_err)
+{
+    struct ota_item_patch *p = &svc->work.up.patch;
+    memset(p, 0, offsetof(struct ota_item_patch, delta));
+    p->active = true;
+    p->new_len = new_len;
+    p->max_bytes = max_bytes;
+    p->over_err = over_err;
+    p->base_len = base->image_len;
+    memcpy(p->base_sha256, base->hash_stored, OTA_SHA256_LEN);
+}
+
+/* From patch byte 0: a fresh applier, the new image from its byte 0. The
+ * applier checks the base again, before its first output byte. */
+static int restart(struct ota_service *svc)
+{
+    struct ota_item_patch *p = &svc->work.up.patch;
+    p->bytes = 0;
+    ota_sha256_init(&p->sha);
+    return ota_delta_begin(&p->delta, p->base_len, p->base_sha256, read_running, write_new, svc);
+}
+
+static int patch_set_source(struct ota_item_work *w, int64_t total, const char *validator)
+{
+    (void)total;
+    (void)validator;
+    /* The applier's state lives only in RAM: no journal, no resume across
+     * a power cut (a rerun starts from patch byte 0); the app writer
+     * compares what it rewrites. */
+    int err = ota_app_set_source(&w->up.app, w->up.patch.new_len, NULL);
+    return err < 0 ? err : restart(service_of(w));
+}
+
+static int patch_seek(struct ota_item_work *w, uint64_t off)
+{
+    if (off == w->up.patch.bytes) {
+        return OTA_OK;  /* a reconnection continues where the applier is */
+    }
+    if (off != 0) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    int err = ota_app_seek(&w->up.app, 0);
+    return err ? err : restart(service_of(w));
+}
+
+static int patch_write(struct ota_item_work *w, const void *data, size_t n)
+{
+    struct ota_item_patch *p = &w->up.patch;
+    if (p->max_bytes && p->bytes + n > p->max_bytes) {
+        return p->over_err;
+    }
+    ota_sha256_update(&p->sha, data, n);
+    p->bytes += n;
+    return ota_delta_write(&p->delta, data, n);
+}
+
+static uint32_t patch_written(const struct ota_item_work *w)
+{
+    return (uint32_t)w->up.patch.bytes;
+}
+
+const struct item_sink ota_item_patch_sink = {patch_seek, patch_write, patch_set_source, patch_written};
+
+int ota_item_patch_finish(struct ota_service *svc, uint8_t digest[OTA_SHA256_LEN])
+{
+    struct ota_item_patch *p = &svc->work.up.patch;
+    uint8_t d[OTA_SHA256_LEN];
+    int err = ota_delta_finish(&p->delta);
+    ota_sha256_finish(&p->sha, d);
+    if (digest) {
+        memcpy(digest, d, OTA_SHA256_LEN);
+    }
+    if (err) {
+        OTA_LOGE(TAG, "the patch does not apply: %s", ota_strerror(err));
+    }
+    return err;
+}

@@ -1,0 +1,209 @@
+/* The app item given a delta patch instead of a full image: detected by its
+ * header, applied onto the running app through the app writer, refused
+ * before any flash write when made for another app, and the item's
+ * fallback_uri taken then. Real host port: file:// from a temporary SD
+ * folder, the emulated flash and its counters; patches made by our maker. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "delta_make.h"
+#include "helpers.h"
+#include "ota/boot.h"
+#include "ota/error.h"
+#include "ota/host_transport.h"
+#include "ota/service.h"
+
+static char sd[64];
+static struct ota_ptable table;
+static struct ota_service svc;
+static struct ota_host_transport ht;
+static struct buf old_app, new_app, other_app;
+
+static void put_sd_file(const char *name, const void *data, size_t len)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/%s", sd, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+/* A patch old -> new by the maker, in esp_delta_ota's format or ours. */
+static void put_patch(const char *name, const struct buf *o, const struct buf *n, bool compact)
+{
+    struct delta_plan plan = {0};
+    struct delta_buf out = {0};
+    assert_int_equal(delta_plan_make(o->data, o->len, n->data, n->len, &plan), 0);
+    int rc = compact ? delta_write_compact(o->data, o->len, n->data, n->len, &plan, &out)
+                     : delta_write_esp(o->data, o->len, n->data, n->len, &plan, &out);
+    assert_int_equal(rc, 0);
+    put_sd_file(name, out.data, out.len);
+    free(out.data);
+    delta_plan_free(&plan);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    strcpy(sd, "/tmp/ota-test-patch-XXXXXX");
+    assert_non_null(mkdtemp(sd));
+    struct ota_host_transport_config tc = {.sdcard_dir = sd};
+    ota_host_transport_init(&ht, &tc);
+    old_app = make_image("ota_example", "v1.0.0", 64 * 1024, OTA_CHIP_ESP32);
+    new_app = make_image("play_mp3_control", "v2.0.0", 64 * 1024, OTA_CHIP_ESP32);
+    other_app = make_image("ota_example", "v1.5.0", 60 * 1024, OTA_CHIP_ESP32);
+    put_sd_file("new.bin", new_app.data, new_app.len);
+    put_patch("old-new.espdelta", &old_app, &new_app, false);
+    put_patch("old-new.compact", &old_app, &new_app, true);
+    put_patch("other-new.espdelta", &other_app, &new_app, false);
+    put_patch("other-new.compact", &other_app, &new_app, true);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    buf_free(&old_app);
+    buf_free(&new_app);
+    buf_free(&other_app);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", sd);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A seed device running `running` from ota_0. */
+static void device(struct tmp_flash *t, const struct buf *running)
+{
+    make_seed_device(t, &table);
+    write_partition(t, ota_pt_find_label(&table, "ota_0"), running->data, running->len);
+}
+
+static int run_item(struct tmp_flash *t, const char *uri, const char *fallback)
+{
+    struct ota_service_config c;
+    memset(&c, 0, sizeof(c));
+    c.flash = &t->hf.flash;
+    c.transport = &ht.transport;
+    c.allow_plain_http = true;
+    c.chip_id = OTA_CHIP_ESP32;
+    c.running_app_offset = booted_app_offset(&t->hf.flash);
+    struct ota_item item;
+    memset(&item, 0, sizeof(item));
+    item.type = OTA_ITEM_APP;
+    item.uri = uri;
+    item.fallback_uri = fallback;
+    item.reboot_flag = true;
+    assert_int_equal(ota_service_init(&svc, &c), OTA_OK);
+    assert_int_equal(ota_service_set_upgrade_list(&svc, &item, 1), OTA_OK);
+    ota_host_flash_reset_counters(&t->hf);
+    return ota_service_start(&svc, NULL);
+}
+
+/* The slot after ota_0 holds exactly `want`, and the bootloader picks it. */
+static void assert_installed(struct tmp_flash *t, const struct buf *want)
+{
+    const struct ota_partition *p = ota_pt_find_label(&table, "ota_1");
+    uint8_t *got = malloc(want->len);
+    assert_non_null(got);
+    assert_int_equal(ota_flash_read(&t->hf.flash, p->offset, got, (uint32_t)want->len), OTA_OK);
+    assert_memory_equal(got, want->data, want->len);
+    free(got);
+    static struct ota_boot_result res;
+    struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0, NULL, 0, false};
+    assert_int_equal(ota_boot(&t->hf.flash, &bo, &res), OTA_OK);
+    assert_string_equal(res.part.label, "ota_1");
+    assert_string_equal(res.info.desc.project_name, "play_mp3_control");
+}
+
+static void patch_is_detected_and_applied(void **state)
+{
+    (void)state;
+    static const char *const uris[] = {"file://sdcard/old-new.espdelta", "file://sdcard/old-new.compact"};
+    for (int i = 0; i < 2; i++) {
+        struct tmp_flash t;
+        device(&t, &old_app);
+        assert_int_equal(run_item(&t, uris[i], NULL), OTA_OK);
+        assert_true(svc.work.up.patch.active);
+        assert_false(svc.work.fell_back);
+        assert_true(svc.work.up.patch.bytes > OTA_DELTA_ESP_HEADER_LEN);
+        printf("%s: %llu patch bytes made the %zu-byte image\n", uris[i],
+               (unsigned long long)svc.work.up.patch.bytes, new_app.len);
+        assert_installed(&t, &new_app);
+        tmp_flash_destroy(&t);
+    }
+}
+
+static void wrong_base_refused_with_nothing_written(void **state)
+{
+    (void)state;
+    static const char *const uris[] = {"file://sdcard/other-new.espdelta", "file://sdcard/other-new.compact"};
+    for (int i = 0; i < 2; i++) {
+        struct tmp_flash t;
+        device(&t, &old_app);
+        assert_int_equal(run_item(&t, uris[i], NULL), OTA_ERR_DELTA_BASE);
+        assert_int_equal(t.hf.count.programs, 0);
+        assert_int_equal(t.hf.count.sector_erases + t.hf.count.block_erases, 0);
+        static struct ota_boot_result res;
+        struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0, NULL, 0, false};
+        assert_int_equal(ota_boot(&t.hf.flash, &bo, &res), OTA_OK);
+        assert_string_equal(res.part.label, "ota_0");
+        tmp_flash_destroy(&t);
+    }
+}
+
+static void fallback_taken_for_another_base(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    device(&t, &old_app);
+    assert_int_equal(run_item(&t, "file://sdcard/other-new.espdelta", "file://sdcard/new.bin"), OTA_OK);
+    assert_true(svc.work.fell_back);
+    assert_false(svc.work.up.patch.active);
+    assert_installed(&t, &new_app);
+    tmp_flash_destroy(&t);
+
+    /* a patch that fits is applied, its fallback left alone */
+    device(&t, &old_app);
+    assert_int_equal(run_item(&t, "file://sdcard/old-new.compact", "file://sdcard/missing.bin"), OTA_OK);
+    assert_false(svc.work.fell_back);
+    assert_true(svc.work.up.patch.active);
+    assert_installed(&t, &new_app);
+    tmp_flash_destroy(&t);
+}
+
+/* A well-formed patch whose output is not a valid image (one byte of the new
+ * image changed before the patch was made, so its appended SHA-256 no
+ * longer matches): the image check catches it, otadata never changes. */
+static void wrong_output_caught_by_the_image_check(void **state)
+{
+    (void)state;
+    struct buf bad = {0};
+    buf_emit(&bad, new_app.data, new_app.len);
+    bad.data[bad.len / 2] ^= 0x5a;
+    put_patch("old-bad.espdelta", &old_app, &bad, false);
+    struct tmp_flash t;
+    device(&t, &old_app);
+    int err = run_item(&t, "file://sdcard/old-bad.espdelta", "file://sdcard/new.bin");
+    assert_true(err == OTA_ERR_IMG_HASH || err == OTA_ERR_IMG_CHECKSUM);
+    assert_false(svc.work.fell_back);  /* the base fitted: no reason to fall back */
+    static struct ota_boot_result res;
+    struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0, NULL, 0, false};
+    assert_int_equal(ota_boot(&t.hf.flash, &bo, &res), OTA_OK);
+    assert_string_equal(res.part.label, "ota_0");
+    tmp_flash_destroy(&t);
+    buf_free(&bad);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(patch_is_detected_and_applied),
+        cmocka_unit_test(wrong_base_refused_with_nothing_written),
+        cmocka_unit_test(fallback_taken_for_another_base),
+        cmocka_unit_test(wrong_output_caught_by_the_image_check),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
