@@ -29,7 +29,7 @@
 #define OTA_DELTA_ESP_MAGIC 0xfccdde10u
 #define OTA_DELTA_ESP_HEADER_LEN 64u
 #define OTA_DELTA_COMPACT_MAGIC 0x94544f4fu /* "OOT\x94" read little-endian: never 0xE9 or 0x10 first */
-#define OTA_DELTA_COMPACT_VERSION 1u
+#define OTA_DELTA_COMPACT_VERSION 2u
 #define OTA_DELTA_COMPACT_HEADER_LEN 84u
 /* Enough leading bytes for ota_delta_parse_header on any form. */
 #define OTA_DELTA_HEADER_MAX 84u
@@ -82,6 +82,7 @@ typedef uint16_t ota_delta_prob;
 #define OTA_DELTA_ZERO_CTX_BITS 11u
 #define OTA_DELTA_DIFF_CTX 8u
 #define OTA_DELTA_EXTRA_CTX 8u
+#define OTA_DELTA_REPS 4u      /* recent alignments a seek can name by index */
 
 /* An integer model: bit length (6-bit tree), the bits below the leading one
  * (the first three with context), a sign. */
@@ -119,6 +120,10 @@ struct ota_delta_compact {
     uint8_t old1, old2;                /* the old bytes under the last two diff bytes */
     uint8_t prev_extra;
     uint8_t last_nz[4];                /* last non-zero diff byte per new offset & 3 */
+    uint8_t rep_hist;                  /* bit i: seek i+1 back named a recent alignment */
+    int32_t rep[OTA_DELTA_REPS];       /* recent alignments (old - new offset), latest first */
+    ota_delta_prob is_rep[4];
+    ota_delta_prob rep_idx[OTA_DELTA_REPS];
     struct ota_delta_int_model len_diff, len_extra, seek;
     ota_delta_prob zero[1u << OTA_DELTA_ZERO_CTX_BITS];
     ota_delta_prob repeat[16];

@@ -24,6 +24,8 @@ void cm_init(struct ota_delta_compact *c)
     cm_init_probs(&c->seek.nbits[0], sizeof(struct ota_delta_int_model) / sizeof(ota_delta_prob));
     cm_init_probs(c->zero, sizeof(c->zero) / sizeof(ota_delta_prob));
     cm_init_probs(c->repeat, sizeof(c->repeat) / sizeof(ota_delta_prob));
+    cm_init_probs(c->is_rep, sizeof(c->is_rep) / sizeof(ota_delta_prob));
+    cm_init_probs(c->rep_idx, sizeof(c->rep_idx) / sizeof(ota_delta_prob));
     cm_init_probs(&c->diff[0][0], sizeof(c->diff) / sizeof(ota_delta_prob));
     cm_init_probs(&c->extra[0][0], sizeof(c->extra) / sizeof(ota_delta_prob));
     c->range = 0xFFFFFFFFu;
@@ -122,9 +124,18 @@ static int dec_run_len(struct ota_delta *d, struct ota_delta_int_model *m, uint8
 static int dec_seek(struct ota_delta *d)
 {
     struct ota_delta_compact *c = &d->u.compact;
-    uint32_t mag = dec_uint(d, &c->seek);
-    bool negative = mag && dec_bit(d, &c->seek.sign);
-    delta_seek_old(d, negative ? -(int64_t)mag : (int64_t)mag);
+    int64_t rel;
+    unsigned i = OTA_DELTA_REPS;
+    if (dec_bit(d, &c->is_rep[cm_rep_ctx(c)])) {
+        i = dec_tree(d, c->rep_idx, 2);
+        rel = (int64_t)d->new_pos + c->rep[i] - d->old_pos;
+    } else {
+        uint32_t mag = dec_uint(d, &c->seek);
+        bool negative = mag && dec_bit(d, &c->seek.sign);
+        rel = negative ? -(int64_t)mag : (int64_t)mag;
+    }
+    delta_seek_old(d, rel);
+    cm_rep_use(c, i, (int32_t)(d->old_pos - (int64_t)d->new_pos));
     c->state = d->new_pos == d->hdr.new_size ? CS_DONE : CS_DIFF_LEN;
     return 0;
 }

@@ -72,6 +72,38 @@ static inline void cm_after_diff(struct ota_delta_compact *c, uint8_t diff, uint
     }
 }
 
+/* A seek either names one of the recent alignments (old offset minus new
+ * offset of the next diff byte: code moved by one insertion or deletion
+ * returns to an alignment seen before) or is coded as a number. */
+static inline unsigned cm_rep_ctx(const struct ota_delta_compact *c)
+{
+    return c->rep_hist & 3u;
+}
+
+/* Which recent alignment equals a, or OTA_DELTA_REPS. */
+static inline unsigned cm_rep_find(const struct ota_delta_compact *c, int32_t a)
+{
+    unsigned i = 0;
+    while (i < OTA_DELTA_REPS && c->rep[i] != a) {
+        i++;
+    }
+    return i;
+}
+
+/* Alignment a (found at index i, or new when i == OTA_DELTA_REPS) moves
+ * to the front. */
+static inline void cm_rep_use(struct ota_delta_compact *c, unsigned i, int32_t a)
+{
+    c->rep_hist = (uint8_t)((c->rep_hist << 1) | (i < OTA_DELTA_REPS));
+    if (i == OTA_DELTA_REPS) {
+        i = OTA_DELTA_REPS - 1;
+    }
+    for (; i > 0; i--) {
+        c->rep[i] = c->rep[i - 1];
+    }
+    c->rep[0] = a;
+}
+
 void cm_init(struct ota_delta_compact *c);
 
 #endif

@@ -104,6 +104,22 @@ static void enc_diff_byte(struct rc_enc *e, struct ota_delta_compact *c, uint8_t
     cm_after_diff(c, diff, old0, np);
 }
 
+static void enc_seek(struct rc_enc *e, struct ota_delta_compact *c, int64_t seek, int32_t align)
+{
+    unsigned i = cm_rep_find(c, align);
+    enc_bit(e, &c->is_rep[cm_rep_ctx(c)], i < OTA_DELTA_REPS);
+    if (i < OTA_DELTA_REPS) {
+        enc_tree(e, c->rep_idx, 2, i);
+    } else {
+        uint64_t mag = seek < 0 ? (uint64_t)(-seek) : (uint64_t)seek;
+        enc_uint(e, &c->seek, (uint32_t)mag);
+        if (mag) {
+            enc_bit(e, &c->seek.sign, seek < 0);
+        }
+    }
+    cm_rep_use(c, i, align);
+}
+
 static void enc_plan(struct rc_enc *e, struct ota_delta_compact *c, const uint8_t *old, const uint8_t *nw,
                      const struct delta_plan *plan)
 {
@@ -119,11 +135,7 @@ static void enc_plan(struct rc_enc *e, struct ota_delta_compact *c, const uint8_
             enc_tree(e, c->extra[cm_extra_ctx(c)], 8, nw[np]);
             c->prev_extra = nw[np];
         }
-        uint64_t mag = cmd->seek < 0 ? (uint64_t)(-cmd->seek) : (uint64_t)cmd->seek;
-        enc_uint(e, &c->seek, (uint32_t)mag);
-        if (mag) {
-            enc_bit(e, &c->seek.sign, cmd->seek < 0);
-        }
+        enc_seek(e, c, cmd->seek, (int32_t)((int64_t)op + cmd->seek - (int64_t)np));
         op = (size_t)((int64_t)op + cmd->seek);
     }
 }
