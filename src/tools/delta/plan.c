@@ -18,6 +18,7 @@
 #define PLAN_REPS 4
 #define PLAN_REP_BONUS 0
 #define PLAN_SLACK 2
+#define PLAN_EXT_W 3
 #define PLAN_SLACK_REP 2
 #define PLAN_SLACK_DIV 4
 
@@ -139,7 +140,7 @@ static size_t extend_forward(const struct walk *w, size_t scan)
             score++;
         }
         i++;
-        if (score * 2 - (long)i > best * 2 - (long)len) {
+        if (score * PLAN_EXT_W - (long)i > best * PLAN_EXT_W - (long)len) {
             best = score;
             len = i;
         }
@@ -159,7 +160,7 @@ static size_t extend_backward(const struct walk *w, size_t scan, size_t pos)
         if (w->old[pos - i] == w->nw[scan - i]) {
             score++;
         }
-        if (score * 2 - (long)i > best * 2 - (long)len) {
+        if (score * PLAN_EXT_W - (long)i > best * PLAN_EXT_W - (long)len) {
             best = score;
             len = i;
         }
