@@ -4,6 +4,9 @@
  * or hardware). Big numbers are little-endian, as in the signature block.
  * Each returns 0 when the signature verifies, OTA_ERR_SIG_INVALID when it
  * does not, OTA_ERR_SIG_KEY for a key the port cannot use.
+ *
+ * Reentrancy: called synchronously with the caller's buffers, never kept
+ * after the call; a port must allow concurrent calls (or serialise inside).
  */
 #ifndef OTA_CRYPTO_H
 #define OTA_CRYPTO_H

@@ -5,6 +5,13 @@
  * The core reaches flash only through ota_flash_read/program/erase below
  * (src/core/flash.c), which check bounds and alignment and split programs at
  * page boundaries, so every port sees only well-formed operations.
+ *
+ * Reentrancy and lifetimes: ota_flash_* keep no state of their own. The
+ * port's callbacks run synchronously in the caller's context; the core never
+ * issues two operations on one struct ota_flash at once, so a port needs no
+ * lock of its own unless other code shares the chip. The struct must stay
+ * valid while a core call uses it; no pointer to a caller's buffer is kept
+ * after a call returns.
  */
 #ifndef OTA_FLASH_H
 #define OTA_FLASH_H

@@ -4,6 +4,11 @@
  * implements them (the host port with mbedTLS; an ESP32 port would use its
  * ROM or hardware). The context is opaque storage big enough for common
  * implementations; a port checks its own context fits with a static assert.
+ *
+ * Reentrancy: each computation lives in its caller-owned context, so the
+ * port functions must be reentrant for distinct contexts (hardware SHA
+ * engines serialise inside the port). Nothing keeps the data pointer after
+ * a call returns.
  */
 #ifndef OTA_HASH_H
 #define OTA_HASH_H

@@ -10,6 +10,10 @@
  * (data partitions program it last) and append-only progress entries.
  * State changes only clear bits (WRITING 3 -> COMPLETE 1 -> RETIRED 0): a
  * commit is one bit, atomic even when the program is torn.
+ *
+ * Reentrancy: functions work on the partition and structs passed in; one
+ * writer at a time per partition (the service's item), which the caller
+ * ensures, as for any flash write.
  */
 #ifndef OTA_JOURNAL_H
 #define OTA_JOURNAL_H

@@ -2,6 +2,9 @@
  * Logging, as a link-time port function: the core formats nothing itself.
  * The host port prints ESP-IDF style lines ("I (123) boot: ..."); an MCU port
  * would forward to esp_log_writev or drop everything.
+ *
+ * Context: called from whatever context runs the core (a task, never an
+ * ISR); it must not call back into the core.
  */
 #ifndef OTA_LOG_H
 #define OTA_LOG_H

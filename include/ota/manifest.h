@@ -12,6 +12,9 @@
  *      project or chip; up to date; held back by the rollout; else a patch
  *      whose base is the running app, or the full image.
  * Everything here is pure: the caller owns every struct.
+ *
+ * Reentrancy and lifetimes: the parsed manifest is a copy (no pointer into
+ * the text is kept), so the text buffer may be reused once parse returns.
  */
 #ifndef OTA_MANIFEST_H
 #define OTA_MANIFEST_H

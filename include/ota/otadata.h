@@ -2,6 +2,11 @@
  * otadata: which OTA slot boots, and the rollback state of that choice.
  * Exactly as ESP-IDF defines it (../shared/docs/esp-formats.md section 3):
  * two 32-byte copies, one per sector, CRC over the sequence number only.
+ *
+ * Reentrancy: reading and deciding are pure functions of the structs passed
+ * in. Writes (select, mark) change the device: the caller runs one writer at
+ * a time per device (the host port holds a lock on the image; a firmware
+ * runs its OTA in one task).
  */
 #ifndef OTA_OTADATA_H
 #define OTA_OTADATA_H

@@ -1,6 +1,10 @@
 /*
  * ESP-IDF partition table: the 3072-byte binary at 0x8000 and the CSV syntax
  * of gen_esp32part.py. Byte layout: ../shared/docs/esp-formats.md section 2.
+ *
+ * Reentrancy and lifetimes: every function works only on the structs passed
+ * in and keeps nothing after it returns (a loaded table is a copy, labels
+ * included), so distinct tables may be used from distinct tasks at once.
  */
 #ifndef OTA_PARTITION_H
 #define OTA_PARTITION_H

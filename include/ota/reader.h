@@ -1,6 +1,9 @@
 /*
  * Random-access reading, the one shape every checker reads through: a
  * partition in flash (ota_part_reader), a file, a buffer in RAM.
+ *
+ * A reader runs synchronously in the caller's context; the core never keeps
+ * ctx or buf after the call that was given them returns.
  */
 #ifndef OTA_READER_H
 #define OTA_READER_H

@@ -2,6 +2,9 @@
  * sdkconfig files (what menuconfig writes): CONFIG_KEY=value lines,
  * "# CONFIG_KEY is not set" for a disabled bool, other comments and blank
  * lines ignored. Strings are double-quoted with \" and \\ escapes.
+ *
+ * Reentrancy: parse keeps no state between calls; the callback runs
+ * synchronously, once per setting, in the caller's context.
  */
 #ifndef OTA_SDKCONFIG_H
 #define OTA_SDKCONFIG_H

@@ -3,6 +3,10 @@
  * section 5): the signed image is padded with 0xFF to a 4 KiB boundary and
  * followed by a 4 KiB sector of up to three 1216-byte blocks, then 0xFF.
  * Block version 2 is RSA-3072-PSS, version 3 ECDSA (P-256 here).
+ *
+ * Reentrancy: the result and work structs are the caller's; the read
+ * callback and the crypto port run synchronously during the call; nothing is
+ * kept after it returns.
  */
 #ifndef OTA_SIGNATURE_H
 #define OTA_SIGNATURE_H

@@ -3,6 +3,10 @@
  * interface. The host port implements http:// and https:// with libcurl and
  * file://sdcard/... on a folder; a device port would use esp_http_client and
  * FATFS. The core never parses HTTP.
+ *
+ * Context and lifetimes: the core uses one transport struct from one context
+ * at a time (the service's task), never two streams at once; the URI, PEM
+ * and validator strings passed to open stay valid until the stream's close.
  */
 #ifndef OTA_SOURCE_H
 #define OTA_SOURCE_H

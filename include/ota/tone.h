@@ -4,6 +4,10 @@
  *
  * The image is read through a callback, one header, descriptor or 64-byte
  * table entry at a time, so it can sit in flash, in a file or in memory.
+ *
+ * Reentrancy: every function works on the caller's structs; the read
+ * callback runs synchronously during the call and its ctx need be valid only
+ * until the call returns.
  */
 #ifndef OTA_TONE_H
 #define OTA_TONE_H

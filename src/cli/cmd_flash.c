@@ -38,6 +38,22 @@ static void report_created_json(const char *path, uint32_t size, const struct ot
     json_end(&j);
 }
 
+/* Read a bootloader file that fits between 0x1000 and the table (errors reported). */
+static int read_bootloader(const char *path, uint8_t **boot, size_t *len)
+{
+    if (cli_read_file(path, boot, len)) {
+        return CLI_FAIL;
+    }
+    if (*len > OTA_PT_OFFSET - BOOTLOADER_OFFSET) {
+        cli_error("%s: %zu bytes does not fit between 0x%x and the table at 0x%x", path, *len, BOOTLOADER_OFFSET,
+                  OTA_PT_OFFSET);
+        free(*boot);
+        *boot = NULL;
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
 int cmd_flash_create(int argc, char **argv)
 {
     const char *pos[1], *size_s = "4MB", *table_s = NULL, *boot_s = NULL, *chip_s = NULL;
@@ -78,16 +94,8 @@ int cmd_flash_create(int argc, char **argv)
 
     uint8_t *boot = NULL;
     size_t boot_len = 0;
-    if (boot_s) {
-        if (cli_read_file(boot_s, &boot, &boot_len)) {
-            return CLI_FAIL;
-        }
-        if (boot_len > OTA_PT_OFFSET - BOOTLOADER_OFFSET) {
-            cli_error("%s: %zu bytes does not fit between 0x%x and the table at 0x%x", boot_s, boot_len,
-                      BOOTLOADER_OFFSET, OTA_PT_OFFSET);
-            free(boot);
-            return CLI_FAIL;
-        }
+    if (boot_s && read_bootloader(boot_s, &boot, &boot_len)) {
+        return CLI_FAIL;
     }
     struct ota_host_flash hf;
     /* Whole or not at all: the new image replaces pos[0] only once complete. */

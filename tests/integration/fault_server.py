@@ -11,6 +11,9 @@ Serves files from ROOT; the first path segments choose a fault:
   /norange/FILE            ignore Range: always 200 with the whole file
   /trickle/BPS/FILE        announce the whole file, send BPS bytes a second
   /nolocation/FILE         302 without Location, the file as its body
+  /closedelim/N/FILE       HTTP/1.0 style: no length, N bytes of the file, close
+  /chunked/N/FILE          chunked encoding, N bytes of the file, then a proper
+                           last chunk (the stream looks complete to HTTP)
 Listens on 127.0.0.1 only; writes its port to PORTFILE. Stops on SIGTERM,
 or by itself after LIFETIME seconds.
 Usage: fault_server.py ROOT PORTFILE [LIFETIME]
@@ -51,7 +54,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         parts = self.path.lstrip("/").split("/")
         fault, args = None, []
-        if parts[0] in ("drop", "lie", "status", "redirect", "trickle"):
+        if parts[0] in ("drop", "lie", "status", "redirect", "trickle", "closedelim", "chunked"):
             fault, args, parts = parts[0], parts[1:2], parts[2:]
         elif parts[0] == "stall":
             fault, args, parts = "stall", parts[1:3], parts[3:]
@@ -77,6 +80,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(data[: int(args[0])])
             self.wfile.flush()
             self.close_connection = True
+            return
+        if fault == "closedelim":
+            # No Content-Length and no chunking: the body ends when the
+            # connection closes, so HTTP cannot tell a short one.
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(data[: int(args[0])])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        if fault == "chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            body = data[: int(args[0])]
+            for i in range(0, len(body), 1000):
+                piece = body[i:i + 1000]
+                self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
             return
         if fault == "nolocation":
             self.send_plain(302, data)

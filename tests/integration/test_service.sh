@@ -208,5 +208,25 @@ if [ $? -eq 0 ] && grep -q "CRC and tail valid" "$T/run.log"; then
     pass "the right tone image is taken on the next run"
 else fail "the right tone image is taken on the next run" "$T/run.log"; fi
 
+# Streams that end early without a length to betray them (HTTP/1.0 close-
+# delimited, or chunked with a proper last chunk): the content check fails
+# the item before its commit, and the whole file is taken afterwards.
+cp "$T/sd/tone1.bin" "$T/www/tone1.bin"
+for mode in closedelim chunked; do
+    fresh
+    $OTA run "$D" --no-reboot --data "flash_tone=$FS/$mode/3000/tone1.bin" >"$T/run.log" 2>&1
+    if [ $? -eq 1 ] && grep -q "OTA failed: .*(OTA_ERR_TONE_" "$T/run.log" && grep -q "not committed" "$T/run.log"; then
+        pass "$mode: a tone stream cut short fails before its commit"
+    else fail "$mode: a tone stream cut short fails before its commit" "$T/run.log"; fi
+    $OTA run "$D" --no-reboot --data "flash_tone=$FS/$mode/999999999/tone1.bin" >"$T/run.log" 2>&1
+    if [ $? -eq 0 ] && grep -q "CRC and tail valid" "$T/run.log"; then
+        pass "$mode: the whole tone stream is taken on the next run"
+    else fail "$mode: the whole tone stream is taken on the next run" "$T/run.log"; fi
+    $OTA run "$D" --no-reboot --app "$FS/$mode/100000/new.bin" >"$T/run.log" 2>&1
+    if [ $? -eq 1 ] && grep -q "OTA failed: .*(OTA_ERR_" "$T/run.log" && $OTA boot "$D" | grep -q "booted: ota_0"; then
+        pass "$mode: an app stream cut short is refused, the old app boots"
+    else fail "$mode: an app stream cut short is refused, the old app boots" "$T/run.log"; fi
+done
+
 stop_servers
 finish
