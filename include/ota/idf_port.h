@@ -42,6 +42,8 @@ struct ota_idf_transport_config {
     int connect_timeout_ms;     /* 0: 5000 */
     int read_timeout_ms;        /* no byte for this long fails the transfer; 0: 10000 */
     int max_redirects;          /* 0: 5 */
+    uint32_t low_speed_limit;   /* fewer bytes than this ... */
+    uint32_t low_speed_time_s;  /* ... in a window this long fails the transfer; 0 (either): 1024 B in 20 s */
     bool use_cert_bundle;       /* https without an item PEM: the ESP x509 bundle (else refused) */
 };
 

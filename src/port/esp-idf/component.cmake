@@ -2,6 +2,11 @@
 # when ESP-IDF's build includes this directory (ESP_PLATFORM is set); the
 # host build never reads this file.
 set(ota_root ${CMAKE_CURRENT_LIST_DIR}/../../..)
+# Every core source, the delta applier (src/core/delta) and the release item
+# (src/core/service/release_*.c, src/core/manifest) included: a firmware gets
+# the whole library. (No CONFIGURE_DEPENDS: ESP-IDF also reads this file in
+# CMake's script mode, which refuses it; a core file added later needs
+# `idf.py reconfigure`.)
 file(GLOB_RECURSE ota_core_srcs ${ota_root}/src/core/*.c)
 set(ota_port_dir ${ota_root}/src/port/esp-idf)
 
@@ -17,6 +22,8 @@ idf_component_register(
          ${ota_port_dir}/idf_flash.c
          ${ota_port_dir}/idf_transport.c
          ${ota_port_dir}/idf_http.c
+         ${ota_port_dir}/idf_location.c
+         ${ota_port_dir}/idf_pace.c
          ${ota_port_dir}/idf_file.c
          ${ota_port_dir}/idf_hash.c
          ${ota_port_dir}/idf_crypto.c

@@ -17,6 +17,8 @@ void ota_idf_config_from_kconfig(struct ota_service_config *sc, struct ota_idf_t
     tc->connect_timeout_ms = CONFIG_OTA_CONNECT_TIMEOUT_MS;
     tc->read_timeout_ms = CONFIG_OTA_READ_TIMEOUT_MS;
     tc->max_redirects = CONFIG_OTA_MAX_REDIRECTS;
+    tc->low_speed_limit = CONFIG_OTA_LOW_SPEED_LIMIT;
+    tc->low_speed_time_s = CONFIG_OTA_LOW_SPEED_TIME;
 #if CONFIG_OTA_USE_CERT_BUNDLE
     tc->use_cert_bundle = true;
 #endif

@@ -4,7 +4,8 @@
  * redirects followed here under one policy (a bounded count, http and
  * https only), TLS with the item's PEM or the certificate bundle, a connect
  * timeout and a read timeout (no byte for that long fails), the status
- * checked, Content-Length checked against what arrived. esp_http_client
+ * checked, Content-Length checked against what arrived, and the low-speed
+ * limit (fewer than N bytes in a window fails, idf_pace.c). esp_http_client
  * keeps one receive buffer per stream: memory does not grow with the image. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +15,8 @@
 
 #include "esp_http_client.h"
 #include "esp_tls_errors.h"
+#include "freertos/FreeRTOS.h"
+#include "freertos/task.h"
 #include "sdkconfig.h"
 #if CONFIG_MBEDTLS_CERTIFICATE_BUNDLE
 #include "esp_crt_bundle.h"
@@ -21,6 +24,8 @@
 
 #include "ota/error.h"
 #include "ota/log.h"
+#include "idf_location.h"
+#include "idf_pace.h"
 #include "idf_sources.h"
 
 static const char *TAG = "HTTP_STREAM";
@@ -38,11 +43,19 @@ struct http_stream {
     int64_t total_length;
     bool chunked;
     int read_timeout_ms;
+    struct idf_pace pace;
     char etag[OTA_VALIDATOR_LEN + 1];
     char last_modified[OTA_VALIDATOR_LEN + 1];
     char location[URL_LEN];       /* of the response being received */
     char url[URL_LEN];
 };
+
+/* Milliseconds since boot, for the low-speed window (wraps after 49 days;
+ * the pace only subtracts). */
+static uint32_t now_ms(void)
+{
+    return (uint32_t)(xTaskGetTickCount() * portTICK_PERIOD_MS);
+}
 
 /* A header's value into dst (OTA_VALIDATOR_LEN + 1 bytes); too long a
  * value is dropped rather than cut. */
@@ -102,23 +115,31 @@ static bool is_redirect(int status)
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-/* The policy for a redirect: within the count, to http or https only. */
+/* The policy for a redirect: within the count, to http or https only,
+ * checked on the target made absolute (a relative Location is legal). */
 static int follow(struct http_stream *s, int *redirects, int max)
 {
     const char *scheme;
+    char target[URL_LEN];
     if (++*redirects > max) {
         OTA_LOGE(TAG, "%s: more than %d redirects", s->url, max);
         return OTA_ERR_TOO_MANY_REDIRECTS;
     }
-    if (ota_uri_scheme(s->location, &scheme) != OTA_OK || strcmp(scheme, "file") == 0) {
+    if (idf_resolve_location(s->url, s->location, target, sizeof(target)) != OTA_OK ||
+        ota_uri_scheme(target, &scheme) != OTA_OK || strcmp(scheme, "file") == 0) {
         OTA_LOGE(TAG, "%s: redirect to '%s' refused (http and https only)", s->url, s->location);
         return OTA_ERR_URI;
     }
+    /* The redirect's own body may already sit in the client's buffer (it
+     * arrives with the headers): drop it, or the next response would start
+     * with it. */
     esp_http_client_flush_response(s->c, NULL);
-    if (esp_http_client_set_redirection(s->c) != ESP_OK) {
+    esp_http_client_clear_response_buffer(s->c);
+    if (esp_http_client_set_url(s->c, target) != ESP_OK) {
         return OTA_ERR_URI;
     }
-    snprintf(s->url, sizeof(s->url), "%s", s->location);
+    OTA_LOGI(TAG, "HTTP %d: redirected to %s", s->status, target);
+    snprintf(s->url, sizeof(s->url), "%s", target);
     return OTA_OK;
 }
 
@@ -249,6 +270,7 @@ int idf_http_open(const struct ota_idf_transport *t, const char *uri, const char
         idf_http_close(s);
         return err;
     }
+    idf_pace_start(&s->pace, t->cfg.low_speed_limit, t->cfg.low_speed_time_s * 1000u, now_ms());
     info->content_length = s->content_length;
     info->total_length = s->total_length;
     info->offset = s->offset;
@@ -278,9 +300,16 @@ int idf_http_read(void *stream, void *buf, size_t len)
     if (s->content_length != OTA_LENGTH_UNKNOWN && (int64_t)s->received >= s->content_length) {
         return at_end(s);
     }
-    int n = esp_http_client_read(s->c, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+    size_t ask = idf_pace_ask(&s->pace, len, now_ms());
+    int n = esp_http_client_read(s->c, buf, ask > INT32_MAX ? INT32_MAX : (int)ask);
     if (n > 0) {
         s->received += (uint64_t)n;
+        if (idf_pace_got(&s->pace, (size_t)n, now_ms()) != OTA_OK) {
+            OTA_LOGE(TAG, "%s: fewer than %lu bytes in %lu s, after %llu bytes", s->url,
+                     (unsigned long)s->pace.limit, (unsigned long)(s->pace.window_ms / 1000u),
+                     (unsigned long long)s->received);
+            return OTA_ERR_LOW_SPEED;
+        }
         return n;
     }
     if (n == -ESP_ERR_HTTP_EAGAIN) {

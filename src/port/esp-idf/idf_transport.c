@@ -76,6 +76,10 @@ void ota_idf_transport_init(struct ota_idf_transport *t, const struct ota_idf_tr
     if (t->cfg.max_redirects <= 0) {
         t->cfg.max_redirects = 5;
     }
+    if (!t->cfg.low_speed_limit || !t->cfg.low_speed_time_s) {
+        t->cfg.low_speed_limit = 1024;  /* the host port's defaults */
+        t->cfg.low_speed_time_s = 20;
+    }
     t->transport.ctx = t;
     t->transport.open = t_open;
     t->transport.read = t_read;

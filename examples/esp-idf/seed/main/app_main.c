@@ -67,9 +67,9 @@ static unsigned set_upgrade_list(void)
         ESP_LOGI("OTA_DEFAULT", "data upgrade uri %s", CONFIG_DATA_UPGRADE_URI);
         n++;
     }
-    if (CONFIG_FIRMWARE_UPGRADE_URI[0]) {
+    if (board_app_uri()[0]) {
         s_items[n].type = OTA_ITEM_APP;
-        s_items[n].uri = CONFIG_FIRMWARE_UPGRADE_URI;
+        s_items[n].uri = board_app_uri();
         s_items[n].reboot_flag = true;
         n++;
     }

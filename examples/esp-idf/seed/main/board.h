@@ -6,6 +6,9 @@
 void board_prepare_flash(void);
 void board_connect_network(void);
 void board_mount_sdcard(void);
+/* The app's URI: menuconfig's CONFIG_FIRMWARE_UPGRADE_URI (on the linux
+ * target OTA_APP_URI overrides it, so one build can try several servers). */
+const char *board_app_uri(void);
 /* The list ran without a restart; failed: how many items failed. */
 void board_done(int failed);
 

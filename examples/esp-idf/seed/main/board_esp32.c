@@ -27,6 +27,11 @@ void board_prepare_flash(void)
     /* the chip's own flash: nothing to prepare */
 }
 
+const char *board_app_uri(void)
+{
+    return CONFIG_FIRMWARE_UPGRADE_URI;
+}
+
 static void on_net_event(void *arg, esp_event_base_t base, int32_t id, void *data)
 {
     (void)arg;

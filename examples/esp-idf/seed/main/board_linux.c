@@ -27,6 +27,12 @@ void board_prepare_flash(void)
     ESP_LOGI("FLASH", "the flash is the file %s", image);
 }
 
+const char *board_app_uri(void)
+{
+    const char *uri = getenv("OTA_APP_URI");
+    return uri && *uri ? uri : CONFIG_FIRMWARE_UPGRADE_URI;
+}
+
 void board_connect_network(void)
 {
     /* esp_http_client posts its events to the default loop, as on a chip */
