@@ -29,7 +29,7 @@
 #define OTA_DELTA_ESP_MAGIC 0xfccdde10u
 #define OTA_DELTA_ESP_HEADER_LEN 64u
 #define OTA_DELTA_COMPACT_MAGIC 0x94544f4fu /* "OOT\x94" read little-endian: never 0xE9 or 0x10 first */
-#define OTA_DELTA_COMPACT_VERSION 1u
+#define OTA_DELTA_COMPACT_VERSION 2u
 #define OTA_DELTA_COMPACT_HEADER_LEN 84u
 /* Enough leading bytes for ota_delta_parse_header on any form. */
 #define OTA_DELTA_HEADER_MAX 84u
@@ -80,14 +80,18 @@ typedef int (*ota_delta_out_fn)(void *ctx, const uint8_t *data, uint32_t len);
 typedef uint16_t ota_delta_prob;
 
 #define OTA_DELTA_ZERO_CTX_BITS 11u
-#define OTA_DELTA_DIFF_CTX 8u
-#define OTA_DELTA_EXTRA_CTX 8u
+#define OTA_DELTA_DIFF_CTX 4u
+#define OTA_DELTA_X1_BITS 11u  /* extra bytes: order-1 hashed counters */
+#define OTA_DELTA_X2_BITS 10u  /* extra bytes: order-2 hashed counters */
+#define OTA_DELTA_REPS 4u      /* recent alignments a seek can name by index */
 
 /* An integer model: bit length (6-bit tree), the bits below the leading one
- * (the first three with context), a sign. */
+ * (the first three with context: lengths of 24 bits and more share one,
+ * no image is that big), a sign. */
+#define OTA_DELTA_INT_HIGH 25u
 struct ota_delta_int_model {
     ota_delta_prob nbits[64];
-    ota_delta_prob high[33][8];
+    ota_delta_prob high[OTA_DELTA_INT_HIGH][8];
     ota_delta_prob sign;
 };
 
@@ -117,13 +121,20 @@ struct ota_delta_compact {
     uint32_t run_left;                 /* bytes left in a diff or extra run */
     uint8_t nz_hist;                   /* bit i: diff byte i+1 back was non-zero */
     uint8_t old1, old2;                /* the old bytes under the last two diff bytes */
-    uint8_t prev_extra;
+    uint8_t prev_extra, prev_extra2;   /* the last two extra bytes */
     uint8_t last_nz[4];                /* last non-zero diff byte per new offset & 3 */
+    uint8_t rep_hist;                  /* bit i: seek i+1 back named a recent alignment */
+    int32_t rep[OTA_DELTA_REPS];       /* recent alignments (old - new offset), latest first */
+    ota_delta_prob is_rep[4];
+    ota_delta_prob rep_idx[OTA_DELTA_REPS];
     struct ota_delta_int_model len_diff, len_extra, seek;
     ota_delta_prob zero[1u << OTA_DELTA_ZERO_CTX_BITS];
     ota_delta_prob repeat[16];
     ota_delta_prob diff[OTA_DELTA_DIFF_CTX][256];
-    ota_delta_prob extra[OTA_DELTA_EXTRA_CTX][256];
+    ota_delta_prob extra[256];         /* extra bytes, order 0 (a bit tree) */
+    uint16_t x1[1u << OTA_DELTA_X1_BITS];
+    uint16_t x2[1u << OTA_DELTA_X2_BITS];
+    int32_t xw[8][3];                  /* mixing weights per bit position */
 };
 
 struct ota_delta {

@@ -116,6 +116,7 @@
     X(OTA_ERR_DELTA_UNSUPPORTED, -155, "a patch type, compression or parameter this applier does not support") \
     X(OTA_ERR_DELTA_RESULT, -156, "the patched image's SHA-256 differs from the one the patch names") \
     X(OTA_ERR_DELTA_STATE, -157, "patch call out of order: write after finish or after an error") \
+    X(OTA_ERR_DELTA_VERSION, -163, "a compact patch of a format version this applier does not know: make it again with this release's tool") \
     /* release manifests (-170..-179) */ \
     X(OTA_ERR_MANIFEST_SYNTAX, -170, "release manifest is not strict JSON of format 1, or a field is missing, repeated, unknown or out of range") \
     X(OTA_ERR_MANIFEST_FORMAT, -171, "release manifest of a format version this device does not know") \

@@ -192,6 +192,14 @@ static void make_and_check(int i, bool compact)
         struct buf out;
         assert_int_not_equal(apply(&old, patch.data, patch.len, 4096, NULL, &out), 0);
         buf_free(&out);
+        /* a patch of another format version is refused by name, nothing written */
+        for (uint8_t v = 1; v < OTA_DELTA_COMPACT_VERSION + 2; v += OTA_DELTA_COMPACT_VERSION) {
+            patch.data[4] = v;
+            assert_int_equal(ota_delta_parse_header(patch.data, patch.len, &h), OTA_ERR_DELTA_VERSION);
+            assert_int_equal(apply(&old, patch.data, patch.len, 4096, NULL, &out), OTA_ERR_DELTA_VERSION);
+            assert_int_equal(out.len, 0);
+            buf_free(&out);
+        }
     }
     free(patch.data);
     delta_plan_free(&plan);

@@ -11,7 +11,10 @@
 #include "delta_internal.h"
 #include "ota/error.h"
 
-/* Bytes one step can consume at most: 6 + 32 + 1 coded bits. */
+/* Bytes one step can consume at most: the information of its bits over 8,
+ * plus one. A coded bit carries at most 12 bits (no probability is below
+ * 1/4096), a direct bit 1; the longest step, a new seek, is 11 coded and
+ * 28 direct bits: 21 bytes. */
 #define STEP_MAX_BYTES 40u
 
 enum { CS_DIFF_LEN, CS_DIFF, CS_EXTRA_LEN, CS_EXTRA, CS_SEEK, CS_DONE };
@@ -24,8 +27,11 @@ void cm_init(struct ota_delta_compact *c)
     cm_init_probs(&c->seek.nbits[0], sizeof(struct ota_delta_int_model) / sizeof(ota_delta_prob));
     cm_init_probs(c->zero, sizeof(c->zero) / sizeof(ota_delta_prob));
     cm_init_probs(c->repeat, sizeof(c->repeat) / sizeof(ota_delta_prob));
+    cm_init_probs(c->is_rep, sizeof(c->is_rep) / sizeof(ota_delta_prob));
+    cm_init_probs(c->rep_idx, sizeof(c->rep_idx) / sizeof(ota_delta_prob));
     cm_init_probs(&c->diff[0][0], sizeof(c->diff) / sizeof(ota_delta_prob));
-    cm_init_probs(&c->extra[0][0], sizeof(c->extra) / sizeof(ota_delta_prob));
+    cm_init_probs(c->extra, sizeof(c->extra) / sizeof(ota_delta_prob));
+    cm_mix_init(c);
     c->range = 0xFFFFFFFFu;
 }
 
@@ -38,10 +44,11 @@ static uint8_t next_in(struct ota_delta *d)
     return 0;
 }
 
-static int dec_bit(struct ota_delta *d, ota_delta_prob *p)
+/* One bit whose probability (of a 0) is p; the caller updates its models. */
+static int dec_bit_p(struct ota_delta *d, unsigned p)
 {
     struct ota_delta_compact *c = &d->u.compact;
-    uint32_t bound = (c->range >> CM_PROB_BITS) * *p;
+    uint32_t bound = (c->range >> CM_PROB_BITS) * p;
     int bit;
     if (c->code < bound) {
         c->range = bound;
@@ -51,12 +58,32 @@ static int dec_bit(struct ota_delta *d, ota_delta_prob *p)
         c->range -= bound;
         bit = 1;
     }
-    cm_update(p, bit);
     while (c->range < CM_TOP) {
         c->range <<= 8;
         c->code = (c->code << 8) | next_in(d);
     }
     return bit;
+}
+
+static int dec_bit(struct ota_delta *d, ota_delta_prob *p)
+{
+    int bit = dec_bit_p(d, *p);
+    cm_update(p, bit);
+    return bit;
+}
+
+static uint8_t dec_extra(struct ota_delta *d)
+{
+    struct ota_delta_compact *c = &d->u.compact;
+    struct cm_mix m;
+    unsigned node = 1;
+    for (unsigned i = 0; i < 8; i++) {
+        int bit = dec_bit_p(d, cm_mix_predict(c, &m, node, i));
+        cm_mix_update(&m, bit);
+        node = (node << 1) | (unsigned)bit;
+    }
+    cm_after_extra(c, (uint8_t)node);
+    return (uint8_t)node;
 }
 
 static uint32_t dec_tree(struct ota_delta *d, ota_delta_prob *probs, unsigned bits)
@@ -79,7 +106,7 @@ static uint32_t dec_uint(struct ota_delta *d, struct ota_delta_int_model *m)
     }
     unsigned rest = n - 1, ctx_bits = rest < CM_MANTISSA_CTX_BITS ? rest : CM_MANTISSA_CTX_BITS;
     uint32_t v = 1u;
-    v = (v << ctx_bits) | dec_tree(d, m->high[n], ctx_bits);
+    v = (v << ctx_bits) | dec_tree(d, cm_int_high(m, n), ctx_bits);
     for (unsigned i = ctx_bits; i < rest; i++) {
         ota_delta_prob half = CM_PROB_ONE / 2;
         v = (v << 1) | (uint32_t)dec_bit(d, &half);
@@ -100,7 +127,7 @@ static int dec_diff(struct ota_delta *d)
         if (dec_bit(d, &c->repeat[cm_repeat_ctx(c, np)])) {
             diff = c->last_nz[np & 3u];
         } else {
-            diff = (uint8_t)dec_tree(d, c->diff[cm_diff_ctx(c, old0, np)], 8);
+            diff = (uint8_t)dec_tree(d, c->diff[cm_diff_ctx(c)], 8);
         }
     }
     cm_after_diff(c, diff, old0, np);
@@ -122,9 +149,18 @@ static int dec_run_len(struct ota_delta *d, struct ota_delta_int_model *m, uint8
 static int dec_seek(struct ota_delta *d)
 {
     struct ota_delta_compact *c = &d->u.compact;
-    uint32_t mag = dec_uint(d, &c->seek);
-    bool negative = mag && dec_bit(d, &c->seek.sign);
-    delta_seek_old(d, negative ? -(int64_t)mag : (int64_t)mag);
+    int64_t rel;
+    unsigned i = OTA_DELTA_REPS;
+    if (dec_bit(d, &c->is_rep[cm_rep_ctx(c)])) {
+        i = dec_tree(d, c->rep_idx, 2);
+        rel = (int64_t)d->new_pos + c->rep[i] - d->old_pos;
+    } else {
+        uint32_t mag = dec_uint(d, &c->seek);
+        bool negative = mag && dec_bit(d, &c->seek.sign);
+        rel = negative ? -(int64_t)mag : (int64_t)mag;
+    }
+    delta_seek_old(d, rel);
+    cm_rep_use(c, i, (int32_t)(d->old_pos - (int64_t)d->new_pos));
     c->state = d->new_pos == d->hdr.new_size ? CS_DONE : CS_DIFF_LEN;
     return 0;
 }
@@ -152,9 +188,7 @@ static int step(struct ota_delta *d)
         }
         return rc;
     case CS_EXTRA: {
-        uint8_t b = (uint8_t)dec_tree(d, c->extra[cm_extra_ctx(c)], 8);
-        c->prev_extra = b;
-        rc = delta_put_extra(d, b);
+        rc = delta_put_extra(d, dec_extra(d));
         if (!rc && --c->run_left == 0) {
             c->state = CS_SEEK;
         }

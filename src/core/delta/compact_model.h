@@ -25,6 +25,12 @@ static inline void cm_update(ota_delta_prob *p, int bit)
     }
 }
 
+/* The tree of an integer's first mantissa bits, chosen by its bit length. */
+static inline ota_delta_prob *cm_int_high(struct ota_delta_int_model *m, unsigned n)
+{
+    return m->high[n < OTA_DELTA_INT_HIGH ? n : OTA_DELTA_INT_HIGH - 1u];
+}
+
 static inline void cm_init_probs(ota_delta_prob *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -43,22 +49,17 @@ static inline unsigned cm_zero_ctx(const struct ota_delta_compact *c, uint8_t ol
     return (h * 2654435761u) >> (32u - OTA_DELTA_ZERO_CTX_BITS);
 }
 
-/* Context of a non-zero diff byte's value. */
-static inline unsigned cm_diff_ctx(const struct ota_delta_compact *c, uint8_t old0, uint32_t new_pos)
+/* Context of a non-zero diff byte's value: whether the two diff bytes
+ * before were non-zero (inside a changed operand, or at its start). Few
+ * contexts learn faster than the old byte's opcode bits would pay back. */
+static inline unsigned cm_diff_ctx(const struct ota_delta_compact *c)
 {
-    (void)new_pos;
-    return ((c->nz_hist & 1u) << 2) | (old0 & 3u);
+    return c->nz_hist & (OTA_DELTA_DIFF_CTX - 1u);
 }
 
 static inline unsigned cm_repeat_ctx(const struct ota_delta_compact *c, uint32_t new_pos)
 {
     return ((c->nz_hist & 3u) << 2) | (new_pos & 3u);
-}
-
-/* Context of an extra byte: the previous extra byte's low nibble. */
-static inline unsigned cm_extra_ctx(const struct ota_delta_compact *c)
-{
-    return c->prev_extra & (OTA_DELTA_EXTRA_CTX - 1u);
 }
 
 /* After a diff byte: shift the histories both sides keep. */
@@ -72,6 +73,40 @@ static inline void cm_after_diff(struct ota_delta_compact *c, uint8_t diff, uint
     }
 }
 
+/* A seek either names one of the recent alignments (old offset minus new
+ * offset of the next diff byte: code moved by one insertion or deletion
+ * returns to an alignment seen before) or is coded as a number. */
+static inline unsigned cm_rep_ctx(const struct ota_delta_compact *c)
+{
+    return c->rep_hist & 3u;
+}
+
+/* Which recent alignment equals a, or OTA_DELTA_REPS. */
+static inline unsigned cm_rep_find(const struct ota_delta_compact *c, int32_t a)
+{
+    unsigned i = 0;
+    while (i < OTA_DELTA_REPS && c->rep[i] != a) {
+        i++;
+    }
+    return i;
+}
+
+/* Alignment a (found at index i, or new when i == OTA_DELTA_REPS) moves
+ * to the front. */
+static inline void cm_rep_use(struct ota_delta_compact *c, unsigned i, int32_t a)
+{
+    c->rep_hist = (uint8_t)((c->rep_hist << 1) | (i < OTA_DELTA_REPS));
+    if (i == OTA_DELTA_REPS) {
+        i = OTA_DELTA_REPS - 1;
+    }
+    for (; i > 0; i--) {
+        c->rep[i] = c->rep[i - 1];
+    }
+    c->rep[0] = a;
+}
+
 void cm_init(struct ota_delta_compact *c);
+
+#include "compact_mix.h"
 
 #endif

@@ -82,7 +82,7 @@ static int parse_compact(const uint8_t *buf, size_t len, struct ota_delta_header
         return OTA_ERR_DELTA_TRUNCATED;
     }
     if (buf[4] != OTA_DELTA_COMPACT_VERSION) {
-        return OTA_ERR_DELTA_UNSUPPORTED;
+        return OTA_ERR_DELTA_VERSION; /* its models differ: decoding would be garbage */
     }
     if (buf[5] || buf[6] || buf[7]) {
         return OTA_ERR_DELTA_UNSUPPORTED; /* flags this version does not define */

@@ -15,6 +15,13 @@
 
 #include "delta_make.h"
 
+#define PLAN_REPS 4
+#define PLAN_REP_BONUS 0
+#define PLAN_SLACK 2
+#define PLAN_EXT_W 3
+#define PLAN_SLACK_REP 2
+#define PLAN_SLACK_DIV 4
+
 struct matcher {
     const uint8_t *old;
     size_t old_len;
@@ -73,7 +80,55 @@ struct walk {
     size_t last_scan, last_pos;
     ptrdiff_t last_offset;
     size_t slack; /* a new match must beat the current alignment by more than this */
+    ptrdiff_t rep[PLAN_REPS]; /* recent alignments, latest first: a seek back to one is cheap */
 };
+
+/* Prefer a recent alignment when its match is about as long as the longest
+ * (a seek to it costs a few bits, a new one two or three bytes). */
+static size_t prefer_rep(const struct walk *w, size_t scan, size_t len, size_t *pos)
+{
+    for (size_t i = 0; i < PLAN_REPS; i++) {
+        ptrdiff_t o = (ptrdiff_t)scan + w->rep[i];
+        if (o < 0 || (size_t)o >= w->old_len) {
+            continue;
+        }
+        size_t k = common_prefix(w->old + o, w->old_len - (size_t)o, w->nw + scan, w->new_len - scan);
+        if (k + PLAN_REP_BONUS >= len && k > 0) {
+            *pos = (size_t)o;
+            return k;
+        }
+    }
+    return len;
+}
+
+/* A new alignment must pay for its seek: a recent one costs a few bits, a
+ * far one two or three bytes. */
+static size_t seek_slack(const struct walk *w, size_t scan, size_t pos)
+{
+    ptrdiff_t a = (ptrdiff_t)pos - (ptrdiff_t)scan, dist = a - w->last_offset;
+    for (size_t i = 0; i < PLAN_REPS; i++) {
+        if (w->rep[i] == a) {
+            return PLAN_SLACK_REP;
+        }
+    }
+    size_t bits = 0;
+    for (size_t m = (size_t)(dist < 0 ? -dist : dist); m; m >>= 1) {
+        bits++;
+    }
+    return w->slack + bits / PLAN_SLACK_DIV;
+}
+
+static void rep_use(struct walk *w, ptrdiff_t a)
+{
+    size_t i = 0;
+    while (i < PLAN_REPS - 1 && w->rep[i] != a) {
+        i++;
+    }
+    for (; i > 0; i--) {
+        w->rep[i] = w->rep[i - 1];
+    }
+    w->rep[0] = a;
+}
 
 /* How far the previous alignment reaches forward, at least half agreeing. */
 static size_t extend_forward(const struct walk *w, size_t scan)
@@ -85,7 +140,7 @@ static size_t extend_forward(const struct walk *w, size_t scan)
             score++;
         }
         i++;
-        if (score * 2 - (long)i > best * 2 - (long)len) {
+        if (score * PLAN_EXT_W - (long)i > best * PLAN_EXT_W - (long)len) {
             best = score;
             len = i;
         }
@@ -105,7 +160,7 @@ static size_t extend_backward(const struct walk *w, size_t scan, size_t pos)
         if (w->old[pos - i] == w->nw[scan - i]) {
             score++;
         }
-        if (score * 2 - (long)i > best * 2 - (long)len) {
+        if (score * PLAN_EXT_W - (long)i > best * PLAN_EXT_W - (long)len) {
             best = score;
             len = i;
         }
@@ -150,6 +205,7 @@ static int emit_step(struct walk *w, struct delta_plan *plan, size_t scan, size_
     w->last_scan = scan - lenb;
     w->last_pos = pos - lenb;
     w->last_offset = (ptrdiff_t)pos - (ptrdiff_t)scan;
+    rep_use(w, w->last_offset);
     return 0;
 }
 
@@ -160,13 +216,14 @@ static int walk_new(struct walk *w, const struct matcher *m, struct delta_plan *
         size_t old_score = 0, scsc;
         for (scsc = scan += len; scan < w->new_len; scan++) {
             len = longest_match(m, w->nw + scan, w->new_len - scan, &pos);
+            len = prefer_rep(w, scan, len, &pos);
             for (; scsc < scan + len; scsc++) {
                 ptrdiff_t o = (ptrdiff_t)scsc + w->last_offset;
                 if (o >= 0 && (size_t)o < w->old_len && w->old[o] == w->nw[scsc]) {
                     old_score++;
                 }
             }
-            if ((len == old_score && len != 0) || len > old_score + w->slack) {
+            if ((len == old_score && len != 0) || len > old_score + seek_slack(w, scan, pos)) {
                 break;
             }
             ptrdiff_t o = (ptrdiff_t)scan + w->last_offset;
@@ -195,7 +252,7 @@ int delta_plan_make(const uint8_t *old, size_t old_len, const uint8_t *nw, size_
         return -1;
     }
     struct matcher m = {old, old_len, sa};
-    struct walk w = {old, nw, old_len, new_len, 0, 0, 0, 8};
+    struct walk w = {old, nw, old_len, new_len, 0, 0, 0, PLAN_SLACK, {0}};
     int rc = walk_new(&w, &m, plan);
     free(sa);
     return rc;

@@ -35,20 +35,39 @@ static void shift_low(struct rc_enc *e)
     e->low = (e->low & 0x00FFFFFFu) << 8;
 }
 
-static void enc_bit(struct rc_enc *e, ota_delta_prob *p, int bit)
+/* One bit whose probability (of a 0) is p; the caller updates its models. */
+static void enc_bit_p(struct rc_enc *e, unsigned p, int bit)
 {
-    uint32_t bound = (e->range >> CM_PROB_BITS) * *p;
+    uint32_t bound = (e->range >> CM_PROB_BITS) * p;
     if (bit) {
         e->low += bound;
         e->range -= bound;
     } else {
         e->range = bound;
     }
-    cm_update(p, bit);
     while (e->range < CM_TOP) {
         e->range <<= 8;
         shift_low(e);
     }
+}
+
+static void enc_bit(struct rc_enc *e, ota_delta_prob *p, int bit)
+{
+    enc_bit_p(e, *p, bit);
+    cm_update(p, bit);
+}
+
+static void enc_extra(struct rc_enc *e, struct ota_delta_compact *c, uint8_t b)
+{
+    struct cm_mix m;
+    unsigned node = 1;
+    for (unsigned i = 0; i < 8; i++) {
+        int bit = (b >> (7 - i)) & 1;
+        enc_bit_p(e, cm_mix_predict(c, &m, node, i), bit);
+        cm_mix_update(&m, bit);
+        node = (node << 1) | (unsigned)bit;
+    }
+    cm_after_extra(c, b);
 }
 
 static void enc_direct(struct rc_enc *e, uint32_t v, unsigned n)
@@ -80,7 +99,7 @@ static void enc_uint(struct rc_enc *e, struct ota_delta_int_model *m, uint32_t v
         return;
     }
     unsigned rest = n - 1, ctx_bits = rest < CM_MANTISSA_CTX_BITS ? rest : CM_MANTISSA_CTX_BITS;
-    enc_tree(e, m->high[n], ctx_bits, (v >> (rest - ctx_bits)) & ((1u << ctx_bits) - 1u));
+    enc_tree(e, cm_int_high(m, n), ctx_bits, (v >> (rest - ctx_bits)) & ((1u << ctx_bits) - 1u));
     enc_direct(e, v, rest - ctx_bits);
 }
 
@@ -98,10 +117,26 @@ static void enc_diff_byte(struct rc_enc *e, struct ota_delta_compact *c, uint8_t
         int same = diff == c->last_nz[np & 3u];
         enc_bit(e, &c->repeat[cm_repeat_ctx(c, np)], same);
         if (!same) {
-            enc_tree(e, c->diff[cm_diff_ctx(c, old0, np)], 8, diff);
+            enc_tree(e, c->diff[cm_diff_ctx(c)], 8, diff);
         }
     }
     cm_after_diff(c, diff, old0, np);
+}
+
+static void enc_seek(struct rc_enc *e, struct ota_delta_compact *c, int64_t seek, int32_t align)
+{
+    unsigned i = cm_rep_find(c, align);
+    enc_bit(e, &c->is_rep[cm_rep_ctx(c)], i < OTA_DELTA_REPS);
+    if (i < OTA_DELTA_REPS) {
+        enc_tree(e, c->rep_idx, 2, i);
+    } else {
+        uint64_t mag = seek < 0 ? (uint64_t)(-seek) : (uint64_t)seek;
+        enc_uint(e, &c->seek, (uint32_t)mag);
+        if (mag) {
+            enc_bit(e, &c->seek.sign, seek < 0);
+        }
+    }
+    cm_rep_use(c, i, align);
 }
 
 static void enc_plan(struct rc_enc *e, struct ota_delta_compact *c, const uint8_t *old, const uint8_t *nw,
@@ -116,14 +151,9 @@ static void enc_plan(struct rc_enc *e, struct ota_delta_compact *c, const uint8_
         }
         enc_uint(e, &c->len_extra, cmd->extra_len);
         for (uint32_t i = 0; i < cmd->extra_len; i++, np++) {
-            enc_tree(e, c->extra[cm_extra_ctx(c)], 8, nw[np]);
-            c->prev_extra = nw[np];
+            enc_extra(e, c, nw[np]);
         }
-        uint64_t mag = cmd->seek < 0 ? (uint64_t)(-cmd->seek) : (uint64_t)cmd->seek;
-        enc_uint(e, &c->seek, (uint32_t)mag);
-        if (mag) {
-            enc_bit(e, &c->seek.sign, cmd->seek < 0);
-        }
+        enc_seek(e, c, cmd->seek, (int32_t)((int64_t)op + cmd->seek - (int64_t)np));
         op = (size_t)((int64_t)op + cmd->seek);
     }
 }

@@ -1,0 +1,137 @@
+/*
+ * The compact format's model of extra bytes (new code and data the old
+ * image has no match for): three predictions of each bit, from the bits of
+ * the byte so far alone (order 0), with the previous extra byte (order 1)
+ * and with the previous two (order 2, both hashed into small tables), mixed
+ * in the logistic domain by weights that learn which one to trust. All
+ * integer arithmetic, so encoder and decoder predict exactly the same on
+ * any machine. Part of the model: change it only with the format version.
+ */
+#ifndef OTA_DELTA_COMPACT_MIX_H
+#define OTA_DELTA_COMPACT_MIX_H
+
+#include "ota/delta.h"
+
+#define CM_MIX_INPUTS 3
+#define CM_MIX_W_ONE 65536    /* weight 1.0 */
+#define CM_MIX_W_INIT 19661   /* 0.3 each at the start */
+#define CM_MIX_LR 2           /* weight learning rate */
+#define CM_MIX_W_MAX (8 * CM_MIX_W_ONE)
+#define CM_CTR_INIT (2048u << 4)
+
+/* 4096 / (1 + e^-x) at x = (i - 16) / 2, i = 0..32: the logistic curve. */
+static inline int cm_squash(int x)
+{
+    static const int16_t t[33] = {1,    2,    3,    6,    10,   16,   27,   45,   73,   120,  194,
+                                  310,  488,  747,  1101, 1546, 2047, 2549, 2994, 3348, 3607, 3785,
+                                  3901, 3975, 4024, 4050, 4068, 4079, 4085, 4089, 4092, 4093, 4094};
+    if (x > 2047) {
+        return 4094;
+    }
+    if (x < -2047) {
+        return 1;
+    }
+    unsigned u = (unsigned)(x + 2048), i = u >> 7, w = u & 127u;
+    return (int)((t[i] * (128u - w) + t[i + 1] * w + 64u) >> 7);
+}
+
+/* The inverse of cm_squash (x scaled by 256), by bisection: no table in RAM. */
+static inline int cm_stretch(int p)
+{
+    int lo = -2047, hi = 2047;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (cm_squash(mid) < p) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* A counter: probability of a 1 (12 bits, high) and how often it was seen
+ * (4 bits, low): young counters move fast, old ones settle. */
+static inline int cm_ctr_p(uint16_t s)
+{
+    int p = s >> 4;
+    return p < 1 ? 1 : p > 4095 ? 4095 : p;
+}
+
+static inline void cm_ctr_update(uint16_t *s, int bit)
+{
+    static const uint8_t div[16] = {2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 32};
+    int p = *s >> 4, n = *s & 15;
+    p += ((bit << 12) - p) / div[n];
+    p = p < 16 ? 16 : p > 4080 ? 4080 : p;
+    *s = (uint16_t)((unsigned)p << 4 | (unsigned)(n < 15 ? n + 1 : 15));
+}
+
+/* One bit of an extra byte in flight: where its inputs live. */
+struct cm_mix {
+    uint16_t *o1, *o2;
+    ota_delta_prob *o0;
+    int st[CM_MIX_INPUTS];
+    int p1;                   /* mixed probability of a 1 */
+    int32_t *w;
+};
+
+static inline uint32_t cm_hash(uint32_t v, unsigned bits)
+{
+    return (v * 2654435761u) >> (32u - bits);
+}
+
+/* The probability (of a 0, as the coder takes it) of bit `bitpos` (0 = the
+ * most significant) of an extra byte whose bits so far make tree node `node`. */
+static inline unsigned cm_mix_predict(struct ota_delta_compact *c, struct cm_mix *m, unsigned node, unsigned bitpos)
+{
+    uint32_t p1b = c->prev_extra, p2b = c->prev_extra2;
+    m->o0 = &c->extra[node];
+    m->o1 = &c->x1[cm_hash(p1b << 8 | node, OTA_DELTA_X1_BITS)];
+    m->o2 = &c->x2[cm_hash((p2b << 16 | p1b << 8 | node) + 0x9E3779B9u, OTA_DELTA_X2_BITS)];
+    m->w = c->xw[bitpos];
+    m->st[0] = cm_stretch((int)CM_PROB_ONE - *m->o0);
+    m->st[1] = cm_stretch(cm_ctr_p(*m->o1));
+    m->st[2] = cm_stretch(cm_ctr_p(*m->o2));
+    int64_t dot = 0;
+    for (int i = 0; i < CM_MIX_INPUTS; i++) {
+        dot += (int64_t)m->w[i] * m->st[i];
+    }
+    m->p1 = cm_squash((int)(dot / CM_MIX_W_ONE));
+    return CM_PROB_ONE - (unsigned)m->p1;
+}
+
+static inline void cm_mix_update(struct cm_mix *m, int bit)
+{
+    int err = (bit << 12) - m->p1;
+    for (int i = 0; i < CM_MIX_INPUTS; i++) {
+        int32_t w = m->w[i] + (m->st[i] * err * CM_MIX_LR) / 1024;
+        m->w[i] = w > CM_MIX_W_MAX ? CM_MIX_W_MAX : w < -CM_MIX_W_MAX ? -CM_MIX_W_MAX : w; /* no overflow, whatever the patch */
+    }
+    cm_update(m->o0, bit);
+    cm_ctr_update(m->o1, bit);
+    cm_ctr_update(m->o2, bit);
+}
+
+static inline void cm_mix_init(struct ota_delta_compact *c)
+{
+    for (size_t i = 0; i < sizeof(c->x1) / sizeof(c->x1[0]); i++) {
+        c->x1[i] = CM_CTR_INIT;
+    }
+    for (size_t i = 0; i < sizeof(c->x2) / sizeof(c->x2[0]); i++) {
+        c->x2[i] = CM_CTR_INIT;
+    }
+    for (size_t i = 0; i < 8; i++) {
+        for (size_t k = 0; k < CM_MIX_INPUTS; k++) {
+            c->xw[i][k] = CM_MIX_W_INIT;
+        }
+    }
+}
+
+static inline void cm_after_extra(struct ota_delta_compact *c, uint8_t b)
+{
+    c->prev_extra2 = c->prev_extra;
+    c->prev_extra = b;
+}
+
+#endif
