@@ -121,7 +121,7 @@ fi
 # ---- 7. the policy on every redirect hop --------------------------------------
 fresh
 $OTA run "$D" --app "$FS/nolocation/new.bin" --retries 0 >"$T/noloc.log" 2>&1
-if grep -q "OTA_ERR_REDIRECT_NO_LOCATION" "$T/noloc.log"; then pass "3xx without Location: an error"; else fail "3xx without Location: an error" "$T/noloc.log"; fi
+if grep -q "OTA failed: STREAM_INIT_FAIL (OTA_ERR_REDIRECT_NO_LOCATION" "$T/noloc.log"; then pass "3xx without Location: an error"; else fail "3xx without Location: an error" "$T/noloc.log"; fi
 boots_old "3xx without Location: its body was not flashed"
 if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
     bash "$HERE/make_certs.sh" "$T/pki" >/dev/null 2>&1
@@ -142,7 +142,7 @@ fresh
 start=$(date +%s)
 $OTA run "$D" --app "$FS/trickle/1/new.bin" --retries 0 >"$T/trickle.log" 2>&1
 took=$(( $(date +%s) - start ))
-if grep -q "OTA_ERR_LOW_SPEED" "$T/trickle.log" && [ $took -lt 60 ]; then pass "1 byte/s trickle ends within a minute by default (${took} s)"; else fail "1 byte/s trickle ends within a minute by default (${took} s)" "$T/trickle.log"; fi
+if grep -q "OTA failed: STREAM_RD_FAIL (OTA_ERR_LOW_SPEED" "$T/trickle.log" && [ $took -lt 60 ]; then pass "1 byte/s trickle ends within a minute by default (${took} s)"; else fail "1 byte/s trickle ends within a minute by default (${took} s)" "$T/trickle.log"; fi
 fresh
 $OTA run "$D" --app "$FS/trickle/1000/new.bin" --low-speed-limit 5000 --low-speed-time 2 --retries 0 >"$T/ls.log" 2>&1
 if grep -q "OTA_ERR_LOW_SPEED" "$T/ls.log"; then pass "--low-speed-limit/--low-speed-time"; else fail "--low-speed-limit/--low-speed-time" "$T/ls.log"; fi
@@ -150,7 +150,7 @@ fresh
 start=$(date +%s)
 $OTA run "$D" --app "$FS/trickle/5000/new.bin" --deadline 3 >"$T/dl.log" 2>&1
 took=$(( $(date +%s) - start ))
-if grep -q "OTA_ERR_DEADLINE" "$T/dl.log" && [ $took -lt 10 ]; then pass "--deadline ends the item (${took} s)"; else fail "--deadline ends the item (${took} s)" "$T/dl.log"; fi
+if grep -q "OTA failed: STREAM_RD_FAIL (OTA_ERR_DEADLINE" "$T/dl.log" && [ $took -lt 10 ]; then pass "--deadline ends the item (${took} s)"; else fail "--deadline ends the item (${took} s)" "$T/dl.log"; fi
 boots_old "after the deadline the old app boots"
 
 # ---- 10. no silent truncation -------------------------------------------------

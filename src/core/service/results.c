@@ -33,6 +33,7 @@ int ota_result_from_err(int err)
         return OTA_RESULT_NULL_POINTER;
     case OTA_ERR_URI:
     case OTA_ERR_INSECURE:
+    case OTA_ERR_TOO_LONG:
         return OTA_RESULT_URL_PARSE_FAIL;
     case OTA_ERR_VERSION_FORMAT:
         return OTA_RESULT_ERROR_VERSION;
@@ -65,12 +66,15 @@ int ota_result_from_err(int err)
     case OTA_ERR_TLS:
     case OTA_ERR_HTTP_STATUS:
     case OTA_ERR_TOO_MANY_REDIRECTS:
+    case OTA_ERR_REDIRECT_NO_LOCATION:
         return OTA_RESULT_STREAM_INIT_FAIL;
     case OTA_ERR_SHORT_READ:
     case OTA_ERR_SOURCE_CHANGED:
     case OTA_ERR_RANGE:
     case OTA_ERR_TIMEOUT:
     case OTA_ERR_STREAM:
+    case OTA_ERR_LOW_SPEED:
+    case OTA_ERR_DEADLINE:
         return OTA_RESULT_STREAM_RD_FAIL;
     case OTA_ERR_IMG_DESC:
     case OTA_ERR_IMG_SEG0_SMALL:
