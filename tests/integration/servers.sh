@@ -72,7 +72,7 @@ start_fault_server() {  # DIR
 }
 
 stop_servers() {
-    for p in "${SERVER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${SERVER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done  # one may have ended already
     wait 2>/dev/null
 }
 
