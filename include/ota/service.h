@@ -13,8 +13,9 @@
  * ota_data_update, reconnecting and resuming as the journal allows.
  *
  * Reentrancy and context: all state is in the caller's struct ota_service
- * (about 27 KiB, 16 KiB of it the delta applier's; place it where the firmware wants, e.g. static or in a
- * task's memory). ota_service_start blocks; every callback (item ops,
+ * (about 11 KiB; place it where the firmware wants, e.g. static or in a
+ * task's memory), plus the optional patch work area (cfg.patch_work, about
+ * 16 KiB) when app items may be delta patches. ota_service_start blocks; every callback (item ops,
  * events, progress, cancel, sleep) runs synchronously in the calling task.
  * The config, the item list and the strings it points to must stay valid
  * until ota_service_start returns.
@@ -109,6 +110,8 @@ typedef bool (*ota_cancel_cb)(void *ctx, unsigned id);
 
 #define OTA_RETRY_BACKOFF_MAX_MS 30000u  /* the doubling wait between reconnections stops here */
 
+struct ota_item_patch;
+
 struct ota_service_config {
     const struct ota_flash *flash;
     const struct ota_transport *transport;
@@ -129,6 +132,11 @@ struct ota_service_config {
     void (*sleep_ms)(void *ctx, unsigned ms);  /* the port's wait; NULL: no wait */
     const uint8_t *trusted_key_digest; /* Secure Boot V2 on: apps must be signed by this key (eFuse digest) */
     uint32_t secure_version;       /* the device's anti-rollback counter (eFuse) */
+    /* Working memory for app items that are delta patches (about 16 KiB,
+     * caller-owned like the service). NULL: this firmware takes full images
+     * only; a patch item then takes its fallback_uri, or fails with
+     * OTA_ERR_DELTA_UNSUPPORTED, and a release item takes the full image. */
+    struct ota_item_patch *patch_work;
 };
 
 #define OTA_SERVICE_BUF_LEN 4096u
@@ -166,12 +174,10 @@ struct ota_item_work {
     bool fell_back;                   /* the item's patch did not fit: its fallback_uri was taken */
     uint8_t buf[OTA_SERVICE_BUF_LEN];
     union {
-        struct {
-            struct ota_app_update app;
-            struct ota_item_patch patch;  /* when the app item's bytes are a patch */
-        };
+        struct ota_app_update app;
         struct ota_data_update data;
     } up;
+    struct ota_item_patch *patch;     /* cfg.patch_work: the applier when the app item's bytes are a patch */
 };
 
 struct ota_service {

@@ -338,6 +338,7 @@ struct run {
     struct ota_efuse efuse;
     struct ota_device_props props;  /* chip and rollback, kept with the device */
     struct ota_service svc;
+    struct ota_item_patch patch_work;  /* app items may be delta patches */
     struct ota_item items[RUN_MAX_ITEMS];
     unsigned n;
     char *ca_pem, *data_ca_pem;
@@ -401,6 +402,7 @@ static void fill_service_config(struct run *r)
     sc->sleep_ms = sleep_ms;
     sc->trusted_key_digest = r->efuse.key_burned ? r->efuse.key_digest : NULL;
     sc->secure_version = r->efuse.secure_version;
+    sc->patch_work = &r->patch_work;
 }
 
 /* Open the device, its eFuses, the transport and the service. */

@@ -39,9 +39,9 @@ static void record_result(struct run_report *r, const struct ota_event *ev)
     /* The item's working state is still there until the next item starts. */
     f->resumed = r->svc->work.resumed;
     f->fell_back = r->svc->work.fell_back;
-    if (r->items[ev->id].type == OTA_ITEM_APP && r->svc->work.up.patch.active) {
+    if (r->items[ev->id].type == OTA_ITEM_APP && r->svc->work.patch && r->svc->work.patch->active) {
         f->patch = true;
-        f->patch_bytes = r->svc->work.up.patch.bytes;
+        f->patch_bytes = r->svc->work.patch->bytes;
     }
     snprintf(f->slot, sizeof(f->slot), "%s", r->svc->work.part ? r->svc->work.part->label : "");
 }

@@ -56,6 +56,7 @@ static char dir[64], base_path[96], dev_path[96], sd[96];
 static struct ota_ptable table;
 static struct ota_host_transport ht;
 static struct ota_service svc;
+static struct ota_item_patch patch_work;
 static const char *variant = "safe";
 static bool delta_app;  /* the app item is a patch of the old app */
 
@@ -215,6 +216,7 @@ static int run_list(struct ota_host_flash *hf, bool *reboot)
     c.rollback = true;
     c.allow_plain_http = true;
     c.chip_id = OTA_CHIP_ESP32;
+    c.patch_work = &patch_work;
     static struct ota_boot_result booted;  /* the port knows what runs: what the last boot booted */
     struct ota_boot_opts dry = {true, OTA_CHIP_ESP32, 300, NULL, 0, true};
     int err = ota_boot(&hf->flash, &dry, &booted);

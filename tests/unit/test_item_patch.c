@@ -18,6 +18,8 @@
 static char sd[64];
 static struct ota_ptable table;
 static struct ota_service svc;
+static struct ota_item_patch patch_work;  /* the firmware's choice: patches on */
+static bool patches_on = true;
 static struct ota_host_transport ht;
 static struct buf old_app, new_app, other_app;
 
@@ -90,6 +92,7 @@ static int run_item(struct tmp_flash *t, const char *uri, const char *fallback)
     c.allow_plain_http = true;
     c.chip_id = OTA_CHIP_ESP32;
     c.running_app_offset = booted_app_offset(&t->hf.flash);
+    c.patch_work = patches_on ? &patch_work : NULL;
     struct ota_item item;
     memset(&item, 0, sizeof(item));
     item.type = OTA_ITEM_APP;
@@ -126,11 +129,11 @@ static void patch_is_detected_and_applied(void **state)
         struct tmp_flash t;
         device(&t, &old_app);
         assert_int_equal(run_item(&t, uris[i], NULL), OTA_OK);
-        assert_true(svc.work.up.patch.active);
+        assert_true(svc.work.patch->active);
         assert_false(svc.work.fell_back);
-        assert_true(svc.work.up.patch.bytes > OTA_DELTA_ESP_HEADER_LEN);
+        assert_true(svc.work.patch->bytes > OTA_DELTA_ESP_HEADER_LEN);
         printf("%s: %llu patch bytes made the %zu-byte image\n", uris[i],
-               (unsigned long long)svc.work.up.patch.bytes, new_app.len);
+               (unsigned long long)svc.work.patch->bytes, new_app.len);
         assert_installed(&t, &new_app);
         tmp_flash_destroy(&t);
     }
@@ -161,7 +164,7 @@ static void fallback_taken_for_another_base(void **state)
     device(&t, &old_app);
     assert_int_equal(run_item(&t, "file://sdcard/other-new.espdelta", "file://sdcard/new.bin"), OTA_OK);
     assert_true(svc.work.fell_back);
-    assert_false(svc.work.up.patch.active);
+    assert_false(svc.work.patch->active);
     assert_installed(&t, &new_app);
     tmp_flash_destroy(&t);
 
@@ -169,9 +172,29 @@ static void fallback_taken_for_another_base(void **state)
     device(&t, &old_app);
     assert_int_equal(run_item(&t, "file://sdcard/old-new.compact", "file://sdcard/missing.bin"), OTA_OK);
     assert_false(svc.work.fell_back);
-    assert_true(svc.work.up.patch.active);
+    assert_true(svc.work.patch->active);
     assert_installed(&t, &new_app);
     tmp_flash_destroy(&t);
+}
+
+/* A firmware that gives no patch work area takes full images only: a patch
+ * takes its fallback, else fails before any write. */
+static void no_patch_work_area_takes_full_images_only(void **state)
+{
+    (void)state;
+    patches_on = false;
+    struct tmp_flash t;
+    device(&t, &old_app);
+    assert_int_equal(run_item(&t, "file://sdcard/old-new.compact", NULL), OTA_ERR_DELTA_UNSUPPORTED);
+    assert_int_equal(t.hf.count.programs, 0);
+    assert_int_equal(t.hf.count.sector_erases + t.hf.count.block_erases, 0);
+    tmp_flash_destroy(&t);
+    device(&t, &old_app);
+    assert_int_equal(run_item(&t, "file://sdcard/old-new.compact", "file://sdcard/new.bin"), OTA_OK);
+    assert_true(svc.work.fell_back);
+    assert_installed(&t, &new_app);
+    tmp_flash_destroy(&t);
+    patches_on = true;
 }
 
 /* A well-formed patch whose output is not a valid image (one byte of the new
@@ -203,6 +226,7 @@ int main(void)
         cmocka_unit_test(patch_is_detected_and_applied),
         cmocka_unit_test(wrong_base_refused_with_nothing_written),
         cmocka_unit_test(fallback_taken_for_another_base),
+        cmocka_unit_test(no_patch_work_area_takes_full_images_only),
         cmocka_unit_test(wrong_output_caught_by_the_image_check),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -84,6 +84,9 @@ static int prepare_fallback(struct ota_service *svc, struct ota_item *item, int 
     ota_app_abort(&w->up.app);
     ota_item_close(svc);
     memset(&w->up, 0, sizeof(w->up));
+    if (w->patch) {
+        w->patch->active = false;
+    }
     w->uri = item->fallback_uri;
     w->fell_back = true;
     w->buffered = 0;
@@ -129,7 +132,7 @@ int ota_item_app_need_upgrade(struct ota_service *svc, struct ota_item *item)
     struct ota_item_work *w = &svc->work;
     struct ota_app_desc incoming;
     (void)item;
-    if (w->up.patch.active) {
+    if (w->patch && w->patch->active) {
         return OTA_OK;  /* the applier's output meets the same checks before its first write */
     }
     int err = ota_item_peek(svc, OTA_APP_HEAD_LEN);
@@ -148,7 +151,7 @@ int ota_item_app_need_upgrade(struct ota_service *svc, struct ota_item *item)
 static int app_execute(struct ota_service *svc, struct ota_item *item)
 {
     struct ota_item_work *w = &svc->work;
-    bool patch = w->up.patch.active;
+    bool patch = w->patch && w->patch->active;
     int err = ota_item_pump(svc, item, patch ? &ota_item_patch_sink : &APP_SINK);
     if (!err && patch) {
         err = ota_item_patch_finish(svc, NULL);
@@ -159,7 +162,7 @@ static int app_execute(struct ota_service *svc, struct ota_item *item)
     }
     if (patch) {
         OTA_LOGI(TAG, "Image bytes read: %u, made from %llu patch bytes", (unsigned)ota_app_written(&w->up.app),
-                 (unsigned long long)w->up.patch.bytes);
+                 (unsigned long long)w->patch->bytes);
     } else {
         OTA_LOGI(TAG, "Image bytes read: %u", (unsigned)ota_app_written(&w->up.app));
     }

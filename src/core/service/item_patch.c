@@ -59,6 +59,10 @@ int ota_item_patch_check_base(struct ota_service *svc, struct ota_item *item, st
                               struct ota_delta_header *hdr)
 {
     char want[17], have[17];
+    if (!svc->work.patch) {
+        OTA_LOGE(TAG, "%s is a patch, and this firmware takes none (no patch work area)", ota_item_uri(svc, item));
+        return OTA_ERR_DELTA_UNSUPPORTED;
+    }
     uint32_t n = OTA_DELTA_HEADER_MAX;  /* the longest header: enough for either form */
     if (svc->work.total >= 0 && svc->work.total < (int64_t)n) {
         n = (uint32_t)svc->work.total;  /* a tiny patch: parse says whether it is whole */
@@ -101,7 +105,7 @@ static int write_new(void *ctx, const uint8_t *data, uint32_t len)
 void ota_item_patch_setup(struct ota_service *svc, const struct ota_image_info *base, int64_t new_len,
                           uint64_t max_bytes, int over_err)
 {
-    struct ota_item_patch *p = &svc->work.up.patch;
+    struct ota_item_patch *p = svc->work.patch;
     memset(p, 0, offsetof(struct ota_item_patch, delta));
     p->active = true;
     p->new_len = new_len;
@@ -115,7 +119,7 @@ void ota_item_patch_setup(struct ota_service *svc, const struct ota_image_info *
  * applier checks the base again, before its first output byte. */
 static int restart(struct ota_service *svc)
 {
-    struct ota_item_patch *p = &svc->work.up.patch;
+    struct ota_item_patch *p = svc->work.patch;
     p->bytes = 0;
     ota_sha256_init(&p->sha);
     return ota_delta_begin(&p->delta, p->base_len, p->base_sha256, read_running, write_new, svc);
@@ -128,13 +132,13 @@ static int patch_set_source(struct ota_item_work *w, int64_t total, const char *
     /* The applier's state lives only in RAM: no journal, no resume across
      * a power cut (a rerun starts from patch byte 0); the app writer
      * compares what it rewrites. */
-    int err = ota_app_set_source(&w->up.app, w->up.patch.new_len, NULL);
+    int err = ota_app_set_source(&w->up.app, w->patch->new_len, NULL);
     return err < 0 ? err : restart(service_of(w));
 }
 
 static int patch_seek(struct ota_item_work *w, uint64_t off)
 {
-    if (off == w->up.patch.bytes) {
+    if (off == w->patch->bytes) {
         return OTA_OK;  /* a reconnection continues where the applier is */
     }
     if (off != 0) {
@@ -146,7 +150,7 @@ static int patch_seek(struct ota_item_work *w, uint64_t off)
 
 static int patch_write(struct ota_item_work *w, const void *data, size_t n)
 {
-    struct ota_item_patch *p = &w->up.patch;
+    struct ota_item_patch *p = w->patch;
     if (p->max_bytes && p->bytes + n > p->max_bytes) {
         return p->over_err;
     }
@@ -157,14 +161,14 @@ static int patch_write(struct ota_item_work *w, const void *data, size_t n)
 
 static uint32_t patch_written(const struct ota_item_work *w)
 {
-    return (uint32_t)w->up.patch.bytes;
+    return (uint32_t)w->patch->bytes;
 }
 
 const struct item_sink ota_item_patch_sink = {patch_seek, patch_write, patch_set_source, patch_written};
 
 int ota_item_patch_finish(struct ota_service *svc, uint8_t digest[OTA_SHA256_LEN])
 {
-    struct ota_item_patch *p = &svc->work.up.patch;
+    struct ota_item_patch *p = svc->work.patch;
     uint8_t d[OTA_SHA256_LEN];
     int err = ota_delta_finish(&p->delta);
     ota_sha256_finish(&p->sha, d);

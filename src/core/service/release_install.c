@@ -105,12 +105,17 @@ static int release_prepare(struct ota_service *svc, struct ota_item *item)
         }
         return err;
     }
+    if (r->decision.action == OTA_MANIFEST_INSTALL_PATCH && !svc->work.patch) {
+        OTA_LOGW(TAG, "this firmware takes no patches (no patch work area): taking the full image");
+        r->decision.action = OTA_MANIFEST_INSTALL_FULL;
+    }
     if (r->decision.action == OTA_MANIFEST_INSTALL_PATCH) {
         err = prepare_patch(svc, item, r);
         if (err != OTA_ERR_NOT_FOUND || !r->fell_back) {
             return err;
         }
         memset(&svc->work.up, 0, sizeof(svc->work.up));
+        svc->work.patch->active = false;
     }
     return prepare_full(svc, item, r);
 }
@@ -165,7 +170,7 @@ static int release_execute(struct ota_service *svc, struct ota_item *item)
         return OTA_OK;
     }
     err = ota_item_pump(svc, item, patch ? &ota_item_patch_sink : &ota_item_app_sink);
-    r->patch_bytes = patch ? svc->work.up.patch.bytes : 0;
+    r->patch_bytes = patch ? svc->work.patch->bytes : 0;
     if (!err && patch) {
         err = patch_complete(svc, r);
     }

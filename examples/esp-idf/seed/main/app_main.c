@@ -25,6 +25,9 @@ static struct ota_idf_flash s_flash;
 static struct ota_idf_transport s_transport;
 static struct ota_idf_efuse s_efuse;
 static struct ota_item s_items[2];
+/* 16 KiB so that the app item may be a delta patch; leave it out (and
+ * sc.patch_work NULL) for a firmware that takes full images only. */
+static struct ota_item_patch s_patch_work;
 static QueueHandle_t s_events;
 
 static void on_event(void *ctx, const struct ota_event *ev)
@@ -103,6 +106,7 @@ static int create_service(void)
     sc.on_progress = on_progress;
     sc.trusted_key_digest = s_efuse.key_burned ? s_efuse.key_digest : NULL;
     sc.secure_version = s_efuse.secure_version;
+    sc.patch_work = &s_patch_work;
     return ota_service_init(&s_svc, &sc);
 }
 
