@@ -136,8 +136,9 @@ void run_log_totals(const struct run_report *r, const struct ota_flash_counters 
                  (double)(slot_size / 4096) * MS_SECTOR_ERASE / 1000.0);
     }
     ota_host_mem_stats(&mem);
-    OTA_LOGI("MEM", "update path: service state %zu B (caller-owned, static), port heap peak %zu B; libcurl heap "
-             "peak %zu B (TLS library not counted)", sizeof(struct ota_service), mem.port_peak, mem.curl_peak);
+    OTA_LOGI("MEM", "update path: service state %zu B + patch work area %zu B (caller-owned, static), port heap "
+             "peak %zu B; libcurl heap peak %zu B (TLS library not counted)", sizeof(struct ota_service),
+             sizeof(struct ota_item_patch), mem.port_peak, mem.curl_peak);
 }
 
 /* A release that is up to date or holds this device back succeeds without
@@ -231,6 +232,7 @@ static void totals_json(struct json *j, const struct run_report *r, const struct
     json_close(j);
     json_object(j, "memory");
     json_uint(j, "service_state", sizeof(struct ota_service));
+    json_uint(j, "patch_work_area", sizeof(struct ota_item_patch));
     json_uint(j, "port_heap_peak", mem.port_peak);
     json_uint(j, "curl_heap_peak", mem.curl_peak);
     json_close(j);
