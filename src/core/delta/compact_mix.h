@@ -20,11 +20,15 @@
 #define CM_CTR_INIT (2048u << 4)
 
 /* 4096 / (1 + e^-x) at x = (i - 16) / 2, i = 0..32: the logistic curve. */
+static const int16_t cm_squash_knots[33] = {1,    2,    3,    6,    10,   16,   27,   45,   73,   120,  194,
+                                            310,  488,  747,  1101, 1546, 2047, 2549, 2994, 3348, 3607, 3785,
+                                            3901, 3975, 4024, 4050, 4068, 4079, 4085, 4089, 4092, 4093, 4094};
+
+/* The curve between its knots, 128 steps apart: x in -2047..2047 is the
+ * logit scaled by 256, the result a 12-bit probability. */
 static inline int cm_squash(int x)
 {
-    static const int16_t t[33] = {1,    2,    3,    6,    10,   16,   27,   45,   73,   120,  194,
-                                  310,  488,  747,  1101, 1546, 2047, 2549, 2994, 3348, 3607, 3785,
-                                  3901, 3975, 4024, 4050, 4068, 4079, 4085, 4089, 4092, 4093, 4094};
+    const int16_t *t = cm_squash_knots;
     if (x > 2047) {
         return 4094;
     }
@@ -35,19 +39,37 @@ static inline int cm_squash(int x)
     return (int)((t[i] * (128u - w) + t[i + 1] * w + 64u) >> 7);
 }
 
-/* The inverse of cm_squash (x scaled by 256), by bisection: no table in RAM. */
+/* The inverse of cm_squash: the least x in -2047..2047 with cm_squash(x) >= p
+ * (2047 when there is none). It runs three times per bit of every extra
+ * byte, so it finds the knot interval by bisection over the 33 knots and
+ * solves the interpolation there in closed form, rather than bisecting
+ * cm_squash itself (12 evaluations); no table in RAM either way. A unit test
+ * checks it against the definition for every p. */
 static inline int cm_stretch(int p)
 {
-    int lo = -2047, hi = 2047;
+    const int16_t *t = cm_squash_knots;
+    if (p <= 1) {
+        return -2047;
+    }
+    if (p > 4094) {
+        return 2047;
+    }
+    unsigned lo = 1, hi = 32; /* the least k with t[k] >= p; t[0] < p <= t[32] */
     while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-        if (cm_squash(mid) < p) {
+        unsigned mid = (lo + hi) / 2;
+        if (t[mid] < p) {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
-    return lo;
+    /* On (x_{k-1}, x_k], cm_squash = (a (128 - w) + b w + 64) >> 7 with
+     * w = x - x_{k-1}: it reaches p for the least w with
+     * (b - a) w >= 128 (p - a) - 64, which is positive as a < p. The result
+     * stays in range: w >= 1 in the first interval, w <= 64 in the last. */
+    int a = t[lo - 1], b = t[lo];
+    int need = 128 * (p - a) - 64;
+    return (int)(lo - 1) * 128 - 2048 + (need + (b - a) - 1) / (b - a);
 }
 
 /* A counter: probability of a 1 (12 bits, high) and how often it was seen
