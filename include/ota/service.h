@@ -88,7 +88,9 @@ struct ota_item {
     void *user;              /* for replacement callbacks */
     /* app: a full image to take instead when uri is a patch made for
      * another running app (OTA_ERR_DELTA_BASE) or in a patch version this
-     * applier does not know; NULL: no fallback, the item fails. */
+     * applier does not know, or when the source has nothing at uri (an HTTP
+     * error status, no such file on the card); NULL: no fallback, the item
+     * fails. */
     const char *fallback_uri;
 };
 

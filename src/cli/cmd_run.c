@@ -178,7 +178,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
                     "the app item, a full image or a delta patch for the running app: http://, https:// or "
                     "file:// (overrides the config)", "none"),
         CLI_VALUE_D("app-fallback", &a->app_fallback, "URI",
-                    "the full image to take when the app URI is a delta patch made for another running app",
+                    "the full image to take when the app URI is a delta patch made for another running app, "
+                    "or has nothing there (HTTP error status, no such file)",
                     "none, or CONFIG_FIRMWARE_FALLBACK_URI"),
         CLI_VALUE_D("data", &a->data, "LABEL=URI", "the data item: partition LABEL from URI (overrides the config)",
                     "none"),

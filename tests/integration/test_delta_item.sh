@@ -4,7 +4,8 @@
 #  - a synthetic pair made by `ota delta make` (esp and compact formats):
 #    applied byte for byte, the new app boots;
 #  - a patch for another app: refused (OTA_ERR_DELTA_BASE) with no flash
-#    write; --app-fallback / CONFIG_FIRMWARE_FALLBACK_URI take the full image;
+#    write; --app-fallback / CONFIG_FIRMWARE_FALLBACK_URI take the full image,
+#    also when the patch is not on the server (404);
 #  - the connection dropped mid-patch: nginx resumes it (206), python's
 #    server restarts it from patch byte 0; the result is byte-exact;
 #  - with ../shared/vectors: every vector patch applies onto a device running
@@ -89,6 +90,18 @@ expect_log "  ... without an unknown-key warning" "taking the full image"
 if grep -q "unknown key" "$T/err"; then fail "CONFIG_FIRMWARE_FALLBACK_URI is a known key" "$T/err"
 else pass "CONFIG_FIRMWARE_FALLBACK_URI is a known key"; fi
 installed "fallback from sdkconfig" "$T/www/new.bin"
+
+# A patch never published: nginx answers 404 and the full image is taken;
+# without a fallback the item fails on the 404, nothing written.
+device_running "$T/old.bin"
+expect_fail "a missing patch without a fallback fails" 1 "OTA_ERR_HTTP_STATUS" \
+    $OTA run "$D" --app "$NG/unpublished.compact"
+expect_log "  ... on the 404" "HTTP 404"
+still_old "a missing patch without a fallback"
+expect_ok "a missing patch (404): --app-fallback takes the full image" $OTA run "$D" \
+    --app "$NG/unpublished.compact" --app-fallback "$NG/new.bin" --json
+expect_out "  ... and says so" '"fell_back": *true'
+installed "fallback on 404" "$T/www/new.bin"
 
 expect_fail "--app-fallback with --manifest is bad usage" 2 "give one" $OTA run "$D" --manifest "$NG/m.json" \
     --manifest-pub /dev/null --app-fallback "$NG/new.bin"

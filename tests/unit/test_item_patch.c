@@ -1,8 +1,9 @@
 /* The app item given a delta patch instead of a full image: detected by its
  * header, applied onto the running app through the app writer, refused
  * before any flash write when made for another app, and the item's
- * fallback_uri taken then. Real host port: file:// from a temporary SD
- * folder, the emulated flash and its counters; patches made by our maker. */
+ * fallback_uri taken then, or when there is no patch at the URI. Real
+ * host port: file:// from a temporary SD folder, the emulated flash and its
+ * counters; patches made by our maker. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,39 @@ static void fallback_taken_for_another_base(void **state)
     tmp_flash_destroy(&t);
 }
 
+/* No patch at the URI (never published, or deleted): with a fallback the
+ * full image is taken; without one the item fails naming the missing file,
+ * nothing written, the old app still boots. */
+static void fallback_taken_when_the_patch_is_missing(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    device(&t, &old_app);
+    assert_int_equal(run_item(&t, "file://sdcard/unpublished.compact", "file://sdcard/new.bin"), OTA_OK);
+    assert_true(svc.work.fell_back);
+    assert_installed(&t, &new_app);
+    tmp_flash_destroy(&t);
+
+    device(&t, &old_app);
+    assert_int_equal(run_item(&t, "file://sdcard/unpublished.compact", NULL), OTA_ERR_FILE_NOT_FOUND);
+    assert_false(svc.work.fell_back);
+    assert_int_equal(t.hf.count.programs, 0);
+    assert_int_equal(t.hf.count.sector_erases + t.hf.count.block_erases, 0);
+    static struct ota_boot_result res;
+    struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0, NULL, 0, false};
+    assert_int_equal(ota_boot(&t.hf.flash, &bo, &res), OTA_OK);
+    assert_string_equal(res.part.label, "ota_0");
+    tmp_flash_destroy(&t);
+
+    /* both missing: the fallback's own error, taken once */
+    device(&t, &old_app);
+    assert_int_equal(run_item(&t, "file://sdcard/unpublished.compact", "file://sdcard/missing.bin"),
+                     OTA_ERR_FILE_NOT_FOUND);
+    assert_true(svc.work.fell_back);
+    assert_int_equal(t.hf.count.programs, 0);
+    tmp_flash_destroy(&t);
+}
+
 /* A firmware that gives no patch work area takes full images only: a patch
  * takes its fallback, else fails before any write. */
 static void no_patch_work_area_takes_full_images_only(void **state)
@@ -226,6 +260,7 @@ int main(void)
         cmocka_unit_test(patch_is_detected_and_applied),
         cmocka_unit_test(wrong_base_refused_with_nothing_written),
         cmocka_unit_test(fallback_taken_for_another_base),
+        cmocka_unit_test(fallback_taken_when_the_patch_is_missing),
         cmocka_unit_test(no_patch_work_area_takes_full_images_only),
         cmocka_unit_test(wrong_output_caught_by_the_image_check),
     };

@@ -75,7 +75,8 @@ static bool wants_fallback(int err)
 
 static int app_prepare(struct ota_service *svc, struct ota_item *item);
 
-/* A patch this device cannot use: the item's full image instead. */
+/* A patch this device cannot use, or none at the URI: the item's full image
+ * instead. */
 static int prepare_fallback(struct ota_service *svc, struct ota_item *item, int why)
 {
     struct ota_item_work *w = &svc->work;
@@ -105,7 +106,11 @@ static int app_prepare(struct ota_service *svc, struct ota_item *item)
     }
     OTA_LOGI("esp_https_ota", "Starting OTA...");
     const char *validator = ota_app_resume_hint(&w->up.app, &offset);
-    if ((err = ota_item_open_first(svc, item, validator ? offset : 0, validator))) {
+    err = ota_item_open_first(svc, item, validator ? offset : 0, validator);
+    if (ota_item_missing(err) && item->fallback_uri && !w->fell_back) {
+        return prepare_fallback(svc, item, err);  /* e.g. no patch was published for this release */
+    }
+    if (err) {
         return err;
     }
     /* A journal's resumed range is of a full image (patches keep none). */

@@ -69,6 +69,11 @@ static int check_policy(struct ota_service *svc, struct ota_item *item)
     return OTA_OK;
 }
 
+bool ota_item_missing(int err)
+{
+    return err == OTA_ERR_HTTP_STATUS || err == OTA_ERR_FILE_NOT_FOUND;
+}
+
 int ota_item_open_first(struct ota_service *svc, struct ota_item *item, uint32_t offset, const char *validator)
 {
     struct ota_item_work *w = &svc->work;

@@ -18,6 +18,11 @@ extern const char *const ota_tag_default;
  * If-Range `validator` when an interrupted transfer can go on (NULL: from 0). */
 int ota_item_open_first(struct ota_service *svc, struct ota_item *item, uint32_t offset, const char *validator);
 
+/* The source answered that it has no such file (an HTTP error status, or
+ * nothing at that path on the card), as opposed to a transfer that failed:
+ * an item with a full image to fall back on takes it then. */
+bool ota_item_missing(int err);
+
 /* After ota_item_open_first: tell the writer the source's length and validator
  * and position it where the stream starts. */
 int ota_item_attach(struct ota_service *svc, struct ota_item *item, const struct item_sink *sink);

@@ -32,11 +32,6 @@ static int patch_complete(struct ota_service *svc, struct ota_release_item *r)
 
 /* ---- prepare ---------------------------------------------------------------- */
 
-static bool missing(int err)
-{
-    return err == OTA_ERR_HTTP_STATUS || err == OTA_ERR_FILE_NOT_FOUND;
-}
-
 static int begin_app(struct ota_service *svc, struct ota_release_item *r, bool patch)
 {
     struct ota_app_options opt;
@@ -70,7 +65,7 @@ static int prepare_patch(struct ota_service *svc, struct ota_item *item, struct 
     ota_item_patch_setup(svc, &r->running, (int64_t)r->manifest.image.size, r->decision.patch->file.size,
                          OTA_ERR_MANIFEST_PATCH_DIGEST);
     err = ota_item_open_first(svc, item, 0, NULL);
-    if (missing(err)) {
+    if (ota_item_missing(err)) {
         OTA_LOGW(TAG, "the patch for this app is missing (%s): taking the full image", ota_strerror(err));
         ota_app_abort(&svc->work.up.app);
         r->fell_back = true;
