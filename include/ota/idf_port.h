@@ -44,12 +44,24 @@ struct ota_idf_transport_config {
     int max_redirects;          /* 0: 5 */
     uint32_t low_speed_limit;   /* fewer bytes than this ... */
     uint32_t low_speed_time_s;  /* ... in a window this long fails the transfer; 0 (either): 1024 B in 20 s */
+    uint32_t item_deadline_s;   /* an item not arrived within this, reconnects included, fails; 0: 900 */
     bool use_cert_bundle;       /* https without an item PEM: the ESP x509 bundle (else refused) */
+};
+
+/* The item's overall deadline (private to the port): it starts when a URI
+ * is opened that is not the one it runs for; a reconnect or a resume of the
+ * same URI keeps it. ota_idf_transport_init stops it, so a firmware that
+ * runs the service again inits its transport again. */
+struct ota_idf_item_clock {
+    uint32_t uri_hash;
+    uint32_t deadline_ms;  /* FreeRTOS ms */
+    bool running;
 };
 
 struct ota_idf_transport {
     struct ota_transport transport;  /* hand &t->transport to the service */
     struct ota_idf_transport_config cfg;
+    struct ota_idf_item_clock item_clock;
     uint64_t bytes_received;         /* body bytes over all streams */
     unsigned streams_opened;
 };

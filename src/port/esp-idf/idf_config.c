@@ -19,6 +19,7 @@ void ota_idf_config_from_kconfig(struct ota_service_config *sc, struct ota_idf_t
     tc->max_redirects = CONFIG_OTA_MAX_REDIRECTS;
     tc->low_speed_limit = CONFIG_OTA_LOW_SPEED_LIMIT;
     tc->low_speed_time_s = CONFIG_OTA_LOW_SPEED_TIME;
+    tc->item_deadline_s = CONFIG_OTA_DEADLINE;
 #if CONFIG_OTA_USE_CERT_BUNDLE
     tc->use_cert_bundle = true;
 #endif

@@ -11,7 +11,7 @@ int idf_file_open(const struct ota_idf_transport *t, const char *uri, uint64_t o
 int idf_file_read(void *stream, void *buf, size_t len);
 void idf_file_close(void *stream);
 
-int idf_http_open(const struct ota_idf_transport *t, const char *uri, const char *cert_pem, uint64_t offset,
+int idf_http_open(struct ota_idf_transport *t, const char *uri, const char *cert_pem, uint64_t offset,
                   const char *if_range, void **stream, struct ota_source_info *info);
 int idf_http_read(void *stream, void *buf, size_t len);
 void idf_http_close(void *stream);
