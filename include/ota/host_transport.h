@@ -42,8 +42,7 @@ struct ota_host_transport {
     unsigned streams_opened;
     /* The item clock: opens of the same URI (reconnects, resumes) share
      * one deadline; a different URI is the next item. */
-    uint64_t item_uri_hash;
-    uint64_t item_deadline_ms;       /* monotonic ms */
+    struct ota_item_clock item_clock;  /* CLOCK_MONOTONIC ms */
 };
 
 void ota_host_transport_init(struct ota_host_transport *ht, const struct ota_host_transport_config *cfg);

@@ -48,20 +48,13 @@ struct ota_idf_transport_config {
     bool use_cert_bundle;       /* https without an item PEM: the ESP x509 bundle (else refused) */
 };
 
-/* The item's overall deadline (private to the port): it starts when a URI
- * is opened that is not the one it runs for; a reconnect or a resume of the
- * same URI keeps it. ota_idf_transport_init stops it, so a firmware that
- * runs the service again inits its transport again. */
-struct ota_idf_item_clock {
-    uint32_t uri_hash;
-    uint32_t deadline_ms;  /* FreeRTOS ms */
-    bool running;
-};
-
 struct ota_idf_transport {
     struct ota_transport transport;  /* hand &t->transport to the service */
     struct ota_idf_transport_config cfg;
-    struct ota_idf_item_clock item_clock;
+    /* the item's overall deadline (FreeRTOS ms); ota_idf_transport_init
+     * stops it, so a firmware that runs the service again inits its
+     * transport again */
+    struct ota_item_clock item_clock;
     uint64_t bytes_received;         /* body bytes over all streams */
     unsigned streams_opened;
 };

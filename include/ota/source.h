@@ -11,6 +11,7 @@
 #ifndef OTA_SOURCE_H
 #define OTA_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,5 +47,19 @@ struct ota_transport {
 
 /* The scheme of uri: "http", "https", "file"; OTA_ERR_URI for anything else. */
 int ota_uri_scheme(const char *uri, const char **scheme);
+
+/* For a port's transport: an item's overall deadline. Opening a URI other
+ * than the one the clock runs for starts it; a reconnect or a resume of the
+ * same URI keeps it. Times are milliseconds of any monotonic clock (its
+ * wrap at 2^32 is allowed); a deadline is at most OTA_ITEM_CLOCK_MAX_S
+ * ahead (longer ones are cut to that). Zero-initialised: not running. */
+#define OTA_ITEM_CLOCK_MAX_S (24u * 86400u)
+struct ota_item_clock {
+    uint32_t uri_hash;
+    uint32_t deadline_ms;
+    bool running;
+};
+void ota_item_clock_open(struct ota_item_clock *c, const char *uri, uint32_t deadline_s, uint32_t now_ms);
+bool ota_item_clock_passed(const struct ota_item_clock *c, uint32_t now_ms);
 
 #endif

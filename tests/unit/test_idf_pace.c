@@ -1,7 +1,6 @@
 /* The ESP-IDF port's low-speed limit, on a simulated link: each read
  * brings what the asked size and the link's rate allow, and the clock
- * advances by the time that took; and its per-item deadline. Plain C, so
- * checked on the host. */
+ * advances by the time that took. Plain C, so checked on the host. */
 #include <stdint.h>
 
 #include "helpers.h"
@@ -84,28 +83,6 @@ static void no_limit_asks_for_everything(void **state)
     assert_int_equal(idf_pace_got(&p, 1, 1000000), OTA_OK);
 }
 
-/* The item's deadline: reconnecting to the same URI keeps it, the next
- * item's URI starts a new one, and the tick counter's wrap changes nothing. */
-static void the_item_deadline_survives_reconnects_not_items(void **state)
-{
-    (void)state;
-    const uint32_t starts[] = {0, 0xFFFFFFFFu - 300000u};  /* the second wraps within the item */
-    for (unsigned i = 0; i < 2; i++) {
-        struct ota_idf_item_clock c = {0};
-        uint32_t t0 = starts[i];
-        assert_false(idf_item_clock_passed(&c, t0));  /* not started: no deadline */
-        idf_item_clock_open(&c, "http://host/app.bin", 900, t0);
-        assert_false(idf_item_clock_passed(&c, t0 + 899999u));
-        idf_item_clock_open(&c, "http://host/app.bin", 900, t0 + 600000u);  /* a reconnect */
-        assert_false(idf_item_clock_passed(&c, t0 + 899999u));
-        assert_true(idf_item_clock_passed(&c, t0 + 900000u));
-        assert_true(idf_item_clock_passed(&c, t0 + 900000u + 3600000u));
-        idf_item_clock_open(&c, "http://host/tone.bin", 900, t0 + 950000u);  /* the next item */
-        assert_false(idf_item_clock_passed(&c, t0 + 950000u));
-        assert_true(idf_item_clock_passed(&c, t0 + 1850000u));
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -114,7 +91,6 @@ int main(void)
         cmocka_unit_test(a_link_at_the_limit_goes_on),
         cmocka_unit_test(a_fast_start_then_a_trickle_is_stopped),
         cmocka_unit_test(no_limit_asks_for_everything),
-        cmocka_unit_test(the_item_deadline_survives_reconnects_not_items),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -337,6 +337,28 @@ static void sdkconfig_files(void **state)
     }
 }
 
+/* The item clock a port's transport keeps: reconnecting to the same URI keeps it, the next
+ * item's URI starts a new one, and the tick counter's wrap changes nothing. */
+static void the_item_deadline_survives_reconnects_not_items(void **state)
+{
+    (void)state;
+    const uint32_t starts[] = {0, 0xFFFFFFFFu - 300000u};  /* the second wraps within the item */
+    for (unsigned i = 0; i < 2; i++) {
+        struct ota_item_clock c = {0};
+        uint32_t t0 = starts[i];
+        assert_false(ota_item_clock_passed(&c, t0));  /* not started: no deadline */
+        ota_item_clock_open(&c, "http://host/app.bin", 900, t0);
+        assert_false(ota_item_clock_passed(&c, t0 + 899999u));
+        ota_item_clock_open(&c, "http://host/app.bin", 900, t0 + 600000u);  /* a reconnect */
+        assert_false(ota_item_clock_passed(&c, t0 + 899999u));
+        assert_true(ota_item_clock_passed(&c, t0 + 900000u));
+        assert_true(ota_item_clock_passed(&c, t0 + 900000u + 3600000u));
+        ota_item_clock_open(&c, "http://host/tone.bin", 900, t0 + 950000u);  /* the next item */
+        assert_false(ota_item_clock_passed(&c, t0 + 950000u));
+        assert_true(ota_item_clock_passed(&c, t0 + 1850000u));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +369,7 @@ int main(void)
         cmocka_unit_test(new_ota_refused_while_pending_verify),
         cmocka_unit_test(version_parser),
         cmocka_unit_test(results_and_uris),
+        cmocka_unit_test(the_item_deadline_survives_reconnects_not_items),
         cmocka_unit_test(sdkconfig_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

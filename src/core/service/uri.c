@@ -1,4 +1,4 @@
-/* Which URIs an item may name. */
+/* Which URIs an item may name, and the deadline of the item a URI is. */
 #include <string.h>
 
 #include "ota/error.h"
@@ -20,4 +20,32 @@ int ota_uri_scheme(const char *uri, const char **scheme)
         }
     }
     return OTA_ERR_URI;
+}
+
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    }
+    return h;
+}
+
+void ota_item_clock_open(struct ota_item_clock *c, const char *uri, uint32_t deadline_s, uint32_t now_ms)
+{
+    uint32_t h = fnv1a(uri);
+    if (c->running && c->uri_hash == h) {
+        return;
+    }
+    if (deadline_s > OTA_ITEM_CLOCK_MAX_S) {
+        deadline_s = OTA_ITEM_CLOCK_MAX_S;
+    }
+    c->uri_hash = h;
+    c->deadline_ms = now_ms + deadline_s * 1000u;
+    c->running = true;
+}
+
+bool ota_item_clock_passed(const struct ota_item_clock *c, uint32_t now_ms)
+{
+    return c->running && (int32_t)(now_ms - c->deadline_ms) >= 0;
 }

@@ -44,7 +44,7 @@ struct http_stream {
     bool chunked;
     int read_timeout_ms;
     struct idf_pace pace;
-    const struct ota_idf_item_clock *clock;  /* the transport's: outlives the stream */
+    const struct ota_item_clock *clock;  /* the transport's: outlives the stream */
     char etag[OTA_VALIDATOR_LEN + 1];
     char last_modified[OTA_VALIDATOR_LEN + 1];
     char location[URL_LEN];       /* of the response being received */
@@ -247,8 +247,8 @@ static int create_client(struct http_stream *s, const struct ota_idf_transport *
 int idf_http_open(struct ota_idf_transport *t, const char *uri, const char *cert_pem, uint64_t offset,
                   const char *if_range, void **stream, struct ota_source_info *info)
 {
-    idf_item_clock_open(&t->item_clock, uri, t->cfg.item_deadline_s, now_ms());
-    if (idf_item_clock_passed(&t->item_clock, now_ms())) {
+    ota_item_clock_open(&t->item_clock, uri, t->cfg.item_deadline_s, now_ms());
+    if (ota_item_clock_passed(&t->item_clock, now_ms())) {
         OTA_LOGE(TAG, "%s: the item's deadline (%lu s) passed: not reconnecting", uri,
                  (unsigned long)t->cfg.item_deadline_s);
         return OTA_ERR_DEADLINE;
@@ -310,7 +310,7 @@ int idf_http_read(void *stream, void *buf, size_t len)
     }
     size_t ask = idf_pace_ask(&s->pace, len, now_ms());
     int n = esp_http_client_read(s->c, buf, ask > INT32_MAX ? INT32_MAX : (int)ask);
-    if (idf_item_clock_passed(s->clock, now_ms())) {
+    if (ota_item_clock_passed(s->clock, now_ms())) {
         OTA_LOGE(TAG, "%s: the item's deadline passed after %llu bytes", s->url, (unsigned long long)s->received);
         return OTA_ERR_DEADLINE;
     }

@@ -1,8 +1,7 @@
 /* The low-speed limit: fewer than `limit` bytes within any window of
  * window_ms fails the transfer, as the host port does with libcurl's
- * low-speed options (a trickle is not progress); and the item's overall
- * deadline, which no pace of bytes extends. Times are milliseconds of any
- * monotonic clock (FreeRTOS ticks on the device); plain C, so the host
+ * low-speed options (a trickle is not progress). Times are milliseconds of
+ * any monotonic clock (FreeRTOS ticks on the device); plain C, so the host
  * suite tests it. */
 #include "ota/error.h"
 #include "idf_pace.h"
@@ -60,29 +59,4 @@ int idf_pace_got(struct idf_pace *p, size_t n, uint32_t now_ms)
     p->window_start = now_ms;
     p->window_bytes = 0;
     return OTA_OK;
-}
-
-static uint32_t fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) {
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    }
-    return h;
-}
-
-void idf_item_clock_open(struct ota_idf_item_clock *c, const char *uri, uint32_t deadline_s, uint32_t now_ms)
-{
-    uint32_t h = fnv1a(uri);
-    if (c->running && c->uri_hash == h) {
-        return;
-    }
-    c->uri_hash = h;
-    c->deadline_ms = now_ms + deadline_s * 1000u;
-    c->running = true;
-}
-
-bool idf_item_clock_passed(const struct ota_idf_item_clock *c, uint32_t now_ms)
-{
-    return c->running && (int32_t)(now_ms - c->deadline_ms) >= 0;
 }

@@ -2,11 +2,8 @@
 #ifndef OTA_IDF_PACE_H
 #define OTA_IDF_PACE_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include "ota/idf_port.h"
 
 /* esp_http_client_read returns only when it has every byte asked for (or
  * the read timeout passes with none), so a trickle can hold one read for as
@@ -36,13 +33,5 @@ size_t idf_pace_ask(struct idf_pace *p, size_t len, uint32_t now_ms);
 /* After a read that brought n bytes (n >= 0): OTA_OK, or OTA_ERR_LOW_SPEED
  * when a whole window passed with fewer than limit bytes. */
 int idf_pace_got(struct idf_pace *p, size_t n, uint32_t now_ms);
-
-/* Before opening uri: start the item's clock (deadline_s from now) unless
- * it already runs for this URI. */
-void idf_item_clock_open(struct ota_idf_item_clock *c, const char *uri, uint32_t deadline_s, uint32_t now_ms);
-
-/* Whether the item's deadline has passed (ms wrap after 49 days is taken
- * care of: deadlines are at most 24 days away). */
-bool idf_item_clock_passed(const struct ota_idf_item_clock *c, uint32_t now_ms);
 
 #endif

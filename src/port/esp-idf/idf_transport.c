@@ -79,9 +79,6 @@ void ota_idf_transport_init(struct ota_idf_transport *t, const struct ota_idf_tr
     if (!t->cfg.item_deadline_s) {
         t->cfg.item_deadline_s = 900;  /* the host port's default */
     }
-    if (t->cfg.item_deadline_s > 24u * 86400u) {
-        t->cfg.item_deadline_s = 24u * 86400u;  /* FreeRTOS ms wrap after 49 days */
-    }
     if (!t->cfg.low_speed_limit || !t->cfg.low_speed_time_s) {
         t->cfg.low_speed_limit = 1024;  /* the host port's defaults */
         t->cfg.low_speed_time_s = 20;

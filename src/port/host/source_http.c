@@ -63,16 +63,9 @@ struct http_stream {
     uint64_t window_start_ms;   /* low-speed check: the current window */
     uint64_t window_bytes;      /* bytes (headers and body) in that window */
     long low_speed_limit, low_speed_time_s;
-    uint64_t deadline_ms;       /* the item's deadline (monotonic ms), 0: none */
+    const struct ota_item_clock *clock;  /* the transport's: outlives the stream */
     char *url;                  /* the current hop, as given (no length limit) */
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* A header's value, trimmed, into dst (OTA_VALIDATOR_LEN + 1 bytes); too
  * long a value is dropped rather than cut. */
@@ -114,7 +107,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
     struct http_stream *s = ctx;
     size_t len = size * n;
-    s->last_progress_ms = now_ms();
+    s->last_progress_ms = ota_host_now_ms();
     s->window_bytes += len;
     if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
         ota_host_free(s->location);  /* a new response begins */
@@ -174,7 +167,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
     struct http_stream *s = ctx;
     size_t len = size * n;
     size_t k = len < s->room ? len : s->room;
-    s->last_progress_ms = now_ms();
+    s->last_progress_ms = ota_host_now_ms();
     s->window_bytes += len;
     size_t over = len - k;
     if (over) {
@@ -247,8 +240,8 @@ static int map_curl_error(struct http_stream *s)
  * overall deadline, however the bytes come. */
 static void check_pace(struct http_stream *s)
 {
-    uint64_t now = now_ms();
-    if (s->deadline_ms && now >= s->deadline_ms) {
+    uint64_t now = ota_host_now_ms();
+    if (ota_item_clock_passed(s->clock, (uint32_t)now)) {
         s->done = true;
         s->err = OTA_ERR_DEADLINE;
         snprintf(s->errbuf, sizeof(s->errbuf), "the item's deadline passed after %llu bytes",
@@ -303,7 +296,7 @@ static void pump(struct http_stream *s)
      * averages whole bytes per second over a window, so a slow but honest
      * trickle would trip it by rounding, and it cannot say "no byte for N
      * ms". A trickle is for check_pace. */
-    if (!s->done && s->got == 0 && now_ms() - s->last_progress_ms > (uint64_t)s->read_timeout_ms) {
+    if (!s->done && s->got == 0 && ota_host_now_ms() - s->last_progress_ms > (uint64_t)s->read_timeout_ms) {
         s->done = true;
         s->result = CURLE_OPERATION_TIMEDOUT;
         snprintf(s->errbuf, sizeof(s->errbuf), "no data for %ld ms", s->read_timeout_ms);
@@ -335,7 +328,7 @@ static int start_hop(struct http_stream *s, const struct ota_host_transport *ht,
     s->status = 0;
     s->result = CURLE_OK;
     s->errbuf[0] = '\0';
-    s->last_progress_ms = s->window_start_ms = now_ms();
+    s->last_progress_ms = s->window_start_ms = ota_host_now_ms();
     s->window_bytes = 0;
     curl_easy_setopt(s->easy, CURLOPT_URL, s->url);
     curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf);
@@ -478,7 +471,7 @@ int ota_host_http_open(const struct ota_host_transport *ht, const char *uri, con
     s->read_timeout_ms = ht->cfg.read_timeout_ms;
     s->low_speed_limit = ht->cfg.low_speed_limit;
     s->low_speed_time_s = ht->cfg.low_speed_time_s;
-    s->deadline_ms = ht->item_deadline_ms;
+    s->clock = &ht->item_clock;
     int err = (!s->url || !s->multi) ? OTA_ERR_NO_MEM : check_hop(ht, uri, 0);
     for (unsigned hop = 0; !err; hop++) {
         err = start_hop(s, ht, cert_pem, if_range);

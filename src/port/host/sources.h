@@ -7,6 +7,9 @@
 
 #include "ota/host_transport.h"
 
+/* Milliseconds of CLOCK_MONOTONIC: pace, timeouts and the item clock. */
+uint64_t ota_host_now_ms(void);
+
 int ota_host_file_open(const struct ota_host_transport *ht, const char *uri, uint64_t offset, const char *if_range,
                      void **stream, struct ota_source_info *info);
 int ota_host_file_read(void *stream, void *buf, size_t len);

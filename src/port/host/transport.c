@@ -14,28 +14,11 @@ struct stream_handle {
     void *impl;
 };
 
-static uint64_t fnv1a(const char *v)
+uint64_t ota_host_now_ms(void)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *v; v++) {
-        h = (h ^ (uint8_t)*v) * 0x100000001b3ull;
-    }
-    return h;
-}
-
-/* A new URI starts the next item's clock; the same URI (a reconnect or a
- * resume) keeps the deadline it had. */
-static void item_clock(struct ota_host_transport *ht, const char *uri)
-{
-    uint64_t h = fnv1a(uri);
-    if (ht->item_deadline_ms && h == ht->item_uri_hash) {
-        return;
-    }
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    ht->item_uri_hash = h;
-    ht->item_deadline_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u +
-                           (uint64_t)ht->cfg.deadline_s * 1000u;
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static int t_open(void *ctx, const char *uri, const char *cert_pem, uint64_t offset, const char *if_range,
@@ -52,7 +35,7 @@ static int t_open(void *ctx, const char *uri, const char *cert_pem, uint64_t off
         return OTA_ERR_NO_MEM;
     }
     h->is_file = strcmp(scheme, "file") == 0;
-    item_clock(ht, uri);
+    ota_item_clock_open(&ht->item_clock, uri, (uint32_t)ht->cfg.deadline_s, (uint32_t)ota_host_now_ms());
     memset(info, 0, sizeof(*info));
     info->content_length = info->total_length = OTA_LENGTH_UNKNOWN;
     err = h->is_file ? ota_host_file_open(ht, uri, offset, if_range, &h->impl, info)
@@ -112,6 +95,9 @@ void ota_host_transport_init(struct ota_host_transport *ht, const struct ota_hos
     }
     if (ht->cfg.deadline_s <= 0) {
         ht->cfg.deadline_s = 900;
+    }
+    if (ht->cfg.deadline_s > (long)OTA_ITEM_CLOCK_MAX_S) {
+        ht->cfg.deadline_s = (long)OTA_ITEM_CLOCK_MAX_S;
     }
     ht->transport.ctx = ht;
     ht->transport.open = t_open;
