@@ -48,6 +48,11 @@ struct ota_transport {
 /* The scheme of uri: "http", "https", "file"; OTA_ERR_URI for anything else. */
 int ota_uri_scheme(const char *uri, const char **scheme);
 
+/* For a port's transport: whether PATH of file://sdcard/PATH would leave
+ * the card by its text alone (empty, absolute, or a ".." component). A port
+ * still checks what it resolves to where links exist. */
+bool ota_card_path_escapes(const char *path);
+
 /* For a port's transport: an item's overall deadline. Opening a URI other
  * than the one the clock runs for starts it; a reconnect or a resume of the
  * same URI keeps it. Times are milliseconds of any monotonic clock (its

@@ -359,6 +359,20 @@ static void the_item_deadline_survives_reconnects_not_items(void **state)
     }
 }
 
+/* Where file://sdcard/PATH may lead, by its text: both ports ask this. */
+static void card_paths_that_leave_the_card(void **state)
+{
+    (void)state;
+    const char *leave[] = {"", "/etc/passwd", "..", "../secret.bin", "a/../../b", "a/..", "a/../b"};
+    const char *stay[] = {"flash_tone.bin", "a/b.bin", "..a", "a..", "a/..b/c", "a//b", "...", "a/./b"};
+    for (size_t i = 0; i < sizeof(leave) / sizeof(leave[0]); i++) {
+        assert_true(ota_card_path_escapes(leave[i]));
+    }
+    for (size_t i = 0; i < sizeof(stay) / sizeof(stay[0]); i++) {
+        assert_false(ota_card_path_escapes(stay[i]));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +384,7 @@ int main(void)
         cmocka_unit_test(version_parser),
         cmocka_unit_test(results_and_uris),
         cmocka_unit_test(the_item_deadline_survives_reconnects_not_items),
+        cmocka_unit_test(card_paths_that_leave_the_card),
         cmocka_unit_test(sdkconfig_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,4 +1,5 @@
-/* Which URIs an item may name, and the deadline of the item a URI is. */
+/* Which URIs an item may name, where a file:// one may lead, and the
+ * deadline of the item a URI is. */
 #include <string.h>
 
 #include "ota/error.h"
@@ -20,6 +21,24 @@ int ota_uri_scheme(const char *uri, const char **scheme)
         }
     }
     return OTA_ERR_URI;
+}
+
+bool ota_card_path_escapes(const char *path)
+{
+    if (*path == '\0' || *path == '/') {
+        return true;
+    }
+    for (const char *c = path; *c;) {  /* each component */
+        size_t n = 0;
+        while (c[n] && c[n] != '/') {
+            n++;
+        }
+        if (n == 2 && c[0] == '.' && c[1] == '.') {
+            return true;
+        }
+        c += c[n] ? n + 1 : n;
+    }
+    return false;
 }
 
 static uint32_t fnv1a(const char *s)

@@ -25,21 +25,10 @@ struct file_stream {
     uint64_t size, pos;
 };
 
-/* Any ".." component, a backslash (FAT reads it as a separator) or an
- * absolute path: the path would leave the card. */
+/* As on the host, plus a backslash, which FAT reads as a separator. */
 static bool escapes(const char *p)
 {
-    if (*p == '\0' || *p == '/' || strchr(p, '\\')) {
-        return true;
-    }
-    for (const char *s = p; (s = strstr(s, "..")) != NULL; s += 2) {
-        bool starts = s == p || s[-1] == '/';
-        bool ends = s[2] == '\0' || s[2] == '/';
-        if (starts && ends) {
-            return true;
-        }
-    }
-    return false;
+    return strchr(p, '\\') || ota_card_path_escapes(p);
 }
 
 #if CONFIG_IDF_TARGET_LINUX

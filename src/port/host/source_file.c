@@ -22,19 +22,6 @@ struct file_stream {
     uint64_t size, pos;
 };
 
-static bool has_dotdot(const char *p)
-{
-    /* any ".." path component */
-    for (const char *s = p; (s = strstr(s, "..")) != NULL; s += 2) {
-        bool starts = s == p || s[-1] == '/';
-        bool ends = s[2] == '\0' || s[2] == '/';
-        if (starts && ends) {
-            return true;
-        }
-    }
-    return false;
-}
-
 int ota_host_file_open(const struct ota_host_transport *ht, const char *uri, uint64_t offset, const char *if_range,
                      void **stream, struct ota_source_info *info)
 {
@@ -49,7 +36,7 @@ int ota_host_file_open(const struct ota_host_transport *ht, const char *uri, uin
         return OTA_ERR_PATH_ESCAPE;
     }
     rest += strlen(MOUNT);
-    if (*rest == '\0' || *rest == '/' || has_dotdot(rest)) {
+    if (ota_card_path_escapes(rest)) {
         OTA_LOGE(TAG, "%s: the path must stay inside the SD card", uri);
         return OTA_ERR_PATH_ESCAPE;
     }
