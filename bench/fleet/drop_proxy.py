@@ -5,38 +5,21 @@ run can be repeated). Counts connections and cuts in STATSFILE on exit.
 Usage: drop_proxy.py UPSTREAM_PORT SHARE SEED PORTFILE STATSFILE
 """
 import json
+import os
 import random
 import signal
 import socket
 import sys
 import threading
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "integration"))
+from proxy_pipe import pipe, serve  # noqa: E402
+
 UPSTREAM, SHARE, SEED = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 PORTFILE, STATSFILE = sys.argv[4], sys.argv[5]
 rng = random.Random(SEED)
 lock = threading.Lock()
 stats = {"connections": 0, "dropped": 0}
-
-
-def pipe(src, dst, limit):
-    sent = 0
-    try:
-        while True:
-            data = src.recv(65536)
-            if not data:
-                break
-            if limit is not None and sent + len(data) >= limit:
-                dst.sendall(data[: limit - sent])
-                break
-            dst.sendall(data)
-            sent += len(data)
-    except OSError:
-        pass
-    for s in (src, dst):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def handle(client):
@@ -66,12 +49,4 @@ def save_stats(*_):
 
 
 signal.signal(signal.SIGTERM, save_stats)
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", 0))
-srv.listen(64)
-with open(PORTFILE, "w") as f:
-    f.write(str(srv.getsockname()[1]))
-while True:
-    c, _ = srv.accept()
-    threading.Thread(target=handle, args=(c,), daemon=True).start()
+serve(handle, PORTFILE, backlog=64)

@@ -11,31 +11,12 @@ import socket
 import sys
 import threading
 
+from proxy_pipe import pipe, serve
+
 UPSTREAM = int(sys.argv[1])
 CUT_AFTER = int(sys.argv[2])
 lock = threading.Lock()
 connections = 0
-
-
-def pipe(src, dst, limit):
-    sent = 0
-    try:
-        while True:
-            data = src.recv(16384)
-            if not data:
-                break
-            if limit is not None and sent + len(data) >= limit:
-                dst.sendall(data[: limit - sent])
-                break
-            dst.sendall(data)
-            sent += len(data)
-    except OSError:
-        pass
-    for s in (src, dst):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def handle(client):
@@ -49,26 +30,17 @@ def handle(client):
         first = connections == 1
     upstream = socket.create_connection(("127.0.0.1", UPSTREAM))
     upstream.sendall(request)
-    threading.Thread(target=pipe, args=(client, upstream, None), daemon=True).start()
-    pipe(upstream, client, CUT_AFTER if first else None)
+    threading.Thread(target=pipe, args=(client, upstream, None, 16384), daemon=True).start()
+    pipe(upstream, client, CUT_AFTER if first else None, 16384)
     client.close()
     upstream.close()
 
 
 def main():
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
-    with open(sys.argv[3] + ".tmp", "w") as f:
-        f.write(str(srv.getsockname()[1]))
-    os.rename(sys.argv[3] + ".tmp", sys.argv[3])
     timer = threading.Timer(float(sys.argv[4]) if len(sys.argv) > 4 else 300, lambda: os._exit(0))
     timer.daemon = True
     timer.start()
-    while True:
-        c, _ = srv.accept()
-        threading.Thread(target=handle, args=(c,), daemon=True).start()
+    serve(handle, sys.argv[3])
 
 
 if __name__ == "__main__":
