@@ -124,6 +124,25 @@ void require_vectors(void)
     }
 }
 
+void put_file(const char *dir, const char *name, const void *data, size_t len)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+const struct ota_boot_result *assert_boots(const struct ota_flash *f, const char *label)
+{
+    static struct ota_boot_result res;
+    struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0, NULL, 0, false};
+    assert_int_equal(ota_boot(f, &bo, &res), OTA_OK);
+    assert_string_equal(res.part.label, label);
+    return &res;
+}
+
 uint32_t booted_app_offset(const struct ota_flash *f)
 {
     static struct ota_boot_result res;

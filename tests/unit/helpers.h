@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "ota/boot.h"
 #include "ota/host_flash.h"
 #include "ota/image.h"
 #include "ota/partition.h"
@@ -44,6 +45,13 @@ void write_partition(struct tmp_flash *t, const struct ota_partition *p, const v
 /* The app the bootloader boots on this flash now (a dry run: nothing
  * written): what a port reports as running after a restart. */
 uint32_t booted_app_offset(const struct ota_flash *f);
+
+/* Write a whole file dir/name (an SD card folder's file); fails the test if it cannot. */
+void put_file(const char *dir, const char *name, const void *data, size_t len);
+
+/* The bootloader (no secure boot, an ESP32) boots the app in partition
+ * `label`; what it found, until the next call. */
+const struct ota_boot_result *assert_boots(const struct ota_flash *f, const char *label);
 
 /* Path of a vector file, or NULL when the vectors are not present. */
 const char *vector_path(const char *name);

@@ -24,16 +24,6 @@ static bool patches_on = true;
 static struct ota_host_transport ht;
 static struct buf old_app, new_app, other_app;
 
-static void put_sd_file(const char *name, const void *data, size_t len)
-{
-    char path[128];
-    snprintf(path, sizeof(path), "%s/%s", sd, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
-
 /* A patch old -> new by the maker, in esp_delta_ota's format or ours. */
 static void put_patch(const char *name, const struct buf *o, const struct buf *n, bool compact)
 {
@@ -43,7 +33,7 @@ static void put_patch(const char *name, const struct buf *o, const struct buf *n
     int rc = compact ? delta_write_compact(o->data, o->len, n->data, n->len, &plan, &out)
                      : delta_write_esp(o->data, o->len, n->data, n->len, &plan, &out);
     assert_int_equal(rc, 0);
-    put_sd_file(name, out.data, out.len);
+    put_file(sd, name, out.data, out.len);
     free(out.data);
     delta_plan_free(&plan);
 }
@@ -58,7 +48,7 @@ static int setup(void **state)
     old_app = make_image("ota_example", "v1.0.0", 64 * 1024, OTA_CHIP_ESP32);
     new_app = make_image("play_mp3_control", "v2.0.0", 64 * 1024, OTA_CHIP_ESP32);
     other_app = make_image("ota_example", "v1.5.0", 60 * 1024, OTA_CHIP_ESP32);
-    put_sd_file("new.bin", new_app.data, new_app.len);
+    put_file(sd, "new.bin", new_app.data, new_app.len);
     put_patch("old-new.espdelta", &old_app, &new_app, false);
     put_patch("old-new.compact", &old_app, &new_app, true);
     put_patch("other-new.espdelta", &other_app, &new_app, false);
@@ -115,11 +105,8 @@ static void assert_installed(struct tmp_flash *t, const struct buf *want)
     assert_int_equal(ota_flash_read(&t->hf.flash, p->offset, got, (uint32_t)want->len), OTA_OK);
     assert_memory_equal(got, want->data, want->len);
     free(got);
-    static struct ota_boot_result res;
-    struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0, NULL, 0, false};
-    assert_int_equal(ota_boot(&t->hf.flash, &bo, &res), OTA_OK);
-    assert_string_equal(res.part.label, "ota_1");
-    assert_string_equal(res.info.desc.project_name, "play_mp3_control");
+    const struct ota_boot_result *res = assert_boots(&t->hf.flash, "ota_1");
+    assert_string_equal(res->info.desc.project_name, "play_mp3_control");
 }
 
 static void patch_is_detected_and_applied(void **state)
@@ -150,10 +137,7 @@ static void wrong_base_refused_with_nothing_written(void **state)
         assert_int_equal(run_item(&t, uris[i], NULL), OTA_ERR_DELTA_BASE);
         assert_int_equal(t.hf.count.programs, 0);
         assert_int_equal(t.hf.count.sector_erases + t.hf.count.block_erases, 0);
-        static struct ota_boot_result res;
-        struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0, NULL, 0, false};
-        assert_int_equal(ota_boot(&t.hf.flash, &bo, &res), OTA_OK);
-        assert_string_equal(res.part.label, "ota_0");
+        assert_boots(&t.hf.flash, "ota_0");
         tmp_flash_destroy(&t);
     }
 }
@@ -196,10 +180,7 @@ static void fallback_taken_when_the_patch_is_missing(void **state)
     assert_false(svc.work.fell_back);
     assert_int_equal(t.hf.count.programs, 0);
     assert_int_equal(t.hf.count.sector_erases + t.hf.count.block_erases, 0);
-    static struct ota_boot_result res;
-    struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0, NULL, 0, false};
-    assert_int_equal(ota_boot(&t.hf.flash, &bo, &res), OTA_OK);
-    assert_string_equal(res.part.label, "ota_0");
+    assert_boots(&t.hf.flash, "ota_0");
     tmp_flash_destroy(&t);
 
     /* both missing: the fallback's own error, taken once */
@@ -246,10 +227,7 @@ static void wrong_output_caught_by_the_image_check(void **state)
     int err = run_item(&t, "file://sdcard/old-bad.espdelta", "file://sdcard/new.bin");
     assert_true(err == OTA_ERR_IMG_HASH || err == OTA_ERR_IMG_CHECKSUM);
     assert_false(svc.work.fell_back);  /* the base fitted: no reason to fall back */
-    static struct ota_boot_result res;
-    struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0, NULL, 0, false};
-    assert_int_equal(ota_boot(&t.hf.flash, &bo, &res), OTA_OK);
-    assert_string_equal(res.part.label, "ota_0");
+    assert_boots(&t.hf.flash, "ota_0");
     tmp_flash_destroy(&t);
     buf_free(&bad);
 }

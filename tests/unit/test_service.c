@@ -53,16 +53,6 @@ static void on_progress(void *ctx, unsigned id, uint64_t done, int64_t total)
     }
 }
 
-static void put_sd_file(const char *name, const void *data, size_t len)
-{
-    char path[128];
-    snprintf(path, sizeof(path), "%s/%s", sd, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -124,7 +114,7 @@ static void app_update_erases_only_what_the_image_needs(void **state)
         struct events ev;
         device(&t);
         struct buf b = make_image("play_mp3_control", "v2.0.0", sizes[i], OTA_CHIP_ESP32);
-        put_sd_file("app.bin", b.data, b.len);
+        put_file(sd, "app.bin", b.data, b.len);
         struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/app.bin", NULL, {0}, true, false, NULL, NULL};
         ota_host_flash_reset_counters(&t.hf);
         assert_int_equal(run(&t, &item, 1, &ev, false, false), OTA_OK);
@@ -148,10 +138,7 @@ static void app_update_erases_only_what_the_image_needs(void **state)
                (unsigned long long)t.hf.count.block_erases, (unsigned long long)image_sector_erases,
                (unsigned long long)(image_sector_erases + 16 * t.hf.count.block_erases), (unsigned long long)sectors,
                (unsigned long long)journal_erases, (unsigned long long)t.hf.count.bytes_programmed);
-        static struct ota_boot_result res;
-        struct ota_boot_opts bo = {false, OTA_CHIP_ESP32, 0, NULL, 0, false};
-        assert_int_equal(ota_boot(&t.hf.flash, &bo, &res), OTA_OK);
-        assert_string_equal(res.part.label, "ota_1");
+        assert_boots(&t.hf.flash, "ota_1");
         buf_free(&b);
         tmp_flash_destroy(&t);
     }
@@ -167,7 +154,7 @@ static void memory_does_not_grow_with_the_image(void **state)
         struct events ev;
         device(&t);
         struct buf b = make_image("play_mp3_control", "v2.0.0", sizes[i], OTA_CHIP_ESP32);
-        put_sd_file("app.bin", b.data, b.len);
+        put_file(sd, "app.bin", b.data, b.len);
         buf_free(&b);  /* nothing of the image stays in this process's heap */
         struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/app.bin", NULL, {0}, false, false, NULL, NULL};
         ota_host_mem_reset_peaks();
@@ -194,7 +181,7 @@ static void refusals_touch_no_flash(void **state)
     struct events ev;
     device(&t);
     struct buf old = make_image("play_mp3_control", "v0.9.0", 64 * 1024, OTA_CHIP_ESP32);
-    put_sd_file("old.bin", old.data, old.len);
+    put_file(sd, "old.bin", old.data, old.len);
     struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/old.bin", NULL, {0}, true, false, NULL, NULL};
     ota_host_flash_reset_counters(&t.hf);
     assert_int_equal(run(&t, &item, 1, &ev, true, false), OTA_ERR_NOT_NEWER);
@@ -205,7 +192,7 @@ static void refusals_touch_no_flash(void **state)
     /* data bigger than its partition: refused from its announced length */
     static uint8_t big[1100 * 1024];
     memset(big, 0x5A, sizeof(big));
-    put_sd_file("big.bin", big, sizeof(big));
+    put_file(sd, "big.bin", big, sizeof(big));
     struct ota_item data = {OTA_ITEM_DATA, "phy_init", "file://sdcard/big.bin", NULL, {0}, false, false, NULL, NULL};
     ota_host_flash_reset_counters(&t.hf);
     assert_int_equal(run(&t, &data, 1, &ev, false, false), OTA_ERR_DATA_TOO_BIG);
@@ -222,7 +209,7 @@ static void list_semantics(void **state)
     struct events ev;
     device(&t);
     struct buf b = make_image("play_mp3_control", "v2.0.0", 64 * 1024, OTA_CHIP_ESP32);
-    put_sd_file("new.bin", b.data, b.len);
+    put_file(sd, "new.bin", b.data, b.len);
     struct ota_item items[2] = {
         {OTA_ITEM_DATA, "flash_tone", "file://sdcard/missing.bin", NULL, {0}, false, true, NULL, NULL},
         {OTA_ITEM_APP, NULL, "file://sdcard/new.bin", NULL, {0}, true, false, NULL, NULL},
@@ -249,7 +236,7 @@ static void new_ota_refused_while_pending_verify(void **state)
     struct events ev;
     device(&t);
     struct buf b = make_image("play_mp3_control", "v2.0.0", 64 * 1024, OTA_CHIP_ESP32);
-    put_sd_file("new.bin", b.data, b.len);
+    put_file(sd, "new.bin", b.data, b.len);
     struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/new.bin", NULL, {0}, true, false, NULL, NULL};
     assert_int_equal(run(&t, &item, 1, &ev, false, true), OTA_OK);
     static struct ota_boot_result res;

@@ -28,16 +28,6 @@ struct tally {
     unsigned mutations, refused, ran, booted_before, still_booting, not_booting;
 };
 
-static void put_sd_file(const char *name, const void *data, size_t len)
-{
-    char path[128];
-    snprintf(path, sizeof(path), "%s/%s", sd, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
-
 /* The seed device running ota_example v1.0.0 from ota_0, and v2.0.0 on the card. */
 static int setup(void **state)
 {
@@ -51,7 +41,7 @@ static int setup(void **state)
     write_partition(&dev, ota_pt_find_label(&seed, "ota_0"), b.data, b.len);
     buf_free(&b);
     b = make_image("play_mp3_control", "v2.0.0", 64 * 1024, OTA_CHIP_ESP32);
-    put_sd_file("app.bin", b.data, b.len);
+    put_file(sd, "app.bin", b.data, b.len);
     buf_free(&b);
     pristine = malloc(FLASH_SIZE);
     assert_non_null(pristine);
