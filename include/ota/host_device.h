@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ota/sdkconfig.h"
+
 /* realpath(image) followed by suffix, malloc'd; NULL with errno set when
  * the image cannot be resolved. */
 char *ota_host_side_path(const char *image_path, const char *suffix);
@@ -27,6 +29,18 @@ char *ota_host_side_path(const char *image_path, const char *suffix);
  * OTA_OK, or ENOENT reported through *missing, or bad_code when it is not a
  * regular file, cannot be read or is larger than cap - 1 bytes. */
 int ota_host_side_read(const char *path, char *buf, size_t cap, size_t *len, bool *missing, int bad_code);
+
+/* The largest side file of settings. */
+#define OTA_HOST_SIDE_MAX 1024
+
+/* IMAGE<suffix> as KEY=value lines (the sdkconfig syntax) through cb. A
+ * missing file has no settings (OTA_OK); an unreadable, oversized or
+ * malformed one, or a setting cb refuses, is bad_code. */
+int ota_host_side_load(const char *image_path, const char *suffix, int bad_code, ota_sdkconfig_cb cb, void *ctx);
+
+/* IMAGE<suffix> written whole (temp + rename): the text, or the file as it
+ * was. bad_code when the image cannot be resolved. */
+int ota_host_side_save(const char *image_path, const char *suffix, const char *text, size_t len, int bad_code);
 
 struct ota_device_props {
     uint16_t chip;       /* OTA_CHIP_* (image.h) */

@@ -63,6 +63,34 @@ int ota_host_side_read(const char *path, char *buf, size_t cap, size_t *len, boo
     return err;
 }
 
+int ota_host_side_load(const char *image_path, const char *suffix, int bad_code, ota_sdkconfig_cb cb, void *ctx)
+{
+    char text[OTA_HOST_SIDE_MAX];
+    size_t len;
+    bool missing;
+    char *path = ota_host_side_path(image_path, suffix);
+    if (!path) {
+        return bad_code;
+    }
+    int err = ota_host_side_read(path, text, sizeof(text), &len, &missing, bad_code);
+    free(path);
+    if (err || missing) {
+        return err;
+    }
+    return ota_sdkconfig_parse(text, len, cb, ctx, NULL) ? bad_code : OTA_OK;
+}
+
+int ota_host_side_save(const char *image_path, const char *suffix, const char *text, size_t len, int bad_code)
+{
+    char *path = ota_host_side_path(image_path, suffix);
+    if (!path) {
+        return bad_code;
+    }
+    int err = ota_host_write_file(path, text, len);
+    free(path);
+    return err;
+}
+
 static const struct {
     const char *name;
     uint16_t id;
@@ -112,35 +140,16 @@ static int on_prop(void *ctx, const char *key, const char *value)
     return OTA_OK;
 }
 
-#define PROPS_MAX 1024
-
 int ota_host_props_load(const char *image_path, struct ota_device_props *p)
 {
-    char text[PROPS_MAX];
-    size_t len;
-    bool missing;
     memset(p, 0, sizeof(*p));
     p->chip = OTA_CHIP_ESP32;
-    char *path = ota_host_side_path(image_path, ".device");
-    if (!path) {
-        return OTA_ERR_DEVICE_PROPS;
-    }
-    int err = ota_host_side_read(path, text, sizeof(text), &len, &missing, OTA_ERR_DEVICE_PROPS);
-    free(path);
-    if (err || missing) {
-        return err;
-    }
-    err = ota_sdkconfig_parse(text, len, on_prop, p, NULL);
-    return err ? OTA_ERR_DEVICE_PROPS : OTA_OK;
+    return ota_host_side_load(image_path, ".device", OTA_ERR_DEVICE_PROPS, on_prop, p);
 }
 
 int ota_host_props_save(const char *image_path, const struct ota_device_props *p)
 {
-    char text[PROPS_MAX];
-    char *path = ota_host_side_path(image_path, ".device");
-    if (!path) {
-        return OTA_ERR_DEVICE_PROPS;
-    }
+    char text[OTA_HOST_SIDE_MAX];
     int n = snprintf(text, sizeof(text), "# Properties of this emulated device (kept once set)\n");
     if (p->chip_known) {
         n += snprintf(text + n, sizeof(text) - (size_t)n, "CONFIG_IDF_TARGET=\"%s\"\n", ota_host_chip_name(p->chip));
@@ -148,7 +157,5 @@ int ota_host_props_save(const char *image_path, const struct ota_device_props *p
     n += snprintf(text + n, sizeof(text) - (size_t)n, "%s\n",
                   p->rollback ? "CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y"
                               : "# CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE is not set");
-    int err = ota_host_write_file(path, text, (size_t)n);
-    free(path);
-    return err;
+    return ota_host_side_save(image_path, ".device", text, (size_t)n, OTA_ERR_DEVICE_PROPS);
 }

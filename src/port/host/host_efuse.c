@@ -9,8 +9,6 @@
 #include "ota/host_file.h"
 #include "ota/sdkconfig.h"
 
-#define EFUSE_TEXT_MAX 1024
-
 static int hex_nibble(char c)
 {
     if (c >= '0' && c <= '9') {
@@ -77,29 +75,17 @@ static int on_setting(void *ctx, const char *key, const char *value)
 
 int ota_host_efuse_load(const char *image_path, struct ota_efuse *e)
 {
-    char text[EFUSE_TEXT_MAX];
-    size_t len;
-    bool missing;
     memset(e, 0, sizeof(*e));
-    char *path = ota_host_side_path(image_path, ".efuse");
-    if (!path) {
-        return OTA_ERR_EFUSE_FILE;
+    int err = ota_host_side_load(image_path, ".efuse", OTA_ERR_EFUSE_FILE, on_setting, e);
+    if (err) {
+        memset(e, 0, sizeof(*e));  /* never half a reading: a bad file is no burned key */
     }
-    int err = ota_host_side_read(path, text, sizeof(text), &len, &missing, OTA_ERR_EFUSE_FILE);
-    free(path);
-    if (err || missing) {
-        return err;
-    }
-    if (ota_sdkconfig_parse(text, len, on_setting, e, NULL) != OTA_OK) {
-        memset(e, 0, sizeof(*e));
-        return OTA_ERR_EFUSE_FILE;
-    }
-    return OTA_OK;
+    return err;
 }
 
 static int save(const char *image_path, const struct ota_efuse *e)
 {
-    char text[EFUSE_TEXT_MAX];
+    char text[OTA_HOST_SIDE_MAX];
     int n = snprintf(text, sizeof(text), "# Emulated eFuses (write-once key digest, counter never decreases)\n");
     if (e->key_burned) {
         n += snprintf(text + n, sizeof(text) - (size_t)n, "CONFIG_SECURE_BOOT_KEY_DIGEST=\"");
@@ -109,13 +95,7 @@ static int save(const char *image_path, const struct ota_efuse *e)
         n += snprintf(text + n, sizeof(text) - (size_t)n, "\"\n");
     }
     n += snprintf(text + n, sizeof(text) - (size_t)n, "CONFIG_SECURE_VERSION=%u\n", (unsigned)e->secure_version);
-    char *path = ota_host_side_path(image_path, ".efuse");
-    if (!path) {
-        return OTA_ERR_EFUSE_FILE;
-    }
-    int err = ota_host_write_file(path, text, (size_t)n);  /* all or nothing, like a burn */
-    free(path);
-    return err;
+    return ota_host_side_save(image_path, ".efuse", text, (size_t)n, OTA_ERR_EFUSE_FILE);  /* all or nothing, like a burn */
 }
 
 int ota_host_efuse_burn_key(const char *image_path, const uint8_t digest[32])

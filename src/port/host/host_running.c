@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ota/error.h"
 #include "ota/host_device.h"
@@ -20,23 +19,9 @@ static int record_path(const char *image, const char *suffix, char **out)
 
 int ota_host_running_save(const char *image, uint32_t offset)
 {
-    char *path = NULL, *tmp = NULL;
-    int err = record_path(image, ".running", &path);
-    if (!err) {
-        err = record_path(image, ".running.tmp", &tmp);
-    }
-    if (!err) {
-        FILE *f = fopen(tmp, "w");
-        bool ok = f && fprintf(f, "running_app_offset=0x%x\n", (unsigned)offset) > 0;
-        ok = f && fclose(f) == 0 && ok;
-        err = ok && rename(tmp, path) == 0 ? OTA_OK : OTA_ERR_IO;
-        if (err) {
-            unlink(tmp);
-        }
-    }
-    free(path);
-    free(tmp);
-    return err;
+    char line[64];
+    int n = snprintf(line, sizeof(line), "running_app_offset=0x%x\n", (unsigned)offset);
+    return ota_host_side_save(image, ".running", line, (size_t)n, OTA_ERR_IO) ? OTA_ERR_IO : OTA_OK;
 }
 
 int ota_host_running_load(const char *image, uint32_t *offset)
