@@ -182,4 +182,11 @@ expect_out "rolled back to ota_0" "^booted: ota_0"
 expect_ok "otadata show" $OTA otadata show "$D"
 expect_out "the trial copy is ABORTED" "state ABORTED"
 
+# mark invalid with nothing to roll back to is refused (ESP_ERR_OTA_ROLLBACK_FAILED)
+$OTA flash erase "$D" ota_1 >/dev/null
+cp "$D" "$T/before-mark.img"
+expect_fail "mark invalid: nothing to roll back to" 1 "not marked invalid: rollback is not possible" \
+    $OTA otadata mark "$D" invalid
+cmp -s "$D" "$T/before-mark.img" || fail "mark invalid that was refused changed the device"
+
 finish
