@@ -61,7 +61,7 @@
     X(OTA_ERR_IMG_DESC, -60, "app descriptor magic is not 0xABCD5432") \
     X(OTA_ERR_IMG_SEG0_SMALL, -61, "app segment 0 shorter than the 256-byte descriptor") \
     X(OTA_ERR_IMG_TRAILING, -62, "bytes fed after the image was complete") \
-    X(OTA_ERR_IMG_LOAD_ADDR, -63, "a segment loads outside the chip's DRAM, IRAM, RTC memory or flash-mapped ranges") \
+    X(OTA_ERR_IMG_LOAD_ADDR, -63, "a segment loads outside the chip's DRAM, IRAM, RTC memory or flash-mapped ranges, or runs past the end of its range") \
     X(OTA_ERR_IMG_CHIP_MAP, -64, "no memory map is known for this chip: its images are refused") \
     /* tone partition */ \
     X(OTA_ERR_TONE_TAG, -70, "header tag is not 0x2053") \

@@ -238,6 +238,12 @@ int cmd_image_make(int argc, char **argv)
         return CLI_USAGE;
     }
     p.size = (p.size + 15u) & ~15u;
+    if (p.size > ota_image_build_max_size(p.chip_id)) {
+        cli_error("--size %s: segment 0 of an %s image is mapped flash (DROM) and would run past the chip's "
+                  "mapping window; at most %u bytes", size_s, ota_chip_name(p.chip_id),
+                  ota_image_build_max_size(p.chip_id));
+        return CLI_FAIL;
+    }
     /* Compile time like __DATE__ / __TIME__; SOURCE_DATE_EPOCH makes it reproducible. */
     char date[16], tm_s[16];
     const char *epoch = getenv("SOURCE_DATE_EPOCH");
