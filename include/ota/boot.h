@@ -31,7 +31,9 @@ struct ota_boot_result {
     int booted;                  /* index that verified and boots */
     struct ota_partition part;   /* the partition that boots */
     struct ota_image_info info;  /* its image */
-    uint32_t otadata_state;      /* state of the active otadata copy after boot, or UNDEFINED */
+    uint32_t otadata_state;      /* after boot, the booted app's state as the app reads it
+                                  * (esp_ota_get_state_partition of the running app): PENDING_VERIFY
+                                  * = on trial; UNDEFINED for factory/test or no copy naming it */
     bool fell_back;              /* booted != chosen */
     struct ota_ptable table;     /* the table read from flash (working memory of ota_boot) */
 };
@@ -48,7 +50,15 @@ void ota_boot_log_table(const struct ota_ptable *t);
 /* Log the segment table as ESP-IDF's esp_image does while loading. */
 void ota_image_log_segments(const struct ota_partition *part, const struct ota_image_info *info);
 
-/* Collect the ota_N app partitions by slot (subtype & 0xF); returns count. */
+/* Collect the ota_N app partitions by slot (subtype & 0xF). Returns the
+ * slot count the app side maps otadata over, as
+ * esp_ota_get_app_partition_count() counts it: ota_0, ota_1, ... up to the
+ * first missing subtype (ota_0, ota_1, ota_3 -> 2; ota_3 cannot be selected). */
 unsigned ota_boot_ota_slots(const struct ota_ptable *t, const struct ota_partition *slots[16]);
+
+/* The slot count the bootloader maps otadata over, as
+ * bootloader_utility_load_partition_table() counts it: every OTA app row
+ * (ota_0, ota_1, ota_3 -> 3). It boots only slots below this count. */
+unsigned ota_boot_slot_count(const struct ota_ptable *t);
 
 #endif

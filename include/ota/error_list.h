@@ -46,6 +46,7 @@
     X(OTA_ERR_OTADATA_NO_SLOT, -42, "the requested slot is not an OTA app partition") \
     X(OTA_ERR_PENDING_VERIFY, -43, "running app is still on trial; a new OTA is refused") \
     X(OTA_ERR_OTADATA_SEQ_WRAP, -44, "no otadata sequence number is left to select that slot (the counter would wrap)") \
+    X(OTA_ERR_OTA_ROLLBACK_FAILED, -45, "rollback is not possible: no other app to boot (the running app stays)") \
     /* app image */ \
     X(OTA_ERR_IMG_MAGIC, -50, "first byte is not 0xE9") \
     X(OTA_ERR_IMG_SEGMENTS, -51, "more than 16 segments") \
@@ -60,7 +61,7 @@
     X(OTA_ERR_IMG_DESC, -60, "app descriptor magic is not 0xABCD5432") \
     X(OTA_ERR_IMG_SEG0_SMALL, -61, "app segment 0 shorter than the 256-byte descriptor") \
     X(OTA_ERR_IMG_TRAILING, -62, "bytes fed after the image was complete") \
-    X(OTA_ERR_IMG_LOAD_ADDR, -63, "a segment loads outside the chip's DRAM, IRAM, RTC memory or flash-mapped ranges") \
+    X(OTA_ERR_IMG_LOAD_ADDR, -63, "a segment loads outside the chip's DRAM, IRAM, RTC memory or flash-mapped ranges, or runs past the end of its range") \
     X(OTA_ERR_IMG_CHIP_MAP, -64, "no memory map is known for this chip: its images are refused") \
     /* tone partition */ \
     X(OTA_ERR_TONE_TAG, -70, "header tag is not 0x2053") \
@@ -102,6 +103,7 @@
     X(OTA_ERR_SIG_UNTRUSTED_KEY, -134, "the block's key is not the trusted key (eFuse digest)") \
     X(OTA_ERR_SIG_KEY, -135, "a key that cannot sign (type, size or curve not supported)") \
     X(OTA_ERR_SECURE_VERSION, -136, "app secure_version below the device's anti-rollback counter") \
+    X(OTA_ERR_SIG_SCHEME, -137, "a signature scheme this chip's Secure Boot V2 does not take (ESP32, -S2, -S3, -C3: RSA-3072 only)") \
     /* integrity of what was written (-140..-149) */ \
     X(OTA_ERR_READBACK, -140, "flash read back differs from what was written") \
     X(OTA_ERR_SOURCE_CHANGED, -141, "the source changed during the transfer: start over from byte 0") \

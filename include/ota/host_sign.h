@@ -20,6 +20,10 @@
 int ota_host_sign(const uint8_t *image, size_t image_len, const char *key_pem_path, bool deterministic,
                   ota_emit_fn emit, void *ctx);
 
+/* The signature block version a key file makes: OTA_SIG_VERSION_RSA or
+ * OTA_SIG_VERSION_ECDSA. Errors: OTA_ERR_SIG_KEY. */
+int ota_host_key_scheme(const char *pem_path, unsigned *version);
+
 /* The eFuse key digest of a public (or private) key file. */
 int ota_host_key_digest(const char *pem_path, uint8_t digest[32]);
 

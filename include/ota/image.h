@@ -173,6 +173,11 @@ typedef int (*ota_emit_fn)(void *ctx, const void *data, size_t len);
  * project name, version and size. */
 int ota_image_build(const struct ota_image_build_params *p, ota_emit_fn emit, void *ctx);
 
+/* The largest size ota_image_build makes for this chip: its segment 0 is
+ * mapped DROM and must end inside the chip's DROM window, as the chip's
+ * MMU takes it (a larger size: OTA_ERR_IMG_LOAD_ADDR). 0: no such chip. */
+uint32_t ota_image_build_max_size(uint16_t chip_id);
+
 
 
 /* ---- verifying an image that sits in flash ------------------------------ */

@@ -60,7 +60,9 @@ int ota_otadata_read(const struct ota_flash *f, const struct ota_partition *part
 int ota_otadata_write(const struct ota_flash *f, const struct ota_partition *part,
                       struct ota_otadata *od, int idx, const struct ota_select_entry *e);
 
-/* Boot slot index of the active copy: (seq - 1) % app_count.
+/* Boot slot index of the active copy: (seq - 1) % app_count. The app side
+ * (esp_ota_ops) maps over ota_boot_ota_slots()'s count, the bootloader over
+ * ota_boot_slot_count(): they differ when the table has a gap.
  * OTA_ERR_OTADATA_NONE when no copy is usable. */
 int ota_otadata_boot_slot(const struct ota_otadata *od, unsigned app_count);
 
@@ -84,10 +86,15 @@ int ota_otadata_set_state(const struct ota_flash *f, const struct ota_partition 
 const char *ota_img_state_name(uint32_t state);
 
 /* For the running app, as esp_ota_mark_app_valid_cancel_rollback() and
- * esp_ota_mark_app_invalid_rollback_and_reboot() (without the reboot): set
- * the active otadata copy VALID, or INVALID so the next boot takes the
- * previous app. Errors: OTA_ERR_NOT_FOUND (no otadata partition),
- * OTA_ERR_OTADATA_NONE, flash errors. */
+ * esp_ota_mark_app_invalid_rollback() do it (esp_ota_current_ota_is_workable):
+ * set the active otadata copy VALID (no write when it already is), or
+ * INVALID so the next boot takes the previous app. Invalid is refused,
+ * nothing written, when esp_ota_check_rollback_is_possible() would say no:
+ * the other copy's slot holds no app that verifies (or, with the other copy
+ * unusable, there is no factory app that verifies). Errors:
+ * OTA_ERR_NOT_FOUND (no otadata partition), OTA_ERR_OTADATA_NONE (no active
+ * copy or no OTA slot: the running app is the factory one),
+ * OTA_ERR_OTA_ROLLBACK_FAILED, flash errors. */
 int ota_app_mark_valid(const struct ota_flash *f, const struct ota_ptable *t);
 int ota_app_mark_invalid(const struct ota_flash *f, const struct ota_ptable *t);
 

@@ -92,6 +92,17 @@ int ota_pt_parse_csv(const char *text, size_t len, uint32_t flash_size,
  * binary. */
 int ota_pt_check(const struct ota_ptable *t, uint32_t flash_size, struct ota_pt_diag *diag);
 
+/* Where a chip's ROM loads the second-stage bootloader from
+ * (CONFIG_BOOTLOADER_OFFSET_IN_FLASH, ESP-IDF v6.0): 0x1000 on the ESP32
+ * and -S2 (and for OTA_CHIP_ANY), 0x2000 on the -P4 and -C5, else 0x0
+ * (ESP32-C3, -S3, -C2, -C6, -H2). */
+uint32_t ota_pt_bootloader_offset(uint16_t chip_id);
+
+/* Place the primary bootloader row (if any) as gen_esp32part
+ * --primary-bootloader-offset does: at boot_offset, its size up to the
+ * table. Returns the row, or NULL when the table has none. */
+struct ota_partition *ota_pt_place_bootloader(struct ota_ptable *t, uint32_t boot_offset);
+
 /* Rows, the MD5 row, 0xFF up to OTA_PT_LEN. */
 int ota_pt_to_binary(const struct ota_ptable *t, uint8_t out[OTA_PT_LEN]);
 

@@ -69,7 +69,29 @@ struct ota_sig_result {
 int ota_sig_verify(ota_read_fn read, void *ctx, uint32_t image_len, const uint8_t *trusted_key_digest,
                    struct ota_sig_result *res);
 
-/* The same, for an image at the start of a partition. */
+/* Secure Boot V2 as a chip's ROM and bootloader take it (ESP-IDF v6.0:
+ * SOC_SECURE_BOOT_V2_RSA / _ECC in each chip's soc_caps.h, the ROM's
+ * SECURE_BOOT_NUM_BLOCKS). ESP32, -S2, -S3, -C3: RSA-3072 only; -C2, -C61:
+ * ECDSA only; -C6, -H2, -P4, -C5: either. An ESP32 (and -C2) checks only
+ * the first block; the others any of three. OTA_CHIP_ANY or a chip not in
+ * the table: either scheme, three blocks. Masks are 1 << block version. */
+#define OTA_SIG_SCHEME_RSA (1u << OTA_SIG_VERSION_RSA)
+#define OTA_SIG_SCHEME_ECDSA (1u << OTA_SIG_VERSION_ECDSA)
+unsigned ota_sig_chip_schemes(uint16_t chip_id);
+unsigned ota_sig_chip_blocks(uint16_t chip_id);
+/* "RSA-3072", "ECDSA" or "RSA-3072 or ECDSA" for a mask. */
+const char *ota_sig_schemes_name(unsigned schemes);
+
+/* ota_sig_verify with the rules of chip_id: only the blocks its ROM reads,
+ * only the schemes it takes. A block of another scheme never verifies:
+ * OTA_ERR_SIG_SCHEME when no block of an accepted scheme was found (logged
+ * with the chip and the scheme). */
+int ota_sig_verify_chip(ota_read_fn read, void *ctx, uint32_t image_len, uint16_t chip_id,
+                        const uint8_t *trusted_key_digest, struct ota_sig_result *res);
+
+/* The same, for an app image at the start of a partition, with the rules
+ * of the chip its header names (the image verifier has already held that
+ * chip to the device's). */
 #include "ota/flash.h"
 #include "ota/partition.h"
 int ota_sig_verify_partition(const struct ota_flash *f, const struct ota_partition *part, uint32_t image_len,

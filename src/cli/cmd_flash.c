@@ -11,15 +11,14 @@
 #include "commands.h"
 #include "json.h"
 
-#define BOOTLOADER_OFFSET 0x1000u
-
 static int fail_op(const char *what, const char *path, int err)
 {
     cli_error("%s %s: %s", what, path, ota_strerror(err));
     return CLI_FAIL;
 }
 
-static void report_created_json(const char *path, uint32_t size, const struct ota_ptable *t, uint32_t boot_len)
+static void report_created_json(const char *path, uint32_t size, const struct ota_ptable *t, uint32_t boot_at,
+                                uint32_t boot_len)
 {
     struct json j;
     json_begin(&j, stdout);
@@ -29,7 +28,7 @@ static void report_created_json(const char *path, uint32_t size, const struct ot
     json_uint(&j, "partitions", t->count);
     if (boot_len) {
         json_object(&j, "bootloader");
-        json_uint(&j, "offset", BOOTLOADER_OFFSET);
+        json_uint(&j, "offset", boot_at);
         json_uint(&j, "length", boot_len);
         json_close(&j);
     } else {
@@ -38,15 +37,87 @@ static void report_created_json(const char *path, uint32_t size, const struct ot
     json_end(&j);
 }
 
-/* Read a bootloader file that fits between 0x1000 and the table (errors reported). */
-static int read_bootloader(const char *path, uint8_t **boot, size_t *len)
+static void report_created_text(const char *path, uint32_t size, const struct ota_ptable *t, uint16_t boot_chip)
 {
-    if (cli_read_file(path, boot, len)) {
+    printf("created %s: %u bytes, %u partitions, table at 0x%x", path, size, t->count, OTA_PT_OFFSET);
+    if (boot_chip != OTA_CHIP_ANY) {
+        printf(", %s bootloader at 0x%x", ota_chip_name(boot_chip), ota_pt_bootloader_offset(boot_chip));
+    }
+    printf("\n");
+}
+
+/* A bootloader file: an ESP image whose header names the device's chip
+ * (*chip; OTA_CHIP_ANY: none named, the file's chip is taken), that fits
+ * between where that chip's ROM loads it and the table. Errors reported. */
+static int check_bootloader(const char *path, const uint8_t *b, size_t len, uint16_t *chip)
+{
+    if (len < OTA_IMAGE_HEADER_LEN || b[0] != OTA_IMAGE_MAGIC) {
+        cli_error("%s: not a bootloader image (no 0x%02X image header)", path, OTA_IMAGE_MAGIC);
         return CLI_FAIL;
     }
-    if (*len > OTA_PT_OFFSET - BOOTLOADER_OFFSET) {
-        cli_error("%s: %zu bytes does not fit between 0x%x and the table at 0x%x", path, *len, BOOTLOADER_OFFSET,
-                  OTA_PT_OFFSET);
+    uint16_t id = (uint16_t)(b[12] | b[13] << 8);
+    if (*chip != OTA_CHIP_ANY && id != *chip) {
+        cli_error("%s: a bootloader for the %s (chip id %u in its header), not for the %s this device is", path,
+                  ota_chip_name(id), id, ota_chip_name(*chip));
+        return CLI_FAIL;
+    }
+    if (!ota_chip_has_memory_map(id)) {
+        cli_error("%s: a bootloader for chip id %u (%s); devices are esp32, esp32s2, esp32c3 or esp32s3", path, id,
+                  ota_chip_name(id));
+        return CLI_FAIL;
+    }
+    uint32_t at = ota_pt_bootloader_offset(id);
+    if (len > OTA_PT_OFFSET - at) {
+        cli_error("%s: %zu bytes does not fit between 0x%x (where the %s loads it) and the table at 0x%x", path, len,
+                  at, ota_chip_name(id), OTA_PT_OFFSET);
+        return CLI_FAIL;
+    }
+    *chip = id;
+    return CLI_OK;
+}
+
+static bool is_binary_table(const char *path)
+{
+    uint8_t m[2] = {0, 0};
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        size_t n = fread(m, 1, sizeof(m), f);
+        (void)n;
+        fclose(f);
+    }
+    return m[0] == 0xAA && m[1] == 0x50;
+}
+
+/* The table's bootloader row where the chip's bootloader is, as
+ * gen_esp32part --primary-bootloader-offset places it from a CSV; a binary
+ * table made for another layout is refused, not rewritten. */
+static int place_bootloader_row(const char *table_path, struct ota_ptable *t, uint16_t chip)
+{
+    uint32_t at = ota_pt_bootloader_offset(chip);
+    const struct ota_partition *row = ota_pt_find(t, 0x02 /* bootloader */, 0x00 /* primary */);
+    if (!row || row->offset == at || chip == OTA_CHIP_ANY) {
+        return CLI_OK;  /* no chip named: the ESP32's layout, or a binary as given */
+    }
+    if (is_binary_table(table_path)) {
+        cli_error("%s: its bootloader row is at 0x%x, but the %s loads its bootloader from 0x%x", table_path,
+                  (unsigned)row->offset, ota_chip_name(chip), at);
+        return CLI_FAIL;
+    }
+    ota_pt_place_bootloader(t, at);
+    return CLI_OK;
+}
+
+/* The bootloader file (if any) and the table, laid out for *layout (the
+ * chip named, or OTA_CHIP_ANY: the bootloader's chip, else the ESP32's). */
+static int load_layout(const char *boot_s, const char *table_s, uint32_t size, uint16_t *layout, uint8_t **boot,
+                       size_t *boot_len, struct ota_ptable *table)
+{
+    if (boot_s && (cli_read_file(boot_s, boot, boot_len) || check_bootloader(boot_s, *boot, *boot_len, layout))) {
+        free(*boot);
+        *boot = NULL;
+        return CLI_FAIL;
+    }
+    if (cli_load_table_file(table_s, size, table) || place_bootloader_row(table_s, table, *layout)) {
         free(*boot);
         *boot = NULL;
         return CLI_FAIL;
@@ -62,7 +133,9 @@ int cmd_flash_create(int argc, char **argv)
     struct cli_opt opts[] = {
         CLI_VALUE("table", &table_s, "CSV|BIN", "partition table, CSV or binary (required)"),
         CLI_VALUE("size", &size_s, "SIZE", "flash size, a multiple of 64 KiB (4MB, 0x400000, ...)"),
-        CLI_VALUE_D("bootloader", &boot_s, "FILE", "bootloader image to write at 0x1000", "none"),
+        CLI_VALUE_D("bootloader", &boot_s, "FILE",
+                    "bootloader image for the device's chip, written where its ROM loads it: 0x1000 on esp32 and "
+                    "esp32s2, 0x0 on esp32c3 and esp32s3", "none"),
         CLI_VALUE_D("chip", &chip_s, "C", "the device's chip, recorded with the device (esp32, esp32s2, esp32c3, esp32s3)",
                     "none: the first boot or run that names one records it"),
         CLI_FLAG("rollback", &rollback, "the device's bootloader has app rollback enabled (recorded with the device)"),
@@ -80,23 +153,27 @@ int cmd_flash_create(int argc, char **argv)
         cli_error("--table CSV|BIN is required");
         return CLI_USAGE;
     }
-    /* Without --chip the chip stays open until a boot or run names one. */
+    /* Without --chip the chip stays open until a boot or run names one;
+     * a bootloader names it (its header), else the layout is the ESP32's. */
     struct ota_device_props props = {OTA_CHIP_ESP32, chip_s != NULL, rollback};
     if (chip_s && (!cli_parse_chip(chip_s, &props.chip) || props.chip == OTA_CHIP_ANY)) {
         return CLI_USAGE;
     }
+    uint16_t layout = chip_s ? props.chip : OTA_CHIP_ANY;
+    uint8_t *boot = NULL;
+    size_t boot_len = 0;
     static struct ota_ptable table;
-    if (cli_load_table_file(table_s, size, &table)) {
+    if (load_layout(boot_s, table_s, size, &layout, &boot, &boot_len, &table)) {
         return CLI_FAIL;
     }
+    if (boot_s && !chip_s) {
+        props.chip = layout;
+        props.chip_known = true;
+    }
+    uint32_t boot_at = ota_pt_bootloader_offset(layout);
     uint8_t bin[OTA_PT_LEN];
     ota_pt_to_binary(&table, bin);
 
-    uint8_t *boot = NULL;
-    size_t boot_len = 0;
-    if (boot_s && read_bootloader(boot_s, &boot, &boot_len)) {
-        return CLI_FAIL;
-    }
     struct ota_host_flash hf;
     /* Whole or not at all: the new image replaces pos[0] only once complete. */
     int err = ota_host_flash_create_staged(&hf, pos[0], size);
@@ -109,7 +186,7 @@ int cmd_flash_create(int argc, char **argv)
      * bootloader then boots factory, or ota_0 and records seq 1. */
     err = ota_flash_program(&hf.flash, OTA_PT_OFFSET, bin, sizeof(bin));
     if (!err && boot) {
-        err = ota_flash_program(&hf.flash, BOOTLOADER_OFFSET, boot, (uint32_t)boot_len);
+        err = ota_flash_program(&hf.flash, boot_at, boot, (uint32_t)boot_len);
     }
     free(boot);
     if (!err) {
@@ -124,10 +201,9 @@ int cmd_flash_create(int argc, char **argv)
         return fail_op("writing", pos[0], err);
     }
     if (json) {
-        report_created_json(pos[0], size, &table, boot_s ? (uint32_t)boot_len : 0);
+        report_created_json(pos[0], size, &table, boot_at, boot_s ? (uint32_t)boot_len : 0);
     } else {
-        printf("created %s: %u bytes, %u partitions, table at 0x%x%s\n", pos[0], size, table.count, OTA_PT_OFFSET,
-               boot_s ? ", bootloader at 0x1000" : "");
+        report_created_text(pos[0], size, &table, boot_s ? layout : OTA_CHIP_ANY);
     }
     return CLI_OK;
 }

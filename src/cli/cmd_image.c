@@ -238,6 +238,12 @@ int cmd_image_make(int argc, char **argv)
         return CLI_USAGE;
     }
     p.size = (p.size + 15u) & ~15u;
+    if (p.size > ota_image_build_max_size(p.chip_id)) {
+        cli_error("--size %s: segment 0 of an %s image is mapped flash (DROM) and would run past the chip's "
+                  "mapping window; at most %u bytes", size_s, ota_chip_name(p.chip_id),
+                  ota_image_build_max_size(p.chip_id));
+        return CLI_FAIL;
+    }
     /* Compile time like __DATE__ / __TIME__; SOURCE_DATE_EPOCH makes it reproducible. */
     char date[16], tm_s[16];
     const char *epoch = getenv("SOURCE_DATE_EPOCH");
@@ -286,13 +292,34 @@ static bool parse_hex32(const char *s, uint8_t out[32])
     return true;
 }
 
+/* Secure Boot V2 per chip: an image is signed only with a scheme its chip's
+ * ROM and bootloader take (ota_sig_chip_schemes). */
+static bool scheme_fits_chip(const uint8_t *data, size_t len, const char *in, const char *key)
+{
+    unsigned version;
+    if (len < 24 || data[0] != 0xE9 || ota_host_key_scheme(key, &version)) {
+        return true;  /* not an app image, or a key ota_host_sign reports itself */
+    }
+    uint16_t chip = (uint16_t)(data[12] | data[13] << 8);
+    unsigned schemes = ota_sig_chip_schemes(chip);
+    if (schemes & (1u << version)) {
+        return true;
+    }
+    cli_error("%s is an %s image: its Secure Boot V2 takes %s signatures only, %s is an %s key; not signed "
+              "(ECDSA is for chips that support it, e.g. ESP32-C6, -H2, -P4)",
+              in, ota_chip_name(chip), ota_sig_schemes_name(schemes), key, ota_sig_schemes_name(1u << version));
+    return false;
+}
+
 int cmd_image_sign(int argc, char **argv)
 {
     const char *pos[2], *key = NULL;
     bool deterministic = false;
     int npos, rc;
     struct cli_opt opts[] = {
-        CLI_VALUE("key", &key, "KEY.pem", "RSA-3072 or EC P-256 private key (required)"),
+        CLI_VALUE("key", &key, "KEY.pem",
+                  "RSA-3072 or EC P-256 private key (required); the image's chip must take the scheme: "
+                  "ESP32, -S2, -S3, -C3 take RSA-3072 only; ESP32-C6, -H2, -P4, -C5 either; -C2, -C61 ECDSA only"),
         CLI_FLAG("deterministic", &deterministic, "ECDSA with RFC 6979 nonces, for reproducible files"),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos))) {
@@ -305,6 +332,10 @@ int cmd_image_sign(int argc, char **argv)
     uint8_t *data;
     size_t len;
     if (cli_read_file(pos[0], &data, &len)) {
+        return CLI_FAIL;
+    }
+    if (!scheme_fits_chip(data, len, pos[0], key)) {
+        free(data);
         return CLI_FAIL;
     }
     static struct ota_host_outfile f;

@@ -108,7 +108,8 @@ int cmd_otadata_show(int argc, char **argv)
         return rc;
     }
     const struct ota_partition *slots[16];
-    unsigned count = ota_boot_ota_slots(&d.table, slots);
+    ota_boot_ota_slots(&d.table, slots);
+    unsigned count = ota_boot_slot_count(&d.table);  /* what boots: the bootloader's mapping */
     if (json) {
         show_json(&d, slots, count);
     } else {
@@ -177,8 +178,15 @@ int cmd_otadata_mark(int argc, char **argv)
     if ((rc = open_otadata(pos[0], &d, true))) {
         return rc;
     }
-    int err = ota_otadata_set_state(&d.hf.flash, d.otadata, &d.od, state);
+    /* As esp_ota_mark_app_valid_cancel_rollback / _invalid_rollback: invalid
+     * is refused when nothing else would boot. */
+    int err = state == OTA_IMG_VALID ? ota_app_mark_valid(&d.hf.flash, &d.table)
+                                     : ota_app_mark_invalid(&d.hf.flash, &d.table);
     ota_host_flash_close(&d.hf);
+    if (err == OTA_ERR_OTA_ROLLBACK_FAILED) {
+        cli_error("%s: not marked invalid: %s; otadata is unchanged", pos[0], ota_strerror(err));
+        return CLI_FAIL;
+    }
     if (err) {
         cli_error("%s: %s", pos[0], ota_strerror(err));
         return CLI_FAIL;

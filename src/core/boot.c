@@ -21,6 +21,8 @@ void ota_boot_log_table(const struct ota_ptable *t)
     OTA_LOGI(TAG, "End of partition table");
 }
 
+/* Fills slots by subtype; returns esp_ota_get_app_partition_count(): the
+ * OTA slots counted from ota_0 up to the first missing one. */
 unsigned ota_boot_ota_slots(const struct ota_ptable *t, const struct ota_partition *slots[16])
 {
     unsigned count = 0;
@@ -29,8 +31,20 @@ unsigned ota_boot_ota_slots(const struct ota_ptable *t, const struct ota_partiti
         const struct ota_partition *p = &t->entries[i];
         if (ota_pt_is_ota_app(p) && !slots[p->subtype & 0xF]) {
             slots[p->subtype & 0xF] = p;
-            count++;
         }
+    }
+    while (count < 16 && slots[count]) {
+        count++;
+    }
+    return count;
+}
+
+unsigned ota_boot_slot_count(const struct ota_ptable *t)
+{
+    /* bootloader_utility_load_partition_table(): ++app_count per OTA row. */
+    unsigned count = 0;
+    for (unsigned i = 0; i < t->count; i++) {
+        count += ota_pt_is_ota_app(&t->entries[i]);
     }
     return count;
 }
@@ -50,7 +64,7 @@ struct slots {
     const struct ota_partition *factory;
     const struct ota_partition *test;
     const struct ota_partition *ota[16];
-    unsigned app_count;
+    unsigned app_count;  /* the bootloader's: every OTA row */
 };
 
 static const struct ota_partition *index_to_partition(const struct slots *s, int index)
@@ -61,7 +75,8 @@ static const struct ota_partition *index_to_partition(const struct slots *s, int
     if (index == OTA_BOOT_TEST) {
         return s->test;
     }
-    return (index >= 0 && index < 16) ? s->ota[index] : NULL;
+    /* bootloader_utility.c index_to_partition(): only below app_count */
+    return (index >= 0 && index < 16 && index < (int)s->app_count) ? s->ota[index] : NULL;
 }
 
 static void describe(char *buf, size_t cap, int index)
@@ -120,42 +135,73 @@ static bool try_load(const struct ota_flash *f, const struct ota_boot_opts *opts
     return true;
 }
 
-/* A trial boot that never confirmed itself: abort it (the previous app boots). */
-static int abort_unconfirmed_trial(const struct ota_flash *f, const struct ota_partition *otadata_part,
-                                   struct ota_otadata *od, unsigned app_count)
+/* Rewrite copy idx with a new state; in a dry run only in memory. */
+static int put_state(const struct ota_flash *f, const struct ota_partition *part, struct ota_otadata *od, int idx,
+                     uint32_t state, bool dry_run)
 {
-    int active = ota_otadata_active(od);
-    if (active < 0 || od->copy[active].state != OTA_IMG_PENDING_VERIFY) {
+    struct ota_select_entry e = od->copy[idx];
+    e.state = state;
+    if (dry_run) {
+        od->copy[idx] = e;
         return OTA_OK;
     }
-    unsigned slot = (od->copy[active].seq - 1) % (app_count ? app_count : 1);
-    OTA_LOGW(TAG, "otadata[%d] (ota_%u) still PENDING_VERIFY after a boot: marking ABORTED, rolling back", active,
-             slot);
-    struct ota_select_entry e = od->copy[active];
-    e.state = OTA_IMG_ABORTED;
-    return ota_otadata_write(f, otadata_part, od, active, &e);
+    return ota_otadata_write(f, part, od, idx, &e);
 }
 
-/* The index otadata chooses (ESP-IDF's bootloader_utility_get_selected_boot_partition). */
-static int choose_start(const struct ota_boot_opts *opts, const struct slots *s, const struct ota_otadata *od,
-                        bool *initial_otadata)
+/* bootloader_common_ota_select_invalid(): blank seq or a dead state; the
+ * CRC is not looked at. */
+static bool select_invalid(const struct ota_select_entry *e)
 {
-    int active = ota_otadata_active(od);
-    *initial_otadata = false;
-    if (active >= 0 && s->app_count > 0) {
-        int start = (int)((od->copy[active].seq - 1) % s->app_count);
-        OTA_LOGI(TAG, "otadata[%d] is active: seq %u, state %s -> ota_%d", active, (unsigned)od->copy[active].seq,
-                 ota_img_state_name(od->copy[active].state), start);
-        return start;
+    return e->seq == 0xFFFFFFFFu || e->state == OTA_IMG_INVALID || e->state == OTA_IMG_ABORTED;
+}
+
+static bool blank_or_bad_crc(const struct ota_select_entry *e)
+{
+    return e->seq == 0xFFFFFFFFu || e->crc != ota_otadata_crc(e->seq);
+}
+
+/* The index otadata chooses, as bootloader_utility_get_selected_boot_partition()
+ * does: with rollback, every PENDING_VERIFY copy (an unconfirmed trial)
+ * becomes ABORTED first, and the chosen copy NEW -> PENDING_VERIFY before
+ * its image is even loaded. *initial (ota_has_initial_contents): no factory
+ * and both copies blank or with a bad CRC: the boot writes a first seq. */
+static int choose_start(const struct ota_flash *f, const struct ota_boot_opts *opts, const struct slots *s,
+                        const struct ota_partition *part, struct ota_otadata *od, bool *initial, int *start)
+{
+    int err = OTA_OK, active;
+    *initial = false;
+    *start = OTA_BOOT_FACTORY;
+    for (int i = 0; i < 2 && opts->rollback && !err; i++) {
+        if (od->copy[i].state == OTA_IMG_PENDING_VERIFY) {
+            OTA_LOGW(TAG, "otadata[%d] still PENDING_VERIFY after a boot: marking ABORTED, rolling back", i);
+            err = put_state(f, part, od, i, OTA_IMG_ABORTED, opts->dry_run);
+        }
     }
-    if (s->factory) {
-        OTA_LOGI(TAG, "Defaulting to factory image");
-        return OTA_BOOT_FACTORY;
+    if (err) {
+        return err;
     }
-    OTA_LOGI(TAG, "No factory image, trying OTA 0");
-    *initial_otadata = !opts->dry_run && !ota_otadata_usable(&od->copy[0]) && !ota_otadata_usable(&od->copy[1]) &&
-                       od->copy[0].state != OTA_IMG_ABORTED && od->copy[1].state != OTA_IMG_ABORTED;
-    return 0;
+    if ((select_invalid(&od->copy[0]) && select_invalid(&od->copy[1])) || s->app_count == 0) {
+        if (s->factory) {
+            OTA_LOGI(TAG, "Defaulting to factory image");
+            return OTA_OK;
+        }
+        OTA_LOGI(TAG, "No factory image, trying OTA 0");
+        *initial = blank_or_bad_crc(&od->copy[0]) && blank_or_bad_crc(&od->copy[1]);
+        *start = 0;
+        return OTA_OK;
+    }
+    if ((active = ota_otadata_active(od)) < 0) {
+        OTA_LOGE(TAG, "ota data partition invalid, %s", s->factory ? "falling back to factory" : "will try all partitions");
+        return OTA_OK;
+    }
+    *start = (int)((od->copy[active].seq - 1) % s->app_count);
+    OTA_LOGI(TAG, "otadata[%d] is active: seq %u, state %s -> ota_%d", active, (unsigned)od->copy[active].seq,
+             ota_img_state_name(od->copy[active].state), *start);
+    if (opts->rollback && od->copy[active].state == OTA_IMG_NEW) {
+        OTA_LOGI(TAG, "otadata[%d]: NEW -> PENDING_VERIFY (trial boot; the app must mark itself valid)", active);
+        err = put_state(f, part, od, active, OTA_IMG_PENDING_VERIFY, opts->dry_run);
+    }
+    return err;
 }
 
 /* ESP-IDF's order: the chosen index, then downwards to factory, then
@@ -168,7 +214,7 @@ static int first_bootable(const struct ota_flash *f, const struct ota_boot_opts 
             return i;
         }
     }
-    for (int i = start + 1; i < 16; i++) {
+    for (int i = start + 1; i < (int)s->app_count; i++) {
         if (try_load(f, opts, s, i, info)) {
             return i;
         }
@@ -181,15 +227,30 @@ static int first_bootable(const struct ota_flash *f, const struct ota_boot_opts 
     return OTA_BOOT_TEST - 1;
 }
 
-/* What the boot writes back to otadata: the first seq on a blank otadata,
- * or NEW -> PENDING_VERIFY on a trial boot. */
+/* esp_ota_get_state_partition() for the app that booted: the first copy
+ * with a right CRC whose seq maps (over esp_ota_get_app_partition_count())
+ * to its slot; UNDEFINED for factory and test apps. */
+static uint32_t booted_state(const struct ota_ptable *t, const struct ota_otadata *od, int booted)
+{
+    const struct ota_partition *slots[16];
+    unsigned count = ota_boot_ota_slots(t, slots);
+    for (int i = 0; i < 2 && booted >= 0 && count; i++) {
+        const struct ota_select_entry *e = &od->copy[i];
+        if ((e->seq - 1u) % count == (unsigned)booted && e->crc == ota_otadata_crc(e->seq)) {
+            return e->state;
+        }
+    }
+    return OTA_IMG_UNDEFINED;
+}
+
+/* set_actual_ota_seq(): on initial otadata, an OTA slot that boots gets
+ * seq = index + 1, VALID, in copy 0. */
 static int record_boot(const struct ota_flash *f, const struct ota_boot_opts *opts,
                        const struct ota_partition *otadata_part, struct ota_otadata *od, bool initial_otadata,
                        struct ota_boot_result *res)
 {
-    int active = ota_otadata_active(od);
     int err = OTA_OK;
-    if (initial_otadata) {
+    if (initial_otadata && res->booted >= 0 && !opts->dry_run) {
         struct ota_select_entry e;
         memset(&e, 0xFF, sizeof(e));
         e.seq = (uint32_t)res->booted + 1;
@@ -198,15 +259,8 @@ static int record_boot(const struct ota_flash *f, const struct ota_boot_opts *op
         if ((err = ota_otadata_write(f, otadata_part, od, 0, &e)) == OTA_OK) {
             OTA_LOGI(TAG, "Set actual ota_seq=%u in otadata[0]", (unsigned)e.seq);
         }
-    } else if (opts->rollback && !res->fell_back && active >= 0 && od->copy[active].state == OTA_IMG_NEW) {
-        if ((err = ota_otadata_set_state(f, otadata_part, od, OTA_IMG_PENDING_VERIFY)) == OTA_OK) {
-            OTA_LOGI(TAG, "otadata[%d]: NEW -> PENDING_VERIFY (trial boot; the app must mark itself valid)", active);
-        }
     }
-    active = ota_otadata_active(od);
-    if (active >= 0) {
-        res->otadata_state = od->copy[active].state;
-    }
+    res->otadata_state = booted_state(&res->table, od, res->booted);
     return err;
 }
 
@@ -233,16 +287,16 @@ int ota_boot(const struct ota_flash *f, const struct ota_boot_opts *opts, struct
     memset(&s, 0, sizeof(s));
     s.factory = ota_pt_find(table, OTA_PT_TYPE_APP, OTA_PT_APP_FACTORY);
     s.test = ota_pt_find(table, OTA_PT_TYPE_APP, OTA_PT_APP_TEST);
-    s.app_count = ota_boot_ota_slots(table, s.ota);
+    ota_boot_ota_slots(table, s.ota);
+    s.app_count = ota_boot_slot_count(table);
     const struct ota_partition *otadata_part = ota_pt_find(table, OTA_PT_TYPE_DATA, OTA_PT_DATA_OTA);
     if (otadata_part) {
         if ((err = ota_otadata_read(f, otadata_part, &od))) {
             return err;
         }
-        if (opts->rollback && !opts->dry_run && (err = abort_unconfirmed_trial(f, otadata_part, &od, s.app_count))) {
+        if ((err = choose_start(f, opts, &s, otadata_part, &od, &initial_otadata, &start))) {
             return err;
         }
-        start = choose_start(opts, &s, &od, &initial_otadata);
     }
     res->chosen = start;
     res->booted = first_bootable(f, opts, &s, start, &res->info);
@@ -258,7 +312,7 @@ int ota_boot(const struct ota_flash *f, const struct ota_boot_opts *opts, struct
         OTA_LOGW(TAG, "%s does not boot; falling back to %s", a, b);
     }
     OTA_LOGI(TAG, "Loaded app from partition at offset 0x%x", (unsigned)res->part.offset);
-    if (otadata_part && res->booted >= 0 && !opts->dry_run) {
+    if (otadata_part) {
         return record_boot(f, opts, otadata_part, &od, initial_otadata, res);
     }
     return OTA_OK;

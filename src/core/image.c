@@ -89,13 +89,15 @@ bool ota_image_addr_is_mapped(uint16_t chip_id, uint32_t load_addr)
     return r && r->mapped;
 }
 
-/* The bootloader's judgement of one segment: mapped from flash (start in
- * IROM/DROM), not loaded at all (below 0x10000000: padding), or loaded
- * whole inside one DRAM/IRAM/RTC range. */
+/* The bootloader's judgement of one segment: not loaded at all (below
+ * 0x10000000: padding), or whole inside one range: a DRAM/IRAM/RTC range
+ * it is loaded into (verify_load_addresses), or the IROM/DROM window it is
+ * mapped into (should_map picks it by its start; mmu_hal_map_region()
+ * asserts mmu_hal_check_valid_ext_vaddr_region() over its whole length). */
 static bool segment_placement_ok(uint16_t chip_id, uint32_t load_addr, uint32_t len)
 {
     const struct region *r = region_of(chip_id, load_addr);
-    if (load_addr < 0x10000000u || len == 0 || (r && r->mapped)) {
+    if (load_addr < 0x10000000u || len == 0) {
         return true;
     }
     return r && len - 1u <= r->hi - 1u - load_addr;
@@ -541,6 +543,19 @@ static const struct chip_layout *layout_of(uint16_t chip_id)
     return NULL;
 }
 
+/* Segment 0 is the mapped DROM one: it must end inside the chip's DROM window. */
+uint32_t ota_image_build_max_size(uint16_t chip_id)
+{
+    const struct chip_layout *lay = layout_of(chip_id);
+    const struct region *r = lay ? region_of(chip_id, lay->drom) : NULL;
+    if (!r) {
+        return 0;
+    }
+    /* and stay below 16 MiB, as verify_segment_header() wants every segment */
+    uint32_t seg0_max = r->hi - lay->drom < 0x1000000u - 4u ? r->hi - lay->drom : 0x1000000u - 4u;
+    return (seg0_max + BUILD_FIXED + 3u + 1u + OTA_SHA256_LEN) & ~15u;
+}
+
 static bool build_params_ok(const struct ota_image_build_params *p)
 {
     return p && p->project_name && p->version && p->size % 16 == 0 && p->size >= OTA_IMAGE_BUILD_MIN &&
@@ -624,6 +639,9 @@ int ota_image_build(const struct ota_image_build_params *p, ota_emit_fn emit, vo
     const struct chip_layout *lay = layout_of(p->chip_id);
     if (!lay) {
         return OTA_ERR_IMG_CHIP_MAP;  /* never another chip's layout under this chip's id */
+    }
+    if (p->size > ota_image_build_max_size(p->chip_id)) {
+        return OTA_ERR_IMG_LOAD_ADDR;  /* segment 0 would run past the mapping window */
     }
     /* Size budget: fixed parts + segment 0 + 3 zero pad bytes + checksum + hash. */
     uint32_t seg0_len = p->size - BUILD_FIXED - 3 - 1 - OTA_SHA256_LEN;

@@ -2,6 +2,7 @@
  * taste here: CRC over seq only, states as esp_ota_img_states_t. */
 #include <string.h>
 
+#include "ota/boot.h"
 #include "ota/error.h"
 #include "ota/hash.h"
 #include "ota/otadata.h"
@@ -186,16 +187,51 @@ const char *ota_img_state_name(uint32_t state)
     }
 }
 
+/* esp_ota_check_rollback_is_possible(): the other copy's slot (mapped over
+ * esp_ota_get_app_partition_count()) holds an app that verifies, or, when
+ * the other copy is not usable, the factory app verifies. */
+static bool rollback_possible(const struct ota_flash *f, const struct ota_ptable *t, const struct ota_otadata *od,
+                              int active)
+{
+    const struct ota_select_entry *other = &od->copy[active ^ 1];
+    const struct ota_partition *slots[16];
+    const struct ota_partition *p;
+    struct ota_image_info info;
+    unsigned count = ota_boot_ota_slots(t, slots);
+    if (!ota_otadata_usable(other)) {
+        p = ota_pt_find(t, OTA_PT_TYPE_APP, OTA_PT_APP_FACTORY);
+    } else {
+        p = count ? slots[(other->seq - 1u) % count] : NULL;
+    }
+    return p && ota_image_verify_partition(f, p, NULL, &info) == OTA_OK;
+}
+
+/* esp_ota_current_ota_is_workable(): the active copy belongs to the running
+ * app. Valid: rewritten only when not VALID yet. Invalid: refused, writing
+ * nothing, when rollback is not possible (ESP_ERR_OTA_ROLLBACK_FAILED). No
+ * active copy or no OTA app ("Running firmware is factory"):
+ * OTA_ERR_OTADATA_NONE. */
 static int mark_running(const struct ota_flash *f, const struct ota_ptable *t, uint32_t state)
 {
     const struct ota_partition *p = ota_pt_find(t, OTA_PT_TYPE_DATA, OTA_PT_DATA_OTA);
+    const struct ota_partition *slots[16];
     struct ota_otadata od;
-    int err;
+    int err, active;
     if (!p) {
         return OTA_ERR_NOT_FOUND;
     }
     if ((err = ota_otadata_read(f, p, &od))) {
         return err;
+    }
+    active = ota_otadata_active(&od);
+    if (active < 0 || ota_boot_ota_slots(t, slots) == 0) {
+        return OTA_ERR_OTADATA_NONE;
+    }
+    if (state == OTA_IMG_VALID && od.copy[active].state == OTA_IMG_VALID) {
+        return OTA_OK;
+    }
+    if (state == OTA_IMG_INVALID && !rollback_possible(f, t, &od, active)) {
+        return OTA_ERR_OTA_ROLLBACK_FAILED;
     }
     return ota_otadata_set_state(f, p, &od, state);
 }

@@ -3,6 +3,7 @@
 
 #include "ota/error.h"
 #include "ota/hash.h"
+#include "ota/image.h"
 #include "ota/partition.h"
 #include "bytes.h"
 
@@ -645,6 +646,34 @@ static int fixed_fields(struct ota_partition *p, struct span offset, bool *offse
     }
     *offset_given = offset.n != 0;
     return *offset_given && !parse_number(offset, &p->offset) ? OTA_ERR_PT_SYNTAX : OTA_OK;
+}
+
+uint32_t ota_pt_bootloader_offset(uint16_t chip_id)
+{
+    switch (chip_id) {
+    case OTA_CHIP_ESP32:
+    case OTA_CHIP_ESP32S2:
+    case OTA_CHIP_ANY:
+        return 0x1000u;
+    case 0x0012u: /* ESP32-P4 */
+    case 0x0017u: /* ESP32-C5: two sectors kept for the key manager */
+        return 0x2000u;
+    default:
+        return 0x0u;
+    }
+}
+
+struct ota_partition *ota_pt_place_bootloader(struct ota_ptable *t, uint32_t boot_offset)
+{
+    for (unsigned i = 0; i < t->count; i++) {
+        struct ota_partition *p = &t->entries[i];
+        if (p->type == TYPE_BOOTLOADER && p->subtype == 0x00) {
+            p->offset = boot_offset;
+            p->size = OTA_PT_OFFSET - boot_offset;
+            return p;
+        }
+    }
+    return NULL;
 }
 
 /* One CSV row into p; *offset_given tells whether the offset was blank. */

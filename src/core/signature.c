@@ -3,6 +3,8 @@
 
 #include "ota/crypto.h"
 #include "ota/error.h"
+#include "ota/image.h"
+#include "ota/log.h"
 #include "ota/signature.h"
 #include "bytes.h"
 
@@ -96,8 +98,72 @@ static int check_block(const struct ota_sig_block *b, const uint8_t digest[OTA_S
     return ota_crypto_ecdsa_p256_verify(b->ec_x, b->ec_y, digest, b->ec_r, b->ec_s);
 }
 
+/* Per chip: SOC_SECURE_BOOT_V2_RSA / _ECC (soc_caps.h) and the ROM's
+ * SECURE_BOOT_NUM_BLOCKS (esp_rom .../rom/secure_boot.h), ESP-IDF v6.0. */
+static const struct {
+    uint16_t chip;
+    uint8_t schemes;
+    uint8_t blocks;
+} chip_sb[] = {
+    {OTA_CHIP_ESP32, OTA_SIG_SCHEME_RSA, 1},   {OTA_CHIP_ESP32S2, OTA_SIG_SCHEME_RSA, 3},
+    {OTA_CHIP_ESP32C3, OTA_SIG_SCHEME_RSA, 3}, {OTA_CHIP_ESP32S3, OTA_SIG_SCHEME_RSA, 3},
+    {0x000C /* C2 */, OTA_SIG_SCHEME_ECDSA, 1}, {0x0014 /* C61 */, OTA_SIG_SCHEME_ECDSA, 3},
+};
+
+unsigned ota_sig_chip_schemes(uint16_t chip_id)
+{
+    for (unsigned i = 0; i < sizeof(chip_sb) / sizeof(chip_sb[0]); i++) {
+        if (chip_sb[i].chip == chip_id) {
+            return chip_sb[i].schemes;
+        }
+    }
+    return OTA_SIG_SCHEME_RSA | OTA_SIG_SCHEME_ECDSA;
+}
+
+unsigned ota_sig_chip_blocks(uint16_t chip_id)
+{
+    for (unsigned i = 0; i < sizeof(chip_sb) / sizeof(chip_sb[0]); i++) {
+        if (chip_sb[i].chip == chip_id) {
+            return chip_sb[i].blocks;
+        }
+    }
+    return OTA_SIG_MAX_BLOCKS;
+}
+
+const char *ota_sig_schemes_name(unsigned schemes)
+{
+    if (schemes == OTA_SIG_SCHEME_RSA) {
+        return "RSA-3072";
+    }
+    return schemes == OTA_SIG_SCHEME_ECDSA ? "ECDSA" : "RSA-3072 or ECDSA";
+}
+
+/* One block against the digest, the chip's schemes and the trusted key. */
+static int judge_block(const struct ota_sig_block *b, const uint8_t digest[OTA_SHA256_LEN], uint16_t chip_id,
+                       const uint8_t *trusted_key_digest)
+{
+    unsigned schemes = ota_sig_chip_schemes(chip_id);
+    if (!(schemes & (1u << b->version))) {
+        OTA_LOGE("secure_boot_v2", "%s Secure Boot V2 takes %s signatures only: this block is %s",
+                 ota_chip_name(chip_id), ota_sig_schemes_name(schemes),
+                 ota_sig_schemes_name(1u << b->version));
+        return OTA_ERR_SIG_SCHEME;
+    }
+    int err = check_block(b, digest);
+    if (!err && trusted_key_digest && memcmp(b->key_digest, trusted_key_digest, OTA_SHA256_LEN) != 0) {
+        err = OTA_ERR_SIG_UNTRUSTED_KEY;
+    }
+    return err;
+}
+
 int ota_sig_verify(ota_read_fn read, void *ctx, uint32_t image_len, const uint8_t *trusted_key_digest,
                    struct ota_sig_result *res)
+{
+    return ota_sig_verify_chip(read, ctx, image_len, OTA_CHIP_ANY, trusted_key_digest, res);
+}
+
+int ota_sig_verify_chip(ota_read_fn read, void *ctx, uint32_t image_len, uint16_t chip_id,
+                        const uint8_t *trusted_key_digest, struct ota_sig_result *res)
 {
     uint8_t chunk[256];
     ota_sha256_ctx sha;
@@ -115,7 +181,7 @@ int ota_sig_verify(ota_read_fn read, void *ctx, uint32_t image_len, const uint8_
         off += n;
     }
     ota_sha256_finish(&sha, res->digest);
-    for (unsigned i = 0; i < OTA_SIG_MAX_BLOCKS; i++) {
+    for (unsigned i = 0; i < ota_sig_chip_blocks(chip_id); i++) {
         struct ota_sig_block b;
         if ((err = read(ctx, sector + i * OTA_SIG_BLOCK_LEN, res->raw, OTA_SIG_BLOCK_LEN))) {
             return err == OTA_ERR_OUT_OF_BOUNDS ? first_err : err;
@@ -129,17 +195,15 @@ int ota_sig_verify(ota_read_fn read, void *ctx, uint32_t image_len, const uint8_
         }
         if (!err) {
             res->blocks++;
-            err = check_block(&b, res->digest);
-        }
-        if (!err && trusted_key_digest && memcmp(b.key_digest, trusted_key_digest, OTA_SHA256_LEN) != 0) {
-            err = OTA_ERR_SIG_UNTRUSTED_KEY;
+            err = judge_block(&b, res->digest, chip_id, trusted_key_digest);
         }
         if (!err) {
             res->block = b;
             res->verified = true;
             return OTA_OK;
         }
-        if (first_err == OTA_ERR_SIG_MISSING) {
+        /* A block of a scheme the chip skips says least about the image. */
+        if (first_err == OTA_ERR_SIG_MISSING || first_err == OTA_ERR_SIG_SCHEME) {
             first_err = err;
         }
     }
@@ -150,5 +214,10 @@ int ota_sig_verify_partition(const struct ota_flash *f, const struct ota_partiti
                              const uint8_t *trusted_key_digest, struct ota_sig_result *res)
 {
     struct ota_part_reader r = {f, part};
-    return ota_sig_verify(ota_part_reader_read, &r, image_len, trusted_key_digest, res);
+    uint8_t chip[2];
+    int err = ota_flash_read(f, part->offset + 12u, chip, sizeof(chip));
+    if (err) {
+        return err;
+    }
+    return ota_sig_verify_chip(ota_part_reader_read, &r, image_len, get_le16(chip), trusted_key_digest, res);
 }

@@ -182,4 +182,51 @@ expect_out "rolled back to ota_0" "^booted: ota_0"
 expect_ok "otadata show" $OTA otadata show "$D"
 expect_out "the trial copy is ABORTED" "state ABORTED"
 
+# mark invalid with nothing to roll back to is refused (ESP_ERR_OTA_ROLLBACK_FAILED)
+$OTA flash erase "$D" ota_1 >/dev/null
+cp "$D" "$T/before-mark.img"
+expect_fail "mark invalid: nothing to roll back to" 1 "not marked invalid: rollback is not possible" \
+    $OTA otadata mark "$D" invalid
+cmp -s "$D" "$T/before-mark.img" || fail "mark invalid that was refused changed the device"
+
+# --- layout per chip (CONFIG_BOOTLOADER_OFFSET_IN_FLASH, gen_esp32part --primary-bootloader-offset) ---
+printf 'bootloader, bootloader, primary, N/A, N/A\npartition_table, partition_table, primary, N/A, N/A\nnvs, data, nvs, , 0x4000\notadata, data, ota, , 0x2000\nota_0, app, ota_0, , 1M\nota_1, app, ota_1, , 1M\n' > "$T/rows.csv"
+row_at() {  # IMG: "offset length" of the bootloader row
+    $OTA partition show "$1" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); p=[p for p in d["partitions"] if p["label"]=="bootloader"][0]; print(hex(p["offset"]), hex(p["size"]))'
+}
+for c in "esp32 0x1000 0x7000" "esp32s2 0x1000 0x7000" "esp32c3 0x0 0x8000" "esp32s3 0x0 0x8000"; do
+    set -- $c
+    expect_ok "flash create --chip $1 with a bootloader row" $OTA flash create "$T/lay-$1.img" --table "$T/rows.csv" --chip "$1"
+    got=$(row_at "$T/lay-$1.img")
+    [ "$got" = "$2 $3" ] && pass "$1: the bootloader row at $2, $3 bytes" || fail "$1: the bootloader row is '$got', wanted '$2 $3'"
+    # an image whose header names this chip stands in for its bootloader
+    $OTA image make "$T/bl-$1.bin" --project bootloader --version v1 --size 8192 --chip "$1" >/dev/null
+    expect_ok "flash create --chip $1 --bootloader" $OTA flash create "$T/bl-$1.img" --table "$T/rows.csv" --chip "$1" --bootloader "$T/bl-$1.bin"
+    expect_out "$1: says where" "bootloader at $2"
+    cmp -s -n 8192 -i "0:$(($2))" "$T/bl-$1.bin" "$T/bl-$1.img" && pass "$1: the bootloader written at $2" \
+        || fail "$1: the bootloader is not at $2"
+done
+expect_fail "an ESP32-S3 bootloader on an ESP32-C3 is refused" 1 "a bootloader for the ESP32-S3 \(chip id 9 in its header\), not for the ESP32-C3" \
+    $OTA flash create "$T/x.img" --table "$T/rows.csv" --chip esp32c3 --bootloader "$T/bl-esp32s3.bin"
+[ -e "$T/x.img" ] && fail "a refused flash create left an image"
+expect_fail "a file that is no image is no bootloader" 1 "not a bootloader image" \
+    $OTA flash create "$T/x.img" --table "$T/rows.csv" --bootloader "$T/rows.csv"
+expect_ok "no --chip: the bootloader's header names the chip" $OTA flash create "$T/x.img" --table "$T/rows.csv" --bootloader "$T/bl-esp32c3.bin"
+expect_out "placed for the ESP32-C3" "ESP32-C3 bootloader at 0x0"
+if [ -n "$VEC" ] && [ -f "$VEC/bootloader_esp32.bin" ]; then
+    expect_fail "esptool's ESP32 bootloader on an ESP32-C3" 1 "a bootloader for the ESP32 \(chip id 0" \
+        $OTA flash create "$T/x.img" --table "$T/rows.csv" --chip esp32c3 --bootloader "$VEC/bootloader_esp32.bin"
+    expect_ok "esptool's ESP32 bootloader on an ESP32" $OTA flash create "$T/e.img" --table "$T/rows.csv" --chip esp32 --bootloader "$VEC/bootloader_esp32.bin"
+    cmp -s -n 7888 -i 0:0x1000 "$VEC/bootloader_esp32.bin" "$T/e.img" && pass "written at 0x1000" || fail "not at 0x1000"
+fi
+$OTA partition make "$T/rows.csv" "$T/rows-esp32.bin" >/dev/null
+expect_fail "a binary table laid out for the ESP32 on an ESP32-S3" 1 "its bootloader row is at 0x1000, but the ESP32-S3 loads its bootloader from 0x0" \
+    $OTA flash create "$T/x.img" --table "$T/rows-esp32.bin" --chip esp32s3
+# image make: segment 0 (mapped DROM) must end inside the chip's window
+expect_fail "image make: segment 0 past the ESP32's DROM window" 1 "segment 0 of an ESP32 image is mapped flash \(DROM\) and would run past the chip's mapping window; at most 4195632 bytes" \
+    $OTA image make "$T/big.bin" --project p --version v --size 4195648
+[ -e "$T/big.bin" ] && fail "a refused image make wrote its output"
+expect_fail "image make: past the ESP32-C3's window" 1 "ESP32-C3 image .* at most 8389936 bytes" \
+    $OTA image make "$T/big.bin" --project p --version v --size 9MB --chip esp32c3
+
 finish

@@ -57,9 +57,9 @@ jcheck "image info: sizes, chip, hash" "d['file_size'] == 200000 and d['image_si
 jcheck "image info: segments and verdict" "len(d['segments']) == d['header']['segments'] and d['segments'][0]['load_addr'] == 0x3f400020 and d['segments'][0]['memory'] == 'DROM' and d['valid'] and d['error'] is None"
 expect_rc "image info --json of a corrupt image: exit 1" 1 $OTA image info "$T/www/hash.bin" --json
 jcheck "image info: the invalid hash and its error" "not d['valid'] and not d['hash']['valid'] and d['hash']['stored'] != d['hash']['computed'] and d['error']['name'] == 'OTA_ERR_IMG_HASH' and d['error']['code'] == -55"
-$OTA image sign "$T/www/new.bin" "$T/signed.bin" --key "$HERE/../data/test_p256.pem" >/dev/null
+$OTA image sign "$T/www/new.bin" "$T/signed.bin" --key "$HERE/../data/test_rsa3072.pem" >/dev/null
 expect_ok "image info --json of a signed image" $OTA image info "$T/signed.bin" --json
-jcheck "image info: the signature block" "d['signature']['present'] and d['signature']['scheme'] == 'ECDSA P-256' and d['signature']['verified'] and d['signature']['image_digest_matches'] and len(d['signature']['key_digest']) == 64"
+jcheck "image info: the signature block" "d['signature']['present'] and d['signature']['scheme'] == 'RSA-3072-PSS' and d['signature']['verified'] and d['signature']['image_digest_matches'] and len(d['signature']['key_digest']) == 64"
 
 expect_ok "image verify --json" $OTA image verify "$T/www/new.bin" --json --chip esp32
 jcheck "image verify: valid, facts" "d['valid'] and d['error'] is None and d['project'] == 'play_mp3_control' and d['image_size'] == 200000 and d['label'] is None"

@@ -1,4 +1,5 @@
 #include "fuzz_common.h"
+#include "ota/image.h"
 #include "ota/signature.h"
 
 /* A signature sector after a short "image": the input's first 2 bytes say
@@ -16,5 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t image_len = ((uint32_t)data[0] | ((uint32_t)data[1] << 8)) & 0x1FFF;
     struct mem_src s = {data + 2, size - 2};
     ota_sig_verify(mem_read, &s, image_len, NULL, &res);
+    /* and with one chip's rules (ESP32: block 0 only, RSA only), picked by a bit of the length */
+    ota_sig_verify_chip(mem_read, &s, image_len, (data[1] & 0x20) ? OTA_CHIP_ESP32 : 0x000C, NULL, &res);
     return 0;
 }

@@ -341,6 +341,44 @@ static void segment_placement_rules(void **state)
     buf_free(&b);
 }
 
+/* A mapped segment must end inside its window (mmu_hal_map_region() asserts
+ * mmu_hal_check_valid_ext_vaddr_region() over the whole length): the
+ * builder refuses a size whose segment 0 would run past the DROM window,
+ * the verifier a segment that starts inside and runs past it. */
+static void mapped_segment_stays_in_its_window(void **state)
+{
+    (void)state;
+    static const struct { uint16_t chip; uint32_t drom_hi; } chips[] = {
+        {OTA_CHIP_ESP32, 0x3F800000u}, {OTA_CHIP_ESP32S2, 0x3FF80000u},
+        {OTA_CHIP_ESP32C3, 0x3C800000u}, {OTA_CHIP_ESP32S3, 0x3E000000u},
+    };
+    for (size_t i = 0; i < sizeof(chips) / sizeof(chips[0]); i++) {
+        uint32_t max = ota_image_build_max_size(chips[i].chip);
+        struct ota_image_build_params p = {"p", "v1.0.0", 0, chips[i].chip, max + 16u, "", "", ""};
+        struct buf b = {0};
+        assert_int_equal(ota_image_build(&p, buf_emit, &b), OTA_ERR_IMG_LOAD_ADDR);
+        buf_free(&b);
+        if (chips[i].chip == OTA_CHIP_ESP32 || chips[i].chip == OTA_CHIP_ESP32C3) {  /* the big ones: slow */
+            p.size = max;
+            assert_int_equal(ota_image_build(&p, buf_emit, &b), OTA_OK);
+            struct ota_image_opts o = ota_image_opts_app();
+            o.chip_id = chips[i].chip;
+            assert_int_equal(verify(&b, &o), OTA_OK);
+            buf_free(&b);
+        }
+        /* a small image's segment 0 moved to the window's end */
+        b = make_image("p", "v1.0.0", 8192, chips[i].chip);
+        uint32_t len = get_seg_len(b.data, 0x18);
+        struct ota_image_opts o = ota_image_opts_app();
+        put_addr(b.data + 0x18, chips[i].drom_hi - len + 4u);
+        assert_int_equal(verify(&b, &o), OTA_ERR_IMG_LOAD_ADDR);
+        put_addr(b.data + 0x18, chips[i].drom_hi - len);  /* ends at the window's last byte: fits */
+        assert_int_equal(verify(&b, &o), OTA_ERR_IMG_HASH);
+        buf_free(&b);
+    }
+    assert_int_equal(ota_image_build_max_size(0x000D), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +393,7 @@ int main(void)
         cmocka_unit_test(verify_in_flash),
         cmocka_unit_test(each_chip_has_its_own_memory_map),
         cmocka_unit_test(segment_placement_rules),
+        cmocka_unit_test(mapped_segment_stays_in_its_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

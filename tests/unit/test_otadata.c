@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "ota/boot.h"
 #include "ota/error.h"
 #include "ota/otadata.h"
 
@@ -216,6 +217,65 @@ static void select_that_would_wrap_is_refused(void **state)
     tmp_flash_destroy(&t);
 }
 
+/* esp_ota_current_ota_is_workable(false) asks esp_ota_check_rollback_is_possible()
+ * first: with nothing else that would boot, ESP_ERR_OTA_ROLLBACK_FAILED and
+ * otadata untouched. */
+static void mark_invalid_needs_something_to_roll_back_to(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    static struct ota_ptable table;
+    struct ota_otadata od, before, after;
+    make_seed_device(&t, &table);
+    const struct ota_partition *p = ota_pt_find_label(&table, "otadata");
+    struct buf img = make_image("running", "v1", 64 * 1024, OTA_CHIP_ESP32);
+    write_partition(&t, ota_pt_find_label(&table, "ota_0"), img.data, img.len);
+    assert_int_equal(ota_otadata_read(&t.hf.flash, p, &od), OTA_OK);
+    assert_int_equal(ota_app_mark_invalid(&t.hf.flash, &table), OTA_ERR_OTADATA_NONE);  /* nothing active */
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 0, 2, true), OTA_OK);
+    /* ota_0 runs, the other copy is blank and there is no factory app. */
+    assert_int_equal(ota_app_mark_invalid(&t.hf.flash, &table), OTA_ERR_OTA_ROLLBACK_FAILED);
+    assert_int_equal(ota_otadata_read(&t.hf.flash, p, &after), OTA_OK);
+    assert_memory_equal(&after, &od, sizeof(od));
+    /* ota_1 selected and running; the other copy names ota_0, which verifies: allowed. */
+    write_partition(&t, ota_pt_find_label(&table, "ota_1"), img.data, img.len);
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 1, 2, true), OTA_OK);
+    before = od;
+    /* ... but not once ota_0 no longer holds an app. */
+    assert_int_equal(ota_flash_erase(&t.hf.flash, ota_pt_find_label(&table, "ota_0")->offset, 4096), OTA_OK);
+    assert_int_equal(ota_app_mark_invalid(&t.hf.flash, &table), OTA_ERR_OTA_ROLLBACK_FAILED);
+    assert_int_equal(ota_otadata_read(&t.hf.flash, p, &after), OTA_OK);
+    assert_memory_equal(&after, &before, sizeof(before));
+    write_partition(&t, ota_pt_find_label(&table, "ota_0"), img.data, img.len);
+    assert_int_equal(ota_app_mark_invalid(&t.hf.flash, &table), OTA_OK);
+    assert_int_equal(ota_otadata_read(&t.hf.flash, p, &after), OTA_OK);
+    assert_int_equal(after.copy[1].state, OTA_IMG_INVALID);
+    assert_int_equal(ota_otadata_boot_slot(&after, 2), 0);
+    buf_free(&img);
+    tmp_flash_destroy(&t);
+}
+
+/* esp_ota_current_ota_is_workable(true) writes only when the state is not
+ * VALID yet: no erase cycle spent on every boot of a confirmed app. */
+static void mark_valid_twice_writes_once(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    static struct ota_ptable table;
+    struct ota_otadata od;
+    make_seed_device(&t, &table);
+    const struct ota_partition *p = ota_pt_find_label(&table, "otadata");
+    assert_int_equal(ota_otadata_read(&t.hf.flash, p, &od), OTA_OK);
+    assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 0, 2, true), OTA_OK);
+    assert_int_equal(ota_app_mark_valid(&t.hf.flash, &table), OTA_OK);
+    assert_int_equal(ota_otadata_read(&t.hf.flash, p, &od), OTA_OK);
+    assert_int_equal(od.copy[0].state, OTA_IMG_VALID);
+    uint64_t ops = t.hf.count.ops;
+    assert_int_equal(ota_app_mark_valid(&t.hf.flash, &table), OTA_OK);
+    assert_int_equal(t.hf.count.ops, ops);  /* no erase, no program */
+    tmp_flash_destroy(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +287,8 @@ int main(void)
         cmocka_unit_test(reselecting_the_active_slot_keeps_the_trial),
         cmocka_unit_test(select_keeps_the_seq_label),
         cmocka_unit_test(select_that_would_wrap_is_refused),
+        cmocka_unit_test(mark_invalid_needs_something_to_roll_back_to),
+        cmocka_unit_test(mark_valid_twice_writes_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

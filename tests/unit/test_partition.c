@@ -4,6 +4,7 @@
 
 #include "helpers.h"
 #include "ota/error.h"
+#include "ota/image.h"
 
 #define FOUR_MB (4u * 1024u * 1024u)
 
@@ -282,6 +283,17 @@ static void generator_v6_acceptances(void **state)
     assert_int_equal(table.entries[3].offset, 0xD000);
     assert_int_equal(table.entries[3].size, 0x7000);
     assert_int_equal(table.entries[4].offset, 0x14000);
+    /* gen_esp32part --primary-bootloader-offset per chip: the row follows the
+     * chip, the rest of the table stays, and the table still checks. */
+    assert_int_equal(ota_pt_bootloader_offset(OTA_CHIP_ESP32), 0x1000);
+    assert_int_equal(ota_pt_bootloader_offset(OTA_CHIP_ESP32S2), 0x1000);
+    assert_int_equal(ota_pt_bootloader_offset(OTA_CHIP_ESP32C3), 0x0);
+    assert_int_equal(ota_pt_bootloader_offset(OTA_CHIP_ESP32S3), 0x0);
+    assert_ptr_equal(ota_pt_place_bootloader(&table, 0x0), &table.entries[0]);
+    assert_int_equal(table.entries[0].offset, 0x0);
+    assert_int_equal(table.entries[0].size, 0x8000);
+    assert_int_equal(table.entries[2].offset, 0x9000);
+    assert_int_equal(ota_pt_check(&table, 0, NULL), OTA_OK);
 
     /* TEE subtypes */
     assert_int_equal(parse("tee_otadata, data, tee_ota, , 0x2000,\ntee_0, app, tee_0, , 192K,\n"

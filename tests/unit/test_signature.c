@@ -159,11 +159,63 @@ static void sign_and_verify_fixed_vectors(void **state)
     buf_free(&img);
 }
 
+/* Secure Boot V2 per chip (soc_caps.h SOC_SECURE_BOOT_V2_RSA/_ECC, the
+ * ROM's SECURE_BOOT_NUM_BLOCKS): espsecure's ECDSA-signed ESP32-S2 vector
+ * verifies as data, but no ESP32/-S2/-S3/-C3 takes it; an ESP32-C6 does. */
+static void schemes_per_chip(void **state)
+{
+    (void)state;
+    static const uint16_t rsa_only[] = {OTA_CHIP_ESP32, OTA_CHIP_ESP32S2, OTA_CHIP_ESP32S3, OTA_CHIP_ESP32C3};
+    if (!vector_path("README.md")) {
+        skip();
+    }
+    struct buf ec = read_file(vector_path("signed/blink_p256_signed.bin"));
+    struct buf rsa = read_file(vector_path("signed/blink_rsa3072_signed.bin"));
+    struct ota_sig_result res;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(ota_sig_chip_schemes(rsa_only[i]), OTA_SIG_SCHEME_RSA);
+        assert_int_equal(ota_sig_verify_chip(mem_read, &ec, BLINK_LEN, rsa_only[i], NULL, &res), OTA_ERR_SIG_SCHEME);
+        assert_false(res.verified);
+        assert_int_equal(ota_sig_verify_chip(mem_read, &rsa, BLINK_LEN, rsa_only[i], NULL, &res), OTA_OK);
+    }
+    assert_int_equal(ota_sig_verify_chip(mem_read, &ec, BLINK_LEN, 0x000D /* C6 */, NULL, &res), OTA_OK);
+    assert_int_equal(ota_sig_verify_chip(mem_read, &ec, BLINK_LEN, OTA_CHIP_ANY, NULL, &res), OTA_OK);
+    assert_string_equal(ota_sig_schemes_name(ota_sig_chip_schemes(OTA_CHIP_ESP32C3)), "RSA-3072");
+    buf_free(&ec);
+    buf_free(&rsa);
+}
+
+/* Block 0 by an untrusted key, block 1 by the trusted one: the ESP32 ROM
+ * reads only block 0; the others try all three. */
+static void esp32_reads_only_the_first_block(void **state)
+{
+    (void)state;
+    struct buf img = fixed_image();
+    struct buf a = {0}, b = {0};
+    uint8_t trusted[32];
+    struct ota_sig_result res;
+    assert_int_equal(ota_host_sign(img.data, img.len, test_key("test_rsa3072_other.pem"), true, buf_emit, &a), OTA_OK);
+    assert_int_equal(ota_host_sign(img.data, img.len, test_key("test_rsa3072.pem"), true, buf_emit, &b), OTA_OK);
+    uint32_t sector = ota_sig_sector_offset((uint32_t)img.len);
+    memcpy(a.data + sector + OTA_SIG_BLOCK_LEN, b.data + sector, OTA_SIG_BLOCK_LEN);
+    assert_int_equal(ota_host_key_digest(test_key("test_rsa3072_pub.pem"), trusted), OTA_OK);
+    assert_int_equal(ota_sig_chip_blocks(OTA_CHIP_ESP32), 1);
+    assert_int_equal(ota_sig_verify_chip(mem_read, &a, (uint32_t)img.len, OTA_CHIP_ESP32, trusted, &res),
+                     OTA_ERR_SIG_UNTRUSTED_KEY);
+    assert_int_equal(ota_sig_verify_chip(mem_read, &a, (uint32_t)img.len, OTA_CHIP_ESP32S3, trusted, &res), OTA_OK);
+    assert_int_equal(ota_sig_verify_chip(mem_read, &a, (uint32_t)img.len, OTA_CHIP_ESP32C3, trusted, &res), OTA_OK);
+    buf_free(&a);
+    buf_free(&b);
+    buf_free(&img);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(espsecure_vectors),
         cmocka_unit_test(sign_and_verify_fixed_vectors),
+        cmocka_unit_test(schemes_per_chip),
+        cmocka_unit_test(esp32_reads_only_the_first_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

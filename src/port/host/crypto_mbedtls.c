@@ -191,6 +191,21 @@ static int parse_key(mbedtls_pk_context *pk, const char *path, bool *is_private)
     return ret ? OTA_ERR_SIG_KEY : OTA_OK;
 }
 
+int ota_host_key_scheme(const char *pem_path, unsigned *version)
+{
+    mbedtls_pk_context pk;
+    struct ota_sig_block b;
+    bool priv;
+    memset(&b, 0, sizeof(b));
+    int err = parse_key(&pk, pem_path, &priv);
+    if (!err) {
+        err = key_fields(&pk, &b);
+    }
+    *version = b.version;
+    mbedtls_pk_free(&pk);
+    return err;
+}
+
 int ota_host_key_digest(const char *pem_path, uint8_t digest[32])
 {
     mbedtls_pk_context pk;
