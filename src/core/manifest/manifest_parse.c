@@ -159,7 +159,8 @@ static int parse_file(struct cursor *c, struct ota_manifest_patch *pt, bool is_p
     if (err) {
         return err;
     }
-    return seen == want && pt->file.uri[0] ? OTA_OK : OTA_ERR_MANIFEST_SYNTAX;
+    /* a size of 0 would be "no bound" to a stream: no file is empty */
+    return seen == want && pt->file.uri[0] && pt->file.size ? OTA_OK : OTA_ERR_MANIFEST_SYNTAX;
 }
 
 static int parse_patches(struct cursor *c, struct ota_manifest *m)

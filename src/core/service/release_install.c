@@ -94,7 +94,7 @@ static int release_prepare(struct ota_service *svc, struct ota_item *item)
     struct ota_release_item *r = item->user;
     r->svc = svc;
     int err = ota_release_decide(svc, item, r);
-    if (err || r->decision.action == OTA_MANIFEST_UP_TO_DATE || r->decision.action == OTA_MANIFEST_HELD_BACK) {
+    if (err || !(r->decision.action == OTA_MANIFEST_INSTALL_PATCH || r->decision.action == OTA_MANIFEST_INSTALL_FULL)) {
         if (!err) {
             item->reboot_flag = false;  /* nothing installed: no restart */
         }
