@@ -160,10 +160,13 @@ cp "$T/a.rec.bak" "$T/a.img.manifest"
 # A power cut during the install: the serial was kept before the first
 # flash write, so the older release stays refused after power returns.
 release cut --image "$T/v3.bin" --previous "$T/v1.bin" --serial 9
-new_device d
-run_dev d cut --power-cut-at 3
-expect_run "a power cut during the install" 3 "power cut"
-expect_ok "  the accepted serial survived it" grep -q "CONFIG_MANIFEST_SERIAL=9" "$T/d.img.manifest"
+for at in 1 2 5 40; do  # the first erase, the first program, and later in the install
+    new_device d
+    run_dev d cut --power-cut-at $at
+    expect_run "a power cut at flash operation $at of the install" 3 "power cut"
+    expect_ok "  the accepted serial survived it" grep -q "CONFIG_MANIFEST_SERIAL=9" "$T/d.img.manifest"
+    boots d lamp
+done
 run_dev d old
 expect_run "  after power returns, the older serial is refused" 1 "OTA_ERR_MANIFEST_REPLAY"
 run_dev d cut

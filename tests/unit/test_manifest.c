@@ -250,6 +250,26 @@ static void resolves_relative_uris(void **state)
     assert_string_equal(out, "https://h/r/p.bin");
 }
 
+/* Every manifest and release-record failure names a cause in the seed's
+ * result codes: none is UNKNOWN. */
+static void manifest_failures_have_result_names(void **state)
+{
+    (void)state;
+    static const int codes[] = {
+        OTA_ERR_MANIFEST_SYNTAX, OTA_ERR_MANIFEST_FORMAT, OTA_ERR_MANIFEST_SIGNATURE, OTA_ERR_MANIFEST_REPLAY,
+        OTA_ERR_MANIFEST_PROJECT, OTA_ERR_MANIFEST_CHIP, OTA_ERR_MANIFEST_PATCH_DIGEST,
+        OTA_ERR_MANIFEST_IMAGE_DIGEST, OTA_ERR_MANIFEST_TOO_BIG, OTA_ERR_MANIFEST_SIG_TOO_BIG,
+        OTA_ERR_RELEASE_NO_SERIAL_STORE, OTA_ERR_RELEASE_RECORD,
+    };
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        int result = ota_result_from_err(codes[i]);
+        assert_int_not_equal(result, OTA_RESULT_UNKNOWN);
+        assert_string_not_equal(ota_result_name(result), "UNKNOWN");
+    }
+    assert_int_equal(ota_result_from_err(OTA_ERR_MANIFEST_PROJECT), OTA_RESULT_ERROR_PROJECT_NAME);
+    assert_int_equal(ota_result_from_err(OTA_ERR_MANIFEST_REPLAY), OTA_RESULT_NO_HIGHER_VERSION);
+}
+
 static void the_signature_uri_keeps_the_query(void **state)
 {
     (void)state;
@@ -441,6 +461,7 @@ int main(void)
         cmocka_unit_test(a_rolled_back_image_is_skipped),
         cmocka_unit_test(appended_bytes_fail_the_signature),
         cmocka_unit_test(the_signature_uri_keeps_the_query),
+        cmocka_unit_test(manifest_failures_have_result_names),
         cmocka_unit_test(the_host_record_is_read_strictly),
         cmocka_unit_test(the_host_record_belongs_to_the_image),
         cmocka_unit_test(no_serial_store_refuses_manifests),
