@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ota_manifest_parse((const char *)data, size, &m) != OTA_OK) {
         return 0;
     }
-    if (!m.project[0] || !m.image.uri[0] || !m.image.size || m.patch_count > OTA_MANIFEST_MAX_PATCHES ||
+    if (!m.image.uri[0] || !m.image.size || m.patch_count > OTA_MANIFEST_MAX_PATCHES ||
         m.rollout_percent > 100 || !memchr(m.version, 0, sizeof(m.version))) {
         __builtin_trap();
     }
@@ -23,8 +23,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     v.device_id = "fuzz";
     memcpy(v.running_app_sha256, m.image.sha256, sizeof(v.running_app_sha256));
     v.rolled_back_app_sha256 = m.app_sha256;
-    if (ota_manifest_decide(&m, &v, &d) == OTA_OK && d.action == OTA_MANIFEST_INSTALL_PATCH && !d.patch) {
-        __builtin_trap();
+    int err = ota_manifest_decide(&m, &v, &d);
+    if ((err == OTA_OK && d.action == OTA_MANIFEST_INSTALL_PATCH && !d.patch) ||
+        (!m.project[0] && err != OTA_ERR_MANIFEST_PROJECT)) {
+        __builtin_trap();  /* an empty project never matches */
     }
     ota_manifest_resolve("https://h/r/manifest.json?X-Sig=a/b", m.image.uri, out, sizeof(out));
     for (unsigned i = 0; i < m.patch_count; i++) {

@@ -240,7 +240,8 @@ int ota_manifest_parse(const char *text, size_t len, struct ota_manifest *m)
         return err;
     }
     skip_ws(&c);
-    if (c.p != c.end || seen != (1u << TOP_KEY_COUNT) - 1u || !m->project[0] || !m->image.uri[0]) {
+    /* an empty project parses: the decision refuses it as a mismatch, never "any project" */
+    if (c.p != c.end || seen != (1u << TOP_KEY_COUNT) - 1u || !m->image.uri[0]) {
         return OTA_ERR_MANIFEST_SYNTAX;  /* trailing bytes, or a field missing */
     }
     return OTA_OK;
