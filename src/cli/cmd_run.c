@@ -287,6 +287,10 @@ static int load_config(const struct run_args *a, struct example_config *cfg)
         cli_error("--manifest and --app%s both name the app: give one", a->app ? "" : "-fallback");
         return CLI_USAGE;
     }
+    if (a->manifest_sig && !a->manifest) {
+        cli_error("--manifest-sig names a release manifest's signature: give --manifest URI too");
+        return CLI_USAGE;
+    }
     if (a->manifest) {
         /* the release item takes the app item's place in the list */
         set_str(&cfg->firmware_uri, a->manifest, strlen(a->manifest));

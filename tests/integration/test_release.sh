@@ -238,6 +238,9 @@ printf 'CONFIG_OTA_MANIFEST_SIG_URI="%s"\n' "$URL/sigs/elsewhere.sig" >"$T/sig.c
 run_dev p good --config "$T/sig.cfg"
 expect_run "  and so does CONFIG_OTA_MANIFEST_SIG_URI" 0 "action=patch"
 mv "$T/www/good/manifest.json.sig.bak" "$T/www/good/manifest.json.sig"
+$OTA run "$T/p.img" --app "$URL/good/app.bin" --manifest-sig "$URL/sigs/elsewhere.sig" >"$T/run.out" 2>&1
+RC=$?
+expect_run "--manifest-sig without --manifest is bad usage" 2 "give --manifest"
 LONG="$URL/good/manifest.json?$(head -c 4200 /dev/zero | tr '\0' 'q')"
 run_dev p good
 $OTA run "$T/p.img" --manifest "$LONG" --manifest-pub "$PUB" >"$T/run.out" 2>&1
