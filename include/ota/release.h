@@ -107,6 +107,13 @@ const char *ota_release_action_name(enum ota_manifest_action a);
  * Call once the device runs the previous app again. */
 int ota_release_rolled_back(struct ota_release_item *rel);
 
+/* The same for a port that learns of the rollback later, without the item
+ * (ESP-IDF: at start-up, esp_ota_get_last_invalid_partition() names the
+ * image the bootloader gave up): remember the image whose appended SHA-256
+ * is app_sha256 (serial: the release's, or 0 when unknown) in the store. */
+int ota_release_note_rolled_back(const struct ota_release_store *store, uint32_t serial,
+                                 const uint8_t app_sha256[OTA_SHA256_LEN]);
+
 /* URI with ".sig" inserted before its query ('?') or fragment ('#'), into
  * out. OTA_ERR_TOO_LONG when it does not fit. */
 int ota_release_sig_uri(const char *uri, char *out, size_t out_len);

@@ -352,6 +352,19 @@ static void the_host_record_belongs_to_the_image(void **state)
     put_file(dir, "dev.img.manifest", "", 0);
     assert_int_equal(ota_host_release_load(link, &got), OTA_ERR_RELEASE_RECORD);
     assert_int_equal(ota_host_release_save(link, &rec), OTA_ERR_RELEASE_RECORD);  /* not papered over */
+    /* a rollback learnt later (at start-up) lands in the same record, the serial kept */
+    unlink(path);
+    struct ota_release_store store;
+    uint8_t bad[OTA_SHA256_LEN];
+    memset(bad, 0x77, sizeof(bad));
+    rec.serial = 12;
+    assert_int_equal(ota_host_release_save(img, &rec), OTA_OK);
+    ota_host_release_store(&store, link);
+    assert_int_equal(ota_release_note_rolled_back(&store, 0, bad), OTA_OK);
+    assert_int_equal(ota_host_release_load(img, &got), OTA_OK);
+    assert_int_equal(got.serial, 12);
+    assert_int_equal(got.rolled_back_serial, 0);
+    assert_memory_equal(got.rolled_back_sha256, bad, sizeof(bad));
     unlink(path);
     unlink(link);
     unlink(img);

@@ -217,6 +217,25 @@ int ota_release_decide(struct ota_service *svc, struct ota_item *item, struct ot
     return err;
 }
 
+int ota_release_note_rolled_back(const struct ota_release_store *store, uint32_t serial,
+                                 const uint8_t app_sha256[OTA_SHA256_LEN])
+{
+    struct ota_release_record rec;
+    int err;
+    if (!store || !app_sha256) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (!(err = store->load(store->ctx, &rec))) {
+        rec.rolled_back_serial = serial;
+        memcpy(rec.rolled_back_sha256, app_sha256, OTA_SHA256_LEN);
+        err = store->save(store->ctx, &rec);
+    }
+    if (err) {
+        OTA_LOGE(TAG, "cannot remember the rolled-back release: %s", ota_strerror(err));
+    }
+    return err;
+}
+
 int ota_release_rolled_back(struct ota_release_item *rel)
 {
     if (!rel || !rel->accepted) {
@@ -225,5 +244,6 @@ int ota_release_rolled_back(struct ota_release_item *rel)
     rel->rolled_back = true;
     rel->record.rolled_back_serial = rel->manifest.serial;
     memcpy(rel->record.rolled_back_sha256, rel->manifest.app_sha256, OTA_SHA256_LEN);
-    return save_record(rel);
+    return rel->cfg.store ? ota_release_note_rolled_back(rel->cfg.store, rel->manifest.serial, rel->manifest.app_sha256)
+                          : OTA_OK;
 }
