@@ -129,6 +129,7 @@
     X(OTA_ERR_MANIFEST_PATCH_DIGEST, -176, "the patch's size or SHA-256 differs from the signed manifest's") \
     X(OTA_ERR_MANIFEST_IMAGE_DIGEST, -177, "the installed image's size or SHA-256 differs from the signed manifest's") \
     X(OTA_ERR_MANIFEST_TOO_BIG, -178, "release manifest longer than the device's manifest buffer") \
+    X(OTA_ERR_MANIFEST_SIG_TOO_BIG, -179, "release manifest signature file longer than one signature sector (4096 bytes)") \
     /* host port: device files, locks, transfers, limits (-180..-194) */ \
     X(OTA_ERR_DEVICE_BUSY, -180, "device busy: another command is writing this device image") \
     X(OTA_ERR_DEVICE_SHRUNK, -181, "the device image file shrank or vanished while in use") \
@@ -140,6 +141,9 @@
     X(OTA_ERR_DEADLINE, -187, "the item did not arrive within its overall deadline") \
     X(OTA_ERR_LOW_SPEED, -188, "the transfer stayed below the low-speed limit for the low-speed time") \
     X(OTA_ERR_TOO_LONG, -189, "a URI, label or configuration value longer than its limit") \
-    /* groups kept free for: device trust (-144..-149), host port (-190..-199) */
+    /* releases on the device: the serial store (-195..-199) */ \
+    X(OTA_ERR_RELEASE_NO_SERIAL_STORE, -195, "this firmware keeps no release serial (no replay protection): manifests are refused unless the integrator opts out") \
+    X(OTA_ERR_RELEASE_RECORD, -196, "the device's release record (accepted serial) is empty, cut short, oversized or malformed: no release installs until it is repaired") \
+    /* groups kept free for: device trust (-144..-149), host port (-190..-194) */
 
 #endif

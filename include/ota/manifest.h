@@ -59,14 +59,15 @@ struct ota_manifest {
 
 /* Parse manifest.json. Errors: OTA_ERR_MANIFEST_SYNTAX (not the strict
  * JSON docs/manifest.md describes, a field missing, twice, unknown or out
- * of range), OTA_ERR_MANIFEST_FORMAT (a format version from the future),
+ * of range, a file of size 0), OTA_ERR_MANIFEST_FORMAT (a format version from the future),
  * OTA_ERR_MANIFEST_TOO_BIG (longer than OTA_MANIFEST_MAX_LEN). */
 int ota_manifest_parse(const char *text, size_t len, struct ota_manifest *m);
 
 /* Check the signature sector `sig` (OTA_SIG_SECTOR_LEN bytes) over the
  * manifest's bytes, made with the key whose digest is trusted_key_digest.
  * Errors: OTA_ERR_MANIFEST_SIGNATURE (with the signature module's reason
- * in *why when why is not NULL). work: the verifier's memory (~4 KiB). */
+ * in *why when why is not NULL; bytes appended to the signed text, which
+ * the 0xFF padding would hide, are OTA_ERR_SIG_DIGEST there). work: the verifier's memory (~4 KiB). */
 struct ota_sig_result;
 int ota_manifest_verify(const uint8_t *text, size_t len, const uint8_t *sig,
                         const uint8_t trusted_key_digest[OTA_SHA256_LEN], struct ota_sig_result *work, int *why);
@@ -82,10 +83,11 @@ unsigned ota_manifest_bucket(const struct ota_manifest *m, const char *device_id
 
 /* What the device has, for the decision. */
 struct ota_device_view {
-    const char *project;                 /* the device's product; NULL or "": not checked */
+    const char *project;                 /* the device's product; NULL or "": matches no release */
     uint16_t chip_id;                    /* OTA_CHIP_*; OTA_CHIP_ANY: not checked */
     uint8_t running_app_sha256[OTA_SHA256_LEN];
     uint32_t last_serial;                /* the highest serial accepted so far (0: none) */
+    const uint8_t *rolled_back_app_sha256;  /* an app that failed its trial boot here; NULL: none */
     const char *device_id;
 };
 
@@ -94,6 +96,7 @@ enum ota_manifest_action {
     OTA_MANIFEST_HELD_BACK = 1,          /* not in the rollout yet */
     OTA_MANIFEST_INSTALL_PATCH = 2,
     OTA_MANIFEST_INSTALL_FULL = 3,
+    OTA_MANIFEST_ROLLED_BACK = 4,        /* the release's app rolled back on this device: skipped */
 };
 
 struct ota_manifest_decision {
@@ -103,13 +106,15 @@ struct ota_manifest_decision {
 };
 
 /* Decide for one device. Errors (nothing to install): OTA_ERR_MANIFEST_REPLAY
- * (serial below last_serial), OTA_ERR_MANIFEST_PROJECT, OTA_ERR_MANIFEST_CHIP. */
+ * (serial below last_serial), OTA_ERR_MANIFEST_PROJECT (another project, or
+ * either side has none: an empty name is never "any project"),
+ * OTA_ERR_MANIFEST_CHIP. */
 int ota_manifest_decide(const struct ota_manifest *m, const struct ota_device_view *dev,
                         struct ota_manifest_decision *d);
 
 /* Resolve a manifest-relative URI against the manifest's own URI (the part
- * up to its last '/'); an absolute one (with "://") is copied. Errors:
- * OTA_ERR_NO_MEM when out is too small. */
+ * up to its path's last '/', before any query or fragment); an absolute one
+ * (with "://") is copied. Errors: OTA_ERR_TOO_LONG when out is too small. */
 int ota_manifest_resolve(const char *manifest_uri, const char *ref, char *out, size_t out_len);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ota/error.h"
 #include "ota/host_sign.h"
@@ -115,25 +116,32 @@ static const char *chip_name(uint16_t id)
          : id == OTA_CHIP_ESP32C3 ? "esp32c3" : NULL;
 }
 
-/* The serial after the one DIR/manifest.json has now (1 for a new tree). */
-static uint32_t next_serial(const char *dir)
+/* The serial DIR/manifest.json has now: 0 for a new tree (no manifest);
+ * a manifest that cannot be read or parsed is an error, never replaced. */
+static int current_serial(const char *dir, uint32_t *serial)
 {
     char path[4096];
     uint8_t *text;
     size_t len;
+    struct stat st;
     static struct ota_manifest m;
+    *serial = 0;
     snprintf(path, sizeof(path), "%s/manifest.json", dir);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return 1;
+    if (stat(path, &st) != 0 && errno == ENOENT) {
+        return CLI_OK;
     }
-    fclose(f);
     if (cli_read_file(path, &text, &len)) {
-        return 1;
+        return CLI_FAIL;
     }
     int err = ota_manifest_parse((const char *)text, len, &m);
     free(text);
-    return err ? 1 : m.serial + 1;
+    if (err) {
+        cli_error("%s: %s: not overwritten (its serial is unknown, so the next one cannot be chosen); "
+                  "move it away to start a new tree", path, ota_strerror(err));
+        return CLI_FAIL;
+    }
+    *serial = m.serial;
+    return CLI_OK;
 }
 
 /* One manifest entry for a file: "uri", "size", "sha256". */
@@ -152,8 +160,9 @@ struct patch_entry {
     uint8_t sha[OTA_SHA256_LEN];
 };
 
-static int manifest_json(char *out, size_t cap, const struct release_image *im, const char *image_name,
-                         uint32_t serial, unsigned rollout, const struct patch_entry *p, unsigned np)
+static int manifest_json(char *out, size_t cap, const struct release_image *im, const char *project,
+                         const char *image_name, uint32_t serial, unsigned rollout, const struct patch_entry *p,
+                         unsigned np)
 {
     char app[2 * OTA_SHA256_LEN + 1], base[2 * OTA_SHA256_LEN + 1], file[256];
     const struct ota_app_desc *d = &im->info.desc;
@@ -162,7 +171,7 @@ static int manifest_json(char *out, size_t cap, const struct release_image *im, 
     size_t n = (size_t)snprintf(out, cap,
         "{\n  \"format\": %u,\n  \"project\": \"%s\",\n  \"version\": \"%s\",\n  \"secure_version\": %u,\n"
         "  \"chip\": \"%s\",\n  \"serial\": %u,\n  \"rollout_percent\": %u,\n  \"app_sha256\": \"%s\",\n"
-        "  \"image\": {%s},\n  \"patches\": [", OTA_MANIFEST_FORMAT, d->project_name, d->version,
+        "  \"image\": {%s},\n  \"patches\": [", OTA_MANIFEST_FORMAT, project, d->version,
         (unsigned)d->secure_version, chip_name(im->info.header.chip_id), (unsigned)serial, rollout, app, file);
     for (unsigned i = 0; i < np && n < cap; i++) {
         hex(base, p[i].base, OTA_SHA256_LEN);
@@ -194,22 +203,37 @@ static int capture(void *ctx, const void *data, size_t len)
     return 0;
 }
 
+/* A patch is published only when it is smaller than the full image: a
+ * device would download more for nothing. */
+static bool worth_it(const struct release_out *ro, const char *from, size_t patch, size_t image)
+{
+    if (patch < image) {
+        return true;
+    }
+    fprintf(ro->json ? stderr : stdout, "patch from %s left out: %zu bytes, not smaller than the image (%zu bytes)\n",
+            from, patch, image);
+    return false;
+}
+
 static int make_patches(struct release_out *ro, const char *format, const struct release_image *nw,
-                        const char *const *prev, unsigned np, struct patch_entry *out)
+                        const char *const *prev, unsigned *np_io, struct patch_entry *out)
 {
     char app[17], base[17];
+    unsigned np = *np_io, kept = 0;
     hex(app, nw->info.hash_stored, 8);
-    for (unsigned i = 0; i < np; i++) {
+    for (unsigned k = 0; k < np; k++) {
+        unsigned i = kept;  /* the next entry of out[] */
         static struct release_image old;
         memset(&old, 0, sizeof(old));
-        old.path = prev[i];
+        old.path = prev[k];
         struct delta_buf buf = {0};
         int rc = load_image(&old);
         if (!rc && cli_delta_make_patch(format, old.data, old.len, nw->data, nw->len, &buf)) {
             cli_error("%s: out of memory making the patch", old.path);
             rc = CLI_FAIL;
         }
-        if (!rc) {
+        if (!rc && worth_it(ro, old.path, buf.len, nw->len)) {
+            kept++;
             hex(base, old.info.hash_stored, 8);
             snprintf(out[i].name, sizeof(out[i].name), "patch-%s-%s.%s", base, app, format);
             memcpy(out[i].base, old.info.hash_stored, OTA_SHA256_LEN);
@@ -231,6 +255,7 @@ static int make_patches(struct release_out *ro, const char *format, const struct
             return rc;
         }
     }
+    *np_io = kept;
     return CLI_OK;
 }
 
@@ -273,25 +298,93 @@ static int take_previous(int *argc, char **argv, const char **prev, unsigned *np
     return CLI_OK;
 }
 
-static int parse_numbers(const char *serial_s, const char *rollout_s, const char *dir, uint32_t *serial,
-                         unsigned *rollout)
+/* A whole decimal number 0..max, or false. */
+static bool parse_uint(const char *s, uint32_t max, uint32_t *out)
 {
-    char *end;
-    *serial = serial_s ? (uint32_t)strtoul(serial_s, &end, 10) : next_serial(dir);
-    if ((serial_s && (*end || !serial_s[0])) || *serial == 0) {
-        cli_error("--serial: a positive number");
+    uint64_t v = 0;
+    if (!s[0]) {
+        return false;
+    }
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9' || (v = v * 10 + (uint64_t)(*p - '0')) > max) {
+            return false;
+        }
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+static int parse_numbers(const char *serial_s, const char *rollout_s, uint32_t *serial, unsigned *rollout)
+{
+    uint32_t r = 100;
+    *serial = 0;
+    if (serial_s && (!parse_uint(serial_s, UINT32_MAX, serial) || *serial == 0)) {
+        cli_error("--serial %s: a whole number from 1 to %u", serial_s, (unsigned)UINT32_MAX);
         return CLI_USAGE;
     }
-    *rollout = rollout_s ? (unsigned)strtoul(rollout_s, &end, 10) : 100;
-    if (rollout_s && (*end || !rollout_s[0] || *rollout > 100)) {
-        cli_error("--rollout: a percentage 0..100");
+    if (rollout_s && !parse_uint(rollout_s, 100, &r)) {
+        cli_error("--rollout %s: a percentage 0..100", rollout_s);
         return CLI_USAGE;
     }
+    *rollout = r;
     return CLI_OK;
 }
 
+/* The serial to publish: the given one, which must be higher than the
+ * tree's (--force: a warning), or the tree's plus 1. */
+static int choose_serial(const char *dir, const char *serial_s, bool force, uint32_t *serial)
+{
+    uint32_t now;
+    int rc = current_serial(dir, &now);
+    if (rc) {
+        return rc;
+    }
+    if (!serial_s) {
+        if (now == UINT32_MAX) {
+            cli_error("%s/manifest.json has serial %u, the highest there is: no next serial", dir, (unsigned)now);
+            return CLI_FAIL;
+        }
+        *serial = now + 1;
+        return CLI_OK;
+    }
+    if (*serial > now) {
+        return CLI_OK;
+    }
+    if (!force) {
+        cli_error("--serial %u is not higher than %u, the serial of %s/manifest.json: devices refuse a serial "
+                  "lower than the one they accepted (give a higher one, or --force)", (unsigned)*serial,
+                  (unsigned)now, dir);
+        return CLI_USAGE;
+    }
+    fprintf(stderr, "ota: warning: --force: serial %u is not higher than %u in %s/manifest.json; devices that "
+            "accepted a higher serial refuse this release (OTA_ERR_MANIFEST_REPLAY)\n", (unsigned)*serial,
+            (unsigned)now, dir);
+    return CLI_OK;
+}
+
+/* DIR and its parents, as mkdir -p. */
+static int make_dir(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s", dir);
+    for (char *p = path + 1; ; p++) {
+        if (*p == '/' || !*p) {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+                cli_error("cannot create %s: %s", path, strerror(errno));
+                return CLI_FAIL;
+            }
+            *p = c;
+            if (!c) {
+                return CLI_OK;
+            }
+        }
+    }
+}
+
 struct release_args {
-    const char *image, *key, *format;
+    const char *image, *key, *format, *project;
     const char *prev[MAX_PREVIOUS];
     unsigned np, rollout;
     uint32_t serial;
@@ -341,15 +434,26 @@ static int release_publish(struct release_out *ro, const struct release_args *ra
         cli_error("%s: chip id %u has no manifest name", ra->image, nw.info.header.chip_id);
         rc = CLI_FAIL;
     }
+    const char *project = ra->project ? ra->project : nw.info.desc.project_name;
+    if (!rc && !project[0]) {
+        cli_error("%s has no project name (as ESP-ADF apps): name the product with --project; devices name it "
+                  "too (ota run --project, CONFIG_OTA_RELEASE_PROJECT)", ra->image);
+        rc = CLI_USAGE;
+    } else if (!rc && ra->project && nw.info.desc.project_name[0] && strcmp(ra->project, nw.info.desc.project_name)) {
+        cli_error("--project %s: %s is project '%s'", ra->project, ra->image, nw.info.desc.project_name);
+        rc = CLI_USAGE;
+    }
     if (!rc) {
         hex(app, nw.info.hash_stored, 8);
         snprintf(name, sizeof(name), "app-%s.bin", app);
         rc = publish(ro, name, nw.data, nw.len);
     }
+    unsigned np = ra->np;
     if (!rc) {
-        rc = make_patches(ro, ra->format, &nw, ra->prev, ra->np, patches);
+        rc = make_patches(ro, ra->format, &nw, ra->prev, &np, patches);
     }
-    int len = rc ? -1 : manifest_json(text, sizeof(text) - 1, &nw, name, ra->serial, ra->rollout, patches, ra->np);
+    int len = rc ? -1 : manifest_json(text, sizeof(text) - 1, &nw, project, name, ra->serial, ra->rollout, patches,
+                                      np);
     if (!rc && len < 0) {
         cli_error("the manifest would exceed %u bytes", OTA_MANIFEST_MAX_LEN);
         rc = CLI_FAIL;
@@ -358,11 +462,10 @@ static int release_publish(struct release_out *ro, const struct release_args *ra
         rc = publish_manifest(ro, ra->key, text, (size_t)len);
     }
     if (ro->json) {
-        release_json(ro, text, len, patches, ra->np, nw.len, rc);
+        release_json(ro, text, len, patches, np, nw.len, rc);
     } else if (!rc) {
         printf("%s/manifest.json: serial %u, %s %s, rollout %u%%, image %s (%zu bytes), %u patches\n", ro->dir,
-               (unsigned)ra->serial, nw.info.desc.project_name, nw.info.desc.version, ra->rollout, name, nw.len,
-               ra->np);
+               (unsigned)ra->serial, project, nw.info.desc.version, ra->rollout, name, nw.len, np);
     }
     free(nw.data);
     return rc;
@@ -375,16 +478,20 @@ int cmd_release(int argc, char **argv)
     static struct release_out ro;
     struct release_args ra = {.format = "compact"};
     int npos, rc;
-    bool json = false;
+    bool json = false, force = false;
     struct cli_opt opts[] = {
         CLI_VALUE("image", &ra.image, "NEW.bin", "the release's full app image (required)"),
         CLI_VALUE_D("previous", &prev_row, "OLD.bin", "an earlier release to make a patch from (repeat the option for "
                     "each)", "none: the full image only"),
         CLI_VALUE("key", &ra.key, "KEY.pem", "the key that signs the manifest, ECDSA P-256 or RSA-3072 (required)"),
-        CLI_VALUE_D("serial", &serial_s, "N", "the manifest's serial; must rise with each publication",
+        CLI_VALUE_D("serial", &serial_s, "N", "the manifest's serial, 1..4294967295; must be higher than the tree's",
                     "the serial in DIR plus 1, else 1"),
         CLI_VALUE_D("rollout", &rollout_s, "PERCENT", "share of devices that take this release", "100"),
         CLI_VALUE("format", &ra.format, "compact|esp", "the patch format"),
+        CLI_VALUE_D("project", &ra.project, "P", "the product the release is for (required when the image has "
+                    "no project name)", "the image's project name"),
+        CLI_FLAG("force", &force, "publish a serial that is not higher than the tree's (devices that accepted a "
+                 "higher one refuse it)"),
         CLI_JSON(&json),
         CLI_END};
     if ((rc = take_previous(&argc, argv, ra.prev, &ra.np)) || (rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
@@ -394,7 +501,8 @@ int cmd_release(int argc, char **argv)
         cli_error("--image NEW.bin and --key KEY.pem are required; --format compact or esp");
         return CLI_USAGE;
     }
-    if ((rc = parse_numbers(serial_s, rollout_s, pos[0], &ra.serial, &ra.rollout))) {
+    if ((rc = parse_numbers(serial_s, rollout_s, &ra.serial, &ra.rollout)) || (rc = make_dir(pos[0])) ||
+        (rc = choose_serial(pos[0], serial_s, force, &ra.serial))) {
         return rc;
     }
     memset(&ro, 0, sizeof(ro));

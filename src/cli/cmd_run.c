@@ -34,6 +34,8 @@ struct example_config {
     char *fallback_uri;      /* ours: the full image when the firmware URI is a patch for another app */
     char *data_uri;
     char *data_label;
+    char *release_project;   /* ours: the device's product for releases (an app without one needs it) */
+    char *manifest_sig_uri;  /* ours: the manifest's signature, when not at its URI + ".sig" */
     bool force_version_check;
     bool forbid_plain_http;
     bool have_app, have_data;
@@ -61,13 +63,15 @@ static void config_free(struct example_config *c)
     free(c->fallback_uri);
     free(c->data_uri);
     free(c->data_label);
+    free(c->release_project);
+    free(c->manifest_sig_uri);
     memset(c, 0, sizeof(*c));
 }
 
 static const char *const known_keys[] = {
     "WIFI_SSID", "WIFI_PASSWORD", "FIRMWARE_UPGRADE_URI", "DATA_UPGRADE_URI", "DATA_PARTITION_LABEL",
     "FORCE_CHECK_FIRMWARE_VERSION_NUMBER", "OTA_FORBID_PLAIN_HTTP", "OTA_LOW_SPEED_LIMIT", "OTA_LOW_SPEED_TIME",
-    "OTA_DEADLINE", "FIRMWARE_FALLBACK_URI",
+    "OTA_DEADLINE", "FIRMWARE_FALLBACK_URI", "OTA_RELEASE_PROJECT", "OTA_MANIFEST_SIG_URI",
 };
 
 static long number_or_bad(struct example_config *c, const char *key, const char *value)
@@ -110,6 +114,10 @@ static int on_setting(void *ctx, const char *key, const char *value)
     } else if (strcmp(key, "DATA_UPGRADE_URI") == 0) {
         set_str(&c->data_uri, value, strlen(value));
         c->have_data = value[0] != '\0';
+    } else if (strcmp(key, "OTA_RELEASE_PROJECT") == 0) {
+        set_str(&c->release_project, value, strlen(value));  /* "" (the Kconfig default): the app's own */
+    } else if (strcmp(key, "OTA_MANIFEST_SIG_URI") == 0) {
+        set_str(&c->manifest_sig_uri, value, strlen(value));
     } else if (strcmp(key, "DATA_PARTITION_LABEL") == 0) {
         set_str(&c->data_label, value, strlen(value));
     } else if (strcmp(key, "FORCE_CHECK_FIRMWARE_VERSION_NUMBER") == 0) {
@@ -162,7 +170,7 @@ struct run_args {
     const char *image, *config, *app, *app_fallback, *data, *sdcard, *ca, *data_ca;
     const char *connect_s, *read_s, *cut_s, *retries_s, *backoff_s, *self_test;
     const char *low_speed_limit_s, *low_speed_time_s, *deadline_s;
-    const char *manifest, *manifest_pub, *device_id, *project;
+    const char *manifest, *manifest_pub, *manifest_sig, *device_id, *project;
     bool force, no_reboot, rollback, forbid_http, no_tone, brk, json;
 };
 
@@ -212,9 +220,14 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
                     "else the full image", "none"),
         CLI_VALUE_D("manifest-pub", &a->manifest_pub, "PUB.pem", "the public key that signs releases (required "
                     "with --manifest)", "none"),
+        CLI_VALUE_D("manifest-sig", &a->manifest_sig, "URI",
+                    "where the manifest's signature is (a presigned URL of its own)",
+                    "the manifest's URI with .sig before its ?query, or CONFIG_OTA_MANIFEST_SIG_URI"),
         CLI_VALUE_D("device-id", &a->device_id, "ID", "this device's id for the staged rollout",
                     "the device image's file name"),
-        CLI_VALUE_D("project", &a->project, "P", "the product a release must be for", "the running app's project"),
+        CLI_VALUE_D("project", &a->project, "P",
+                    "the product a release must be for (needed when the app has no project name)",
+                    "CONFIG_OTA_RELEASE_PROJECT, else the running app's project"),
         CLI_JSON(&a->json),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
@@ -272,6 +285,10 @@ static int load_config(const struct run_args *a, struct example_config *cfg)
     cfg->force_version_check |= a->force;
     if (a->manifest && (a->app || a->app_fallback)) {
         cli_error("--manifest and --app%s both name the app: give one", a->app ? "" : "-fallback");
+        return CLI_USAGE;
+    }
+    if (a->manifest_sig && !a->manifest) {
+        cli_error("--manifest-sig names a release manifest's signature: give --manifest URI too");
         return CLI_USAGE;
     }
     if (a->manifest) {
@@ -365,8 +382,12 @@ static int build_items(struct run *r)
         }
     }
     if (r->a.manifest) {
-        int rc = run_release_setup(&r->release, r->a.image, r->a.manifest, r->a.manifest_pub, r->a.device_id,
-                                   r->a.project, r->ca_pem);
+        const char *cfg_project = r->cfg.release_project && r->cfg.release_project[0] ? r->cfg.release_project : NULL;
+        const char *cfg_sig = r->cfg.manifest_sig_uri && r->cfg.manifest_sig_uri[0] ? r->cfg.manifest_sig_uri : NULL;
+        struct run_release_args ra = {r->a.image, r->a.manifest, r->a.manifest_sig ? r->a.manifest_sig : cfg_sig,
+                                      r->a.manifest_pub, r->a.device_id, r->a.project ? r->a.project : cfg_project,
+                                      r->ca_pem};
+        int rc = run_release_setup(&r->release, &ra);
         if (rc) {
             return rc;
         }
@@ -508,6 +529,9 @@ static int finish(struct run *r)
         }
     }
     int status = run_exit_status(&r->rep);
+    if (r->a.manifest && r->rep.restarted) {
+        status = run_release_after_restart(&r->release, &r->rep.boot, status);
+    }
     unsigned failed = 0;
     for (unsigned i = 0; i < r->n; i++) {
         failed += r->rep.item[i].err != OTA_OK || !r->rep.item[i].done;

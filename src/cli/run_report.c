@@ -147,7 +147,8 @@ static bool release_installs_nothing(const struct run_report *r)
 {
     const struct ota_release_item *rel = r->release;
     return rel && rel->accepted &&
-           (rel->decision.action == OTA_MANIFEST_UP_TO_DATE || rel->decision.action == OTA_MANIFEST_HELD_BACK);
+           (rel->decision.action == OTA_MANIFEST_UP_TO_DATE || rel->decision.action == OTA_MANIFEST_HELD_BACK ||
+            rel->decision.action == OTA_MANIFEST_ROLLED_BACK);
 }
 
 int run_exit_status(const struct run_report *r)
@@ -216,6 +217,12 @@ static void release_json(struct json *j, const struct ota_release_item *rel)
     json_bool(j, "patch_missing_fell_back_to_full", rel->fell_back);
     json_uint(j, "patch_bytes", rel->patch_bytes);
     json_uint(j, "rollout_bucket", rel->decision.bucket);
+    char digest[2 * OTA_SHA256_LEN + 1];
+    for (unsigned i = 0; i < OTA_SHA256_LEN; i++) {
+        snprintf(digest + 2 * i, 3, "%02x", rel->manifest.app_sha256[i]);
+    }
+    json_str(j, "app_sha256", digest);
+    json_str(j, "outcome", rel->rolled_back ? "rolled back: self-test failed" : NULL);
     json_close(j);
 }
 

@@ -100,9 +100,12 @@ jcheck "delta info: the precise error" "not d['ok'] and d['error']['name'] == 'O
 expect_rc "delta apply --json on the wrong base: exit 1" 1 $OTA delta apply "$NEW" "$T/p.compact" "$T/wrong.bin" --json
 jcheck "delta apply: the error, one document" "not d['ok'] and d['error']['name'].startswith('OTA_ERR_DELTA')"
 mkdir -p "$T/rel"
-expect_ok "release --json" $OTA release "$T/rel" --image "$NEW" --previous "$OLD" --key "$HERE/../data/test_p256.pem" --serial 7 --rollout 40 --json
+# the previous release of NEW (a patch is published only when smaller than the image)
+PREV=$T/prev.bin
+python3 "$HERE/../integration/app_variant.py" "$NEW" "$PREV" v1.9.0
+expect_ok "release --json" $OTA release "$T/rel" --image "$NEW" --previous "$PREV" --key "$HERE/../data/test_p256.pem" --serial 7 --rollout 40 --json
 jcheck "release: the manifest's fields" "d['ok'] and d['manifest']['project'] == 'play_mp3_control' and d['manifest']['version'] == 'v2.0.0' and d['manifest']['serial'] == 7 and d['manifest']['rollout_percent'] == 40 and d['manifest']['chip'] == 'esp32' and d['manifest']['app_sha256'] == '$(appsha "$NEW")' and d['manifest']['image']['sha256'] == '$(sha "$NEW")'"
-jcheck "release: the patch from the previous release" "d['manifest']['patches'][0]['base_app_sha256'] == '$(appsha "$OLD")' and d['patches'][0]['from'] == '$OLD' and d['patches'][0]['file'] == d['manifest']['patches'][0]['uri']"
+jcheck "release: the patch from the previous release" "d['manifest']['patches'][0]['base_app_sha256'] == '$(appsha "$PREV")' and d['patches'][0]['from'] == '$PREV' and d['patches'][0]['file'] == d['manifest']['patches'][0]['uri']"
 python3 -c "
 import json, hashlib, sys
 d = json.load(open(sys.argv[1]))

@@ -4,7 +4,8 @@
 set -eu
 OTA=$1 OUT=$2 VEC=${3:-}
 rm -rf "$OUT"
-for t in partition_bin partition_csv otadata image tone sdkconfig signature journal delta; do mkdir -p "$OUT/$t"; done
+for t in partition_bin partition_csv otadata image tone sdkconfig signature journal delta manifest manifest_sig \
+    release_record; do mkdir -p "$OUT/$t"; done
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 printf 'nvs, data, nvs, , 0x4000\notadata, data, ota, , 0x2000\nphy_init, data, phy, , 0x1000\nota_0, app, ota_0, , 1M\nota_1, app, ota_1, , 1M\nflash_tone, data, 0xff, , 1M\n' >"$OUT/partition_csv/seed.csv"
@@ -40,6 +41,20 @@ if [ -n "$VEC" ] && [ -d "$VEC" ]; then
         done
     fi
 fi
+# manifest: one published by `ota release` (a patch too); manifest_sig: 2-byte length + manifest + its
+# signature file; release_record: the host's record as the tool writes it
+python3 "$(dirname "$0")/../integration/app_variant.py" "$T/app.bin" "$T/v2.bin" v2.0.0
+$OTA release "$T/rel" --image "$T/v2.bin" --previous "$T/app.bin" --key "$(dirname "$0")/../data/test_p256.pem" \
+    --serial 7 >/dev/null
+cp "$T/rel/manifest.json" "$OUT/manifest/published.json"
+python3 - "$T/rel/manifest.json" "$T/rel/manifest.json.sig" "$OUT/manifest_sig/published" <<'PY'
+import struct, sys
+m, s = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+open(sys.argv[3], 'wb').write(struct.pack('<H', len(m)) + m + s)
+PY
+printf 'https://h/p/manifest.json?X-Sig=a/b#f' | python3 -c 'import sys,struct; d=sys.stdin.buffer.read(); sys.stdout.buffer.write(struct.pack("<H", len(d)) + d)' >"$OUT/manifest_sig/uri"
+printf '# record\nCONFIG_MANIFEST_SERIAL=5\nCONFIG_MANIFEST_ROLLED_BACK_SERIAL=6\nCONFIG_MANIFEST_ROLLED_BACK_SHA256=%s\n' \
+    "$(head -c 32 /dev/zero | tr '\0' 'a' | od -An -tx1 | tr -d ' \n')" >"$OUT/release_record/seed"
 # journal: a record made by a real update would need a device; a hand-made header does
 python3 - "$OUT/journal/rec" <<'PY'
 import struct, sys, zlib

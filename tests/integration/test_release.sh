@@ -3,11 +3,15 @@
 # running app, up to date, and every refusal with its own error while the
 # running app still boots (a tampered manifest, another key, an older
 # serial, another project or chip, a patch that is not the signed one), and
-# a missing patch that falls back to the full image.
-# Usage: test_release.sh OTA KEYDIR
+# a missing patch that falls back to the full image; the release record
+# (replay protection, symlinks, damage, power cuts), empty project names
+# (ESP-ADF's korvo firmware), a trial boot that rolls back, presigned
+# manifest URIs, and what `ota release` refuses.
+# Usage: test_release.sh OTA KEYDIR [VECTORS]
 set -u
 OTA=$1
 K=$2
+V=${3:-}
 T=$(mktemp -d)
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../cli/lib.sh"
@@ -15,9 +19,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 trap 'stop_servers; rm -rf "$T"' EXIT
 cp "$HERE/../../examples/ota_example/partitions.csv" "$T/partitions.csv"
 mkdir -p "$T/www"
-for v in 1 2 3; do
-    $OTA image make "$T/v$v.bin" --project lamp --version "v$v.0.0" --size 300000 >/dev/null
-done
+# v2 and v3 are later builds of v1 (a few bytes changed): patches pay off
+$OTA image make "$T/v1.bin" --project lamp --version v1.0.0 --size 300000 >/dev/null
+python3 "$HERE/app_variant.py" "$T/v1.bin" "$T/v2.bin" v2.0.0 1
+python3 "$HERE/app_variant.py" "$T/v1.bin" "$T/v3.bin" v3.0.0 2
 $OTA image make "$T/other.bin" --project pump --version v9.0.0 --size 300000 >/dev/null
 $OTA image make "$T/s3.bin" --project lamp --version v9.0.0 --size 300000 --chip esp32s3 >/dev/null
 start_nginx "$T/www"
@@ -129,4 +134,144 @@ release staged --image "$T/v3.bin" --previous "$T/v1.bin" --rollout 100
 expect_ok "  republished with the next serial" grep -q '"serial": 2' "$T/www/staged/manifest.json"
 run_dev c staged
 expect_run "rollout 100%: installed" 0 "action=patch"
+
+# ---- the release record: one per device, read strictly -----------------
+# A symlink to the device reaches the same record: the older serial is refused.
+ln -sf "$T/a.img" "$T/a-link.img"
+$OTA run "$T/a-link.img" --manifest "$URL/old/manifest.json" --manifest-pub "$PUB" --retry-backoff 10 \
+    >"$T/run.out" 2>&1
+RC=$?
+expect_run "a symlink to the device reaches its record: the older serial is refused" 1 "OTA_ERR_MANIFEST_REPLAY"
+[ -e "$T/a-link.img.manifest" ] && fail "  no second record beside the link" || pass "  no second record beside the link"
+cp "$T/a.img.manifest" "$T/a.rec.bak"
+for damage in empty cut dup big; do
+    case $damage in
+    empty) : >"$T/a.img.manifest" ;;
+    cut) head -c 40 "$T/a.rec.bak" >"$T/a.img.manifest" ;;
+    dup) { cat "$T/a.rec.bak"; echo "CONFIG_MANIFEST_SERIAL=1"; } >"$T/a.img.manifest" ;;
+    big) { cat "$T/a.rec.bak"; head -c 2000 /dev/zero | tr '\0' '#'; echo; } >"$T/a.img.manifest" ;;
+    esac
+    run_dev a old
+    expect_run "a $damage release record stops the install (never serial 0)" 1 "OTA_ERR_RELEASE_RECORD"
+    boots a lamp
+done
+cp "$T/a.rec.bak" "$T/a.img.manifest"
+
+# A power cut during the install: the serial was kept before the first
+# flash write, so the older release stays refused after power returns.
+release cut --image "$T/v3.bin" --previous "$T/v1.bin" --serial 9
+for at in 1 2 5 40; do  # the first erase, the first program, and later in the install
+    new_device d
+    run_dev d cut --power-cut-at $at
+    expect_run "a power cut at flash operation $at of the install" 3 "power cut"
+    expect_ok "  the accepted serial survived it" grep -q "CONFIG_MANIFEST_SERIAL=9" "$T/d.img.manifest"
+    boots d lamp
+done
+run_dev d old
+expect_run "  after power returns, the older serial is refused" 1 "OTA_ERR_MANIFEST_REPLAY"
+run_dev d cut
+expect_run "  the same release installs on the next run" 0 "action=patch"
+
+# ---- project names: an empty one matches nothing --------------------------
+pub_rc() { $OTA release "$@" >"$T/pub.out" 2>&1; echo $?; }
+run_dev b good --project ""
+expect_run "--project \"\" is bad usage" 2 "project"
+if [ -n "$V" ] && [ -f "$V/delta/korvo-d2d8d982.bin" ]; then
+    printf 'nvs,data,nvs,,0x4000,\notadata,data,ota,,0x2000,\nphy_init,data,phy,,0x1000,\nota_0,app,ota_0,,0x280000,\nota_1,app,ota_1,,0x280000,\n' \
+        >"$T/big.csv"
+    $OTA flash create "$T/k.img" --table "$T/big.csv" --size 8MB >/dev/null
+    $OTA flash write "$T/k.img" ota_0 "$V/delta/korvo-d2d8d982.bin" >/dev/null
+    $OTA boot "$T/k.img" >/dev/null
+    mkdir -p "$T/www/korvo"
+    [ "$(pub_rc "$T/www/korvo0" --key "$K/test_p256.pem" --image "$V/delta/korvo-32641331.bin")" = 2 ] &&
+        grep -q "no project name" "$T/pub.out" && pass "ota release: an image without a project name needs --project" ||
+        fail "ota release: an image without a project name needs --project" "$T/pub.out"
+    pub_rc "$T/www/korvo" --key "$K/test_p256.pem" --image "$V/delta/korvo-b7855e8e.bin" >/dev/null
+    run_dev k korvo
+    expect_run "a device whose app has no project name takes no release" 1 "OTA_ERR_MANIFEST_PROJECT"
+    boots k ""
+    run_dev k korvo --project korvo_du1906
+    expect_run "  unless the integrator names the project (--project)" 0 "action=full image"
+    printf 'CONFIG_OTA_RELEASE_PROJECT="korvo_du1906"\n' >"$T/korvo.cfg"
+    run_dev k korvo --config "$T/korvo.cfg"
+    expect_run "  or CONFIG_OTA_RELEASE_PROJECT" 4 "action=up to date"
+else
+    skip "korvo vectors absent"
+fi
+
+# ---- a failed trial boot is an outcome ------------------------------------
+new_device r
+$OTA run "$T/r.img" --manifest "$URL/good/manifest.json" --manifest-pub "$PUB" --retry-backoff 10 \
+    --rollback --self-test fail --json >"$T/run.json" 2>"$T/run.out"
+RC=$?
+expect_run "the release's app fails its self-test: rolled back, exit 1" 1 "rolled back: self-test failed: release serial 5"
+expect_ok "  --json says so" grep -q '"outcome": *"rolled back: self-test failed"' "$T/run.json"
+boots r lamp
+grep -q "v1.0.0" "$T/boot.out" && pass "  still v1.0.0" || fail "  still v1.0.0" "$T/boot.out"
+run_dev r good --rollback
+expect_run "the next check skips it without downloading" 4 "action=skipped: this release rolled back on this device"
+grep -q " 0 page programs" "$T/run.out" && pass "  no flash program" || fail "  no flash program" "$T/run.out"
+release good --image "$T/v2.bin" --previous "$T/v1.bin"
+run_dev r good --rollback
+expect_run "  a higher serial of the same image: still skipped" 4 "rolled back on this device"
+release good --image "$T/v3.bin" --previous "$T/v1.bin"
+run_dev r good --rollback --self-test pass
+expect_run "  a release of another image installs" 0 "action=patch"
+
+# ---- presigned and long manifest URIs -------------------------------------
+# nginx ignores the query: the presigned query stays on both URIs.
+Q="X-Sig=$(head -c 3000 /dev/zero | tr '\0' 'q')/a%2Fb&X-Exp=1"
+new_device p
+$OTA run "$T/p.img" --manifest "$URL/good/manifest.json?$Q" --manifest-pub "$PUB" --retry-backoff 10 -v \
+    >"$T/run.out" 2>&1
+RC=$?
+expect_run "a 3 KB presigned manifest URI: the signature from manifest.json.sig?query" 0 "action=patch"
+mkdir -p "$T/www/sigs"
+cp "$T/www/good/manifest.json.sig" "$T/www/sigs/elsewhere.sig"
+rm -f "$T/www/good/manifest.json.sig.bak"
+mv "$T/www/good/manifest.json.sig" "$T/www/good/manifest.json.sig.bak"
+new_device p
+run_dev p good --manifest-sig "$URL/sigs/elsewhere.sig?$Q"
+expect_run "--manifest-sig names the signature" 0 "action=patch"
+new_device p
+printf 'CONFIG_OTA_MANIFEST_SIG_URI="%s"\n' "$URL/sigs/elsewhere.sig" >"$T/sig.cfg"
+run_dev p good --config "$T/sig.cfg"
+expect_run "  and so does CONFIG_OTA_MANIFEST_SIG_URI" 0 "action=patch"
+mv "$T/www/good/manifest.json.sig.bak" "$T/www/good/manifest.json.sig"
+$OTA run "$T/p.img" --app "$URL/good/app.bin" --manifest-sig "$URL/sigs/elsewhere.sig" >"$T/run.out" 2>&1
+RC=$?
+expect_run "--manifest-sig without --manifest is bad usage" 2 "give --manifest"
+LONG="$URL/good/manifest.json?$(head -c 4200 /dev/zero | tr '\0' 'q')"
+run_dev p good
+$OTA run "$T/p.img" --manifest "$LONG" --manifest-pub "$PUB" >"$T/run.out" 2>&1
+RC=$?
+expect_run "a manifest URI over 4095 characters: too long, named as such" 1 "OTA_ERR_TOO_LONG|longer than"
+grep -q "OTA_ERR_NO_MEM" "$T/run.out" && fail "  never NO_MEM" "$T/run.out" || pass "  never NO_MEM"
+
+# ---- what ota release refuses ---------------------------------------------
+[ "$(pub_rc "$T/www/good" --key "$K/test_p256.pem" --image "$T/v2.bin" --serial 2)" = 2 ] &&
+    grep -q "not higher than" "$T/pub.out" && pass "ota release: a serial not higher than the tree's is refused" ||
+    fail "ota release: a serial not higher than the tree's is refused" "$T/pub.out"
+expect_ok "  the tree is unchanged" grep -q '"serial": 7' "$T/www/good/manifest.json"
+[ "$(pub_rc "$T/www/good" --key "$K/test_p256.pem" --image "$T/v2.bin" --serial 2 --force)" = 0 ] &&
+    grep -q "warning: --force.*refuse" "$T/pub.out" && pass "  --force publishes it, with a warning" ||
+    fail "  --force publishes it, with a warning" "$T/pub.out"
+for bad in -1 4294967296 99999999999999999999 1x ""; do
+    [ "$(pub_rc "$T/www/neg" --key "$K/test_p256.pem" --image "$T/v2.bin" --serial "$bad")" = 2 ] &&
+        grep -q -- "--serial $bad" "$T/pub.out" && pass "  --serial '$bad' is bad usage, named" ||
+        fail "  --serial '$bad' is bad usage, named" "$T/pub.out"
+done
+mkdir -p "$T/www/junk"
+echo '{"format": 1, "serial": ' >"$T/www/junk/manifest.json"
+[ "$(pub_rc "$T/www/junk" --key "$K/test_p256.pem" --image "$T/v2.bin")" = 1 ] &&
+    grep -q "not overwritten" "$T/pub.out" && pass "  a manifest.json it cannot parse is not overwritten" ||
+    fail "  a manifest.json it cannot parse is not overwritten" "$T/pub.out"
+expect_ok "  it is still there" grep -q '"serial": $' "$T/www/junk/manifest.json"
+[ "$(pub_rc "$T/www/new/deep" --key "$K/test_p256.pem" --image "$T/v2.bin")" = 0 ] &&
+    [ -f "$T/www/new/deep/manifest.json" ] && pass "  DIR is created when missing" ||
+    fail "  DIR is created when missing" "$T/pub.out"
+[ "$(pub_rc "$T/www/nopay" --key "$K/test_p256.pem" --image "$T/other.bin" --previous "$T/v1.bin")" = 0 ] &&
+    grep -q "left out: .* not smaller than the image" "$T/pub.out" && ! ls "$T/www/nopay"/patch-* >/dev/null 2>&1 &&
+    grep -q '"patches": \[\]' "$T/www/nopay/manifest.json" && pass "  a patch not smaller than the image is left out" ||
+    fail "  a patch not smaller than the image is left out" "$T/pub.out"
 finish

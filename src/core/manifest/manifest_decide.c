@@ -46,7 +46,10 @@ int ota_manifest_verify(const uint8_t *text, size_t len, const uint8_t *sig,
         return OTA_ERR_INVALID_ARG;
     }
     struct signed_view v = {text, len, ota_sig_sector_offset((uint32_t)len), sig};
-    int err = ota_sig_verify(view_read, &v, (uint32_t)len, trusted_key_digest, work);
+    /* The text is ASCII: a trailing 0xFF is padding someone appended, which
+     * the signed view could not tell from the signer's own. */
+    int err = len && text[len - 1] == 0xFF ? OTA_ERR_SIG_DIGEST
+                                           : ota_sig_verify(view_read, &v, (uint32_t)len, trusted_key_digest, work);
     if (why) {
         *why = err;
     }
@@ -96,8 +99,8 @@ int ota_manifest_decide(const struct ota_manifest *m, const struct ota_device_vi
     if (m->serial < dev->last_serial) {
         return OTA_ERR_MANIFEST_REPLAY;
     }
-    if (dev->project && dev->project[0] && strcmp(dev->project, m->project) != 0) {
-        return OTA_ERR_MANIFEST_PROJECT;
+    if (!dev->project || !dev->project[0] || !m->project[0] || strcmp(dev->project, m->project) != 0) {
+        return OTA_ERR_MANIFEST_PROJECT;  /* no name is no match: never "any project" */
     }
     if (!ota_manifest_chip_id(m->chip, &chip) || (dev->chip_id != OTA_CHIP_ANY && chip != dev->chip_id)) {
         return OTA_ERR_MANIFEST_CHIP;
@@ -105,6 +108,10 @@ int ota_manifest_decide(const struct ota_manifest *m, const struct ota_device_vi
     d->bucket = ota_manifest_bucket(m, dev->device_id);
     if (memcmp(dev->running_app_sha256, m->app_sha256, OTA_SHA256_LEN) == 0) {
         d->action = OTA_MANIFEST_UP_TO_DATE;
+        return OTA_OK;
+    }
+    if (dev->rolled_back_app_sha256 && memcmp(dev->rolled_back_app_sha256, m->app_sha256, OTA_SHA256_LEN) == 0) {
+        d->action = OTA_MANIFEST_ROLLED_BACK;
         return OTA_OK;
     }
     if (d->bucket >= m->rollout_percent) {
@@ -122,10 +129,10 @@ int ota_manifest_decide(const struct ota_manifest *m, const struct ota_device_vi
     return OTA_OK;
 }
 
-/* "scheme://..." (a '/' or '?' before "://" means a relative path). */
+/* "scheme://..." (a '/', '?' or '#' before "://" means a relative path). */
 static bool has_scheme(const char *ref)
 {
-    for (size_t i = 0; ref[i] && ref[i] != '/' && ref[i] != '?'; i++) {
+    for (size_t i = 0; ref[i] && ref[i] != '/' && ref[i] != '?' && ref[i] != '#'; i++) {
         if (ref[i] == ':' && ref[i + 1] == '/' && ref[i + 2] == '/') {
             return i > 0;
         }
@@ -137,14 +144,15 @@ int ota_manifest_resolve(const char *manifest_uri, const char *ref, char *out, s
 {
     size_t base = 0, rlen = strlen(ref);
     if (!has_scheme(ref)) {
-        for (size_t i = 0; manifest_uri[i]; i++) {
+        /* up to and with the path's last '/': a presigned query may hold '/' too */
+        for (size_t i = 0; manifest_uri[i] && manifest_uri[i] != '?' && manifest_uri[i] != '#'; i++) {
             if (manifest_uri[i] == '/') {
-                base = i + 1;  /* up to and with the last '/' */
+                base = i + 1;
             }
         }
     }
     if (base + rlen + 1 > out_len) {
-        return OTA_ERR_NO_MEM;
+        return OTA_ERR_TOO_LONG;
     }
     memcpy(out, manifest_uri, base);
     memcpy(out + base, ref, rlen + 1);

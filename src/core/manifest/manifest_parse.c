@@ -159,7 +159,8 @@ static int parse_file(struct cursor *c, struct ota_manifest_patch *pt, bool is_p
     if (err) {
         return err;
     }
-    return seen == want && pt->file.uri[0] ? OTA_OK : OTA_ERR_MANIFEST_SYNTAX;
+    /* a size of 0 would be "no bound" to a stream: no file is empty */
+    return seen == want && pt->file.uri[0] && pt->file.size ? OTA_OK : OTA_ERR_MANIFEST_SYNTAX;
 }
 
 static int parse_patches(struct cursor *c, struct ota_manifest *m)
@@ -239,7 +240,8 @@ int ota_manifest_parse(const char *text, size_t len, struct ota_manifest *m)
         return err;
     }
     skip_ws(&c);
-    if (c.p != c.end || seen != (1u << TOP_KEY_COUNT) - 1u || !m->project[0] || !m->image.uri[0]) {
+    /* an empty project parses: the decision refuses it as a mismatch, never "any project" */
+    if (c.p != c.end || seen != (1u << TOP_KEY_COUNT) - 1u || !m->image.uri[0]) {
         return OTA_ERR_MANIFEST_SYNTAX;  /* trailing bytes, or a field missing */
     }
     return OTA_OK;

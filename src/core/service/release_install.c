@@ -38,7 +38,9 @@ static int begin_app(struct ota_service *svc, struct ota_release_item *r, bool p
     memset(&opt, 0, sizeof(opt));
     opt.image_len = (int64_t)r->manifest.image.size;
     opt.check_version = svc->cfg.force_version_check;
-    opt.project = r->manifest.project;
+    /* A project the integrator named is the product's, not the image's (ESP-ADF apps carry
+     * none): the image is then bound by its SHA-256 in the signed manifest alone. */
+    opt.project = r->cfg.project ? NULL : r->manifest.project;
     opt.source_id = patch ? NULL : svc->work.source_id;
     int err = ota_app_begin(&svc->work.up.app, &svc->dev, &opt);
     svc->work.part = svc->work.up.app.pw.part;
@@ -94,7 +96,7 @@ static int release_prepare(struct ota_service *svc, struct ota_item *item)
     struct ota_release_item *r = item->user;
     r->svc = svc;
     int err = ota_release_decide(svc, item, r);
-    if (err || r->decision.action == OTA_MANIFEST_UP_TO_DATE || r->decision.action == OTA_MANIFEST_HELD_BACK) {
+    if (err || !(r->decision.action == OTA_MANIFEST_INSTALL_PATCH || r->decision.action == OTA_MANIFEST_INSTALL_FULL)) {
         if (!err) {
             item->reboot_flag = false;  /* nothing installed: no restart */
         }

@@ -16,6 +16,7 @@ const char *ota_release_action_name(enum ota_manifest_action a)
     case OTA_MANIFEST_UP_TO_DATE: return "up to date";
     case OTA_MANIFEST_HELD_BACK: return "held back (rollout)";
     case OTA_MANIFEST_INSTALL_PATCH: return "patch";
+    case OTA_MANIFEST_ROLLED_BACK: return "skipped: this release rolled back on this device";
     default: return "full image";
     }
 }
@@ -26,8 +27,9 @@ static bool fetch_retryable(int err)
            err == OTA_ERR_CONNECT || err == OTA_ERR_RESOLVE;
 }
 
-/* One attempt: the whole resource into buf (at most cap bytes). */
-static int fetch_once(struct ota_service *svc, struct ota_item *item, uint8_t *buf, uint32_t cap, uint32_t *len)
+/* One attempt: the whole resource into buf (at most cap bytes; one more is too_big). */
+static int fetch_once(struct ota_service *svc, struct ota_item *item, uint8_t *buf, uint32_t cap, uint32_t *len,
+                      int too_big)
 {
     uint8_t extra;
     uint32_t n = 0;
@@ -37,7 +39,7 @@ static int fetch_once(struct ota_service *svc, struct ota_item *item, uint8_t *b
         n += got > 0 ? (uint32_t)got : 0;
     }
     if (!err && n == cap && (got = ota_item_read(svc, &extra, 1)) != 0) {
-        err = got < 0 ? got : OTA_ERR_MANIFEST_TOO_BIG;
+        err = got < 0 ? got : too_big;
     }
     ota_item_close(svc);
     *len = n;
@@ -46,46 +48,77 @@ static int fetch_once(struct ota_service *svc, struct ota_item *item, uint8_t *b
 
 /* A small file (manifest or signature), retried after a dropped link. */
 static int fetch_small(struct ota_service *svc, struct ota_item *item, const char *uri, uint8_t *buf, uint32_t cap,
-                       uint32_t *len)
+                       uint32_t *len, int too_big)
 {
     unsigned max = svc->cfg.no_retry ? 0 : svc->cfg.max_retries ? svc->cfg.max_retries : 4;
     unsigned ms = svc->cfg.retry_backoff_ms ? svc->cfg.retry_backoff_ms : 250;
     item->uri = uri;
-    int err = fetch_once(svc, item, buf, cap, len);
+    int err = fetch_once(svc, item, buf, cap, len, too_big);
     for (unsigned k = 0; err && fetch_retryable(err) && k < max; k++) {
         OTA_LOGW(TAG, "%s: %s; again in %u ms (%u of %u)", uri, ota_strerror(err), ms, k + 1, max);
         if (svc->cfg.sleep_ms) {
             svc->cfg.sleep_ms(svc->cfg.cb_ctx, ms);
         }
         ms = ms * 2 < OTA_RETRY_BACKOFF_MAX_MS ? ms * 2 : OTA_RETRY_BACKOFF_MAX_MS;
-        err = fetch_once(svc, item, buf, cap, len);
+        err = fetch_once(svc, item, buf, cap, len, too_big);
     }
     return err;
 }
 
-/* manifest.json and manifest.json.sig, the signature checked before a
- * byte of the manifest is parsed. */
+int ota_release_sig_uri(const char *uri, char *out, size_t out_len)
+{
+    size_t n = strlen(uri), at = 0;
+    while (at < n && uri[at] != '?' && uri[at] != '#') {
+        at++;  /* a presigned URL's query signs the path it follows: the suffix goes before it */
+    }
+    if (n + sizeof(".sig") > out_len) {
+        return OTA_ERR_TOO_LONG;
+    }
+    memmove(out + at + 4, uri + at, n - at + 1);
+    memcpy(out, uri, at);
+    memcpy(out + at, ".sig", 4);
+    return OTA_OK;
+}
+
+/* The signature's URI into r->uri: the one the integrator named, else
+ * the manifest's with ".sig". */
+static int sig_uri(struct ota_release_item *r)
+{
+    const char *named = r->cfg.manifest_sig_uri;
+    if (!named) {
+        return ota_release_sig_uri(r->cfg.manifest_uri, r->uri, OTA_RELEASE_URI_MAX);
+    }
+    size_t n = strlen(named);
+    if (n >= OTA_RELEASE_URI_MAX) {
+        return OTA_ERR_TOO_LONG;
+    }
+    memcpy(r->uri, named, n + 1);
+    return OTA_OK;
+}
+
+/* manifest.json and its signature, the signature checked before a byte
+ * of the manifest is parsed. */
 static int fetch_verified(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r)
 {
     uint32_t sig_len = 0;
-    int err = fetch_small(svc, item, r->cfg.manifest_uri, r->text, sizeof(r->text), &r->text_len);
+    int err = fetch_small(svc, item, r->cfg.manifest_uri, r->text, sizeof(r->text), &r->text_len,
+                          OTA_ERR_MANIFEST_TOO_BIG);
     if (err) {
         OTA_LOGE(TAG, "cannot fetch the manifest %s: %s", r->cfg.manifest_uri, ota_strerror(err));
         return err;
     }
-    size_t n = strlen(r->cfg.manifest_uri);
-    if (n + sizeof(".sig") > sizeof(r->uri)) {
-        return OTA_ERR_URI;
+    if ((err = sig_uri(r))) {
+        OTA_LOGE(TAG, "the manifest signature's URI: %s", ota_strerror(err));
+        return err;
     }
-    memcpy(r->uri, r->cfg.manifest_uri, n);
-    memcpy(r->uri + n, ".sig", sizeof(".sig"));
-    err = fetch_small(svc, item, r->uri, r->sig, sizeof(r->sig), &sig_len);
+    err = fetch_small(svc, item, r->uri, r->sig, sizeof(r->sig), &sig_len, OTA_ERR_MANIFEST_SIG_TOO_BIG);
     if (err == OTA_ERR_HTTP_STATUS || err == OTA_ERR_FILE_NOT_FOUND || (!err && sig_len != sizeof(r->sig))) {
         OTA_LOGE(TAG, "%s: no signature sector (%s)", r->uri, err ? ota_strerror(err) : "wrong length");
         r->sig_why = OTA_ERR_SIG_MISSING;
         return OTA_ERR_MANIFEST_SIGNATURE;
     }
     if (err) {
+        OTA_LOGE(TAG, "cannot fetch the manifest signature %s: %s", r->uri, ota_strerror(err));
         return err;
     }
     err = ota_manifest_verify(r->text, r->text_len, r->sig, r->cfg.manifest_key_digest, &r->sig_work, &r->sig_why);
@@ -97,6 +130,50 @@ static int fetch_verified(struct ota_service *svc, struct ota_item *item, struct
         OTA_LOGE(TAG, "manifest refused: %s", ota_strerror(err));
     }
     return err;
+}
+
+/* The device's release record, before anything is fetched: no store (and
+ * no opt-out) or a damaged record stops the item. */
+static int load_record(struct ota_release_item *r)
+{
+    int err;
+    memset(&r->record, 0, sizeof(r->record));
+    if (strlen(r->cfg.manifest_uri) >= OTA_RELEASE_URI_MAX) {
+        OTA_LOGE(TAG, "the manifest URI is longer than %u characters", (unsigned)OTA_RELEASE_URI_MAX - 1);
+        return OTA_ERR_TOO_LONG;
+    }
+    if (!r->cfg.store) {
+        if (!r->cfg.without_serial_store) {
+            OTA_LOGE(TAG, "this firmware keeps no release serial: manifests are refused (%s)",
+                     ota_strerror(OTA_ERR_RELEASE_NO_SERIAL_STORE));
+            return OTA_ERR_RELEASE_NO_SERIAL_STORE;
+        }
+        OTA_LOGW(TAG, "no release serial store (opted out): replayed older manifests are NOT refused");
+        return OTA_OK;
+    }
+    if ((err = r->cfg.store->load(r->cfg.store->ctx, &r->record))) {
+        OTA_LOGE(TAG, "the device's release record: %s", ota_strerror(err));
+    }
+    return err;
+}
+
+static int save_record(struct ota_release_item *r)
+{
+    int err = r->cfg.store ? r->cfg.store->save(r->cfg.store->ctx, &r->record) : OTA_OK;
+    if (err) {
+        OTA_LOGE(TAG, "cannot keep the release record on the device: %s", ota_strerror(err));
+    }
+    return err;
+}
+
+static bool any_byte(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i]) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static void log_decision(const struct ota_release_item *r)
@@ -111,14 +188,18 @@ int ota_release_decide(struct ota_service *svc, struct ota_item *item, struct ot
 {
     struct ota_device_view view;
     int err;
-    if ((err = fetch_verified(svc, item, r)) || (err = ota_item_running_base(svc, &r->running))) {
+    if ((err = load_record(r)) || (err = fetch_verified(svc, item, r)) ||
+        (err = ota_item_running_base(svc, &r->running))) {
         return err;
     }
     memset(&view, 0, sizeof(view));
     view.project = r->cfg.project ? r->cfg.project : r->running.has_desc ? r->running.desc.project_name : NULL;
     view.chip_id = svc->cfg.chip_id;
     memcpy(view.running_app_sha256, r->running.hash_stored, OTA_SHA256_LEN);
-    view.last_serial = r->cfg.last_serial;
+    view.last_serial = r->record.serial;
+    if (any_byte(r->record.rolled_back_sha256, OTA_SHA256_LEN)) {
+        view.rolled_back_app_sha256 = r->record.rolled_back_sha256;
+    }
     view.device_id = r->cfg.device_id;
     if ((err = ota_manifest_decide(&r->manifest, &view, &r->decision))) {
         OTA_LOGE(TAG, "manifest serial %u (%s %s, %s) refused: %s (device: serial %u, project '%s')",
@@ -128,9 +209,41 @@ int ota_release_decide(struct ota_service *svc, struct ota_item *item, struct ot
     }
     r->accepted = true;
     log_decision(r);
-    if (r->cfg.save_serial && r->manifest.serial > r->cfg.last_serial &&
-        (err = r->cfg.save_serial(r->cfg.save_ctx, r->manifest.serial))) {
-        OTA_LOGE(TAG, "cannot keep the manifest serial on the device: %s", ota_strerror(err));
+    /* kept before a byte is installed: a power cut from here on cannot undo it */
+    if (r->manifest.serial > r->record.serial) {
+        r->record.serial = r->manifest.serial;
+        err = save_record(r);
     }
     return err;
+}
+
+int ota_release_note_rolled_back(const struct ota_release_store *store, uint32_t serial,
+                                 const uint8_t app_sha256[OTA_SHA256_LEN])
+{
+    struct ota_release_record rec;
+    int err;
+    if (!store || !app_sha256) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (!(err = store->load(store->ctx, &rec))) {
+        rec.rolled_back_serial = serial;
+        memcpy(rec.rolled_back_sha256, app_sha256, OTA_SHA256_LEN);
+        err = store->save(store->ctx, &rec);
+    }
+    if (err) {
+        OTA_LOGE(TAG, "cannot remember the rolled-back release: %s", ota_strerror(err));
+    }
+    return err;
+}
+
+int ota_release_rolled_back(struct ota_release_item *rel)
+{
+    if (!rel || !rel->accepted) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    rel->rolled_back = true;
+    rel->record.rolled_back_serial = rel->manifest.serial;
+    memcpy(rel->record.rolled_back_sha256, rel->manifest.app_sha256, OTA_SHA256_LEN);
+    return rel->cfg.store ? ota_release_note_rolled_back(rel->cfg.store, rel->manifest.serial, rel->manifest.app_sha256)
+                          : OTA_OK;
 }

@@ -45,7 +45,21 @@ int ota_result_from_err(int err)
     case OTA_ERR_TONE_FORMAT:
         return OTA_RESULT_ERROR_MAGIC_WORD;
     case OTA_ERR_PROJECT_NAME:
+    case OTA_ERR_MANIFEST_PROJECT:
         return OTA_RESULT_ERROR_PROJECT_NAME;
+    case OTA_ERR_MANIFEST_REPLAY:
+        return OTA_RESULT_NO_HIGHER_VERSION;
+    /* the release's description of the new app cannot be trusted or read */
+    case OTA_ERR_MANIFEST_SYNTAX:
+    case OTA_ERR_MANIFEST_FORMAT:
+    case OTA_ERR_MANIFEST_SIGNATURE:
+    case OTA_ERR_MANIFEST_CHIP:
+    case OTA_ERR_MANIFEST_TOO_BIG:
+    case OTA_ERR_MANIFEST_SIG_TOO_BIG:
+        return OTA_RESULT_GET_NEW_APP_DESC_FAIL;
+    case OTA_ERR_RELEASE_NO_SERIAL_STORE:
+    case OTA_ERR_RELEASE_RECORD:
+        return OTA_RESULT_PARTITION_RD_FAIL;
     case OTA_ERR_FILE_NOT_FOUND:
     case OTA_ERR_PATH_ESCAPE:
         return OTA_RESULT_FILE_NOT_FOUND;
@@ -75,6 +89,8 @@ int ota_result_from_err(int err)
     case OTA_ERR_STREAM:
     case OTA_ERR_LOW_SPEED:
     case OTA_ERR_DEADLINE:
+    case OTA_ERR_MANIFEST_PATCH_DIGEST:  /* what arrived is not what the manifest signed */
+    case OTA_ERR_MANIFEST_IMAGE_DIGEST:
         return OTA_RESULT_STREAM_RD_FAIL;
     case OTA_ERR_IMG_DESC:
     case OTA_ERR_IMG_SEG0_SMALL:

@@ -7,8 +7,11 @@
 #include "esp_chip_info.h"
 #endif
 
+#include "ota/error.h"
 #include "ota/idf_port.h"
+#include "ota/idf_serial.h"
 #include "ota/image.h"
+#include "ota/log.h"
 
 void ota_idf_config_from_kconfig(struct ota_service_config *sc, struct ota_idf_transport_config *tc)
 {
@@ -48,5 +51,34 @@ void ota_idf_config_from_kconfig(struct ota_service_config *sc, struct ota_idf_t
     esp_chip_info(&info);
     sc->chip_id = CONFIG_IDF_FIRMWARE_CHIP_ID;
     sc->chip_rev = info.revision;  /* major * 100 + minor, as the image header counts */
+#endif
+}
+
+int ota_idf_release_config_from_kconfig(struct ota_release_config *rc, struct ota_idf_serial_store *s,
+                                        const struct ota_flash *flash, const struct ota_ptable *t)
+{
+    rc->project = CONFIG_OTA_RELEASE_PROJECT[0] ? CONFIG_OTA_RELEASE_PROJECT : NULL;
+    rc->manifest_sig_uri = CONFIG_OTA_MANIFEST_SIG_URI[0] ? CONFIG_OTA_MANIFEST_SIG_URI : NULL;
+#if CONFIG_OTA_RELEASE_WITHOUT_SERIAL_STORE
+    (void)s;
+    (void)flash;
+    (void)t;
+    OTA_LOGW("OTA_SERIAL", "CONFIG_OTA_RELEASE_WITHOUT_SERIAL_STORE: no replay protection, an older signed "
+             "release can be installed again");
+    rc->store = NULL;
+    rc->without_serial_store = true;
+    return OTA_OK;
+#else
+    const struct ota_partition *p = ota_pt_find_label(t, CONFIG_OTA_RELEASE_SERIAL_PARTITION);
+    if (!p) {
+        OTA_LOGE("OTA_SERIAL", "no partition '%s' for the release serial: releases are refused",
+                 CONFIG_OTA_RELEASE_SERIAL_PARTITION);
+        rc->store = NULL;
+        return OTA_ERR_NOT_FOUND;
+    }
+    int err = ota_idf_serial_store_init(s, flash, p);
+    rc->store = err ? NULL : &s->store;
+    rc->without_serial_store = false;
+    return err;
 #endif
 }
