@@ -124,7 +124,7 @@ int ota_pw_seek(struct ota_part_writer *pw, uint64_t off)
 {
     uint8_t chunk[CHUNK];
     if (off > pw->written) {
-        return OTA_ERR_INVALID_ARG;
+        return OTA_ERR_SEEK_UNWRITTEN;
     }
     while (pw->fed < off) {
         uint32_t n = (uint32_t)off - pw->fed < CHUNK ? (uint32_t)off - pw->fed : CHUNK;
@@ -196,6 +196,9 @@ static int append(struct ota_part_writer *pw, const uint8_t *src, uint32_t len)
 {
     uint32_t before = pw->written;
     int err;
+    if (pw->total != OTA_LENGTH_UNKNOWN && (int64_t)pw->written + len > pw->total) {
+        return OTA_ERR_MORE_THAN_ANNOUNCED;
+    }
     if (pw->written > pw->limit || len > pw->limit - pw->written) {
         return pw->too_big_err;
     }
