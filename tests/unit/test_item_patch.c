@@ -274,6 +274,35 @@ static void failed_patch_leaves_no_journal_to_resume_onto(void **state)
     buf_free(&third);
 }
 
+/* Hostile patches through the service (file://, as a server would send
+ * them): one that never produces output ends with OTA_ERR_DELTA_STALLED
+ * after a read buffer or two of its half megabyte (it used to be read to
+ * its end; served without end, it ran into the item deadline), one whose
+ * header names an image bigger than the slot ends with
+ * OTA_ERR_DELTA_OUTPUT_BOUND; nothing is written, the old app boots. */
+static void hostile_patches_end_at_once(void **state)
+{
+    (void)state;
+    static const enum stall_form forms[] = {STALL_DETOOLS, STALL_HEATSHRINK, STALL_COMPACT};
+    const uint8_t *base = old_app.data + old_app.len - 32;
+    for (size_t f = 0; f < 4; f++) {
+        struct buf p = f < 3 ? make_stalling_patch(forms[f], base, (uint32_t)old_app.len, (uint32_t)new_app.len,
+                                                   512 * 1024)
+                             : make_stalling_patch(STALL_DETOOLS, base, 0, 2u << 20, 4096);
+        put_file(sd, "hostile.patch", p.data, p.len);
+        buf_free(&p);
+        struct tmp_flash t;
+        device(&t, &old_app);
+        int err = run_item(&t, "file://sdcard/hostile.patch", NULL);
+        assert_int_equal(err, f < 3 ? OTA_ERR_DELTA_STALLED : OTA_ERR_DELTA_OUTPUT_BOUND);
+        assert_true(svc.work.patch->bytes <= 2 * OTA_SERVICE_BUF_LEN);
+        assert_int_equal(t.hf.count.programs, 0);
+        assert_int_equal(t.hf.count.sector_erases + t.hf.count.block_erases, 0);
+        assert_boots(&t.hf.flash, "ota_0");
+        tmp_flash_destroy(&t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +313,7 @@ int main(void)
         cmocka_unit_test(no_patch_work_area_takes_full_images_only),
         cmocka_unit_test(wrong_output_caught_by_the_image_check),
         cmocka_unit_test(failed_patch_leaves_no_journal_to_resume_onto),
+        cmocka_unit_test(hostile_patches_end_at_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
