@@ -47,8 +47,7 @@ static int pick_target(struct ota_app_update *u)
     if (!ota_pt_is_ota_app(t)) {
         /* otadata names OTA slots only: a factory or test app written here
          * could never be selected, and the finish would select another slot */
-        OTA_LOGE(TAG, "partition %s is not an OTA slot (subtype 0x%02x): otadata cannot boot it; not written",
-                 t->label, (unsigned)t->subtype);
+        OTA_LOGE(TAG, "%s is not an OTA slot: otadata cannot boot it", t->label);
         return OTA_ERR_TARGET_NOT_OTA;
     }
     if (ota_device_protected(dev, t->offset, t->size)) {
@@ -211,8 +210,7 @@ int ota_app_seek(struct ota_app_update *u, uint64_t off)
     }
     if (off > u->pw.written) {
         /* refused, nothing changed: the update goes on from where it was */
-        OTA_LOGE(TAG, "seek to byte %llu: only %u bytes are in flash", (unsigned long long)off,
-                 (unsigned)u->pw.written);
+        OTA_LOGE(TAG, "seek past the %u bytes in flash", (unsigned)u->pw.written);
         return OTA_ERR_SEEK_UNWRITTEN;
     }
     if (off == 0 && !u->head_checked) {
