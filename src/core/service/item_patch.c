@@ -158,7 +158,7 @@ static int patch_write(struct ota_item_work *w, const void *data, size_t n)
 {
     struct ota_item_patch *p = w->patch;
     if (p->max_bytes && p->bytes + n > p->max_bytes) {
-        return p->over_err;
+        return p->over_err ? p->over_err : OTA_ERR_DELTA_INPUT_BOUND;
     }
     ota_sha256_update(&p->sha, data, n);
     p->bytes += n;
