@@ -94,6 +94,7 @@
     X(OTA_ERR_NO_OTA_SLOT, -114, "no OTA app partition to update into") \
     X(OTA_ERR_CANCELLED, -115, "a callback asked to stop") \
     X(OTA_ERR_CONFIG_SYNTAX, -116, "a configuration line that is not KEY=VALUE") \
+    X(OTA_ERR_CONFIG_BOOL, -117, "a yes/no setting that is neither y nor n") \
     /* signatures and anti-rollback */ \
     X(OTA_ERR_SIG_MISSING, -130, "no Secure Boot V2 signature block after the image") \
     X(OTA_ERR_SIG_BLOCK, -131, "signature block with a bad magic, version or CRC") \

@@ -38,7 +38,8 @@ struct example_config {
     bool forbid_plain_http;
     bool have_app, have_data;
     long low_speed_limit, low_speed_time_s, deadline_s;  /* 0: the transport's defaults */
-    bool bad_value;
+    char *bad_key, *bad_val;  /* the setting whose value its key cannot take (parsing stops there) */
+    const char *wanted;       /* what that key takes */
 };
 
 static void set_str(char **dst, const char *v, size_t n)
@@ -61,6 +62,8 @@ static void config_free(struct example_config *c)
     free(c->fallback_uri);
     free(c->data_uri);
     free(c->data_label);
+    free(c->bad_key);
+    free(c->bad_val);
     memset(c, 0, sizeof(*c));
 }
 
@@ -70,16 +73,31 @@ static const char *const known_keys[] = {
     "OTA_DEADLINE", "FIRMWARE_FALLBACK_URI",
 };
 
-static long number_or_bad(struct example_config *c, const char *key, const char *value)
+/* Kept for the message; the non-zero return stops the parse at its line. */
+static int refuse_value(struct example_config *c, const char *key, const char *value, const char *wanted)
+{
+    set_str(&c->bad_key, key, strlen(key));
+    set_str(&c->bad_val, value, strlen(value));
+    c->wanted = wanted;
+    return OTA_ERR_CONFIG_SYNTAX;
+}
+
+static int number_or_bad(struct example_config *c, const char *key, const char *value, long *out)
 {
     char *end;
     long v = strtol(value, &end, 10);
     if (!*value || *end || v <= 0) {
-        OTA_LOGE(TAG, "CONFIG_%s=%s: a positive number is wanted", key, value);
-        c->bad_value = true;
-        return 0;
+        return refuse_value(c, key, value, "a positive whole number");
     }
-    return v;
+    *out = v;
+    return 0;
+}
+
+/* A typo such as "yes" or "1" must not silently turn a check off. */
+static int bool_or_bad(struct example_config *c, const char *key, const char *value, bool *out)
+{
+    return ota_sdkconfig_bool(value, out) ? refuse_value(c, key, value, "y or n (\"# CONFIG_X is not set\" is n)")
+                                          : 0;
 }
 
 /* A key we do not know is warned about, with the known key it is most
@@ -113,15 +131,15 @@ static int on_setting(void *ctx, const char *key, const char *value)
     } else if (strcmp(key, "DATA_PARTITION_LABEL") == 0) {
         set_str(&c->data_label, value, strlen(value));
     } else if (strcmp(key, "FORCE_CHECK_FIRMWARE_VERSION_NUMBER") == 0) {
-        c->force_version_check = strcmp(value, "y") == 0;
+        return bool_or_bad(c, key, value, &c->force_version_check);
     } else if (strcmp(key, "OTA_FORBID_PLAIN_HTTP") == 0) {
-        c->forbid_plain_http = strcmp(value, "y") == 0;  /* ours: refuse unauthenticated http:// */
+        return bool_or_bad(c, key, value, &c->forbid_plain_http);  /* ours: refuse unauthenticated http:// */
     } else if (strcmp(key, "OTA_LOW_SPEED_LIMIT") == 0) {
-        c->low_speed_limit = number_or_bad(c, key, value);
+        return number_or_bad(c, key, value, &c->low_speed_limit);
     } else if (strcmp(key, "OTA_LOW_SPEED_TIME") == 0) {
-        c->low_speed_time_s = number_or_bad(c, key, value);
+        return number_or_bad(c, key, value, &c->low_speed_time_s);
     } else if (strcmp(key, "OTA_DEADLINE") == 0) {
-        c->deadline_s = number_or_bad(c, key, value);
+        return number_or_bad(c, key, value, &c->deadline_s);
     } else {
         warn_unknown(key);
     }
@@ -237,13 +255,18 @@ static int load_config(const struct run_args *a, struct example_config *cfg)
         }
         int err = ota_sdkconfig_parse(text, strlen(text), on_setting, cfg, &bad);
         free(text);
+        if (cfg->bad_key) {
+            cli_error("%s:%u: CONFIG_%s=%s: CONFIG_%s takes %s", a->config, bad, cfg->bad_key, cfg->bad_val,
+                      cfg->bad_key, cfg->wanted);
+            return CLI_USAGE;
+        }
         if (err == OTA_ERR_TOO_LONG) {
             cli_error("%s:%u: %s (keys at most %u, values at most %u characters)", a->config, bad,
                       ota_strerror(err), OTA_SDKCONFIG_KEY_MAX, OTA_SDKCONFIG_VALUE_MAX);
             return CLI_FAIL;
         }
-        if (err || cfg->bad_value) {
-            cli_error("%s:%u: %s", a->config, bad, ota_strerror(err ? err : OTA_ERR_CONFIG_SYNTAX));
+        if (err) {
+            cli_error("%s:%u: %s", a->config, bad, ota_strerror(err));
             return CLI_FAIL;
         }
     }
