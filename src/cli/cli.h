@@ -47,6 +47,9 @@ void cli_print_help(const struct cli_command *cmd, const struct cli_opt *opts, F
 /* Whole file into a malloc'd buffer (files this tool reads whole are small:
  * tables, CSVs, test images). */
 int cli_read_file(const char *path, uint8_t **data, size_t *len);
+/* Why writing a file failed, in the user's words: errno's sentence for
+ * OTA_ERR_IO (call right after the failure), else the error's own. */
+const char *cli_file_error(int err);
 /* Whole or not at all (temporary file + rename); reports errors. */
 int cli_write_file(const char *path, const void *data, size_t len);
 /* The same, except that a pipe or character device (/dev/stdout) is

@@ -71,11 +71,16 @@ int cli_read_file(const char *path, uint8_t **data, size_t *len)
     return CLI_FAIL;
 }
 
+const char *cli_file_error(int err)
+{
+    return err == OTA_ERR_IO ? strerror(errno) : ota_strerror(err);
+}
+
 int cli_write_file(const char *path, const void *data, size_t len)
 {
     int err = ota_host_write_file(path, data, len);
     if (err) {
-        cli_error("cannot write %s: %s", path, err == OTA_ERR_IO ? strerror(errno) : ota_strerror(err));
+        cli_error("cannot write %s: %s", path, cli_file_error(err));
         return CLI_FAIL;
     }
     return CLI_OK;
