@@ -181,16 +181,16 @@ int cmd_delta_apply(int argc, char **argv)
     int npos, rc;
     bool json = false;
     struct cli_opt opts[] = {
-        CLI_VALUE_D("chunk", &chunk_s, "BYTES", "feed the patch to the applier in pieces of this size", "4096"),
+        CLI_NUMBER("chunk", &chunk_s, CLI_BYTES, "BYTES", "feed the patch to the applier in pieces of this size",
+                   "4096"),
         CLI_JSON(&json),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos))) {
         return rc;
     }
     uint32_t chunk = 4096;
-    if (chunk_s && (!cli_parse_size(chunk_s, &chunk) || chunk == 0)) {
-        cli_error("--chunk: a positive number of bytes");
-        return CLI_USAGE;
+    if (chunk_s) {
+        cli_parse_size(chunk_s, &chunk);  /* checked by cli_parse */
     }
     uint8_t *old, *patch;
     size_t old_len, patch_len;

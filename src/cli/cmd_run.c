@@ -179,7 +179,7 @@ static char *read_text(const char *path)
 struct run_args {
     const char *image, *config, *app, *app_fallback, *data, *sdcard, *ca, *data_ca;
     const char *connect_s, *read_s, *cut_s, *retries_s, *backoff_s, *self_test;
-    const char *low_speed_limit_s, *low_speed_time_s, *deadline_s;
+    const char *low_speed_limit_s, *low_speed_time_s, *deadline_s, *speed_limit_s;
     const char *manifest, *manifest_pub, *device_id, *project;
     bool force, no_reboot, rollback, forbid_http, no_tone, brk, json;
 };
@@ -210,20 +210,31 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
         CLI_FLAG("break-after-fail", &a->brk, "stop the list at the first failed item"),
         CLI_FLAG("forbid-http", &a->forbid_http, "refuse plain http:// (unauthenticated)"),
         CLI_FLAG("no-tone-check", &a->no_tone, "write the data item as raw bytes, without the tone-image checks"),
-        CLI_VALUE_D("connect-timeout", &a->connect_s, "MS", "give up connecting after MS milliseconds", "5000"),
-        CLI_VALUE_D("read-timeout", &a->read_s, "MS", "fail a transfer that receives no byte for MS milliseconds",
-                    "10000"),
-        CLI_VALUE_D("low-speed-limit", &a->low_speed_limit_s, "BYTES",
-                    "fail a transfer that receives fewer than BYTES in any --low-speed-time window (a trickle)",
-                    "1024, or CONFIG_OTA_LOW_SPEED_LIMIT"),
-        CLI_VALUE_D("low-speed-time", &a->low_speed_time_s, "S", "the low-speed window in seconds",
-                    "20, or CONFIG_OTA_LOW_SPEED_TIME"),
-        CLI_VALUE_D("deadline", &a->deadline_s, "S",
-                    "give up an item after S seconds in all, reconnections included", "900, or CONFIG_OTA_DEADLINE"),
-        CLI_VALUE_D("retries", &a->retries_s, "N", "reconnections (Range + If-Range) after a dropped transfer", "4"),
-        CLI_VALUE_D("retry-backoff", &a->backoff_s, "MS", "first wait before reconnecting, doubled each time", "250"),
-        CLI_VALUE_D("power-cut-at", &a->cut_s, "N", "emulated power loss at the N-th flash program/erase (exit 3)",
-                    "none"),
+        CLI_NUMBER("connect-timeout", &a->connect_s, CLI_MILLIS, "MS", "give up connecting after MS", "5000"),
+        CLI_NUMBER("read-timeout", &a->read_s, CLI_MILLIS, "MS", "fail a transfer that receives no byte for MS",
+                   "10000"),
+        CLI_NUMBER("low-speed-limit", &a->low_speed_limit_s, CLI_BYTES, "BYTES",
+                   "fail a transfer that receives fewer than BYTES in any --low-speed-time window (a trickle)",
+                   "1024, or CONFIG_OTA_LOW_SPEED_LIMIT"),
+        CLI_NUMBER("low-speed-time", &a->low_speed_time_s, CLI_SECONDS, "S", "the low-speed window",
+                   "20, or CONFIG_OTA_LOW_SPEED_TIME"),
+        CLI_NUMBER("deadline", &a->deadline_s, CLI_SECONDS, "S",
+                   "give up an item after S in all, reconnections included", "900, or CONFIG_OTA_DEADLINE"),
+        CLI_NUMBER("retries", &a->retries_s, CLI_COUNT, "N", "reconnections (Range + If-Range) after a dropped transfer",
+                   "4"),
+        CLI_NUMBER("retry-backoff", &a->backoff_s, CLI_MILLIS, "MS", "first wait before reconnecting, doubled each time",
+                   "250"),
+        CLI_NUMBER("power-cut-at", &a->cut_s, CLI_POSITIVE, "N",
+                   "emulated power loss at the N-th flash program/erase (exit 3)", "none"),
+        /* curl's names, with curl's units */
+        CLI_NUMBER("max-time", &a->deadline_s, CLI_SECONDS, "S", "curl's name for --deadline", "900"),
+        CLI_NUMBER("retry", &a->retries_s, CLI_COUNT, "N", "curl's name for --retries", "4"),
+        CLI_NUMBER("retry-delay", &a->backoff_s, CLI_SECONDS_MS, "S",
+                   "curl's name for --retry-backoff, in seconds (the wait still doubles each time)", "0.25"),
+        CLI_VALUE_D("cacert", &a->ca, "FILE", "curl's name for --ca", "the system store"),
+        CLI_NUMBER("speed-limit", &a->speed_limit_s, CLI_BYTES, "B",
+                   "curl's: fail a transfer slower than B bytes per second over --speed-time", "none"),
+        CLI_NUMBER("speed-time", &a->low_speed_time_s, CLI_SECONDS, "S", "curl's name for --low-speed-time", "20"),
         CLI_VALUE("self-test", &a->self_test, "pass|fail|skip", "what the new app's self-test does on a trial boot"),
         CLI_VALUE_D("manifest", &a->manifest, "URI",
                     "the app from a signed release manifest (instead of --app): a patch for the running app, "
@@ -327,6 +338,9 @@ static int parse_numbers(const struct run_args *a, const struct example_config *
         cli_error("timeouts, limits, --deadline, --retry-backoff and --power-cut-at are positive numbers; "
                   "--retries 0 or more");
         return CLI_USAGE;
+    }
+    if (a->speed_limit_s) {  /* curl's bytes per second, as bytes per window */
+        tc->low_speed_limit = atol(a->speed_limit_s) * (tc->low_speed_time_s ? tc->low_speed_time_s : 20);
     }
     sc->no_retry = zero_retries;
     sc->max_retries = retries > 0 ? (unsigned)retries : 0;
