@@ -146,12 +146,14 @@ static bool number_value(int kind, const char *v, uint64_t *n)
     }
 }
 
-/* Set a value option: a number is checked and handed on in plain decimal
- * (kept for the life of the process, as argv is). */
+/* Numbers in plain decimal, valid until the next cli_parse (a command
+ * parses its arguments once). */
+static char plain[32][24];
+static unsigned plain_used;
+
+/* Set a value option: a number is checked and handed on in plain decimal. */
 static int set_value(const struct cli_opt *o, const char *v)
 {
-    static char plain[32][24];
-    static unsigned used;
     uint64_t n;
     if (o->kind == CLI_TEXT) {
         *o->value = v;
@@ -161,12 +163,12 @@ static int set_value(const struct cli_opt *o, const char *v)
         cli_error("--%s: '%s' is not %s", o->name, v, kind_words(o->kind));
         return CLI_USAGE;
     }
-    if (used == sizeof(plain) / sizeof(plain[0])) {
+    if (plain_used == sizeof(plain) / sizeof(plain[0])) {
         cli_error("--%s: too many number options", o->name);
         return CLI_USAGE;
     }
-    snprintf(plain[used], sizeof(plain[used]), "%" PRIu64, n);
-    *o->value = plain[used++];
+    snprintf(plain[plain_used], sizeof(plain[plain_used]), "%" PRIu64, n);
+    *o->value = plain[plain_used++];
     return CLI_OK;
 }
 
@@ -221,6 +223,7 @@ int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char **po
               int *npos)
 {
     *npos = 0;
+    plain_used = 0;
     if (cli_wants_help(argc, argv)) {
         if (cli_current) {
             cli_print_help(cli_current, opts, stdout);
