@@ -50,11 +50,11 @@ done
 
 # Numbers: the same shape of message, exit 2.
 for key in OTA_LOW_SPEED_LIMIT OTA_LOW_SPEED_TIME OTA_DEADLINE; do
-    run_with "CONFIG_$key=ten"
-    if [ $? -ne 0 ] && grep -Fq "sdkconfig:2: CONFIG_$key=ten: CONFIG_$key takes a positive whole number" "$T/err"; then
-        pass "CONFIG_$key=ten is refused, named"
+    run_with "CONFIG_$key=ten"; rc=$?
+    if [ $rc -eq 2 ] && grep -Fq "sdkconfig:2: CONFIG_$key=ten: CONFIG_$key takes a positive whole number" "$T/err"; then
+        pass "CONFIG_$key=ten is refused, named (exit 2)"
     else
-        fail "CONFIG_$key=ten is refused, named" "$T/err"
+        fail "CONFIG_$key=ten is refused, named (exit $rc, wanted 2)" "$T/err"
     fi
 done
 
