@@ -95,6 +95,7 @@
     X(OTA_ERR_NO_OTA_SLOT, -114, "no OTA app partition to update into") \
     X(OTA_ERR_CANCELLED, -115, "a callback asked to stop") \
     X(OTA_ERR_CONFIG_SYNTAX, -116, "a configuration line that is not KEY=VALUE") \
+    X(OTA_ERR_CONFIG_BOOL, -117, "a yes/no setting that is neither y nor n") \
     X(OTA_ERR_TARGET_NOT_OTA, -120, "the target is an app partition but not an OTA slot (factory or test): otadata cannot select it") \
     X(OTA_ERR_MORE_THAN_ANNOUNCED, -121, "more bytes than the announced image length") \
     X(OTA_ERR_SEEK_UNWRITTEN, -122, "seek past the bytes written so far: only what is in flash can be gone back to") \
