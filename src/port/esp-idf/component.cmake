@@ -25,5 +25,6 @@ idf_component_register(
     PRIV_INCLUDE_DIRS ${ota_port_dir}
     PRIV_REQUIRES ${ota_priv_requires})
 
-# The same warnings as the host build: the core is checked by both.
-target_compile_options(${COMPONENT_LIB} PRIVATE -Wall -Wextra -Werror -Wshadow -Wvla)
+# The same warnings as the host build, as errors: the core is checked by both.
+include(${ota_port_dir}/warnings.cmake)
+ota_strict_warnings(${COMPONENT_LIB})
