@@ -138,6 +138,8 @@
     X(OTA_ERR_DEADLINE, -187, "the item did not arrive within its overall deadline") \
     X(OTA_ERR_LOW_SPEED, -188, "the transfer stayed below the low-speed limit for the low-speed time") \
     X(OTA_ERR_TOO_LONG, -189, "a URI, label or configuration value longer than its limit") \
+    X(OTA_ERR_EFUSE_LOST, -199, "eFuses were burned on this device, but their record is missing, emptied or below what was burned") \
+    X(OTA_ERR_EFUSE_DOWN, -198, "the anti-rollback counter only rises: a lower value cannot be burned") \
     /* groups kept free for: device trust (-144..-149), host port (-190..-199) */
 
 #endif
