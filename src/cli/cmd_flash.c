@@ -56,7 +56,7 @@ static int read_bootloader(const char *path, uint8_t **boot, size_t *len)
 
 int cmd_flash_create(int argc, char **argv)
 {
-    const char *pos[1], *size_s = "4MB", *table_s = NULL, *boot_s = NULL, *chip_s = NULL;
+    const char *pos[1], *size_s = "4MB", *table_s = NULL, *boot_s = NULL, *chip_s = NULL, *rev_s = NULL;
     bool rollback = false, json = false;
     int npos, rc;
     struct cli_opt opts[] = {
@@ -66,6 +66,8 @@ int cmd_flash_create(int argc, char **argv)
         CLI_VALUE_D("chip", &chip_s, "C", "the device's chip, recorded with the device (esp32, esp32s2, esp32c3, esp32s3)",
                     "none: the first boot or run that names one records it"),
         CLI_FLAG("rollback", &rollback, "the device's bootloader has app rollback enabled (recorded with the device)"),
+        CLI_VALUE_D("chip-revision", &rev_s, "vX.Y", "the chip's revision, recorded with the device",
+                    "the revision the chip is sold as"),
         CLI_JSON(&json),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
@@ -81,8 +83,9 @@ int cmd_flash_create(int argc, char **argv)
         return CLI_USAGE;
     }
     /* Without --chip the chip stays open until a boot or run names one. */
-    struct ota_device_props props = {OTA_CHIP_ESP32, chip_s != NULL, rollback};
-    if (chip_s && (!cli_parse_chip(chip_s, &props.chip) || props.chip == OTA_CHIP_ANY)) {
+    struct ota_device_props props = {.chip = OTA_CHIP_ESP32, .chip_known = chip_s != NULL, .rollback = rollback};
+    if ((chip_s && (!cli_parse_chip(chip_s, &props.chip) || props.chip == OTA_CHIP_ANY)) ||
+        (rev_s && !cli_parse_chip_rev(rev_s, &props))) {
         return CLI_USAGE;
     }
     static struct ota_ptable table;
