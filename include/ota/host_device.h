@@ -71,7 +71,7 @@ uint16_t ota_host_chip_default_rev(uint16_t chip);
 /* The device's revision: recorded, else the chip's default. */
 uint16_t ota_host_props_chip_rev(const struct ota_device_props *p);
 
-/* "vX.Y" (or "X.Y"), X <= 655, Y <= 99 -> X*100 + Y. */
+/* "vX.Y" (or "X.Y"), Y <= 99 -> X*100 + Y, below OTA_CHIP_REV_ANY. */
 bool ota_host_chip_rev_parse(const char *s, uint16_t *rev);
 
 /* The properties file's text (IMG.device) parsed: OTA_OK or OTA_ERR_DEVICE_PROPS. */

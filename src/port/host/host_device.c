@@ -162,8 +162,9 @@ bool ota_host_chip_rev_parse(const char *s, uint16_t *rev)
     unsigned major, minor;
     s += *s == 'v';
     const char *dot = strchr(s, '.');
-    if (!dot || !parse_number(s, (size_t)(dot - s), 655, &major) || !parse_number(dot + 1, strlen(dot + 1), 99, &minor)) {
-        return false;
+    if (!dot || !parse_number(s, (size_t)(dot - s), 655, &major) || !parse_number(dot + 1, strlen(dot + 1), 99, &minor) ||
+        major * 100 + minor >= OTA_CHIP_REV_ANY) {
+        return false;  /* the largest header value means "unchecked", never a revision */
     }
     *rev = (uint16_t)(major * 100 + minor);
     return true;
