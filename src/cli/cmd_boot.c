@@ -54,7 +54,7 @@ static void report_stop(const char *image, const struct ota_host_power_result *r
     const char *err = ota_strerror(r->err);
     switch (r->failed_step) {
     case OTA_HOST_STEP_EFUSE: cli_error("%s.efuse: %s", image, err); break;
-    case OTA_HOST_STEP_RECORD: cli_error("%s.running: cannot replace the running-app record: %s", image, err); break;
+    case OTA_HOST_STEP_RECORD: cli_error("%s.running: the running-app record cannot be read or removed: %s", image, err); break;
     case OTA_HOST_STEP_BOOT: cli_error("%s: no app boots: %s", image, err); break;
     case OTA_HOST_STEP_MARK:
         cli_error("%s: marking the app %s: %s", image, strcmp(self_test, "pass") == 0 ? "valid" : "invalid", err);

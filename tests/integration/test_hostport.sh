@@ -203,6 +203,11 @@ fresh
 printf 'running_app_offset=0x%s\n' zz >"$D.running"
 expect_ok "a malformed running record: the device boots first" $OTA run "$D" --app "$PY/new.bin" --no-reboot
 expect_log "and says why" "running record.*freshly flashed|freshly flashed.*running record"
+rm -f "$D.running" && mkdir "$D.running"
+expect_fail "a directory as the running record: boot stops" 1 "running-app record cannot be read or removed" $OTA boot "$D"
+expect_fail "a directory as the running record: run stops" 1 "running-app record cannot be read or removed" \
+    $OTA run "$D" --app "$PY/new.bin"
+rmdir "$D.running"
 # A running record that cannot be written after a successful switch: the
 # command says so, and the next command still finds the truth.
 if mkdir -p "$T/full" && mount -t tmpfs -o size=4300k tmpfs "$T/full" 2>/dev/null; then
