@@ -140,6 +140,15 @@
     X(OTA_ERR_DEADLINE, -187, "the item did not arrive within its overall deadline") \
     X(OTA_ERR_LOW_SPEED, -188, "the transfer stayed below the low-speed limit for the low-speed time") \
     X(OTA_ERR_TOO_LONG, -189, "a URI, label or configuration value longer than its limit") \
+    /* DDI client: responses, deployments, the pending-action record (-200..-209) */ \
+    X(OTA_ERR_DDI_SYNTAX, -200, "a DDI server response is not strict JSON, or holds more values or nests deeper than the client takes") \
+    X(OTA_ERR_DDI_TOO_BIG, -201, "a DDI server response longer than the client's response buffer") \
+    X(OTA_ERR_DDI_FIELD, -202, "a DDI server response lacks a field the client needs, or has it mistyped or out of range") \
+    X(OTA_ERR_DDI_DEPLOYMENT, -203, "a DDI deployment this device cannot map: no chunk, too many, two apps, not one artifact a chunk, or no such partition") \
+    X(OTA_ERR_DDI_DIGEST, -204, "the downloaded artifact's size or SHA-256 differs from the deployment's") \
+    X(OTA_ERR_DDI_CANCELLED, -205, "the server cancelled the action before the switch: the running app stays") \
+    X(OTA_ERR_DDI_RECORD, -206, "the pending-action record is unreadable or malformed") \
+    X(OTA_ERR_DDI_NO_API, -207, "this port's transport cannot send API requests (no exchange)") \
     /* groups kept free for: device trust (-144..-149), host port (-190..-199) */
 
 #endif
