@@ -33,7 +33,7 @@
 #define OTA_DDI_RESPONSE_MAX 8192u  /* longest response body taken */
 #define OTA_DDI_REQUEST_MAX 1024u   /* longest request body sent */
 #define OTA_DDI_TOKENS_MAX 320u     /* JSON values in one response */
-#define OTA_DDI_DEPTH_MAX 8u        /* nesting of objects and arrays */
+#define OTA_DDI_DEPTH_MAX 10u       /* levels of values (a deployment's link href is at 9) */
 #define OTA_DDI_URI_MAX 512u        /* every URI the client keeps */
 #define OTA_DDI_ID_MAX 20u          /* an action id: decimal digits */
 #define OTA_DDI_TEXT_MAX 64u        /* versions, names, reasons */
@@ -176,6 +176,7 @@ struct ota_ddi_result {
     bool cancelled;          /* a cancelAction was acknowledged */
     bool cancel_refused;     /* a cancelAction came after the switch: refused */
     bool deployed;           /* a deployment was found */
+    bool ran;                /* its items ran through the service */
     bool installed;          /* its artifacts are in flash; the app switched to */
     bool waiting;            /* postponed: maintenance window, skip, or the app said not now */
     bool reboot;             /* restart to boot the new app */
@@ -196,6 +197,7 @@ struct ota_ddi_client {
     char uri[OTA_DDI_URI_MAX];          /* scratch: feedback resources */
     char body[OTA_DDI_RESPONSE_MAX];
     size_t body_len;
+    long status;                        /* of the last exchange */
     char req[OTA_DDI_REQUEST_MAX];
     struct ota_json_tok tok[OTA_DDI_TOKENS_MAX];
     struct ota_item items[OTA_DDI_MAX_ITEMS];

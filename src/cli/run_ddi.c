@@ -29,6 +29,13 @@ bool run_ddi_args_ok(const struct run_ddi_args *a, bool other_items)
         cli_error("--ddi needs --controller-id ID (this device's name on the server)");
         return false;
     }
+    const char *ok = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
+    const char *tenant = a->tenant ? a->tenant : "DEFAULT";
+    if (!tenant[0] || strspn(tenant, ok) != strlen(tenant) || strspn(a->controller_id, ok) != strlen(a->controller_id)) {
+        cli_error("--tenant '%s' --controller-id '%s': letters, digits, '-', '_' and '.' only (they are part of the "
+                  "server's URIs)", tenant, a->controller_id);
+        return false;
+    }
     if (a->token && a->gateway_token) {
         cli_error("--token and --gateway-token are two ways to authenticate: give one");
         return false;
@@ -50,8 +57,9 @@ int run_ddi_poll(struct run_ddi *d, const struct run_ddi_args *a, const char *im
     c.record_ctx = (void *)image;
     int err = ota_ddi_init(&d->client, &c);
     if (err) {
-        cli_error("--ddi %s --tenant %s --controller-id %s: %s (tenant and id: letters, digits, '-', '_', '.')",
-                  a->url, c.tenant, a->controller_id, ota_strerror(err));
+        cli_error("--ddi %s: %s", a->url, ota_strerror(err));
+        d->poll_err = err;
+        d->polled = true;
         return CLI_USAGE;
     }
     const char *token = a->token ? a->token : a->gateway_token;
@@ -64,10 +72,7 @@ int run_ddi_poll(struct run_ddi *d, const struct run_ddi_args *a, const char *im
     rep->count = OTA_DDI_MAX_ITEMS;
     d->polled = true;
     d->poll_err = ota_ddi_poll(&d->client, svc, &d->res);
-    rep->count = d->res.err || d->res.installed || (d->res.deployed && !d->res.waiting) ? d->res.dep.count : 0;
-    if (d->res.err == OTA_ERR_CANCELLED && d->res.waiting) {
-        rep->count = 0;  /* verified, not activated: nothing failed */
-    }
+    rep->count = d->res.ran && !(d->res.err == OTA_ERR_CANCELLED && d->res.waiting) ? d->res.dep.count : 0;
     OTA_LOGI(TAG, "poll: %s; next poll in %u s%s%s%s", d->poll_err ? ota_strerror(d->poll_err) : "ok",
              (unsigned)d->res.sleep_s, d->res.reported ? "; outcome reported" : "",
              d->res.cancelled ? "; cancel acknowledged" : "", d->res.cancel_refused ? "; cancel refused" : "");

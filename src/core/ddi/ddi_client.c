@@ -101,6 +101,7 @@ static int exchange(struct ota_ddi_client *c, const char *method, const char *ur
     x.resp_cap = sizeof(c->body);
     int err = tr->exchange(tr->ctx, &x);
     c->body_len = err ? 0 : x.resp_len;
+    c->status = x.status;
     if (err) {
         OTA_LOGE(TAG, "%s %s: %s (HTTP %ld)", method, uri, ota_strerror(err), x.status);
     }
@@ -281,6 +282,12 @@ static int report_outcome(struct ota_ddi_client *c)
     }
     int err = ota_ddi_feedback(c, "deploymentBase", c->rec.action_id, "closed", c->rec.success ? "success" : "failure",
                                c->rec.reason, c->rec.version);
+    if (err == OTA_ERR_HTTP_STATUS && (c->status == 404 || c->status == 410)) {
+        /* the server no longer knows the action: nobody will ever take it */
+        OTA_LOGW(TAG, "action %s: the server does not know it any more (HTTP %ld): outcome kept, not resent",
+                 c->rec.action_id, c->status);
+        err = OTA_OK;
+    }
     if (err) {
         return err;  /* kept: sent again at the next poll */
     }
@@ -389,7 +396,11 @@ int ota_ddi_poll(struct ota_ddi_client *c, struct ota_service *svc, struct ota_d
     if (err || (err = load_record(c))) {
         return err;
     }
+    bool had_outcome = c->have_rec && c->rec.state != OTA_DDI_RECORD_REPORTED;
     report_outcome(c);  /* a failure keeps the record: sent again next time */
+    if (had_outcome && res->reported && (err = read_base(c))) {
+        return err;  /* the links were for the action just closed */
+    }
     if (c->cancel_uri[0]) {
         answer_cancel(c);
     }

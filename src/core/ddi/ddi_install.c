@@ -244,6 +244,7 @@ int ota_ddi_install(struct ota_ddi_client *c)
              (unsigned)res->dep.download, (unsigned)res->dep.update);
     ota_ddi_feedback(c, "deploymentBase", res->dep.action_id, "proceeding", "none", "downloading", NULL);
     ota_service_set_upgrade_list(c->svc, c->items, res->dep.count);
+    res->ran = true;
     err = ota_service_start(c->svc, &res->reboot);
     res->err = err;
     report_end(c, err);
