@@ -82,7 +82,7 @@ static int escape(struct jp *p)
         return OTA_ERR_DDI_SYNTAX;
     }
     char c = p->s[p->pos++];
-    if (strchr("\"\\/bfnrt", c) && c) {
+    if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't') {
         return OTA_OK;
     }
     if (c != 'u' || p->len - p->pos < 4 || hex4(p->s + p->pos, &v)) {

@@ -1,0 +1,221 @@
+/* The DDI client's readers: the strict JSON reader and its limits, the
+ * deployment reader, and the pending-action record's text. */
+#include <stdio.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "ota/ddi.h"
+#include "ota/error.h"
+
+static struct ota_json_tok tok[OTA_DDI_TOKENS_MAX];
+
+static int jparse(const char *s, struct ota_json *j)
+{
+    return ota_json_parse(j, s, strlen(s), tok, OTA_DDI_TOKENS_MAX);
+}
+
+static void reads_strict_json(void **state)
+{
+    (void)state;
+    struct ota_json j;
+    char s[64];
+    uint64_t v;
+    assert_int_equal(jparse(" {\"config\": {\"polling\": {\"sleep\": \"00:05:00\"}}, \"n\": 42, \"e\": \"a\\/b\"} ", &j),
+                     OTA_OK);
+    assert_int_equal(ota_json_string(&j, ota_json_path(&j, 0, "config.polling.sleep"), s, sizeof(s)), OTA_OK);
+    assert_string_equal(s, "00:05:00");
+    assert_int_equal(ota_json_u64(&j, ota_json_member(&j, 0, "n"), &v), OTA_OK);
+    assert_int_equal(v, 42);
+    assert_int_equal(ota_json_string(&j, ota_json_member(&j, 0, "e"), s, sizeof(s)), OTA_OK);
+    assert_string_equal(s, "a/b");
+    assert_int_equal(ota_json_member(&j, 0, "missing"), -1);
+    assert_int_equal(ota_json_path(&j, 0, "config.nothing.sleep"), -1);
+    /* a string too long for its field, or of the wrong type, is a field error */
+    assert_int_equal(ota_json_string(&j, ota_json_path(&j, 0, "config.polling.sleep"), s, 4), OTA_ERR_DDI_FIELD);
+    assert_int_equal(ota_json_string(&j, ota_json_member(&j, 0, "n"), s, sizeof(s)), OTA_ERR_DDI_FIELD);
+    assert_int_equal(ota_json_u64(&j, ota_json_member(&j, 0, "e"), &v), OTA_ERR_DDI_FIELD);
+}
+
+static void refuses_what_is_not_strict(void **state)
+{
+    (void)state;
+    struct ota_json j;
+    static const char *const bad[] = {
+        "", " ", "{", "}", "{\"a\":1,}", "[1,]", "{\"a\" 1}", "{a:1}", "{\"a\":01}", "{\"a\":-}", "{\"a\":1.}",
+        "{\"a\":1e}", "{\"a\":tru}", "{\"a\":nul}", "{\"a\":\"x}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u00\"}",
+        "{\"a\":\"\\u0001\"}", "{\"a\":\"\\ud800\"}", "{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}", "{\"a\":\"\xc0\xaf\"}",
+        "{\"a\":\"\xed\xa0\x80\"}", "{\"a\":1}{}", "{\"a\":1} x", "{\"a\":1,\"a\":2}", "// c\n{}", "'a'",
+        "{\"a\":NaN}", "{\"a\":Infinity}", "[1 2]",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (jparse(bad[i], &j) != OTA_ERR_DDI_SYNTAX) {
+            fail_msg("accepted: %s", bad[i]);
+        }
+    }
+    /* valid odd corners */
+    assert_int_equal(jparse("{\"a\":-0.5e+3,\"b\":[true,false,null],\"c\":\"\xc3\xa9\\u00e9\"}", &j), OTA_OK);
+    char s[8];
+    /* non-ASCII text is not a value the client takes */
+    assert_int_equal(ota_json_string(&j, ota_json_member(&j, 0, "c"), s, sizeof(s)), OTA_ERR_DDI_FIELD);
+    uint64_t v;
+    assert_int_equal(ota_json_u64(&j, ota_json_member(&j, 0, "a"), &v), OTA_ERR_DDI_FIELD);
+}
+
+static void limits_depth_and_count(void **state)
+{
+    (void)state;
+    static char deep[64], many[8 * OTA_DDI_TOKENS_MAX];
+    struct ota_json j;
+    size_t n = 0;
+    for (unsigned d = 0; d < OTA_DDI_DEPTH_MAX; d++) {
+        deep[n++] = '[';
+    }
+    for (unsigned d = 0; d < OTA_DDI_DEPTH_MAX; d++) {
+        deep[n++] = ']';
+    }
+    deep[n] = '\0';
+    assert_int_equal(jparse(deep, &j), OTA_OK);
+    memmove(deep + 1, deep, n + 1);
+    deep[0] = '[';
+    strcat(deep, "]");
+    assert_int_equal(jparse(deep, &j), OTA_ERR_DDI_SYNTAX);  /* one level deeper */
+    n = 0;
+    many[n++] = '[';
+    for (unsigned i = 0; i < OTA_DDI_TOKENS_MAX - 1; i++) {
+        n += (size_t)sprintf(many + n, "%s1", i ? "," : "");
+    }
+    strcpy(many + n, "]");
+    assert_int_equal(jparse(many, &j), OTA_OK);
+    assert_int_equal(j.n, OTA_DDI_TOKENS_MAX);
+    strcpy(many + n, ",1]");
+    assert_int_equal(jparse(many, &j), OTA_ERR_DDI_SYNTAX);  /* one value more */
+}
+
+#define SHA "1b7b174a672578fd23cb0f07eac785e666a7ef9d1ca6f4f6adca1b650e90ca69"
+#define ART(name, extra) "{\"filename\": \"" name "\", \"hashes\": {\"sha1\": \"x\", \"md5\": \"y\", \"sha256\": \"" SHA \
+                         "\"}, \"size\": 300000, \"_links\": {\"download-http\": {\"href\": \"http://h/" name \
+                         "\"}" extra "}}"
+#define CHUNK(part, name, arts) "{\"part\": \"" part "\", \"version\": \"v2\", \"name\": \"" name "\", \"artifacts\": [" \
+                                arts "]}"
+#define DEP(chunks) "{\"id\": \"7\", \"deployment\": {\"download\": \"forced\", \"update\": \"attempt\", " \
+                    "\"maintenanceWindow\": \"unavailable\", \"chunks\": [" chunks "]}, " \
+                    "\"actionHistory\": {\"status\": \"x\", \"messages\": []}}"
+
+static int dparse(const char *s, struct ota_ddi_deployment *d)
+{
+    return ota_ddi_parse_deployment(s, strlen(s), NULL, d, tok, OTA_DDI_TOKENS_MAX);
+}
+
+static void reads_a_deployment(void **state)
+{
+    (void)state;
+    struct ota_ddi_deployment d;
+    assert_int_equal(dparse(DEP(CHUNK("os", "app", ART("v2.bin", ", \"download\": {\"href\": \"https://h/s\"}")) ", "
+                                CHUNK("tone", "flash_tone", ART("t.bin", ""))), &d), OTA_OK);
+    assert_string_equal(d.action_id, "7");
+    assert_int_equal(d.download, OTA_DDI_FORCED);
+    assert_int_equal(d.update, OTA_DDI_ATTEMPT);
+    assert_int_equal(d.window, OTA_DDI_WINDOW_UNAVAILABLE);
+    assert_int_equal(d.count, 2);
+    assert_true(d.art[0].app);
+    assert_string_equal(d.art[0].uri, "https://h/s");  /* https first */
+    assert_int_equal(d.art[0].size, 300000);
+    assert_int_equal(d.art[0].sha256[0], 0x1b);
+    assert_false(d.art[1].app);
+    assert_string_equal(d.art[1].label, "flash_tone");
+    assert_string_equal(d.art[1].uri, "http://h/t.bin");
+}
+
+/* Replace the first `from` in a good deployment by `to` and parse. */
+static int dedit(const char *from, const char *to)
+{
+    static const char good[] = DEP(CHUNK("os", "app", ART("v2.bin", "")));
+    static char buf[4096];
+    struct ota_ddi_deployment d;
+    const char *at = strstr(good, from);
+    assert_non_null(at);
+    snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - good), good, to, at + strlen(from));
+    return dparse(buf, &d);
+}
+
+static void refuses_bad_deployments(void **state)
+{
+    (void)state;
+    assert_int_equal(dedit("\"size\": 300000", "\"size\": 0"), OTA_ERR_DDI_FIELD);
+    assert_int_equal(dedit("\"size\": 300000", "\"size\": -1"), OTA_ERR_DDI_FIELD);
+    assert_int_equal(dedit("\"size\": 300000", "\"size\": 4294967296"), OTA_ERR_DDI_FIELD);
+    assert_int_equal(dedit("\"size\": 300000", "\"size\": \"300000\""), OTA_ERR_DDI_FIELD);
+    assert_int_equal(dedit("\"size\": 300000, ", ""), OTA_ERR_DDI_FIELD);
+    assert_int_equal(dedit(", \"sha256\": \"" SHA "\"", ""), OTA_ERR_DDI_FIELD);  /* sha1/md5 alone: refused */
+    assert_int_equal(dedit(SHA, "1b7b"), OTA_ERR_DDI_FIELD);
+    assert_int_equal(dedit("1b7b", "zz7b"), OTA_ERR_DDI_FIELD);
+    assert_int_equal(dedit("\"download-http\"", "\"other\""), OTA_ERR_DDI_FIELD);
+    assert_int_equal(dedit("\"forced\"", "\"now\""), OTA_ERR_DDI_FIELD);
+    assert_int_equal(dedit("\"unavailable\"", "\"maybe\""), OTA_ERR_DDI_FIELD);
+    assert_int_equal(dedit("\"id\": \"7\"", "\"id\": \"7/../x\""), OTA_ERR_DDI_FIELD);
+    assert_int_equal(dedit("\"id\": \"7\"", "\"id\": \"123456789012345678901\""), OTA_ERR_TOO_LONG);
+    assert_int_equal(dedit("\"id\": \"7\"", "\"id\": 7"), OTA_ERR_DDI_FIELD);
+    assert_int_equal(dedit("\"chunks\": [", "\"chunks\": [], \"x\": ["), OTA_ERR_DDI_DEPLOYMENT);
+    assert_int_equal(dedit("\"artifacts\": [", "\"artifacts\": [], \"x\": ["), OTA_ERR_DDI_DEPLOYMENT);
+    assert_int_equal(dedit("\"artifacts\": [", "\"artifacts\": [" ART("a", "") ", "), OTA_ERR_DDI_DEPLOYMENT);
+    assert_int_equal(dedit("\"chunks\": [", "\"chunks\": [" CHUNK("bApp", "b", ART("b", "")) ", "),
+                     OTA_ERR_DDI_DEPLOYMENT);  /* two apps */
+    assert_int_equal(dedit("\"chunks\": [",
+                           "\"chunks\": [" CHUNK("d", "d", ART("d", "")) ", " CHUNK("e", "e", ART("e", "")) ", "),
+                     OTA_ERR_DDI_DEPLOYMENT);  /* more chunks than the client takes */
+    assert_int_equal(dedit("\"filename\": \"v2.bin\", ", "\"filename\": \"v2.bin\", \"filename\": \"v3.bin\", "),
+                     OTA_ERR_DDI_SYNTAX);  /* a key twice */
+}
+
+static void record_round_trip_and_refusals(void **state)
+{
+    (void)state;
+    struct ota_ddi_record r, back;
+    char text[OTA_DDI_RECORD_TEXT_MAX];
+    size_t len;
+    memset(&r, 0, sizeof(r));
+    r.state = OTA_DDI_RECORD_OUTCOME;
+    strcpy(r.action_id, "42");
+    strcpy(r.version, "v2.0.0");
+    strcpy(r.slot, "ota_1");
+    r.size = 300000;
+    r.sha256[31] = 0xab;
+    r.success = false;
+    strcpy(r.reason, "rolled back: self-test failed");
+    assert_int_equal(ota_ddi_record_format(&r, text, sizeof(text), &len), OTA_OK);
+    assert_int_equal(ota_ddi_record_parse(text, len, &back), OTA_OK);
+    assert_memory_equal(&r, &back, sizeof(r));
+    /* torn (every shorter prefix), or one byte changed into nonsense */
+    for (size_t n = 0; n < len; n++) {
+        assert_int_equal(ota_ddi_record_parse(text, n, &back), OTA_ERR_DDI_RECORD);
+    }
+    static const char *const edits[][2] = {
+        {"state=outcome", "state=done"}, {"action=42", "action=4x"}, {"action=42", "action="},
+        {"size=300000", "size=4294967296"}, {"success=0", "success=2"}, {"version=v2.0.0", "version="},
+        {"slot=ota_1\n", "slot=ota_1\nslot=ota_1\n"}, {"sha256=00", "sha256=0"},
+    };
+    for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+        char buf[OTA_DDI_RECORD_TEXT_MAX + 16];
+        const char *at = strstr(text, edits[i][0]);
+        assert_non_null(at);
+        int n = snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - text), text, edits[i][1], at + strlen(edits[i][0]));
+        if (ota_ddi_record_parse(buf, (size_t)n, &back) != OTA_ERR_DDI_RECORD) {
+            fail_msg("accepted edit %s -> %s", edits[i][0], edits[i][1]);
+        }
+    }
+    r.state = OTA_DDI_RECORD_NONE;
+    assert_int_equal(ota_ddi_record_format(&r, text, sizeof(text), &len), OTA_ERR_INVALID_ARG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(reads_strict_json),
+        cmocka_unit_test(refuses_what_is_not_strict),
+        cmocka_unit_test(limits_depth_and_count),
+        cmocka_unit_test(reads_a_deployment),
+        cmocka_unit_test(refuses_bad_deployments),
+        cmocka_unit_test(record_round_trip_and_refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
