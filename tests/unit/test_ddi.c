@@ -192,7 +192,8 @@ static void record_round_trip_and_refusals(void **state)
     static const char *const edits[][2] = {
         {"state=outcome", "state=done"}, {"action=42", "action=4x"}, {"action=42", "action="},
         {"size=300000", "size=4294967296"}, {"success=0", "success=2"}, {"version=v2.0.0", "version="},
-        {"slot=ota_1\n", "slot=ota_1\nslot=ota_1\n"}, {"sha256=00", "sha256=0"},
+        {"slot=ota_1\n", "slot=ota_1\nslot=ota_1\n"}, {"sha256=00", "sha256=0"}, {"size=3", "size=03"},
+        {"action=42", "action=042"},
     };
     for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
         char buf[OTA_DDI_RECORD_TEXT_MAX + 16];

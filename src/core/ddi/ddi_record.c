@@ -73,6 +73,9 @@ static bool set_field(struct ota_ddi_record *r, unsigned k, const char *v, size_
         return r->state != OTA_DDI_RECORD_NONE;
     case 1:
         for (size_t i = 0; i < n; i++) {
+            if (i == 0 && n > 1 && v[0] == '0') {
+                return false;
+            }
             if (v[i] < '0' || v[i] > '9') {
                 return false;
             }
@@ -88,7 +91,7 @@ static bool set_field(struct ota_ddi_record *r, unsigned k, const char *v, size_
             }
         }
         r->size = (uint32_t)x;
-        return n > 0 && n <= 10;
+        return n > 0 && n <= 10 && !(n > 1 && v[0] == '0');  /* one spelling per number */
     }
     case 5:
         for (size_t i = 0; n == 2 * OTA_SHA256_LEN && i < OTA_SHA256_LEN; i++) {
