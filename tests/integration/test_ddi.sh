@@ -91,6 +91,13 @@ boots a v2.0.0
 poll a --rollback
 expect_finals "  a third poll reports nothing again" a "" 1
 expect_ok "  the record says reported" grep -q "^state=reported" "$T/a.img.ddi"
+expect_ok "ota status shows the record" $OTA status "$T/a.img"
+expect_out "  with the action and its outcome" "DDI action 7: reported"
+expect_out "  and why" "outcome: success: trial boot: self-test passed, app confirmed \\(reported to the server\\)"
+expect_ok "ota status --json" $OTA status "$T/a.img" --json
+expect_out "  carries the outcome" '"success": true'
+expect_ok "ota status on a device that never polled" $OTA status "$T/v1.bin"
+expect_out "  says so" "no server-driven update recorded"
 
 # ---- a trial that fails its self-test: rolled back, reported as a failure --------
 new_device b
@@ -111,6 +118,44 @@ expect_ok "  the record still waits" grep -q "^state=outcome" "$T/c.img.ddi"
 poll c --rollback
 poll c --rollback
 expect_finals "  after two refusals the server takes it, once" c "deploymentBase 9 closed success" 1
+
+# ---- power cuts: during the download, and around the switch ---------------------
+# flash operations of a whole install, from a reference device
+new_device ref
+offer ref "{\"action\": $(app_action 30)}"
+poll ref --rollback
+OPS=$(sed -n 's/.*FLASH: \([0-9]*\) sector erases, \([0-9]*\) block erases.*, \([0-9]*\) page programs.*/\1 \2 \3/p' "$T/err" |
+      awk '{print $1 + $2 + $3}')
+[ "${OPS:-0}" -gt 100 ] && pass "a whole install takes $OPS flash operations" || fail "no flash count" "$T/err"
+new_device k
+offer k "{\"action\": $(app_action 31)}"
+poll k --rollback --power-cut-at $((OPS / 2))
+expect_rc "a power cut during the download leaves no record" 3 "power cut"
+[ ! -e "$T/k.img.ddi" ] && pass "  no IMG.ddi" || fail "  no IMG.ddi" "$T/k.img.ddi"
+poll k --rollback
+cp "$T/err" "$T/k-second.err"
+poll k --rollback
+expect_finals "  the next polls install, and report once" k "deploymentBase 31 closed success" 1 || cat "$T/k-second.err"
+boots k v2.0.0
+# Cuts at the last operations (the switch and the writes just before it):
+# whatever boots afterwards, the server gets exactly one final report, and
+# it says what booted; at least one cut must land after the record was kept.
+recorded=0
+for back in 0 1 2 3 4 5 6; do
+    dev=m$back
+    new_device $dev
+    offer $dev "{\"action\": $(app_action 4$back)}"
+    poll $dev --rollback --power-cut-at $((OPS - back))
+    [ "$RC" -eq 3 ] || continue
+    grep -q "^state=installed" "$T/$dev.img.ddi" 2>/dev/null && recorded=$((recorded + 1))
+    for _ in 1 2 3; do poll $dev --rollback; done
+    $OTA boot "$T/$dev.img" --rollback >"$T/boot.out" 2>&1
+    v=$(sed -n 's/.*App version: *//p' "$T/boot.out")
+    want=$([ "$v" = v2.0.0 ] && echo success || echo failure)
+    expect_finals "a cut at operation $((OPS - back)) of $OPS: one final report, saying what boots ($v)" $dev \
+        "deploymentBase 4$back closed $want" 1
+done
+[ "$recorded" -gt 0 ] && pass "  $recorded of those cuts came after the record was kept" || fail "  no cut after the record"
 
 # ---- cancelAction ------------------------------------------------------------
 new_device d

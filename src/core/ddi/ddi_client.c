@@ -265,8 +265,9 @@ void ota_ddi_record_judge(struct ota_ddi_client *c, struct ota_ddi_record *rec)
     }
     ota_sha256_finish(&sha, digest);
     rec->success = !err && memcmp(digest, rec->sha256, OTA_SHA256_LEN) == 0;
-    const char *why = rec->success ? "the installed app runs" : "the installed app does not run (rolled back)";
-    memcpy(rec->reason, why, strlen(why) + 1);
+    struct ota_ddi_text t;
+    ota_ddi_text_init(&t, rec->reason, sizeof(rec->reason));  /* bounded: a reason never runs over */
+    ota_ddi_put(&t, rec->success ? "the installed app runs" : "not running the installed app (rolled back or not switched)");
     rec->state = OTA_DDI_RECORD_OUTCOME;
 }
 

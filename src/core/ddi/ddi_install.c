@@ -140,7 +140,7 @@ static int app_execute(struct ota_service *svc, struct ota_item *item)
         ota_app_abort(&w->up.app);
         return err;
     }
-    if ((err = ota_app_finish(&w->up.app, NULL))) {
+    if ((err = ota_app_finish(&w->up.app, NULL)) && err != OTA_ERR_POWER_LOST) {
         /* the switch did not happen: the record says so before anything else */
         struct ota_ddi_text t;
         c->rec.state = OTA_DDI_RECORD_OUTCOME;
@@ -151,6 +151,9 @@ static int app_execute(struct ota_service *svc, struct ota_item *item)
             c->cfg.record_save(c->cfg.record_ctx, &c->rec);
         }
         return err;
+    }
+    if (err) {
+        return err;  /* the device is off: the record, as written, is judged at the next poll */
     }
     c->res->installed = true;
     return OTA_OK;
@@ -192,8 +195,8 @@ static void order_items(struct ota_ddi_client *c)
 static void report_end(struct ota_ddi_client *c, int err)
 {
     const char *id = c->res->dep.action_id;
-    if (err == OTA_ERR_DDI_CANCELLED) {
-        return;  /* acknowledged on the cancel resource */
+    if (err == OTA_ERR_DDI_CANCELLED || err == OTA_ERR_POWER_LOST) {
+        return;  /* acknowledged on the cancel resource; or the device is off */
     }
     if (err == OTA_ERR_CANCELLED && c->res->waiting) {
         bool skip = c->res->dep.update == OTA_DDI_SKIP;
