@@ -163,11 +163,9 @@ struct ota_ddi_config {
     int (*record_load)(void *ctx, struct ota_ddi_record *rec);
     int (*record_save)(void *ctx, const struct ota_ddi_record *rec);
     void *record_ctx;
-    /* Optional, asked after the artifact is verified and before the switch:
-     * false keeps the running app (the action stays open, asked again at
-     * the next poll). NULL: activate when the deployment allows it. */
-    bool (*may_activate)(void *ctx, const struct ota_ddi_deployment *d);
-    void *app_ctx;
+    /* The app's say over the switch and the restart is the service's
+     * (ota_service_config may_activate / may_restart): a deferred switch,
+     * like a closed maintenance window, keeps the action open. */
 };
 
 struct ota_ddi_result {

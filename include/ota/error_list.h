@@ -149,6 +149,7 @@
     X(OTA_ERR_DDI_CANCELLED, -205, "the server cancelled the action before the switch: the running app stays") \
     X(OTA_ERR_DDI_RECORD, -206, "the pending-action record is unreadable or malformed") \
     X(OTA_ERR_DDI_NO_API, -207, "this port's transport cannot send API requests (no exchange)") \
+    X(OTA_ERR_ACTIVATION_DEFERRED, -208, "the app deferred the activation: the new image is verified in its slot, the running app stays selected") \
     /* groups kept free for: device trust (-144..-149), host port (-190..-199) */
 
 #endif

@@ -72,7 +72,7 @@ int run_ddi_poll(struct run_ddi *d, const struct run_ddi_args *a, const char *im
     rep->count = OTA_DDI_MAX_ITEMS;
     d->polled = true;
     d->poll_err = ota_ddi_poll(&d->client, svc, &d->res);
-    rep->count = d->res.ran && !(d->res.err == OTA_ERR_CANCELLED && d->res.waiting) ? d->res.dep.count : 0;
+    rep->count = d->res.ran && !(d->res.err == OTA_ERR_ACTIVATION_DEFERRED && d->res.waiting) ? d->res.dep.count : 0;
     OTA_LOGI(TAG, "poll: %s; next poll in %u s%s%s%s", d->poll_err ? ota_strerror(d->poll_err) : "ok",
              (unsigned)d->res.sleep_s, d->res.reported ? "; outcome reported" : "",
              d->res.cancelled ? "; cancel acknowledged" : "", d->res.cancel_refused ? "; cancel refused" : "");

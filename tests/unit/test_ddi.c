@@ -1,11 +1,15 @@
 /* The DDI client's readers: the strict JSON reader and its limits, the
  * deployment reader, and the pending-action record's text. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "ota/ddi.h"
 #include "ota/error.h"
+#include "ota/host_transport.h"
+#include "ota/service.h"
 
 static struct ota_json_tok tok[OTA_DDI_TOKENS_MAX];
 
@@ -208,6 +212,92 @@ static void record_round_trip_and_refusals(void **state)
     assert_int_equal(ota_ddi_record_format(&r, text, sizeof(text), &len), OTA_ERR_INVALID_ARG);
 }
 
+/* ---- activation under the app's control (ota_service_config) ---------------- */
+
+struct say {
+    bool activate, restart;
+    unsigned asked_activate, asked_restart;
+};
+
+static bool may_activate(void *ctx, unsigned id)
+{
+    struct say *s = ctx;
+    (void)id;
+    s->asked_activate++;
+    return s->activate;
+}
+
+static bool may_restart(void *ctx)
+{
+    struct say *s = ctx;
+    s->asked_restart++;
+    return s->restart;
+}
+
+static void on_event(void *ctx, const struct ota_event *ev)
+{
+    (void)ctx;
+    (void)ev;
+}
+
+/* One app item from the card with the app's answers; returns the item's error. */
+static int run_with_say(struct tmp_flash *t, const char *sd, struct say *say, bool *reboot)
+{
+    static struct ota_service svc;
+    static struct ota_host_transport ht;
+    struct ota_host_transport_config tc = {.sdcard_dir = sd};
+    struct ota_service_config c;
+    ota_host_transport_init(&ht, &tc);
+    memset(&c, 0, sizeof(c));
+    c.flash = &t->hf.flash;
+    c.transport = &ht.transport;
+    c.on_event = on_event;
+    c.cb_ctx = say;
+    c.chip_id = OTA_CHIP_ESP32;
+    c.running_app_offset = booted_app_offset(&t->hf.flash);
+    c.may_activate = may_activate;
+    c.may_restart = may_restart;
+    struct ota_item item = {OTA_ITEM_APP, NULL, "file://sdcard/app.bin", NULL, {0}, true, false, NULL, NULL};
+    assert_int_equal(ota_service_init(&svc, &c), OTA_OK);
+    assert_int_equal(ota_service_set_upgrade_list(&svc, &item, 1), OTA_OK);
+    return ota_service_start(&svc, reboot);
+}
+
+static void the_app_decides_the_switch_and_the_restart(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    struct ota_ptable table;
+    char sd[] = "/tmp/ota-test-ddi-XXXXXX";
+    assert_non_null(mkdtemp(sd));
+    make_seed_device(&t, &table);
+    struct buf v1 = make_image("lamp", "v1.0.0", 64 * 1024, OTA_CHIP_ESP32);
+    struct buf v2 = make_image("lamp", "v2.0.0", 64 * 1024, OTA_CHIP_ESP32);
+    write_partition(&t, ota_pt_find_label(&table, "ota_0"), v1.data, v1.len);
+    put_file(sd, "app.bin", v2.data, v2.len);
+    struct say say = {false, true, 0, 0};
+    bool reboot = true;
+    /* not now: verified, not selected, no restart */
+    assert_int_equal(run_with_say(&t, sd, &say, &reboot), OTA_ERR_ACTIVATION_DEFERRED);
+    assert_int_equal(say.asked_activate, 1);
+    assert_false(reboot);
+    assert_boots(&t.hf.flash, "ota_0");
+    /* switch now, restart later: selected, no restart requested */
+    say.activate = true;
+    say.restart = false;
+    assert_int_equal(run_with_say(&t, sd, &say, &reboot), OTA_OK);
+    assert_int_equal(say.asked_activate, 2);
+    assert_int_equal(say.asked_restart, 1);
+    assert_false(reboot);
+    assert_boots(&t.hf.flash, "ota_1");
+    buf_free(&v1);
+    buf_free(&v2);
+    tmp_flash_destroy(&t);
+    char cmd[64];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", sd);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +307,7 @@ int main(void)
         cmocka_unit_test(reads_a_deployment),
         cmocka_unit_test(refuses_bad_deployments),
         cmocka_unit_test(record_round_trip_and_refusals),
+        cmocka_unit_test(the_app_decides_the_switch_and_the_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,10 +99,11 @@ static int may_switch(struct ota_ddi_client *c)
         c->res->cancelled = !err;
         return OTA_ERR_DDI_CANCELLED;
     }
+    struct ota_service *svc = c->svc;
     if (d->update == OTA_DDI_SKIP || d->window == OTA_DDI_WINDOW_UNAVAILABLE ||
-        (c->cfg.may_activate && !c->cfg.may_activate(c->cfg.app_ctx, d))) {
+        (svc->cfg.may_activate && !svc->cfg.may_activate(svc->cfg.cb_ctx, svc->current))) {
         c->res->waiting = true;
-        return OTA_ERR_CANCELLED;
+        return OTA_ERR_ACTIVATION_DEFERRED;
     }
     return OTA_OK;
 }
@@ -198,11 +199,11 @@ static void report_end(struct ota_ddi_client *c, int err)
     if (err == OTA_ERR_DDI_CANCELLED || err == OTA_ERR_POWER_LOST) {
         return;  /* acknowledged on the cancel resource; or the device is off */
     }
-    if (err == OTA_ERR_CANCELLED && c->res->waiting) {
+    if (err == OTA_ERR_ACTIVATION_DEFERRED && c->res->waiting) {
         bool skip = c->res->dep.update == OTA_DDI_SKIP;
         ota_ddi_feedback(c, "deploymentBase", id, skip ? "downloaded" : "proceeding", skip ? "success" : "none",
                          skip ? "downloaded and verified; update mode skip: not installed"
-                              : "verified; waiting for the maintenance window or the app to activate",
+                              : "verified; waiting for the maintenance window or the app to activate it",
                          NULL);
     } else if (err) {
         ota_ddi_feedback(c, "deploymentBase", id, "closed", "failure", ota_errname(err), ota_strerror(err));
