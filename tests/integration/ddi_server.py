@@ -96,7 +96,11 @@ class Handler(BaseHTTPRequestHandler):
         return self.headers.get("Authorization") in ("TargetToken " + tok, "GatewayToken " + tok)
 
     def base_url(self, cid):
-        return "http://127.0.0.1:%d/%s/controller/v1/%s" % (self.server.server_port, self.server.tenant, cid)
+        # as hawkBit does, links name the host the device asked (a proxy in front stays in the path)
+        host = self.headers.get("Host") or "127.0.0.1:%d" % self.server.server_port
+        if not re.match(r"^[A-Za-z0-9.\[\]:-]+$", host):
+            host = "127.0.0.1:%d" % self.server.server_port
+        return "http://%s/%s/controller/v1/%s" % (host, self.server.tenant, cid)
 
     def body_json(self):
         n = int(self.headers.get("Content-Length") or 0)
