@@ -27,7 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ota/flash.h"
 #include "ota/hash.h"
+#include "ota/partition.h"
 #include "ota/service.h"
 
 #define OTA_DDI_RESPONSE_MAX 8192u  /* longest response body taken */
@@ -150,6 +152,23 @@ struct ota_ddi_record {
 int ota_ddi_record_format(const struct ota_ddi_record *r, char *out, size_t cap, size_t *len);
 int ota_ddi_record_parse(const char *text, size_t len, struct ota_ddi_record *r);
 const char *ota_ddi_record_state_name(int state);
+
+/* The record on flash, for ports without a file system: two copies in a
+ * data partition of two sectors or more (docs/ddi.md), so a power cut
+ * during a save leaves the previous record. load and save fit
+ * ota_ddi_config's record_load/record_save with &store as record_ctx.
+ * init: OTA_ERR_INVALID_ARG for a partition smaller than two sectors.
+ * load: OTA_ERR_NOT_FOUND when no copy is valid (never saved, or the first
+ * save was cut); the flash's errors. */
+struct ota_ddi_store {
+    const struct ota_flash *flash;
+    const struct ota_partition *part;
+    uint32_t seq;      /* of the newest valid copy */
+    int current;       /* which copy holds it; -1: none */
+};
+int ota_ddi_store_init(struct ota_ddi_store *s, const struct ota_flash *flash, const struct ota_partition *part);
+int ota_ddi_store_load(void *ctx, struct ota_ddi_record *r);
+int ota_ddi_store_save(void *ctx, const struct ota_ddi_record *r);
 
 /* ---- the client ----------------------------------------------------------- */
 

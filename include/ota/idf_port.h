@@ -46,6 +46,10 @@ struct ota_idf_transport_config {
     uint32_t low_speed_time_s;  /* ... in a window this long fails the transfer; 0 (either): 1024 B in 20 s */
     uint32_t item_deadline_s;   /* an item not arrived within this, reconnects included, fails; 0: 900 */
     bool use_cert_bundle;       /* https without an item PEM: the ESP x509 bundle (else refused) */
+    /* An API's credentials ("TargetToken T"), sent as Authorization only to
+     * URIs that begin with authorization_scope (the DDI server). */
+    const char *authorization;
+    const char *authorization_scope;
 };
 
 struct ota_idf_transport {

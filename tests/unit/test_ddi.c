@@ -212,6 +212,70 @@ static void record_round_trip_and_refusals(void **state)
     assert_int_equal(ota_ddi_record_format(&r, text, sizeof(text), &len), OTA_ERR_INVALID_ARG);
 }
 
+/* ---- the record on flash: two copies, a power cut at every operation ------ */
+
+static void a_record(struct ota_ddi_record *r, const char *id, bool success)
+{
+    memset(r, 0, sizeof(*r));
+    r->state = success ? OTA_DDI_RECORD_OUTCOME : OTA_DDI_RECORD_INSTALLED;
+    strcpy(r->action_id, id);
+    strcpy(r->version, "v2.0.0");
+    strcpy(r->slot, "ota_1");
+    r->size = 1234;
+    r->success = success;
+    strcpy(r->reason, success ? "trial boot: self-test passed" : "");
+}
+
+static void flash_store_survives_cuts(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    struct ota_ptable table;
+    struct ota_ddi_store st;
+    struct ota_ddi_record a, b, got;
+    make_seed_device(&t, &table);
+    const struct ota_partition *p = ota_pt_find_label(&table, "nvs");  /* 16 KiB of data: room for two copies */
+    assert_non_null(p);
+    assert_int_equal(ota_flash_erase(&t.hf.flash, p->offset, 2 * OTA_FLASH_SECTOR_SIZE), OTA_OK);
+    assert_int_equal(ota_ddi_store_init(&st, &t.hf.flash, p), OTA_OK);
+    assert_int_equal(ota_ddi_store_load(&st, &got), OTA_ERR_NOT_FOUND);
+    a_record(&a, "7", false);
+    a_record(&b, "7", true);
+    for (uint64_t cut = 1;; cut++) {
+        /* a then b, with a power cut at operation `cut` of the second save */
+        assert_int_equal(ota_flash_erase(&t.hf.flash, p->offset, 2 * OTA_FLASH_SECTOR_SIZE), OTA_OK);
+        assert_int_equal(ota_ddi_store_init(&st, &t.hf.flash, p), OTA_OK);
+        assert_int_equal(ota_ddi_store_save(&st, &a), OTA_OK);
+        for (unsigned k = 0; k < cut % 3; k++) {  /* the copies at varying places */
+            assert_int_equal(ota_ddi_store_save(&st, &a), OTA_OK);
+        }
+        t.hf.cut_at = t.hf.count.ops + cut;
+        t.hf.cut_mode = OTA_CUT_TORN;
+        t.hf.cut_seed = (uint32_t)cut;
+        int err = ota_ddi_store_save(&st, &b);
+        tmp_flash_reopen(&t);  /* power on */
+        assert_int_equal(ota_ddi_store_init(&st, &t.hf.flash, p), OTA_OK);
+        assert_int_equal(ota_ddi_store_load(&st, &got), OTA_OK);
+        if (err == OTA_OK) {
+            assert_memory_equal(&got, &b, sizeof(b));  /* the save ended before the cut */
+            break;
+        }
+        assert_true(memcmp(&got, &a, sizeof(a)) == 0 || memcmp(&got, &b, sizeof(b)) == 0);
+    }
+    /* a save after a load goes on from the newest copy */
+    assert_int_equal(ota_ddi_store_save(&st, &a), OTA_OK);
+    assert_int_equal(ota_ddi_store_load(&st, &got), OTA_OK);
+    assert_memory_equal(&got, &a, sizeof(a));
+    /* both copies damaged is an error, not "no record" */
+    uint8_t junk[16] = "garbage garbage";
+    assert_int_equal(ota_flash_erase(&t.hf.flash, p->offset, 2 * OTA_FLASH_SECTOR_SIZE), OTA_OK);
+    assert_int_equal(ota_flash_program(&t.hf.flash, p->offset, junk, sizeof(junk)), OTA_OK);
+    assert_int_equal(ota_ddi_store_load(&st, &got), OTA_ERR_NOT_FOUND);  /* a torn first save */
+    assert_int_equal(ota_flash_program(&t.hf.flash, p->offset + OTA_FLASH_SECTOR_SIZE, junk, sizeof(junk)), OTA_OK);
+    assert_int_equal(ota_ddi_store_load(&st, &got), OTA_ERR_DDI_RECORD);
+    tmp_flash_destroy(&t);
+}
+
 /* ---- activation under the app's control (ota_service_config) ---------------- */
 
 struct say {
@@ -308,6 +372,7 @@ int main(void)
         cmocka_unit_test(refuses_bad_deployments),
         cmocka_unit_test(record_round_trip_and_refusals),
         cmocka_unit_test(the_app_decides_the_switch_and_the_restart),
+        cmocka_unit_test(flash_store_survives_cuts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

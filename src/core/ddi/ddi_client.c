@@ -91,6 +91,14 @@ static int exchange(struct ota_ddi_client *c, const char *method, const char *ur
 {
     const struct ota_transport *tr = c->svc->cfg.transport;
     struct ota_http_exchange x;
+    const char *scheme;
+    if (ota_uri_scheme(uri, &scheme) || strcmp(scheme, "file") == 0) {
+        return OTA_ERR_URI;
+    }
+    if (strcmp(scheme, "http") == 0 && !c->svc->cfg.allow_plain_http) {
+        OTA_LOGE(TAG, "%s %s: plain http is forbidden by configuration", method, uri);
+        return OTA_ERR_INSECURE;
+    }
     memset(&x, 0, sizeof(x));
     x.method = method;
     x.uri = uri;
