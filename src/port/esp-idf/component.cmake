@@ -23,6 +23,7 @@ idf_component_register(
          ${ota_port_dir}/idf_transport.c
          ${ota_port_dir}/idf_http.c
          ${ota_port_dir}/idf_exchange.c
+         ${ota_port_dir}/idf_ddi.c
          ${ota_port_dir}/idf_location.c
          ${ota_port_dir}/idf_pace.c
          ${ota_port_dir}/idf_file.c
