@@ -108,6 +108,22 @@ poll b --rollback
 expect_finals "  the server gets closed/failure with the reason" b "deploymentBase 8 closed failure rolled back: self-test failed" 1
 boots b v1.0.0
 
+# ---- no restart yet: nothing is judged before it ------------------------------
+new_device n
+offer n "{\"action\": $(app_action 17)}"
+poll n --rollback --no-reboot
+expect_rc "installed without a restart (--no-reboot)" 0 "installed; restarting"
+poll n --rollback
+expect_rc "  the next poll waits for the restart" 0 "the restart into it has not happened yet"
+expect_finals "  and reports nothing yet" n "" 0
+$OTA boot "$T/n.img" --rollback --self-test skip >/dev/null 2>&1
+poll n --rollback
+expect_rc "  restarted, the app on trial: still nothing to report" 0 "runs on trial"
+expect_finals "  (no final report)" n "" 0
+$OTA otadata mark "$T/n.img" valid >/dev/null 2>&1
+poll n --rollback
+expect_finals "  confirmed: one final report" n "deploymentBase 17 closed success .*the installed app runs" 1
+
 # ---- the final report is resent until the server takes it -----------------------
 new_device c
 offer c "{\"action\": $(app_action 9), \"fail_final_feedback\": 2}"

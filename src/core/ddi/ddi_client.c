@@ -10,6 +10,7 @@
 #include "../service/item_stream.h"
 #include "ota/error.h"
 #include "ota/log.h"
+#include "ota/otadata.h"
 
 static const char *TAG = "OTA_DDI";
 
@@ -279,6 +280,32 @@ void ota_ddi_record_judge(struct ota_ddi_client *c, struct ota_ddi_record *rec)
     rec->state = OTA_DDI_RECORD_OUTCOME;
 }
 
+/* The outcome is not known yet: the new app is selected but the restart
+ * has not come, or it runs on trial (PENDING_VERIFY) and its self-test has
+ * not ended. */
+static bool outcome_pending(struct ota_ddi_client *c)
+{
+    struct ota_service *svc = c->svc;
+    const struct ota_partition *next = ota_running_partition(svc->cfg.flash, &svc->dev.table);
+    const struct ota_partition *od_part = ota_pt_find(&svc->dev.table, OTA_PT_TYPE_DATA, OTA_PT_DATA_OTA);
+    struct ota_otadata od;
+    bool runs = strcmp(svc->running->label, c->rec.slot) == 0;
+    if (next && strcmp(next->label, c->rec.slot) == 0 && !runs) {
+        OTA_LOGI(TAG, "action %s: %s is selected, the restart into it has not happened yet", c->rec.action_id,
+                 c->rec.slot);
+        return true;
+    }
+    if (runs && od_part && ota_otadata_read(svc->cfg.flash, od_part, &od) == OTA_OK) {
+        int active = ota_otadata_active(&od);
+        if (active >= 0 && od.copy[active].state == OTA_IMG_PENDING_VERIFY) {
+            OTA_LOGI(TAG, "action %s: the new app runs on trial: reported once it is confirmed or rolled back",
+                     c->rec.action_id);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* An outcome the server has not taken yet: send it until it does. */
 static int report_outcome(struct ota_ddi_client *c)
 {
@@ -286,6 +313,9 @@ static int report_outcome(struct ota_ddi_client *c)
         return OTA_OK;
     }
     if (c->rec.state == OTA_DDI_RECORD_INSTALLED) {
+        if (outcome_pending(c)) {
+            return OTA_OK;  /* judged after the restart, or the trial */
+        }
         ota_ddi_record_judge(c, &c->rec);
         save_record(c);
     }
