@@ -76,7 +76,7 @@ struct ota_idf_ddi {
     char auth[160];
 };
 int ota_idf_ddi_setup(struct ota_idf_ddi *d, struct ota_idf_transport *t, const struct ota_flash *flash,
-                      const struct ota_ptable *table);
+                      const struct ota_ptable *table, const char *server);  /* server NULL: CONFIG_OTA_DDI_SERVER */
 
 /* The device's eFuses that matter to updates (Secure Boot V2 key digest,
  * anti-rollback counter), where the chip and the configuration have them. */

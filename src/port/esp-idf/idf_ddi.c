@@ -13,10 +13,11 @@
 static const char *TAG = "OTA_DDI";
 
 int ota_idf_ddi_setup(struct ota_idf_ddi *d, struct ota_idf_transport *t, const struct ota_flash *flash,
-                      const struct ota_ptable *table)
+                      const struct ota_ptable *table, const char *server)
 {
     struct ota_ddi_config c;
-    if (!CONFIG_OTA_DDI_SERVER[0]) {
+    server = server ? server : CONFIG_OTA_DDI_SERVER;
+    if (!server[0]) {
         return OTA_ERR_NOT_FOUND;  /* no DDI server configured */
     }
     const struct ota_partition *p = ota_pt_find_label(table, CONFIG_OTA_DDI_RECORD_PARTITION);
@@ -30,10 +31,10 @@ int ota_idf_ddi_setup(struct ota_idf_ddi *d, struct ota_idf_transport *t, const 
         snprintf(d->auth, sizeof(d->auth), "%s %s", CONFIG_OTA_DDI_TARGET_TOKEN[0] ? "TargetToken" : "GatewayToken",
                  token);
         t->cfg.authorization = d->auth;
-        t->cfg.authorization_scope = CONFIG_OTA_DDI_SERVER;
+        t->cfg.authorization_scope = server;
     }
     memset(&c, 0, sizeof(c));
-    c.server = CONFIG_OTA_DDI_SERVER;
+    c.server = server;
     c.tenant = CONFIG_OTA_DDI_TENANT;
     c.controller_id = CONFIG_OTA_DDI_CONTROLLER_ID;
     c.record_load = ota_ddi_store_load;
