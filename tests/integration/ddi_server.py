@@ -24,6 +24,7 @@ request (the test edits it between polls):
    "config_data": false,            # ask for the device's attributes
    "fault": null | "garbage" | "huge" | "slow" | "never" | "deep" | "status500",
    "fail_final_feedback": 0,        # answer the next N final (closed) feedbacks with HTTP 500
+   (a chunk's "artifact_host": "localhost:PORT" links its artifact on another host name)
    "sleep": "00:00:05"}
 
 What the server learned goes to STATE/{id}.log.jsonl, one JSON object a
@@ -199,6 +200,8 @@ class Handler(BaseHTTPRequestHandler):
             sha256 = ("0" if sha256[0] != "0" else "1") + sha256[1:]
         name = os.path.basename(ch["file"])
         href = "%s/softwaremodules/%d/artifacts/%s" % (self.base_url(cid), k + 1, name)
+        if ch.get("artifact_host"):  # a link to another host (a CDN): it must not get the device's token
+            href = re.sub(r"^http://[^/]+", "http://" + ch["artifact_host"], href)
         return {"part": ch["part"], "version": ch["version"], "name": ch["name"],
                 "artifacts": [{"filename": name,
                                "hashes": {"sha1": hashlib.sha1(data).hexdigest(),

@@ -218,6 +218,16 @@ poll i --rollback
 expect_rc "an artifact the server does not have (404)" 1 "HTTP 404"
 expect_finals "  reported as closed/failure" i "deploymentBase 15 closed failure OTA_ERR_HTTP_STATUS" 1
 boots i v1.0.0
+new_device l
+offer l "{\"action\": $(app_action 18 ", \"artifact_host\": \"localhost:${URL##*:}\"")}"
+poll l --rollback
+expect_rc "an artifact on another host is fetched without the token (and refused there: 401)" 1 "HTTP 401|HTTP error status"
+expect_ok "  the token never left for that host" python3 -c "
+import json, sys
+r = [json.loads(l) for l in open('$T/st/l.log.jsonl') if '\"req\"' in l]
+art = [e for e in r if '/artifacts/' in e['path']]
+sys.exit(not art or any(e['auth'] for e in art) or not all(e['auth'] for e in r if e not in art))"
+boots l v1.0.0
 new_device j
 for fault in garbage huge deep status500; do
     offer j "{\"action\": $(app_action 16), \"fault\": \"$fault\"}"
