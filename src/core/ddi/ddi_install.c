@@ -237,6 +237,13 @@ int ota_ddi_install(struct ota_ddi_client *c)
         OTA_LOGI(TAG, "action %s is installed already; its outcome is reported", res->dep.action_id);
         return OTA_OK;
     }
+    if (c->have_rec && c->rec.state != OTA_DDI_RECORD_REPORTED) {
+        /* the record holds the only trace of that outcome: it goes first */
+        OTA_LOGW(TAG, "action %s waits: the outcome of action %s is not reported yet", res->dep.action_id,
+                 c->rec.action_id);
+        res->waiting = true;
+        return OTA_OK;
+    }
     if (res->dep.download == OTA_DDI_SKIP) {
         OTA_LOGI(TAG, "action %s: download mode skip, nothing fetched", res->dep.action_id);
         res->waiting = true;
