@@ -38,6 +38,7 @@ import hashlib
 import json
 import os
 import re
+import ssl
 import sys
 import threading
 import time
@@ -101,7 +102,7 @@ class Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host") or "127.0.0.1:%d" % self.server.server_port
         if not re.match(r"^[A-Za-z0-9.\[\]:-]+$", host):
             host = "127.0.0.1:%d" % self.server.server_port
-        return "http://%s/%s/controller/v1/%s" % (host, self.server.tenant, cid)
+        return "%s://%s/%s/controller/v1/%s" % (self.server.scheme, host, self.server.tenant, cid)
 
     def body_json(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -201,13 +202,14 @@ class Handler(BaseHTTPRequestHandler):
         name = os.path.basename(ch["file"])
         href = "%s/softwaremodules/%d/artifacts/%s" % (self.base_url(cid), k + 1, name)
         if ch.get("artifact_host"):  # a link to another host (a CDN): it must not get the device's token
-            href = re.sub(r"^http://[^/]+", "http://" + ch["artifact_host"], href)
+            href = re.sub(r"^(https?)://[^/]+", r"\1://" + ch["artifact_host"], href)
         return {"part": ch["part"], "version": ch["version"], "name": ch["name"],
                 "artifacts": [{"filename": name,
                                "hashes": {"sha1": hashlib.sha1(data).hexdigest(),
                                           "md5": hashlib.md5(data).hexdigest(), "sha256": sha256},
                                "size": len(data),
-                               "_links": {"download-http": {"href": href}, "md5sum-http": {"href": href + ".MD5SUM"}}}]}
+                               "_links": {("download" if href.startswith("https") else "download-http"): {"href": href},
+                                          "md5sum-http": {"href": href + ".MD5SUM"}}}]}
 
     def deployment(self, cid, spec, srv, method, aid, feedback):
         a = self.open_action(spec, srv)
@@ -299,12 +301,19 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--tenant", default="DEFAULT")
     ap.add_argument("--token", default=None)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve https with this certificate")
     args = ap.parse_args()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     httpd.state_dir = args.state
     httpd.tenant = args.tenant
     httpd.token = args.token
+    httpd.scheme = "http"
+    if args.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+        httpd.scheme = "https"
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(str(httpd.server_port))

@@ -262,6 +262,30 @@ $OTA run "$T/j.img" --ddi "$URL" --controller-id j --token wrong >"$T/out" 2>"$T
 RC=$?
 expect_rc "a wrong token (HTTP 401) is an error" 1 "HTTP 401"
 boots j v1.0.0
+# ---- https with the server's own CA ----------------------------------------------
+bash "$HERE/make_certs.sh" "$T/pki"
+mkdir -p "$T/sst"
+python3 "$HERE/ddi_server.py" --state "$T/sst" --port-file "$T/sport" --token s3cret \
+    --tls "$T/pki/good.pem" "$T/pki/good.key" 2>"$T/tls-server.log" &
+SERVER_PIDS+=($!)
+for _ in $(seq 100); do [ -s "$T/sport" ] && break; sleep 0.05; done
+SURL="https://127.0.0.1:$(cat "$T/sport")"
+new_device s
+printf '%s\n' "{\"action\": $(app_action 50)}" >"$T/sst/s.json"
+$OTA run "$T/s.img" --ddi "$SURL" --controller-id s --token s3cret --rollback --forbid-http \
+    --ca "$T/pki/other-ca.pem" >"$T/out" 2>"$T/err"
+RC=$?
+expect_rc "https: a server whose certificate another CA signed is refused" 1 "OTA_ERR_TLS|TLS"
+boots s v1.0.0
+$OTA run "$T/s.img" --ddi "$SURL" --controller-id s --token s3cret --rollback --forbid-http \
+    --ca "$T/pki/ca.pem" >"$T/out" 2>"$T/err"
+RC=$?
+expect_rc "https with the server's CA (--ca), plain http forbidden: installs" 0 "installed; restarting"
+boots s v2.0.0
+
+poll j --rollback --forbid-http
+expect_rc "a plain-http DDI server with --forbid-http is refused" 1 "plain http is forbidden"
+
 expect_fail "--ddi without --controller-id is bad usage" 2 "controller-id" $OTA run "$T/j.img" --ddi "$URL"
 expect_fail "--ddi with --app is bad usage" 2 "no --app" $OTA run "$T/j.img" --ddi "$URL" --controller-id j --app "$URL/x"
 expect_fail "a controller id with a slash is refused" 2 "letters, digits" \
