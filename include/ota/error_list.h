@@ -154,6 +154,16 @@
     /* the emulated device's eFuses (-198..-199) */ \
     X(OTA_ERR_EFUSE_LOST, -199, "eFuses were burned on this device, but their record is missing, emptied or below what was burned") \
     X(OTA_ERR_EFUSE_DOWN, -198, "the anti-rollback counter only rises: a lower value cannot be burned") \
+    /* DDI client: responses, deployments, the pending-action record (-200..-209) */ \
+    X(OTA_ERR_DDI_SYNTAX, -200, "a DDI server response is not strict JSON, or holds more values or nests deeper than the client takes") \
+    X(OTA_ERR_DDI_TOO_BIG, -201, "a DDI server response longer than the client's response buffer") \
+    X(OTA_ERR_DDI_FIELD, -202, "a DDI server response lacks a field the client needs, or has it mistyped or out of range") \
+    X(OTA_ERR_DDI_DEPLOYMENT, -203, "a DDI deployment this device cannot map: no chunk, too many, two apps, not one artifact a chunk, or no such partition") \
+    X(OTA_ERR_DDI_DIGEST, -204, "the downloaded artifact's size or SHA-256 differs from the deployment's") \
+    X(OTA_ERR_DDI_CANCELLED, -205, "the server cancelled the action before the switch: the running app stays") \
+    X(OTA_ERR_DDI_RECORD, -206, "the pending-action record is unreadable or malformed") \
+    X(OTA_ERR_DDI_NO_API, -207, "this port's transport cannot send API requests (no exchange)") \
+    X(OTA_ERR_ACTIVATION_DEFERRED, -208, "the app deferred the activation: the new image is verified in its slot, the running app stays selected") \
     /* groups kept free for: device trust (-144..-149), host port (-190..-194, -197) */
 
 #endif

@@ -33,6 +33,11 @@ struct ota_host_transport_config {
     long low_speed_time_s;      /* the window; 0: 20 */
     long deadline_s;            /* per item; 0: 900 */
     bool forbid_plain_http;     /* refuse http://, redirect targets included */
+    /* An API's credentials ("TargetToken T", "GatewayToken T"), sent as the
+     * Authorization header only to URIs that begin with authorization_scope
+     * (the API server: a link to another host never sees the token). */
+    const char *authorization;
+    const char *authorization_scope;
 };
 
 struct ota_host_transport {

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ota/ddi.h"
 #include "ota/flash.h"
 #include "ota/service.h"
 #include "ota/source.h"
@@ -46,6 +47,10 @@ struct ota_idf_transport_config {
     uint32_t low_speed_time_s;  /* ... in a window this long fails the transfer; 0 (either): 1024 B in 20 s */
     uint32_t item_deadline_s;   /* an item not arrived within this, reconnects included, fails; 0: 900 */
     bool use_cert_bundle;       /* https without an item PEM: the ESP x509 bundle (else refused) */
+    /* An API's credentials ("TargetToken T"), sent as Authorization only to
+     * URIs that begin with authorization_scope (the DDI server). */
+    const char *authorization;
+    const char *authorization_scope;
 };
 
 struct ota_idf_transport {
@@ -60,6 +65,18 @@ struct ota_idf_transport {
 };
 
 void ota_idf_transport_init(struct ota_idf_transport *t, const struct ota_idf_transport_config *cfg);
+
+/* The DDI client from menuconfig's "hawkBit DDI server" settings: the
+ * record in its data partition, the token on the transport (scoped to the
+ * server). Then ota_ddi_poll(&d->client, &svc, &res) at every poll.
+ * OTA_ERR_NOT_FOUND: no server configured, or no record partition. */
+struct ota_idf_ddi {
+    struct ota_ddi_client client;
+    struct ota_ddi_store store;
+    char auth[160];
+};
+int ota_idf_ddi_setup(struct ota_idf_ddi *d, struct ota_idf_transport *t, const struct ota_flash *flash,
+                      const struct ota_ptable *table, const char *server);  /* server NULL: CONFIG_OTA_DDI_SERVER */
 
 /* The device's eFuses that matter to updates (Secure Boot V2 key digest,
  * anti-rollback counter), where the chip and the configuration have them. */

@@ -139,6 +139,15 @@ struct ota_service_config {
      * only; a patch item then takes its fallback_uri, or fails with
      * OTA_ERR_DELTA_UNSUPPORTED, and a release item takes the full image. */
     struct ota_item_patch *patch_work;
+    /* Activation under the app's control (both optional; NULL: yes). Asked
+     * with cb_ctx after an app item's image is verified in its slot and
+     * before otadata selects it: false leaves it unselected (the item ends
+     * with OTA_ERR_ACTIVATION_DEFERRED, the running app stays) to be done
+     * on a later run. Asked at the end of the list before a restart is
+     * requested: false requests none (the new app boots at the next
+     * restart, whenever the app makes it). */
+    bool (*may_activate)(void *ctx, unsigned id);
+    bool (*may_restart)(void *ctx);
 };
 
 #define OTA_SERVICE_BUF_LEN 4096u

@@ -27,6 +27,20 @@ struct ota_source_info {
     char validator[OTA_VALIDATOR_LEN + 1];  /* ETag, else Last-Modified, else "" */
 };
 
+/* One request of an HTTP API (the DDI client's): a small body out, a
+ * bounded body back. Filled by the caller except the outputs. */
+struct ota_http_exchange {
+    const char *method;      /* "GET", "POST", "PUT" */
+    const char *uri;
+    const char *cert_pem;    /* CA for https; NULL: the port's default */
+    const char *body;        /* JSON to send, or NULL */
+    size_t body_len;
+    char *resp;              /* the response body goes here ... */
+    size_t resp_cap;         /* ... at most this many bytes (more: OTA_ERR_DDI_TOO_BIG) */
+    size_t resp_len;         /* out */
+    long status;             /* out: the HTTP status, 0 when none arrived */
+};
+
 struct ota_transport {
     void *ctx;
     /* Open uri (with an optional CA certificate in PEM for https) from
@@ -43,6 +57,11 @@ struct ota_transport {
      * announced length is OTA_ERR_SHORT_READ, never 0. */
     int (*read)(void *ctx, void *stream, void *buf, size_t len);
     void (*close)(void *ctx, void *stream);
+    /* Optional (NULL: this port speaks no HTTP API). One exchange, redirects
+     * not followed, within the port's timeouts. Returns OTA_OK for a 2xx
+     * status; OTA_ERR_HTTP_STATUS for any other (x->status tells which);
+     * OTA_ERR_DDI_TOO_BIG for a body past resp_cap; transfer errors as open. */
+    int (*exchange)(void *ctx, struct ota_http_exchange *x);
 };
 
 /* The scheme of uri: "http", "https", "file"; OTA_ERR_URI for anything else. */

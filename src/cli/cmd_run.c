@@ -20,6 +20,7 @@
 #include "../../examples/ota_example/tone_upgrade.h"
 #include "cli.h"
 #include "commands.h"
+#include "run_ddi.h"
 #include "run_release.h"
 #include "run_report.h"
 
@@ -190,6 +191,7 @@ struct run_args {
     const char *low_speed_limit_s, *low_speed_time_s, *deadline_s, *speed_limit_s;
     const char *manifest, *manifest_pub, *manifest_sig, *device_id, *project, *chip_rev;
     bool force, no_reboot, rollback, forbid_http, no_tone, brk, json;
+    struct run_ddi_args ddi;
 };
 
 static int parse_run_args(int argc, char **argv, struct run_args *a)
@@ -259,13 +261,15 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
         CLI_VALUE_D("project", &a->project, "P",
                     "the product a release must be for (needed when the app has no project name)",
                     "CONFIG_OTA_RELEASE_PROJECT, else the running app's project"),
+        RUN_DDI_OPTIONS(&a->ddi),
         CLI_JSON(&a->json),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
     }
     a->image = pos[0];
-    return cli_parse_self_test(a->self_test) ? CLI_OK : CLI_USAGE;
+    return cli_parse_self_test(a->self_test) && run_ddi_args_ok(&a->ddi, a->app || a->manifest || a->data)
+               ? CLI_OK : CLI_USAGE;
 }
 
 /* The sdkconfig file, then the flags over it. */
@@ -332,7 +336,7 @@ static int load_config(const struct run_args *a, struct example_config *cfg)
         set_str(&cfg->firmware_uri, a->manifest, strlen(a->manifest));
         cfg->have_app = true;
     }
-    if (!cfg->have_app && !cfg->have_data) {
+    if (!cfg->have_app && !cfg->have_data && !a->ddi.url) {
         cli_error("nothing to upgrade: give --app URI, --manifest URI and/or --data LABEL=URI (or a --config file)");
         return CLI_USAGE;
     }
@@ -401,6 +405,7 @@ struct run {
     char *ca_pem, *data_ca_pem;
     struct run_release release;  /* the app item when it follows a release manifest */
     struct run_report rep;
+    struct run_ddi ddi;  /* --ddi: the server names the items */
 };
 
 /* The upgrade list: the data item first, then the app item (the example's
@@ -536,7 +541,12 @@ static int run_list(struct run *r)
     }
     OTA_LOGI(TAG, "[2.2] Start OTA service");
     ota_host_log_before_line(run_end_progress_line, &r->rep);
-    ota_service_start(&r->svc, &r->rep.reboot);
+    if (r->a.ddi.url) {
+        run_ddi_poll(&r->ddi, &r->a.ddi, r->a.image, r->ca_pem, &r->ht, &r->svc, &r->rep);
+        r->rep.reboot = r->ddi.res.reboot && !r->a.no_reboot;
+    } else {
+        ota_service_start(&r->svc, &r->rep.reboot);
+    }
     run_end_progress_line(&r->rep);
     const struct ota_partition *app_slot = NULL;
     if (r->cfg.have_app) {
@@ -568,11 +578,13 @@ static int finish(struct run *r)
         if (!r->rep.restarted) {
             cli_error("%s: after the restart no app runs", r->a.image);
         }
+        run_ddi_after_restart(&r->ddi, r->a.image, r->rep.restarted, &r->rep.boot);
     }
     int status = run_exit_status(&r->rep);
     if (r->a.manifest && r->rep.restarted) {
         status = run_release_after_restart(&r->release, &r->rep.boot, status);
     }
+    status = run_ddi_status(&r->ddi, status);
     unsigned failed = 0;
     for (unsigned i = 0; i < r->n; i++) {
         failed += r->rep.item[i].err != OTA_OK || !r->rep.item[i].done;

@@ -48,7 +48,8 @@ const struct cli_command cli_commands[] = {
      "[--force-version-check] [--no-reboot] [--rollback] [--break-after-fail] [--forbid-http] [--no-tone-check] "
      "[--connect-timeout MS] [--read-timeout MS] [--low-speed-limit BYTES] [--low-speed-time S] [--deadline S] "
      "[--retries N] [--retry-backoff MS] [--power-cut-at N] [--self-test pass|fail|skip] [--json] "
-     "[--manifest URI --manifest-pub PUB.pem [--device-id ID] [--project P]]",
+     "[--manifest URI --manifest-pub PUB.pem [--device-id ID] [--project P]] "
+     "[--ddi URL --controller-id ID [--tenant T] [--token TOKEN | --gateway-token TOKEN]]",
      "Run the OTA service on the device image: the upgrade list (data item, then app item), verify, switch, restart."},
     {"delta", "make", cmd_delta_make, "ota delta make OLD NEW OUT [--format esp|compact]",
      "Make a patch that turns app image OLD into NEW (esp_delta_ota's format, or our compact one)."},
@@ -61,6 +62,9 @@ const struct cli_command cli_commands[] = {
      "[--format compact|esp]",
      "Publish a release into the static tree DIR: the image, a patch from each previous release, and the signed "
      "manifest (written last, by rename)."},
+    {"status", NULL, cmd_status, "ota status IMG [--json]",
+     "Show the device's record of its last server-driven (DDI) update: the action, what it installed, and its "
+     "outcome (trial confirmed, rolled back and why), and whether the server has it."},
 };
 
 const size_t cli_command_count = sizeof(cli_commands) / sizeof(cli_commands[0]);

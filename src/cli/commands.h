@@ -27,6 +27,7 @@ int cmd_delta_make(int argc, char **argv);
 int cmd_delta_apply(int argc, char **argv);
 int cmd_delta_info(int argc, char **argv);
 int cmd_release(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* A patch from old to new in `format` ("esp" or "compact"), for ota delta
  * make and ota release. Returns 0 or OTA_ERR_NO_MEM. */

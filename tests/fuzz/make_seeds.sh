@@ -5,7 +5,7 @@ set -eu
 OTA=$1 OUT=$2 VEC=${3:-}
 rm -rf "$OUT"
 for t in partition_bin partition_csv otadata image tone sdkconfig signature journal delta manifest manifest_sig \
-    release_record cli_args efuse device running; do mkdir -p "$OUT/$t"; done
+    release_record cli_args efuse device running ddi; do mkdir -p "$OUT/$t"; done
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 printf 'nvs, data, nvs, , 0x4000\notadata, data, ota, , 0x2000\nphy_init, data, phy, , 0x1000\nota_0, app, ota_0, , 1M\nota_1, app, ota_1, , 1M\nflash_tone, data, 0xff, , 1M\n' >"$OUT/partition_csv/seed.csv"
@@ -74,4 +74,17 @@ rec = h + struct.pack('<I', crc)
 val = b'"etag"'.ljust(92, b'\0')
 rec += val + struct.pack('<I', zlib.crc32(val)) + b'\xff' * (392 - 128) + struct.pack('<II', 4096, 0xFFFFEFFF)
 open(sys.argv[1], 'wb').write(rec)
+PY
+# ddi: first byte picks the parser (0 JSON, 1 deployment, 2 record), then the text
+python3 - "$OUT/ddi" <<'PY'
+import os, sys
+d = sys.argv[1]
+sha = "1b7b174a672578fd23cb0f07eac785e666a7ef9d1ca6f4f6adca1b650e90ca69"
+base = '{"config":{"polling":{"sleep":"00:05:00"}},"_links":{"deploymentBase":{"href":"http://h/T/controller/v1/d/deploymentBase/7?c=-1"},"configData":{"href":"http://h/c"}}}'
+art = '{"filename":"a.bin","hashes":{"sha1":"x","md5":"y","sha256":"%s"},"size":300000,"_links":{"download":{"href":"https://h/a"},"download-http":{"href":"http://h/a"}}}' % sha
+dep = '{"id":"7","deployment":{"download":"forced","update":"attempt","maintenanceWindow":"available","chunks":[{"part":"os","version":"v2","name":"app","artifacts":[%s]},{"part":"data","version":"1","name":"flash_tone","artifacts":[%s]}]},"actionHistory":{"status":"x","messages":["a","b"]}}' % (art, art)
+rec = "ota-ddi-record 1\nstate=outcome\naction=7\nversion=v2\nslot=ota_1\nsize=300000\nsha256=%s\nsuccess=1\nreason=trial boot: self-test passed\n" % sha
+for name, k, text in (("base", 0, base), ("cancel", 0, '{"id":"11","cancelAction":{"stopId":"11"}}'),
+                      ("deployment", 1, dep), ("record", 2, rec)):
+    open(os.path.join(d, name), "wb").write(bytes([k]) + text.encode())
 PY

@@ -176,6 +176,11 @@ static int app_execute(struct ota_service *svc, struct ota_item *item)
     } else {
         OTA_LOGI(TAG, "Image bytes read: %u", (unsigned)ota_app_written(&w->up.app));
     }
+    if (svc->cfg.may_activate && !svc->cfg.may_activate(svc->cfg.cb_ctx, svc->current)) {
+        OTA_LOGW(TAG, "the app defers the activation: %s stays unselected", w->part->label);
+        ota_app_abort(&w->up.app);
+        return OTA_ERR_ACTIVATION_DEFERRED;
+    }
     return ota_app_finish(&w->up.app, NULL);
 }
 

@@ -123,6 +123,10 @@ int ota_service_start(struct ota_service *svc, bool *reboot)
             want_reboot = true;
         }
     }
+    if (want_reboot && svc->cfg.may_restart && !svc->cfg.may_restart(svc->cfg.cb_ctx)) {
+        OTA_LOGW(TAG, "the app defers the restart: the new app boots at the next one");
+        want_reboot = false;
+    }
     struct ota_event fin = {OTA_EVENT_FINISH, svc->count, OTA_RESULT_SUCCESS, last_err, want_reboot};
     OTA_LOGW(TAG, "OTA_END!");
     emit(svc, &fin);

@@ -241,6 +241,9 @@ static int create_client(struct http_stream *s, const struct ota_idf_transport *
         }
     }
     s->c = esp_http_client_init(&cfg);
+    if (s->c && idf_in_auth_scope(t, s->url)) {
+        esp_http_client_set_header(s->c, "Authorization", t->cfg.authorization);
+    }
     return s->c ? OTA_OK : OTA_ERR_NO_MEM;
 }
 

@@ -16,4 +16,8 @@ int idf_http_open(struct ota_idf_transport *t, const char *uri, const char *cert
 int idf_http_read(void *stream, void *buf, size_t len);
 void idf_http_close(void *stream);
 
+/* The transport's exchange (idf_exchange.c), and whether uri gets the credentials. */
+int idf_exchange(void *ctx, struct ota_http_exchange *x);
+bool idf_in_auth_scope(const struct ota_idf_transport *t, const char *uri);
+
 #endif

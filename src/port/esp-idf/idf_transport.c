@@ -87,4 +87,5 @@ void ota_idf_transport_init(struct ota_idf_transport *t, const struct ota_idf_tr
     t->transport.open = t_open;
     t->transport.read = t_read;
     t->transport.close = t_close;
+    t->transport.exchange = idf_exchange;
 }

@@ -350,17 +350,20 @@ static int start_hop(struct http_stream *s, const struct ota_host_transport *ht,
         struct curl_blob blob = {(void *)cert_pem, strlen(cert_pem), CURL_BLOB_COPY};
         curl_easy_setopt(s->easy, CURLOPT_CAINFO_BLOB, &blob);
     }
+    /* headers per hop: a redirect elsewhere loses the credentials */
+    curl_slist_free_all(s->headers);
+    s->headers = ota_host_auth_header(ht, s->url, NULL);
     if (s->offset_requested) {
         char range[32];
         snprintf(range, sizeof(range), "%llu-", (unsigned long long)s->offset_requested);
         curl_easy_setopt(s->easy, CURLOPT_RANGE, range);
-        if (if_range && *if_range && !s->headers) {
+        if (if_range && *if_range) {
             char h[OTA_VALIDATOR_LEN + 16];
             snprintf(h, sizeof(h), "If-Range: %s", if_range);
             s->headers = curl_slist_append(s->headers, h);
         }
-        curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers);
     }
+    curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers);
     curl_multi_add_handle(s->multi, s->easy);
     /* Run until this hop's final response headers are in (or it failed). */
     while (!s->headers_done && !s->done) {

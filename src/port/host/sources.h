@@ -20,4 +20,14 @@ int ota_host_http_open(const struct ota_host_transport *ht, const char *uri, con
 int ota_host_http_read(void *stream, void *buf, size_t len);
 void ota_host_http_close(void *stream);
 
+/* libcurl is the HTTP side of the host port. */
+struct curl_slist;
+
+/* The Authorization header for url when it is in the configured scope,
+ * appended to list (which is returned). */
+struct curl_slist *ota_host_auth_header(const struct ota_host_transport *ht, const char *url, struct curl_slist *list);
+
+/* The transport's exchange (http_exchange.c). */
+int ota_host_http_exchange(void *ctx, struct ota_http_exchange *x);
+
 #endif

@@ -103,6 +103,7 @@ void ota_host_transport_init(struct ota_host_transport *ht, const struct ota_hos
     ht->transport.open = t_open;
     ht->transport.read = t_read;
     ht->transport.close = t_close;
+    ht->transport.exchange = ota_host_http_exchange;
 }
 
 int ota_host_transport_global_init(void)
