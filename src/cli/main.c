@@ -21,8 +21,9 @@ static void print_overview(FILE *out)
     }
     fprintf(out, "\nEvery command takes --help (its options and their defaults). Results go to stdout;\n"
                  "log lines, the progress display and errors go to stderr. --json (run, boot, image\n"
-                 "info|verify, otadata show, partition show, tone info, flash create) prints one JSON\n"
-                 "document on stdout instead of text. -q: warnings and errors only; -v: debug lines too.\n"
+                 "info|verify, otadata show, partition show, tone info, flash create, delta\n"
+                 "make|apply|info, release) prints one JSON document on stdout instead of text.\n"
+                 "-q: warnings and errors only; -v: debug lines too.\n"
                  "ota --version prints the version.\n\n%s",
             CLI_EXIT_CODES_HELP);
 }

@@ -171,5 +171,22 @@ expect_ok "ota --help lists the exit codes" $OTA --help
 expect_out "overview: exit 5" "^  5  device busy"
 expect_fail "a missing argument is named" 2 "missing argument LABEL" $OTA flash write "$T/dev.img"
 expect_rc "-v adds debug lines (and still works)" 0 $OTA -v partition show "$T/base.img"
+# The overview's --json list names every command whose own --help offers --json.
+$OTA --help >"$T/overview" 2>&1
+for c in "flash create" "flash write" "flash read" "partition make" "partition show" "otadata show" "otadata select" \
+         "image info" "image make" "image verify" "image sign" "tone info" "tone make" boot efuse run \
+         "delta make" "delta apply" "delta info" release; do
+    $OTA $c --help 2>&1 | grep -q -- "--json" || continue
+    if python3 -c '
+import re, sys
+text = " ".join(open(sys.argv[1]).read().split())
+listed = set()
+for entry in re.search(r"--json \(([^)]*)\)", text).group(1).split(", "):
+    words = entry.split(" ", 1)
+    for sub in (words[1].split("|") if len(words) > 1 else [""]):
+        listed.add((words[0] + " " + sub).strip())
+sys.exit(0 if sys.argv[2] in listed else 1)' "$T/overview" "$c"; then pass "overview: the --json list names $c"
+    else fail "overview: the --json list names $c (its --help offers --json)" "$T/overview"; fi
+done
 
 finish

@@ -133,8 +133,8 @@ drop_patch "synthetic, python, dropped at 50%" "$PY_PORT" old-new.espdelta "$T/w
 # ---- the vectors: real releases, real patches --------------------------------
 if [ -z "$VEC" ] || [ ! -d "$VEC/delta" ]; then
     skip "vector patches (no ../shared/vectors)"
-    finish || exit 1
-    exit 77  # the synthetic part passed; the vectors' part could not run
+    finish
+    exit  # the synthetic part ran: its result, not "Skipped" as a whole
 fi
 V="$VEC/delta"
 rels=(d2d8d982 b7855e8e 32641331 cf645f84 12198e8d)

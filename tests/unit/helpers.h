@@ -26,6 +26,11 @@ void buf_free(struct buf *b);
 
 /* A built app image in memory. */
 struct buf make_image(const char *project, const char *version, uint32_t size, uint16_t chip);
+/* The next release of an app image as a build makes it: the same image with
+ * a new version in its descriptor and a few payload bytes changed (by seed),
+ * checksum and appended SHA-256 made again (tests/integration/app_variant.py
+ * does the same). A patch between the two is small. */
+struct buf image_variant(const struct buf *in, const char *version, unsigned seed);
 
 /* Patch forms a stalling patch can take. */
 enum stall_form { STALL_DETOOLS, STALL_HEATSHRINK, STALL_COMPACT };
@@ -70,5 +75,8 @@ struct buf read_file(const char *path);
 
 /* For test programs that need the vectors: exit 77 (skipped) without them. */
 void require_vectors(void);
+/* True when ../shared/vectors is absent (the caller skips its vector part);
+ * under CI=true an absent folder fails the test instead: CI runs everything. */
+bool vectors_absent(void);
 
 #endif

@@ -97,12 +97,34 @@ static void both_copies_damaged_is_an_error(void **state)
     tmp_flash_destroy(&t);
 }
 
+static void hex_digest_exactly_64_digits(void **state)
+{
+    (void)state;
+    uint8_t d[32], keep[32];
+    const char *good = "3BB488AF9e7cf688b2dfccf3313b9a5121057843322d62911c51f845149be2bc";
+    assert_int_equal(ota_idf_hex_digest(good, d), OTA_OK);
+    assert_int_equal(d[0], 0x3B);
+    assert_int_equal(d[4], 0x9E);
+    assert_int_equal(d[31], 0xBC);
+    memset(keep, 0x5A, sizeof(keep));
+    const char *bad[] = {"", "3bb4", "3bb488af9e7cf688b2dfccf3313b9a5121057843322d62911c51f845149be2bc00",
+                         "3bb488af9e7cf688b2dfccf3313b9a5121057843322d62911c51f845149be2bg",
+                         " 3bb488af9e7cf688b2dfccf3313b9a5121057843322d62911c51f845149be2b", NULL};
+    for (int i = 0; bad[i]; i++) {
+        memcpy(d, keep, sizeof(d));
+        assert_int_equal(ota_idf_hex_digest(bad[i], d), OTA_ERR_INVALID_ARG);
+        assert_memory_equal(d, keep, sizeof(d)); /* refused: nothing written */
+    }
+    assert_int_equal(ota_idf_hex_digest(NULL, d), OTA_ERR_INVALID_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fresh_device_round_trip_and_turns),
         cmocka_unit_test(a_power_cut_keeps_old_or_new),
         cmocka_unit_test(both_copies_damaged_is_an_error),
+        cmocka_unit_test(hex_digest_exactly_64_digits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,6 @@ idf_component_register(
     PRIV_INCLUDE_DIRS ${ota_port_dir}
     PRIV_REQUIRES ${ota_priv_requires})
 
-# The same warnings as the host build, as errors: the core is checked by both.
+# The same warnings as the host build (as errors under OTA_WERROR): the core is checked by both.
 include(${ota_port_dir}/warnings.cmake)
 ota_strict_warnings(${COMPONENT_LIB})
