@@ -144,6 +144,14 @@
     /* releases on the device: the serial store (-195..-199) */ \
     X(OTA_ERR_RELEASE_NO_SERIAL_STORE, -195, "this firmware keeps no release serial (no replay protection): manifests are refused unless the integrator opts out") \
     X(OTA_ERR_RELEASE_RECORD, -196, "the device's release record (accepted serial) is empty, cut short, oversized or malformed: no release installs until it is repaired") \
+    /* encrypted images (-200..-209) */ \
+    X(OTA_ERR_DECRYPT_NO_KEY, -200, "the image is encrypted and this device has no decryption key (--decrypt-key, CONFIG_OTA_DECRYPT_KEY)") \
+    X(OTA_ERR_DECRYPT_HEADER, -201, "the encrypted image's header is malformed (magic, version, scheme or sizes)") \
+    X(OTA_ERR_DECRYPT_KEY, -202, "the image's key does not open with this device's key: encrypted for another device or key, or a key of the wrong kind") \
+    X(OTA_ERR_DECRYPT_TAG, -203, "the encrypted image failed authentication (GCM tag): altered, or encrypted for another key") \
+    X(OTA_ERR_DECRYPT_LENGTH, -204, "the encrypted image is cut short, or has bytes after the length its header gives") \
+    X(OTA_ERR_DECRYPT_KEY_FILE, -205, "the decryption key file is unreadable, or not an RSA-3072 or P-256 private key (PEM) or a 32-byte HMAC key") \
+    X(OTA_ERR_DECRYPT_CRYPTO, -206, "the crypto port failed to decrypt (out of memory or an unsupported operation)") \
     /* groups kept free for: device trust (-144..-149), host port (-190..-194) */
 
 #endif

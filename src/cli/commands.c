@@ -34,6 +34,8 @@ const struct cli_command cli_commands[] = {
     {"image", "verify-signature", cmd_image_verify_signature,
      "ota image verify-signature FILE [--pub PUB.pem | --key-digest HEX]",
      "Verify an image's Secure Boot V2 signature, optionally against a trusted key or key digest."},
+    {"image", "encrypt", cmd_image_encrypt, "ota image encrypt IN OUT --pub KEY.pem [--format esp] [--scheme rsa3072|ecc256]",
+     "Encrypt an app image for devices holding the private key (esp_encrypted_img's format, as esp_enc_img_gen.py encrypt)."},
     {"tone", "info", cmd_tone_info, "ota tone info FILE [--label LABEL (FILE is a device image)] [--json]",
      "Describe an ESP-ADF tone image (format, files, CRC and tail), from a file or a partition."},
     {"tone", "make", cmd_tone_make, "ota tone make OUT FILE... [--format 0|1] [--version vX.Y.Z]",

@@ -1,0 +1,68 @@
+/*
+ * Encrypted images: a payload layer in front of the app writer.
+ *
+ *   bytes in -> decrypt -> (plain image) -> app writer
+ *
+ * An app update whose first byte pushed is 0xcf (an esp_encrypted_img
+ * image starts cf b6 88 07; a plain image starts 0xe9) is decrypted as it
+ * streams, in bounded RAM (struct ota_decrypt, about 1.6 KiB), with the
+ * device's key (ota_device.decrypt_key). The esp_encrypted_img format has
+ * one GCM tag over the whole image, at the end: the decrypted image goes to
+ * the slot as it arrives, is verified as any image, and otadata changes
+ * only after the tag verified (ota_app_finish). It cannot be checked piece
+ * by piece, so it never resumes after a power cut: it restarts from byte 0.
+ *
+ * Build with OTA_NO_DECRYPT defined to leave the layer out (an encrypted
+ * image is then refused as not an app image).
+ */
+#ifndef OTA_DECRYPT_H
+#define OTA_DECRYPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ota/crypto.h"
+#include "ota/source.h"
+
+/* ---- esp_encrypted_img (docs/encryption.md) ---------------------------------- */
+
+#define OTA_ESP_ENC_MAGIC 0x0788b6cfu  /* first 4 bytes of SHA-256("esp_encrypted_img"), LE */
+#define OTA_ESP_ENC_MAGIC0 0xcfu
+#define OTA_ESP_ENC_HEADER_LEN 512u
+#define OTA_ESP_ENC_WRAP_LEN 384u
+#define OTA_ESP_ENC_IV_LEN 16u
+#define OTA_ESP_ENC_TAG_LEN 16u
+
+struct ota_esp_enc_header {
+    const uint8_t *wrapped;  /* 384 bytes: RSA-3072 wrapped key, or ECC point (64) + HKDF salt (32) */
+    uint8_t iv[OTA_ESP_ENC_IV_LEN];
+    uint32_t length;         /* of the ciphertext = of the plain image */
+    uint8_t tag[OTA_ESP_ENC_TAG_LEN];
+};
+
+/* Parse the 512-byte header (wrapped points into hdr). Errors:
+ * OTA_ERR_DECRYPT_HEADER (magic, or a zero length). */
+int ota_esp_enc_parse_header(const uint8_t hdr[OTA_ESP_ENC_HEADER_LEN], struct ota_esp_enc_header *h);
+
+/* The GCM key of an image: RSA-3072 PKCS#1 v1.5 unwrap, or ECDH P-256 with
+ * the header's point, then HKDF-SHA256 (salt from the header, info
+ * "_esp_enc_img_ecc"), by the kind of the device's key. */
+int ota_esp_enc_image_key(const struct ota_crypto_key *key, const struct ota_esp_enc_header *h, uint8_t out[32]);
+
+/* ---- the streaming state ---------------------------------------------------- */
+
+enum ota_decrypt_state { OTA_DECRYPT_OFF = 0, OTA_DECRYPT_HEADER, OTA_DECRYPT_BODY };
+
+struct ota_decrypt {
+    uint8_t state;                  /* enum ota_decrypt_state */
+    bool gcm_open;                  /* gcm holds state to free */
+    uint32_t hdr_len;               /* header bytes gathered */
+    uint64_t taken;                 /* encrypted bytes taken, header included */
+    int64_t announced;              /* the source's length, or OTA_LENGTH_UNKNOWN */
+    uint32_t body_len;              /* plain bytes the header announces */
+    uint8_t tag[OTA_ESP_ENC_TAG_LEN];
+    uint8_t buf[OTA_ESP_ENC_HEADER_LEN];  /* the header, then decrypted bytes on their way out */
+    ota_gcm_ctx gcm;
+};
+
+#endif
