@@ -13,7 +13,8 @@
  * by piece, so it never resumes after a power cut: it restarts from byte 0.
  *
  * Build with OTA_NO_DECRYPT defined to leave the layer out (an encrypted
- * image is then refused as not an app image).
+ * image is then refused as not an app image): define it for every unit that
+ * includes ota/update.h, as struct ota_app_update holds the layer's state.
  */
 #ifndef OTA_DECRYPT_H
 #define OTA_DECRYPT_H

@@ -27,6 +27,7 @@ idf_component_register(
          ${ota_port_dir}/idf_file.c
          ${ota_port_dir}/idf_hash.c
          ${ota_port_dir}/idf_crypto.c
+         ${ota_port_dir}/idf_decrypt.c
          ${ota_port_dir}/idf_log.c
          ${ota_port_dir}/idf_efuse.c
          ${ota_port_dir}/idf_system.c
@@ -34,6 +35,11 @@ idf_component_register(
     INCLUDE_DIRS ${ota_root}/include
     PRIV_INCLUDE_DIRS ${ota_port_dir}
     PRIV_REQUIRES ${ota_priv_requires})
+
+if(NOT CONFIG_OTA_DECRYPT)
+    # public: struct ota_app_update differs without the layer
+    target_compile_definitions(${COMPONENT_LIB} PUBLIC OTA_NO_DECRYPT)
+endif()
 
 # The same warnings as the host build: the core is checked by both.
 target_compile_options(${COMPONENT_LIB} PRIVATE -Wall -Wextra -Werror -Wshadow -Wvla)
