@@ -5,7 +5,7 @@
  *
  * An app update whose first byte pushed is 0xcf (an esp_encrypted_img
  * image starts cf b6 88 07; a plain image starts 0xe9) is decrypted as it
- * streams, in bounded RAM (struct ota_decrypt, about 1.6 KiB), with the
+ * streams, in bounded RAM (struct ota_decrypt, 912 bytes), with the
  * device's key (ota_device.decrypt_key). The esp_encrypted_img format has
  * one GCM tag over the whole image, at the end: the decrypted image goes to
  * the slot as it arrives, is verified as any image, and otadata changes
@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "ota/crypto.h"
+#include "ota/hash.h"
 #include "ota/source.h"
 
 /* ---- esp_encrypted_img (docs/encryption.md) ---------------------------------- */
@@ -62,6 +63,8 @@ struct ota_decrypt {
     int64_t announced;              /* the source's length, or OTA_LENGTH_UNKNOWN */
     uint32_t body_len;              /* plain bytes the header announces */
     uint8_t tag[OTA_ESP_ENC_TAG_LEN];
+    ota_sha256_ctx sha;             /* of the encrypted bytes: a release signs the file it serves */
+    uint8_t digest[32];             /* its result, once the last byte is taken */
     uint8_t buf[OTA_ESP_ENC_HEADER_LEN];  /* the header, then decrypted bytes on their way out */
     ota_gcm_ctx gcm;
 };

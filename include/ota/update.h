@@ -154,6 +154,10 @@ int ota_app_restart(struct ota_app_update *u, int64_t image_len, const char *val
  * bytes taken, where a reconnection continues). */
 uint32_t ota_app_written(const struct ota_app_update *u);
 
+/* An encrypted image taken whole: the SHA-256 of its encrypted bytes (what
+ * a release manifest signs); NULL for a plain image or before its end. */
+const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u);
+
 /* Verify (stream, then flash, then signature), commit the journal and
  * select the new slot in otadata: NEW (trial boot) when the device has
  * rollback, else VALID. info (optional) receives the image's facts. */

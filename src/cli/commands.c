@@ -60,7 +60,7 @@ const struct cli_command cli_commands[] = {
      "Describe a patch: its format, base and result digests, sizes."},
     {"release", NULL, cmd_release,
      "ota release DIR --image NEW.bin [--previous OLD.bin ...] --key KEY.pem [--serial N] [--rollout PERCENT] "
-     "[--format compact|esp]",
+     "[--format compact|esp] [--encrypt-to PUB.pem]",
      "Publish a release into the static tree DIR: the image, a patch from each previous release, and the signed "
      "manifest (written last, by rename)."},
 };

@@ -114,25 +114,25 @@ expect_ok "the key from CONFIG_OTA_DECRYPT_KEY" $OTA run "$D" --config "$T/sdkco
 installed "CONFIG_OTA_DECRYPT_KEY" "$T/new.bin"
 
 # ---- refusals ---------------------------------------------------------------------
-cut() {  # NAME ARGS...: a fresh device, otadata noted, then the run
+try_run() {  # NAME ARGS...: a fresh device, otadata noted, then the run
     device_running "$T/old.bin"
     $OTA flash read "$D" otadata "$T/od.before" >/dev/null 2>&1
     local name=$1; shift
     $OTA run "$D" "$@" >"$T/out" 2>"$T/err"
     if [ $? -eq 1 ]; then pass "$name: exit 1"; else fail "$name: exit status" "$T/err"; fi
 }
-cut "no key" --app "$NG/new.rsa.enc"
+try_run "no key" --app "$NG/new.rsa.enc"
 refused "no key" OTA_ERR_DECRYPT_NO_KEY nowrite
-cut "another device's RSA key" --app "$NG/new.rsa.enc" --decrypt-key "$DATA/test_rsa3072_other.pem"
+try_run "another device's RSA key" --app "$NG/new.rsa.enc" --decrypt-key "$DATA/test_rsa3072_other.pem"
 refused "another device's RSA key" OTA_ERR_DECRYPT_KEY nowrite
-cut "a P-256 key for an RSA image" --app "$NG/new.rsa.enc" --decrypt-key "$DATA/test_p256.pem"
+try_run "a P-256 key for an RSA image" --app "$NG/new.rsa.enc" --decrypt-key "$DATA/test_p256.pem"
 refused "a P-256 key for an RSA image" OTA_ERR_DECRYPT_KEY nowrite
-cut "another device's P-256 key" --app "$NG/new.ecc.enc" --decrypt-key "$T/other_p256.pem"
+try_run "another device's P-256 key" --app "$NG/new.ecc.enc" --decrypt-key "$T/other_p256.pem"
 refused "another device's P-256 key" "OTA_ERR_DECRYPT_TAG|OTA_ERR_IMG_MAGIC"
 N=$(stat -c %s "$T/www/new.rsa.enc")
 for off in 512 100000 $((N - 1)) $((N - 40)) 408 420; do
     flip "$T/www/new.rsa.enc" "$T/www/bad.enc" "$off"
-    cut "byte $off flipped" --app "$NG/bad.enc" --decrypt-key "$DATA/test_rsa3072.pem"
+    try_run "byte $off flipped" --app "$NG/bad.enc" --decrypt-key "$DATA/test_rsa3072.pem"
     case $off in
         408|420) refused "byte $off flipped (tag)" OTA_ERR_DECRYPT_TAG ;;
         512) refused "byte $off flipped (first ciphertext byte)" "OTA_ERR_IMG_MAGIC|OTA_ERR_DECRYPT_TAG" ;;
@@ -140,15 +140,15 @@ for off in 512 100000 $((N - 1)) $((N - 40)) 408 420; do
     esac
 done
 flip "$T/www/new.rsa.enc" "$T/www/bad.enc" 1
-cut "a broken magic" --app "$NG/bad.enc" --decrypt-key "$DATA/test_rsa3072.pem"
+try_run "a broken magic" --app "$NG/bad.enc" --decrypt-key "$DATA/test_rsa3072.pem"
 refused "a broken magic" OTA_ERR_DECRYPT_HEADER nowrite
 head -c 100000 "$T/www/new.rsa.enc" >"$T/www/short.enc"
-cut "a cut-short file" --app "$NG/short.enc" --decrypt-key "$DATA/test_rsa3072.pem"
+try_run "a cut-short file" --app "$NG/short.enc" --decrypt-key "$DATA/test_rsa3072.pem"
 refused "a cut-short file" OTA_ERR_DECRYPT_LENGTH nowrite
 head -c 300 "$T/www/new.rsa.enc" >"$T/www/tiny.enc"
-cut "a file shorter than the header" --app "$NG/tiny.enc" --decrypt-key "$DATA/test_rsa3072.pem"
+try_run "a file shorter than the header" --app "$NG/tiny.enc" --decrypt-key "$DATA/test_rsa3072.pem"
 refused "a file shorter than the header" "OTA_ERR_DECRYPT_LENGTH|OTA_ERR_SHORT_READ" nowrite
-cut "a key file that is no key" --app "$NG/new.rsa.enc" --decrypt-key "$T/old.bin"
+try_run "a key file that is no key" --app "$NG/new.rsa.enc" --decrypt-key "$T/old.bin"
 expect_log "a key file that is no key: named" "OTA_ERR_DECRYPT_KEY_FILE|not an RSA-3072"
 
 # ---- a power cut in the middle ----------------------------------------------------
@@ -161,6 +161,33 @@ expect_ok "after the power cut: the next run" $OTA run "$D" --app "$NG/new.ecc.e
 if grep -q "resuming" "$T/err"; then fail "the encrypted image resumed mid-stream" "$T/err"
 else pass "after the power cut: from byte 0"; fi
 installed "after the power cut" "$T/new.bin"
+
+# ---- a release published encrypted (ota release --encrypt-to) -------------------
+mkdir -p "$T/www/rel"
+expect_ok "ota release --encrypt-to" $OTA release "$T/www/rel" --image "$T/new.bin" --key "$DATA/test_p256.pem" \
+    --encrypt-to "$DATA/test_rsa3072_pub.pem"
+if ls "$T/www/rel"/app-*.enc >/dev/null 2>&1 && ! ls "$T/www/rel"/app-*.bin >/dev/null 2>&1; then
+    pass "release: only the encrypted image is published"
+else fail "release: the published image is not (only) encrypted"; fi
+enc=$(ls "$T/www/rel"/app-*.enc | head -1)
+if grep -q "\"sha256\": \"$(sha256sum "$enc" | cut -c1-64)\"" "$T/www/rel/manifest.json"; then
+    pass "release: the manifest signs the encrypted file's SHA-256"
+else fail "release: the manifest does not sign the encrypted file" "$T/www/rel/manifest.json"; fi
+expect_fail "release: --encrypt-to with --previous is refused" 2 "patches would travel in the clear" \
+    $OTA release "$T/www/rel2" --image "$T/new.bin" --previous "$T/old.bin" --key "$DATA/test_p256.pem" \
+    --encrypt-to "$DATA/test_rsa3072_pub.pem"
+device_running "$T/old.bin"
+expect_ok "release item: an encrypted image installs" $OTA run "$D" --manifest "$NG/rel/manifest.json" \
+    --manifest-pub "$DATA/test_p256_pub.pem" --decrypt-key "$DATA/test_rsa3072.pem"
+installed "release item" "$T/new.bin"
+device_running "$T/old.bin"
+cp "$enc" "$T/enc.keep"
+flip "$T/enc.keep" "$enc" 1000
+$OTA flash read "$D" otadata "$T/od.before" >/dev/null 2>&1
+$OTA run "$D" --manifest "$NG/rel/manifest.json" --manifest-pub "$DATA/test_p256_pub.pem" \
+    --decrypt-key "$DATA/test_rsa3072.pem" >"$T/out" 2>"$T/err"
+refused "release item: a flipped byte" "OTA_ERR_DECRYPT_TAG|OTA_ERR_MANIFEST_IMAGE_DIGEST|OTA_ERR_IMG"
+cp "$T/enc.keep" "$enc"
 
 # ---- Espressif's own images ------------------------------------------------------
 if [ -z "$VEC" ] || [ ! -d "$VEC/encrypted" ]; then

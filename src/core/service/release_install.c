@@ -143,6 +143,10 @@ static int check_installed(struct ota_service *svc, const struct ota_manifest_fi
     if (ota_app_written(&w->up.app) != image->size) {
         return OTA_ERR_MANIFEST_IMAGE_DIGEST;
     }
+    const uint8_t *encrypted = ota_app_encrypted_digest(&w->up.app);
+    if (encrypted) {  /* the manifest signs the file it serves: the encrypted one */
+        return memcmp(encrypted, image->sha256, OTA_SHA256_LEN) ? OTA_ERR_MANIFEST_IMAGE_DIGEST : OTA_OK;
+    }
     ota_sha256_init(&sha);
     for (uint32_t off = 0; off < image->size && !err;) {
         uint32_t n = image->size - off < sizeof(w->buf) ? image->size - off : (uint32_t)sizeof(w->buf);

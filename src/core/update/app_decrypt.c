@@ -22,6 +22,7 @@ bool ota_app_decrypt_claims(struct ota_app_update *u, const uint8_t *p, size_t l
     d->state = OTA_DECRYPT_HEADER;
     d->hdr_len = 0;
     d->taken = 0;
+    ota_sha256_init(&d->sha);
     d->announced = u->pw.total;
     return true;
 }
@@ -95,7 +96,11 @@ static int decrypt_body(struct ota_app_update *u, const uint8_t *p, size_t len)
         if (err || (err = ota_app_push_plain(u, d->buf, n))) {
             return err;
         }
+        ota_sha256_update(&d->sha, p, n);
         d->taken += n;
+        if (d->taken == (uint64_t)OTA_ESP_ENC_HEADER_LEN + d->body_len) {
+            ota_sha256_finish(&d->sha, d->digest);
+        }
         p += n;
         len -= n;
     }
@@ -108,6 +113,7 @@ int ota_app_decrypt_write(struct ota_app_update *u, const uint8_t *p, size_t len
     while (len && d->state == OTA_DECRYPT_HEADER) {
         size_t k = OTA_ESP_ENC_HEADER_LEN - d->hdr_len < len ? OTA_ESP_ENC_HEADER_LEN - d->hdr_len : len;
         memcpy(d->buf + d->hdr_len, p, k);
+        ota_sha256_update(&d->sha, p, k);
         d->hdr_len += (uint32_t)k;
         d->taken += k;
         p += k;
@@ -136,6 +142,13 @@ int ota_app_decrypt_seek(struct ota_app_update *u, uint64_t off)
     return err < 0 ? err : OTA_OK;
 }
 
+const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u)
+{
+    const struct ota_decrypt *d = &u->dec;
+    bool whole = d->state == OTA_DECRYPT_BODY && d->taken == (uint64_t)OTA_ESP_ENC_HEADER_LEN + d->body_len;
+    return whole ? d->digest : NULL;
+}
+
 int ota_app_decrypt_finish(struct ota_app_update *u)
 {
     struct ota_decrypt *d = &u->dec;
@@ -155,5 +168,11 @@ int ota_app_decrypt_finish(struct ota_app_update *u)
     return OTA_OK;
 }
 #else
-typedef int ota_app_decrypt_left_out;  /* an empty unit is not ISO C */
+#include "ota/update.h"
+
+const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u)
+{
+    (void)u;
+    return NULL;  /* without the layer no image is taken encrypted */
+}
 #endif
