@@ -34,6 +34,10 @@
 /* Enough leading bytes for ota_delta_parse_header on any form. */
 #define OTA_DELTA_HEADER_MAX 84u
 #define OTA_DELTA_STATE_MAX (16u * 1024u)
+/* Steps (diff, extra, seek) in a row that produce nothing: more is a patch
+ * that consumes input without output (OTA_ERR_DELTA_STALLED). Real patches
+ * (detools' and our maker's, on the vectors) have at most 3 in a row. */
+#define OTA_DELTA_IDLE_STEPS_MAX 64u
 
 enum ota_delta_form {
     OTA_DELTA_NONE = 0,      /* not a patch (a full image, say) */
@@ -142,9 +146,13 @@ struct ota_delta {
     ota_delta_out_fn out;
     void *ctx;
     uint32_t old_size;      /* bound for reads of the old image */
+    uint32_t out_max;       /* bound for the new image (ota_delta_set_bounds) */
+    uint32_t in_left;       /* patch bytes the bound still allows */
     int error;              /* sticky: first error */
     bool finished;
     bool header_done;
+    bool step_output;       /* the current step produced a byte */
+    uint8_t idle_steps;     /* steps in a row that produced nothing */
     struct ota_delta_header hdr;
     uint32_t hdr_have;      /* header bytes gathered in hdr_buf */
     uint8_t hdr_buf[OTA_DELTA_HEADER_MAX];
@@ -181,6 +189,18 @@ struct ota_delta {
  * then refused with OTA_ERR_DELTA_BASE too). */
 int ota_delta_begin(struct ota_delta *d, uint32_t old_size, const uint8_t *expect_base,
                     ota_delta_read_fn read_old, ota_delta_out_fn out, void *ctx);
+
+/* Bound the stream (after begin, before the first byte): a header naming
+ * a new image longer than out_max fails with OTA_ERR_DELTA_OUTPUT_BOUND
+ * before any output, a patch longer than in_max with
+ * OTA_ERR_DELTA_INPUT_BOUND when the byte past it arrives. A device sets
+ * both: out_max the size the manifest signs or the target slot's size,
+ * in_max the patch size the manifest signs or the slot's size. 0 is not
+ * "no bound": OTA_ERR_INVALID_ARG. Without this call the applier is
+ * bounded only by the header (host tools). Whatever the bounds, a patch
+ * that stalls (OTA_DELTA_IDLE_STEPS_MAX empty steps) fails with
+ * OTA_ERR_DELTA_STALLED. */
+int ota_delta_set_bounds(struct ota_delta *d, uint32_t out_max, uint32_t in_max);
 
 /* Feed the next len patch bytes (any len, including 0 and 1). Returns 0 or
  * the first error (sticky: later calls return it again). */

@@ -95,6 +95,10 @@
     X(OTA_ERR_NO_OTA_SLOT, -114, "no OTA app partition to update into") \
     X(OTA_ERR_CANCELLED, -115, "a callback asked to stop") \
     X(OTA_ERR_CONFIG_SYNTAX, -116, "a configuration line that is not KEY=VALUE") \
+    X(OTA_ERR_CONFIG_BOOL, -117, "a yes/no setting that is neither y nor n") \
+    X(OTA_ERR_TARGET_NOT_OTA, -120, "the target is an app partition but not an OTA slot (factory or test): otadata cannot select it") \
+    X(OTA_ERR_MORE_THAN_ANNOUNCED, -121, "more bytes than the announced image length") \
+    X(OTA_ERR_SEEK_UNWRITTEN, -122, "seek past the bytes written so far: only what is in flash can be gone back to") \
     /* signatures and anti-rollback */ \
     X(OTA_ERR_SIG_MISSING, -130, "no Secure Boot V2 signature block after the image") \
     X(OTA_ERR_SIG_BLOCK, -131, "signature block with a bad magic, version or CRC") \
@@ -118,6 +122,9 @@
     X(OTA_ERR_DELTA_UNSUPPORTED, -155, "a patch type, compression or parameter this applier does not support") \
     X(OTA_ERR_DELTA_RESULT, -156, "the patched image's SHA-256 differs from the one the patch names") \
     X(OTA_ERR_DELTA_STATE, -157, "patch call out of order: write after finish or after an error") \
+    X(OTA_ERR_DELTA_OUTPUT_BOUND, -158, "the patch makes a new image longer than its bound (the size the manifest signs, or the target slot)") \
+    X(OTA_ERR_DELTA_INPUT_BOUND, -159, "the patch is longer than its bound (the size the manifest signs, or the target slot)") \
+    X(OTA_ERR_DELTA_STALLED, -160, "the patch goes on without producing output (a run of empty steps): corrupt or hostile") \
     X(OTA_ERR_DELTA_VERSION, -163, "a compact patch of a format version this applier does not know: make it again with this release's tool") \
     /* release manifests (-170..-179) */ \
     X(OTA_ERR_MANIFEST_SYNTAX, -170, "release manifest is not strict JSON of format 1, or a field is missing, repeated, unknown or out of range") \

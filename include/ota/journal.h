@@ -72,6 +72,12 @@ int ota_journal_stash_page0(const struct ota_flash *f, const struct ota_partitio
 int ota_journal_set_state(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
                           enum ota_journal_state state);
 
+/* Retire every record the partition holds (no erase: at most two state
+ * words cleared). For a writer that keeps no journal, before it changes
+ * the partition's first byte: no later update may resume onto bytes a
+ * record no longer speaks for. */
+int ota_journal_retire(const struct ota_flash *f, const struct ota_partition *part);
+
 /* Convenience: the state alone (uses about 400 bytes of stack). */
 int ota_journal_read(const struct ota_flash *f, const struct ota_partition *part, enum ota_journal_state *state);
 

@@ -11,7 +11,9 @@
  *   - sectors are erased just ahead of the writes (a 64 KiB block erase
  *     where the announced length covers a whole aligned block);
  *   - with a journal, the first write records WRITING, each completed sector
- *     is recorded as durable, and the owner commits with COMPLETE.
+ *     is recorded as durable, and the owner commits with COMPLETE; without
+ *     one, the first write retires the records the partition holds (they
+ *     no longer speak for its content: nothing may resume onto it).
  * Data partitions hold their first page back until the end (so an
  * unfinished update never shows a valid header).
  *
@@ -50,6 +52,7 @@ struct ota_part_writer {
     bool journal_loaded;   /* the partition's journal record is in `journal` */
     bool journaled;        /* the journal records this image */
     bool journal_begun;    /* our WRITING record is in flash */
+    bool journal_retired;  /* no journal kept: the partition's records are retired */
     struct ota_journal journal;
     uint8_t source_id[OTA_JOURNAL_SOURCE_ID_LEN];
     char validator[OTA_VALIDATOR_LEN + 1];

@@ -115,7 +115,8 @@ struct ota_app_update {
 };
 
 /* Check and prepare; nothing is written. Errors: OTA_ERR_PENDING_VERIFY
- * (the running app is on trial), OTA_ERR_NO_OTA_SLOT, OTA_ERR_PROTECTED
+ * (the running app is on trial), OTA_ERR_NO_OTA_SLOT, OTA_ERR_TARGET_NOT_OTA
+ * (a factory or test app: otadata cannot select it), OTA_ERR_PROTECTED
  * (target is the running app, otadata, or below the table's end),
  * OTA_ERR_IMG_TOO_BIG (announced length beyond the slot). */
 int ota_app_begin(struct ota_app_update *u, const struct ota_device *dev, const struct ota_app_options *opt);
@@ -137,13 +138,17 @@ const char *ota_app_resume_hint(const struct ota_app_update *u, uint32_t *offset
 int ota_app_set_source(struct ota_app_update *u, int64_t image_len, const char *validator);
 
 /* The next byte pushed is at image offset `off` (0 or up to the resume
- * offset / the bytes written so far), e.g. after a reconnect. */
+ * offset / the bytes written so far), e.g. after a reconnect. Further is
+ * refused with OTA_ERR_SEEK_UNWRITTEN and changes nothing: the update goes
+ * on from where it was. */
 int ota_app_seek(struct ota_app_update *u, uint64_t off);
 
-/* Take the next len bytes of the image (any chunk size). Errors end the
- * update (abort it): the checks' errors (OTA_ERR_IMG_*, OTA_ERR_NOT_NEWER,
- * OTA_ERR_SECURE_VERSION, ...), flash errors, OTA_ERR_SOURCE_CHANGED when
- * repeated bytes differ from flash (the caller may ota_app_restart). */
+/* Take the next len bytes of the image (any chunk size; len 0 is a no-op,
+ * data may then be NULL). Errors end the update (abort it): the checks'
+ * errors (OTA_ERR_IMG_*, OTA_ERR_NOT_NEWER, OTA_ERR_SECURE_VERSION, ...),
+ * OTA_ERR_MORE_THAN_ANNOUNCED (bytes past the announced length), flash
+ * errors, OTA_ERR_SOURCE_CHANGED when repeated bytes differ from flash (the
+ * caller may ota_app_restart). */
 int ota_app_write(struct ota_app_update *u, const void *data, size_t len);
 
 /* Throw away what was written and take the image from byte 0 again (the

@@ -36,6 +36,10 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The usage text of a command, to stdout (help) or stderr (misuse). */
 int cli_usage(const struct cli_command *cmd, bool misuse);
 
+/* The choice word is most likely a typo of (at most 3 edits away), or NULL
+ * (also when word is one of them). */
+const char *cli_nearest(const char *word, size_t len, const char *const *choices, size_t count);
+
 /* True if any argument is -h or --help. */
 bool cli_wants_help(int argc, char **argv);
 
@@ -47,14 +51,26 @@ void cli_print_help(const struct cli_command *cmd, const struct cli_opt *opts, F
 /* Whole file into a malloc'd buffer (files this tool reads whole are small:
  * tables, CSVs, test images). */
 int cli_read_file(const char *path, uint8_t **data, size_t *len);
+/* Why writing a file failed, in the user's words: errno's sentence for
+ * OTA_ERR_IO (call right after the failure), else the error's own. */
+const char *cli_file_error(int err);
 /* Whole or not at all (temporary file + rename); reports errors. */
 int cli_write_file(const char *path, const void *data, size_t len);
 /* The same, except that a pipe or character device (/dev/stdout) is
  * written to as a stream. */
 int cli_write_dump(const char *path, const void *data, size_t len);
 
-/* "4MB", "4M", "1024K", "0x400000", "4194304". */
+/* "4MiB", "4MB", "4M", "1024K", "1024KiB", "0x400000", "4194304" (a bare
+ * number counts bytes; K and M are 1024 and 1024*1024, as in esptool and
+ * ESP-IDF's partition tables). */
 bool cli_parse_size(const char *s, uint32_t *out);
+/* A whole number with no unit: "10", "0x0a". */
+bool cli_parse_count(const char *s, uint32_t *out);
+/* A size an ESP flash chip comes in: 1, 2, 4, 8, 16, 32, 64 or 128 MiB. */
+bool cli_is_flash_size(uint32_t size);
+/* "500ms", "5s", "2m", "1h", "1.5s"; a bare number counts bare_ms
+ * milliseconds (1 or 1000). The result, in milliseconds, is whole. */
+bool cli_parse_duration_ms(const char *s, uint32_t bare_ms, uint64_t *out_ms);
 
 /* Open a device image and load its partition table; reports errors.
  * cli_open_device is for commands that write (exclusive lock), _ro for
@@ -96,13 +112,30 @@ struct cli_opt {
     const char *arg;      /* the value's placeholder in help: "MS", "LABEL=URI" */
     const char *help;     /* what it does */
     const char *def;      /* the default in words, when *value does not show it */
+    int kind;             /* CLI_TEXT, or a number cli_parse checks (below) */
 };
 
-#define CLI_VALUE(name, var, arg, help) {name, var, NULL, arg, help, NULL}
-#define CLI_VALUE_D(name, var, arg, help, def) {name, var, NULL, arg, help, def}
-#define CLI_FLAG(name, var, help) {name, NULL, var, NULL, help, NULL}
+/* Numbers are checked when the option is parsed: a bad one is a usage error
+ * naming the option and the value. The command then reads *value as a
+ * plain decimal number in the option's own unit (units and hex resolved). */
+enum cli_kind {
+    CLI_TEXT,         /* anything */
+    CLI_COUNT,        /* a whole number >= 0 (decimal or 0x hex) */
+    CLI_POSITIVE,     /* a whole number >= 1 */
+    CLI_BYTES,        /* a size >= 1: 4096, 0x1000, 4K, 4KiB, 4M, 4MB, 4MiB -> bytes */
+    CLI_FLASH_BYTES,  /* a size an ESP flash chip comes in (1..128 MiB) -> bytes */
+    CLI_MILLIS,       /* a duration > 0, bare = ms: 500, 500ms, 5s, 2m -> ms */
+    CLI_SECONDS,      /* a duration > 0, bare = s, whole seconds: 30, 30s, 2m -> s */
+    CLI_SECONDS_MS,   /* a duration > 0, bare = s (curl's habit): 2, 0.5, 500ms -> ms */
+};
+
+#define CLI_VALUE(name, var, arg, help) {name, var, NULL, arg, help, NULL, CLI_TEXT}
+#define CLI_VALUE_D(name, var, arg, help, def) {name, var, NULL, arg, help, def, CLI_TEXT}
+/* A number option of a kind above. */
+#define CLI_NUMBER(name, var, kind, arg, help, def) {name, var, NULL, arg, help, def, kind}
+#define CLI_FLAG(name, var, help) {name, NULL, var, NULL, help, NULL, CLI_TEXT}
 #define CLI_JSON(var) CLI_FLAG("json", var, "print one JSON document on stdout instead of text")
-#define CLI_END {NULL, NULL, NULL, NULL, NULL, NULL}
+#define CLI_END {NULL, NULL, NULL, NULL, NULL, NULL, CLI_TEXT}
 
 /* Parse; -h/--help prints the help and returns CLI_HELP_SHOWN. A missing
  * positional argument is named from the command's usage line. */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "ota/error.h"
@@ -71,11 +72,16 @@ int cli_read_file(const char *path, uint8_t **data, size_t *len)
     return CLI_FAIL;
 }
 
+const char *cli_file_error(int err)
+{
+    return err == OTA_ERR_IO ? strerror(errno) : ota_strerror(err);
+}
+
 int cli_write_file(const char *path, const void *data, size_t len)
 {
     int err = ota_host_write_file(path, data, len);
     if (err) {
-        cli_error("cannot write %s: %s", path, err == OTA_ERR_IO ? strerror(errno) : ota_strerror(err));
+        cli_error("cannot write %s: %s", path, cli_file_error(err));
         return CLI_FAIL;
     }
     return CLI_OK;
@@ -105,32 +111,101 @@ int cli_write_dump(const char *path, const void *data, size_t len)
     return CLI_OK;
 }
 
+/* A whole number, decimal or 0x hex (never octal: "010" is ten); *end is
+ * what follows it. */
+static bool parse_whole(const char *s, unsigned long long *v, const char **end)
+{
+    char *e;
+    if (!s || !(*s >= '0' && *s <= '9')) {
+        return false;  /* no sign, no space, no empty string */
+    }
+    bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    errno = 0;
+    *v = strtoull(s, &e, hex ? 16 : 10);
+    if (errno || e == s + (hex ? 2 : 0)) {
+        return false;
+    }
+    *end = e;
+    return true;
+}
+
+bool cli_parse_count(const char *s, uint32_t *out)
+{
+    unsigned long long v;
+    const char *end;
+    if (!parse_whole(s, &v, &end) || *end || v > 0xFFFFFFFFull) {
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
 bool cli_parse_size(const char *s, uint32_t *out)
 {
-    char *end;
-    if (!s || !*s || *s == '-') {
+    static const struct {
+        const char *suffix;
+        unsigned long long mult;
+    } units[] = {{"", 1},       {"B", 1},         {"K", 1024},        {"KB", 1024}, {"KiB", 1024},
+                 {"M", 1 << 20}, {"MB", 1 << 20}, {"MiB", 1 << 20}};
+    unsigned long long v;
+    const char *end;
+    if (!parse_whole(s, &v, &end)) {
         return false;
     }
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s) {
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcasecmp(end, units[i].suffix) == 0) {
+            if (v > 0xFFFFFFFFull / units[i].mult) {
+                return false;
+            }
+            *out = (uint32_t)(v * units[i].mult);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool cli_is_flash_size(uint32_t size)
+{
+    for (uint32_t mb = 1; mb <= 128; mb *= 2) {
+        if (size == mb << 20) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool cli_parse_duration_ms(const char *s, uint32_t bare_ms, uint64_t *out_ms)
+{
+    static const struct {
+        const char *suffix;
+        uint64_t ms;
+    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"min", 60000}, {"h", 3600000}};
+    unsigned long long whole, frac = 0, scale = 1;
+    const char *end;
+    if (!s || (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) || !parse_whole(s, &whole, &end) ||
+        whole > 0xFFFFFFFFull) {
         return false;
     }
-    unsigned long long mult = 1;
-    if (*end == 'k' || *end == 'K') {
-        mult = 1024;
-        end++;
-    } else if (*end == 'm' || *end == 'M') {
-        mult = 1024 * 1024;
-        end++;
+    if (*end == '.') {
+        for (end++; *end >= '0' && *end <= '9'; end++) {
+            if (scale >= 1000) {
+                return false;  /* finer than a millisecond of a second */
+            }
+            frac = frac * 10 + (unsigned long long)(*end - '0');
+            scale *= 10;
+        }
+        if (scale == 1) {
+            return false;  /* "5." */
+        }
     }
-    if (mult > 1 && (*end == 'B' || *end == 'b')) {
-        end++;
+    uint64_t unit = *end ? 0 : bare_ms;
+    for (size_t i = 0; !unit && i < sizeof(units) / sizeof(units[0]); i++) {
+        unit = strcmp(end, units[i].suffix) == 0 ? units[i].ms : 0;
     }
-    if (*end != '\0' || v * mult > 0xFFFFFFFFull || (mult > 1 && v > 0xFFFFFFFFull / mult)) {
-        return false;
+    if (!unit || (frac * unit) % scale != 0) {
+        return false;  /* no such unit, or not a whole number of milliseconds */
     }
-    *out = (uint32_t)(v * mult);
+    *out_ms = whole * unit + frac * unit / scale;
     return true;
 }
 

@@ -6,6 +6,7 @@
 #include "ota/delta.h"
 #include "ota/error.h"
 #include "ota/hash.h"
+#include "ota/host_file.h"
 #include "cli.h"
 #include "commands.h"
 #include "delta_make.h"
@@ -14,7 +15,8 @@
 struct apply_ctx {
     const uint8_t *old;
     size_t old_len;
-    FILE *out;
+    struct ota_host_outfile out;  /* OUT appears whole, or stays as it was */
+    int out_err;                  /* the output file's own failure, if that was what failed */
     ota_sha256_ctx sha;  /* of what is written: the result's digest for --json */
 };
 
@@ -32,7 +34,7 @@ static int write_new(void *ctx, const uint8_t *data, uint32_t len)
 {
     struct apply_ctx *a = ctx;
     ota_sha256_update(&a->sha, data, len);
-    return fwrite(data, 1, len, a->out) == len ? 0 : OTA_ERR_IO;
+    return a->out_err = ota_host_outfile_write(&a->out, data, len);
 }
 
 /* The document of a failed command: what it was given and the error. */
@@ -129,16 +131,16 @@ static int apply_stream(struct ota_delta *d, const uint8_t *patch, size_t len, s
     return err ? err : ota_delta_finish(d);
 }
 
-/* Apply PATCH to OLD into the file at out_path; d and a hold the outcome. */
+/* Apply PATCH to OLD into the file at out_path, which appears only when the
+ * patch applied in full; d and a hold the outcome. */
 static int apply_files(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
                        const char *out_path, uint32_t chunk, struct ota_delta *d, struct apply_ctx *a)
 {
     memset(a, 0, sizeof(*a));
     a->old = old;
     a->old_len = old_len;
-    a->out = fopen(out_path, "wb");
     ota_sha256_init(&a->sha);
-    int err = a->out ? 0 : OTA_ERR_IO;
+    int err = a->out_err = ota_host_outfile_open(&a->out, out_path);
     if (!err) {
         /* The base digest a patch names is checked against OLD's own. */
         const uint8_t *base = old_len >= OTA_SHA256_LEN ? old + old_len - OTA_SHA256_LEN : NULL;
@@ -149,8 +151,10 @@ static int apply_files(const uint8_t *old, size_t old_len, const uint8_t *patch,
     if (!err) {
         err = apply_stream(d, patch, patch_len, chunk);
     }
-    if (a->out && fclose(a->out) && !err) {
-        err = OTA_ERR_IO;
+    if (err) {
+        ota_host_outfile_abort(&a->out);
+    } else {
+        err = a->out_err = ota_host_outfile_commit(&a->out);
     }
     return err;
 }
@@ -177,16 +181,16 @@ int cmd_delta_apply(int argc, char **argv)
     int npos, rc;
     bool json = false;
     struct cli_opt opts[] = {
-        CLI_VALUE_D("chunk", &chunk_s, "BYTES", "feed the patch to the applier in pieces of this size", "4096"),
+        CLI_NUMBER("chunk", &chunk_s, CLI_BYTES, "BYTES", "feed the patch to the applier in pieces of this size",
+                   "4096"),
         CLI_JSON(&json),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos))) {
         return rc;
     }
     uint32_t chunk = 4096;
-    if (chunk_s && (!cli_parse_size(chunk_s, &chunk) || chunk == 0)) {
-        cli_error("--chunk: a positive number of bytes");
-        return CLI_USAGE;
+    if (chunk_s) {
+        cli_parse_size(chunk_s, &chunk);  /* checked by cli_parse */
     }
     uint8_t *old, *patch;
     size_t old_len, patch_len;
@@ -201,9 +205,12 @@ int cmd_delta_apply(int argc, char **argv)
     struct apply_ctx a;
     int err = apply_files(old, old_len, patch, patch_len, pos[2], chunk, &d, &a);
     if (err) {
-        cli_error("%s: %s (%s)", pos[1], ota_strerror(err), ota_errname(err));
+        /* the file to blame: OUT when writing it failed, else the patch */
+        const char *key = a.out_err ? "result" : "patch", *path = a.out_err ? pos[2] : pos[1];
+        cli_error("%s: %s (%s)%s", path, a.out_err ? cli_file_error(err) : ota_strerror(err), ota_errname(err),
+                  a.out_err ? "" : "; nothing written");
         if (json) {
-            error_json("patch", pos[1], err);
+            error_json(key, path, err);
         }
     } else if (json) {
         apply_json(pos, old, old_len, patch, patch_len, &d, &a);
@@ -279,14 +286,16 @@ int cmd_delta_make(int argc, char **argv)
     }
     struct delta_buf out = {0};
     int err = old_len > INT32_MAX || new_len > UINT32_MAX ? OTA_ERR_INVALID_ARG : 0;
+    bool writing = false;
     if (!err) {
         err = cli_delta_make_patch(format, old, old_len, nw, new_len, &out);
     }
-    if (!err && cli_write_file(pos[2], out.data, out.len)) {
-        err = OTA_ERR_IO;
+    if (!err) {
+        writing = true;
+        err = ota_host_write_file(pos[2], out.data, out.len);  /* whole, or OUT as it was */
     }
     if (err) {
-        cli_error("%s: %s (%s)", pos[2], ota_strerror(err), ota_errname(err));
+        cli_error("%s: %s (%s)", pos[2], writing ? cli_file_error(err) : ota_strerror(err), ota_errname(err));
         if (json) {
             error_json("patch", pos[2], err);
         }

@@ -13,8 +13,8 @@ int cmd_partition_make(int argc, char **argv)
     const char *pos[2], *flash_s = NULL;
     int npos, rc;
     struct cli_opt opts[] = {
-        CLI_VALUE_D("flash-size", &flash_s, "SIZE", "check that every partition fits this flash size",
-                    "no check"),
+        CLI_NUMBER("flash-size", &flash_s, CLI_FLASH_BYTES, "SIZE", "check that every partition fits this flash size",
+                   "no check"),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos))) {
         return rc;

@@ -42,7 +42,8 @@ struct example_config {
     bool forbid_plain_http;
     bool have_app, have_data;
     long low_speed_limit, low_speed_time_s, deadline_s;  /* 0: the transport's defaults */
-    bool bad_value;
+    char *bad_key, *bad_val;  /* the setting whose value its key cannot take (parsing stops there) */
+    const char *wanted;       /* what that key takes */
 };
 
 static void set_str(char **dst, const char *v, size_t n)
@@ -68,6 +69,8 @@ static void config_free(struct example_config *c)
     free(c->release_project);
     free(c->manifest_sig_uri);
     free(c->decrypt_key);
+    free(c->bad_key);
+    free(c->bad_val);
     memset(c, 0, sizeof(*c));
 }
 
@@ -78,16 +81,31 @@ static const char *const known_keys[] = {
     "OTA_DECRYPT_KEY",
 };
 
-static long number_or_bad(struct example_config *c, const char *key, const char *value)
+/* Kept for the message; the non-zero return stops the parse at its line. */
+static int refuse_value(struct example_config *c, const char *key, const char *value, const char *wanted)
+{
+    set_str(&c->bad_key, key, strlen(key));
+    set_str(&c->bad_val, value, strlen(value));
+    c->wanted = wanted;
+    return OTA_ERR_CONFIG_SYNTAX;
+}
+
+static int number_or_bad(struct example_config *c, const char *key, const char *value, long *out)
 {
     char *end;
     long v = strtol(value, &end, 10);
     if (!*value || *end || v <= 0) {
-        OTA_LOGE(TAG, "CONFIG_%s=%s: a positive number is wanted", key, value);
-        c->bad_value = true;
-        return 0;
+        return refuse_value(c, key, value, "a positive whole number");
     }
-    return v;
+    *out = v;
+    return 0;
+}
+
+/* A typo such as "yes" or "1" must not silently turn a check off. */
+static int bool_or_bad(struct example_config *c, const char *key, const char *value, bool *out)
+{
+    return ota_sdkconfig_bool(value, out) ? refuse_value(c, key, value, "y or n (\"# CONFIG_X is not set\" is n)")
+                                          : 0;
 }
 
 /* A key we do not know is warned about, with the known key it is most
@@ -127,15 +145,15 @@ static int on_setting(void *ctx, const char *key, const char *value)
     } else if (strcmp(key, "DATA_PARTITION_LABEL") == 0) {
         set_str(&c->data_label, value, strlen(value));
     } else if (strcmp(key, "FORCE_CHECK_FIRMWARE_VERSION_NUMBER") == 0) {
-        c->force_version_check = strcmp(value, "y") == 0;
+        return bool_or_bad(c, key, value, &c->force_version_check);
     } else if (strcmp(key, "OTA_FORBID_PLAIN_HTTP") == 0) {
-        c->forbid_plain_http = strcmp(value, "y") == 0;  /* ours: refuse unauthenticated http:// */
+        return bool_or_bad(c, key, value, &c->forbid_plain_http);  /* ours: refuse unauthenticated http:// */
     } else if (strcmp(key, "OTA_LOW_SPEED_LIMIT") == 0) {
-        c->low_speed_limit = number_or_bad(c, key, value);
+        return number_or_bad(c, key, value, &c->low_speed_limit);
     } else if (strcmp(key, "OTA_LOW_SPEED_TIME") == 0) {
-        c->low_speed_time_s = number_or_bad(c, key, value);
+        return number_or_bad(c, key, value, &c->low_speed_time_s);
     } else if (strcmp(key, "OTA_DEADLINE") == 0) {
-        c->deadline_s = number_or_bad(c, key, value);
+        return number_or_bad(c, key, value, &c->deadline_s);
     } else {
         warn_unknown(key);
     }
@@ -175,7 +193,7 @@ static char *read_text(const char *path)
 struct run_args {
     const char *image, *config, *app, *app_fallback, *data, *sdcard, *ca, *data_ca;
     const char *connect_s, *read_s, *cut_s, *retries_s, *backoff_s, *self_test;
-    const char *low_speed_limit_s, *low_speed_time_s, *deadline_s;
+    const char *low_speed_limit_s, *low_speed_time_s, *deadline_s, *speed_limit_s;
     const char *manifest, *manifest_pub, *manifest_sig, *device_id, *project, *decrypt_key;
     bool force, no_reboot, rollback, forbid_http, no_tone, brk, json;
 };
@@ -206,20 +224,31 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
         CLI_FLAG("break-after-fail", &a->brk, "stop the list at the first failed item"),
         CLI_FLAG("forbid-http", &a->forbid_http, "refuse plain http:// (unauthenticated)"),
         CLI_FLAG("no-tone-check", &a->no_tone, "write the data item as raw bytes, without the tone-image checks"),
-        CLI_VALUE_D("connect-timeout", &a->connect_s, "MS", "give up connecting after MS milliseconds", "5000"),
-        CLI_VALUE_D("read-timeout", &a->read_s, "MS", "fail a transfer that receives no byte for MS milliseconds",
-                    "10000"),
-        CLI_VALUE_D("low-speed-limit", &a->low_speed_limit_s, "BYTES",
-                    "fail a transfer that receives fewer than BYTES in any --low-speed-time window (a trickle)",
-                    "1024, or CONFIG_OTA_LOW_SPEED_LIMIT"),
-        CLI_VALUE_D("low-speed-time", &a->low_speed_time_s, "S", "the low-speed window in seconds",
-                    "20, or CONFIG_OTA_LOW_SPEED_TIME"),
-        CLI_VALUE_D("deadline", &a->deadline_s, "S",
-                    "give up an item after S seconds in all, reconnections included", "900, or CONFIG_OTA_DEADLINE"),
-        CLI_VALUE_D("retries", &a->retries_s, "N", "reconnections (Range + If-Range) after a dropped transfer", "4"),
-        CLI_VALUE_D("retry-backoff", &a->backoff_s, "MS", "first wait before reconnecting, doubled each time", "250"),
-        CLI_VALUE_D("power-cut-at", &a->cut_s, "N", "emulated power loss at the N-th flash program/erase (exit 3)",
-                    "none"),
+        CLI_NUMBER("connect-timeout", &a->connect_s, CLI_MILLIS, "MS", "give up connecting after MS", "5000"),
+        CLI_NUMBER("read-timeout", &a->read_s, CLI_MILLIS, "MS", "fail a transfer that receives no byte for MS",
+                   "10000"),
+        CLI_NUMBER("low-speed-limit", &a->low_speed_limit_s, CLI_BYTES, "BYTES",
+                   "fail a transfer that receives fewer than BYTES in any --low-speed-time window (a trickle)",
+                   "1024, or CONFIG_OTA_LOW_SPEED_LIMIT"),
+        CLI_NUMBER("low-speed-time", &a->low_speed_time_s, CLI_SECONDS, "S", "the low-speed window",
+                   "20, or CONFIG_OTA_LOW_SPEED_TIME"),
+        CLI_NUMBER("deadline", &a->deadline_s, CLI_SECONDS, "S",
+                   "give up an item after S in all, reconnections included", "900, or CONFIG_OTA_DEADLINE"),
+        CLI_NUMBER("retries", &a->retries_s, CLI_COUNT, "N", "reconnections (Range + If-Range) after a dropped transfer",
+                   "4"),
+        CLI_NUMBER("retry-backoff", &a->backoff_s, CLI_MILLIS, "MS", "first wait before reconnecting, doubled each time",
+                   "250"),
+        CLI_NUMBER("power-cut-at", &a->cut_s, CLI_POSITIVE, "N",
+                   "emulated power loss at the N-th flash program/erase (exit 3)", "none"),
+        /* curl's names, with curl's units */
+        CLI_NUMBER("max-time", &a->deadline_s, CLI_SECONDS, "S", "curl's name for --deadline", "900"),
+        CLI_NUMBER("retry", &a->retries_s, CLI_COUNT, "N", "curl's name for --retries", "4"),
+        CLI_NUMBER("retry-delay", &a->backoff_s, CLI_SECONDS_MS, "S",
+                   "curl's name for --retry-backoff, in seconds (the wait still doubles each time)", "0.25"),
+        CLI_VALUE_D("cacert", &a->ca, "FILE", "curl's name for --ca", "the system store"),
+        CLI_NUMBER("speed-limit", &a->speed_limit_s, CLI_BYTES, "B",
+                   "curl's: fail a transfer slower than B bytes per second over --speed-time", "none"),
+        CLI_NUMBER("speed-time", &a->low_speed_time_s, CLI_SECONDS, "S", "curl's name for --low-speed-time", "20"),
         CLI_VALUE("self-test", &a->self_test, "pass|fail|skip", "what the new app's self-test does on a trial boot"),
         CLI_VALUE_D("manifest", &a->manifest, "URI",
                     "the app from a signed release manifest (instead of --app): a patch for the running app, "
@@ -259,13 +288,18 @@ static int load_config(const struct run_args *a, struct example_config *cfg)
         }
         int err = ota_sdkconfig_parse(text, strlen(text), on_setting, cfg, &bad);
         free(text);
+        if (cfg->bad_key) {
+            cli_error("%s:%u: CONFIG_%s=%s: CONFIG_%s takes %s", a->config, bad, cfg->bad_key, cfg->bad_val,
+                      cfg->bad_key, cfg->wanted);
+            return CLI_USAGE;
+        }
         if (err == OTA_ERR_TOO_LONG) {
             cli_error("%s:%u: %s (keys at most %u, values at most %u characters)", a->config, bad,
                       ota_strerror(err), OTA_SDKCONFIG_KEY_MAX, OTA_SDKCONFIG_VALUE_MAX);
             return CLI_FAIL;
         }
-        if (err || cfg->bad_value) {
-            cli_error("%s:%u: %s", a->config, bad, ota_strerror(err ? err : OTA_ERR_CONFIG_SYNTAX));
+        if (err) {
+            cli_error("%s:%u: %s", a->config, bad, ota_strerror(err));
             return CLI_FAIL;
         }
     }
@@ -333,6 +367,9 @@ static int parse_numbers(const struct run_args *a, const struct example_config *
         cli_error("timeouts, limits, --deadline, --retry-backoff and --power-cut-at are positive numbers; "
                   "--retries 0 or more");
         return CLI_USAGE;
+    }
+    if (a->speed_limit_s) {  /* curl's bytes per second, as bytes per window */
+        tc->low_speed_limit = atol(a->speed_limit_s) * (tc->low_speed_time_s ? tc->low_speed_time_s : 20);
     }
     sc->no_retry = zero_retries;
     sc->max_retries = retries > 0 ? (unsigned)retries : 0;

@@ -52,20 +52,59 @@ static int run_command(const struct cli_command *c, int argc, char **argv)
     return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
 }
 
-/* `ota GROUP` alone or with an unknown name: the group's usage lines. */
+/* The command names of a group ("create", "write", ...), or the groups
+ * (group NULL); returns how many. */
+static size_t command_names(const char *group, const char **names, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cli_command_count && n < max; i++) {
+        const char *name = group ? cli_commands[i].name : cli_commands[i].group;
+        if (group && (!name || strcmp(group, cli_commands[i].group) != 0)) {
+            continue;
+        }
+        if (n == 0 || strcmp(names[n - 1], name) != 0) {
+            names[n++] = name;
+        }
+    }
+    return n;
+}
+
+/* `ota GROUP` alone or with an unknown name: the usage line of the command
+ * it most likely misspells, else the group's usage lines. */
 static int group_usage(int argc, char **argv)
 {
     bool help = argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);
     FILE *out = help ? stdout : stderr;
-    if (!help) {
-        cli_error("unknown '%s' command%s%s", argv[1], argc >= 3 ? ": " : "", argc >= 3 ? argv[2] : "");
+    const char *names[16], *near = NULL;
+    if (!help && argc >= 3) {
+        near = cli_nearest(argv[2], strlen(argv[2]), names, command_names(argv[1], names, 16));
+        cli_error("unknown '%s' command: %s%s%s%s", argv[1], argv[2], near ? ": did you mean '" : "",
+                  near ? near : "", near ? "'?" : "");
+    } else if (!help) {
+        cli_error("'%s' needs a command", argv[1]);
     }
     for (size_t i = 0; i < cli_command_count; i++) {
-        if (strcmp(argv[1], cli_commands[i].group) == 0) {
-            fprintf(out, "usage: %s\n", cli_commands[i].usage);
+        const struct cli_command *c = &cli_commands[i];
+        if (strcmp(argv[1], c->group) == 0 && (!near || strcmp(near, c->name) == 0)) {
+            fprintf(out, "usage: %s\n", c->usage);
         }
     }
     return help ? CLI_OK : CLI_USAGE;
+}
+
+/* A command that does not exist: the one it most likely misspells, and
+ * one usage line instead of the whole overview. */
+static int unknown_command(const char *word)
+{
+    const char *names[32];
+    const char *near = cli_nearest(word, strlen(word), names, command_names(NULL, names, 32));
+    if (near) {
+        cli_error("unknown command '%s': did you mean '%s'?", word, near);
+    } else {
+        cli_error("unknown command '%s'", word);
+    }
+    fprintf(stderr, "usage: ota [-q|-v] COMMAND [ARGS] [--json] [--help]   (ota --help lists the commands)\n");
+    return CLI_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -97,7 +136,5 @@ int main(int argc, char **argv)
     if (group_known) {
         return group_usage(argc, argv);
     }
-    cli_error("unknown command '%s'", argv[1]);
-    print_overview(stderr);
-    return CLI_USAGE;
+    return unknown_command(argv[1]);
 }

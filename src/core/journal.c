@@ -239,3 +239,29 @@ int ota_journal_set_state(const struct ota_flash *f, const struct ota_partition 
     }
     return err;
 }
+
+int ota_journal_retire(const struct ota_flash *f, const struct ota_partition *part)
+{
+    struct header h[2];
+    uint8_t zero[4] = {0, 0, 0, 0};
+    int err;
+    if (!f || !part || ota_journal_data_capacity(part) == 0) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    for (int i = 0; i < 2; i++) {
+        if ((err = read_header(f, part, i, &h[i]))) {
+            return err;
+        }
+    }
+    /* The older record first: should the newer one's program tear into an
+     * invalid state word, what remains current is a retired record. */
+    int older = h[0].valid && h[1].valid && h[0].seq > h[1].seq ? 1 : 0;
+    for (int k = 0; k < 2; k++) {
+        int c = older ^ k;
+        if (h[c].valid && h[c].state != OTA_JOURNAL_RETIRED &&
+            (err = ota_flash_program(f, sector_addr(part, c) + OFF_STATE, zero, sizeof(zero)))) {
+            return err;
+        }
+    }
+    return OTA_OK;
+}

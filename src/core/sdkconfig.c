@@ -98,6 +98,14 @@ static int parse_line(const char *p, const char *end, char *key, char *value)
     return OTA_OK;
 }
 
+static int stop_at(unsigned line, unsigned *bad_line, int rc)
+{
+    if (bad_line) {
+        *bad_line = line;
+    }
+    return rc;
+}
+
 int ota_sdkconfig_parse(const char *text, size_t len, ota_sdkconfig_cb cb, void *ctx, unsigned *bad_line)
 {
     char key[KEY_MAX], value[VALUE_MAX];
@@ -123,23 +131,30 @@ int ota_sdkconfig_parse(const char *text, size_t len, ota_sdkconfig_cb cb, void 
             if (not_set_key(s, e, key)) {
                 int rc = cb(ctx, key, "n");
                 if (rc) {
-                    return rc;
+                    return stop_at(line, bad_line, rc);
                 }
             }
             continue;
         }
-        int perr = parse_line(s, e, key, value);
-        if (perr != OTA_OK) {
-            if (bad_line) {
-                *bad_line = line;
-            }
-            return perr;
+        int rc = parse_line(s, e, key, value);
+        if (rc == OTA_OK) {
+            rc = cb(ctx, key, value);
         }
-        int rc = cb(ctx, key, value);
         if (rc) {
-            return rc;
+            return stop_at(line, bad_line, rc);
         }
     }
+    return OTA_OK;
+}
+
+int ota_sdkconfig_bool(const char *value, bool *on)
+{
+    /* kconfiglib reads only the first character ("yes" is y, "no" is n);
+     * we take the two values menuconfig writes and refuse the rest */
+    if (!value || (value[0] != 'y' && value[0] != 'n') || value[1] != '\0') {
+        return OTA_ERR_CONFIG_BOOL;
+    }
+    *on = value[0] == 'y';
     return OTA_OK;
 }
 

@@ -1,7 +1,9 @@
 /* The patch applier on arbitrary input: [2 bytes old length L][L bytes old
- * image][1 byte chunk size][patch]. It must never read or write outside
- * its buffers, never emit more than the size the patch declared, and never
- * report success with an incomplete image. */
+ * image][1 byte: bit 7 bounds on, bits 6..0 chunk size - 1][patch]. It must
+ * never read or write outside its buffers, never emit more than the size
+ * the patch declared or its output bound, never take more patch bytes than
+ * its input bound, and never report success with an incomplete image. */
+#include <stdbool.h>
 #include <string.h>
 
 #include "fuzz_common.h"
@@ -43,10 +45,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         old_len = (uint32_t)(size - 3);
     }
     struct fuzz_ctx c = {data + 2, old_len, 0};
-    size_t chunk = (size_t)data[2 + old_len] + 1u;
+    size_t chunk = (size_t)(data[2 + old_len] & 0x7fu) + 1u;
+    bool bounded = (data[2 + old_len] & 0x80u) != 0;
     const uint8_t *patch = data + 3 + old_len;
     size_t len = size - 3 - old_len;
+    uint32_t out_max = old_len + 1u, in_max = (uint32_t)len / 2u + 1u;
     int err = ota_delta_begin(&d, old_len, NULL, fz_read, fz_out, &c);
+    if (!err && bounded) {
+        err = ota_delta_set_bounds(&d, out_max, in_max);
+    }
     for (size_t off = 0; !err && off < len; off += chunk) {
         err = ota_delta_write(&d, patch + off, len - off < chunk ? len - off : chunk);
     }
@@ -58,6 +65,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     }
     if (!err && (!h || c.emitted != h->new_size)) {
+        __builtin_trap();
+    }
+    if (bounded && (c.emitted > out_max || (!err && len > in_max))) {
         __builtin_trap();
     }
     return 0;

@@ -150,3 +150,52 @@ uint32_t booted_app_offset(const struct ota_flash *f)
     assert_int_equal(ota_boot(f, &bo, &res), OTA_OK);
     return res.part.offset;
 }
+
+static void put_le32_buf(struct buf *b, uint32_t v)
+{
+    uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    assert_int_equal(buf_emit(b, le, 4), 0);
+}
+
+/* esp_delta_ota's header, then detools': sequential, compression, size. */
+static void stalling_detools_header(struct buf *b, const uint8_t base[32], uint32_t new_size, bool heatshrink)
+{
+    uint8_t zeros[28] = {0};
+    put_le32_buf(b, 0xfccdde10u);
+    assert_int_equal(buf_emit(b, base, 32), 0);
+    assert_int_equal(buf_emit(b, zeros, sizeof(zeros)), 0);
+    uint8_t h[8];
+    size_t n = 0;
+    h[n++] = heatshrink ? 4 : 0;
+    h[n++] = (uint8_t)((new_size & 0x3f) | (new_size >> 6 ? 0x80 : 0));
+    for (uint32_t v = new_size >> 6; v; v >>= 7) {
+        h[n++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+    }
+    if (heatshrink) {
+        h[n++] = 0x44;  /* window 2^8, lookahead 2^7: esp_delta_ota's */
+    }
+    assert_int_equal(buf_emit(b, h, n), 0);
+}
+
+struct buf make_stalling_patch(enum stall_form form, const uint8_t base[32], uint32_t old_size, uint32_t new_size,
+                               size_t body_len)
+{
+    struct buf b = {0};
+    if (form == STALL_COMPACT) {
+        uint8_t version[4] = {2, 0, 0, 0}, new_sha[32];
+        memset(new_sha, 0x5a, sizeof(new_sha));
+        put_le32_buf(&b, 0x94544f4fu);
+        assert_int_equal(buf_emit(&b, version, 4), 0);
+        put_le32_buf(&b, old_size);
+        put_le32_buf(&b, new_size);
+        assert_int_equal(buf_emit(&b, base, 32), 0);
+        assert_int_equal(buf_emit(&b, new_sha, 32), 0);
+    } else {
+        stalling_detools_header(&b, base, new_size, form == STALL_HEATSHRINK);
+    }
+    uint8_t *zeros = calloc(1, body_len ? body_len : 1);
+    assert_non_null(zeros);
+    assert_int_equal(buf_emit(&b, zeros, body_len), 0);
+    free(zeros);
+    return b;
+}

@@ -27,6 +27,16 @@ void buf_free(struct buf *b);
 /* A built app image in memory. */
 struct buf make_image(const char *project, const char *version, uint32_t size, uint16_t chip);
 
+/* Patch forms a stalling patch can take. */
+enum stall_form { STALL_DETOOLS, STALL_HEATSHRINK, STALL_COMPACT };
+
+/* A hostile patch for the base whose appended SHA-256 is base (old_size
+ * bytes long), announcing a new image of new_size bytes, whose body is
+ * body_len zero bytes: in every form an endless run of empty steps (no
+ * diff, no extra, no seek), which produce nothing. */
+struct buf make_stalling_patch(enum stall_form form, const uint8_t base[32], uint32_t old_size, uint32_t new_size,
+                               size_t body_len);
+
 /* A fresh temporary flash file of size bytes, opened; path kept for reopen. */
 struct tmp_flash {
     struct ota_host_flash hf;

@@ -39,12 +39,18 @@ static int write_new(void *ctx, const uint8_t *data, uint32_t len)
 
 static struct ota_delta applier; /* 16 KiB, as a device would hold it: not on the stack */
 
+/* Bounds for apply(): 0 leaves the applier unbounded (as host tools use it). */
+static uint32_t bound_out, bound_in;
+
 /* Apply patch to old in chunks of `chunk` bytes; the result in *out. */
 static int apply(const struct buf *old, const uint8_t *patch, size_t len, size_t chunk, const uint8_t *base,
                  struct buf *out)
 {
     struct sink s = {old, {0}, 0};
     int err = ota_delta_begin(&applier, (uint32_t)old->len, base, read_old, write_new, &s);
+    if (!err && (bound_out || bound_in)) {
+        err = ota_delta_set_bounds(&applier, bound_out, bound_in);
+    }
     for (size_t off = 0; !err && off < len; off += chunk) {
         err = ota_delta_write(&applier, patch + off, len - off < chunk ? len - off : chunk);
     }
@@ -223,6 +229,69 @@ static void test_make_compact_roundtrip(void **state)
     }
 }
 
+/* The device bounds both ends: the new image (the signed size or the slot)
+ * and the patch (its signed size or the slot). A header naming more output
+ * fails before any byte goes out; a patch byte past its bound fails when it
+ * arrives; a bound of 0 is refused, never taken as "none". */
+static void test_bounds(void **state)
+{
+    (void)state;
+    struct buf old = release(0), nw = release(1), out;
+    struct buf patch = read_file(vector_path("delta/korvo-d2d8d982-b7855e8e.espdelta"));
+    uint32_t new_len = (uint32_t)nw.len, patch_len = (uint32_t)patch.len;
+    bound_out = new_len - 1;
+    bound_in = patch_len;
+    assert_int_equal(apply(&old, patch.data, patch.len, 4096, NULL, &out), OTA_ERR_DELTA_OUTPUT_BOUND);
+    assert_int_equal(out.len, 0);
+    buf_free(&out);
+    bound_out = new_len;
+    bound_in = patch_len - 1;
+    assert_int_equal(apply(&old, patch.data, patch.len, 1, NULL, &out), OTA_ERR_DELTA_INPUT_BOUND);
+    assert_int_equal(ota_delta_write(&applier, patch.data, 0), OTA_ERR_DELTA_INPUT_BOUND);  /* sticky */
+    buf_free(&out);
+    bound_in = patch_len;
+    assert_int_equal(apply(&old, patch.data, patch.len, 4096, NULL, &out), OTA_OK);
+    assert_int_equal(out.len, nw.len);
+    buf_free(&out);
+    bound_out = bound_in = 0;
+    assert_int_equal(ota_delta_set_bounds(&applier, 0, patch_len), OTA_ERR_INVALID_ARG);
+    assert_int_equal(ota_delta_set_bounds(&applier, new_len, 0), OTA_ERR_INVALID_ARG);
+    buf_free(&old);
+    buf_free(&nw);
+    buf_free(&patch);
+}
+
+/* A patch that goes on without producing anything (an endless run of empty
+ * diff/extra/seek steps; in heatshrink, back-references that make more of
+ * them; in the compact form, a body of zeros) fails with its own error
+ * within a few hundred patch bytes, in every form, with nothing output. It
+ * used to take all it was given and fail only at its end. */
+static void test_stalling_patch_fails_at_once(void **state)
+{
+    (void)state;
+    static const enum stall_form forms[] = {STALL_DETOOLS, STALL_HEATSHRINK, STALL_COMPACT};
+    struct buf old = release(0);
+    for (size_t f = 0; f < 3; f++) {
+        struct buf patch = make_stalling_patch(forms[f], old.data + old.len - 32, (uint32_t)old.len, 1u << 20,
+                                               1u << 20);
+        struct sink s = {&old, {0}, 0};
+        assert_int_equal(ota_delta_begin(&applier, (uint32_t)old.len, old.data + old.len - 32, read_old, write_new,
+                                         &s), 0);
+        size_t fed = 0;
+        int err = 0;
+        while (!err && fed < patch.len) {
+            err = ota_delta_write(&applier, patch.data + fed++, 1);
+        }
+        printf("stalling patch, form %zu: %s after %zu of %zu bytes\n", f, ota_strerror(err), fed, patch.len);
+        assert_int_equal(err, OTA_ERR_DELTA_STALLED);
+        assert_true(fed < 1024);
+        assert_int_equal(s.out.len, 0);
+        buf_free(&s.out);
+        buf_free(&patch);
+    }
+    buf_free(&old);
+}
+
 int main(void)
 {
     require_vectors();
@@ -234,6 +303,8 @@ int main(void)
         cmocka_unit_test(test_truncated_and_trailing),
         cmocka_unit_test(test_make_esp_roundtrip),
         cmocka_unit_test(test_make_compact_roundtrip),
+        cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_stalling_patch_fails_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

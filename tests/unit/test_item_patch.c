@@ -14,6 +14,7 @@
 #include "ota/boot.h"
 #include "ota/error.h"
 #include "ota/host_transport.h"
+#include "ota/journal.h"
 #include "ota/service.h"
 
 static char sd[64];
@@ -232,6 +233,76 @@ static void wrong_output_caught_by_the_image_check(void **state)
     buf_free(&bad);
 }
 
+/* A full-image transfer cut by a power loss leaves a journal to resume
+ * from; a patch attempt into the same slot that then fails mid-way has
+ * overwritten those bytes. The next full-image run must not resume onto
+ * them (it used to, and failed once with a checksum error): the patch's
+ * first write retired the journal, so the run starts clean and installs. */
+static void failed_patch_leaves_no_journal_to_resume_onto(void **state)
+{
+    (void)state;
+    struct buf third = make_image("third_app", "v3.0.0", 64 * 1024, OTA_CHIP_ESP32);
+    struct delta_plan plan = {0};
+    struct delta_buf out = {0};
+    assert_int_equal(delta_plan_make(old_app.data, old_app.len, third.data, third.len, &plan), 0);
+    assert_int_equal(delta_write_esp(old_app.data, old_app.len, third.data, third.len, &plan, &out), 0);
+    put_file(sd, "old-third-cut.espdelta", out.data, out.len * 3 / 4);  /* ends mid-way */
+    free(out.data);
+    delta_plan_free(&plan);
+
+    struct tmp_flash t;
+    device(&t, &old_app);
+    const struct ota_partition *slot = ota_pt_find_label(&table, "ota_1");
+    t.hf.cut_at = 120;
+    assert_int_equal(run_item(&t, "file://sdcard/new.bin", NULL), OTA_ERR_POWER_LOST);
+    tmp_flash_reopen(&t);
+    struct ota_journal j;
+    assert_int_equal(ota_journal_load(&t.hf.flash, slot, &j), OTA_OK);
+    assert_int_equal(j.state, OTA_JOURNAL_WRITING);
+    assert_true(j.durable >= OTA_FLASH_SECTOR_SIZE);
+
+    assert_int_equal(run_item(&t, "file://sdcard/old-third-cut.espdelta", NULL), OTA_ERR_DELTA_TRUNCATED);
+    assert_true(ota_app_written(&svc.work.up.app) > j.durable);  /* it did overwrite the journaled bytes */
+    assert_int_equal(ota_journal_load(&t.hf.flash, slot, &j), OTA_OK);
+    assert_int_equal(j.state, OTA_JOURNAL_NONE);
+    assert_boots(&t.hf.flash, "ota_0");
+
+    assert_int_equal(run_item(&t, "file://sdcard/new.bin", NULL), OTA_OK);
+    assert_false(svc.work.resumed);
+    assert_installed(&t, &new_app);
+    tmp_flash_destroy(&t);
+    buf_free(&third);
+}
+
+/* Hostile patches through the service (file://, as a server would send
+ * them): one that never produces output ends with OTA_ERR_DELTA_STALLED
+ * after a read buffer or two of its half megabyte (it used to be read to
+ * its end; served without end, it ran into the item deadline), one whose
+ * header names an image bigger than the slot ends with
+ * OTA_ERR_DELTA_OUTPUT_BOUND; nothing is written, the old app boots. */
+static void hostile_patches_end_at_once(void **state)
+{
+    (void)state;
+    static const enum stall_form forms[] = {STALL_DETOOLS, STALL_HEATSHRINK, STALL_COMPACT};
+    const uint8_t *base = old_app.data + old_app.len - 32;
+    for (size_t f = 0; f < 4; f++) {
+        struct buf p = f < 3 ? make_stalling_patch(forms[f], base, (uint32_t)old_app.len, (uint32_t)new_app.len,
+                                                   512 * 1024)
+                             : make_stalling_patch(STALL_DETOOLS, base, 0, 2u << 20, 4096);
+        put_file(sd, "hostile.patch", p.data, p.len);
+        buf_free(&p);
+        struct tmp_flash t;
+        device(&t, &old_app);
+        int err = run_item(&t, "file://sdcard/hostile.patch", NULL);
+        assert_int_equal(err, f < 3 ? OTA_ERR_DELTA_STALLED : OTA_ERR_DELTA_OUTPUT_BOUND);
+        assert_true(svc.work.patch->bytes <= 2 * OTA_SERVICE_BUF_LEN);
+        assert_int_equal(t.hf.count.programs, 0);
+        assert_int_equal(t.hf.count.sector_erases + t.hf.count.block_erases, 0);
+        assert_boots(&t.hf.flash, "ota_0");
+        tmp_flash_destroy(&t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +312,8 @@ int main(void)
         cmocka_unit_test(fallback_taken_when_the_patch_is_missing),
         cmocka_unit_test(no_patch_work_area_takes_full_images_only),
         cmocka_unit_test(wrong_output_caught_by_the_image_check),
+        cmocka_unit_test(failed_patch_leaves_no_journal_to_resume_onto),
+        cmocka_unit_test(hostile_patches_end_at_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

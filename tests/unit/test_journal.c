@@ -109,12 +109,73 @@ static void torn_writes(void **state)
     tmp_flash_destroy(&t);
 }
 
+/* Retire: both records stop speaking for the content, with programs only;
+ * the older one goes first, so that a torn program of the newer one never
+ * brings an older WRITING record back as the current one. */
+/* Two records: an older WRITING one of another source (8 KiB durable), a
+ * newer WRITING one (4 KiB durable); returns the newer one's copy. */
+static int two_records(struct tmp_flash *t)
+{
+    static const uint8_t other[12] = {9};
+    assert_int_equal(ota_journal_load(&t->hf.flash, tone(), &j), OTA_OK);
+    assert_int_equal(ota_journal_begin(&t->hf.flash, tone(), &j, 50000, other, "\"old\""), OTA_OK);
+    assert_int_equal(ota_journal_progress(&t->hf.flash, tone(), &j, 8192), OTA_OK);
+    assert_int_equal(ota_journal_begin(&t->hf.flash, tone(), &j, 60000, id, "\"new\""), OTA_OK);
+    assert_int_equal(ota_journal_progress(&t->hf.flash, tone(), &j, 4096), OTA_OK);
+    return j.copy;
+}
+
+/* Retire: both records stop speaking for the content, with programs only;
+ * the older one goes first, so that a torn program of the newer one's state
+ * word (3 may become 2, an invalid state) never brings the older WRITING
+ * record back as the current one. */
+static void retire_clears_both_records_older_first(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    make_seed_device(&t, &table);
+    assert_int_equal(ota_journal_retire(&t.hf.flash, tone()), OTA_OK);  /* none: nothing to do */
+    unsigned cleared = 0;
+    for (uint32_t seed = 1; seed <= 12; seed++) {
+        for (unsigned cut = 1; cut <= 2; cut++) {
+            int newer = two_records(&t);
+            ota_host_flash_reset_counters(&t.hf);
+            t.hf.cut_at = cut;
+            t.hf.cut_mode = OTA_CUT_TORN;
+            t.hf.cut_seed = seed;
+            assert_int_equal(ota_journal_retire(&t.hf.flash, tone()), OTA_ERR_POWER_LOST);
+            tmp_flash_reopen(&t);
+            t.hf.cut_at = 0;
+            assert_int_equal(ota_journal_load(&t.hf.flash, tone(), &j), OTA_OK);
+            /* retired, or the newer record as it was (nothing was overwritten yet) */
+            assert_true(j.state == OTA_JOURNAL_NONE || (j.copy == newer && j.durable == 4096));
+            cleared += j.state == OTA_JOURNAL_NONE;
+        }
+    }
+    assert_true(cleared > 0);
+
+    int newer = two_records(&t);
+    assert_int_equal(ota_journal_retire(&t.hf.flash, tone()), OTA_OK);
+    assert_int_equal(ota_journal_load(&t.hf.flash, tone(), &j), OTA_OK);
+    assert_int_equal(j.state, OTA_JOURNAL_NONE);
+    /* even with the newer sector gone, the older record is retired too */
+    uint32_t addr = tone()->offset + ota_journal_data_capacity(tone()) + (uint32_t)newer * OTA_FLASH_SECTOR_SIZE;
+    assert_int_equal(ota_flash_erase(&t.hf.flash, addr, OTA_FLASH_SECTOR_SIZE), OTA_OK);
+    assert_int_equal(ota_journal_load(&t.hf.flash, tone(), &j), OTA_OK);
+    assert_int_equal(j.state, OTA_JOURNAL_NONE);
+    ota_host_flash_reset_counters(&t.hf);
+    assert_int_equal(ota_journal_retire(&t.hf.flash, tone()), OTA_OK);
+    assert_int_equal(t.hf.count.ops, 0);  /* already retired: nothing written */
+    tmp_flash_destroy(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(capacity),
         cmocka_unit_test(begin_progress_commit),
         cmocka_unit_test(torn_writes),
+        cmocka_unit_test(retire_clears_both_records_older_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -296,6 +296,104 @@ static void cancel_stops_the_item_and_keeps_the_device(void **state)
     rmdir(sd);
 }
 
+/* A device whose table has a factory app (running) and a test app beside
+ * two OTA slots. */
+static void factory_device(struct tmp_flash *t)
+{
+    static const char csv[] = "nvs,      data, nvs,     0x9000,  0x4000,\n"
+                              "otadata,  data, ota,     0xd000,  0x2000,\n"
+                              "factory,  app,  factory, 0x10000, 1M,\n"
+                              "ota_0,    app,  ota_0,   ,        1M,\n"
+                              "ota_1,    app,  ota_1,   ,        1M,\n"
+                              "test,     app,  test,    ,        512K,\n";
+    uint8_t bin[OTA_PT_LEN];
+    struct ota_pt_diag d;
+    tmp_flash_create(t, OTA_HOST_FLASH_DEFAULT_SIZE);
+    assert_int_equal(ota_pt_parse_csv(csv, strlen(csv), t->hf.flash.size, &table, &d), OTA_OK);
+    assert_int_equal(ota_pt_to_binary(&table, bin), OTA_OK);
+    assert_int_equal(ota_flash_program(&t->hf.flash, OTA_PT_OFFSET, bin, sizeof(bin)), OTA_OK);
+    struct buf b = make_image("ota_example", "v1.0.0", 64 * 1024, OTA_CHIP_ESP32);
+    write_partition(t, ota_pt_find_label(&table, "factory"), b.data, b.len);
+    buf_free(&b);
+}
+
+/* otadata selects OTA slots only: a factory or test target is refused at
+ * begin, before anything is written, with its own error (it used to be
+ * written, and the finish then selected ota_0). */
+static void only_ota_slots_are_targets(void **state)
+{
+    (void)state;
+    static const char *const labels[] = {"factory", "test"};
+    struct buf b = make_image("play_mp3_control", "v2.0.0", 150000, OTA_CHIP_ESP32);
+    for (int i = 0; i < 2; i++) {
+        struct tmp_flash t;
+        factory_device(&t);
+        /* run from ota_0, so that the factory app is not the running one */
+        write_partition(&t, ota_pt_find_label(&table, "ota_0"), b.data, b.len);
+        assert_int_equal(ota_device_open(&dev, &t.hf.flash, ota_pt_find_label(&table, "ota_0")->offset), OTA_OK);
+        ota_host_flash_reset_counters(&t.hf);
+        struct ota_app_options opt = {ota_pt_find_label(&dev.table, labels[i]), (int64_t)b.len, false, NULL, NULL,
+                                      NULL};
+        assert_int_equal(ota_app_begin(&up, &dev, &opt), OTA_ERR_TARGET_NOT_OTA);
+        assert_int_equal(ota_app_write(&up, b.data, b.len), OTA_ERR_INVALID_ARG);
+        assert_int_equal(ota_app_finish(&up, NULL), OTA_ERR_INVALID_ARG);
+        assert_int_equal(t.hf.count.ops, 0);
+        assert_string_equal(boots(&t), "ota_example");  /* nothing selected: the factory app boots */
+        assert_string_equal(booted.part.label, "factory");
+        tmp_flash_destroy(&t);
+    }
+    buf_free(&b);
+}
+
+/* A write of nothing (NULL, 0) changes nothing at any stage; bytes past the
+ * announced length and a seek past what is in flash are refused as such. */
+static void empty_writes_extra_bytes_and_far_seeks(void **state)
+{
+    (void)state;
+    struct buf b = make_image("play_mp3_control", "v2.0.0", 150000, OTA_CHIP_ESP32);
+    struct tmp_flash t;
+    device(&t);
+    open_device(&t);
+    memset(&up, 0, sizeof(up));
+    assert_int_equal(ota_app_write(&up, NULL, 0), OTA_ERR_INVALID_ARG);  /* never begun */
+    struct ota_app_options opt = {NULL, (int64_t)b.len, false, NULL, NULL, NULL};
+    assert_int_equal(ota_app_begin(&up, &dev, &opt), OTA_OK);
+    assert_int_equal(ota_app_write(&up, NULL, 0), OTA_OK);
+    assert_int_equal(ota_app_write(&up, b.data, 100), OTA_OK);  /* the head, still in RAM */
+    assert_int_equal(ota_app_write(&up, NULL, 0), OTA_OK);
+    assert_int_equal(ota_app_seek(&up, 50), OTA_ERR_SEEK_UNWRITTEN);  /* nothing is in flash yet */
+    assert_int_equal(ota_app_write(&up, b.data + 100, 9900), OTA_OK);
+    assert_int_equal(ota_app_write(&up, NULL, 0), OTA_OK);
+    assert_int_equal(ota_app_written(&up), 10000);
+    assert_int_equal(ota_app_seek(&up, 10001), OTA_ERR_SEEK_UNWRITTEN);
+    assert_int_equal(ota_app_seek(&up, 1u << 20), OTA_ERR_SEEK_UNWRITTEN);
+    /* refused, not fatal: the update goes on, a seek back is compared */
+    assert_int_equal(ota_app_seek(&up, 4000), OTA_OK);
+    assert_int_equal(ota_app_write(&up, b.data + 4000, b.len - 4000), OTA_OK);
+    assert_int_equal(ota_app_write(&up, b.data, 1), OTA_ERR_MORE_THAN_ANNOUNCED);
+    ota_app_abort(&up);
+    assert_int_equal(ota_app_write(&up, NULL, 0), OTA_ERR_INVALID_ARG);  /* aborted: a no-op refused */
+    assert_string_equal(boots(&t), "ota_example");
+
+    /* announced shorter than what comes: refused at the first byte past it */
+    opt.image_len = (int64_t)b.len - 1000;
+    assert_int_equal(ota_app_begin(&up, &dev, &opt), OTA_OK);
+    assert_int_equal(push(&b, 4096, b.len), OTA_ERR_MORE_THAN_ANNOUNCED);
+    assert_int_equal(ota_app_written(&up), (b.len - 1000) / 4096 * 4096);
+    assert_string_equal(boots(&t), "ota_example");
+
+    /* the whole image, then finish: empty writes after the finish change nothing */
+    opt.image_len = (int64_t)b.len;
+    assert_int_equal(ota_app_begin(&up, &dev, &opt), OTA_OK);
+    assert_int_equal(ota_app_seek(&up, 0), OTA_OK);
+    assert_int_equal(push(&b, 65536, b.len), OTA_OK);
+    assert_int_equal(ota_app_finish(&up, NULL), OTA_OK);
+    assert_int_equal(ota_app_write(&up, NULL, 0), OTA_ERR_INVALID_ARG);
+    assert_string_equal(boots(&t), "play_mp3_control");
+    tmp_flash_destroy(&t);
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +404,8 @@ int main(void)
         cmocka_unit_test(protected_regions_are_never_targets),
         cmocka_unit_test(data_check_runs_before_the_commit),
         cmocka_unit_test(cancel_stops_the_item_and_keeps_the_device),
+        cmocka_unit_test(only_ota_slots_are_targets),
+        cmocka_unit_test(empty_writes_extra_bytes_and_far_seeks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -162,7 +162,7 @@ static int dec_seek(struct ota_delta *d)
     delta_seek_old(d, rel);
     cm_rep_use(c, i, (int32_t)(d->old_pos - (int64_t)d->new_pos));
     c->state = d->new_pos == d->hdr.new_size ? CS_DONE : CS_DIFF_LEN;
-    return 0;
+    return delta_step_end(d);
 }
 
 /* One symbol (or the first five code bytes). */

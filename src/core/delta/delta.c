@@ -148,7 +148,26 @@ int ota_delta_begin(struct ota_delta *d, uint32_t old_size, const uint8_t *expec
     d->ctx = ctx;
     d->old_size = old_size;
     d->expect_base = expect_base;
+    d->out_max = UINT32_MAX;
+    d->in_left = UINT32_MAX;
     return 0;
+}
+
+int ota_delta_set_bounds(struct ota_delta *d, uint32_t out_max, uint32_t in_max)
+{
+    if (!d || !out_max || !in_max) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    d->out_max = out_max;
+    d->in_left = in_max;
+    return 0;
+}
+
+int delta_step_end(struct ota_delta *d)
+{
+    d->idle_steps = d->step_output ? 0 : (uint8_t)(d->idle_steps + 1);
+    d->step_output = false;
+    return d->idle_steps > OTA_DELTA_IDLE_STEPS_MAX ? OTA_ERR_DELTA_STALLED : 0;
 }
 
 static int flush_out(struct ota_delta *d)
@@ -171,6 +190,7 @@ static int put_byte(struct ota_delta *d, uint8_t b)
     }
     d->out_buf[d->out_len++] = b;
     d->new_pos++;
+    d->step_output = true;
     return d->out_len == OTA_DELTA_OUT_BUF ? flush_out(d) : 0;
 }
 
@@ -235,6 +255,9 @@ static int feed_body(struct ota_delta *d, const uint8_t *p, size_t len)
 
 static int start_body(struct ota_delta *d)
 {
+    if (d->hdr.new_size > d->out_max) {
+        return OTA_ERR_DELTA_OUTPUT_BOUND;
+    }
     if (d->expect_base && (!d->hdr.has_base || memcmp(d->expect_base, d->hdr.base_sha256, OTA_SHA256_LEN) != 0)) {
         return OTA_ERR_DELTA_BASE;
     }
@@ -291,6 +314,10 @@ int ota_delta_write(struct ota_delta *d, const void *patch, size_t len)
     if (d->finished) {
         return d->error = OTA_ERR_DELTA_STATE;
     }
+    if (len > d->in_left) {
+        return d->error = OTA_ERR_DELTA_INPUT_BOUND;
+    }
+    d->in_left -= (uint32_t)len;
     const uint8_t *p = patch;
     int rc = feed_header(d, &p, &len, false);
     if (!rc && len) {

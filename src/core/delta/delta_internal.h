@@ -13,6 +13,9 @@ int delta_put_extra(struct ota_delta *d, uint8_t b);
 int delta_peek_old(struct ota_delta *d, uint8_t *b);
 /* Move the old-image cursor by rel bytes. */
 void delta_seek_old(struct ota_delta *d, int64_t rel);
+/* A step (diff, extra, seek) ended: too many in a row without output is a
+ * stalled patch (OTA_ERR_DELTA_STALLED). */
+int delta_step_end(struct ota_delta *d);
 
 /* The detools header after the esp header, if any: type, size, parameters. */
 int delta_parse_detools_header(const uint8_t *p, size_t len, struct ota_delta_header *h, uint8_t *compression,

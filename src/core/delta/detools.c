@@ -58,7 +58,7 @@ static int after_seek(struct ota_delta *d, int64_t rel)
 {
     delta_seek_old(d, rel);
     d->u.detools.dt.state = d->new_pos == d->hdr.new_size ? DT_DONE : DT_DIFF_SIZE;
-    return 0;
+    return delta_step_end(d);
 }
 
 static int run_byte(struct ota_delta *d, uint8_t b, uint8_t after_state)

@@ -60,6 +60,11 @@ static int prepare_patch(struct ota_service *svc, struct ota_item *item)
         return err;
     }
     int64_t len = hdr.new_size ? (int64_t)hdr.new_size : OTA_LENGTH_UNKNOWN;
+    if (hdr.new_size > svc->work.part->size) {
+        OTA_LOGE(TAG, "%s: a %u-byte image does not fit %s", ota_item_uri(svc, item), (unsigned)hdr.new_size,
+                 svc->work.part->label);
+        return OTA_ERR_DELTA_OUTPUT_BOUND;
+    }
     ota_app_abort(&svc->work.up.app);
     if ((err = begin_writer(svc, item, false, len))) {
         return err;

@@ -116,13 +116,19 @@ void ota_item_patch_setup(struct ota_service *svc, const struct ota_image_info *
 }
 
 /* From patch byte 0: a fresh applier, the new image from its byte 0. The
- * applier checks the base again, before its first output byte. */
+ * applier checks the base again, before its first output byte. Its bounds:
+ * the new image's signed length, else the slot; the patch's signed length,
+ * else the slot. */
 static int restart(struct ota_service *svc)
 {
     struct ota_item_patch *p = svc->work.patch;
+    uint32_t slot = svc->work.part->size;
+    uint32_t out_max = p->new_len == OTA_LENGTH_UNKNOWN ? slot : (uint32_t)p->new_len;
+    uint32_t in_max = p->max_bytes == 0 ? slot : p->max_bytes < UINT32_MAX ? (uint32_t)p->max_bytes : UINT32_MAX;
     p->bytes = 0;
     ota_sha256_init(&p->sha);
-    return ota_delta_begin(&p->delta, p->base_len, p->base_sha256, read_running, write_new, svc);
+    int err = ota_delta_begin(&p->delta, p->base_len, p->base_sha256, read_running, write_new, svc);
+    return err ? err : ota_delta_set_bounds(&p->delta, out_max, in_max);
 }
 
 static int patch_set_source(struct ota_item_work *w, int64_t total, const char *validator)
@@ -152,7 +158,7 @@ static int patch_write(struct ota_item_work *w, const void *data, size_t n)
 {
     struct ota_item_patch *p = w->patch;
     if (p->max_bytes && p->bytes + n > p->max_bytes) {
-        return p->over_err;
+        return p->over_err ? p->over_err : OTA_ERR_DELTA_INPUT_BOUND;
     }
     ota_sha256_update(&p->sha, data, n);
     p->bytes += n;

@@ -266,6 +266,10 @@ int ota_item_pump(struct ota_service *svc, struct ota_item *item, const struct i
                 OTA_LOGW(TAG, "%s: a byte before %llu differs from what is in flash", ota_item_uri(svc, item),
                          (unsigned long long)w->stream_pos);
                 err = start_over(svc, item, sink);
+            } else if (err && w->patch && w->patch->active) {
+                /* the applier's error, at a patch byte (not a flash address) */
+                OTA_LOGE(TAG, "reading %s at byte %llu: %s", ota_item_uri(svc, item), (unsigned long long)pos,
+                         ota_strerror(err));
             } else if (err && w->part) {
                 OTA_LOGE(TAG, "writing %s near 0x%x: %s", w->part->label,
                          (unsigned)(w->part->offset + sink->written(w)), ota_strerror(err));

@@ -61,7 +61,12 @@ int ota_item_patch_check_base(struct ota_service *svc, struct ota_item *item, st
 /* Make work.up.patch the producer for an app writer already begun: base is
  * the running app (length, appended SHA-256), new_len the new image's length
  * (or OTA_LENGTH_UNKNOWN); max_bytes > 0 bounds the patch (more fails with
- * over_err). Then attach with ota_item_patch_sink. */
+ * over_err, or OTA_ERR_DELTA_INPUT_BOUND when over_err is OTA_OK). Then
+ * attach with ota_item_patch_sink. The applier is bounded
+ * by new_len (else the slot's size: a header naming more fails with
+ * OTA_ERR_DELTA_OUTPUT_BOUND) and by max_bytes (else the slot's size:
+ * OTA_ERR_DELTA_INPUT_BOUND); a stalling patch fails with
+ * OTA_ERR_DELTA_STALLED. A new_len of 0 is refused (OTA_ERR_INVALID_ARG). */
 void ota_item_patch_setup(struct ota_service *svc, const struct ota_image_info *base, int64_t new_len,
                           uint64_t max_bytes, int over_err);
 

@@ -24,8 +24,30 @@ const char *ota_result_name(int result)
     }
 }
 
+/* Patch failures (-150..-169, later codes included) in the seed's words:
+ * a stream this applier cannot read is a bad magic word, a patch for
+ * another app a version mismatch, the rest a bad stream. */
+static int delta_result(int err)
+{
+    switch (err) {
+    case OTA_ERR_DELTA_FORMAT:
+    case OTA_ERR_DELTA_UNSUPPORTED:
+    case OTA_ERR_DELTA_VERSION:
+        return OTA_RESULT_ERROR_MAGIC_WORD;
+    case OTA_ERR_DELTA_BASE:
+        return OTA_RESULT_ERROR_VERSION;
+    case OTA_ERR_DELTA_STATE:
+        return OTA_RESULT_NULL_POINTER;
+    default:
+        return OTA_RESULT_STREAM_RD_FAIL;
+    }
+}
+
 int ota_result_from_err(int err)
 {
+    if (err <= -150 && err >= -169) {
+        return delta_result(err);
+    }
     switch (err) {
     case OTA_OK:
         return OTA_RESULT_SUCCESS;

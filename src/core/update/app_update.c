@@ -45,6 +45,12 @@ static int pick_target(struct ota_app_update *u)
         OTA_LOGE(TAG, "no OTA app partition to write");
         return u->opt.target ? OTA_ERR_NOT_FOUND : OTA_ERR_NO_OTA_SLOT;
     }
+    if (!ota_pt_is_ota_app(t)) {
+        /* otadata names OTA slots only: a factory or test app written here
+         * could never be selected, and the finish would select another slot */
+        OTA_LOGE(TAG, "%s is not an OTA slot: otadata cannot boot it", t->label);
+        return OTA_ERR_TARGET_NOT_OTA;
+    }
     if (ota_device_protected(dev, t->offset, t->size)) {
         OTA_LOGE(TAG, "partition %s at 0x%x is the running app or overlaps otadata or the table: not written",
                  t->label, (unsigned)t->offset);
@@ -220,10 +226,18 @@ int ota_app_seek(struct ota_app_update *u, uint64_t off)
         return fail(u, ota_app_decrypt_seek(u, off));
     }
 #endif
+    if (off > u->pw.written) {
+        /* refused, nothing changed: the update goes on from where it was */
+        OTA_LOGE(TAG, "seek past the %u bytes in flash", (unsigned)u->pw.written);
+        return OTA_ERR_SEEK_UNWRITTEN;
+    }
+    if (off == 0 && !u->head_checked) {
+        u->head_len = 0;  /* the head held in RAM comes again from its first byte */
+    }
     if (off > 0 && !u->head_checked) {
         /* resuming past the head: it is in flash, check it from there */
         uint8_t head[OTA_APP_HEAD_LEN];
-        int err = off >= OTA_APP_HEAD_LEN ? ota_pw_read_image(&u->pw, 0, head, sizeof(head)) : OTA_ERR_INVALID_ARG;
+        int err = ota_pw_read_image(&u->pw, 0, head, sizeof(head));  /* written > 0: the head went first */
         if (!err) {
             err = ota_app_check_head(u, head);
         }
@@ -239,6 +253,9 @@ int ota_app_write(struct ota_app_update *u, const void *data, size_t len)
 {
     if (!u || (len && !data) || u->phase != OTA_PHASE_OPEN || len > UINT32_MAX) {
         return OTA_ERR_INVALID_ARG;
+    }
+    if (len == 0) {
+        return OTA_OK;  /* data may be NULL: nothing to gather or push */
     }
 #ifndef OTA_NO_DECRYPT
     if (ota_app_decrypt_claims(u, data, len)) {

@@ -81,6 +81,7 @@ void ota_pw_reset(struct ota_part_writer *pw, int64_t total, const char *validat
     pw->pos = 0;
     pw->written = pw->fed = pw->erased = 0;
     pw->journal_begun = false;
+    pw->journal_retired = false;
     memset(pw->first_page, 0xFF, sizeof(pw->first_page));
 }
 
@@ -124,7 +125,7 @@ int ota_pw_seek(struct ota_part_writer *pw, uint64_t off)
 {
     uint8_t chunk[CHUNK];
     if (off > pw->written) {
-        return OTA_ERR_INVALID_ARG;
+        return OTA_ERR_SEEK_UNWRITTEN;
     }
     while (pw->fed < off) {
         uint32_t n = (uint32_t)off - pw->fed < CHUNK ? (uint32_t)off - pw->fed : CHUNK;
@@ -196,6 +197,9 @@ static int append(struct ota_part_writer *pw, const uint8_t *src, uint32_t len)
 {
     uint32_t before = pw->written;
     int err;
+    if (pw->total != OTA_LENGTH_UNKNOWN && (int64_t)pw->written + len > pw->total) {
+        return OTA_ERR_MORE_THAN_ANNOUNCED;
+    }
     if (pw->written > pw->limit || len > pw->limit - pw->written) {
         return pw->too_big_err;
     }
@@ -204,6 +208,13 @@ static int append(struct ota_part_writer *pw, const uint8_t *src, uint32_t len)
     }
     if (pw->journaled && !pw->journal_begun && (err = journal_progress(pw, before))) {
         return err;  /* WRITING goes to flash before the partition's first byte changes */
+    }
+    if (!pw->journaled && !pw->journal_retired) {
+        /* e.g. a patch: a full image journaled earlier must not resume onto these bytes */
+        if (ota_journal_data_capacity(pw->part) && (err = ota_journal_retire(pw->flash, pw->part))) {
+            return err;
+        }
+        pw->journal_retired = true;
     }
     if (pw->hold_first_page && pw->written < OTA_FLASH_PAGE_SIZE) {
         uint32_t k = OTA_FLASH_PAGE_SIZE - pw->written < len ? OTA_FLASH_PAGE_SIZE - pw->written : len;

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Hostile patches served over HTTP to `ota run --app URI`: every one ends at
+# once with its own error, nothing is written, the running app keeps booting.
+#  - a patch (esp_delta_ota header naming the running app, then detools,
+#    heatshrink or our compact form) whose body never produces output: from
+#    nginx (8 MiB of it) and from a server that trickles it at 4 KiB/s (it
+#    would take over half an hour): OTA_ERR_DELTA_STALLED within seconds,
+#    not at the item's deadline;
+#  - a patch whose header names an image bigger than the slot:
+#    OTA_ERR_DELTA_OUTPUT_BOUND before any byte is written.
+# Usage: test_hostile_patch.sh OTA
+set -u
+OTA=$1
+T=$(mktemp -d)
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../cli/lib.sh"
+. "$HERE/servers.sh"
+trap 'stop_servers; rm -rf "$T"' EXIT
+
+mkdir -p "$T/www"
+printf '%s\n' "nvs, data, nvs, , 0x4000" "otadata, data, ota, , 0x2000" "phy_init, data, phy, , 0x1000" \
+    "ota_0, app, ota_0, , 3M" "ota_1, app, ota_1, , 3M" >"$T/table.csv"
+D="$T/dev.img"
+$OTA image make "$T/old.bin" --project ota_example --version v1.0.0 --size 200000 >/dev/null
+
+device_running() {
+    rm -f "$D" "$D".*
+    $OTA flash create "$D" --table "$T/table.csv" --size 8MB >/dev/null &&
+        $OTA flash write "$D" ota_0 "$1" >/dev/null && $OTA boot "$D" >/dev/null 2>&1
+}
+
+still_old() {
+    if $OTA boot "$D" 2>&1 | grep -q "Loaded app from partition at offset 0x10000"; then pass "$1: the old app boots"
+    else fail "$1: the old app does not boot"; fi
+}
+
+# stalling FORM NEW_SIZE BODY OUT: a patch for old.bin whose body is BODY zero
+# bytes (FORM: detools, heatshrink, compact), announcing NEW_SIZE bytes.
+stalling() {
+    python3 - "$T/old.bin" "$@" <<'EOF'
+import struct, sys
+old, form, new_size, body, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+img = open(old, "rb").read()
+base = img[-32:]  # the appended SHA-256: how a patch names its base
+if form == "compact":
+    head = struct.pack("<I4sII", 0x94544F4F, b"\x02\0\0\0", len(img), new_size) + base + b"\x5a" * 32
+else:
+    size, v = bytearray([new_size & 0x3F]), new_size >> 6
+    while v:
+        size[-1] |= 0x80
+        size.append(v & 0x7F)
+        v >>= 7
+    head = struct.pack("<I", 0xFCCDDE10) + base + bytes(28)
+    head += bytes([4 if form == "heatshrink" else 0]) + bytes(size) + (b"\x44" if form == "heatshrink" else b"")
+with open(out, "wb") as f:
+    f.write(head)
+    f.write(bytes(body))
+EOF
+}
+
+for form in detools heatshrink compact; do
+    stalling $form 230000 $((8 << 20)) "$T/www/stall-$form.patch"
+done
+stalling detools $((4 << 20)) 4096 "$T/www/huge.patch"
+start_nginx "$T/www"
+start_fault_server "$T/www"
+NG="http://127.0.0.1:$NGINX_PORT" FS="http://127.0.0.1:$FAULT_PORT"
+
+for form in detools heatshrink compact; do
+    for how in nginx trickle; do
+        url="$NG/stall-$form.patch"
+        [ "$how" = trickle ] && url="$FS/trickle/4096/stall-$form.patch"
+        name="a $form patch that never produces output ($how)"
+        device_running "$T/old.bin"
+        start=$(date +%s)
+        # --deadline 60: without the stall rule the trickle ends there (else at 900 s)
+        expect_fail "$name: refused" 1 "OTA_ERR_DELTA_STALLED" $OTA run "$D" --app "$url" --deadline 60
+        took=$(($(date +%s) - start))
+        if [ "$took" -le 15 ]; then pass "$name: ends in ${took} s, not at the deadline"
+        else fail "$name: took ${took} s"; fi
+        expect_log "  ... before any flash write" "FLASH: 0 sector erases, 0 block erases .* 0 page programs"
+        still_old "$name"
+    done
+done
+
+device_running "$T/old.bin"
+expect_fail "a patch naming a 4 MiB image for a 3 MiB slot: refused" 1 "OTA_ERR_DELTA_OUTPUT_BOUND" \
+    $OTA run "$D" --app "$NG/huge.patch"
+expect_log "  ... before any flash write" "FLASH: 0 sector erases, 0 block erases .* 0 page programs"
+still_old "a patch naming a 4 MiB image"
+finish
