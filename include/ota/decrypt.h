@@ -51,15 +51,60 @@ int ota_esp_enc_parse_header(const uint8_t hdr[OTA_ESP_ENC_HEADER_LEN], struct o
  * "_esp_enc_img_ecc"), by the kind of the device's key. */
 int ota_esp_enc_image_key(const struct ota_crypto_key *key, const struct ota_esp_enc_header *h, uint8_t out[32]);
 
+/* ---- our chunked format (docs/encryption.md) ------------------------------------ */
+
+#define OTA_CHUNKED_MAGIC 0x45544fceu  /* ce 4f 54 45 */
+#define OTA_CHUNKED_MAGIC0 0xceu
+#define OTA_CHUNKED_VERSION 1u
+#define OTA_CHUNKED_HEADER_LEN 512u
+#define OTA_CHUNKED_TAG_LEN 16u
+#define OTA_CHUNKED_CHUNK_MAX 4096u    /* the device's chunk buffer */
+#define OTA_CHUNKED_WORK_LEN (OTA_CHUNKED_CHUNK_MAX + OTA_CHUNKED_TAG_LEN)
+
+enum ota_chunked_wrap { OTA_WRAP_RSA_OAEP_3072 = 1, OTA_WRAP_ECIES_P256 = 2 };
+
+struct ota_chunked_header {
+    uint8_t version, wrap;
+    uint32_t chunk_len;                    /* bytes of plain image per chunk (the last may be shorter) */
+    uint32_t length;                       /* of the plain image */
+    const uint8_t *sha256;                 /* of the plain image */
+    const uint8_t *nonce_prefix;           /* 8 bytes */
+    const uint8_t *wrapped;                /* 384 bytes */
+    const uint8_t *tag;                    /* the header's own tag */
+};
+
+/* Parse the 512-byte header. Errors: OTA_ERR_DECRYPT_HEADER (magic,
+ * version, wrap, chunk size, zero length, a reserved byte set). */
+int ota_chunked_parse_header(const uint8_t hdr[OTA_CHUNKED_HEADER_LEN], struct ota_chunked_header *h);
+
+/* Chunks in an image, and the whole file's length. */
+uint32_t ota_chunked_count(const struct ota_chunked_header *h);
+uint64_t ota_chunked_file_len(const struct ota_chunked_header *h);
+
+/* Open the image key with the device's key (RSA-OAEP-3072 SHA-256, or ECDH
+ * P-256 + HKDF-SHA256) and check the header's tag with it. Errors:
+ * OTA_ERR_DECRYPT_SCHEME, OTA_ERR_DECRYPT_KEY (another device's key, or an
+ * altered header), OTA_ERR_DECRYPT_CRYPTO. */
+int ota_chunked_open(const struct ota_crypto_key *key, const uint8_t hdr[OTA_CHUNKED_HEADER_LEN],
+                     const struct ota_chunked_header *h, uint8_t image_key[32]);
+
+/* A chunk's nonce and additional data: the header's digest, the index, and
+ * whether it is the last. */
+void ota_chunked_nonce(const struct ota_chunked_header *h, uint32_t index, uint8_t nonce[12]);
+void ota_chunked_aad(const uint8_t header_digest[32], uint32_t index, bool last, uint8_t aad[37]);
+
 /* ---- the streaming state ---------------------------------------------------- */
 
 enum ota_decrypt_state { OTA_DECRYPT_OFF = 0, OTA_DECRYPT_HEADER, OTA_DECRYPT_BODY };
+enum ota_decrypt_format { OTA_DECRYPT_ESP = 0, OTA_DECRYPT_CHUNKED };
 
 struct ota_decrypt {
     uint8_t state;                  /* enum ota_decrypt_state */
+    uint8_t format;                 /* enum ota_decrypt_format */
     bool gcm_open;                  /* gcm holds state to free */
     uint32_t hdr_len;               /* header bytes gathered */
     uint64_t taken;                 /* encrypted bytes taken, header included */
+    uint64_t file_len;              /* the whole encrypted file's, once the header is read */
     int64_t announced;              /* the source's length, or OTA_LENGTH_UNKNOWN */
     uint32_t body_len;              /* plain bytes the header announces */
     uint8_t tag[OTA_ESP_ENC_TAG_LEN];
@@ -67,6 +112,13 @@ struct ota_decrypt {
     uint8_t digest[32];             /* its result, once the last byte is taken */
     uint8_t buf[OTA_ESP_ENC_HEADER_LEN];  /* the header, then decrypted bytes on their way out */
     ota_gcm_ctx gcm;
+    /* chunked: the image key, the header's digest and chunk, the chunk being gathered */
+    uint8_t key[32];
+    uint8_t hdr_digest[32];
+    uint8_t nonce_prefix[8];
+    uint32_t chunk_len, chunks, index, fill;
+    uint8_t plain_sha[32];
+    uint8_t *work;                  /* ota_device.decrypt_work: OTA_CHUNKED_WORK_LEN bytes */
 };
 
 #endif

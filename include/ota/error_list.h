@@ -159,6 +159,7 @@
     X(OTA_ERR_DECRYPT_LENGTH, -204, "the encrypted image is cut short, or has bytes after the length its header gives") \
     X(OTA_ERR_DECRYPT_KEY_FILE, -205, "the decryption key file is unreadable, or not an RSA-3072 or P-256 private key (PEM) or a 32-byte HMAC key") \
     X(OTA_ERR_DECRYPT_CRYPTO, -206, "the crypto port failed to decrypt (out of memory or an unsupported operation)") \
+    X(OTA_ERR_DECRYPT_SCHEME, -207, "the image's key is wrapped for another kind of key (RSA-3072 / P-256) than this device's") \
     /* groups kept free for: device trust (-144..-149), host port (-190..-194) */
 
 #endif

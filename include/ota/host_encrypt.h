@@ -19,4 +19,10 @@ int ota_host_encrypt_pub_kind(const char *pub_pem, enum ota_crypto_key_kind *kin
  * (ephemeral ECDH P-256 + HKDF-SHA256), by the key's kind. *out is malloc'd. */
 int ota_host_encrypt_esp(const uint8_t *in, size_t len, const char *pub_pem, uint8_t **out, size_t *out_len);
 
+/* Our chunked format (docs/encryption.md): RSA-OAEP-3072 (SHA-256) or ECIES
+ * P-256 key wrap by the key's kind, chunks of 2^chunk_log2 bytes (9..12),
+ * each AES-256-GCM with its own tag. *out is malloc'd. */
+int ota_host_encrypt_chunked(const uint8_t *in, size_t len, const char *pub_pem, unsigned chunk_log2, uint8_t **out,
+                             size_t *out_len);
+
 #endif

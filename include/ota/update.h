@@ -58,6 +58,7 @@ struct ota_device {
     const uint8_t *trusted_key_digest;    /* Secure Boot V2 key digest (eFuse), NULL: off */
     uint32_t secure_version;              /* anti-rollback counter (eFuse) */
     const struct ota_crypto_key *decrypt_key;  /* opens encrypted images (ota/decrypt.h); NULL: none */
+    uint8_t *decrypt_work;                /* OTA_CHUNKED_WORK_LEN bytes for our chunked format; NULL: refused */
 };
 
 /* Load and check the partition table and find the running app: the app

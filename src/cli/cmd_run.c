@@ -407,6 +407,7 @@ struct run {
     struct ota_service svc;
     struct ota_item_patch patch_work;  /* app items may be delta patches */
     struct ota_crypto_key *decrypt_key;  /* app images may be encrypted */
+    uint8_t decrypt_work[OTA_CHUNKED_WORK_LEN];  /* and in our chunked format */
     struct ota_item items[RUN_MAX_ITEMS];
     unsigned n;
     char *ca_pem, *data_ca_pem;
@@ -476,6 +477,7 @@ static void fill_service_config(struct run *r)
     sc->secure_version = r->efuse.secure_version;
     sc->patch_work = &r->patch_work;
     sc->decrypt_key = r->decrypt_key;
+    sc->decrypt_work = r->decrypt_work;
 }
 
 /* The device's decryption key, when the config or --decrypt-key names one. */

@@ -151,6 +151,34 @@ refused "a file shorter than the header" "OTA_ERR_DECRYPT_LENGTH|OTA_ERR_SHORT_R
 try_run "a key file that is no key" --app "$NG/new.rsa.enc" --decrypt-key "$T/old.bin"
 expect_log "a key file that is no key: named" "OTA_ERR_DECRYPT_KEY_FILE|not an RSA-3072"
 
+# ---- our chunked format ------------------------------------------------------------
+for c in "rsa:$DATA/test_rsa3072_pub.pem:$DATA/test_rsa3072.pem" "ecc:$DATA/test_p256_pub.pem:$DATA/test_p256.pem"; do
+    IFS=: read -r n pub key <<<"$c"
+    expect_ok "chunked ($n): image encrypt --format chunked" $OTA image encrypt "$T/new.bin" "$T/www/new.$n.oce" \
+        --pub "$pub" --format chunked
+    device_running "$T/old.bin"
+    expect_ok "chunked ($n): ota run" $OTA run "$D" --app "$NG/new.$n.oce" --decrypt-key "$key"
+    expect_log "chunked ($n): each chunk authenticated before it is written" "each written once its tag verifies"
+    installed "chunked ($n)" "$T/new.bin"
+done
+flip "$T/www/new.rsa.oce" "$T/www/bad.oce" $((512 + 3 * 4112 + 7))
+try_run "chunked: chunk 3 altered" --app "$NG/bad.oce" --decrypt-key "$DATA/test_rsa3072.pem"
+refused "chunked: chunk 3 altered" "chunk 3 of .*OTA_ERR_DECRYPT_TAG|chunk 3 of"
+$OTA flash read "$D" ota_1 "$T/slot.bin" >/dev/null 2>&1
+if [ "$(dd if="$T/slot.bin" bs=4096 skip=3 count=1 status=none | tr -d '\377' | wc -c)" -eq 0 ]; then
+    pass "chunked: nothing of chunk 3 in flash"
+else fail "chunked: chunk 3 reached flash"; fi
+flip "$T/www/new.rsa.oce" "$T/www/bad.oce" 20
+try_run "chunked: header altered" --app "$NG/bad.oce" --decrypt-key "$DATA/test_rsa3072.pem"
+refused "chunked: header altered" "OTA_ERR_DECRYPT_KEY|OTA_ERR_DECRYPT_HEADER" nowrite
+try_run "chunked: another device's key" --app "$NG/new.rsa.oce" --decrypt-key "$DATA/test_rsa3072_other.pem"
+refused "chunked: another device's key" OTA_ERR_DECRYPT_KEY nowrite
+try_run "chunked: a key of the other kind" --app "$NG/new.rsa.oce" --decrypt-key "$DATA/test_p256.pem"
+refused "chunked: a key of the other kind" OTA_ERR_DECRYPT_SCHEME nowrite
+head -c 30000 "$T/www/new.rsa.oce" >"$T/www/short.oce"
+try_run "chunked: cut short" --app "$NG/short.oce" --decrypt-key "$DATA/test_rsa3072.pem"
+refused "chunked: cut short" OTA_ERR_DECRYPT_LENGTH nowrite
+
 # ---- a power cut in the middle ----------------------------------------------------
 device_running "$T/old.bin"
 $OTA run "$D" --app "$NG/new.ecc.enc" --decrypt-key "$DATA/test_p256.pem" --power-cut-at 40 >"$T/out" 2>"$T/err"

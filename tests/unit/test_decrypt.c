@@ -37,6 +37,17 @@ static struct ota_crypto_key *load_key(const char *name)
     return k;
 }
 
+static uint8_t work[OTA_CHUNKED_WORK_LEN];
+
+static struct buf encrypt_chunked(const struct buf *plain, const char *pub)
+{
+    char path[512];
+    struct buf e = {0};
+    snprintf(path, sizeof(path), "%s/%s", OTA_TEST_DATA_DIR, pub);
+    assert_int_equal(ota_host_encrypt_chunked(plain->data, plain->len, path, 12, &e.data, &e.len), OTA_OK);
+    return e;
+}
+
 static struct buf encrypt(const struct buf *plain, const char *pub)
 {
     char path[512];
@@ -205,6 +216,153 @@ static void header_parser_refuses_what_is_not_one(void **state)
     assert_int_equal(ota_esp_enc_parse_header(h, &eh), OTA_ERR_DECRYPT_HEADER);
 }
 
+/* ---- our chunked format ----------------------------------------------------- */
+
+static void chunked_installs_either_wrap(void **state)
+{
+    (void)state;
+    static const size_t chunks[] = {1, 999, 4112, 65536};
+    static const char *const keys[][2] = {{"test_rsa3072.pem", "test_rsa3072_pub.pem"},
+                                          {"test_p256.pem", "test_p256_pub.pem"}};
+    struct buf plain = make_image("play_mp3_control", "v2.0.0", 150000, OTA_CHIP_ESP32);
+    for (size_t k = 0; k < 2; k++) {
+        struct ota_crypto_key *key = load_key(keys[k][0]);
+        struct buf enc = encrypt_chunked(&plain, keys[k][1]);
+        assert_int_equal(enc.len, 512 + plain.len + 16 * ((plain.len + 4095) / 4096));
+        for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+            struct tmp_flash t;
+            device(&t);
+            dev.decrypt_key = key;
+            dev.decrypt_work = work;
+            assert_int_equal(install(&enc, chunks[i], i & 1 ? (int64_t)enc.len : OTA_LENGTH_UNKNOWN), OTA_OK);
+            slot_holds(&t, &plain);
+            assert_boots(&t.hf.flash, "ota_1");
+            tmp_flash_destroy(&t);
+        }
+        buf_free(&enc);
+        ota_host_decrypt_key_free(key);
+    }
+    buf_free(&plain);
+}
+
+/* The refusal came before chunk `index` reached flash: its 4 KiB of the slot
+ * are as the fresh device had them (erased), otadata untouched, old app boots. */
+static void refused_before_chunk(const struct buf *enc, struct ota_crypto_key *key, int want, uint32_t index)
+{
+    struct tmp_flash t;
+    uint8_t before[0x2000], after[0x2000], slot[4096], erased[4096];
+    device(&t);
+    dev.decrypt_key = key;
+    dev.decrypt_work = work;
+    otadata_of(&t, before);
+    assert_int_equal(install(enc, 1000, OTA_LENGTH_UNKNOWN), want);
+    otadata_of(&t, after);
+    assert_memory_equal(before, after, sizeof(before));
+    const struct ota_partition *p = ota_pt_find_label(&table, "ota_1");
+    assert_int_equal(ota_flash_read(&t.hf.flash, p->offset + index * 4096, slot, sizeof(slot)), OTA_OK);
+    memset(erased, 0xff, sizeof(erased));
+    assert_memory_equal(slot, erased, sizeof(slot));
+    assert_boots(&t.hf.flash, "ota_0");
+    tmp_flash_destroy(&t);
+}
+
+static void chunked_tampering_is_refused_before_the_chunk_is_written(void **state)
+{
+    (void)state;
+    struct buf plain = make_image("play_mp3_control", "v2.0.0", 70000, OTA_CHIP_ESP32);
+    struct ota_crypto_key *rsa = load_key("test_rsa3072.pem"), *other = load_key("test_rsa3072_other.pem");
+    struct ota_crypto_key *p256 = load_key("test_p256.pem");
+    struct buf enc = encrypt_chunked(&plain, "test_rsa3072_pub.pem");
+    /* the header: every field, the wrapped key, its tag: refused before chunk 0 */
+    static const size_t hdr[] = {0, 4, 5, 6, 8, 12, 44, 52, 300, 440, 496, 511};
+    for (size_t i = 0; i < sizeof(hdr) / sizeof(hdr[0]); i++) {
+        enc.data[hdr[i]] ^= 0x01;
+        struct tmp_flash t;
+        device(&t);
+        dev.decrypt_key = rsa;
+        dev.decrypt_work = work;
+        int err = install(&enc, 4096, OTA_LENGTH_UNKNOWN);
+        assert_true(err == OTA_ERR_DECRYPT_HEADER || err == OTA_ERR_DECRYPT_KEY);
+        tmp_flash_destroy(&t);
+        refused_before_chunk(&enc, rsa, err, 0);
+        enc.data[hdr[i]] ^= 0x01;
+    }
+    /* chunk k's data (first, middle, last byte) and its tag */
+    for (uint32_t k = 0; k < 18; k += 5) {
+        size_t start = 512 + (size_t)k * (4096 + 16);
+        size_t n = k == 17 ? 70000 - 17 * 4096 : 4096;
+        const size_t offs[] = {start, start + n / 2, start + n - 1, start + n, start + n + 15};
+        for (size_t i = 0; i < 5; i++) {
+            enc.data[offs[i]] ^= 0x80;
+            refused_before_chunk(&enc, rsa, OTA_ERR_DECRYPT_TAG, k);
+            enc.data[offs[i]] ^= 0x80;
+        }
+    }
+    /* two chunks swapped: the second place refuses the moved chunk */
+    struct buf swapped = {malloc(enc.len), enc.len, 0};
+    memcpy(swapped.data, enc.data, enc.len);
+    memcpy(swapped.data + 512 + 4112, enc.data + 512 + 2 * 4112, 4112);
+    memcpy(swapped.data + 512 + 2 * 4112, enc.data + 512 + 4112, 4112);
+    refused_before_chunk(&swapped, rsa, OTA_ERR_DECRYPT_TAG, 1);
+    buf_free(&swapped);
+    /* keys: of another kind, another device's */
+    refused_before_chunk(&enc, p256, OTA_ERR_DECRYPT_SCHEME, 0);
+    refused_before_chunk(&enc, other, OTA_ERR_DECRYPT_KEY, 0);
+    struct buf ecc = encrypt_chunked(&plain, "test_p256_pub.pem");
+    struct ota_crypto_key *p256_other = NULL;
+    uint8_t hmac[32] = {7};
+    assert_int_equal(ota_host_decrypt_key_from_hmac(hmac, &p256_other), OTA_OK);
+    refused_before_chunk(&ecc, p256_other, OTA_ERR_DECRYPT_KEY, 0);
+    buf_free(&ecc);
+    /* cut short: within a chunk, at a chunk boundary; bytes after the last chunk */
+    struct buf cut = {enc.data, 512 + 3 * 4112 + 100, 0};
+    refused_before_chunk(&cut, rsa, OTA_ERR_DECRYPT_LENGTH, 3);
+    cut.len = 512 + 3 * 4112;
+    refused_before_chunk(&cut, rsa, OTA_ERR_DECRYPT_LENGTH, 3);
+    struct buf longer = {malloc(enc.len + 1), enc.len + 1, 0};
+    memcpy(longer.data, enc.data, enc.len);
+    longer.data[enc.len] = 0;
+    struct tmp_flash t;
+    uint8_t before[0x2000], after[0x2000];
+    device(&t);
+    dev.decrypt_key = rsa;
+    dev.decrypt_work = work;
+    otadata_of(&t, before);
+    assert_int_equal(install(&longer, 4096, OTA_LENGTH_UNKNOWN), OTA_ERR_DECRYPT_LENGTH);
+    otadata_of(&t, after);
+    assert_memory_equal(before, after, sizeof(before));
+    tmp_flash_destroy(&t);
+    buf_free(&longer);
+    refused(&enc, rsa, OTA_LENGTH_UNKNOWN, OTA_ERR_NO_MEM);  /* a device without the chunk work area */
+    buf_free(&enc);
+    ota_host_decrypt_key_free(rsa);
+    ota_host_decrypt_key_free(other);
+    ota_host_decrypt_key_free(p256);
+    ota_host_decrypt_key_free(p256_other);
+    buf_free(&plain);
+}
+
+static void chunked_header_parser(void **state)
+{
+    (void)state;
+    uint8_t h[OTA_CHUNKED_HEADER_LEN] = {0xce, 0x4f, 0x54, 0x45, 1, 1, 12, 0, 1};
+    struct ota_chunked_header ch;
+    assert_int_equal(ota_chunked_parse_header(h, &ch), OTA_OK);
+    assert_int_equal(ch.chunk_len, 4096);
+    assert_int_equal(ota_chunked_count(&ch), 1);
+    h[4] = 2;  /* a version this device does not know */
+    assert_int_equal(ota_chunked_parse_header(h, &ch), OTA_ERR_DECRYPT_HEADER);
+    h[4] = 1;
+    h[6] = 13;  /* a chunk larger than the device's buffer */
+    assert_int_equal(ota_chunked_parse_header(h, &ch), OTA_ERR_DECRYPT_HEADER);
+    h[6] = 12;
+    h[450] = 1;  /* a reserved byte set */
+    assert_int_equal(ota_chunked_parse_header(h, &ch), OTA_ERR_DECRYPT_HEADER);
+    h[450] = 0;
+    h[5] = 3;  /* an unknown key wrap */
+    assert_int_equal(ota_chunked_parse_header(h, &ch), OTA_ERR_DECRYPT_HEADER);
+}
+
 static void vectors_install_byte_for_byte(void **state)
 {
     (void)state;
@@ -239,6 +397,9 @@ int main(void)
         cmocka_unit_test(tampering_and_wrong_keys_are_refused),
         cmocka_unit_test(seek_continues_or_restarts),
         cmocka_unit_test(header_parser_refuses_what_is_not_one),
+        cmocka_unit_test(chunked_installs_either_wrap),
+        cmocka_unit_test(chunked_tampering_is_refused_before_the_chunk_is_written),
+        cmocka_unit_test(chunked_header_parser),
         cmocka_unit_test(vectors_install_byte_for_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
