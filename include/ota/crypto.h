@@ -72,6 +72,9 @@ int ota_gcm_decrypt_begin(ota_gcm_ctx *ctx, const uint8_t key[32], const uint8_t
                           const uint8_t *aad, size_t aad_len);
 int ota_gcm_decrypt_update(ota_gcm_ctx *ctx, const uint8_t *in, uint8_t *out, size_t len);
 int ota_gcm_decrypt_finish(ota_gcm_ctx *ctx, const uint8_t tag[16]);
+/* After finish: the next message under the same key (a new IV and AAD),
+ * without setting the key up again. */
+int ota_gcm_decrypt_restart(ota_gcm_ctx *ctx, const uint8_t *iv, size_t iv_len, const uint8_t *aad, size_t aad_len);
 void ota_gcm_free(ota_gcm_ctx *ctx);
 
 #endif

@@ -5,7 +5,8 @@
  *
  * An app update whose first byte pushed is 0xcf (an esp_encrypted_img
  * image starts cf b6 88 07; a plain image starts 0xe9) is decrypted as it
- * streams, in bounded RAM (struct ota_decrypt, 912 bytes), with the
+ * streams, in bounded RAM (struct ota_decrypt, 1304 bytes; our chunked
+ * format also a caller-owned 4112-byte work area), with the
  * device's key (ota_device.decrypt_key). The esp_encrypted_img format has
  * one GCM tag over the whole image, at the end: the decrypted image goes to
  * the slot as it arrives, is verified as any image, and otadata changes
@@ -101,6 +102,7 @@ enum ota_decrypt_format { OTA_DECRYPT_ESP = 0, OTA_DECRYPT_CHUNKED };
 struct ota_decrypt {
     uint8_t state;                  /* enum ota_decrypt_state */
     uint8_t format;                 /* enum ota_decrypt_format */
+    bool keep_digest;               /* hash the encrypted bytes (a release item asks) */
     bool gcm_open;                  /* gcm holds state to free */
     uint32_t hdr_len;               /* header bytes gathered */
     uint64_t taken;                 /* encrypted bytes taken, header included */
@@ -118,6 +120,7 @@ struct ota_decrypt {
     uint8_t nonce_prefix[8];
     uint32_t chunk_len, chunks, index, fill;
     uint8_t plain_sha[32];
+    ota_sha256_ctx plain_hash;      /* of the decrypted image, checked against plain_sha */
     uint8_t *work;                  /* ota_device.decrypt_work: OTA_CHUNKED_WORK_LEN bytes */
 };
 

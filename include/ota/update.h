@@ -160,8 +160,10 @@ int ota_app_restart(struct ota_app_update *u, int64_t image_len, const char *val
  * bytes taken, where a reconnection continues). */
 uint32_t ota_app_written(const struct ota_app_update *u);
 
-/* An encrypted image taken whole: the SHA-256 of its encrypted bytes (what
- * a release manifest signs); NULL for a plain image or before its end. */
+/* After ota_app_begin: keep the SHA-256 of an encrypted image's bytes (what a
+ * release manifest signs); ota_app_encrypted_digest gives it once the image
+ * was taken whole (NULL for a plain image, before its end, or not asked). */
+void ota_app_keep_encrypted_digest(struct ota_app_update *u);
 const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u);
 
 /* Verify (stream, then flash, then signature), commit the journal and

@@ -43,6 +43,7 @@ static int begin_app(struct ota_service *svc, struct ota_release_item *r, bool p
     opt.project = r->cfg.project ? NULL : r->manifest.project;
     opt.source_id = patch ? NULL : svc->work.source_id;
     int err = ota_app_begin(&svc->work.up.app, &svc->dev, &opt);
+    ota_app_keep_encrypted_digest(&svc->work.up.app);  /* the manifest signs the file served */
     svc->work.part = svc->work.up.app.pw.part;
     svc->work.writer = &svc->work.up.app.pw;
     return err;

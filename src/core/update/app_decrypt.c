@@ -93,6 +93,7 @@ static int open_chunked(struct ota_app_update *u, const struct ota_crypto_key *k
     d->chunks = ota_chunked_count(&h);
     d->index = 0;
     d->fill = 0;
+    ota_sha256_init(&d->plain_hash);
     OTA_LOGI(TAG, "chunked encrypted image v%u, %s, %u bytes in %u chunks: each written once its tag verifies",
              h.version, h.wrap == OTA_WRAP_RSA_OAEP_3072 ? "RSA-OAEP-3072" : "ECIES P-256", (unsigned)h.length,
              (unsigned)d->chunks);
@@ -144,13 +145,18 @@ static int decrypt_body(struct ota_app_update *u, const uint8_t *p, size_t len)
         OTA_LOGE(TAG, "bytes after the %u the header announces", (unsigned)d->body_len);
         return OTA_ERR_DECRYPT_LENGTH;
     }
+    /* the chunk work area, when the device has one, takes bigger pieces */
+    uint8_t *out = d->work ? d->work : d->buf;
+    size_t cap = d->work ? OTA_CHUNKED_WORK_LEN : sizeof(d->buf);
     while (len) {
-        size_t n = len < sizeof(d->buf) ? len : sizeof(d->buf);
-        int err = ota_gcm_decrypt_update(&d->gcm, p, d->buf, n);
-        if (err || (err = ota_app_push_plain(u, d->buf, n))) {
+        size_t n = len < cap ? len : cap;
+        int err = ota_gcm_decrypt_update(&d->gcm, p, out, n);
+        if (err || (err = ota_app_push_plain(u, out, n))) {
             return err;
         }
-        ota_sha256_update(&d->sha, p, n);
+        if (d->keep_digest) {
+            ota_sha256_update(&d->sha, p, n);
+        }
         d->taken += n;
         if (d->taken == d->file_len) {
             ota_sha256_finish(&d->sha, d->digest);
@@ -169,18 +175,23 @@ static int open_chunk(struct ota_app_update *u, uint32_t plain)
     uint8_t nonce[12], aad[37];
     ota_chunked_nonce(&h, d->index, nonce);
     ota_chunked_aad(d->hdr_digest, d->index, d->index + 1 == d->chunks, aad);
-    int err = ota_gcm_decrypt_begin(&d->gcm, d->key, nonce, sizeof(nonce), aad, sizeof(aad));
+    int err;
+    if (d->gcm_open) {
+        err = ota_gcm_decrypt_restart(&d->gcm, nonce, sizeof(nonce), aad, sizeof(aad));  /* the key set up once */
+    } else if (!(err = ota_gcm_decrypt_begin(&d->gcm, d->key, nonce, sizeof(nonce), aad, sizeof(aad)))) {
+        d->gcm_open = true;
+    }
     if (!err) {
         err = ota_gcm_decrypt_update(&d->gcm, d->work, d->work, plain);
         int tag = ota_gcm_decrypt_finish(&d->gcm, d->work + plain);
         err = err ? err : tag;
-        ota_gcm_free(&d->gcm);
     }
     if (err) {
         OTA_LOGE(TAG, "chunk %u of %u: %s: nothing of it written", (unsigned)d->index, (unsigned)d->chunks,
                  ota_strerror(err));
         return err;
     }
+    ota_sha256_update(&d->plain_hash, d->work, plain);
     return ota_app_push_plain(u, d->work, plain);
 }
 
@@ -197,7 +208,9 @@ static int chunk_body(struct ota_app_update *u, const uint8_t *p, size_t len)
         uint32_t k = plain + OTA_CHUNKED_TAG_LEN - d->fill;
         k = len < k ? (uint32_t)len : k;
         memcpy(d->work + d->fill, p, k);
-        ota_sha256_update(&d->sha, p, k);
+        if (d->keep_digest) {
+            ota_sha256_update(&d->sha, p, k);
+        }
         d->fill += k;
         d->taken += k;
         p += k;
@@ -223,7 +236,9 @@ int ota_app_decrypt_write(struct ota_app_update *u, const uint8_t *p, size_t len
     while (len && d->state == OTA_DECRYPT_HEADER) {
         size_t k = OTA_ESP_ENC_HEADER_LEN - d->hdr_len < len ? OTA_ESP_ENC_HEADER_LEN - d->hdr_len : len;
         memcpy(d->buf + d->hdr_len, p, k);
-        ota_sha256_update(&d->sha, p, k);
+        if (d->keep_digest) {
+            ota_sha256_update(&d->sha, p, k);
+        }
         d->hdr_len += (uint32_t)k;
         d->taken += k;
         p += k;
@@ -255,19 +270,26 @@ int ota_app_decrypt_seek(struct ota_app_update *u, uint64_t off)
     return err < 0 ? err : OTA_OK;
 }
 
+void ota_app_keep_encrypted_digest(struct ota_app_update *u)
+{
+    u->dec.keep_digest = true;
+}
+
 const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u)
 {
     const struct ota_decrypt *d = &u->dec;
-    bool whole = d->state == OTA_DECRYPT_BODY && d->taken == d->file_len;
+    bool whole = d->keep_digest && d->state == OTA_DECRYPT_BODY && d->taken == d->file_len;
     return whole ? d->digest : NULL;
 }
 
-/* Every chunk verified: the plain image in flash must be the header's. */
+/* Every chunk verified: the plain image must be the header's. */
 static int chunked_finish(struct ota_app_update *u)
 {
     uint8_t sha[32];
-    int err = ota_pw_hash_flash(&u->pw, u->dec.body_len, sha);
-    if (!err && memcmp(sha, u->dec.plain_sha, sizeof(sha)) != 0) {
+    int err = OTA_OK;
+    ota_sha256_finish(&u->dec.plain_hash, sha);
+    ota_app_decrypt_stop(u);
+    if (memcmp(sha, u->dec.plain_sha, sizeof(sha)) != 0) {
         OTA_LOGE(TAG, "the decrypted image's SHA-256 is not the one its header gives: nothing selected");
         err = OTA_ERR_DECRYPT_HEADER;
     }
@@ -296,6 +318,11 @@ int ota_app_decrypt_finish(struct ota_app_update *u)
 }
 #else
 #include "ota/update.h"
+
+void ota_app_keep_encrypted_digest(struct ota_app_update *u)
+{
+    (void)u;
+}
 
 const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u)
 {

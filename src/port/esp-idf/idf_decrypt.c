@@ -210,6 +210,16 @@ int ota_gcm_decrypt_finish(ota_gcm_ctx *ctx, const uint8_t tag[16])
     return st == PSA_SUCCESS && n == 0 ? OTA_OK : OTA_ERR_DECRYPT_CRYPTO;
 }
 
+int ota_gcm_decrypt_restart(ota_gcm_ctx *ctx, const uint8_t *iv, size_t iv_len, const uint8_t *aad, size_t aad_len)
+{
+    struct gcm_state *g = (struct gcm_state *)ctx->opaque;
+    psa_aead_abort(g->op);  /* the imported key stays */
+    bool ok = psa_aead_decrypt_setup(g->op, g->key, PSA_ALG_GCM) == PSA_SUCCESS &&
+              psa_aead_set_nonce(g->op, iv, iv_len) == PSA_SUCCESS &&
+              (!aad_len || psa_aead_update_ad(g->op, aad, aad_len) == PSA_SUCCESS);
+    return ok ? OTA_OK : OTA_ERR_DECRYPT_CRYPTO;
+}
+
 void ota_gcm_free(ota_gcm_ctx *ctx)
 {
     struct gcm_state *g = (struct gcm_state *)ctx->opaque;

@@ -2,6 +2,7 @@
  * files (ota/host_decrypt.h): keys, RSA and ECDH on mbedTLS; AES-GCM on
  * OpenSSL's libcrypto, which streams any length (mbedTLS 2.x wants 16-byte
  * multiples until the last call). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +270,17 @@ int ota_gcm_decrypt_finish(ota_gcm_ctx *ctx, const uint8_t tag[16])
         return OTA_ERR_DECRYPT_CRYPTO;
     }
     return EVP_DecryptFinal_ex(g->evp, rest, &n) == 1 ? OTA_OK : OTA_ERR_DECRYPT_TAG;
+}
+
+int ota_gcm_decrypt_restart(ota_gcm_ctx *ctx, const uint8_t *iv, size_t iv_len, const uint8_t *aad, size_t aad_len)
+{
+    struct gcm_state *g = (struct gcm_state *)ctx->opaque;
+    int n = 0;
+    /* the key schedule stays: only the IV (and the AAD) are new */
+    bool ok = EVP_CIPHER_CTX_ctrl(g->evp, EVP_CTRL_GCM_SET_IVLEN, (int)iv_len, NULL) == 1 &&
+              EVP_DecryptInit_ex(g->evp, NULL, NULL, NULL, iv) == 1 &&
+              (!aad_len || EVP_DecryptUpdate(g->evp, NULL, &n, aad, (int)aad_len) == 1);
+    return ok ? OTA_OK : OTA_ERR_DECRYPT_CRYPTO;
 }
 
 void ota_gcm_free(ota_gcm_ctx *ctx)
