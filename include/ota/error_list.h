@@ -148,7 +148,7 @@
     X(OTA_ERR_DEADLINE, -187, "the item did not arrive within its overall deadline") \
     X(OTA_ERR_LOW_SPEED, -188, "the transfer stayed below the low-speed limit for the low-speed time") \
     X(OTA_ERR_TOO_LONG, -189, "a URI, label or configuration value longer than its limit") \
-    /* releases on the device: the serial store (-195..-199) */ \
+    /* releases on the device: the serial store (-195..-196) */ \
     X(OTA_ERR_RELEASE_NO_SERIAL_STORE, -195, "this firmware keeps no release serial (no replay protection): manifests are refused unless the integrator opts out") \
     X(OTA_ERR_RELEASE_RECORD, -196, "the device's release record (accepted serial) is empty, cut short, oversized or malformed: no release installs until it is repaired") \
     /* encrypted images (-200..-209) */ \
@@ -160,6 +160,9 @@
     X(OTA_ERR_DECRYPT_KEY_FILE, -205, "the decryption key file is unreadable, or not an RSA-3072 or P-256 private key (PEM) or a 32-byte HMAC key") \
     X(OTA_ERR_DECRYPT_CRYPTO, -206, "the crypto port failed to decrypt (out of memory or an unsupported operation)") \
     X(OTA_ERR_DECRYPT_SCHEME, -207, "the image's key is wrapped for another kind of key (RSA-3072 / P-256) than this device's") \
-    /* groups kept free for: device trust (-144..-149), host port (-190..-194) */
+    /* the emulated device's eFuses (-198..-199) */ \
+    X(OTA_ERR_EFUSE_LOST, -199, "eFuses were burned on this device, but their record is missing, emptied or below what was burned") \
+    X(OTA_ERR_EFUSE_DOWN, -198, "the anti-rollback counter only rises: a lower value cannot be burned") \
+    /* groups kept free for: device trust (-144..-149), host port (-190..-194, -197) */
 
 #endif

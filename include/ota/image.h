@@ -32,6 +32,7 @@
 #define OTA_CHIP_ESP32C3 0x0005u
 #define OTA_CHIP_ESP32S3 0x0009u
 #define OTA_CHIP_ANY 0xFFFFu  /* verifier option: accept any chip id */
+#define OTA_CHIP_REV_ANY 0xFFFFu  /* verifier option: revision unknown, min/max not checked */
 
 struct ota_image_header {
     uint8_t magic;
@@ -87,7 +88,8 @@ struct ota_image_info {
 
 struct ota_image_opts {
     uint16_t chip_id;        /* OTA_CHIP_ANY to skip the chip check */
-    uint16_t chip_rev;       /* device revision, major*100+minor; checked against min/max */
+    uint16_t chip_rev;       /* device revision, major*100+minor; checked against min/max
+                              * (OTA_CHIP_REV_ANY: not checked, e.g. a file verified off-device) */
     bool is_app;             /* app rules: segment 0 >= 256 bytes, descriptor magic, a known chip,
                               * every segment mapped or loaded inside the chip's memory map */
     bool check_mapping;      /* apply the 64 KiB mapping rule at flash_offset */
@@ -95,7 +97,7 @@ struct ota_image_opts {
     uint32_t max_len;        /* bytes the partition holds; 0 = no limit */
 };
 
-/* Defaults for an app verified in place: any chip, no mapping check. */
+/* Defaults for an app verified in place: any chip and revision, no mapping check. */
 struct ota_image_opts ota_image_opts_app(void);
 
 struct ota_image_verifier {

@@ -86,6 +86,13 @@ int cli_open_device_ro(const char *path, struct ota_host_flash *hf, struct ota_p
 struct ota_device_props;
 int cli_device_props(const char *image, const char *chip_opt, bool rollback_opt, struct ota_device_props *p);
 
+/* --chip-revision vX.Y into p (reports a malformed value). */
+bool cli_parse_chip_rev(const char *s, struct ota_device_props *p);
+
+/* After cli_device_props: the revision a command names (NULL: none) is
+ * recorded the first time; one that contradicts the record is refused. */
+int cli_device_chip_rev(const char *image, const char *rev_opt, struct ota_device_props *p);
+
 /* Find a partition by label in a loaded table; reports errors. */
 const struct ota_partition *cli_find_partition(const struct ota_ptable *t, const char *label, const char *image);
 
@@ -165,6 +172,8 @@ struct cli_boot_report {
     const char *self_test;        /* "pass" / "fail" / "skip" on a trial boot, else NULL */
     uint32_t counter_before, counter_after;  /* anti-rollback eFuse counter */
     bool print;                   /* text lines on stdout (off for --json) */
+    int rolled_back;              /* enum ota_host_rollback: none, self-test failed, did not boot */
+    int record_err;               /* an app runs, but its record was not written (said on stderr) */
 };
 
 /* Power on the device: run the bootloader, then the app starts. On a trial
@@ -172,17 +181,19 @@ struct cli_boot_report {
  * "fail" marks it invalid and restarts (the previous app boots), "skip"
  * leaves it on trial (the next boot rolls back). Fills rep (rep->print:
  * also prints what happens); returns CLI_OK when an app runs. */
-int cli_power_on(const char *image, bool rollback, uint16_t chip, const char *self_test,
+struct ota_device_props;
+int cli_power_on(const char *image, const struct ota_device_props *props, const char *self_test,
                  struct cli_boot_report *rep);
 
 /* The report as members of an open JSON object. */
 struct json;
 void cli_boot_report_json(struct json *j, const struct cli_boot_report *rep);
 
-/* The app that runs on the device: what its last boot booted, or (never
- * booted) what the bootloader would boot. Reports its own errors. */
-struct ota_boot_opts;
-int cli_running_app(const char *image, const struct ota_flash *f, const struct ota_boot_opts *bo, uint32_t *offset);
+/* The app that runs on the device: what its last boot booted while the
+ * flash still holds it, else the device powers on first (freshly flashed).
+ * The caller holds the device open (f). Reports its own errors. */
+int cli_running_app(const char *image, const struct ota_flash *f, const struct ota_device_props *props,
+                    const char *self_test, uint32_t *offset);
 
 /* A read callback (ota_read_fn) over a buffer in memory. */
 struct cli_mem {

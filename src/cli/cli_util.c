@@ -362,6 +362,40 @@ int cli_load_table_file(const char *path, uint32_t flash_size, struct ota_ptable
     return CLI_OK;
 }
 
+bool cli_parse_chip_rev(const char *s, struct ota_device_props *p)
+{
+    if (!ota_host_chip_rev_parse(s, &p->chip_rev)) {
+        cli_error("--chip-revision wants vMAJOR.MINOR (e.g. v0.4), not '%s'", s);
+        return false;
+    }
+    p->chip_rev_known = true;
+    return true;
+}
+
+int cli_device_chip_rev(const char *image, const char *rev_opt, struct ota_device_props *p)
+{
+    struct ota_device_props want = *p;
+    if (!rev_opt) {
+        return CLI_OK;
+    }
+    if (!cli_parse_chip_rev(rev_opt, &want)) {
+        return CLI_USAGE;
+    }
+    if (p->chip_rev_known && p->chip_rev != want.chip_rev) {
+        cli_error("%s is a chip revision v%u.%u device, not %s", image, p->chip_rev / 100u, p->chip_rev % 100u, rev_opt);
+        return CLI_FAIL;
+    }
+    if (!p->chip_rev_known) {
+        int err = ota_host_props_save(image, &want);
+        if (err) {
+            cli_error("%s.device: %s", image, ota_strerror(err));
+            return CLI_FAIL;
+        }
+        *p = want;
+    }
+    return CLI_OK;
+}
+
 bool cli_parse_chip(const char *s, uint16_t *chip)
 {
     if (ota_host_chip_from_name(s, chip)) {

@@ -25,7 +25,14 @@ static int burn(const char *image, const uint8_t *digest, const char *version_s)
             cli_error("--burn-secure-version wants a number");
             return CLI_USAGE;
         }
-        if ((err = ota_host_efuse_raise_secure_version(image, v))) {
+        if ((err = ota_host_efuse_raise_secure_version(image, v)) == OTA_ERR_EFUSE_DOWN) {
+            struct ota_efuse e;
+            ota_host_efuse_load(image, &e);
+            cli_error("%s: the anti-rollback counter is at %u and only rises: %u cannot be burned", image,
+                      (unsigned)e.secure_version, (unsigned)v);
+            return CLI_FAIL;
+        }
+        if (err) {
             cli_error("%s: %s", image, ota_strerror(err));
             return CLI_FAIL;
         }

@@ -125,9 +125,31 @@ static int load_layout(const char *boot_s, const char *table_s, uint32_t size, u
     return CLI_OK;
 }
 
+/* flash create's size, table and the properties the device is made with. */
+static int create_settings(const char *size_s, const char *table_s, const char *chip_s, const char *rev_s,
+                           bool rollback, uint32_t *size, struct ota_device_props *props)
+{
+    if (!cli_parse_size(size_s, size) || *size == 0 || *size % OTA_FLASH_BLOCK_SIZE) {
+        cli_error("--size %s: give a multiple of 64 KiB, e.g. 4MB", size_s);
+        return CLI_USAGE;
+    }
+    if (!table_s) {
+        cli_error("--table CSV|BIN is required");
+        return CLI_USAGE;
+    }
+    /* Without --chip the chip stays open until a boot or run names one;
+     * a bootloader names it (its header), else the layout is the ESP32's. */
+    *props = (struct ota_device_props){.chip = OTA_CHIP_ESP32, .chip_known = chip_s != NULL, .rollback = rollback};
+    if ((chip_s && (!cli_parse_chip(chip_s, &props->chip) || props->chip == OTA_CHIP_ANY)) ||
+        (rev_s && !cli_parse_chip_rev(rev_s, props))) {
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
 int cmd_flash_create(int argc, char **argv)
 {
-    const char *pos[1], *size_s = "4MB", *table_s = NULL, *boot_s = NULL, *chip_s = NULL;
+    const char *pos[1], *size_s = "4MB", *table_s = NULL, *boot_s = NULL, *chip_s = NULL, *rev_s = NULL;
     bool rollback = false, json = false;
     int npos, rc;
     struct cli_opt opts[] = {
@@ -139,25 +161,17 @@ int cmd_flash_create(int argc, char **argv)
         CLI_VALUE_D("chip", &chip_s, "C", "the device's chip, recorded with the device (esp32, esp32s2, esp32c3, esp32s3)",
                     "none: the first boot or run that names one records it"),
         CLI_FLAG("rollback", &rollback, "the device's bootloader has app rollback enabled (recorded with the device)"),
+        CLI_VALUE_D("chip-revision", &rev_s, "vX.Y", "the chip's revision, recorded with the device",
+                    "the revision the chip is sold as"),
         CLI_JSON(&json),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
         return rc;
     }
     uint32_t size;
-    if (!cli_parse_size(size_s, &size) || size == 0 || size % OTA_FLASH_BLOCK_SIZE) {
-        cli_error("--size %s: give a multiple of 64 KiB, e.g. 4MB", size_s);
-        return CLI_USAGE;
-    }
-    if (!table_s) {
-        cli_error("--table CSV|BIN is required");
-        return CLI_USAGE;
-    }
-    /* Without --chip the chip stays open until a boot or run names one;
-     * a bootloader names it (its header), else the layout is the ESP32's. */
-    struct ota_device_props props = {OTA_CHIP_ESP32, chip_s != NULL, rollback};
-    if (chip_s && (!cli_parse_chip(chip_s, &props.chip) || props.chip == OTA_CHIP_ANY)) {
-        return CLI_USAGE;
+    struct ota_device_props props;
+    if ((rc = create_settings(size_s, table_s, chip_s, rev_s, rollback, &size, &props))) {
+        return rc;
     }
     uint16_t layout = chip_s ? props.chip : OTA_CHIP_ANY;
     uint8_t *boot = NULL;

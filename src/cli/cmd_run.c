@@ -194,7 +194,7 @@ struct run_args {
     const char *image, *config, *app, *app_fallback, *data, *sdcard, *ca, *data_ca;
     const char *connect_s, *read_s, *cut_s, *retries_s, *backoff_s, *self_test;
     const char *low_speed_limit_s, *low_speed_time_s, *deadline_s, *speed_limit_s;
-    const char *manifest, *manifest_pub, *manifest_sig, *device_id, *project, *decrypt_key;
+    const char *manifest, *manifest_pub, *manifest_sig, *device_id, *project, *chip_rev, *decrypt_key;
     bool force, no_reboot, rollback, forbid_http, no_tone, brk, json;
 };
 
@@ -221,6 +221,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
         CLI_FLAG("force-version-check", &a->force, "refuse an app whose version is not higher than the running one"),
         CLI_FLAG("no-reboot", &a->no_reboot, "do not restart after the app item"),
         CLI_FLAG("rollback", &a->rollback, "app rollback: the new app boots on trial and runs its self-test"),
+        CLI_VALUE_D("chip-revision", &a->chip_rev, "vX.Y", "the chip's revision; recorded with the device the first time",
+                    "the recorded revision, else the one the chip is sold as"),
         CLI_FLAG("break-after-fail", &a->brk, "stop the list at the first failed item"),
         CLI_FLAG("forbid-http", &a->forbid_http, "refuse plain http:// (unauthenticated)"),
         CLI_FLAG("no-tone-check", &a->no_tone, "write the data item as raw bytes, without the tone-image checks"),
@@ -471,7 +473,7 @@ static void fill_service_config(struct run *r)
     sc->rollback = r->props.rollback;
     sc->allow_plain_http = !(r->a.forbid_http || r->cfg.forbid_plain_http);
     sc->chip_id = r->props.chip;
-    sc->chip_rev = 300;
+    sc->chip_rev = ota_host_props_chip_rev(&r->props);
     sc->sleep_ms = sleep_ms;
     sc->trusted_key_digest = r->efuse.key_burned ? r->efuse.key_digest : NULL;
     sc->secure_version = r->efuse.secure_version;
@@ -508,9 +510,17 @@ static int start_service(struct run *r)
     }
     /* The chip and a rollback-enabled bootloader belong to the device. */
     if (rc || (rc = cli_device_props(r->a.image, NULL, r->a.rollback, &r->props)) ||
+        (rc = cli_device_chip_rev(r->a.image, r->a.chip_rev, &r->props)) ||
         (rc = cli_open_device(r->a.image, &r->hf, NULL))) {
         return rc;
     }
+    /* What runs: the record's app while the flash holds it, else the device
+     * powers on first, as a board does after being flashed. */
+    if (cli_running_app(r->a.image, &r->hf.flash, &r->props, r->a.self_test, &r->sc.running_app_offset)) {
+        ota_host_flash_close(&r->hf);
+        return CLI_FAIL;
+    }
+    memset(&r->hf.count, 0, sizeof(r->hf.count));  /* the run's own flash work is counted and cut */
     log_peripherals(&r->a, &r->cfg);
     /* Emulation of a power loss at the N-th flash program/erase. */
     r->hf.cut_at = (uint64_t)cut_at;
@@ -521,12 +531,6 @@ static int start_service(struct run *r)
     int err = ota_host_efuse_load(r->a.image, &r->efuse);
     if (err) {
         cli_error("%s.efuse: %s", r->a.image, ota_strerror(err));
-        ota_host_flash_close(&r->hf);
-        return CLI_FAIL;
-    }
-    struct ota_boot_opts bo = {r->props.rollback, r->props.chip, 300, r->efuse.key_burned ? r->efuse.key_digest : NULL,
-                               r->efuse.secure_version, true};
-    if (cli_running_app(r->a.image, &r->hf.flash, &bo, &r->sc.running_app_offset)) {
         ota_host_flash_close(&r->hf);
         return CLI_FAIL;
     }
@@ -594,7 +598,7 @@ static int finish(struct run *r)
         /* The device restarts: the bootloader runs on the same flash, then
          * the new app starts (and, on a trial boot, runs its self-test). */
         r->rep.boot.print = !r->a.json;
-        r->rep.restarted = cli_power_on(r->a.image, r->props.rollback, r->props.chip, r->a.self_test, &r->rep.boot) == CLI_OK;
+        r->rep.restarted = cli_power_on(r->a.image, &r->props, r->a.self_test, &r->rep.boot) == CLI_OK;
         if (!r->rep.restarted) {
             cli_error("%s: after the restart no app runs", r->a.image);
         }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ota/error.h"
+#include "ota/host_power.h"
 #include "ota/host_release.h"
 #include "ota/host_sign.h"
 #include "ota/log.h"
@@ -60,15 +61,18 @@ int run_release_after_restart(struct run_release *rr, const struct cli_boot_repo
     char digest[2 * OTA_SHA256_LEN + 1];
     bool installed = r->accepted && (r->decision.action == OTA_MANIFEST_INSTALL_PATCH ||
                                      r->decision.action == OTA_MANIFEST_INSTALL_FULL);
-    if (!installed || !boot->self_test || strcmp(boot->self_test, "fail") != 0) {
+    const char *why = boot->rolled_back == OTA_HOST_ROLLBACK_SELF_TEST_FAILED ? "self-test failed"
+                      : boot->rolled_back == OTA_HOST_ROLLBACK_NOT_BOOTED   ? "the new app did not boot"
+                                                                            : NULL;
+    if (!installed || !why) {
         return status;
     }
     for (unsigned i = 0; i < OTA_SHA256_LEN; i++) {
         snprintf(digest + 2 * i, 3, "%02x", r->manifest.app_sha256[i]);
     }
     int err = ota_release_rolled_back(r);
-    cli_error("rolled back: self-test failed: release serial %u (%s %s, app sha256 %s); this device skips it "
-              "until a release names another image", (unsigned)r->manifest.serial, r->manifest.project,
+    cli_error("rolled back: %s: release serial %u (%s %s, app sha256 %s); this device skips it "
+              "until a release names another image", why, (unsigned)r->manifest.serial, r->manifest.project,
               r->manifest.version, digest);
     if (err) {
         cli_error("the device could not remember the rolled-back release: %s", ota_strerror(err));

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ota/error.h"
+#include "ota/host_power.h"
 #include "ota/log.h"
 #include "json.h"
 #include "run_report.h"
@@ -204,7 +205,7 @@ static void items_json(struct json *j, const struct run_report *r)
     json_close(j);
 }
 
-static void release_json(struct json *j, const struct ota_release_item *rel)
+static void release_json(struct json *j, const struct ota_release_item *rel, int rolled_back)
 {
     if (!rel || !rel->accepted) {
         json_null(j, "release");
@@ -222,7 +223,9 @@ static void release_json(struct json *j, const struct ota_release_item *rel)
         snprintf(digest + 2 * i, 3, "%02x", rel->manifest.app_sha256[i]);
     }
     json_str(j, "app_sha256", digest);
-    json_str(j, "outcome", rel->rolled_back ? "rolled back: self-test failed" : NULL);
+    json_str(j, "outcome", !rel->rolled_back ? NULL
+                           : rolled_back == OTA_HOST_ROLLBACK_NOT_BOOTED ? "rolled back: the new app did not boot"
+                                                                         : "rolled back: self-test failed");
     json_close(j);
 }
 
@@ -254,7 +257,7 @@ void run_report_json(const struct run_report *r, const char *image, const struct
     json_str(&j, "image", image);
     json_uint(&j, "exit_status", (unsigned)status);
     items_json(&j, r);
-    release_json(&j, r->release);
+    release_json(&j, r->release, r->boot.rolled_back);
     json_bool(&j, "reboot", r->reboot);
     json_bool(&j, "power_cut", r->power_cut);
     if (r->reboot && !r->power_cut) {

@@ -123,6 +123,7 @@ struct ota_image_opts ota_image_opts_app(void)
     struct ota_image_opts o;
     memset(&o, 0, sizeof(o));
     o.chip_id = OTA_CHIP_ANY;
+    o.chip_rev = OTA_CHIP_REV_ANY;
     o.is_app = true;
     return o;
 }
@@ -221,7 +222,8 @@ static int header_done(struct ota_image_verifier *v)
             return fail(v, OTA_ERR_IMG_CHIP);
         }
         bool no_max = h->max_chip_rev_full == 0 || h->max_chip_rev_full == 0xFFFF;
-        if (o->chip_rev < h->min_chip_rev_full || (!no_max && o->chip_rev > h->max_chip_rev_full)) {
+        bool known = o->chip_rev != OTA_CHIP_REV_ANY;
+        if (known && (o->chip_rev < h->min_chip_rev_full || (!no_max && o->chip_rev > h->max_chip_rev_full))) {
             return fail(v, OTA_ERR_IMG_CHIP_REV);
         }
     }

@@ -5,7 +5,7 @@ set -eu
 OTA=$1 OUT=$2 VEC=${3:-}
 rm -rf "$OUT"
 for t in partition_bin partition_csv otadata image tone sdkconfig signature journal delta manifest manifest_sig \
-    release_record cli_args esp_enc chunked; do mkdir -p "$OUT/$t"; done
+    release_record cli_args efuse device running esp_enc chunked; do mkdir -p "$OUT/$t"; done
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 printf 'nvs, data, nvs, , 0x4000\notadata, data, ota, , 0x2000\nphy_init, data, phy, , 0x1000\nota_0, app, ota_0, , 1M\nota_1, app, ota_1, , 1M\nflash_tone, data, 0xff, , 1M\n' >"$OUT/partition_csv/seed.csv"
@@ -24,6 +24,15 @@ done
 printf 'CONFIG_WIFI_SSID="my\\"ssid"\n# CONFIG_X is not set\nCONFIG_Y=y\n' >"$OUT/sdkconfig/seed"
 printf '%s\0' IMG --ms 500ms --s=2m --s-ms 0.5 --bytes 4MiB --flash 0x400000 --count 0x10 --flag >"$OUT/cli_args/seed"
 printf '\x01\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02\x00\x00\x00\x9a\x98\x43\x47' >"$OUT/otadata/seq1"
+# host side files: what the tool writes for a device it made, booted and burned
+$OTA flash create "$T/dev.img" --table "$OUT/partition_csv/seed.csv" --chip esp32c3 --chip-revision v0.4 --rollback >/dev/null
+$OTA image make "$T/c3.bin" --chip esp32c3 --project p --version v1.2.3 --secure-version 7 --size 4096 >/dev/null
+$OTA flash write "$T/dev.img" ota_0 "$T/c3.bin" >/dev/null
+$OTA boot "$T/dev.img" >/dev/null 2>&1    # records the running app, raises the counter to 7
+$OTA efuse "$T/dev.img" --burn-key-digest "$(printf '5a%.0s' $(seq 32))" >/dev/null
+cp "$T/dev.img.efuse" "$OUT/efuse/seed"
+cp "$T/dev.img.device" "$OUT/device/seed"
+cp "$T/dev.img.running" "$OUT/running/seed"
 head -c 700 /dev/zero | tr '\0' 'a' >"$T/a.mp3"
 $OTA tone make "$OUT/tone/f0.bin" "$T/a.mp3" "$T/a.mp3" >/dev/null
 $OTA tone make "$OUT/tone/f1.bin" "$T/a.mp3" --format 1 >/dev/null

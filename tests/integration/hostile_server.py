@@ -14,6 +14,10 @@ adding an entry (a function of the handler and PATH). Today:
   swap         the first request under PATH's folder gets DIR/FILE, every
                later one DIR.next/FILE: the content is replaced between two
                fetches (a manifest and its signature, or two resumes)
+  shifty       manifests as they are; any other file is cut half-way on its
+               first request, and a resume (Range, If-Range with the same
+               ETag) gets the bytes of FILE.alt instead: content that
+               changes between resumes while the server swears it did not
 Listens on 127.0.0.1 only, on a free port it writes to PORTFILE (whole, by
 rename). Stops on SIGTERM, or by itself after LIFETIME seconds.
 Usage: hostile_server.py ROOT PORTFILE [LIFETIME]
@@ -78,11 +82,43 @@ def serve_swap(h, rel):
     serve_plain(h, posixpath.join(folder + ".next", name) if later else rel)
 
 
+SHIFTY_SEEN = set()
+
+
+def serve_shifty(h, rel):
+    body = read_file(rel)
+    if body is None or posixpath.basename(rel).startswith("manifest.json"):
+        serve_plain(h, rel)
+        return
+    with SWAP_LOCK:
+        first = rel not in SHIFTY_SEEN
+        SHIFTY_SEEN.add(rel)
+    rng = h.headers.get("Range", "")
+    start = int(rng[6:].split("-", 1)[0]) if rng.startswith("bytes=") and not first else 0
+    if start:
+        body = read_file(rel + ".alt") or body
+    h.send_response(206 if start else 200)
+    h.send_header("ETag", '"same-as-ever"')
+    h.send_header("Accept-Ranges", "bytes")
+    h.send_header("Content-Length", str(len(body) - start))
+    if start:
+        h.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(body) - 1, len(body)))
+    h.end_headers()
+    try:
+        h.wfile.write(body[start:len(body) // 2] if first else body[start:])
+        h.wfile.flush()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    if first:
+        h.close_connection = True  # cut: fewer bytes than Content-Length
+
+
 MODES = {
     "plain": serve_plain,
     "endless": serve_endless,
     "endless-sig": serve_endless_sig,
     "swap": serve_swap,
+    "shifty": serve_shifty,
 }
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Releases from a hostile server (hostile_server.py): another product's
 # signed manifest, an older serial, a manifest that never ends, a signature
-# that never ends, a manifest replaced between it and its signature. Each
+# that never ends, a manifest replaced between it and its signature, an
+# image whose bytes change between resumes (same ETag), a patch that never
+# produces output. Each
 # case: the exit status, the error the user sees, and the device still
 # boots the app it ran.
 # Usage: test_hostile.sh OTA KEYDIR
@@ -77,4 +79,47 @@ check "a signature file that never ends" b endless-sig/lamp/manifest.json 1 OTA_
 grep -q "OTA_ERR_MANIFEST_TOO_BIG" "$T/run.out" && fail "  not called a manifest too big" "$T/run.out" ||
     pass "  not called a manifest too big"
 check "a manifest replaced between it and its signature" b swap/swapped/manifest.json 1 OTA_ERR_MANIFEST_SIGNATURE v1.0.0
+
+# Content that changes between resumes: the full image is cut half-way, and
+# the resume (same ETag, so If-Range matches) brings another image's bytes.
+# A device running an app no patch is for takes the full image.
+mkdir -p "$T/www/shift"
+cp "$T/www/lamp/manifest.json" "$T/www/lamp/manifest.json.sig" "$T/www/lamp/"app-*.bin "$T/www/shift/"
+for f in "$T/www/shift/"app-*.bin; do cp "$T/v3.bin" "$f.alt"; done
+new_other() {  # DEVICE: lamp v0.9.0 (no patch for it) in ota_0, booted
+    rm -f "$T/$1".*
+    $OTA flash create "$T/$1.img" --table "$T/partitions.csv" >/dev/null
+    $OTA flash write "$T/$1.img" ota_0 "$T/v0.bin" >/dev/null
+    $OTA boot "$T/$1.img" >/dev/null
+}
+python3 "$HERE/app_variant.py" "$T/v1.bin" "$T/v0.bin" v0.9.0 3
+new_other c
+check "an image whose bytes change between resumes" c shifty/shift/manifest.json 1 OTA_ERR_MANIFEST_IMAGE v0.9.0
+grep -q "resum" "$T/run.out" && pass "  the transfer did resume" || fail "  the transfer did resume" "$T/run.out"
+
+# A patch replaced on the mirror by one that never produces output, its
+# header naming the running app: at the signed size the applier stops it
+# (stalled) or the signed digest does; longer, it is refused at byte 0 by
+# the signed size. Either way at once, not at the item's deadline.
+mkdir -p "$T/www/stall"
+cp "$T/www/lamp/"* "$T/www/stall/"
+for f in "$T/www/stall/"patch-*; do
+    python3 - "$T/v1.bin" "$f" <<'PY'
+import struct, sys
+img = open(sys.argv[1], "rb").read()
+head = struct.pack("<I4sII", 0x94544F4F, b"\x02\0\0\0", len(img), len(img)) + img[-32:] + b"\x5a" * 32
+size = len(open(sys.argv[2], "rb").read()) if len(sys.argv) < 4 else 1 << 20
+open(sys.argv[2], "wb").write((head + bytes(size))[:size])
+PY
+done
+mkdir -p "$T/www/stall-long"
+cp "$T/www/lamp/"* "$T/www/stall-long/"
+for f in "$T/www/stall-long/"patch-*; do cp "$T/www/stall/$(basename "$f")" "$f"; truncate -s 1M "$f"; done
+for case in stall stall-long; do
+    new_device d
+    SECONDS=0
+    check "a patch that never produces output ($case)" d plain/$case/manifest.json 1 \
+        "OTA_ERR_\(DELTA_STALLED\|MANIFEST_PATCH_DIGEST\)" v1.0.0
+    [ "$SECONDS" -lt 60 ] && pass "  ended in ${SECONDS} s, not at the deadline" || fail "  ended in ${SECONDS} s"
+done
 finish

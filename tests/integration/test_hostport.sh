@@ -174,4 +174,97 @@ $OTA run "$D" --config "$T/typo.cfg" --sdcard "$T/sd" >"$T/typo.log" 2>&1
 if grep -q "unknown key CONFIG_FIRMWARE_UPGRADE_URL ignored: did you mean CONFIG_FIRMWARE_UPGRADE_URI" "$T/typo.log"; then
     pass "a misspelt key is warned about"; else fail "a misspelt key is warned about" "$T/typo.log"; fi
 
+# ---- issue 19, point 10: what runs is what booted and is still there ----------
+# A device reset by copying its pristine image over it is a freshly flashed
+# board: the stale running record (ota_1) must not send the next update onto
+# the only app there is (ota_0).
+fresh
+cp "$D" "$T/pristine.img"
+$OTA run "$D" --app "$PY/new.bin" >"$T/r10a.log" 2>&1
+if grep -q "^booted: ota_1" "$T/r10a.log"; then pass "update: ota_1 runs"; else fail "update: ota_1 runs" "$T/r10a.log"; fi
+cp "$T/pristine.img" "$D"
+$OTA run "$D" --app "$PY/new.bin" --power-cut-at 5 >"$T/r10b.log" 2>&1
+if grep -q "freshly flashed" "$T/r10b.log"; then pass "pristine image copied over: the device boots first"; else fail "pristine image copied over: the device boots first" "$T/r10b.log"; fi
+boots_old "pristine image copied over, update cut: the pristine app still boots"
+# The same when the running slot is erased or rewritten in place.
+fresh
+$OTA run "$D" --app "$PY/new.bin" >/dev/null 2>&1
+$OTA flash erase "$D" ota_1 >/dev/null
+$OTA run "$D" --app "$PY/new.bin" --power-cut-at 5 >"$T/r10c.log" 2>&1
+boots_old "running slot erased, update cut: ota_0 still boots"
+fresh
+$OTA run "$D" --app "$PY/new.bin" >/dev/null 2>&1
+$OTA image make "$T/other.bin" --project other --version v9.0.0 --size 100000 >/dev/null
+$OTA flash write "$D" ota_1 "$T/other.bin" >/dev/null
+$OTA run "$D" --app "$PY/new.bin" --no-reboot >"$T/r10d.log" 2>&1
+if grep -q "freshly flashed" "$T/r10d.log" && grep -q "Project name: *other" "$T/r10d.log"; then
+    pass "another image written into the running slot: it is what boots and runs"; else fail "another image written into the running slot: it is what boots and runs" "$T/r10d.log"; fi
+fresh
+printf 'running_app_offset=0x%s\n' zz >"$D.running"
+expect_ok "a malformed running record: the device boots first" $OTA run "$D" --app "$PY/new.bin" --no-reboot
+expect_log "and says why" "running record.*freshly flashed|freshly flashed.*running record"
+rm -f "$D.running" && mkdir "$D.running"
+expect_fail "a directory as the running record: boot stops" 1 "running-app record cannot be read or removed" $OTA boot "$D"
+expect_fail "a directory as the running record: run stops" 1 "running-app record cannot be read or removed" \
+    $OTA run "$D" --app "$PY/new.bin"
+rmdir "$D.running"
+# A running record that cannot be written after a successful switch: the
+# command says so, and the next command still finds the truth.
+if mkdir -p "$T/full" && mount -t tmpfs -o size=4300k tmpfs "$T/full" 2>/dev/null; then
+    MNT="$T/full"
+    $OTA flash create "$MNT/dev.img" --table "$T/partitions.csv" >/dev/null
+    $OTA flash write "$MNT/dev.img" ota_0 "$T/www/old.bin" >/dev/null
+    $OTA boot "$MNT/dev.img" >/dev/null
+    ln "$MNT/dev.img.running" "$MNT/held"   # removing the record frees no space
+    dd if=/dev/zero of="$MNT/filler" bs=4k >/dev/null 2>&1
+    $OTA run "$MNT/dev.img" --app "$PY/new.bin" >"$T/r10e.log" 2>&1
+    if grep -q "^booted: ota_1" "$T/r10e.log" && grep -q "cannot record the running app.*disk is full" "$T/r10e.log"; then
+        pass "full disk after the switch: the run says the record was not written"; else fail "full disk after the switch: the run says the record was not written" "$T/r10e.log"; fi
+    rm -f "$MNT/filler"
+    $OTA run "$MNT/dev.img" --app "$PY/new.bin" --power-cut-at 5 >"$T/r10f.log" 2>&1
+    if $OTA boot "$MNT/dev.img" 2>&1 | grep -q "^booted: ota_1"; then pass "the next update found the truth: the switched-to app still boots"
+    else fail "the next update found the truth: the switched-to app still boots" "$T/r10f.log"; fi
+    umount "$MNT" && MNT=""
+else
+    skip "running record on a full disk (cannot mount a small tmpfs here)"
+fi
+
+# ---- issue 19, point 12: chips as they are sold -------------------------------
+# ESP-IDF v6.0's default ESP32-C3 app: min chip revision v0.3, max v1.99.
+$OTA image make "$T/c3.bin" --chip esp32c3 --project c3app --version v1.0.0 --size 100000 >/dev/null
+python3 - "$T/c3.bin" <<'PY'
+import hashlib, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+d[14] = 3                                    # legacy min revision
+d[15:17] = (3).to_bytes(2, 'little')         # min v0.3
+d[17:19] = (199).to_bytes(2, 'little')       # max v1.99
+if d[23] == 1:                               # the appended SHA-256 covers the header
+    d[-32:] = hashlib.sha256(bytes(d[:-32])).digest()
+open(sys.argv[1], 'wb').write(d)
+PY
+$OTA flash create "$T/c3.img" --table "$T/partitions.csv" --chip esp32c3 >/dev/null
+$OTA flash write "$T/c3.img" ota_0 "$T/c3.bin" >/dev/null
+expect_ok "ESP-IDF's default ESP32-C3 app (v0.3..v1.99) boots on an emulated ESP32-C3" $OTA boot "$T/c3.img"
+expect_out "it booted" "^booted: ota_0"
+expect_ok "and verifies for it" $OTA image verify "$T/c3.img" --label ota_0 --chip esp32c3
+$OTA flash create "$T/c3b.img" --table "$T/partitions.csv" --chip esp32c3 >/dev/null
+$OTA flash write "$T/c3b.img" ota_0 "$T/c3.bin" >/dev/null
+expect_fail "a chip revision below the image's minimum: nothing boots" 1 "no app boots" \
+    $OTA boot "$T/c3b.img" --chip-revision v0.2
+expect_log "naming the revision" "chip revision"
+expect_fail "the revision belongs to the device once recorded" 1 "revision v0.2" $OTA boot "$T/c3b.img" --chip-revision v2.0
+expect_fail "a malformed revision is bad usage" 2 "chip-revision" $OTA boot "$T/c3.img" --chip-revision 0.x
+$OTA flash create "$T/c3c.img" --table "$T/partitions.csv" --chip esp32c3 --chip-revision v2.0 >/dev/null
+$OTA flash write "$T/c3c.img" ota_0 "$T/c3.bin" >/dev/null
+expect_fail "a revision above the image's maximum (made with flash create): nothing boots" 1 "no app boots" $OTA boot "$T/c3c.img"
+$OTA flash create "$T/c3d.img" --table "$T/partitions.csv" --chip esp32c3 >/dev/null
+$OTA image make "$T/c3old.bin" --chip esp32c3 --project c3old --version v0.9.0 --size 100000 >/dev/null
+$OTA flash write "$T/c3d.img" ota_0 "$T/c3old.bin" >/dev/null
+$OTA run "$T/c3d.img" --app "file://sdcard/c3.bin" --sdcard "$T" >"$T/c3run.log" 2>&1
+if grep -q "Project name: *c3app" "$T/c3run.log" || grep -q "OTA_ERR_IMG_CHIP_REV" "$T/c3run.log"; then
+    if grep -q "OTA_ERR_IMG_CHIP_REV" "$T/c3run.log"; then fail "run: the C3 app is accepted by the default ESP32-C3" "$T/c3run.log"; else pass "run: the C3 app is accepted by the default ESP32-C3"; fi
+else
+    fail "run: the C3 app is accepted by the default ESP32-C3" "$T/c3run.log"
+fi
+
 finish

@@ -161,4 +161,41 @@ expect_log "block 0's key is refused" "not the trusted key"
 two_blocks esp32s3
 expect_ok "ESP32-S3: the second block's trusted key is taken" $OTA boot "$T/two-esp32s3.img"
 expect_log "its block verified" "verified RSA-PSS signature"
+# ---- eFuses are write-once, as on a chip (issue 19, point 3) -------------------
+# With a key burned, losing the eFuse record is an error, never "secure boot off".
+fresh
+rm -f "$D.efuse"
+expect_fail "key burned, eFuse record deleted: boot stops" 1 "eFuses were burned" $OTA boot "$D"
+expect_fail "key burned, eFuse record deleted: run stops" 1 "eFuses were burned" \
+    $OTA run "$D" --sdcard "$T/sd" --app file://sdcard/unsigned.bin
+expect_fail "key burned, eFuse record deleted: efuse stops" 1 "eFuses were burned" $OTA efuse "$D"
+expect_fail "key burned, record deleted: a second key is refused" 1 "eFuses were burned" \
+    $OTA efuse "$D" --burn-key "$K/test_p256_pub.pem"
+fresh
+: >"$D.efuse"
+expect_fail "key burned, eFuse record emptied: boot stops" 1 "eFuses were burned" $OTA boot "$D"
+fresh
+sed -i '/KEY_DIGEST/d' "$D.efuse"
+expect_fail "key burned, digest line removed: boot stops" 1 "eFuses were burned" $OTA boot "$D"
+fresh
+echo "garbage" >"$D.efuse"
+expect_fail "key burned, eFuse record malformed: boot stops" 1 "eFuse file is unreadable or malformed" $OTA boot "$D"
+fresh
+expect_fail "a second, different key is refused" 1 "already burned" $OTA efuse "$D" --burn-key "$K/test_p256_pub.pem"
+expect_ok "the same key again changes nothing" $OTA efuse "$D" --burn-key "$K/test_rsa3072_pub.pem"
+# The counter only rises: a lower value is refused, and a record edited down is an error.
+fresh
+expect_ok "burn the counter to 4" $OTA efuse "$D" --burn-secure-version 4
+expect_fail "a lower counter is refused" 1 "only rises" $OTA efuse "$D" --burn-secure-version 2
+expect_ok "the same counter again changes nothing" $OTA efuse "$D" --burn-secure-version 4
+expect_out "still 4" "anti-rollback counter\): 4"
+sed -i 's/SECURE_VERSION=4/SECURE_VERSION=1/' "$D.efuse"
+expect_fail "a counter edited down in the record: boot stops" 1 "eFuses were burned" $OTA boot "$D"
+# Without a key: a device whose counter was burned also knows it.
+$OTA flash create "$T/nokey.img" --table "$T/partitions.csv" >/dev/null
+$OTA flash write "$T/nokey.img" ota_0 "$T/old.bin" >/dev/null
+expect_ok "a device with nothing burned boots" $OTA boot "$T/nokey.img"
+$OTA efuse "$T/nokey.img" --burn-secure-version 3 >/dev/null
+rm -f "$T/nokey.img.efuse"
+expect_fail "counter burned, record deleted: boot stops" 1 "eFuses were burned" $OTA boot "$T/nokey.img"
 finish

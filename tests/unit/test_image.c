@@ -144,6 +144,8 @@ static void malformed_images_get_specific_errors(void **state)
     struct ota_image_opts esp32 = app;
     esp32.chip_id = OTA_CHIP_ESP32;
     assert_int_equal(verify_patched(12, 2, &esp32), OTA_ERR_IMG_CHIP);         /* says ESP32-S2 */
+    assert_int_equal(verify_patched(15, 0x2C, &esp32), OTA_ERR_IMG_HASH);      /* revision unknown: not checked */
+    esp32.chip_rev = 0;                                                        /* an ESP32 v0.0 */
     assert_int_equal(verify_patched(15, 0x2C, &esp32), OTA_ERR_IMG_CHIP_REV);  /* needs rev v0.44 */
 
     struct ota_image_opts small = app;

@@ -3,12 +3,14 @@
 # host build never reads this file.
 set(ota_root ${CMAKE_CURRENT_LIST_DIR}/../../..)
 # Every core source, the delta applier (src/core/delta) and the release item
-# (src/core/service/release_*.c, src/core/manifest) included: a firmware gets
-# the whole library. (No CONFIGURE_DEPENDS: ESP-IDF also reads this file in
-# CMake's script mode, which refuses it; a core file added later needs
-# `idf.py reconfigure`.)
+# (src/core/service/release_*.c, src/core/manifest) included, and every port
+# source: a firmware gets the whole library, and a file added to either
+# folder joins the component without an edit here. (No CONFIGURE_DEPENDS:
+# ESP-IDF also reads this file in CMake's script mode, which refuses it; a
+# file added later needs `idf.py reconfigure`.)
 file(GLOB_RECURSE ota_core_srcs ${ota_root}/src/core/*.c)
 set(ota_port_dir ${ota_root}/src/port/esp-idf)
+file(GLOB ota_port_srcs ${ota_port_dir}/*.c)
 
 set(ota_priv_requires esp_partition esp_http_client esp-tls mbedtls log freertos esp_rom spi_flash)
 if(NOT IDF_TARGET STREQUAL "linux")
@@ -18,20 +20,7 @@ if(NOT IDF_TARGET STREQUAL "linux")
 endif()
 
 idf_component_register(
-    SRCS ${ota_core_srcs}
-         ${ota_port_dir}/idf_flash.c
-         ${ota_port_dir}/idf_transport.c
-         ${ota_port_dir}/idf_http.c
-         ${ota_port_dir}/idf_location.c
-         ${ota_port_dir}/idf_pace.c
-         ${ota_port_dir}/idf_file.c
-         ${ota_port_dir}/idf_hash.c
-         ${ota_port_dir}/idf_crypto.c
-         ${ota_port_dir}/idf_decrypt.c
-         ${ota_port_dir}/idf_log.c
-         ${ota_port_dir}/idf_efuse.c
-         ${ota_port_dir}/idf_system.c
-         ${ota_port_dir}/idf_config.c
+    SRCS ${ota_core_srcs} ${ota_port_srcs}
     INCLUDE_DIRS ${ota_root}/include
     PRIV_INCLUDE_DIRS ${ota_port_dir}
     PRIV_REQUIRES ${ota_priv_requires})
@@ -41,5 +30,6 @@ if(NOT CONFIG_OTA_DECRYPT)
     target_compile_definitions(${COMPONENT_LIB} PUBLIC OTA_NO_DECRYPT)
 endif()
 
-# The same warnings as the host build: the core is checked by both.
-target_compile_options(${COMPONENT_LIB} PRIVATE -Wall -Wextra -Werror -Wshadow -Wvla)
+# The same warnings as the host build, as errors: the core is checked by both.
+include(${ota_port_dir}/warnings.cmake)
+ota_strict_warnings(${COMPONENT_LIB})

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,42 +121,201 @@ const char *ota_host_chip_name(uint16_t chip)
     return "unknown";
 }
 
+static const uint16_t default_revs[][2] = {
+    {OTA_CHIP_ESP32, 300}, {OTA_CHIP_ESP32S2, 100}, {OTA_CHIP_ESP32S3, 2}, {OTA_CHIP_ESP32C3, 4},
+};
+
+uint16_t ota_host_chip_default_rev(uint16_t chip)
+{
+    for (size_t i = 0; i < sizeof(default_revs) / sizeof(default_revs[0]); i++) {
+        if (default_revs[i][0] == chip) {
+            return default_revs[i][1];
+        }
+    }
+    return 0;
+}
+
+uint16_t ota_host_props_chip_rev(const struct ota_device_props *p)
+{
+    return p->chip_rev_known ? p->chip_rev : ota_host_chip_default_rev(p->chip);
+}
+
+/* Digits only, at most `max`, no sign, no spaces. */
+static bool parse_number(const char *s, size_t n, unsigned max, unsigned *out)
+{
+    unsigned v = 0;
+    if (n == 0 || n > 3) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return false;
+        }
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    *out = v;
+    return v <= max;
+}
+
+bool ota_host_chip_rev_parse(const char *s, uint16_t *rev)
+{
+    unsigned major, minor;
+    s += *s == 'v';
+    const char *dot = strchr(s, '.');
+    if (!dot || !parse_number(s, (size_t)(dot - s), 655, &major) || !parse_number(dot + 1, strlen(dot + 1), 99, &minor) ||
+        major * 100 + minor >= OTA_CHIP_REV_ANY) {
+        return false;  /* the largest header value means "unchecked", never a revision */
+    }
+    *rev = (uint16_t)(major * 100 + minor);
+    return true;
+}
+
+static int hex_nibble(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+bool ota_host_hex32_parse(const char *hex, uint8_t out[32])
+{
+    if (strlen(hex) != 64) {
+        return false;
+    }
+    for (int i = 0; i < 32; i++) {
+        int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return false;
+        }
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
+bool ota_host_u32_parse(const char *v, uint32_t *out)
+{
+    uint64_t x = 0;
+    if (!*v) {
+        return false;
+    }
+    for (; *v; v++) {
+        if (*v < '0' || *v > '9' || (x = x * 10 + (uint64_t)(*v - '0')) > 0xFFFFFFFFu) {
+            return false;
+        }
+    }
+    *out = (uint32_t)x;
+    return true;
+}
+
+static bool parse_yes_no(const char *value, bool *out)
+{
+    if (strcmp(value, "y") != 0 && strcmp(value, "n") != 0) {
+        return false;
+    }
+    *out = value[0] == 'y';
+    return true;
+}
+
+/* What the eFuses were burned to (the floor their own record must reach). */
+static bool on_burned(struct ota_device_props *p, const char *key, const char *value)
+{
+    if (strcmp(key, "SECURE_BOOT_V2_ENABLED") == 0) {
+        return parse_yes_no(value, &p->burned.key_burned);
+    }
+    if (strcmp(key, "SECURE_BOOT_KEY_DIGEST") == 0) {
+        return ota_host_hex32_parse(value, p->burned.key_digest);
+    }
+    return strcmp(key, "SECURE_VERSION_BURNED") == 0 && ota_host_u32_parse(value, &p->burned.secure_version);
+}
+
 /* Every line must be one of ours with a value it can mean. */
 static int on_prop(void *ctx, const char *key, const char *value)
 {
     struct ota_device_props *p = ctx;
+    bool ok;
     if (strcmp(key, "IDF_TARGET") == 0) {
-        if (!ota_host_chip_from_name(value, &p->chip) || p->chip == OTA_CHIP_ANY) {
-            return OTA_ERR_DEVICE_PROPS;
-        }
+        ok = ota_host_chip_from_name(value, &p->chip) && p->chip != OTA_CHIP_ANY;
         p->chip_known = true;
     } else if (strcmp(key, "BOOTLOADER_APP_ROLLBACK_ENABLE") == 0) {
-        if (strcmp(value, "y") != 0 && strcmp(value, "n") != 0) {
-            return OTA_ERR_DEVICE_PROPS;
-        }
-        p->rollback = value[0] == 'y';
+        ok = parse_yes_no(value, &p->rollback);
+    } else if (strcmp(key, "CHIP_REVISION") == 0) {
+        ok = ota_host_chip_rev_parse(value, &p->chip_rev);
+        p->chip_rev_known = true;
     } else {
+        ok = on_burned(p, key, value);
+    }
+    return ok ? OTA_OK : OTA_ERR_DEVICE_PROPS;
+}
+
+static void props_default(struct ota_device_props *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->chip = OTA_CHIP_ESP32;
+}
+
+/* A digest without "enabled" (or the reverse) is half a record: refused. */
+static int props_check(struct ota_device_props *p, int err)
+{
+    static const uint8_t none[32];
+    bool has_digest = memcmp(p->burned.key_digest, none, sizeof(none)) != 0;
+    if (err || p->burned.key_burned != has_digest) {
+        props_default(p);
         return OTA_ERR_DEVICE_PROPS;
     }
     return OTA_OK;
 }
 
+int ota_host_props_parse(const char *text, size_t len, struct ota_device_props *p)
+{
+    props_default(p);
+    return props_check(p, ota_sdkconfig_parse(text, len, on_prop, p, NULL) ? OTA_ERR_DEVICE_PROPS : OTA_OK);
+}
+
 int ota_host_props_load(const char *image_path, struct ota_device_props *p)
 {
-    memset(p, 0, sizeof(*p));
-    p->chip = OTA_CHIP_ESP32;
-    return ota_host_side_load(image_path, ".device", OTA_ERR_DEVICE_PROPS, on_prop, p);
+    props_default(p);
+    return props_check(p, ota_host_side_load(image_path, ".device", OTA_ERR_DEVICE_PROPS, on_prop, p));
+}
+
+/* Bounded formatting into a side file's text. */
+static int addf(char *text, int n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int addf(char *text, int n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(text + n, OTA_HOST_SIDE_MAX - (size_t)n, fmt, ap);
+    va_end(ap);
+    return k < 0 || n + k >= OTA_HOST_SIDE_MAX ? OTA_HOST_SIDE_MAX - 1 : n + k;
 }
 
 int ota_host_props_save(const char *image_path, const struct ota_device_props *p)
 {
     char text[OTA_HOST_SIDE_MAX];
-    int n = snprintf(text, sizeof(text), "# Properties of this emulated device (kept once set)\n");
+    int n = addf(text, 0, "# Properties of this emulated device (kept once set)\n");
     if (p->chip_known) {
-        n += snprintf(text + n, sizeof(text) - (size_t)n, "CONFIG_IDF_TARGET=\"%s\"\n", ota_host_chip_name(p->chip));
+        n = addf(text, n, "CONFIG_IDF_TARGET=\"%s\"\n", ota_host_chip_name(p->chip));
     }
-    n += snprintf(text + n, sizeof(text) - (size_t)n, "%s\n",
-                  p->rollback ? "CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y"
-                              : "# CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE is not set");
+    n = addf(text, n, "%s\n",
+             p->rollback ? "CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y" : "# CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE is not set");
+    if (p->chip_rev_known) {
+        n = addf(text, n, "CONFIG_CHIP_REVISION=\"v%u.%u\"\n", p->chip_rev / 100u, p->chip_rev % 100u);
+    }
+    if (p->burned.key_burned) {
+        n = addf(text, n, "CONFIG_SECURE_BOOT_V2_ENABLED=y\nCONFIG_SECURE_BOOT_KEY_DIGEST=\"");
+        for (int i = 0; i < 32; i++) {
+            n = addf(text, n, "%02x", p->burned.key_digest[i]);
+        }
+        n = addf(text, n, "\"\n");
+    }
+    if (p->burned.secure_version) {
+        n = addf(text, n, "CONFIG_SECURE_VERSION_BURNED=%u\n", (unsigned)p->burned.secure_version);
+    }
     return ota_host_side_save(image_path, ".device", text, (size_t)n, OTA_ERR_DEVICE_PROPS);
 }

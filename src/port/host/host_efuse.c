@@ -9,62 +9,18 @@
 #include "ota/host_file.h"
 #include "ota/sdkconfig.h"
 
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-static bool parse_digest(const char *v, uint8_t out[32])
-{
-    if (strlen(v) != 64) {
-        return false;
-    }
-    for (int i = 0; i < 32; i++) {
-        int hi = hex_nibble(v[2 * i]), lo = hex_nibble(v[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return false;
-        }
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
-}
-
-static bool parse_u32(const char *v, uint32_t *out)
-{
-    uint64_t x = 0;
-    if (!*v) {
-        return false;
-    }
-    for (; *v; v++) {
-        if (*v < '0' || *v > '9' || (x = x * 10 + (uint64_t)(*v - '0')) > 0xFFFFFFFFu) {
-            return false;
-        }
-    }
-    *out = (uint32_t)x;
-    return true;
-}
-
 /* Anything we cannot read exactly is an error, never "nothing burned":
  * reading a damaged file as "secure boot off" would open the device. */
 static int on_setting(void *ctx, const char *key, const char *value)
 {
     struct ota_efuse *e = ctx;
     if (strcmp(key, "SECURE_BOOT_KEY_DIGEST") == 0) {
-        if (!parse_digest(value, e->key_digest)) {
+        if (!ota_host_hex32_parse(value, e->key_digest)) {
             return OTA_ERR_EFUSE_FILE;
         }
         e->key_burned = true;
     } else if (strcmp(key, "SECURE_VERSION") == 0) {
-        if (!parse_u32(value, &e->secure_version)) {
+        if (!ota_host_u32_parse(value, &e->secure_version)) {
             return OTA_ERR_EFUSE_FILE;
         }
     } else {
@@ -73,16 +29,44 @@ static int on_setting(void *ctx, const char *key, const char *value)
     return OTA_OK;
 }
 
-int ota_host_efuse_load(const char *image_path, struct ota_efuse *e)
+int ota_host_efuse_parse(const char *text, size_t len, struct ota_efuse *e)
 {
     memset(e, 0, sizeof(*e));
-    int err = ota_host_side_load(image_path, ".efuse", OTA_ERR_EFUSE_FILE, on_setting, e);
+    if (ota_sdkconfig_parse(text, len, on_setting, e, NULL)) {
+        memset(e, 0, sizeof(*e));
+        return OTA_ERR_EFUSE_FILE;
+    }
+    return OTA_OK;
+}
+
+/* The record must hold at least what was burned. */
+static bool holds(const struct ota_efuse *record, const struct ota_efuse *burned)
+{
+    if (burned->key_burned && (!record->key_burned || memcmp(record->key_digest, burned->key_digest, 32) != 0)) {
+        return false;
+    }
+    return record->secure_version >= burned->secure_version;
+}
+
+int ota_host_efuse_load(const char *image_path, struct ota_efuse *e)
+{
+    struct ota_device_props props;
+    memset(e, 0, sizeof(*e));
+    int err = ota_host_props_load(image_path, &props);
+    if (!err) {
+        err = ota_host_side_load(image_path, ".efuse", OTA_ERR_EFUSE_FILE, on_setting, e);
+    }
+    if (!err && !holds(e, &props.burned)) {
+        err = OTA_ERR_EFUSE_LOST;
+    }
     if (err) {
         memset(e, 0, sizeof(*e));  /* never half a reading: a bad file is no burned key */
     }
     return err;
 }
 
+/* The record first, then the properties' copy of what was burned: a cut
+ * between the two leaves the record ahead, which loads. */
 static int save(const char *image_path, const struct ota_efuse *e)
 {
     char text[OTA_HOST_SIDE_MAX];
@@ -95,7 +79,13 @@ static int save(const char *image_path, const struct ota_efuse *e)
         n += snprintf(text + n, sizeof(text) - (size_t)n, "\"\n");
     }
     n += snprintf(text + n, sizeof(text) - (size_t)n, "CONFIG_SECURE_VERSION=%u\n", (unsigned)e->secure_version);
-    return ota_host_side_save(image_path, ".efuse", text, (size_t)n, OTA_ERR_EFUSE_FILE);  /* all or nothing, like a burn */
+    int err = ota_host_side_save(image_path, ".efuse", text, (size_t)n, OTA_ERR_EFUSE_FILE);  /* all or nothing, like a burn */
+    struct ota_device_props props;
+    if (!err && !(err = ota_host_props_load(image_path, &props))) {
+        props.burned = *e;
+        err = ota_host_props_save(image_path, &props);
+    }
+    return err;
 }
 
 int ota_host_efuse_burn_key(const char *image_path, const uint8_t digest[32])
@@ -117,8 +107,11 @@ int ota_host_efuse_raise_secure_version(const char *image_path, uint32_t v)
 {
     struct ota_efuse e;
     int err = ota_host_efuse_load(image_path, &e);
-    if (err || v <= e.secure_version) {
+    if (err || v == e.secure_version) {
         return err;
+    }
+    if (v < e.secure_version) {
+        return OTA_ERR_EFUSE_DOWN;
     }
     e.secure_version = v;
     return save(image_path, &e);

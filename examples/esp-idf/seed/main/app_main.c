@@ -107,6 +107,7 @@ static int create_service(void)
     sc.trusted_key_digest = s_efuse.key_burned ? s_efuse.key_digest : NULL;
     sc.secure_version = s_efuse.secure_version;
     sc.patch_work = &s_patch_work;
+    board_adjust_service(&sc);
     return ota_service_init(&s_svc, &sc);
 }
 

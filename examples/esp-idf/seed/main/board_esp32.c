@@ -32,6 +32,11 @@ const char *board_app_uri(void)
     return CONFIG_FIRMWARE_UPGRADE_URI;
 }
 
+void board_adjust_service(struct ota_service_config *sc)
+{
+    (void)sc;  /* menuconfig's settings, as they are */
+}
+
 static void on_net_event(void *arg, esp_event_base_t base, int32_t id, void *data)
 {
     (void)arg;

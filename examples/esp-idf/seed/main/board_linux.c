@@ -7,6 +7,7 @@
 #include "esp_event.h"
 #include "esp_log.h"
 #include "esp_private/partition_linux.h"
+#include "ota/service.h"
 #include "sdkconfig.h"
 
 #include "board.h"
@@ -31,6 +32,16 @@ const char *board_app_uri(void)
 {
     const char *uri = getenv("OTA_APP_URI");
     return uri && *uri ? uri : CONFIG_FIRMWARE_UPGRADE_URI;
+}
+
+void board_adjust_service(struct ota_service_config *sc)
+{
+    const char *retries = getenv("OTA_MAX_RETRIES");
+    if (retries && *retries) {
+        sc->max_retries = (unsigned)strtoul(retries, NULL, 10);
+        sc->no_retry = sc->max_retries == 0;
+        ESP_LOGI("OTA_DEFAULT", "reconnections after a dropped transfer: %u (OTA_MAX_RETRIES)", sc->max_retries);
+    }
 }
 
 void board_connect_network(void)
