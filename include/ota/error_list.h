@@ -164,6 +164,15 @@
     X(OTA_ERR_DDI_RECORD, -206, "the pending-action record is unreadable or malformed") \
     X(OTA_ERR_DDI_NO_API, -207, "this port's transport cannot send API requests (no exchange)") \
     X(OTA_ERR_ACTIVATION_DEFERRED, -208, "the app deferred the activation: the new image is verified in its slot, the running app stays selected") \
+    /* encrypted images (-210..-219) */ \
+    X(OTA_ERR_DECRYPT_NO_KEY, -210, "the image is encrypted and this device has no decryption key (--decrypt-key, CONFIG_OTA_DECRYPT_KEY)") \
+    X(OTA_ERR_DECRYPT_HEADER, -211, "the encrypted image's header is malformed (magic, version, scheme or sizes)") \
+    X(OTA_ERR_DECRYPT_KEY, -212, "the image's key does not open with this device's key: encrypted for another device or key, or a key of the wrong kind") \
+    X(OTA_ERR_DECRYPT_TAG, -213, "the encrypted image failed authentication (GCM tag): altered, or encrypted for another key") \
+    X(OTA_ERR_DECRYPT_LENGTH, -214, "the encrypted image is cut short, or has bytes after the length its header gives") \
+    X(OTA_ERR_DECRYPT_KEY_FILE, -215, "the decryption key file is unreadable, or not an RSA-3072 or P-256 private key (PEM) or a 32-byte HMAC key") \
+    X(OTA_ERR_DECRYPT_CRYPTO, -216, "the crypto port failed to decrypt (out of memory or an unsupported operation)") \
+    X(OTA_ERR_DECRYPT_SCHEME, -217, "the image's key is wrapped for another kind of key (RSA-3072 / P-256) than this device's") \
     /* groups kept free for: device trust (-144..-149), host port (-190..-194, -197) */
 
 #endif

@@ -134,6 +134,8 @@ struct ota_service_config {
     void (*sleep_ms)(void *ctx, unsigned ms);  /* the port's wait; NULL: no wait */
     const uint8_t *trusted_key_digest; /* Secure Boot V2 on: apps must be signed by this key (eFuse digest) */
     uint32_t secure_version;       /* the device's anti-rollback counter (eFuse) */
+    const struct ota_crypto_key *decrypt_key;  /* opens encrypted app images (ota/decrypt.h); NULL: none */
+    uint8_t *decrypt_work;         /* OTA_CHUNKED_WORK_LEN bytes: chunked encrypted images; NULL: refused */
     /* Working memory for app items that are delta patches (about 16 KiB,
      * caller-owned like the service). NULL: this firmware takes full images
      * only; a patch item then takes its fallback_uri, or fails with

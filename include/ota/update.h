@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ota/decrypt.h"
 #include "ota/flash.h"
 #include "ota/hash.h"
 #include "ota/image.h"
@@ -56,6 +57,8 @@ struct ota_device {
     bool rollback;                        /* bootloader has rollback: new apps boot on trial */
     const uint8_t *trusted_key_digest;    /* Secure Boot V2 key digest (eFuse), NULL: off */
     uint32_t secure_version;              /* anti-rollback counter (eFuse) */
+    const struct ota_crypto_key *decrypt_key;  /* opens encrypted images (ota/decrypt.h); NULL: none */
+    uint8_t *decrypt_work;                /* OTA_CHUNKED_WORK_LEN bytes for our chunked format; NULL: refused */
 };
 
 /* Load and check the partition table and find the running app: the app
@@ -107,6 +110,9 @@ struct ota_app_update {
     uint32_t head_len;
     bool head_checked;
     struct ota_image_info info;          /* after finish */
+#ifndef OTA_NO_DECRYPT
+    struct ota_decrypt dec;              /* an encrypted image's layer (ota/decrypt.h) */
+#endif
 };
 
 /* Check and prepare; nothing is written. Errors: OTA_ERR_PENDING_VERIFY
@@ -150,8 +156,15 @@ int ota_app_write(struct ota_app_update *u, const void *data, size_t len);
  * source changed: new length and validator). */
 int ota_app_restart(struct ota_app_update *u, int64_t image_len, const char *validator);
 
-/* Bytes of the image in flash so far. */
+/* Bytes of the image in flash so far (of an encrypted image: the encrypted
+ * bytes taken, where a reconnection continues). */
 uint32_t ota_app_written(const struct ota_app_update *u);
+
+/* After ota_app_begin: keep the SHA-256 of an encrypted image's bytes (what a
+ * release manifest signs); ota_app_encrypted_digest gives it once the image
+ * was taken whole (NULL for a plain image, before its end, or not asked). */
+void ota_app_keep_encrypted_digest(struct ota_app_update *u);
+const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u);
 
 /* Verify (stream, then flash, then signature), commit the journal and
  * select the new slot in otadata: NEW (trial boot) when the device has

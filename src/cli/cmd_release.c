@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "ota/error.h"
+#include "ota/host_encrypt.h"
 #include "ota/host_sign.h"
 #include "ota/image.h"
 #include "ota/manifest.h"
@@ -384,7 +385,7 @@ static int make_dir(const char *dir)
 }
 
 struct release_args {
-    const char *image, *key, *format, *project;
+    const char *image, *key, *format, *project, *encrypt_to;
     const char *prev[MAX_PREVIOUS];
     unsigned np, rollout;
     uint32_t serial;
@@ -421,6 +422,28 @@ static void release_json(const struct release_out *ro, const char *text, int len
     json_end(&j);
 }
 
+/* --encrypt-to: the published file is the image encrypted to the devices'
+ * key (esp_encrypted_img); the manifest signs that file, and names the app
+ * inside by its own SHA-256. */
+static int encrypt_image(struct release_image *im, const char *pub)
+{
+    uint8_t *enc;
+    size_t len;
+    int err = ota_host_encrypt_esp(im->data, im->len, pub, &enc, &len);
+    if (err) {
+        cli_error("--encrypt-to %s: %s", pub, ota_strerror(err));
+        return CLI_FAIL;
+    }
+    free(im->data);
+    im->data = enc;
+    im->len = len;
+    ota_sha256_ctx sha;
+    ota_sha256_init(&sha);
+    ota_sha256_update(&sha, im->data, im->len);
+    ota_sha256_finish(&sha, im->file_sha);
+    return CLI_OK;
+}
+
 /* The image, the patches, then the signed manifest. */
 static int release_publish(struct release_out *ro, const struct release_args *ra)
 {
@@ -443,9 +466,12 @@ static int release_publish(struct release_out *ro, const struct release_args *ra
         cli_error("--project %s: %s is project '%s'", ra->project, ra->image, nw.info.desc.project_name);
         rc = CLI_USAGE;
     }
+    if (!rc && ra->encrypt_to) {
+        rc = encrypt_image(&nw, ra->encrypt_to);
+    }
     if (!rc) {
         hex(app, nw.info.hash_stored, 8);
-        snprintf(name, sizeof(name), "app-%s.bin", app);
+        snprintf(name, sizeof(name), "app-%s.%s", app, ra->encrypt_to ? "enc" : "bin");
         rc = publish(ro, name, nw.data, nw.len);
     }
     unsigned np = ra->np;
@@ -488,6 +514,8 @@ int cmd_release(int argc, char **argv)
                     "the serial in DIR plus 1, else 1"),
         CLI_VALUE_D("rollout", &rollout_s, "PERCENT", "share of devices that take this release", "100"),
         CLI_VALUE("format", &ra.format, "compact|esp", "the patch format"),
+        CLI_VALUE_D("encrypt-to", &ra.encrypt_to, "PUB.pem",
+                    "publish the image encrypted to the devices' key (esp_encrypted_img; no patches)", "plain"),
         CLI_VALUE_D("project", &ra.project, "P", "the product the release is for (required when the image has "
                     "no project name)", "the image's project name"),
         CLI_FLAG("force", &force, "publish a serial that is not higher than the tree's (devices that accepted a "
@@ -499,6 +527,10 @@ int cmd_release(int argc, char **argv)
     }
     if (!ra.image || !ra.key || (strcmp(ra.format, "compact") != 0 && strcmp(ra.format, "esp") != 0)) {
         cli_error("--image NEW.bin and --key KEY.pem are required; --format compact or esp");
+        return CLI_USAGE;
+    }
+    if (ra.encrypt_to && ra.np) {
+        cli_error("--encrypt-to publishes the full image only: patches would travel in the clear (drop --previous)");
         return CLI_USAGE;
     }
     if ((rc = parse_numbers(serial_s, rollout_s, &ra.serial, &ra.rollout)) || (rc = make_dir(pos[0])) ||

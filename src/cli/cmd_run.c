@@ -9,6 +9,7 @@
 
 #include "ota/boot.h"
 #include "ota/error.h"
+#include "ota/host_decrypt.h"
 #include "ota/host_device.h"
 #include "ota/host_efuse.h"
 #include "ota/host_log.h"
@@ -37,6 +38,7 @@ struct example_config {
     char *data_label;
     char *release_project;   /* ours: the device's product for releases (an app without one needs it) */
     char *manifest_sig_uri;  /* ours: the manifest's signature, when not at its URI + ".sig" */
+    char *decrypt_key;       /* ours: the device's key for encrypted images (a PEM or an HMAC key file) */
     bool force_version_check;
     bool forbid_plain_http;
     bool have_app, have_data;
@@ -67,6 +69,7 @@ static void config_free(struct example_config *c)
     free(c->data_label);
     free(c->release_project);
     free(c->manifest_sig_uri);
+    free(c->decrypt_key);
     free(c->bad_key);
     free(c->bad_val);
     memset(c, 0, sizeof(*c));
@@ -76,6 +79,7 @@ static const char *const known_keys[] = {
     "WIFI_SSID", "WIFI_PASSWORD", "FIRMWARE_UPGRADE_URI", "DATA_UPGRADE_URI", "DATA_PARTITION_LABEL",
     "FORCE_CHECK_FIRMWARE_VERSION_NUMBER", "OTA_FORBID_PLAIN_HTTP", "OTA_LOW_SPEED_LIMIT", "OTA_LOW_SPEED_TIME",
     "OTA_DEADLINE", "FIRMWARE_FALLBACK_URI", "OTA_RELEASE_PROJECT", "OTA_MANIFEST_SIG_URI",
+    "OTA_DECRYPT_KEY",
 };
 
 /* Kept for the message; the non-zero return stops the parse at its line. */
@@ -137,6 +141,8 @@ static int on_setting(void *ctx, const char *key, const char *value)
         set_str(&c->release_project, value, strlen(value));  /* "" (the Kconfig default): the app's own */
     } else if (strcmp(key, "OTA_MANIFEST_SIG_URI") == 0) {
         set_str(&c->manifest_sig_uri, value, strlen(value));
+    } else if (strcmp(key, "OTA_DECRYPT_KEY") == 0) {
+        set_str(&c->decrypt_key, value, strlen(value));  /* "": none */
     } else if (strcmp(key, "DATA_PARTITION_LABEL") == 0) {
         set_str(&c->data_label, value, strlen(value));
     } else if (strcmp(key, "FORCE_CHECK_FIRMWARE_VERSION_NUMBER") == 0) {
@@ -189,7 +195,7 @@ struct run_args {
     const char *image, *config, *app, *app_fallback, *data, *sdcard, *ca, *data_ca;
     const char *connect_s, *read_s, *cut_s, *retries_s, *backoff_s, *self_test;
     const char *low_speed_limit_s, *low_speed_time_s, *deadline_s, *speed_limit_s;
-    const char *manifest, *manifest_pub, *manifest_sig, *device_id, *project, *chip_rev;
+    const char *manifest, *manifest_pub, *manifest_sig, *device_id, *project, *chip_rev, *decrypt_key;
     bool force, no_reboot, rollback, forbid_http, no_tone, brk, json;
     struct run_ddi_args ddi;
 };
@@ -262,6 +268,9 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
                     "the product a release must be for (needed when the app has no project name)",
                     "CONFIG_OTA_RELEASE_PROJECT, else the running app's project"),
         RUN_DDI_OPTIONS(&a->ddi),
+        CLI_VALUE_D("decrypt-key", &a->decrypt_key, "FILE",
+                    "the device's key for encrypted app images: a PEM private key (RSA-3072 or P-256) or the "
+                    "32-byte HMAC key the P-256 key is derived from", "none, or CONFIG_OTA_DECRYPT_KEY"),
         CLI_JSON(&a->json),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 1, 1, &npos))) {
@@ -303,6 +312,9 @@ static int load_config(const struct run_args *a, struct example_config *cfg)
     if (a->app) {
         set_str(&cfg->firmware_uri, a->app, strlen(a->app));
         cfg->have_app = true;
+    }
+    if (a->decrypt_key) {
+        set_str(&cfg->decrypt_key, a->decrypt_key, strlen(a->decrypt_key));
     }
     if (a->app_fallback) {
         set_str(&cfg->fallback_uri, a->app_fallback, strlen(a->app_fallback));
@@ -400,6 +412,8 @@ struct run {
     struct ota_device_props props;  /* chip and rollback, kept with the device */
     struct ota_service svc;
     struct ota_item_patch patch_work;  /* app items may be delta patches */
+    struct ota_crypto_key *decrypt_key;  /* app images may be encrypted */
+    uint8_t decrypt_work[OTA_CHUNKED_WORK_LEN];  /* and in our chunked format */
     struct ota_item items[RUN_MAX_ITEMS];
     unsigned n;
     char *ca_pem, *data_ca_pem;
@@ -469,6 +483,23 @@ static void fill_service_config(struct run *r)
     sc->trusted_key_digest = r->efuse.key_burned ? r->efuse.key_digest : NULL;
     sc->secure_version = r->efuse.secure_version;
     sc->patch_work = &r->patch_work;
+    sc->decrypt_key = r->decrypt_key;
+    sc->decrypt_work = r->decrypt_work;
+}
+
+/* The device's decryption key, when the config or --decrypt-key names one. */
+static int load_decrypt_key(struct run *r)
+{
+    const char *path = r->cfg.decrypt_key;
+    if (!path || !path[0]) {
+        return CLI_OK;
+    }
+    int err = ota_host_decrypt_key_load(path, &r->decrypt_key);
+    if (err) {
+        cli_error("%s: %s", path, ota_strerror(err));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
 }
 
 /* Open the device, its eFuses, the transport and the service. */
@@ -479,6 +510,9 @@ static int start_service(struct run *r)
     long cut_at = 0;
     memset(&r->sc, 0, sizeof(r->sc));
     int rc = parse_numbers(&r->a, &r->cfg, &tc, &r->sc, &cut_at);
+    if (!rc) {
+        rc = load_decrypt_key(r);
+    }
     /* The chip and a rollback-enabled bootloader belong to the device. */
     if (rc || (rc = cli_device_props(r->a.image, NULL, r->a.rollback, &r->props)) ||
         (rc = cli_device_chip_rev(r->a.image, r->a.chip_rev, &r->props)) ||
@@ -623,6 +657,7 @@ int cmd_run(int argc, char **argv)
     ota_host_log_before_line(NULL, NULL);
     free(r.ca_pem);
     free(r.data_ca_pem);
+    ota_host_decrypt_key_free(r.decrypt_key);
     config_free(&r.cfg);
     return rc;
 }

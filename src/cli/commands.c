@@ -34,6 +34,8 @@ const struct cli_command cli_commands[] = {
     {"image", "verify-signature", cmd_image_verify_signature,
      "ota image verify-signature FILE [--pub PUB.pem | --key-digest HEX]",
      "Verify an image's Secure Boot V2 signature, optionally against a trusted key or key digest."},
+    {"image", "encrypt", cmd_image_encrypt, "ota image encrypt IN OUT --pub KEY.pem [--format esp|chunked] [--scheme rsa3072|ecc256]",
+     "Encrypt an app image for devices holding the private key (esp_encrypted_img's format, as esp_enc_img_gen.py encrypt, or our chunked one)."},
     {"tone", "info", cmd_tone_info, "ota tone info FILE [--label LABEL (FILE is a device image)] [--json]",
      "Describe an ESP-ADF tone image (format, files, CRC and tail), from a file or a partition."},
     {"tone", "make", cmd_tone_make, "ota tone make OUT FILE... [--format 0|1] [--version vX.Y.Z]",
@@ -59,7 +61,7 @@ const struct cli_command cli_commands[] = {
      "Describe a patch: its format, base and result digests, sizes."},
     {"release", NULL, cmd_release,
      "ota release DIR --image NEW.bin [--previous OLD.bin ...] --key KEY.pem [--serial N] [--rollout PERCENT] "
-     "[--format compact|esp]",
+     "[--format compact|esp] [--encrypt-to PUB.pem]",
      "Publish a release into the static tree DIR: the image, a patch from each previous release, and the signed "
      "manifest (written last, by rename)."},
     {"status", NULL, cmd_status, "ota status IMG [--json]",

@@ -18,6 +18,7 @@ int cmd_image_make(int argc, char **argv);
 int cmd_image_verify(int argc, char **argv);
 int cmd_image_sign(int argc, char **argv);
 int cmd_image_verify_signature(int argc, char **argv);
+int cmd_image_encrypt(int argc, char **argv);
 int cmd_tone_info(int argc, char **argv);
 int cmd_tone_make(int argc, char **argv);
 int cmd_boot(int argc, char **argv);

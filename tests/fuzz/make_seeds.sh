@@ -5,7 +5,7 @@ set -eu
 OTA=$1 OUT=$2 VEC=${3:-}
 rm -rf "$OUT"
 for t in partition_bin partition_csv otadata image tone sdkconfig signature journal delta manifest manifest_sig \
-    release_record cli_args efuse device running ddi; do mkdir -p "$OUT/$t"; done
+    release_record cli_args efuse device running ddi esp_enc chunked; do mkdir -p "$OUT/$t"; done
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 printf 'nvs, data, nvs, , 0x4000\notadata, data, ota, , 0x2000\nphy_init, data, phy, , 0x1000\nota_0, app, ota_0, , 1M\nota_1, app, ota_1, , 1M\nflash_tone, data, 0xff, , 1M\n' >"$OUT/partition_csv/seed.csv"
@@ -13,6 +13,13 @@ printf 'factory, app, factory, 0x10000, 1M, encrypted:readonly\nstore, data, spi
 $OTA partition make "$OUT/partition_csv/seed.csv" "$T/seed.bin" >/dev/null
 { printf '\x04'; cat "$T/seed.bin"; } >"$OUT/partition_bin/seed.bin"   # first byte: flash size in MiB
 $OTA image make "$T/app.bin" --project p --version v1.2.3 --size 4096 >/dev/null
+for k in rsa3072 p256; do
+    $OTA image encrypt "$T/app.bin" "$T/app.$k.enc" --pub "$(dirname "$0")/../data/test_${k}_pub.pem" >/dev/null
+    head -c 512 "$T/app.$k.enc" >"$OUT/esp_enc/ours_$k"
+    $OTA image encrypt "$T/app.bin" "$T/app.$k.oce" --pub "$(dirname "$0")/../data/test_${k}_pub.pem" \
+        --format chunked >/dev/null
+    head -c 512 "$T/app.$k.oce" >"$OUT/chunked/ours_$k"
+done
 { printf '\x0b\x00\x10\x3f'; cat "$T/app.bin"; } >"$OUT/image/app.bin"    # 4 option bytes, then the image
 printf 'CONFIG_WIFI_SSID="my\\"ssid"\n# CONFIG_X is not set\nCONFIG_Y=y\n' >"$OUT/sdkconfig/seed"
 printf '%s\0' IMG --ms 500ms --s=2m --s-ms 0.5 --bytes 4MiB --flash 0x400000 --count 0x10 --flag >"$OUT/cli_args/seed"
@@ -35,6 +42,7 @@ if [ -n "$VEC" ] && [ -d "$VEC" ]; then
     { printf '\x00\x00\x00\xff'; cat "$VEC/bootloader_esp32.bin"; } >"$OUT/image/bootloader.bin"
     head -c 65536 "$VEC/flash_tone.bin" >"$OUT/tone/flash_tone_head.bin"
     cp "$VEC/audio_tone_format1.bin" "$OUT/tone/"
+    for f in "$VEC"/encrypted/*.enc; do head -c 512 "$f" >"$OUT/esp_enc/$(basename "$f" .enc)"; done
     # signature: a 2-byte image length (0x1000) + a 4 KiB "image" + the espsecure sector
     for k in rsa3072 p256; do
         f="$VEC/signed/blink_${k}_signed.bin"

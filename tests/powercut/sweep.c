@@ -25,7 +25,13 @@
  * its fallback: a rerun after the switch, with the new app running, finds
  * the patch made for another app and converges through the fallback.
  *
- * Usage: sweep [--variant safe|inplace|early-commit] [--delta] [--expect-caught] [--report FILE]
+ * With --encrypted esp|chunked the app item is the new image encrypted to
+ * the device's P-256 key (esp_encrypted_img's ECC-256, or our chunked
+ * format): it restarts from byte 0 after a cut, and nothing changes the boot
+ * before its tag (or every chunk's) verified.
+ *
+ * Usage: sweep [--variant safe|inplace|early-commit] [--delta] [--encrypted esp|chunked] [--expect-caught]
+ *              [--report FILE]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +41,8 @@
 
 #include "ota/boot.h"
 #include "ota/error.h"
+#include "ota/host_decrypt.h"
+#include "ota/host_encrypt.h"
 #include "ota/host_flash.h"
 #include "ota/host_log.h"
 #include "ota/host_transport.h"
@@ -59,6 +67,9 @@ static struct ota_service svc;
 static struct ota_item_patch patch_work;
 static const char *variant = "safe";
 static bool delta_app;  /* the app item is a patch of the old app */
+static const char *encrypted;  /* the app item is encrypted: "esp" or "chunked" */
+static struct ota_crypto_key *device_key;
+static uint8_t decrypt_work[OTA_CHUNKED_WORK_LEN];
 
 struct blob {
     uint8_t *data;
@@ -159,6 +170,23 @@ static void write_patch(const struct blob *o, const struct blob *n)
     delta_plan_free(&plan);
 }
 
+/* The app item encrypted to the device's key (and the device given that key). */
+static void write_encrypted(const struct blob *n)
+{
+    uint8_t *enc;
+    size_t len;
+    char path[160];
+    int err = strcmp(encrypted, "esp") == 0
+                  ? ota_host_encrypt_esp(n->data, n->len, OTA_TEST_DATA_DIR "/test_p256_pub.pem", &enc, &len)
+                  : ota_host_encrypt_chunked(n->data, n->len, OTA_TEST_DATA_DIR "/test_p256_pub.pem", 12, &enc, &len);
+    if (err || (err = ota_host_decrypt_key_load(OTA_TEST_DATA_DIR "/test_p256.pem", &device_key))) {
+        die("encrypting the app", err);
+    }
+    snprintf(path, sizeof(path), "%s/app.enc", sd);
+    write_file(path, enc, len);
+    free(enc);
+}
+
 /* ---- the deliberately broken data procedures ---------------------------- */
 
 /* Write the item's stream straight into its partition from `at`, with no
@@ -217,6 +245,8 @@ static int run_list(struct ota_host_flash *hf, bool *reboot)
     c.allow_plain_http = true;
     c.chip_id = OTA_CHIP_ESP32;
     c.patch_work = &patch_work;
+    c.decrypt_key = device_key;
+    c.decrypt_work = decrypt_work;
     static struct ota_boot_result booted;  /* the port knows what runs: what the last boot booted */
     struct ota_boot_opts dry = {true, OTA_CHIP_ESP32, 300, NULL, 0, true};
     int err = ota_boot(&hf->flash, &dry, &booted);
@@ -240,7 +270,7 @@ static int run_list(struct ota_host_flash *hf, bool *reboot)
         items[0].ops.execute = early_commit_execute;
     }
     items[1].type = OTA_ITEM_APP;
-    items[1].uri = delta_app ? "file://sdcard/app.espdelta" : "file://sdcard/app.bin";
+    items[1].uri = delta_app ? "file://sdcard/app.espdelta" : encrypted ? "file://sdcard/app.enc" : "file://sdcard/app.bin";
     items[1].fallback_uri = delta_app ? "file://sdcard/app.bin" : NULL;
     items[1].reboot_flag = true;
     ota_service_set_upgrade_list(&svc, items, 2);
@@ -382,11 +412,14 @@ int main(int argc, char **argv)
             variant = argv[++i];
         } else if (strcmp(argv[i], "--delta") == 0) {
             delta_app = true;
+        } else if (strcmp(argv[i], "--encrypted") == 0 && i + 1 < argc &&
+                   (strcmp(argv[i + 1], "esp") == 0 || strcmp(argv[i + 1], "chunked") == 0)) {
+            encrypted = argv[++i];
         } else if (strcmp(argv[i], "--report") == 0 && i + 1 < argc) {
             report = argv[++i];
         } else {
-            fprintf(stderr, "usage: sweep [--variant safe|inplace|early-commit] [--delta] [--expect-caught] "
-                            "[--report FILE]\n");
+            fprintf(stderr, "usage: sweep [--variant safe|inplace|early-commit] [--delta] [--encrypted esp|chunked] "
+                            "[--expect-caught] [--report FILE]\n");
             return 2;
         }
     }
@@ -413,6 +446,9 @@ int main(int argc, char **argv)
     write_file(path, app_new.data, app_new.len);
     if (delta_app) {
         write_patch(&app_old, &app_new);
+    }
+    if (encrypted) {
+        write_encrypted(&app_new);
     }
     snprintf(path, sizeof(path), "%s/flash_tone.bin", sd);
     write_file(path, new_tone.data, new_tone.len);
@@ -457,9 +493,10 @@ int main(int argc, char **argv)
     unsigned failed = clean.failed + torn.failed;
     char summary[512];
     snprintf(summary, sizeof(summary),
-             "power-cut sweep, variant %s%s: %llu flash operations in the whole update (app %u B, tone %zu B)\n"
+             "power-cut sweep, variant %s%s%s%s: %llu flash operations in the whole update (app %u B, tone %zu B)\n"
              "cut points tried: %u plain, %u torn; failures: %u plain, %u torn\n",
-             variant, delta_app ? ", app as a delta patch" : "", (unsigned long long)n_ops, APP_SIZE, new_tone.len,
+             variant, delta_app ? ", app as a delta patch" : "", encrypted ? ", app encrypted: " : "",
+             encrypted ? encrypted : "", (unsigned long long)n_ops, APP_SIZE, new_tone.len,
              clean.tried, torn.tried, clean.failed,
              torn.failed);
     fputs(summary, stdout);
@@ -476,6 +513,7 @@ int main(int argc, char **argv)
     }
     free(app_old.data);
     free(app_new.data);
+    ota_host_decrypt_key_free(device_key);
     if (expect_caught) {
         /* one test: did the sweep catch the broken procedure? */
         printf("the sweep %s the broken '%s' procedure (%u failing cut points)\n", failed ? "caught" : "MISSED",

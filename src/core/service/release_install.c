@@ -43,6 +43,7 @@ static int begin_app(struct ota_service *svc, struct ota_release_item *r, bool p
     opt.project = r->cfg.project ? NULL : r->manifest.project;
     opt.source_id = patch ? NULL : svc->work.source_id;
     int err = ota_app_begin(&svc->work.up.app, &svc->dev, &opt);
+    ota_app_keep_encrypted_digest(&svc->work.up.app);  /* the manifest signs the file served */
     svc->work.part = svc->work.up.app.pw.part;
     svc->work.writer = &svc->work.up.app.pw;
     return err;
@@ -142,6 +143,10 @@ static int check_installed(struct ota_service *svc, const struct ota_manifest_fi
     int err = OTA_OK;
     if (ota_app_written(&w->up.app) != image->size) {
         return OTA_ERR_MANIFEST_IMAGE_DIGEST;
+    }
+    const uint8_t *encrypted = ota_app_encrypted_digest(&w->up.app);
+    if (encrypted) {  /* the manifest signs the file it serves: the encrypted one */
+        return memcmp(encrypted, image->sha256, OTA_SHA256_LEN) ? OTA_ERR_MANIFEST_IMAGE_DIGEST : OTA_OK;
     }
     ota_sha256_init(&sha);
     for (uint32_t off = 0; off < image->size && !err;) {

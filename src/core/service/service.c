@@ -44,6 +44,8 @@ int ota_service_init(struct ota_service *svc, const struct ota_service_config *c
     svc->dev.rollback = cfg->rollback;
     svc->dev.trusted_key_digest = cfg->trusted_key_digest;
     svc->dev.secure_version = cfg->secure_version;
+    svc->dev.decrypt_key = cfg->decrypt_key;
+    svc->dev.decrypt_work = cfg->decrypt_work;
     svc->running = svc->dev.running;
     return OTA_OK;
 }

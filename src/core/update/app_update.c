@@ -1,6 +1,7 @@
 /* The push-style app update: check, stream-verify, write, verify, select. */
 #include <string.h>
 
+#include "app_internal.h"
 #include "ota/boot.h"
 #include "ota/error.h"
 #include "ota/journal.h"
@@ -73,6 +74,9 @@ static int fail(struct ota_app_update *u, int err)
 {
     if (err) {
         u->phase = OTA_PHASE_FAILED;
+#ifndef OTA_NO_DECRYPT
+        ota_app_decrypt_stop(u);
+#endif
     }
     return err;
 }
@@ -120,6 +124,10 @@ int ota_app_set_source(struct ota_app_update *u, int64_t image_len, const char *
         return OTA_ERR_INVALID_ARG;
     }
     const struct ota_partition *t = u->opt.target;
+#ifndef OTA_NO_DECRYPT
+    ota_app_decrypt_stop(u);
+    u->dec.state = OTA_DECRYPT_OFF;  /* the image is told apart again at its first byte */
+#endif
     if (image_len != OTA_LENGTH_UNKNOWN && (image_len < 0 || image_len > (int64_t)t->size)) {
         OTA_LOGE(TAG, "image of %lld bytes does not fit partition %s (%u bytes): nothing written",
                  (long long)image_len, t->label, (unsigned)t->size);
@@ -151,6 +159,11 @@ uint32_t ota_app_resume_offset(const struct ota_app_update *u)
 
 uint32_t ota_app_written(const struct ota_app_update *u)
 {
+#ifndef OTA_NO_DECRYPT
+    if (u->dec.state != OTA_DECRYPT_OFF) {
+        return (uint32_t)u->dec.taken;
+    }
+#endif
     return u->pw.written;
 }
 
@@ -208,6 +221,11 @@ int ota_app_seek(struct ota_app_update *u, uint64_t off)
     if (!u || u->phase != OTA_PHASE_OPEN) {
         return OTA_ERR_INVALID_ARG;
     }
+#ifndef OTA_NO_DECRYPT
+    if (u->dec.state != OTA_DECRYPT_OFF) {
+        return fail(u, ota_app_decrypt_seek(u, off));
+    }
+#endif
     if (off > u->pw.written) {
         /* refused, nothing changed: the update goes on from where it was */
         OTA_LOGE(TAG, "seek past the %u bytes in flash", (unsigned)u->pw.written);
@@ -233,14 +251,23 @@ int ota_app_seek(struct ota_app_update *u, uint64_t off)
 
 int ota_app_write(struct ota_app_update *u, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    int err;
     if (!u || (len && !data) || u->phase != OTA_PHASE_OPEN || len > UINT32_MAX) {
         return OTA_ERR_INVALID_ARG;
     }
     if (len == 0) {
         return OTA_OK;  /* data may be NULL: nothing to gather or push */
     }
+#ifndef OTA_NO_DECRYPT
+    if (ota_app_decrypt_claims(u, data, len)) {
+        return fail(u, ota_app_decrypt_write(u, data, len));
+    }
+#endif
+    return ota_app_push_plain(u, data, len);
+}
+
+int ota_app_push_plain(struct ota_app_update *u, const uint8_t *p, size_t len)
+{
+    int err;
     if (!u->head_checked) {
         uint32_t used;
         gather_head(u, p, (uint32_t)len, &used);
@@ -323,6 +350,11 @@ int ota_app_finish(struct ota_app_update *u, struct ota_image_info *info)
     if (!u || u->phase != OTA_PHASE_OPEN) {
         return OTA_ERR_INVALID_ARG;
     }
+#ifndef OTA_NO_DECRYPT
+    if (u->dec.state != OTA_DECRYPT_OFF && (err = ota_app_decrypt_finish(u))) {
+        return fail(u, err);
+    }
+#endif
     if (!u->head_checked) {
         OTA_LOGE(TAG, "the image ended after %u bytes, before its descriptor", (unsigned)u->head_len);
         return fail(u, OTA_ERR_IMG_TRUNCATED);
@@ -344,4 +376,9 @@ void ota_app_abort(struct ota_app_update *u)
     if (u && u->phase == OTA_PHASE_OPEN) {
         u->phase = OTA_PHASE_FAILED;  /* otadata was never touched: the running app boots */
     }
+#ifndef OTA_NO_DECRYPT
+    if (u) {
+        ota_app_decrypt_stop(u);
+    }
+#endif
 }

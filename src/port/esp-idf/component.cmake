@@ -25,6 +25,11 @@ idf_component_register(
     PRIV_INCLUDE_DIRS ${ota_port_dir}
     PRIV_REQUIRES ${ota_priv_requires})
 
+if(NOT CONFIG_OTA_DECRYPT)
+    # public: struct ota_app_update differs without the layer
+    target_compile_definitions(${COMPONENT_LIB} PUBLIC OTA_NO_DECRYPT)
+endif()
+
 # The same warnings as the host build (as errors under OTA_WERROR): the core is checked by both.
 include(${ota_port_dir}/warnings.cmake)
 ota_strict_warnings(${COMPONENT_LIB})

@@ -1,0 +1,332 @@
+/* The app update's decrypt layer: encrypted bytes in, the plain image out to
+ * the writer (ota/decrypt.h). Nothing is selected before the tag verifies. */
+#ifndef OTA_NO_DECRYPT
+#include <string.h>
+
+#include "app_internal.h"
+#include "ota/error.h"
+#include "ota/log.h"
+
+static const char *TAG = "OTA_DECRYPT";
+
+bool ota_app_decrypt_claims(struct ota_app_update *u, const uint8_t *p, size_t len)
+{
+    struct ota_decrypt *d = &u->dec;
+    if (d->state != OTA_DECRYPT_OFF) {
+        return true;
+    }
+    if (!len || (p[0] != OTA_ESP_ENC_MAGIC0 && p[0] != OTA_CHUNKED_MAGIC0) || u->head_len || u->pw.fed ||
+        u->pw.pos) {
+        return false;  /* a plain image (0xe9), or not at its first byte */
+    }
+    ota_app_decrypt_stop(u);
+    d->state = OTA_DECRYPT_HEADER;
+    d->format = p[0] == OTA_CHUNKED_MAGIC0 ? OTA_DECRYPT_CHUNKED : OTA_DECRYPT_ESP;
+    d->work = u->dev->decrypt_work;
+    d->hdr_len = 0;
+    d->taken = 0;
+    ota_sha256_init(&d->sha);
+    d->announced = u->pw.total;
+    return true;
+}
+
+void ota_app_decrypt_stop(struct ota_app_update *u)
+{
+    if (u->dec.gcm_open) {
+        ota_gcm_free(&u->dec.gcm);
+        u->dec.gcm_open = false;
+    }
+    memset(u->dec.key, 0, sizeof(u->dec.key));
+}
+
+static const char *scheme_name(const struct ota_crypto_key *key)
+{
+    return ota_crypto_key_kind(key) == OTA_KEY_RSA3072 ? "RSA-3072" : "ECC-256";
+}
+
+/* The writer takes the plain image from here: its length, no journal. */
+static int point_writer(struct ota_app_update *u, uint32_t plain_len, uint64_t file_len)
+{
+    struct ota_decrypt *d = &u->dec;
+    if (d->announced != OTA_LENGTH_UNKNOWN && (uint64_t)d->announced != file_len) {
+        OTA_LOGE(TAG, "source of %lld bytes, the header says %llu: nothing written", (long long)d->announced,
+                 (unsigned long long)file_len);
+        return OTA_ERR_DECRYPT_LENGTH;
+    }
+    u->pw.journal_loaded = false;
+    int err = ota_app_set_source(u, plain_len, NULL);
+    if (err < 0) {
+        return err;
+    }
+    d->state = OTA_DECRYPT_BODY;
+    d->body_len = plain_len;
+    d->file_len = file_len;
+    return OTA_OK;
+}
+
+static int open_chunked(struct ota_app_update *u, const struct ota_crypto_key *key)
+{
+    struct ota_decrypt *d = &u->dec;
+    struct ota_chunked_header h;
+    ota_sha256_ctx sha;
+    int err;
+    if (!d->work) {
+        OTA_LOGE(TAG, "chunked encrypted image, and no chunk work area on this device");
+        return OTA_ERR_NO_MEM;
+    }
+    if ((err = ota_chunked_parse_header(d->buf, &h))) {
+        OTA_LOGE(TAG, "chunked header malformed (magic, version, wrap, chunk size or reserved bytes)");
+        return err;
+    }
+    /* the writer first: pointing it stops the layer's crypto state (the key) */
+    if ((err = point_writer(u, h.length, ota_chunked_file_len(&h))) ||
+        (err = ota_chunked_open(key, d->buf, &h, d->key))) {
+        OTA_LOGE(TAG, "chunked header: %s: nothing written", ota_strerror(err));
+        return err;
+    }
+    ota_sha256_init(&sha);
+    ota_sha256_update(&sha, d->buf, OTA_CHUNKED_HEADER_LEN);
+    ota_sha256_finish(&sha, d->hdr_digest);
+    memcpy(d->nonce_prefix, h.nonce_prefix, sizeof(d->nonce_prefix));
+    memcpy(d->plain_sha, h.sha256, sizeof(d->plain_sha));
+    d->chunk_len = h.chunk_len;
+    d->chunks = ota_chunked_count(&h);
+    d->index = 0;
+    d->fill = 0;
+    ota_sha256_init(&d->plain_hash);
+    OTA_LOGI(TAG, "chunked encrypted image v%u, %s, %u bytes in %u chunks: each written once its tag verifies",
+             h.version, h.wrap == OTA_WRAP_RSA_OAEP_3072 ? "RSA-OAEP-3072" : "ECIES P-256", (unsigned)h.length,
+             (unsigned)d->chunks);
+    return OTA_OK;
+}
+
+/* The header is whole: check it against the source, open the key, and
+ * point the writer at the plain image (no journal: GCM cannot resume). */
+static int open_header(struct ota_app_update *u)
+{
+    struct ota_decrypt *d = &u->dec;
+    const struct ota_crypto_key *key = u->dev->decrypt_key;
+    struct ota_esp_enc_header h;
+    uint8_t image_key[32];
+    int err;
+    if (!key) {
+        OTA_LOGE(TAG, "encrypted image, and no decryption key on this device");
+        return OTA_ERR_DECRYPT_NO_KEY;
+    }
+    if (d->format == OTA_DECRYPT_CHUNKED) {
+        return open_chunked(u, key);
+    }
+    if ((err = ota_esp_enc_parse_header(d->buf, &h))) {
+        OTA_LOGE(TAG, "encrypted image header malformed: nothing written");
+        return err;
+    }
+    if ((err = point_writer(u, h.length, (uint64_t)OTA_ESP_ENC_HEADER_LEN + h.length))) {
+        return err;
+    }
+    memcpy(d->tag, h.tag, sizeof(d->tag));
+    err = ota_esp_enc_image_key(key, &h, image_key);
+    if (!err && !(err = ota_gcm_decrypt_begin(&d->gcm, image_key, h.iv, sizeof(h.iv), NULL, 0))) {
+        d->gcm_open = true;
+    }
+    memset(image_key, 0, sizeof(image_key));
+    if (err) {
+        OTA_LOGE(TAG, "image key not opened with the device's %s key: %s", scheme_name(key), ota_strerror(err));
+        return err;
+    }
+    OTA_LOGI(TAG, "esp_encrypted_img, %s, %u bytes: selected only once its tag verifies", scheme_name(key),
+             (unsigned)h.length);
+    return OTA_OK;
+}
+
+static int decrypt_body(struct ota_app_update *u, const uint8_t *p, size_t len)
+{
+    struct ota_decrypt *d = &u->dec;
+    if (d->taken + len > d->file_len) {
+        OTA_LOGE(TAG, "bytes after the %u the header announces", (unsigned)d->body_len);
+        return OTA_ERR_DECRYPT_LENGTH;
+    }
+    /* the chunk work area, when the device has one, takes bigger pieces */
+    uint8_t *out = d->work ? d->work : d->buf;
+    size_t cap = d->work ? OTA_CHUNKED_WORK_LEN : sizeof(d->buf);
+    while (len) {
+        size_t n = len < cap ? len : cap;
+        int err = ota_gcm_decrypt_update(&d->gcm, p, out, n);
+        if (err || (err = ota_app_push_plain(u, out, n))) {
+            return err;
+        }
+        if (d->keep_digest) {
+            ota_sha256_update(&d->sha, p, n);
+        }
+        d->taken += n;
+        if (d->taken == d->file_len) {
+            ota_sha256_finish(&d->sha, d->digest);
+        }
+        p += n;
+        len -= n;
+    }
+    return OTA_OK;
+}
+
+/* A whole chunk and its tag are in the work area: authenticate, then write. */
+static int open_chunk(struct ota_app_update *u, uint32_t plain)
+{
+    struct ota_decrypt *d = &u->dec;
+    struct ota_chunked_header h = {.nonce_prefix = d->nonce_prefix};
+    uint8_t nonce[12], aad[37];
+    ota_chunked_nonce(&h, d->index, nonce);
+    ota_chunked_aad(d->hdr_digest, d->index, d->index + 1 == d->chunks, aad);
+    int err;
+    if (d->gcm_open) {
+        err = ota_gcm_decrypt_restart(&d->gcm, nonce, sizeof(nonce), aad, sizeof(aad));  /* the key set up once */
+    } else if (!(err = ota_gcm_decrypt_begin(&d->gcm, d->key, nonce, sizeof(nonce), aad, sizeof(aad)))) {
+        d->gcm_open = true;
+    }
+    if (!err) {
+        err = ota_gcm_decrypt_update(&d->gcm, d->work, d->work, plain);
+        int tag = ota_gcm_decrypt_finish(&d->gcm, d->work + plain);
+        err = err ? err : tag;
+    }
+    if (err) {
+        OTA_LOGE(TAG, "chunk %u of %u: %s: nothing of it written", (unsigned)d->index, (unsigned)d->chunks,
+                 ota_strerror(err));
+        return err;
+    }
+    ota_sha256_update(&d->plain_hash, d->work, plain);
+    return ota_app_push_plain(u, d->work, plain);
+}
+
+static int chunk_body(struct ota_app_update *u, const uint8_t *p, size_t len)
+{
+    struct ota_decrypt *d = &u->dec;
+    while (len) {
+        if (d->index >= d->chunks) {
+            OTA_LOGE(TAG, "bytes after the last chunk");
+            return OTA_ERR_DECRYPT_LENGTH;
+        }
+        uint32_t left = d->body_len - d->index * d->chunk_len;
+        uint32_t plain = left < d->chunk_len ? left : d->chunk_len;
+        uint32_t k = plain + OTA_CHUNKED_TAG_LEN - d->fill;
+        k = len < k ? (uint32_t)len : k;
+        memcpy(d->work + d->fill, p, k);
+        if (d->keep_digest) {
+            ota_sha256_update(&d->sha, p, k);
+        }
+        d->fill += k;
+        d->taken += k;
+        p += k;
+        len -= k;
+        if (d->fill == plain + OTA_CHUNKED_TAG_LEN) {
+            int err = open_chunk(u, plain);
+            if (err) {
+                return err;
+            }
+            d->index++;
+            d->fill = 0;
+        }
+    }
+    if (d->taken == d->file_len) {
+        ota_sha256_finish(&d->sha, d->digest);
+    }
+    return OTA_OK;
+}
+
+int ota_app_decrypt_write(struct ota_app_update *u, const uint8_t *p, size_t len)
+{
+    struct ota_decrypt *d = &u->dec;
+    while (len && d->state == OTA_DECRYPT_HEADER) {
+        size_t k = OTA_ESP_ENC_HEADER_LEN - d->hdr_len < len ? OTA_ESP_ENC_HEADER_LEN - d->hdr_len : len;
+        memcpy(d->buf + d->hdr_len, p, k);
+        if (d->keep_digest) {
+            ota_sha256_update(&d->sha, p, k);
+        }
+        d->hdr_len += (uint32_t)k;
+        d->taken += k;
+        p += k;
+        len -= k;
+        int err = d->hdr_len == OTA_ESP_ENC_HEADER_LEN ? open_header(u) : OTA_OK;
+        if (err) {
+            return err;
+        }
+    }
+    if (!len) {
+        return OTA_OK;
+    }
+    return d->format == OTA_DECRYPT_CHUNKED ? chunk_body(u, p, len) : decrypt_body(u, p, len);
+}
+
+int ota_app_decrypt_seek(struct ota_app_update *u, uint64_t off)
+{
+    struct ota_decrypt *d = &u->dec;
+    if (off == d->taken) {
+        return OTA_OK;  /* a reconnection that continues where the stream stopped */
+    }
+    if (off != 0) {
+        OTA_LOGE(TAG, "continues at %llu or from 0, not at %llu", (unsigned long long)d->taken,
+                 (unsigned long long)off);
+        return OTA_ERR_INVALID_ARG;
+    }
+    /* from byte 0: the layer and the writer start over */
+    int err = ota_app_set_source(u, d->announced, NULL);
+    return err < 0 ? err : OTA_OK;
+}
+
+void ota_app_keep_encrypted_digest(struct ota_app_update *u)
+{
+    u->dec.keep_digest = true;
+}
+
+const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u)
+{
+    const struct ota_decrypt *d = &u->dec;
+    bool whole = d->keep_digest && d->state == OTA_DECRYPT_BODY && d->taken == d->file_len;
+    return whole ? d->digest : NULL;
+}
+
+/* Every chunk verified: the plain image must be the header's. */
+static int chunked_finish(struct ota_app_update *u)
+{
+    uint8_t sha[32];
+    int err = OTA_OK;
+    ota_sha256_finish(&u->dec.plain_hash, sha);
+    ota_app_decrypt_stop(u);
+    if (memcmp(sha, u->dec.plain_sha, sizeof(sha)) != 0) {
+        OTA_LOGE(TAG, "the decrypted image's SHA-256 is not the one its header gives: nothing selected");
+        err = OTA_ERR_DECRYPT_HEADER;
+    }
+    return err;
+}
+
+int ota_app_decrypt_finish(struct ota_app_update *u)
+{
+    struct ota_decrypt *d = &u->dec;
+    int err;
+    if (d->state != OTA_DECRYPT_BODY || d->taken != d->file_len) {
+        OTA_LOGE(TAG, "cut short after %llu bytes: nothing selected", (unsigned long long)d->taken);
+        return OTA_ERR_DECRYPT_LENGTH;
+    }
+    if (d->format == OTA_DECRYPT_CHUNKED) {
+        return chunked_finish(u);
+    }
+    err = ota_gcm_decrypt_finish(&d->gcm, d->tag);
+    ota_app_decrypt_stop(u);
+    if (err) {
+        OTA_LOGE(TAG, "GCM tag: %s: nothing selected", ota_strerror(err));
+        return err;
+    }
+    OTA_LOGI(TAG, "GCM tag verified");
+    return OTA_OK;
+}
+#else
+#include "ota/update.h"
+
+void ota_app_keep_encrypted_digest(struct ota_app_update *u)
+{
+    (void)u;
+}
+
+const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u)
+{
+    (void)u;
+    return NULL;  /* without the layer no image is taken encrypted */
+}
+#endif
