@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ota/compress.h"
 #include "ota/hash.h"
 
 #define OTA_DELTA_ESP_MAGIC 0xfccdde10u
@@ -31,7 +32,8 @@
 #define OTA_DELTA_COMPACT_MAGIC 0x94544f4fu /* "OOT\x94" read little-endian: never 0xE9 or 0x10 first */
 #define OTA_DELTA_COMPACT_VERSION 2u
 #define OTA_DELTA_COMPACT_HEADER_LEN 84u
-/* Enough leading bytes for ota_delta_parse_header on any form. */
+/* Enough leading bytes for ota_delta_parse_header on any form (a
+ * compressed image's header is shorter). */
 #define OTA_DELTA_HEADER_MAX 84u
 #define OTA_DELTA_STATE_MAX (16u * 1024u)
 
@@ -40,6 +42,7 @@ enum ota_delta_form {
     OTA_DELTA_ESP = 1,       /* esp_delta_ota header + detools sequential */
     OTA_DELTA_DETOOLS = 2,   /* bare detools sequential patch */
     OTA_DELTA_COMPACT = 3,   /* ours */
+    OTA_DELTA_COMPRESSED = 4, /* a compressed full image (ota/compress.h): no base */
 };
 
 struct ota_delta_header {
@@ -139,6 +142,7 @@ struct ota_delta_compact {
 
 struct ota_delta {
     ota_delta_read_fn read_old;
+    ota_delta_read_fn read_new; /* compressed images: the output already out */
     ota_delta_out_fn out;
     void *ctx;
     uint32_t old_size;      /* bound for reads of the old image */
@@ -171,6 +175,7 @@ struct ota_delta {
             struct ota_delta_dt dt;
         } detools;
         struct ota_delta_compact compact;
+        struct ota_cz cz;
     } u;
 };
 
@@ -181,6 +186,12 @@ struct ota_delta {
  * then refused with OTA_ERR_DELTA_BASE too). */
 int ota_delta_begin(struct ota_delta *d, uint32_t old_size, const uint8_t *expect_base,
                     ota_delta_read_fn read_old, ota_delta_out_fn out, void *ctx);
+
+/* Compressed images (ota/compress.h) take their matches from the output
+ * already produced: read_new(ctx, offset, buf, len) must return those bytes
+ * (offset + len <= what out() was given). Without it, a compressed image
+ * fails with OTA_ERR_DELTA_UNSUPPORTED. Call after ota_delta_begin. */
+void ota_delta_set_history(struct ota_delta *d, ota_delta_read_fn read_new);
 
 /* Feed the next len patch bytes (any len, including 0 and 1). Returns 0 or
  * the first error (sticky: later calls return it again). */
