@@ -5,7 +5,7 @@ set -eu
 OTA=$1 OUT=$2 VEC=${3:-}
 rm -rf "$OUT"
 for t in partition_bin partition_csv otadata image tone sdkconfig signature journal delta manifest manifest_sig \
-    release_record; do mkdir -p "$OUT/$t"; done
+    release_record compressed; do mkdir -p "$OUT/$t"; done
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 printf 'nvs, data, nvs, , 0x4000\notadata, data, ota, , 0x2000\nphy_init, data, phy, , 0x1000\nota_0, app, ota_0, , 1M\nota_1, app, ota_1, , 1M\nflash_tone, data, 0xff, , 1M\n' >"$OUT/partition_csv/seed.csv"
@@ -14,6 +14,9 @@ $OTA partition make "$OUT/partition_csv/seed.csv" "$T/seed.bin" >/dev/null
 { printf '\x04'; cat "$T/seed.bin"; } >"$OUT/partition_bin/seed.bin"   # first byte: flash size in MiB
 $OTA image make "$T/app.bin" --project p --version v1.2.3 --size 4096 >/dev/null
 { printf '\x0b\x00\x10\x3f'; cat "$T/app.bin"; } >"$OUT/image/app.bin"    # 4 option bytes, then the image
+# compressed: 1-byte chunk size + a compressed app image (small: each run decodes it whole)
+$OTA image compress "$T/app.bin" "$T/app.cz" >/dev/null
+{ printf '\x00'; cat "$T/app.cz"; } >"$OUT/compressed/small.bin"
 printf 'CONFIG_WIFI_SSID="my\\"ssid"\n# CONFIG_X is not set\nCONFIG_Y=y\n' >"$OUT/sdkconfig/seed"
 printf '\x01\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02\x00\x00\x00\x9a\x98\x43\x47' >"$OUT/otadata/seq1"
 head -c 700 /dev/zero | tr '\0' 'a' >"$T/a.mp3"

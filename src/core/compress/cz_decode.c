@@ -10,6 +10,28 @@
 #include "../delta/delta_internal.h"
 #include "ota/error.h"
 
+#ifdef OTA_NO_COMPRESS
+/* Built without the decoder (-DOTA_NO_COMPRESS): such images are refused
+ * as a form this applier does not support, before anything is written. */
+int delta_cz_start(struct ota_delta *d)
+{
+    (void)d;
+    return OTA_ERR_DELTA_UNSUPPORTED;
+}
+
+int delta_cz_feed(struct ota_delta *d, const uint8_t *p, size_t len)
+{
+    (void)d, (void)p, (void)len;
+    return OTA_ERR_DELTA_UNSUPPORTED;
+}
+
+int delta_cz_end(struct ota_delta *d)
+{
+    (void)d;
+    return OTA_ERR_DELTA_UNSUPPORTED;
+}
+#else
+
 /* Bytes one symbol can consume at most: a new match is about 30 coded bits
  * (at most 12 bits of information each) and 56 direct ones. */
 #define STEP_MAX_BYTES 64u
@@ -200,3 +222,4 @@ int delta_cz_end(struct ota_delta *d)
     }
     return rc;
 }
+#endif
