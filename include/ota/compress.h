@@ -19,11 +19,12 @@
 #define OTA_CZ_HEADER_LEN 48u
 
 #define OTA_CZ_REPS 4u
-#define OTA_CZ_O1_BITS 12u   /* literal counters: order 1, hashed */
+#define OTA_CZ_O1_BITS 11u   /* literal counters: order 1, hashed */
+#define OTA_CZ_IN_BITS 11u   /* the instruction so far (Xtensa: 2 or 3 bytes, by its opcode nibble) */
 #define OTA_CZ_O2_BITS 10u   /* order 2, hashed */
 #define OTA_CZ_MM_BITS 7u    /* the byte at the last match distance as context */
 #define OTA_CZ_MIX_SETS 32u  /* weight sets: bit position x predicted-byte agreement x after a match */
-#define OTA_CZ_MIX_INPUTS 5u
+#define OTA_CZ_MIX_INPUTS 6u
 #define OTA_CZ_LEN_CTX 3u    /* distance bit-length trees by match length: 2, 3, 4+ */
 
 /* An integer: its bit length (6-bit tree), the first three bits below the
@@ -42,6 +43,7 @@ struct ota_cz {
     uint32_t run_left;              /* bytes left of the match being copied */
     uint32_t rep[OTA_CZ_REPS];      /* recent match distances, latest first */
     uint8_t c1, c2;                 /* the last two output bytes */
+    uint8_t ph, ilen, i0, i1;       /* byte of the instruction, its length, its first two bytes */
     uint16_t is_match[32];
     uint16_t is_rep[8];
     uint16_t rep_idx[4];
@@ -53,6 +55,7 @@ struct ota_cz {
     uint16_t o1[1u << OTA_CZ_O1_BITS];
     uint16_t o2[1u << OTA_CZ_O2_BITS];
     uint16_t mm[1u << OTA_CZ_MM_BITS];
+    uint16_t in[1u << OTA_CZ_IN_BITS];
     int32_t w[OTA_CZ_MIX_SETS][OTA_CZ_MIX_INPUTS];
 };
 

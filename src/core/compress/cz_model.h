@@ -20,7 +20,7 @@
 
 #define CZ_MIN_MATCH 2u
 #define CZ_MIX_INIT 16384 /* 0.25 each at the start */
-#define CZ_MIX_LR 3
+#define CZ_MIX_LR 1
 #define CZ_BIAS 256
 
 /* cm_stretch at the middle of each 8-wide step of p (generated from it):
@@ -90,9 +90,9 @@ static inline void cz_init(struct ota_cz *c)
     for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
         cm_init_probs(probs[k], counts[k]);
     }
-    uint16_t *ctrs[] = {c->o0, c->o1, c->o2, c->mm};
-    size_t ncounts[] = {256, 1u << OTA_CZ_O1_BITS, 1u << OTA_CZ_O2_BITS, 1u << OTA_CZ_MM_BITS};
-    for (size_t k = 0; k < 4; k++) {
+    uint16_t *ctrs[] = {c->o0, c->o1, c->o2, c->mm, c->in};
+    size_t ncounts[] = {256, 1u << OTA_CZ_O1_BITS, 1u << OTA_CZ_O2_BITS, 1u << OTA_CZ_MM_BITS, 1u << OTA_CZ_IN_BITS};
+    for (size_t k = 0; k < 5; k++) {
         for (size_t i = 0; i < ncounts[k]; i++) {
             ctrs[k][i] = CM_CTR_INIT;
         }
@@ -159,19 +159,21 @@ static inline uint8_t cz_literal(struct cz_io *io, struct ota_cz *c, uint8_t lit
     for (unsigned i = 0; i < 8; i++) {
         int agree = have_pred && (unsigned)((pred | 256u) >> (8 - i)) == node;
         unsigned eb = agree ? 1u + ((pred >> (7 - i)) & 1u) : 0u;
-        uint16_t *ctr[4] = {
+        uint32_t ins = c->ph == 0 ? 0u : c->ph == 1 ? 0x100u | c->i0 : 0x20000u | (uint32_t)c->i1 << 8 | c->i0;
+        uint16_t *ctr[5] = {
             &c->o0[node],
             &c->o1[cm_hash((uint32_t)c->c1 << 8 | node, OTA_CZ_O1_BITS)],
             &c->o2[cm_hash(((uint32_t)c->c2 << 16 | (uint32_t)c->c1 << 8 | node) + 0x9E3779B9u, OTA_CZ_O2_BITS)],
             &c->mm[(eb * 8 + i) * 4 + smc],
+            &c->in[cm_hash((ins << 8 | node) * 3u + 0x7F4A7C15u, OTA_CZ_IN_BITS)],
         };
         int32_t *w = c->w[i * 4 + (agree ? 2u : 0u) + (c->since_match == 0)];
         int st[OTA_CZ_MIX_INPUTS];
         int64_t dot = 0;
-        for (unsigned k = 0; k < 4; k++) {
+        for (unsigned k = 0; k < 5; k++) {
             st[k] = cz_stretch(cm_ctr_p(*ctr[k]));
         }
-        st[4] = CZ_BIAS;
+        st[5] = CZ_BIAS;
         for (unsigned k = 0; k < OTA_CZ_MIX_INPUTS; k++) {
             dot += (int64_t)w[k] * st[k];
         }
@@ -182,7 +184,7 @@ static inline uint8_t cz_literal(struct cz_io *io, struct ota_cz *c, uint8_t lit
             int32_t nw = w[k] + ((st[k] * err * CZ_MIX_LR) >> 10);
             w[k] = nw > CM_MIX_W_MAX ? CM_MIX_W_MAX : nw < -CM_MIX_W_MAX ? -CM_MIX_W_MAX : nw;
         }
-        for (unsigned k = 0; k < 4; k++) {
+        for (unsigned k = 0; k < 5; k++) {
             cz_ctr_update(ctr[k], bit);
         }
         node = (node << 1) | (unsigned)bit;
@@ -195,6 +197,16 @@ static inline void cz_after_byte(struct ota_cz *c, uint8_t b)
 {
     c->c2 = c->c1;
     c->c1 = b;
+    /* Where an Xtensa instruction would start: op0 (the low nibble of its
+     * first byte) 8..13 is a 2-byte one, the rest 3 bytes. In data the
+     * phase is noise, and the mixer learns to trust it less there. */
+    if (c->ph == 0) {
+        c->i0 = b;
+        c->ilen = (b & 15u) >= 8u && (b & 15u) <= 13u ? 2u : 3u;
+    } else if (c->ph == 1) {
+        c->i1 = b;
+    }
+    c->ph = (uint8_t)(c->ph + 1u == c->ilen ? 0u : c->ph + 1u);
 }
 
 static inline void cz_after_literal(struct ota_cz *c)

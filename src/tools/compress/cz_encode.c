@@ -52,6 +52,7 @@ static inline int cz_bit(struct cz_io *e, unsigned p0, int bit)
 
 #include "compress/cz_model.h"
 
+#define LITB 8 /* bits a literal costs, as the parser estimates it */
 #define HASH_BITS 20u
 #define MAX_LEN 65535u
 #define CHAIN_DEPTH 512u
@@ -86,15 +87,15 @@ static int log2u(uint32_t v)
     return n;
 }
 
-/* Estimated bits a choice saves over literals (about 6 bits a literal). */
+/* Estimated bits a choice saves over literals. */
 static int score_rep(uint32_t len, unsigned i)
 {
-    return (int)len * 6 - 5 - (int)i - 2 * log2u(len);
+    return (int)len * LITB - 5 - (int)i - 2 * log2u(len);
 }
 
 static int score_new(uint32_t len, uint32_t dist)
 {
-    return (int)len * 6 - 8 - 2 * log2u(len) - log2u(dist) - 3;
+    return (int)len * LITB - 8 - 2 * log2u(len) - log2u(dist) - 3;
 }
 
 struct choice {
