@@ -21,9 +21,9 @@
 #define OTA_CZ_REPS 4u
 #define OTA_CZ_O1_BITS 11u   /* literal counters: order 1, hashed */
 #define OTA_CZ_IN_BITS 11u   /* the instruction so far (Xtensa: 2 or 3 bytes, by its opcode nibble) */
-#define OTA_CZ_O2_BITS 10u   /* order 2, hashed */
+#define OTA_CZ_O2_BITS 8u    /* order 2, hashed */
 #define OTA_CZ_MM_BITS 7u    /* the byte at the last match distance as context */
-#define OTA_CZ_MIX_SETS 32u  /* weight sets: bit position x predicted-byte agreement x after a match */
+#define OTA_CZ_MIX_SETS 96u  /* weight sets: bit position x predicted-byte agreement x after a match x instruction phase */
 #define OTA_CZ_MIX_INPUTS 6u
 #define OTA_CZ_LEN_CTX 3u    /* distance bit-length trees by match length: 2, 3, 4+ */
 

@@ -19,7 +19,9 @@
 #include "ota/compress.h"
 
 #define CZ_MIN_MATCH 2u
-#define CZ_MIX_INIT 16384 /* 0.25 each at the start */
+#define CZ_W_SHIFT 14      /* weights are 2.14 fixed point: 32-bit sums never overflow */
+#define CZ_W_MAX (8 << CZ_W_SHIFT)
+#define CZ_MIX_INIT (1 << (CZ_W_SHIFT - 2)) /* 0.25 each at the start */
 #define CZ_MIX_LR 1
 #define CZ_BIAS 256
 
@@ -71,12 +73,9 @@ static inline void cz_ctr_update(uint16_t *s, int bit)
 {
     static const uint8_t shift[16] = {1, 2, 2, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5};
     int p = *s >> 4, n = *s & 15;
-    if (bit) {
-        p += (4095 - p) >> shift[n];
-    } else {
-        p -= p >> shift[n];
-    }
-    p = p < 16 ? 16 : p > 4080 ? 4080 : p;
+    int up = (4095 - p) >> shift[n], down = p >> shift[n];
+    p += bit ? up : -down;
+    p = p > 4080 ? 4080 : p < 16 ? 16 : p;
     *s = (uint16_t)((unsigned)p << 4 | (unsigned)(n < 15 ? n + 1 : 15));
 }
 
@@ -167,22 +166,22 @@ static inline uint8_t cz_literal(struct cz_io *io, struct ota_cz *c, uint8_t lit
             &c->mm[(eb * 8 + i) * 4 + smc],
             &c->in[cm_hash((ins << 8 | node) * 3u + 0x7F4A7C15u, OTA_CZ_IN_BITS)],
         };
-        int32_t *w = c->w[i * 4 + (agree ? 2u : 0u) + (c->since_match == 0)];
+        int32_t *w = c->w[(i * 4 + (agree ? 2u : 0u) + (c->since_match == 0)) * 3u + c->ph];
         int st[OTA_CZ_MIX_INPUTS];
-        int64_t dot = 0;
+        int32_t dot = 0;
         for (unsigned k = 0; k < 5; k++) {
             st[k] = cz_stretch(cm_ctr_p(*ctr[k]));
         }
         st[5] = CZ_BIAS;
         for (unsigned k = 0; k < OTA_CZ_MIX_INPUTS; k++) {
-            dot += (int64_t)w[k] * st[k];
+            dot += w[k] * st[k];
         }
-        int p1 = cm_squash((int)(dot >> 16));
+        int p1 = cm_squash(dot >> CZ_W_SHIFT);
         int bit = cz_bit(io, CM_PROB_ONE - (unsigned)p1, (lit >> (7 - i)) & 1);
         int err = (bit << 12) - p1;
         for (unsigned k = 0; k < OTA_CZ_MIX_INPUTS; k++) {
-            int32_t nw = w[k] + ((st[k] * err * CZ_MIX_LR) >> 10);
-            w[k] = nw > CM_MIX_W_MAX ? CM_MIX_W_MAX : nw < -CM_MIX_W_MAX ? -CM_MIX_W_MAX : nw;
+            int32_t nw = w[k] + ((st[k] * err * CZ_MIX_LR) >> 12);
+            w[k] = nw > CZ_W_MAX ? CZ_W_MAX : nw < -CZ_W_MAX ? -CZ_W_MAX : nw;
         }
         for (unsigned k = 0; k < 5; k++) {
             cz_ctr_update(ctr[k], bit);

@@ -57,6 +57,7 @@ static inline int cz_bit(struct cz_io *e, unsigned p0, int bit)
 #define MAX_LEN 65535u
 #define CHAIN_DEPTH 512u
 #define NICE_LEN 512u
+#define LAZY_MARGIN 0 /* bits the next position must gain for a literal now */
 
 struct finder {
     const uint8_t *in;
@@ -148,7 +149,7 @@ static void encode_body(struct cz_io *io, struct ota_cz *c, struct finder *f)
             insert(f, i);
             struct choice next = best_at(f, i + 1, c->rep);
             f->head[hash4(f->in + i)] = f->prev[i]; /* inserted again below */
-            if (next.score > ch.score + 6) {
+            if (next.score > ch.score + LAZY_MARGIN) {
                 ch.score = 0; /* a literal now, the longer match next */
             }
         }
