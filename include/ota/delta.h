@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ota/compress.h"
 #include "ota/hash.h"
 
 #define OTA_DELTA_ESP_MAGIC 0xfccdde10u
@@ -31,7 +32,8 @@
 #define OTA_DELTA_COMPACT_MAGIC 0x94544f4fu /* "OOT\x94" read little-endian: never 0xE9 or 0x10 first */
 #define OTA_DELTA_COMPACT_VERSION 2u
 #define OTA_DELTA_COMPACT_HEADER_LEN 84u
-/* Enough leading bytes for ota_delta_parse_header on any form. */
+/* Enough leading bytes for ota_delta_parse_header on any form (a
+ * compressed image's header is shorter). */
 #define OTA_DELTA_HEADER_MAX 84u
 #define OTA_DELTA_STATE_MAX (16u * 1024u)
 /* Steps (diff, extra, seek) in a row that produce nothing: more is a patch
@@ -44,6 +46,7 @@ enum ota_delta_form {
     OTA_DELTA_ESP = 1,       /* esp_delta_ota header + detools sequential */
     OTA_DELTA_DETOOLS = 2,   /* bare detools sequential patch */
     OTA_DELTA_COMPACT = 3,   /* ours */
+    OTA_DELTA_COMPRESSED = 4, /* a compressed full image (ota/compress.h): no base */
 };
 
 struct ota_delta_header {
@@ -77,7 +80,7 @@ typedef int (*ota_delta_out_fn)(void *ctx, const uint8_t *data, uint32_t len);
 
 #define OTA_DELTA_OLD_BUF 512u
 #define OTA_DELTA_OUT_BUF 512u
-#define OTA_DELTA_IN_BUF 256u
+#define OTA_DELTA_IN_BUF 248u
 #define OTA_DELTA_HS_WINDOW_MAX 2048u  /* heatshrink window 2^11 at most */
 
 /* Adaptive binary model of the range coder: one 12-bit probability. */
@@ -143,6 +146,7 @@ struct ota_delta_compact {
 
 struct ota_delta {
     ota_delta_read_fn read_old;
+    ota_delta_read_fn read_new; /* compressed images: the output already out */
     ota_delta_out_fn out;
     void *ctx;
     uint32_t old_size;      /* bound for reads of the old image */
@@ -153,14 +157,14 @@ struct ota_delta {
     bool header_done;
     bool step_output;       /* the current step produced a byte */
     uint8_t idle_steps;     /* steps in a row that produced nothing */
-    struct ota_delta_header hdr;
-    uint32_t hdr_have;      /* header bytes gathered in hdr_buf */
-    uint8_t hdr_buf[OTA_DELTA_HEADER_MAX];
-    const uint8_t *expect_base;  /* digest the header must name, or NULL */
     uint8_t compression;    /* detools: 0 none, 4 heatshrink */
     uint8_t hs_param;       /* detools: heatshrink window and lookahead */
-
+    uint8_t hdr_have;       /* header bytes gathered in hdr_buf (<= OTA_DELTA_HEADER_MAX) */
+    struct ota_delta_header hdr;
+    uint8_t hdr_buf[OTA_DELTA_HEADER_MAX];
     uint32_t new_pos;       /* new-image bytes produced */
+    const uint8_t *expect_base;  /* digest the header must name, or NULL */
+
     int64_t old_pos;        /* next old byte a diff run adds to */
     uint32_t old_buf_off;   /* old image offset of old_buf[0] */
     uint32_t old_buf_len;
@@ -179,6 +183,7 @@ struct ota_delta {
             struct ota_delta_dt dt;
         } detools;
         struct ota_delta_compact compact;
+        struct ota_cz cz;
     } u;
 };
 
@@ -201,6 +206,12 @@ int ota_delta_begin(struct ota_delta *d, uint32_t old_size, const uint8_t *expec
  * that stalls (OTA_DELTA_IDLE_STEPS_MAX empty steps) fails with
  * OTA_ERR_DELTA_STALLED. */
 int ota_delta_set_bounds(struct ota_delta *d, uint32_t out_max, uint32_t in_max);
+
+/* Compressed images (ota/compress.h) take their matches from the output
+ * already produced: read_new(ctx, offset, buf, len) must return those bytes
+ * (offset + len <= what out() was given). Without it, a compressed image
+ * fails with OTA_ERR_DELTA_UNSUPPORTED. Call after ota_delta_begin. */
+void ota_delta_set_history(struct ota_delta *d, ota_delta_read_fn read_new);
 
 /* Feed the next len patch bytes (any len, including 0 and 1). Returns 0 or
  * the first error (sticky: later calls return it again). */

@@ -16,6 +16,7 @@
 #include "ota/signature.h"
 #include "cli.h"
 #include "commands.h"
+#include "cz_make.h"
 #include "delta_make.h"
 #include "delta_report.h"
 #include "json.h"
@@ -33,7 +34,7 @@ struct release_out {
     const char *dir;
     bool json;             /* results go into one JSON document, not lines */
     unsigned nfiles;
-    struct written_file files[MAX_PREVIOUS + 3];  /* image, patches, signature, manifest */
+    struct written_file files[MAX_PREVIOUS + 4];  /* image, compressed image, patches, signature, manifest */
 };
 
 struct release_image {
@@ -216,8 +217,32 @@ static bool worth_it(const struct release_out *ro, const char *from, size_t patc
     return false;
 }
 
+/* The compressed image, when it is smaller than the patch from a previous
+ * release, takes the patch's place: a device running that release installs
+ * it through the same path (it names no base; the manifest binds it). */
+struct compressed {
+    const struct delta_buf *buf;
+    const char *name;
+};
+
+static void pick_smaller(const struct release_out *ro, const struct compressed *cz, const char *from,
+                         struct delta_buf *patch, const char **name)
+{
+    if (!cz->buf || cz->buf->len >= patch->len) {
+        return;
+    }
+    fprintf(ro->json ? stderr : stdout, "from %s the compressed image is smaller than the patch (%zu < %zu bytes)\n",
+            from, cz->buf->len, patch->len);
+    free(patch->data);
+    memset(patch, 0, sizeof(*patch));
+    if (delta_buf_put(patch, cz->buf->data, cz->buf->len) == 0) {
+        *name = cz->name;
+    }
+}
+
 static int make_patches(struct release_out *ro, const char *format, const struct release_image *nw,
-                        const char *const *prev, unsigned *np_io, struct patch_entry *out)
+                        const char *const *prev, unsigned *np_io, struct patch_entry *out,
+                        const struct compressed *cz)
 {
     char app[17], base[17];
     unsigned np = *np_io, kept = 0;
@@ -233,17 +258,24 @@ static int make_patches(struct release_out *ro, const char *format, const struct
             cli_error("%s: out of memory making the patch", old.path);
             rc = CLI_FAIL;
         }
+        const char *cz_name = NULL;
+        if (!rc) {
+            pick_smaller(ro, cz, old.path, &buf, &cz_name);
+        }
         if (!rc && worth_it(ro, old.path, buf.len, nw->len)) {
             kept++;
             hex(base, old.info.hash_stored, 8);
             snprintf(out[i].name, sizeof(out[i].name), "patch-%s-%s.%s", base, app, format);
+            if (cz_name) {
+                snprintf(out[i].name, sizeof(out[i].name), "%s", cz_name);
+            }
             memcpy(out[i].base, old.info.hash_stored, OTA_SHA256_LEN);
             out[i].size = buf.len;
             ota_sha256_ctx sha;
             ota_sha256_init(&sha);
             ota_sha256_update(&sha, buf.data, buf.len);
             ota_sha256_finish(&sha, out[i].sha);
-            rc = publish(ro, out[i].name, buf.data, buf.len);
+            rc = cz_name ? CLI_OK : publish(ro, out[i].name, buf.data, buf.len);  /* the compressed one is out already */
             snprintf(out[i].from, sizeof(out[i].from), "%s", old.path);
             if (!ro->json) {
                 printf("patch from %s: %s, %zu bytes (%.1f%% of the image)\n", old.path, out[i].name, buf.len,
@@ -475,9 +507,18 @@ static int release_publish(struct release_out *ro, const struct release_args *ra
         rc = publish(ro, name, nw.data, nw.len);
     }
     unsigned np = ra->np;
-    if (!rc) {
-        rc = make_patches(ro, ra->format, &nw, ra->prev, &np, patches);
+    struct delta_buf czb = {0};
+    char cz_name[64];
+    struct compressed cz = {NULL, cz_name};
+    if (!rc && cz_compress(nw.data, nw.len, &czb) == 0) {
+        snprintf(cz_name, sizeof(cz_name), "app-%s.cz", app);
+        cz.buf = &czb;
+        rc = publish(ro, cz_name, czb.data, czb.len);
     }
+    if (!rc) {
+        rc = make_patches(ro, ra->format, &nw, ra->prev, &np, patches, &cz);
+    }
+    free(czb.data);
     int len = rc ? -1 : manifest_json(text, sizeof(text) - 1, &nw, project, name, ra->serial, ra->rollout, patches,
                                       np);
     if (!rc && len < 0) {

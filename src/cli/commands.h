@@ -17,6 +17,8 @@ int cmd_image_info(int argc, char **argv);
 int cmd_image_make(int argc, char **argv);
 int cmd_image_verify(int argc, char **argv);
 int cmd_image_sign(int argc, char **argv);
+int cmd_image_compress(int argc, char **argv);
+int cmd_image_decompress(int argc, char **argv);
 int cmd_image_verify_signature(int argc, char **argv);
 int cmd_image_encrypt(int argc, char **argv);
 int cmd_tone_info(int argc, char **argv);

@@ -110,13 +110,13 @@ python3 -c "
 import json, hashlib, sys
 d = json.load(open(sys.argv[1]))
 names = [f['file'].split('/')[-1] for f in d['files']]
-ok = len(d['files']) == 4 and names[-1] == 'manifest.json' and 'manifest.json.sig' in names
+ok = len(d['files']) == 5 and names[-1] == 'manifest.json' and 'manifest.json.sig' in names and any(n.endswith('.cz') for n in names)
 for f in d['files']:
     b = open(f['file'], 'rb').read()
     ok = ok and f['size'] == len(b) and f['sha256'] == hashlib.sha256(b).hexdigest()
 sys.exit(0 if ok else 1)" "$T/out" && pass "release: every file written, its size and SHA-256 as on disk" || fail "release: files" "$T/out"
 expect_rc "release --json, a key that cannot sign: exit 1" 1 $OTA release "$T/rel" --image "$NEW" --key "$T/www/old.bin" --json
-jcheck "release: not ok, no manifest, what was written" "not d['ok'] and d['manifest'] is None and len(d['files']) == 1"
+jcheck "release: not ok, no manifest, what was written" "not d['ok'] and d['manifest'] is None and len(d['files']) == 2"
 
 # --- run ----------------------------------------------------------------------------------
 start_python_server "$T/www"

@@ -135,6 +135,40 @@ expect_ok "  republished with the next serial" grep -q '"serial": 2' "$T/www/sta
 run_dev c staged
 expect_run "rollout 100%: installed" 0 "action=patch"
 
+# A release unrelated to the running one but compressible: the compressed
+# image is smaller than the patch, so it takes the patch's place for v1.
+$OTA image make "$T/v4.bin" --project lamp --version v4.0.0 --size 300000 >/dev/null
+python3 - "$T/v4.bin" <<'PY'
+import hashlib, struct, sys
+img = bytearray(open(sys.argv[1], "rb").read())
+pos, segs = 24, []
+for _ in range(img[1]):
+    length = struct.unpack_from("<I", img, pos + 4)[0]
+    segs.append((pos + 8, length))
+    pos += 8 + length
+start, length = segs[0]
+for i in range(start + 512, start + length):  # past the descriptor: a repeating pattern
+    img[i] = (i // 7) & 0x0F
+check = 0xEF
+for s, n in segs:
+    for b in img[s:s + n]:
+        check ^= b
+end = (pos + 1 + 15) // 16 * 16
+img[end - 1] = check
+img[end:end + 32] = hashlib.sha256(bytes(img[:end])).digest()
+open(sys.argv[1], "wb").write(bytes(img))
+PY
+release squeeze --image "$T/v4.bin" --previous "$T/v1.bin" --serial 6
+if grep -q "compressed image is smaller than the patch" "$T/release.out" &&
+    grep -q '"uri": "app-[0-9a-f]*\.cz"' "$T/www/squeeze/manifest.json"; then
+    pass "ota release: the compressed image takes the place of a larger patch"
+else fail "ota release: the compressed image takes the place of a larger patch" "$T/release.out"; fi
+new_device cz
+run_dev cz squeeze
+expect_run "the compressed image installs through the patch path" 0 "action=patch patch_bytes=[1-9]"
+boots cz lamp
+grep -q "v4.0.0" "$T/boot.out" && pass "  runs v4.0.0" || fail "  runs v4.0.0" "$T/boot.out"
+
 # ---- the release record: one per device, read strictly -----------------
 # A symlink to the device reaches the same record: the older serial is refused.
 ln -sf "$T/a.img" "$T/a-link.img"

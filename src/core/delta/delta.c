@@ -19,7 +19,7 @@ bool ota_delta_is_patch(const uint8_t *first, size_t len)
         return false;
     }
     uint32_t magic = get_le32(first);
-    return magic == OTA_DELTA_ESP_MAGIC || magic == OTA_DELTA_COMPACT_MAGIC;
+    return magic == OTA_DELTA_ESP_MAGIC || magic == OTA_DELTA_COMPACT_MAGIC || magic == OTA_CZ_MAGIC;
 }
 
 /* detools' header size: 6 bits, then 7 bits per byte while bit 7 is set. */
@@ -98,6 +98,25 @@ static int parse_compact(const uint8_t *buf, size_t len, struct ota_delta_header
     return 0;
 }
 
+static int parse_compressed(const uint8_t *buf, size_t len, struct ota_delta_header *h)
+{
+    if (len < OTA_CZ_HEADER_LEN) {
+        return OTA_ERR_DELTA_TRUNCATED;
+    }
+    if (buf[4] != OTA_CZ_VERSION) {
+        return OTA_ERR_DELTA_VERSION;
+    }
+    if (buf[5] || buf[6] || buf[7] || get_le32(buf + 12)) {
+        return OTA_ERR_DELTA_UNSUPPORTED; /* flags or fields this version does not define */
+    }
+    h->form = OTA_DELTA_COMPRESSED;
+    h->new_size = get_le32(buf + 8);
+    h->has_new = true;
+    memcpy(h->new_sha256, buf + 16, OTA_SHA256_LEN);
+    h->header_len = OTA_CZ_HEADER_LEN;
+    return 0;
+}
+
 static int parse_header_full(const uint8_t *buf, size_t len, struct ota_delta_header *h, uint8_t *compression,
                              uint8_t *hs_param)
 {
@@ -108,6 +127,9 @@ static int parse_header_full(const uint8_t *buf, size_t len, struct ota_delta_he
     uint32_t magic = get_le32(buf);
     if (magic == OTA_DELTA_COMPACT_MAGIC) {
         return parse_compact(buf, len, h);
+    }
+    if (magic == OTA_CZ_MAGIC) {
+        return parse_compressed(buf, len, h);
     }
     if (magic == OTA_DELTA_ESP_MAGIC) {
         if (len < OTA_DELTA_ESP_HEADER_LEN) {
@@ -168,6 +190,13 @@ int delta_step_end(struct ota_delta *d)
     d->idle_steps = d->step_output ? 0 : (uint8_t)(d->idle_steps + 1);
     d->step_output = false;
     return d->idle_steps > OTA_DELTA_IDLE_STEPS_MAX ? OTA_ERR_DELTA_STALLED : 0;
+}
+
+void ota_delta_set_history(struct ota_delta *d, ota_delta_read_fn read_new)
+{
+    if (d) {
+        d->read_new = read_new;
+    }
 }
 
 static int flush_out(struct ota_delta *d)
@@ -247,6 +276,9 @@ static int feed_body(struct ota_delta *d, const uint8_t *p, size_t len)
     if (d->hdr.form == OTA_DELTA_COMPACT) {
         return delta_compact_feed(d, p, len);
     }
+    if (d->hdr.form == OTA_DELTA_COMPRESSED) {
+        return delta_cz_feed(d, p, len);
+    }
     for (size_t i = 0; i < len && !rc; i++) {
         rc = d->compression == DT_COMPRESSION_HEATSHRINK ? delta_hs_feed(d, p[i]) : delta_dt_byte(d, p[i]);
     }
@@ -257,6 +289,10 @@ static int start_body(struct ota_delta *d)
 {
     if (d->hdr.new_size > d->out_max) {
         return OTA_ERR_DELTA_OUTPUT_BOUND;
+    }
+    if (d->hdr.form == OTA_DELTA_COMPRESSED) {
+        ota_sha256_init(&d->sha);
+        return delta_cz_start(d); /* a whole image: no base to check */
     }
     if (d->expect_base && (!d->hdr.has_base || memcmp(d->expect_base, d->hdr.base_sha256, OTA_SHA256_LEN) != 0)) {
         return OTA_ERR_DELTA_BASE;
@@ -331,6 +367,8 @@ static int finish_body(struct ota_delta *d)
     int rc;
     if (d->hdr.form == OTA_DELTA_COMPACT) {
         rc = delta_compact_end(d);
+    } else if (d->hdr.form == OTA_DELTA_COMPRESSED) {
+        rc = delta_cz_end(d);
     } else {
         rc = d->compression == DT_COMPRESSION_HEATSHRINK ? delta_hs_end(d) : 0;
         if (!rc) {

@@ -36,4 +36,9 @@ void delta_compact_start(struct ota_delta *d);
 int delta_compact_feed(struct ota_delta *d, const uint8_t *p, size_t len);
 int delta_compact_end(struct ota_delta *d);
 
+/* compressed image (src/core/compress): start, feed bytes, end. */
+int delta_cz_start(struct ota_delta *d);
+int delta_cz_feed(struct ota_delta *d, const uint8_t *p, size_t len);
+int delta_cz_end(struct ota_delta *d);
+
 #endif

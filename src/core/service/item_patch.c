@@ -72,6 +72,11 @@ int ota_item_patch_check_base(struct ota_service *svc, struct ota_item *item, st
         OTA_LOGE(TAG, "%s: patch header: %s", ota_item_uri(svc, item), ota_strerror(err));
         return err;
     }
+    if (hdr->form == OTA_DELTA_COMPRESSED) {
+        memset(base, 0, sizeof(*base));  /* a whole image: no base */
+        OTA_LOGI(TAG, "%s is a compressed image of %u bytes", ota_item_uri(svc, item), (unsigned)hdr->new_size);
+        return OTA_OK;
+    }
     if ((err = ota_item_running_base(svc, base))) {
         return err;
     }
@@ -94,6 +99,22 @@ static int read_running(void *ctx, uint32_t off, void *buf, uint32_t len)
 {
     struct ota_service *svc = ctx;
     return ota_flash_read(svc->cfg.flash, svc->running->offset + off, buf, len);
+}
+
+/* A compressed image's history: what the app writer has taken so far (its
+ * first bytes wait in RAM until the head checks pass). */
+static int read_written(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    struct ota_service *svc = ctx;
+    const struct ota_app_update *u = &svc->work.up.app;
+    if (!u->head_checked) {
+        if ((uint64_t)off + len > u->head_len) {
+            return OTA_ERR_DELTA_CORRUPT;
+        }
+        memcpy(buf, u->head + off, len);
+        return OTA_OK;
+    }
+    return ota_pw_read_image(&u->pw, off, buf, len);
 }
 
 static int write_new(void *ctx, const uint8_t *data, uint32_t len)
@@ -128,6 +149,9 @@ static int restart(struct ota_service *svc)
     p->bytes = 0;
     ota_sha256_init(&p->sha);
     int err = ota_delta_begin(&p->delta, p->base_len, p->base_sha256, read_running, write_new, svc);
+    if (!err) {
+        ota_delta_set_history(&p->delta, read_written);
+    }
     return err ? err : ota_delta_set_bounds(&p->delta, out_max, in_max);
 }
 

@@ -1,0 +1,62 @@
+/*
+ * Compressed full app images (docs/compress-format.md): LZ77 matches at any
+ * distance into the image's own already-written bytes, and literals coded
+ * by a small context-mixing model, one range-coded stream.
+ *
+ * The delta applier (ota/delta.h) decodes them as one more form: same
+ * push-style calls, same caller-owned state, the output through out(). The
+ * decoder keeps no window in RAM: a match's source bytes are read back
+ * from what it has already written (ota_delta_set_history), in 512-byte
+ * reads, so its memory does not grow with the distance it reaches.
+ */
+#ifndef OTA_COMPRESS_H
+#define OTA_COMPRESS_H
+
+#include <stdint.h>
+
+#define OTA_CZ_MAGIC 0x95544f4fu /* "OOT\x95" read little-endian: never 0xE9, 0x10 or a compact patch */
+#define OTA_CZ_VERSION 1u
+#define OTA_CZ_HEADER_LEN 48u
+
+#define OTA_CZ_REPS 4u
+#define OTA_CZ_O1_BITS 11u   /* literal counters: order 1, hashed */
+#define OTA_CZ_IN_BITS 11u   /* the instruction so far (Xtensa: 2 or 3 bytes, by its opcode nibble) */
+#define OTA_CZ_O2_BITS 8u    /* order 2, hashed */
+#define OTA_CZ_MM_BITS 7u    /* the byte at the last match distance as context */
+#define OTA_CZ_MIX_SETS 96u  /* weight sets: bit position x predicted-byte agreement x after a match x instruction phase */
+#define OTA_CZ_MIX_INPUTS 6u
+#define OTA_CZ_LEN_CTX 3u    /* distance bit-length trees by match length: 2, 3, 4+ */
+
+/* An integer: its bit length (6-bit tree), the first three bits below the
+ * leading one with context, the rest direct. */
+struct ota_cz_int {
+    uint16_t nbits[64];
+    uint16_t high[33][8];
+};
+
+struct ota_cz {
+    uint32_t range, code;
+    uint8_t init_bytes;
+    uint8_t state;
+    uint8_t kinds;                  /* bit i: symbol i+1 back was a match */
+    uint8_t since_match;            /* literals since the last match, capped */
+    uint32_t run_left;              /* bytes left of the match being copied */
+    uint32_t rep[OTA_CZ_REPS];      /* recent match distances, latest first */
+    uint8_t c1, c2;                 /* the last two output bytes */
+    uint8_t ph, ilen, i0, i1;       /* byte of the instruction, its length, its first two bytes */
+    uint16_t is_match[32];
+    uint16_t is_rep[8];
+    uint16_t rep_idx[4];
+    struct ota_cz_int len_new, len_rep;
+    uint16_t dist_nbits[OTA_CZ_LEN_CTX][64];
+    uint16_t dist_high[33][8];
+    uint16_t dist_low[16];          /* the lowest two bits of distances of 6 bits or more */
+    uint16_t o0[256];
+    uint16_t o1[1u << OTA_CZ_O1_BITS];
+    uint16_t o2[1u << OTA_CZ_O2_BITS];
+    uint16_t mm[1u << OTA_CZ_MM_BITS];
+    uint16_t in[1u << OTA_CZ_IN_BITS];
+    int32_t w[OTA_CZ_MIX_SETS][OTA_CZ_MIX_INPUTS];
+};
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * Decoder of compressed app images (docs/compress-format.md), one more form
+ * of the delta applier. A match's source bytes are the image's own earlier
+ * bytes: the last ones still in the output batch, the rest read back from
+ * what went out (d->read_new: on a device the slot being written, through
+ * the flash port) into the window the patch forms use for the old image.
+ */
+#include <string.h>
+
+#include "../delta/delta_internal.h"
+#include "ota/error.h"
+
+#ifdef OTA_NO_COMPRESS
+/* Built without the decoder (-DOTA_NO_COMPRESS): such images are refused
+ * as a form this applier does not support, before anything is written. */
+int delta_cz_start(struct ota_delta *d)
+{
+    (void)d;
+    return OTA_ERR_DELTA_UNSUPPORTED;
+}
+
+int delta_cz_feed(struct ota_delta *d, const uint8_t *p, size_t len)
+{
+    (void)d, (void)p, (void)len;
+    return OTA_ERR_DELTA_UNSUPPORTED;
+}
+
+int delta_cz_end(struct ota_delta *d)
+{
+    (void)d;
+    return OTA_ERR_DELTA_UNSUPPORTED;
+}
+#else
+
+/* Bytes one symbol can consume at most: a new match is about 30 coded bits
+ * (at most 12 bits of information each) and 56 direct ones. */
+#define STEP_MAX_BYTES 64u
+
+enum { CZ_SYMBOL, CZ_COPY, CZ_DONE };
+
+struct cz_io {
+    struct ota_delta *d;
+};
+
+static uint8_t next_in(struct ota_delta *d)
+{
+    if (d->in_pos < d->in_len) {
+        return d->in_buf[d->in_pos++];
+    }
+    d->overread++;
+    return 0;
+}
+
+static inline int cz_bit(struct cz_io *io, unsigned p0, int unused)
+{
+    struct ota_cz *c = &io->d->u.cz;
+    uint32_t bound = (c->range >> 12) * p0;
+    int bit;
+    (void)unused;
+    if (c->code < bound) {
+        c->range = bound;
+        bit = 0;
+    } else {
+        c->code -= bound;
+        c->range -= bound;
+        bit = 1;
+    }
+    while (c->range < (1u << 24)) {
+        c->range <<= 8;
+        c->code = (c->code << 8) | next_in(io->d);
+    }
+    return bit;
+}
+
+#include "cz_model.h"
+
+/* The output byte `back` bytes before the next one (1 <= back <= new_pos). */
+static int hist_byte(struct ota_delta *d, uint32_t back, uint8_t *b)
+{
+    uint32_t pos = d->new_pos - back, flushed = d->new_pos - d->out_len;
+    if (pos >= flushed) {
+        *b = d->out_buf[pos - flushed];
+        return 0;
+    }
+    if (pos < d->old_buf_off || pos >= d->old_buf_off + d->old_buf_len) {
+        uint32_t n = flushed - pos < OTA_DELTA_OLD_BUF ? flushed - pos : OTA_DELTA_OLD_BUF;
+        d->old_buf_len = 0;
+        int rc = d->read_new(d->ctx, pos, d->old_buf, n);
+        if (rc) {
+            return rc;
+        }
+        d->old_buf_off = pos;
+        d->old_buf_len = n;
+    }
+    *b = d->old_buf[pos - d->old_buf_off];
+    return 0;
+}
+
+static int put(struct ota_delta *d, uint8_t b)
+{
+    cz_after_byte(&d->u.cz, b);
+    return delta_put_extra(d, b);
+}
+
+static int symbol(struct ota_delta *d)
+{
+    struct ota_cz *c = &d->u.cz;
+    struct cz_io io = {d};
+    uint8_t pred = 0;
+    int rc = 0;
+    if (!cz_prob_bit(&io, cz_is_match(c, d->new_pos), 0)) {
+        int have = c->rep[0] <= d->new_pos;
+        if (have && (rc = hist_byte(d, c->rep[0], &pred))) {
+            return rc;
+        }
+        uint8_t b = cz_literal(&io, c, 0, pred, have);
+        cz_after_literal(c);
+        return put(d, b);
+    }
+    uint32_t dist = 0;
+    unsigned rep_i = 0;
+    uint32_t len = cz_match(&io, c, 0, &dist, &rep_i);
+    if (dist == 0 || dist > d->new_pos || len == 0 || len > d->hdr.new_size - d->new_pos) {
+        return OTA_ERR_DELTA_CORRUPT;
+    }
+    cz_after_match(c, rep_i, dist);
+    c->run_left = len;
+    c->state = CZ_COPY;
+    return 0;
+}
+
+static int copy(struct ota_delta *d)
+{
+    struct ota_cz *c = &d->u.cz;
+    int rc = 0;
+    while (!rc && c->run_left) {
+        uint8_t b;
+        rc = hist_byte(d, c->rep[0], &b);
+        if (!rc) {
+            rc = put(d, b);
+            c->run_left--;
+        }
+    }
+    return rc;
+}
+
+static int step(struct ota_delta *d)
+{
+    struct ota_cz *c = &d->u.cz;
+    int rc;
+    if (c->init_bytes < 5) {
+        for (; c->init_bytes < 5; c->init_bytes++) {
+            c->code = (c->code << 8) | next_in(d);
+        }
+        return 0;
+    }
+    rc = c->state == CZ_COPY ? copy(d) : symbol(d);
+    if (!rc && c->state == CZ_COPY && !c->run_left) {
+        c->state = CZ_SYMBOL;
+    }
+    if (!rc && c->state == CZ_SYMBOL && d->new_pos == d->hdr.new_size) {
+        c->state = CZ_DONE;
+    }
+    return rc;
+}
+
+static int run(struct ota_delta *d, bool final)
+{
+    int rc = 0;
+    while (!rc && d->u.cz.state != CZ_DONE &&
+           (d->u.cz.state == CZ_COPY || d->in_len - d->in_pos >= STEP_MAX_BYTES || final)) {
+        rc = step(d);
+        if (final && d->overread > 8) {
+            return OTA_ERR_DELTA_TRUNCATED;
+        }
+    }
+    return rc;
+}
+
+int delta_cz_start(struct ota_delta *d)
+{
+    if (!d->read_new) {
+        return OTA_ERR_DELTA_UNSUPPORTED; /* the caller gave no way to read back what was written */
+    }
+    cz_init(&d->u.cz);
+    d->u.cz.state = d->hdr.new_size ? CZ_SYMBOL : CZ_DONE;
+    d->in_len = d->in_pos = d->overread = 0;
+    d->old_buf_off = d->old_buf_len = 0;
+    return 0;
+}
+
+int delta_cz_feed(struct ota_delta *d, const uint8_t *p, size_t len)
+{
+    int rc = 0;
+    while (!rc && len) {
+        if (d->in_pos > 0) { /* keep the unread bytes at the front */
+            memmove(d->in_buf, d->in_buf + d->in_pos, d->in_len - d->in_pos);
+            d->in_len -= d->in_pos;
+            d->in_pos = 0;
+        }
+        size_t n = OTA_DELTA_IN_BUF - d->in_len < len ? OTA_DELTA_IN_BUF - d->in_len : len;
+        memcpy(d->in_buf + d->in_len, p, n);
+        d->in_len += (uint32_t)n;
+        p += n;
+        len -= n;
+        rc = run(d, false);
+        if (!rc && d->u.cz.state == CZ_DONE && (len || d->in_len - d->in_pos > 4)) {
+            rc = OTA_ERR_DELTA_TRAILING;
+        }
+    }
+    return rc;
+}
+
+int delta_cz_end(struct ota_delta *d)
+{
+    int rc = run(d, true);
+    if (!rc && d->overread) {
+        rc = OTA_ERR_DELTA_TRUNCATED;
+    }
+    if (!rc && d->in_len - d->in_pos > 4) {
+        rc = OTA_ERR_DELTA_TRAILING;
+    }
+    return rc;
+}
+#endif

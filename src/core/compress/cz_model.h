@@ -1,0 +1,254 @@
+/*
+ * The compressed-image model (docs/compress-format.md), shared word for
+ * word by the decoder (core) and the encoder (host tool): both run the
+ * same code, which only differs in what cz_bit does (the decoder returns
+ * the bit it reads, the encoder writes the bit it is given). Change it only
+ * together with OTA_CZ_VERSION.
+ *
+ * A translation unit defines, before including this file:
+ *   struct cz_io;                          the coder
+ *   int cz_bit(struct cz_io *io, unsigned p0, int bit);
+ * where p0 is the 12-bit probability of a 0.
+ */
+#ifndef OTA_CZ_MODEL_H
+#define OTA_CZ_MODEL_H
+
+#include <string.h>
+
+#include "../delta/compact_model.h"
+#include "ota/compress.h"
+
+#define CZ_MIN_MATCH 2u
+#define CZ_W_SHIFT 14      /* weights are 2.14 fixed point: 32-bit sums never overflow */
+#define CZ_W_MAX (8 << CZ_W_SHIFT)
+#define CZ_MIX_INIT (1 << (CZ_W_SHIFT - 2)) /* 0.25 each at the start */
+#define CZ_MIX_LR 1
+#define CZ_BIAS 256
+
+/* cm_stretch at the middle of each 8-wide step of p (generated from it):
+ * its bisection cost more than all else of a literal bit. */
+static const int16_t cz_stretch_tab[512] = {
+-1770, -1504, -1367, -1276, -1219, -1162, -1122, -1085, -1049, -1017, -995, -973, -951, -930, -908, -889,
+-876, -862, -848, -834, -820, -806, -793, -779, -766, -757, -748, -739, -731, -722, -713, -704,
+-695, -686, -678, -669, -660, -651, -642, -636, -630, -624, -618, -613, -607, -601, -595, -590,
+-584, -578, -572, -567, -561, -555, -549, -544, -538, -532, -526, -520, -515, -510, -506, -502,
+-498, -494, -490, -486, -482, -478, -474, -470, -466, -462, -458, -454, -450, -447, -443, -439,
+-435, -431, -427, -423, -419, -415, -411, -407, -403, -399, -395, -391, -387, -383, -380, -378,
+-375, -372, -369, -366, -363, -360, -357, -354, -352, -349, -346, -343, -340, -337, -334, -331,
+-328, -325, -323, -320, -317, -314, -311, -308, -305, -302, -299, -297, -294, -291, -288, -285,
+-282, -279, -276, -273, -271, -268, -265, -262, -259, -256, -254, -251, -249, -247, -244, -242,
+-240, -238, -235, -233, -231, -228, -226, -224, -221, -219, -217, -215, -212, -210, -208, -205,
+-203, -201, -198, -196, -194, -192, -189, -187, -185, -182, -180, -178, -175, -173, -171, -168,
+-166, -164, -162, -159, -157, -155, -152, -150, -148, -145, -143, -141, -139, -136, -134, -132,
+-129, -127, -125, -123, -121, -119, -117, -115, -113, -111, -109, -107, -105, -103, -101, -99,
+-96, -94, -92, -90, -88, -86, -84, -82, -80, -78, -76, -74, -72, -70, -68, -66,
+-64, -62, -60, -58, -56, -54, -51, -49, -47, -45, -43, -41, -39, -37, -35, -33,
+-31, -29, -27, -25, -23, -21, -19, -17, -15, -13, -11, -9, -7, -4, -2, 0,
+2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32,
+34, 36, 38, 40, 42, 44, 47, 49, 51, 53, 55, 57, 59, 61, 63, 65,
+67, 69, 71, 73, 75, 77, 79, 81, 83, 85, 87, 89, 91, 93, 95, 98,
+100, 102, 104, 106, 108, 110, 112, 114, 116, 118, 120, 122, 124, 126, 128, 130,
+133, 135, 137, 140, 142, 144, 146, 149, 151, 153, 156, 158, 160, 163, 165, 167,
+169, 172, 174, 176, 179, 181, 183, 186, 188, 190, 192, 195, 197, 199, 202, 204,
+206, 209, 211, 213, 216, 218, 220, 222, 225, 227, 229, 232, 234, 236, 239, 241,
+243, 245, 248, 250, 252, 255, 257, 260, 263, 266, 269, 272, 274, 277, 280, 283,
+286, 289, 292, 295, 298, 300, 303, 306, 309, 312, 315, 318, 321, 324, 326, 329,
+332, 335, 338, 341, 344, 347, 350, 352, 355, 358, 361, 364, 367, 370, 373, 376,
+379, 381, 384, 388, 392, 396, 400, 404, 408, 412, 416, 420, 424, 428, 432, 436,
+440, 444, 448, 451, 455, 459, 463, 467, 471, 475, 479, 483, 487, 491, 495, 499,
+503, 507, 511, 516, 521, 527, 533, 539, 544, 550, 556, 562, 568, 573, 579, 585,
+591, 596, 602, 608, 614, 619, 625, 631, 637, 643, 652, 661, 670, 679, 687, 696,
+705, 714, 723, 732, 740, 749, 758, 767, 780, 794, 807, 821, 835, 849, 863, 877,
+890, 908, 929, 950, 971, 992, 1013, 1042, 1081, 1120, 1163, 1220, 1277, 1368, 1504, 1771,
+};
+
+static inline int cz_stretch(int p)
+{
+    return cz_stretch_tab[p >> 3];
+}
+
+/* A counter (as cm_ctr_*: probability of a 1 in the high 12 bits, a count
+ * in the low 4) that moves by shifts: fast while young, then by 1/32. */
+static inline void cz_ctr_update(uint16_t *s, int bit)
+{
+    static const uint8_t shift[16] = {1, 2, 2, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5};
+    int p = *s >> 4, n = *s & 15;
+    int up = (4095 - p) >> shift[n], down = p >> shift[n];
+    p += bit ? up : -down;
+    p = p > 4080 ? 4080 : p < 16 ? 16 : p;
+    *s = (uint16_t)((unsigned)p << 4 | (unsigned)(n < 15 ? n + 1 : 15));
+}
+
+static inline void cz_init(struct ota_cz *c)
+{
+    memset(c, 0, sizeof(*c));
+    uint16_t *probs[] = {c->is_match, c->is_rep, c->rep_idx, c->len_new.nbits, &c->len_new.high[0][0],
+                         c->len_rep.nbits, &c->len_rep.high[0][0], &c->dist_nbits[0][0], &c->dist_high[0][0],
+                         c->dist_low};
+    size_t counts[] = {32, 8, 4, 64, 33 * 8, 64, 33 * 8, OTA_CZ_LEN_CTX * 64, 33 * 8, 16};
+    for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+        cm_init_probs(probs[k], counts[k]);
+    }
+    uint16_t *ctrs[] = {c->o0, c->o1, c->o2, c->mm, c->in};
+    size_t ncounts[] = {256, 1u << OTA_CZ_O1_BITS, 1u << OTA_CZ_O2_BITS, 1u << OTA_CZ_MM_BITS, 1u << OTA_CZ_IN_BITS};
+    for (size_t k = 0; k < 5; k++) {
+        for (size_t i = 0; i < ncounts[k]; i++) {
+            ctrs[k][i] = CM_CTR_INIT;
+        }
+    }
+    for (size_t s = 0; s < OTA_CZ_MIX_SETS; s++) {
+        for (size_t i = 0; i < OTA_CZ_MIX_INPUTS; i++) {
+            c->w[s][i] = CZ_MIX_INIT;
+        }
+    }
+    for (size_t i = 0; i < OTA_CZ_REPS; i++) {
+        c->rep[i] = 1;
+    }
+    c->range = 0xFFFFFFFFu;
+}
+
+static inline int cz_prob_bit(struct cz_io *io, uint16_t *p, int bit)
+{
+    bit = cz_bit(io, *p, bit);
+    cm_update(p, bit);
+    return bit;
+}
+
+static inline uint32_t cz_tree(struct cz_io *io, uint16_t *probs, unsigned bits, uint32_t v)
+{
+    uint32_t node = 1;
+    for (unsigned i = 0; i < bits; i++) {
+        node = (node << 1) | (uint32_t)cz_prob_bit(io, &probs[node], (int)((v >> (bits - 1 - i)) & 1u));
+    }
+    return node - (1u << bits);
+}
+
+/* An integer: bit length n, then the n - 1 bits below the leading one:
+ * the first three with context (high[n]), the rest direct but, with low,
+ * the last two as a tree (alignment of distances). */
+static inline uint32_t cz_int(struct cz_io *io, uint16_t *nbits, uint16_t (*high)[8], uint16_t *low, uint32_t v)
+{
+    unsigned n = 0;
+    while (n < 32 && (v >> n)) {
+        n++;
+    }
+    n = cz_tree(io, nbits, 6, n);
+    if (n <= 1) {
+        return n;
+    }
+    n = n > 32 ? 32 : n;
+    unsigned rest = n - 1, ctx = rest < 3 ? rest : 3, tail = low && rest >= 5 ? 2 : 0;
+    uint32_t r = 1u;
+    r = (r << ctx) | cz_tree(io, high[n], ctx, (v >> (rest - ctx)) & ((1u << ctx) - 1u));
+    for (unsigned i = ctx; i < rest - tail; i++) {
+        uint16_t half = CM_PROB_ONE / 2;
+        r = (r << 1) | (uint32_t)cz_bit(io, half, (int)((v >> (rest - 1 - i)) & 1u));
+    }
+    if (tail) {
+        r = (r << 2) | cz_tree(io, low, 2, v & 3u);
+    }
+    return r;
+}
+
+/* One literal; pred is the byte at the latest match distance (have_pred:
+ * there is one), a strong hint right after a match ends. */
+static inline uint8_t cz_literal(struct cz_io *io, struct ota_cz *c, uint8_t lit, uint8_t pred, int have_pred)
+{
+    unsigned node = 1, smc = c->since_match < 3 ? c->since_match : 3;
+    for (unsigned i = 0; i < 8; i++) {
+        int agree = have_pred && (unsigned)((pred | 256u) >> (8 - i)) == node;
+        unsigned eb = agree ? 1u + ((pred >> (7 - i)) & 1u) : 0u;
+        uint32_t ins = c->ph == 0 ? 0u : c->ph == 1 ? 0x100u | c->i0 : 0x20000u | (uint32_t)c->i1 << 8 | c->i0;
+        uint16_t *ctr[5] = {
+            &c->o0[node],
+            &c->o1[cm_hash((uint32_t)c->c1 << 8 | node, OTA_CZ_O1_BITS)],
+            &c->o2[cm_hash(((uint32_t)c->c2 << 16 | (uint32_t)c->c1 << 8 | node) + 0x9E3779B9u, OTA_CZ_O2_BITS)],
+            &c->mm[(eb * 8 + i) * 4 + smc],
+            &c->in[cm_hash((ins << 8 | node) * 3u + 0x7F4A7C15u, OTA_CZ_IN_BITS)],
+        };
+        int32_t *w = c->w[(i * 4 + (agree ? 2u : 0u) + (c->since_match == 0)) * 3u + c->ph];
+        int st[OTA_CZ_MIX_INPUTS];
+        int32_t dot = 0;
+        for (unsigned k = 0; k < 5; k++) {
+            st[k] = cz_stretch(cm_ctr_p(*ctr[k]));
+        }
+        st[5] = CZ_BIAS;
+        for (unsigned k = 0; k < OTA_CZ_MIX_INPUTS; k++) {
+            dot += w[k] * st[k];
+        }
+        int p1 = cm_squash(dot >> CZ_W_SHIFT);
+        int bit = cz_bit(io, CM_PROB_ONE - (unsigned)p1, (lit >> (7 - i)) & 1);
+        int err = (bit << 12) - p1;
+        for (unsigned k = 0; k < OTA_CZ_MIX_INPUTS; k++) {
+            int32_t nw = w[k] + ((st[k] * err * CZ_MIX_LR) >> 12);
+            w[k] = nw > CZ_W_MAX ? CZ_W_MAX : nw < -CZ_W_MAX ? -CZ_W_MAX : nw;
+        }
+        for (unsigned k = 0; k < 5; k++) {
+            cz_ctr_update(ctr[k], bit);
+        }
+        node = (node << 1) | (unsigned)bit;
+    }
+    return (uint8_t)node;
+}
+
+/* The bytes histories both sides keep. */
+static inline void cz_after_byte(struct ota_cz *c, uint8_t b)
+{
+    c->c2 = c->c1;
+    c->c1 = b;
+    /* Where an Xtensa instruction would start: op0 (the low nibble of its
+     * first byte) 8..13 is a 2-byte one, the rest 3 bytes. In data the
+     * phase is noise, and the mixer learns to trust it less there. */
+    if (c->ph == 0) {
+        c->i0 = b;
+        c->ilen = (b & 15u) >= 8u && (b & 15u) <= 13u ? 2u : 3u;
+    } else if (c->ph == 1) {
+        c->i1 = b;
+    }
+    c->ph = (uint8_t)(c->ph + 1u == c->ilen ? 0u : c->ph + 1u);
+}
+
+static inline void cz_after_literal(struct ota_cz *c)
+{
+    c->kinds = (uint8_t)(c->kinds << 1);
+    c->since_match = (uint8_t)(c->since_match < 255 ? c->since_match + 1 : 255);
+}
+
+/* A match of distance `dist` taken from recent distance i (OTA_CZ_REPS:
+ * a new one): it moves to the front. */
+static inline void cz_after_match(struct ota_cz *c, unsigned i, uint32_t dist)
+{
+    c->kinds = (uint8_t)(c->kinds << 1 | 1u);
+    c->since_match = 0;
+    if (i == OTA_CZ_REPS) {
+        i = OTA_CZ_REPS - 1;
+    }
+    for (; i > 0; i--) {
+        c->rep[i] = c->rep[i - 1];
+    }
+    c->rep[0] = dist;
+}
+
+static inline uint16_t *cz_is_match(struct ota_cz *c, uint32_t pos)
+{
+    return &c->is_match[(c->kinds & 7u) * 4u + (pos & 3u)];
+}
+
+/* Kind of match, length and distance: returns the length; *dist and *rep_i
+ * are set (the encoder passes them in). */
+static inline uint32_t cz_match(struct cz_io *io, struct ota_cz *c, uint32_t len, uint32_t *dist, unsigned *rep_i)
+{
+    int rep = cz_prob_bit(io, &c->is_rep[c->kinds & 7u], *rep_i < OTA_CZ_REPS);
+    if (rep) {
+        *rep_i = cz_tree(io, c->rep_idx, 2, *rep_i);
+        *dist = c->rep[*rep_i];
+        return cz_int(io, c->len_rep.nbits, c->len_rep.high, NULL, len - 1u) + 1u;
+    }
+    *rep_i = OTA_CZ_REPS;
+    len = cz_int(io, c->len_new.nbits, c->len_new.high, NULL, len - CZ_MIN_MATCH) + CZ_MIN_MATCH;
+    unsigned lc = len - CZ_MIN_MATCH < OTA_CZ_LEN_CTX - 1 ? len - CZ_MIN_MATCH : OTA_CZ_LEN_CTX - 1;
+    *dist = cz_int(io, c->dist_nbits[lc], c->dist_high, c->dist_low, *dist - 1u) + 1u;
+    return len;
+}
+
+#endif

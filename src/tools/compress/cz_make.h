@@ -1,0 +1,14 @@
+/* Host-side compressor of app images (docs/compress-format.md). */
+#ifndef OTA_CZ_MAKE_H
+#define OTA_CZ_MAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "delta_make.h"
+
+/* The whole compressed file (header and body) of image `in`. 0, or -1 when
+ * memory runs out or the image is larger than 4 GiB - 1. */
+int cz_compress(const uint8_t *in, size_t len, struct delta_buf *out);
+
+#endif

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# `ota run --app URI` given a compressed app image (`ota image compress`),
+# against real servers: nginx (Range) and python's http.server (no Range).
+#  - synthetic images: decompressed into the slot byte for byte, the new app
+#    boots; a signed image installs on a device with Secure Boot V2 on, an
+#    unsigned one is refused there (the checks run on the decompressed bytes);
+#  - truncated and mutated files fail with a named error, the old app boots;
+#  - the connection dropped half way: nginx resumes (206), python restarts;
+#  - with ../shared/vectors: every vector release, compressed, installs onto
+#    a device running the release before it, byte for byte, and boots.
+# Usage: test_compressed_item.sh OTA [VECTORS_DIR]
+set -u
+OTA=$1
+VEC=${2:-}
+T=$(mktemp -d)
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../cli/lib.sh"
+. "$HERE/servers.sh"
+trap 'stop_servers; rm -rf "$T"' EXIT
+
+mkdir -p "$T/www"
+printf '%s\n' "nvs, data, nvs, , 0x4000" "otadata, data, ota, , 0x2000" "phy_init, data, phy, , 0x1000" \
+    "ota_0, app, ota_0, , 3M" "ota_1, app, ota_1, , 3M" >"$T/table.csv"
+D="$T/dev.img"
+
+device_running() {
+    rm -f "$D" "$D".*
+    $OTA flash create "$D" --table "$T/table.csv" --size 8MB >/dev/null &&
+        $OTA flash write "$D" ota_0 "$1" >/dev/null && $OTA boot "$D" >/dev/null 2>&1
+}
+
+installed() {
+    $OTA flash read "$D" ota_1 "$T/slot.bin" >/dev/null 2>&1
+    if cmp -s -n "$(stat -c %s "$2")" "$T/slot.bin" "$2"; then pass "$1: byte for byte in ota_1"
+    else fail "$1: ota_1 differs from the new image"; fi
+    if $OTA boot "$D" 2>&1 | grep -q "Loaded app from partition at offset 0x310000"; then pass "$1: the new app boots"
+    else fail "$1: the new app does not boot"; fi
+}
+
+still_old() {
+    if $OTA boot "$D" 2>&1 | grep -q "Loaded app from partition at offset 0x10000"; then pass "$1: the old app boots"
+    else fail "$1: the old app does not boot"; fi
+}
+
+received() { sed -n 's/.*received \([0-9]*\) bytes over \([0-9]*\) streams.*/\1/p' "$T/err" | tail -1; }
+
+$OTA image make "$T/old.bin" --project ota_example --version v1.0.0 --size 200000 >/dev/null
+$OTA image make "$T/new.bin" --project play_mp3_control --version v2.0.0 --size 230000 >/dev/null
+expect_ok "ota image compress" $OTA image compress "$T/new.bin" "$T/www/new.cz" --json
+expect_out "  ... reports the sizes" '"output_size"'
+expect_ok "ota image decompress gives the image back" $OTA image decompress "$T/www/new.cz" "$T/back.bin"
+if cmp -s "$T/back.bin" "$T/new.bin"; then pass "  ... byte for byte"; else fail "  ... byte for byte"; fi
+head -c 1000 /dev/urandom >"$T/junk.bin"
+expect_fail "a file that is no app image is refused" 1 "not a valid app image" \
+    $OTA image compress "$T/junk.bin" "$T/junk.cz"
+start_nginx "$T/www"
+start_python_server "$T/www"
+NG="http://127.0.0.1:$NGINX_PORT" PY="http://127.0.0.1:$PY_PORT"
+
+for base in "$NG" "$PY"; do
+    name="synthetic via $([ "$base" = "$NG" ] && echo nginx || echo python)"
+    device_running "$T/old.bin"
+    expect_ok "$name: ota run --app COMPRESSED" $OTA run "$D" --app "$base/new.cz"
+    expect_log "  ... recognised as a compressed image" "is a compressed image of 230000 bytes"
+    installed "$name" "$T/new.bin"
+done
+
+# Hostile files: cut short, a byte flipped in the body, a header lying about the length.
+size=$(stat -c %s "$T/www/new.cz")
+head -c $((size - 100)) "$T/www/new.cz" >"$T/www/short.cz"
+cp "$T/www/new.cz" "$T/www/flip.cz"
+python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 0xFF; open(p, "wb").write(b)' \
+    "$T/www/flip.cz"
+cp "$T/www/new.cz" "$T/www/long.cz"
+printf '\xff\xff\x0f\x00' | dd of="$T/www/long.cz" bs=1 seek=8 conv=notrunc 2>/dev/null
+for f in short flip long; do
+    device_running "$T/old.bin"
+    expect_fail "$f.cz is refused with a named error" 1 "OTA_ERR_(DELTA|IMG)_[A-Z]+" $OTA run "$D" --app "$NG/$f.cz"
+    still_old "$f.cz"
+done
+
+# Secure Boot V2 on: the decompressed image's signature is what counts.
+$OTA image sign "$T/old.bin" "$T/old.signed.bin" --key "$HERE/../data/test_rsa3072.pem" >/dev/null
+$OTA image sign "$T/new.bin" "$T/new.signed.bin" --key "$HERE/../data/test_rsa3072.pem" >/dev/null
+$OTA image compress "$T/new.signed.bin" "$T/www/new.signed.cz" >/dev/null
+device_running "$T/old.signed.bin"
+$OTA efuse "$D" --burn-key "$HERE/../data/test_rsa3072_pub.pem" >/dev/null
+expect_fail "secure boot on: an unsigned compressed image is refused" 1 "OTA_ERR_SIG|signature" \
+    $OTA run "$D" --app "$NG/new.cz"
+still_old "unsigned under secure boot"
+expect_ok "secure boot on: a signed compressed image installs" $OTA run "$D" --app "$NG/new.signed.cz"
+installed "signed, secure boot on" "$T/new.signed.bin"
+
+device_running "$T/old.bin"
+start_cut_proxy "$NGINX_PORT" $((size / 2))
+expect_ok "dropped at 50% via nginx: completes" $OTA run "$D" --app "http://127.0.0.1:$PROXY_PORT/new.cz" \
+    --retry-backoff 20
+stop_cut_proxy
+installed "dropped at 50% via nginx" "$T/new.bin"
+got=$(received)
+if [ -n "$got" ] && [ "$got" -lt $((size * 11 / 10)) ] && grep -q "(resumed)" "$T/err"; then
+    pass "  ... resumed with 206 ($got bytes for $size)"
+else fail "  ... resumed with 206" "$T/err"; fi
+device_running "$T/old.bin"
+start_cut_proxy "$PY_PORT" $((size / 2))
+expect_ok "dropped at 50% via python: completes" $OTA run "$D" --app "http://127.0.0.1:$PROXY_PORT/new.cz" \
+    --retry-backoff 20
+stop_cut_proxy
+installed "dropped at 50% via python" "$T/new.bin"
+
+if [ -z "$VEC" ] || [ ! -d "$VEC/delta" ]; then
+    skip "vector releases (no ../shared/vectors)"
+    finish || exit 1
+    exit 77
+fi
+V="$VEC/delta"
+rels=(d2d8d982 b7855e8e 32641331 cf645f84 12198e8d)
+for i in 0 1 2 3; do
+    o=${rels[$i]} n=${rels[$((i + 1))]}
+    $OTA image compress "$V/korvo-$n.bin" "$T/www/korvo-$n.cz" >/dev/null
+    device_running "$V/korvo-$o.bin"
+    expect_ok "vector $n compressed, onto $o: ota run --app" $OTA run "$D" --app "$NG/korvo-$n.cz"
+    installed "vector $n compressed" "$V/korvo-$n.bin"
+done
+finish
