@@ -140,7 +140,7 @@ static int create_settings(const char *size_s, const char *table_s, const char *
     /* Without --chip the chip stays open until a boot or run names one;
      * a bootloader names it (its header), else the layout is the ESP32's. */
     *props = (struct ota_device_props){.chip = OTA_CHIP_ESP32, .chip_known = chip_s != NULL, .rollback = rollback};
-    if ((chip_s && (!cli_parse_chip(chip_s, &props->chip) || props->chip == OTA_CHIP_ANY)) ||
+    if ((chip_s && !cli_parse_chip(chip_s, &props->chip, false)) ||
         (rev_s && !cli_parse_chip_rev(rev_s, props))) {
         return CLI_USAGE;
     }
@@ -154,7 +154,8 @@ int cmd_flash_create(int argc, char **argv)
     int npos, rc;
     struct cli_opt opts[] = {
         CLI_VALUE("table", &table_s, "CSV|BIN", "partition table, CSV or binary (required)"),
-        CLI_VALUE("size", &size_s, "SIZE", "flash size, a multiple of 64 KiB (4MB, 0x400000, ...)"),
+        CLI_NUMBER("size", &size_s, CLI_FLASH_BYTES, "SIZE", "flash size: 1MB, 2MB, 4MB, 8MB, 16MB, 32MB, 64MB or 128MB "
+                   "(4MiB, 4M, 0x400000 too)", NULL),
         CLI_VALUE_D("bootloader", &boot_s, "FILE",
                     "bootloader image for the device's chip, written where its ROM loads it: 0x1000 on esp32 and "
                     "esp32s2, 0x0 on esp32c3 and esp32s3", "none"),

@@ -35,9 +35,8 @@ static int verify_source(const char *path, const char *label, struct ota_image_o
         *file_size = p->size;
         return err;
     }
-    FILE *f = fopen(path, "rb");
+    FILE *f = cli_open_input(path);
     if (!f) {
-        cli_error("cannot open %s: %s", path, strerror(errno));
         return CLI_FAIL;
     }
     static struct ota_image_verifier v;
@@ -162,7 +161,7 @@ int cmd_image_verify(int argc, char **argv)
         return rc;
     }
     struct ota_image_opts o = ota_image_opts_app();
-    if (!cli_parse_chip(chip_s, &o.chip_id)) {
+    if (!cli_parse_chip(chip_s, &o.chip_id, true)) {
         return CLI_USAGE;
     }
     if (max_s && !cli_parse_size(max_s, &o.max_len)) {
@@ -222,7 +221,7 @@ int cmd_image_make(int argc, char **argv)
     p.project_name = project;
     p.version = version;
     p.idf_ver = idf;
-    if (!cli_parse_chip(chip_s, &p.chip_id) || p.chip_id == OTA_CHIP_ANY) {
+    if (!cli_parse_chip(chip_s, &p.chip_id, false)) {
         return CLI_USAGE;
     }
     if (!cli_parse_size(secure_s, &p.secure_version)) {
@@ -329,6 +328,9 @@ int cmd_image_sign(int argc, char **argv)
         cli_error("--key KEY.pem (RSA-3072 or EC P-256 private key) is required");
         return CLI_USAGE;
     }
+    if (!cli_key_usable(key, true)) {
+        return CLI_FAIL;
+    }
     uint8_t *data;
     size_t len;
     if (cli_read_file(pos[0], &data, &len)) {
@@ -378,6 +380,9 @@ int cmd_image_verify_signature(int argc, char **argv)
     }
     uint8_t trusted[32];
     bool have_trusted = false;
+    if (pub && !cli_key_usable(pub, false)) {
+        return CLI_FAIL;
+    }
     if (pub) {
         int err = ota_host_key_digest(pub, trusted);
         if (err) {

@@ -501,6 +501,9 @@ int cmd_release(int argc, char **argv)
         cli_error("--image NEW.bin and --key KEY.pem are required; --format compact or esp");
         return CLI_USAGE;
     }
+    if (!cli_key_usable(ra.key, true)) {
+        return CLI_FAIL;
+    }
     if ((rc = parse_numbers(serial_s, rollout_s, &ra.serial, &ra.rollout)) || (rc = make_dir(pos[0])) ||
         (rc = choose_serial(pos[0], serial_s, force, &ra.serial))) {
         return rc;

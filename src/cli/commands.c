@@ -13,7 +13,7 @@ const struct cli_command cli_commands[] = {
      "Erase partition LABEL of device image IMG (all bytes 0xFF)."},
     {"partition", "make", cmd_partition_make, "ota partition make CSV OUT [--flash-size SIZE]",
      "Turn a partition table CSV (gen_esp32part.py's syntax and rules) into its 3 KiB binary."},
-    {"partition", "show", cmd_partition_show, "ota partition show IMG|BIN [--csv] [--json]",
+    {"partition", "show", cmd_partition_show, "ota partition show IMG|BIN|CSV [--csv] [--json]",
      "Show the partition table of a binary table or of a device image (at 0x8000)."},
     {"otadata", "show", cmd_otadata_show, "ota otadata show IMG [--json]",
      "Show both otadata copies (sequence, state, CRC) and which slot the bootloader would boot."},

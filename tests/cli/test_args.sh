@@ -47,6 +47,12 @@ for s in 33MB 3MB 256MB 0x300000 1000000; do
         $OTA partition make "$CSV" "$T/p3.bin" --flash-size $s
 done
 [ ! -e "$T/p3.bin" ] && pass "  nothing written" || fail "  nothing written"
+for s in 33MB 36MB 3MB 256MB; do
+    expect_fail "flash create --size $s: no ESP chip has that flash" 2 "--size: '$s' is not a flash size" \
+        $OTA flash create "$T/f33.img" --table "$CSV" --size $s
+done
+[ ! -e "$T/f33.img" ] && pass "  no device made" || fail "  no device made"
+expect_ok "flash create --size 64MiB: a real size" $OTA flash create "$T/f64.img" --table "$CSV" --size 64MiB
 expect_fail "--flash-size 2MB: a real size, the table does not fit" 1 "beyond the end of the flash" \
     $OTA partition make "$CSV" "$T/p3.bin" --flash-size 2MB
 expect_ok "--chunk 1KiB" $OTA delta make "$T/old.bin" "$T/old.bin" "$T/same.patch"
