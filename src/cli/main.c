@@ -22,7 +22,8 @@ static void print_overview(FILE *out)
     fprintf(out, "\nEvery command takes --help (its options and their defaults). Results go to stdout;\n"
                  "log lines, the progress display and errors go to stderr. --json (run, boot, image\n"
                  "info|verify, otadata show, partition show, tone info, flash create) prints one JSON\n"
-                 "document on stdout instead of text. -q: warnings and errors only; -v: debug lines too.\n"
+                 "document on stdout instead of text. -q: warnings and errors only; -v: debug lines too\n"
+                 "(ota run prints a few lines by default; -v: the device's whole log).\n"
                  "ota --version prints the version.\n\n%s",
             CLI_EXIT_CODES_HELP);
 }

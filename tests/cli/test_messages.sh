@@ -88,4 +88,46 @@ expect_fail "an app image as a table: a binary file" 1 "app.bin: is a binary fil
     $OTA partition make "$T/app.bin" "$T/t2.bin"
 no_raw_bytes "  no raw bytes on the terminal"
 
+# --- ota run: a few lines by default, the device's log with -v, none with -q ---
+mkdir -p "$T/www"
+$OTA image make "$T/www/v2.bin" --project lamp --version v2.0.0 --size 200000 >/dev/null
+start_python_server "$T/www"
+URL=http://127.0.0.1:$PY_PORT
+fresh() { copy_device "$T/dev.img" "$T/run.img"; }
+fresh
+expect_ok "run, default: succeeds" $OTA run "$T/run.img" --app "$URL/v2.bin"
+expect_log "  each item: what, from where, the result" "^app from $URL/v2.bin: written to ota_1 \(195.3 KiB received\)$"
+expect_log "  which app boots after the restart" "^restarted: ota_1 boots lamp v2.0.0$"
+for word in HTTPS_OTA_EXAMPLE esp_https_ota OTA_SERVICE PERIPH_WIFI "no SD card" "Partition Table" "segment 0" \
+    "FLASH:" "MEM:" "progress:" "OTA success"; do
+    if grep -q -- "$word" "$T/err"; then fail "  no '$word' by default" "$T/err"; else pass "  no '$word' by default"; fi
+done
+[ "$(grep -vc "plain http" "$T/err")" -le 3 ] && pass "  a few lines" || fail "  a few lines" "$T/err"
+fresh
+expect_ok "run -q: succeeds" $OTA -q run "$T/run.img" --app "$URL/v2.bin"
+[ -z "$(grep -v "plain http, the transfer is not authenticated" "$T/err")" ] && pass "  nothing but the warning that applies" \
+    || fail "  nothing but the warning that applies" "$T/err"
+fresh
+expect_ok "run -v: succeeds" $OTA -v run "$T/run.img" --app "$URL/v2.bin"
+for line in "HTTPS_OTA_EXAMPLE: \[2.2\] Start OTA service" "OTA_SERVICE: OTA_END!" "boot: Partition Table" \
+    "esp_image: segment 0" "FLASH: " "MEM: " "progress: 195.3 KiB of 195.3 KiB \(100%\)"; do
+    expect_log "  -v: the device's log ($line)" "$line"
+done
+fresh
+expect_fail "run, a 404: the last line carries the cause" 1 "^ota: app item failed: HTTP 404 from $URL/none.bin$" \
+    $OTA run "$T/run.img" --app "$URL/none.bin"
+[ "$(tail -n 1 "$T/err")" = "ota: app item failed: HTTP 404 from $URL/none.bin" ] && pass "  on the last line" \
+    || fail "  on the last line" "$T/err"
+expect_fail "run, a file:// item without a card: the warning applies" 1 "no SD card" \
+    $OTA run "$T/run.img" --data flash_tone=file://sdcard/tone.bin
+
+# --- a release held back by its rollout is not an OTA success -------------------
+$OTA release "$T/www/rel" --key "$K/test_p256.pem" --image "$T/www/v2.bin" --rollout 0 >/dev/null 2>&1
+fresh
+expect_fail "rollout 0%: held back (exit 4)" 4 "nothing installed: held back" \
+    $OTA -v run "$T/run.img" --manifest "$URL/rel/manifest.json" --manifest-pub "$K/test_p256_pub.pem"
+if grep -q "OTA success" "$T/err"; then fail "  never 'OTA success'" "$T/err"; else pass "  never 'OTA success'"; fi
+expect_fail "rollout 0%, default output: says held back" 4 "^app from .*: nothing installed: held back \(rollout\)$" \
+    $OTA run "$T/run.img" --manifest "$URL/rel/manifest.json" --manifest-pub "$K/test_p256_pub.pem"
+
 finish
