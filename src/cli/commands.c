@@ -5,8 +5,9 @@ const struct cli_command cli_commands[] = {
     {"flash", "create", cmd_flash_create,
      "ota flash create IMG --table CSV|BIN [--size 4MB] [--bootloader FILE] [--chip C] [--rollback] [--json]",
      "Create a device image: an erased NOR flash of --size with the partition table at 0x8000 (and a bootloader at 0x1000)."},
-    {"flash", "write", cmd_flash_write, "ota flash write IMG LABEL FILE",
-     "Write FILE into partition LABEL of device image IMG (erasing the sectors it covers first)."},
+    {"flash", "write", cmd_flash_write, "ota flash write IMG LABEL|0xOFFSET FILE",
+     "Write FILE into partition LABEL of device image IMG, or at a flash offset as esptool write_flash does "
+     "(erasing the sectors it covers first)."},
     {"flash", "read", cmd_flash_read, "ota flash read IMG LABEL OUT",
      "Copy partition LABEL of device image IMG into the file OUT."},
     {"flash", "erase", cmd_flash_erase, "ota flash erase IMG LABEL",

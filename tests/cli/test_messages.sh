@@ -88,6 +88,34 @@ expect_fail "an app image as a table: a binary file" 1 "app.bin: is a binary fil
     $OTA partition make "$T/app.bin" "$T/t2.bin"
 no_raw_bytes "  no raw bytes on the terminal"
 
+# --- flash write: esptool's offset form; warnings for an app slot -------------
+copy_device "$T/dev.img" "$T/w.img"
+expect_ok "flash write IMG 0x110000 FILE (esptool's form)" $OTA flash write "$T/w.img" 0x110000 "$T/app.bin"
+expect_out "  lands in ota_1" "to 'ota_1' at 0x110000"
+$OTA flash read "$T/w.img" ota_1 "$T/back.bin" >/dev/null
+cmp -n "$(stat -c %s "$T/app.bin")" "$T/app.bin" "$T/back.bin" && pass "  the same bytes as the label form" \
+    || fail "  the same bytes as the label form"
+printf 'raw' >"$T/raw.bin"
+expect_ok "flash write at an offset inside no partition start" $OTA flash write "$T/w.img" 0x3f0000 "$T/raw.bin"
+expect_out "  written at 0x3f0000" "at 0x3f0000"
+expect_fail "flash write at an unaligned offset: refused" 1 "offset 0x1234: give a multiple of 0x1000" \
+    $OTA flash write "$T/w.img" 0x1234 "$T/raw.bin"
+expect_fail "flash write past the end of the flash: refused" 1 "fit in the 4194304-byte flash" \
+    $OTA flash write "$T/w.img" 0x400000 "$T/raw.bin"
+expect_ok "flash write of a non-app into an app slot: done" $OTA flash write "$T/w.img" ota_1 "$T/raw.bin"
+expect_log "  with a warning" "warning: .*raw.bin is not an app image .*will not boot 'ota_1'"
+expect_ok "flash write into the running slot: done" $OTA flash write "$T/w.img" ota_0 "$T/app.bin"
+expect_log "  with a warning" "warning: 'ota_0' is the slot the device runs from"
+expect_ok "flash write of an app into the other slot: done" $OTA flash write "$T/w.img" ota_1 "$T/app.bin"
+if grep -q warning "$T/err"; then fail "  no warning" "$T/err"; else pass "  no warning"; fi
+expect_ok "flash write of data into a data partition: done" $OTA flash write "$T/w.img" nvs "$T/raw.bin"
+if grep -q warning "$T/err"; then fail "  no warning" "$T/err"; else pass "  no warning"; fi
+chmod 000 "$T/w.img" 2>/dev/null
+if [ "$(id -u)" != 0 ]; then
+    expect_fail "an unreadable device image: the system's reason" 1 "Permission denied" $OTA flash write "$T/w.img" nvs "$T/raw.bin"
+fi
+chmod 644 "$T/w.img"
+
 # --- ota run: a few lines by default, the device's log with -v, none with -q ---
 mkdir -p "$T/www"
 $OTA image make "$T/www/v2.bin" --project lamp --version v2.0.0 --size 200000 >/dev/null
