@@ -106,6 +106,14 @@ void cli_report_pt_error(const char *file, int err, const struct ota_pt_diag *d,
  * "looks like a binary partition table", a device image, a binary file. */
 const char *cli_not_csv(const uint8_t *data, size_t len);
 
+/* Sign data (the file in) with the private key into emit: a file signed
+ * before has its signature replaced, or (append) gets one more block in
+ * the same sector (up to 3, as espsecure's --append_signatures). Reports
+ * errors; *sector_at and *block say where the new signature is. */
+int cli_sign_file(const char *in, const uint8_t *data, size_t len, const char *key, bool deterministic, bool append,
+                  int (*emit)(void *ctx, const void *data, size_t len), void *ctx, uint32_t *sector_at,
+                  unsigned *block);
+
 /* Load a table from a CSV or a binary file (chosen by content). */
 int cli_load_table_file(const char *path, uint32_t flash_size, struct ota_ptable *t);
 

@@ -313,13 +313,15 @@ static bool scheme_fits_chip(const uint8_t *data, size_t len, const char *in, co
 int cmd_image_sign(int argc, char **argv)
 {
     const char *pos[2], *key = NULL;
-    bool deterministic = false;
+    bool deterministic = false, append = false;
     int npos, rc;
     struct cli_opt opts[] = {
         CLI_VALUE("key", &key, "KEY.pem",
                   "RSA-3072 or EC P-256 private key (required); the image's chip must take the scheme: "
                   "ESP32, -S2, -S3, -C3 take RSA-3072 only; ESP32-C6, -H2, -P4, -C5 either; -C2, -C61 ECDSA only"),
         CLI_FLAG("deterministic", &deterministic, "ECDSA with RFC 6979 nonces, for reproducible files"),
+        CLI_FLAG("append", &append, "keep the signatures of a signed IN and add this one in the same sector (up to 3, "
+                 "as espsecure's --append_signatures); without it a signed IN's signature is replaced"),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos))) {
         return rc;
@@ -347,21 +349,21 @@ int cmd_image_sign(int argc, char **argv)
         free(data);
         return CLI_FAIL;
     }
-    err = ota_host_sign(data, len, key, deterministic, emit_file, &f);
+    uint32_t sector_at;
+    unsigned block;
+    rc = cli_sign_file(pos[0], data, len, key, deterministic, append, emit_file, &f, &sector_at, &block);
     free(data);
-    if (err) {
+    if (rc) {
         ota_host_outfile_abort(&f);  /* the output stays as it was */
-    } else {
-        err = ota_host_outfile_commit(&f);
+        return rc;
     }
-    if (err) {
-        cli_error("signing %s with %s: %s", pos[0], key, ota_strerror(err));
+    if ((err = ota_host_outfile_commit(&f))) {
+        cli_error("cannot write %s: %s", pos[1], cli_file_error(err));
         return CLI_FAIL;
     }
     uint8_t digest[32];
     ota_host_key_digest(key, digest);
-    printf("signed %s -> %s (signature sector at 0x%x); key digest ", pos[0], pos[1],
-           ota_sig_sector_offset((uint32_t)len));
+    printf("signed %s -> %s (signature sector at 0x%x, block %u); key digest ", pos[0], pos[1], sector_at, block);
     cli_print_hex(digest, 32);
     printf("\n");
     return CLI_OK;
