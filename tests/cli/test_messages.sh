@@ -116,6 +116,12 @@ if [ "$(id -u)" != 0 ]; then
 fi
 chmod 644 "$T/w.img"
 
+# --- no temporary file names in messages ----------------------------------------
+mkdir -p "$T/rel2/manifest.json.sig"
+expect_fail "release where manifest.json.sig is a directory: refused" 1 "cannot write .*rel2/manifest.json.sig: .*directory" \
+    $OTA release "$T/rel2" --image "$T/app.bin" --key "$K/test_p256.pem"
+if grep -Eq "\.tmp|\.new-" "$T/err"; then fail "  no temporary file name" "$T/err"; else pass "  no temporary file name"; fi
+
 # --- ota run: a few lines by default, the device's log with -v, none with -q ---
 mkdir -p "$T/www"
 $OTA image make "$T/www/v2.bin" --project lamp --version v2.0.0 --size 200000 >/dev/null
