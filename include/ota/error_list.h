@@ -13,7 +13,7 @@
     X(OTA_OK, 0, "success") \
     /* generic */ \
     X(OTA_ERR_INVALID_ARG, -1, "a NULL pointer or an argument out of its domain") \
-    X(OTA_ERR_IO, -2, "the port failed to read, program or erase") \
+    X(OTA_ERR_IO, -2, "a read, write or erase of storage failed") \
     X(OTA_ERR_ALIGN, -3, "erase not on a sector boundary, program across a page") \
     X(OTA_ERR_OUT_OF_BOUNDS, -4, "address range past the end of the flash or partition") \
     X(OTA_ERR_POWER_LOST, -5, "emulated power cut: the device is off until restarted") \

@@ -27,4 +27,15 @@ int ota_host_key_scheme(const char *pem_path, unsigned *version);
 /* The eFuse key digest of a public (or private) key file. */
 int ota_host_key_digest(const char *pem_path, uint8_t digest[32]);
 
+/* The schemes Secure Boot V2 keys come in (espsecure's --scheme). */
+enum ota_key_scheme { OTA_SIGN_KEY_RSA3072, OTA_SIGN_KEY_ECDSA256, OTA_SIGN_KEY_ECDSA384 };
+
+/* A new private key, PEM, into pem (cap bytes; 4 KiB is enough).
+ * Errors: OTA_ERR_SIG_KEY. */
+int ota_host_key_new(enum ota_key_scheme scheme, char *pem, size_t cap);
+
+/* The public half of a private (or public) key file, PEM. Errors:
+ * OTA_ERR_SIG_KEY (not a key this tool reads). */
+int ota_host_key_public_pem(const char *key_path, char *pem, size_t cap);
+
 #endif

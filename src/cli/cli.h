@@ -48,6 +48,9 @@ bool cli_wants_help(int argc, char **argv);
 struct cli_opt;
 void cli_print_help(const struct cli_command *cmd, const struct cli_opt *opts, FILE *out);
 
+/* fopen(path, "rb"), or NULL after a message: the cause, or "is a
+ * directory" (which fopen would open). */
+FILE *cli_open_input(const char *path);
 /* Whole file into a malloc'd buffer (files this tool reads whole are small:
  * tables, CSVs, test images). */
 int cli_read_file(const char *path, uint8_t **data, size_t *len);
@@ -98,6 +101,18 @@ const struct ota_partition *cli_find_partition(const struct ota_ptable *t, const
 
 /* A partition-table refusal as "FILE:LINE: row 'name': rule (details)". */
 void cli_report_pt_error(const char *file, int err, const struct ota_pt_diag *d, bool csv);
+
+/* NULL if data is text (a CSV may be), else what it looks like instead:
+ * "looks like a binary partition table", a device image, a binary file. */
+const char *cli_not_csv(const uint8_t *data, size_t len);
+
+/* Sign data (the file in) with the private key into emit: a file signed
+ * before has its signature replaced, or (append) gets one more block in
+ * the same sector (up to 3, as espsecure's --append_signatures). Reports
+ * errors; *sector_at and *block say where the new signature is. */
+int cli_sign_file(const char *in, const uint8_t *data, size_t len, const char *key, bool deterministic, bool append,
+                  int (*emit)(void *ctx, const void *data, size_t len), void *ctx, uint32_t *sector_at,
+                  unsigned *block);
 
 /* Load a table from a CSV or a binary file (chosen by content). */
 int cli_load_table_file(const char *path, uint32_t flash_size, struct ota_ptable *t);
@@ -152,7 +167,13 @@ int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char **po
 bool cli_parse_self_test(const char *s);
 
 /* "esp32", "esp32s2", ..., "any" (OTA_CHIP_ANY); reports unknown names. */
-bool cli_parse_chip(const char *s, uint16_t *chip);
+bool cli_parse_chip(const char *s, uint16_t *chip, bool any_ok);
+/* The device image exists and is a file, else a message saying which of
+ * the two is wrong (before a side file such as IMG.device is blamed). */
+int cli_check_device_image(const char *image);
+/* The key file exists, is a file and can be read, and (need_private) is
+ * not a public key; else a message saying which. */
+bool cli_key_usable(const char *path, bool need_private);
 
 /* What ESP-IDF's cpu_start prints about the app it starts. */
 struct ota_image_info;

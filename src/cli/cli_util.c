@@ -32,13 +32,26 @@ int cli_usage(const struct cli_command *cmd, bool misuse)
 
 #define CLI_MAX_FILE (64u * 1024u * 1024u)
 
+FILE *cli_open_input(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_error("%s: is a directory, not a file", path);
+        return NULL;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cli_error("cannot open %s: %s", path, strerror(errno));
+    }
+    return f;
+}
+
 int cli_read_file(const char *path, uint8_t **data, size_t *len)
 {
     /* Read in chunks without seeking, so pipes and /dev/fd/N work too. */
-    FILE *f = fopen(path, "rb");
+    FILE *f = cli_open_input(path);
     size_t cap = 0;
     if (!f) {
-        cli_error("cannot open %s: %s", path, strerror(errno));
         return CLI_FAIL;
     }
     *data = NULL;
@@ -212,6 +225,9 @@ bool cli_parse_duration_ms(const char *s, uint32_t bare_ms, uint64_t *out_ms)
 static int open_device(const char *path, struct ota_host_flash *hf, struct ota_ptable *table, bool writer)
 {
     struct ota_pt_diag diag;
+    if (cli_check_device_image(path)) {
+        return CLI_FAIL;
+    }
     int err = writer ? ota_host_flash_open(hf, path) : ota_host_flash_open_readonly(hf, path);
     if (err) {
         cli_error("cannot open device image %s: %s", path, err == OTA_ERR_IO ? strerror(errno) : ota_strerror(err));
@@ -242,12 +258,15 @@ int cli_open_device_ro(const char *path, struct ota_host_flash *hf, struct ota_p
 int cli_device_props(const char *image, const char *chip_opt, bool rollback_opt, struct ota_device_props *p)
 {
     uint16_t chip = OTA_CHIP_ESP32;
+    if (cli_check_device_image(image)) {
+        return CLI_FAIL;
+    }
     int err = ota_host_props_load(image, p);
     if (err) {
         cli_error("%s.device: %s", image, ota_strerror(err));
         return CLI_FAIL;
     }
-    if (chip_opt && !cli_parse_chip(chip_opt, &chip)) {
+    if (chip_opt && !cli_parse_chip(chip_opt, &chip, true)) {
         return CLI_USAGE;
     }
     if (chip_opt && p->chip_known && chip != p->chip && chip != OTA_CHIP_ANY) {
@@ -286,7 +305,17 @@ void cli_report_pt_error(const char *file, int err, const struct ota_pt_diag *d,
     }
     fprintf(stderr, "ota: %s: ", where);
     if (d->name[0]) {
-        fprintf(stderr, "partition '%s': ", d->name);
+        /* A name from a damaged binary table may hold any byte: never raw to the terminal. */
+        fputs("partition '", stderr);
+        for (size_t i = 0; i < sizeof(d->name) && d->name[i]; i++) {
+            unsigned char c = (unsigned char)d->name[i];
+            if (c >= 0x20 && c < 0x7F) {
+                fputc(c, stderr);
+            } else {
+                fprintf(stderr, "\\x%02x", c);
+            }
+        }
+        fputs("': ", stderr);
     }
     fprintf(stderr, "%s", ota_strerror(err));
     switch (err) {
@@ -333,6 +362,23 @@ void cli_report_pt_error(const char *file, int err, const struct ota_pt_diag *d,
     fputc('\n', stderr);
 }
 
+const char *cli_not_csv(const uint8_t *data, size_t len)
+{
+    bool text = true;
+    bool table = false;
+    for (size_t i = 0; i < len; i++) {
+        text &= data[i] != 0 && data[i] != 0xFF;
+        table |= i % 32 == 0 && i + 1 < len && data[i] == 0xAA && data[i + 1] == 0x50;
+    }
+    if (text) {
+        return NULL;
+    }
+    if (len > OTA_PT_OFFSET + 1 && data[OTA_PT_OFFSET] == 0xAA && data[OTA_PT_OFFSET + 1] == 0x50) {
+        return "looks like a device image (its binary partition table is at 0x8000)";
+    }
+    return table ? "looks like a binary partition table" : "is a binary file";
+}
+
 int cli_load_table_file(const char *path, uint32_t flash_size, struct ota_ptable *t)
 {
     uint8_t *data;
@@ -343,6 +389,12 @@ int cli_load_table_file(const char *path, uint32_t flash_size, struct ota_ptable
         return CLI_FAIL;
     }
     bool binary = len >= 2 && data[0] == 0xAA && data[1] == 0x50;
+    const char *looks = binary ? NULL : cli_not_csv(data, len);
+    if (looks) {
+        cli_error("%s: %s, not a partition table CSV", path, looks);
+        free(data);
+        return CLI_FAIL;
+    }
     if (binary) {
         err = ota_pt_parse_binary(data, len, flash_size, t, &diag);
         if (!err) {
@@ -396,13 +448,62 @@ int cli_device_chip_rev(const char *image, const char *rev_opt, struct ota_devic
     return CLI_OK;
 }
 
-bool cli_parse_chip(const char *s, uint16_t *chip)
+bool cli_parse_chip(const char *s, uint16_t *chip, bool any_ok)
 {
-    if (ota_host_chip_from_name(s, chip)) {
+    if (ota_host_chip_from_name(s, chip) && (any_ok || *chip != OTA_CHIP_ANY)) {
         return true;
     }
-    cli_error("unknown chip '%s' (esp32, esp32s2, esp32c3, esp32s3, any)", s);
+    if (ota_host_chip_from_name(s, chip)) {
+        cli_error("--chip any does not apply here: name the chip (esp32, esp32s2, esp32c3, esp32s3)");
+    } else {
+        cli_error("unknown chip '%s' (esp32, esp32s2, esp32c3, esp32s3%s)", s, any_ok ? ", any" : "");
+    }
     return false;
+}
+
+int cli_check_device_image(const char *image)
+{
+    struct stat st;
+    if (stat(image, &st) != 0) {
+        if (errno == ENOENT) {
+            cli_error("%s: no such device image (ota flash create makes one)", image);
+        } else {
+            cli_error("cannot open device image %s: %s", image, strerror(errno));
+        }
+        return CLI_FAIL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        cli_error("%s: is a directory, not a device image", image);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+bool cli_key_usable(const char *path, bool need_private)
+{
+    struct stat st;
+    char head[4096];
+    if (stat(path, &st) != 0) {
+        cli_error("cannot read key %s: %s", path, strerror(errno));
+        return false;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        cli_error("%s: is a directory, not a key file", path);
+        return false;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cli_error("cannot read key %s: %s", path, strerror(errno));
+        return false;
+    }
+    size_t n = fread(head, 1, sizeof(head) - 1, f);
+    fclose(f);
+    head[n] = 0;
+    if (need_private && strstr(head, "PUBLIC KEY-----") && !strstr(head, "PRIVATE KEY-----")) {
+        cli_error("%s is a public key: signing needs the private key it was made from", path);
+        return false;
+    }
+    return true;
 }
 
 

@@ -54,6 +54,9 @@ int cmd_efuse(int argc, char **argv)
     }
     uint8_t digest[32];
     int err = OTA_OK;
+    if ((rc = cli_check_device_image(pos[0])) || (key && !cli_key_usable(key, false))) {
+        return rc ? rc : CLI_FAIL;
+    }
     if (key && (err = ota_host_key_digest(key, digest))) {
         cli_error("%s: %s", key, ota_strerror(err));
         return CLI_FAIL;

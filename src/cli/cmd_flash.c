@@ -6,6 +6,7 @@
 
 #include "ota/error.h"
 #include "ota/host_device.h"
+#include "ota/host_running.h"
 #include "ota/image.h"
 #include "cli.h"
 #include "commands.h"
@@ -13,7 +14,7 @@
 
 static int fail_op(const char *what, const char *path, int err)
 {
-    cli_error("%s %s: %s", what, path, ota_strerror(err));
+    cli_error("%s %s: %s", what, path, cli_file_error(err));
     return CLI_FAIL;
 }
 
@@ -140,7 +141,7 @@ static int create_settings(const char *size_s, const char *table_s, const char *
     /* Without --chip the chip stays open until a boot or run names one;
      * a bootloader names it (its header), else the layout is the ESP32's. */
     *props = (struct ota_device_props){.chip = OTA_CHIP_ESP32, .chip_known = chip_s != NULL, .rollback = rollback};
-    if ((chip_s && (!cli_parse_chip(chip_s, &props->chip) || props->chip == OTA_CHIP_ANY)) ||
+    if ((chip_s && !cli_parse_chip(chip_s, &props->chip, false)) ||
         (rev_s && !cli_parse_chip_rev(rev_s, props))) {
         return CLI_USAGE;
     }
@@ -154,7 +155,8 @@ int cmd_flash_create(int argc, char **argv)
     int npos, rc;
     struct cli_opt opts[] = {
         CLI_VALUE("table", &table_s, "CSV|BIN", "partition table, CSV or binary (required)"),
-        CLI_VALUE("size", &size_s, "SIZE", "flash size, a multiple of 64 KiB (4MB, 0x400000, ...)"),
+        CLI_NUMBER("size", &size_s, CLI_FLASH_BYTES, "SIZE", "flash size: 1MB, 2MB, 4MB, 8MB, 16MB, 32MB, 64MB or 128MB "
+                   "(4MiB, 4M, 0x400000 too)", NULL),
         CLI_VALUE_D("bootloader", &boot_s, "FILE",
                     "bootloader image for the device's chip, written where its ROM loads it: 0x1000 on esp32 and "
                     "esp32s2, 0x0 on esp32c3 and esp32s3", "none"),
@@ -243,25 +245,72 @@ static int open_partition(const char *image, const char *label, struct part_cmd 
     return CLI_OK;
 }
 
+/* Warnings before a write: what goes into an app slot should be an app
+ * image, and the slot the device runs from is overwritten under it. */
+static void warn_app_slot(const char *image, const struct ota_partition *p, const char *file, const uint8_t *data,
+                          size_t len)
+{
+    struct ota_host_running run;
+    if (p->type == OTA_PT_TYPE_APP && (len == 0 || data[0] != 0xE9)) {
+        fprintf(stderr, "ota: warning: %s is not an app image (no 0xE9 magic byte): the bootloader will not boot "
+                "'%s'\n", file, p->label);
+    }
+    if (p->type == OTA_PT_TYPE_APP && ota_host_running_load(image, &run) == OTA_OK && run.offset == p->offset) {
+        fprintf(stderr, "ota: warning: '%s' is the slot the device runs from: the running app is replaced\n",
+                p->label);
+    }
+}
+
+/* esptool's form: an offset instead of a label. It must start a 4 KiB
+ * sector (the sectors it covers are erased) and fit in the flash. */
+static const struct ota_partition *offset_target(const char *image, const char *at_s, size_t len, struct part_cmd *c,
+                                                 struct ota_partition *at)
+{
+    uint32_t off;
+    if (at_s[0] < '0' || at_s[0] > '9' || !cli_parse_count(at_s, &off)) {
+        return cli_find_partition(&c->table, at_s, image);
+    }
+    if (off % OTA_FLASH_SECTOR_SIZE || off >= c->hf.flash.size || len > c->hf.flash.size - off) {
+        cli_error("offset %s: give a multiple of 0x1000 where %zu bytes fit in the %u-byte flash", at_s, len,
+                  c->hf.flash.size);
+        return NULL;
+    }
+    memset(at, 0, sizeof(*at));
+    snprintf(at->label, sizeof(at->label), "0x%x", off);
+    at->type = OTA_PT_TYPE_DATA;
+    at->offset = off;
+    at->size = c->hf.flash.size - off;
+    for (unsigned i = 0; i < c->table.count; i++) {
+        if (c->table.entries[i].offset == off) {
+            *at = c->table.entries[i];  /* a partition's start: warn as for its label */
+        }
+    }
+    return at;
+}
+
 int cmd_flash_write(int argc, char **argv)
 {
     const char *pos[3];
     int npos, rc;
     struct cli_opt opts[] = {CLI_END};
     static struct part_cmd c;
+    struct ota_partition at;
     uint8_t *data = NULL;
     size_t len = 0;
     if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos)) || (rc = cli_read_file(pos[2], &data, &len))) {
         return rc;
     }
-    if ((rc = open_partition(pos[0], pos[1], &c, true))) {
+    if ((rc = cli_open_device(pos[0], &c.hf, &c.table))) {
         free(data);
         return rc;
     }
     rc = CLI_FAIL;
-    if (len > c.p->size) {
+    if (!(c.p = offset_target(pos[0], pos[1], len, &c, &at))) {
+        /* reported */
+    } else if (len > c.p->size) {
         cli_error("%s: %zu bytes do not fit in partition '%s' (%u bytes)", pos[2], len, c.p->label, c.p->size);
     } else {
+        warn_app_slot(pos[0], c.p, pos[2], data, len);
         uint32_t erase_len = ((uint32_t)len + OTA_FLASH_SECTOR_SIZE - 1) & ~(OTA_FLASH_SECTOR_SIZE - 1);
         int err = ota_flash_erase(&c.hf.flash, c.p->offset, erase_len);
         if (!err) {

@@ -35,9 +35,8 @@ static int verify_source(const char *path, const char *label, struct ota_image_o
         *file_size = p->size;
         return err;
     }
-    FILE *f = fopen(path, "rb");
+    FILE *f = cli_open_input(path);
     if (!f) {
-        cli_error("cannot open %s: %s", path, strerror(errno));
         return CLI_FAIL;
     }
     static struct ota_image_verifier v;
@@ -162,7 +161,7 @@ int cmd_image_verify(int argc, char **argv)
         return rc;
     }
     struct ota_image_opts o = ota_image_opts_app();
-    if (!cli_parse_chip(chip_s, &o.chip_id)) {
+    if (!cli_parse_chip(chip_s, &o.chip_id, true)) {
         return CLI_USAGE;
     }
     if (max_s && !cli_parse_size(max_s, &o.max_len)) {
@@ -222,7 +221,7 @@ int cmd_image_make(int argc, char **argv)
     p.project_name = project;
     p.version = version;
     p.idf_ver = idf;
-    if (!cli_parse_chip(chip_s, &p.chip_id) || p.chip_id == OTA_CHIP_ANY) {
+    if (!cli_parse_chip(chip_s, &p.chip_id, false)) {
         return CLI_USAGE;
     }
     if (!cli_parse_size(secure_s, &p.secure_version)) {
@@ -314,13 +313,15 @@ static bool scheme_fits_chip(const uint8_t *data, size_t len, const char *in, co
 int cmd_image_sign(int argc, char **argv)
 {
     const char *pos[2], *key = NULL;
-    bool deterministic = false;
+    bool deterministic = false, append = false;
     int npos, rc;
     struct cli_opt opts[] = {
         CLI_VALUE("key", &key, "KEY.pem",
                   "RSA-3072 or EC P-256 private key (required); the image's chip must take the scheme: "
                   "ESP32, -S2, -S3, -C3 take RSA-3072 only; ESP32-C6, -H2, -P4, -C5 either; -C2, -C61 ECDSA only"),
         CLI_FLAG("deterministic", &deterministic, "ECDSA with RFC 6979 nonces, for reproducible files"),
+        CLI_FLAG("append", &append, "keep the signatures of a signed IN and add this one in the same sector (up to 3, "
+                 "as espsecure's --append_signatures); without it a signed IN's signature is replaced"),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos))) {
         return rc;
@@ -328,6 +329,9 @@ int cmd_image_sign(int argc, char **argv)
     if (!key) {
         cli_error("--key KEY.pem (RSA-3072 or EC P-256 private key) is required");
         return CLI_USAGE;
+    }
+    if (!cli_key_usable(key, true)) {
+        return CLI_FAIL;
     }
     uint8_t *data;
     size_t len;
@@ -345,21 +349,21 @@ int cmd_image_sign(int argc, char **argv)
         free(data);
         return CLI_FAIL;
     }
-    err = ota_host_sign(data, len, key, deterministic, emit_file, &f);
+    uint32_t sector_at;
+    unsigned block;
+    rc = cli_sign_file(pos[0], data, len, key, deterministic, append, emit_file, &f, &sector_at, &block);
     free(data);
-    if (err) {
+    if (rc) {
         ota_host_outfile_abort(&f);  /* the output stays as it was */
-    } else {
-        err = ota_host_outfile_commit(&f);
+        return rc;
     }
-    if (err) {
-        cli_error("signing %s with %s: %s", pos[0], key, ota_strerror(err));
+    if ((err = ota_host_outfile_commit(&f))) {
+        cli_error("cannot write %s: %s", pos[1], cli_file_error(err));
         return CLI_FAIL;
     }
     uint8_t digest[32];
     ota_host_key_digest(key, digest);
-    printf("signed %s -> %s (signature sector at 0x%x); key digest ", pos[0], pos[1],
-           ota_sig_sector_offset((uint32_t)len));
+    printf("signed %s -> %s (signature sector at 0x%x, block %u); key digest ", pos[0], pos[1], sector_at, block);
     cli_print_hex(digest, 32);
     printf("\n");
     return CLI_OK;
@@ -378,6 +382,9 @@ int cmd_image_verify_signature(int argc, char **argv)
     }
     uint8_t trusted[32];
     bool have_trusted = false;
+    if (pub && !cli_key_usable(pub, false)) {
+        return CLI_FAIL;
+    }
     if (pub) {
         int err = ota_host_key_digest(pub, trusted);
         if (err) {

@@ -129,7 +129,9 @@ int cmd_partition_show(int argc, char **argv)
     const uint8_t *table = data;
     size_t table_len = len;
     uint32_t flash_size = 0;
-    if (len > OTA_FLASH_SECTOR_SIZE) {
+    /* Text is a CSV: shown like a binary table, as gen_esp32part takes both. */
+    bool csv_in = !cli_not_csv(data, len);
+    if (!csv_in && len > OTA_FLASH_SECTOR_SIZE) {
         if (len < OTA_PT_OFFSET + OTA_PT_LEN) {
             cli_error("%s: %zu bytes is neither a table nor a device image", pos[0], len);
             free(data);
@@ -141,10 +143,11 @@ int cmd_partition_show(int argc, char **argv)
     }
     static struct ota_ptable t;
     struct ota_pt_diag diag;
-    int err = ota_pt_parse_binary(table, table_len, flash_size, &t, &diag);
+    int err = csv_in ? ota_pt_parse_csv((const char *)data, len, 0, &t, &diag)
+                     : ota_pt_parse_binary(table, table_len, flash_size, &t, &diag);
     free(data);
     if (err) {
-        cli_report_pt_error(pos[0], err, &diag, false);
+        cli_report_pt_error(pos[0], err, &diag, csv_in);
         return CLI_FAIL;
     }
     if (json) {

@@ -94,18 +94,13 @@ static void record(struct release_out *ro, const char *path, const void *data, s
     }
 }
 
-/* Write DIR/name through a temporary name and a rename. */
+/* Write DIR/name whole or not at all (cli_write_file renames a temporary
+ * file into place); an error names DIR/name, never the temporary file. */
 static int publish(struct release_out *ro, const char *name, const void *data, size_t len)
 {
-    char path[4096], tmp[4200];
+    char path[4096];
     snprintf(path, sizeof(path), "%s/%s", ro->dir, name);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    if (cli_write_file(tmp, data, len)) {
-        return CLI_FAIL;
-    }
-    if (rename(tmp, path) != 0) {
-        cli_error("cannot rename %s to %s: %s", tmp, path, strerror(errno));
-        remove(tmp);
+    if (cli_write_file(path, data, len)) {
         return CLI_FAIL;
     }
     record(ro, path, data, len);
@@ -573,6 +568,9 @@ int cmd_release(int argc, char **argv)
     if (ra.encrypt_to && ra.np) {
         cli_error("--encrypt-to publishes the full image only: patches would travel in the clear (drop --previous)");
         return CLI_USAGE;
+    }
+    if (!cli_key_usable(ra.key, true)) {
+        return CLI_FAIL;
     }
     if ((rc = parse_numbers(serial_s, rollout_s, &ra.serial, &ra.rollout)) || (rc = make_dir(pos[0])) ||
         (rc = choose_serial(pos[0], serial_s, force, &ra.serial))) {

@@ -24,6 +24,7 @@
 #include "run_ddi.h"
 #include "run_release.h"
 #include "run_report.h"
+#include "run_summary.h"
 
 static const char *TAG = "HTTPS_OTA_EXAMPLE";
 
@@ -383,6 +384,17 @@ static int parse_numbers(const struct run_args *a, const struct example_config *
     return CLI_OK;
 }
 
+static bool is_file_uri(const char *uri)
+{
+    return uri && strncmp(uri, "file://", 7) == 0;
+}
+
+/* An item reads the SD card: only then is its absence worth a warning. */
+static bool uses_card(const struct example_config *cfg)
+{
+    return is_file_uri(cfg->firmware_uri) || is_file_uri(cfg->data_uri) || is_file_uri(cfg->fallback_uri);
+}
+
 /* The example's first steps, as the device logs them. */
 static void log_peripherals(const struct run_args *a, const struct example_config *cfg)
 {
@@ -396,7 +408,7 @@ static void log_peripherals(const struct run_args *a, const struct example_confi
     OTA_LOGI(TAG, "[1.2] Mount SDCard");
     if (a->sdcard) {
         OTA_LOGI("SDCARD", "base path=/sdcard (the folder %s)", a->sdcard);
-    } else {
+    } else if (cli_verbosity > 0 || uses_card(cfg)) {
         OTA_LOGW("SDCARD", "no SD card (give --sdcard DIR for file:// items)");
     }
 }
@@ -623,9 +635,9 @@ static int finish(struct run *r)
     for (unsigned i = 0; i < r->n; i++) {
         failed += r->rep.item[i].err != OTA_OK || !r->rep.item[i].done;
     }
+    run_summary_restart(&r->rep);
     if (failed && !r->rep.power_cut) {
-        cli_error("%u of %u upgrade items %s", failed, r->n,
-                  status == CLI_UP_TO_DATE ? "were already up to date: nothing to do" : "failed");
+        run_summary_failures(&r->rep, status == CLI_UP_TO_DATE);
     }
     if (r->a.json) {
         run_report_json(&r->rep, r->a.image, &r->hf.count, status);
@@ -643,6 +655,10 @@ int cmd_run(int argc, char **argv)
         return rc;
     }
     run_report_init(&r.rep, isatty(STDERR_FILENO) && cli_verbosity >= 0);
+    ota_host_log_keep_first_error(r.rep.first_error, sizeof(r.rep.first_error));
+    if (cli_verbosity <= 0) {
+        run_summary_begin(&r.rep, cli_verbosity == 0 && !r.a.json);
+    }
     /* Each item verifies its server with its own CA (the data item's
      * defaults to the app's); without one, the system store. */
     if ((r.a.ca && !(r.ca_pem = read_text(r.a.ca))) || (r.a.data_ca && !(r.data_ca_pem = read_text(r.a.data_ca)))) {
@@ -655,6 +671,8 @@ int cmd_run(int argc, char **argv)
         rc = finish(&r);
     }
     ota_host_log_before_line(NULL, NULL);
+    ota_host_log_keep_first_error(NULL, 0);
+    run_summary_end();
     free(r.ca_pem);
     free(r.data_ca_pem);
     ota_host_decrypt_key_free(r.decrypt_key);

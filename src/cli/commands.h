@@ -5,6 +5,9 @@
 #include <stddef.h>
 
 int cmd_flash_create(int argc, char **argv);
+int cmd_key_new(int argc, char **argv);
+int cmd_key_pub(int argc, char **argv);
+int cmd_key_digest(int argc, char **argv);
 int cmd_flash_write(int argc, char **argv);
 int cmd_flash_read(int argc, char **argv);
 int cmd_flash_erase(int argc, char **argv);

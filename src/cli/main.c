@@ -23,7 +23,8 @@ static void print_overview(FILE *out)
                  "log lines, the progress display and errors go to stderr. --json (run, boot, image\n"
                  "info|verify, otadata show, partition show, tone info, flash create, delta\n"
                  "make|apply|info, release) prints one JSON document on stdout instead of text.\n"
-                 "-q: warnings and errors only; -v: debug lines too.\n"
+                 "-q: warnings and errors only; -v: debug lines too (ota run prints a few lines by\n"
+                 "default; -v: the device's whole log).\n"
                  "ota --version prints the version.\n\n%s",
             CLI_EXIT_CODES_HELP);
 }

@@ -7,6 +7,7 @@
 #include "ota/log.h"
 #include "json.h"
 #include "run_report.h"
+#include "run_summary.h"
 
 static const char *TAG = "HTTPS_OTA_EXAMPLE";
 
@@ -45,7 +46,10 @@ static void record_result(struct run_report *r, const struct ota_event *ev)
         f->patch_bytes = r->svc->work.patch->bytes;
     }
     snprintf(f->slot, sizeof(f->slot), "%s", r->svc->work.part ? r->svc->work.part->label : "");
+    snprintf(f->cause, sizeof(f->cause), "%s", r->first_error);
 }
+
+static bool release_installs_nothing(const struct run_report *r);
 
 void run_on_event(void *ctx, const struct ota_event *ev)
 {
@@ -56,12 +60,17 @@ void run_on_event(void *ctx, const struct ota_event *ev)
     run_end_progress_line(r);
     r->last_progress = -1;
     record_result(r, ev);
-    if (ev->err == OTA_OK) {
+    run_summary_item(r, ev->id);
+    if (ev->err == OTA_OK && release_installs_nothing(r)) {
+        /* A release that installs nothing is not an OTA that succeeded. */
+        OTA_LOGI(TAG, "List id: %u, nothing installed: %s", ev->id, ota_release_action_name(r->release->decision.action));
+    } else if (ev->err == OTA_OK) {
         OTA_LOGI(TAG, "List id: %u, OTA success", ev->id);
     } else {
         OTA_LOGE(TAG, "List id: %u, OTA failed: %s (%s: %s)", ev->id, ota_result_name(ev->result),
                  ota_errname(ev->err), ota_strerror(ev->err));
     }
+    r->first_error[0] = 0;  /* the next item's cause is its own */
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -71,16 +80,21 @@ static double seconds_since(const struct timespec *t0)
     return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* "[#####    ]  40% 419430/1048576 B, 3.2 MB/s, 0:01 left" on one line. */
+/* "[#####    ]  40% 409.6 KiB/1.0 MiB, 3.2 MiB/s, 0:01 left" on one line;
+ * the rate counts from the first sample (whose bytes arrived before the
+ * clock started: counting them made the first rate absurd). */
 static void draw_bar(struct run_report *r, int pct, uint64_t done, int64_t total)
 {
     double secs = seconds_since(&r->item_start);
-    double rate = secs > 0 ? (double)done / secs : 0;
-    fprintf(stderr, "\r[%-25.*s] %3d%% %llu/%lld B", pct / 4, "#########################", pct,
-            (unsigned long long)done, (long long)total);
+    double rate = secs >= 0.05 && done > r->first_done ? (double)(done - r->first_done) / secs : 0;
+    char d[24], t[24], rs[24];
+    run_human_size(d, sizeof(d), done);
+    run_human_size(t, sizeof(t), (uint64_t)total);
+    fprintf(stderr, "\r[%-25.*s] %3d%% %s/%s", pct / 4, "#########################", pct, d, t);
     if (rate > 0) {
         unsigned left = (unsigned)((double)((uint64_t)total - done) / rate + 0.5);
-        fprintf(stderr, ", %.1f MB/s, %u:%02u left ", rate / 1e6, left / 60, left % 60);
+        run_human_size(rs, sizeof(rs), (uint64_t)rate);
+        fprintf(stderr, ", %s/s, %u:%02u left ", rs, left / 60, left % 60);
     }
     fflush(stderr);
     r->progress_open = true;
@@ -96,6 +110,7 @@ void run_on_progress(void *ctx, unsigned id, uint64_t done, int64_t total)
     int pct = (int)(done * 100 / (uint64_t)total);
     if (r->last_progress < 0) {
         clock_gettime(CLOCK_MONOTONIC, &r->item_start);
+        r->first_done = done;
     }
     if (r->tty) {
         if (pct != r->last_progress) {
@@ -104,8 +119,10 @@ void run_on_progress(void *ctx, unsigned id, uint64_t done, int64_t total)
         }
     } else if (pct / 25 != r->last_progress / 25 || r->last_progress < 0) {
         r->last_progress = pct;
-        OTA_LOGI("OTA_DEFAULT", "progress: %llu of %lld bytes (%d%%)", (unsigned long long)done, (long long)total,
-                 pct);
+        char d[24], t[24];
+        run_human_size(d, sizeof(d), done);
+        run_human_size(t, sizeof(t), (uint64_t)total);
+        OTA_LOGI("OTA_DEFAULT", "progress: %s of %s (%d%%)", d, t, pct);
     }
 }
 

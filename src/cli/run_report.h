@@ -26,6 +26,7 @@ struct run_item_fact {
     bool patch;              /* the app came as a delta patch */
     uint64_t patch_bytes;    /* patch bytes fed to the applier (its last start from byte 0) */
     bool fell_back;          /* the patch was for another app: the item's fallback_uri was taken */
+    char cause[200];         /* the first error logged for it: the real cause of a failure */
 };
 
 struct run_report {
@@ -39,11 +40,14 @@ struct run_report {
     bool progress_open;                   /* the bar's line is not ended yet */
     int last_progress;                    /* percent shown, -1 none */
     struct timespec item_start;           /* of the item in progress, for rate and time left */
+    uint64_t first_done;                  /* bytes at item_start: the rate counts what came after */
     bool reboot;                          /* a restart was requested */
     bool power_cut;
     bool restarted;                       /* the device restarted and an app runs */
     struct cli_boot_report boot;
     const struct ota_release_item *release;  /* --manifest: the release decision; else NULL */
+    char first_error[200];                /* the first error line since the last RESULT */
+    bool summary;                         /* default verbosity: run_summary's lines, not the device's log */
 };
 
 void run_report_init(struct run_report *r, bool tty);

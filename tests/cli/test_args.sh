@@ -23,18 +23,18 @@ bad() {  # bad OPTION VALUE CMD...: exit 2, "--OPTION: 'VALUE' is not ..."
     local opt=$1 val=$2; shift 2
     expect_fail "--$opt $val: named, exit 2" 2 "^ota: --$opt: '$val' is not " "$@" "--$opt" "$val"
 }
-bad connect-timeout 5x $OTA run "$T/dev.img" --app http://127.0.0.1:9/x
-bad read-timeout -3 $OTA run "$T/dev.img" --app http://127.0.0.1:9/x
-bad deadline 1500ms $OTA run "$T/dev.img" --app http://127.0.0.1:9/x
-bad retries many $OTA run "$T/dev.img" --app http://127.0.0.1:9/x
-bad retries -1 $OTA run "$T/dev.img" --app http://127.0.0.1:9/x
-bad power-cut-at 0 $OTA run "$T/dev.img" --app http://127.0.0.1:9/x
-bad low-speed-limit 1T $OTA run "$T/dev.img" --app http://127.0.0.1:9/x
-bad max-time soon $OTA run "$T/dev.img" --app http://127.0.0.1:9/x
+bad connect-timeout 5x $OTA -v run "$T/dev.img" --app http://127.0.0.1:9/x
+bad read-timeout -3 $OTA -v run "$T/dev.img" --app http://127.0.0.1:9/x
+bad deadline 1500ms $OTA -v run "$T/dev.img" --app http://127.0.0.1:9/x
+bad retries many $OTA -v run "$T/dev.img" --app http://127.0.0.1:9/x
+bad retries -1 $OTA -v run "$T/dev.img" --app http://127.0.0.1:9/x
+bad power-cut-at 0 $OTA -v run "$T/dev.img" --app http://127.0.0.1:9/x
+bad low-speed-limit 1T $OTA -v run "$T/dev.img" --app http://127.0.0.1:9/x
+bad max-time soon $OTA -v run "$T/dev.img" --app http://127.0.0.1:9/x
 bad chunk 0 $OTA delta apply "$T/old.bin" "$T/old.bin" "$T/x"
 bad flash-size 4QB $OTA partition make "$CSV" "$T/p.bin"
 expect_fail "--retries=abc (with =) named too" 2 "^ota: --retries: 'abc' is not a whole number" \
-    $OTA run "$T/dev.img" --app http://127.0.0.1:9/x --retries=abc
+    $OTA -v run "$T/dev.img" --app http://127.0.0.1:9/x --retries=abc
 
 # --- sizes: 4MiB, 4M, 4MB, hex and bytes are one size; no ESP flash is 33MB ---
 expect_ok "partition make --flash-size 4MB" $OTA partition make "$CSV" "$T/p.bin" --flash-size 4MB
@@ -47,6 +47,12 @@ for s in 33MB 3MB 256MB 0x300000 1000000; do
         $OTA partition make "$CSV" "$T/p3.bin" --flash-size $s
 done
 [ ! -e "$T/p3.bin" ] && pass "  nothing written" || fail "  nothing written"
+for s in 33MB 36MB 3MB 256MB; do
+    expect_fail "flash create --size $s: no ESP chip has that flash" 2 "--size: '$s' is not a flash size" \
+        $OTA flash create "$T/f33.img" --table "$CSV" --size $s
+done
+[ ! -e "$T/f33.img" ] && pass "  no device made" || fail "  no device made"
+expect_ok "flash create --size 64MiB: a real size" $OTA flash create "$T/f64.img" --table "$CSV" --size 64MiB
 expect_fail "--flash-size 2MB: a real size, the table does not fit" 1 "beyond the end of the flash" \
     $OTA partition make "$CSV" "$T/p3.bin" --flash-size 2MB
 expect_ok "--chunk 1KiB" $OTA delta make "$T/old.bin" "$T/old.bin" "$T/same.patch"
@@ -54,7 +60,7 @@ expect_ok "  applies in 1 KiB pieces" $OTA delta apply "$T/old.bin" "$T/same.pat
 expect_ok "  to the same image" cmp "$T/same.bin" "$T/old.bin"
 
 # --- --help states each unit ---------------------------------------------------
-expect_ok "run --help" $OTA run --help
+expect_ok "run --help" $OTA -v run --help
 expect_out "--connect-timeout: bare number is milliseconds" "--connect-timeout MS .*bare number counts milliseconds"
 expect_out "--deadline: bare number is seconds" "--deadline S .*bare number counts seconds"
 expect_out "--retry-delay: curl's seconds" "--retry-delay S .*bare number counts seconds"
@@ -102,7 +108,7 @@ timed() {
         fail "$name (exit $rc, ${ms} ms, wanted ${lo}..${hi})" "$T/err"
     fi
 }
-run() { $OTA run "$T/dev.img" --app "$URL" --retries 0 "$@"; }
+run() { $OTA -v run "$T/dev.img" --app "$URL" --retries 0 "$@"; }
 timed "--read-timeout 1s is one second" 900 4000 "OTA_ERR_TIMEOUT" run --read-timeout 1s
 timed "--read-timeout 0.5s" 400 3000 "OTA_ERR_TIMEOUT" run --read-timeout 0.5s
 timed "--read-timeout 700 (bare: milliseconds, as before)" 600 3000 "OTA_ERR_TIMEOUT" run --read-timeout 700
@@ -113,9 +119,9 @@ timed "--speed-limit 10 --speed-time 1 (curl: bytes per second)" 900 4000 \
 timed "--speed-limit 10 --speed-time 2: 20 bytes per window" 1900 5000 \
     "0 bytes in 2 s, below the limit of 20 bytes" run --read-timeout 1m --speed-limit 10 --speed-time 2
 timed "--retry 1 --retry-delay 1 (curl: seconds)" 900 10000 "reconnecting in 1000 ms \(1 of 1\)" \
-    $OTA run "$T/dev.img" --app "${URL%/*}/drop" --retry 1 --retry-delay 1
+    $OTA -v run "$T/dev.img" --app "${URL%/*}/drop" --retry 1 --retry-delay 1
 timed "--retry-backoff 1500ms" 1400 10000 "reconnecting in 1500 ms \(1 of 1\)" \
-    $OTA run "$T/dev.img" --app "${URL%/*}/drop" --retries 1 --retry-backoff 1500ms
+    $OTA -v run "$T/dev.img" --app "${URL%/*}/drop" --retries 1 --retry-backoff 1500ms
 expect_fail "--cacert is --ca: its file is read" 1 "cannot open $T/none.pem" run --cacert "$T/none.pem"
 
 # --- typos: "did you mean" and one usage line, not the whole help -------------
@@ -123,7 +129,7 @@ expect_fail "an unknown option suggests the near one" 2 "unknown option '--sise'
     $OTA image make "$T/x.bin" --sise 1
 [ "$(wc -l <"$T/err")" -eq 2 ] && grep -q "^usage: ota image make" "$T/err" && pass "  and prints one usage line" \
     || fail "  and prints one usage line" "$T/err"
-expect_fail "--max-tme=3 suggests --max-time" 2 "did you mean '--max-time'" $OTA run "$T/dev.img" --max-tme=3
+expect_fail "--max-tme=3 suggests --max-time" 2 "did you mean '--max-time'" $OTA -v run "$T/dev.img" --max-tme=3
 expect_fail "an unknown command suggests the near one" 2 "unknown command 'flsh': did you mean 'flash'\?" \
     $OTA flsh create
 [ "$(wc -l <"$T/err")" -eq 2 ] && pass "  in two lines, not the overview" || fail "  in two lines, not the overview" "$T/err"

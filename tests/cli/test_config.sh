@@ -21,7 +21,7 @@ run_with() {
     copy_device "$T/base.img" "$T/dev.img"
     printf 'CONFIG_FIRMWARE_UPGRADE_URI="file://sdcard/same.bin"\n%s\n' "$1" >"$T/sdkconfig"
     cp "$T/dev.img" "$T/before.img"
-    $OTA run "$T/dev.img" --config "$T/sdkconfig" --sdcard "$T/sd" --no-reboot >"$T/out" 2>"$T/err"
+    $OTA -v run "$T/dev.img" --config "$T/sdkconfig" --sdcard "$T/sd" --no-reboot >"$T/out" 2>"$T/err"
 }
 
 # The accepted forms: y checks the version (the same version is refused,

@@ -55,7 +55,7 @@ cp "$S/p.esp" "$S/sd/p.esp"
 cp "$S/half.esp" "$S/sd/half.esp"
 for c in "other:p.esp:OTA_ERR_DELTA_BASE" "old:half.esp:OTA_ERR_DELTA_TRUNCATED"; do
     dev=${c%%:*} c=${c#*:}
-    "$OTA" run "$S/$dev.img" --app "file://sdcard/${c%%:*}" --sdcard "$S/sd" --json >"$T/run.json" 2>"$T/run.err"
+    "$OTA" -v run "$S/$dev.img" --app "file://sdcard/${c%%:*}" --sdcard "$S/sd" --json >"$T/run.json" 2>"$T/run.err"
     if python3 -c 'import json,sys; it=json.load(open(sys.argv[1]))["items"][0]
 sys.exit(0 if it["error"]["name"].startswith(sys.argv[2]) and it["result"] != "UNKNOWN" else 1)' "$T/run.json" "${c#*:}"; then
         pass "run: ${c%%:*} fails with ${c#*:}..., result named ($(grep -o '"result": *"[A-Z_]*"' "$T/run.json"))"

@@ -122,7 +122,7 @@ jcheck "release: not ok, no manifest, what was written" "not d['ok'] and d['mani
 start_python_server "$T/www"
 PY=http://127.0.0.1:$PY_PORT
 cp "$T/base.img" "$T/dev.img"
-expect_ok "run --json: data and app items" $OTA run "$T/dev.img" --sdcard "$T/sd" \
+expect_ok "run --json: data and app items" $OTA -v run "$T/dev.img" --sdcard "$T/sd" \
     --data flash_tone=file://sdcard/flash_tone.bin --app "$PY/new.bin" --json
 jcheck "run: one document, both items succeeded" "d['exit_status'] == 0 and [i['success'] for i in d['items']] == [True, True] and [i['type'] for i in d['items']] == ['data', 'app']"
 jcheck "run: slots written, bytes, resumed" "d['items'][0]['slot'] == 'flash_tone' and d['items'][1]['slot'] == 'ota_1' and d['items'][1]['bytes_received'] == 200000 and d['items'][0]['bytes_received'] > 3000 + 1234 and not d['items'][1]['resumed']"
@@ -132,34 +132,34 @@ jcheck "run: flash counters and memory" "d['flash']['bytes_programmed'] >= 20000
 grep -q "List id: 1, OTA success" "$T/err" && pass "run --json: log lines on stderr" || fail "run --json: log lines on stderr" "$T/err"
 
 cp "$T/base.img" "$T/dev.img"
-expect_rc "run --json, corrupt image: exit 1" 1 $OTA run "$T/dev.img" --app "$PY/hash.bin" --json
+expect_rc "run --json, corrupt image: exit 1" 1 $OTA -v run "$T/dev.img" --app "$PY/hash.bin" --json
 jcheck "run: the precise error of the failed item" "d['exit_status'] == 1 and not d['items'][0]['success'] and d['items'][0]['error']['name'] == 'OTA_ERR_IMG_HASH' and d['items'][0]['result'] == 'UNKNOWN' and not d['reboot'] and d['restart'] is None"
 grep -q "OTA failed: UNKNOWN (OTA_ERR_IMG_HASH" "$T/err" && [ "$(grep -c OTA_ERR "$T/out")" -eq 1 ] && pass "run: the error is on stderr, once in the JSON" \
     || fail "run: error on stderr" "$T/err"
 
 # --- exit codes, one meaning each ---------------------------------------------------------
 cp "$T/base.img" "$T/dev.img"
-expect_rc "exit 0: success" 0 $OTA run "$T/dev.img" --app "$PY/new.bin" --no-reboot -q
+expect_rc "exit 0: success" 0 $OTA -v run "$T/dev.img" --app "$PY/new.bin" --no-reboot -q
 grep -q "^I " "$T/err" && fail "-q: no info lines" "$T/err" || pass "-q: warnings and errors only"
-expect_rc "without -q: info lines" 0 $OTA run "$T/dev.img" --app "$PY/new.bin" --no-reboot
+expect_rc "without -q: info lines" 0 $OTA -v run "$T/dev.img" --app "$PY/new.bin" --no-reboot
 grep -q "^I " "$T/err" && pass "without -q: info lines on stderr" || fail "without -q: info lines" "$T/err"
 cp "$T/base.img" "$T/dev.img"
-expect_rc "exit 1: 404, the device runs what it ran" 1 $OTA run "$T/dev.img" --app "$PY/missing.bin"
+expect_rc "exit 1: 404, the device runs what it ran" 1 $OTA -v run "$T/dev.img" --app "$PY/missing.bin"
 $OTA boot "$T/dev.img" >"$T/out" 2>/dev/null && grep -q "^booted: ota_0" "$T/out" && pass "exit 1: ota_0 still boots" || fail "exit 1: ota_0 boots" "$T/out"
-expect_rc "exit 2: bad usage" 2 $OTA run "$T/dev.img" --retries many --app "$PY/new.bin"
-expect_rc "exit 3: emulated power cut" 3 $OTA run "$T/dev.img" --app "$PY/new.bin" --power-cut-at 5 --json
+expect_rc "exit 2: bad usage" 2 $OTA -v run "$T/dev.img" --retries many --app "$PY/new.bin"
+expect_rc "exit 3: emulated power cut" 3 $OTA -v run "$T/dev.img" --app "$PY/new.bin" --power-cut-at 5 --json
 jcheck "power cut in the JSON" "d['power_cut'] and d['exit_status'] == 3"
 cp "$T/base.img" "$T/dev.img"
-expect_rc "exit 4: already up to date" 4 $OTA run "$T/dev.img" --app "$PY/same.bin" --force-version-check --json
+expect_rc "exit 4: already up to date" 4 $OTA -v run "$T/dev.img" --app "$PY/same.bin" --force-version-check --json
 jcheck "exit 4: the item says NO_HIGHER_VERSION" "d['exit_status'] == 4 and d['items'][0]['result'] == 'NO_HIGHER_VERSION' and d['items'][0]['error']['name'] == 'OTA_ERR_NOT_NEWER'"
 cp "$T/base.img" "$T/dev.img"
-$OTA run "$T/dev.img" --app "$PY/new.bin" --rollback --self-test skip >/dev/null 2>&1
-expect_rc "exit 5: device busy (the running app is on trial)" 5 $OTA run "$T/dev.img" --app "$PY/new.bin" --rollback
+$OTA -v run "$T/dev.img" --app "$PY/new.bin" --rollback --self-test skip >/dev/null 2>&1
+expect_rc "exit 5: device busy (the running app is on trial)" 5 $OTA -v run "$T/dev.img" --app "$PY/new.bin" --rollback
 
 # --- help and version -----------------------------------------------------------------------
 expect_ok "--version" $OTA --version
 expect_out "--version names the version" "^ota [0-9]+\.[0-9]+\.[0-9]+"
-expect_ok "run --help" $OTA run --help
+expect_ok "run --help" $OTA -v run --help
 expect_out "help: the read timeout and its default" "--read-timeout MS .*no byte.*\(default: 10000\)"
 expect_out "help: the low-speed limit and its default" "--low-speed-limit BYTES .*\(default: 1024"
 expect_out "help: the deadline and its default" "--deadline S .*\(default: 900"

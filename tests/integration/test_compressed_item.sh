@@ -60,7 +60,7 @@ NG="http://127.0.0.1:$NGINX_PORT" PY="http://127.0.0.1:$PY_PORT"
 for base in "$NG" "$PY"; do
     name="synthetic via $([ "$base" = "$NG" ] && echo nginx || echo python)"
     device_running "$T/old.bin"
-    expect_ok "$name: ota run --app COMPRESSED" $OTA run "$D" --app "$base/new.cz"
+    expect_ok "$name: ota run --app COMPRESSED" $OTA -v run "$D" --app "$base/new.cz"
     expect_log "  ... recognised as a compressed image" "is a compressed image of 230000 bytes"
     installed "$name" "$T/new.bin"
 done
@@ -75,7 +75,7 @@ cp "$T/www/new.cz" "$T/www/long.cz"
 printf '\xff\xff\x0f\x00' | dd of="$T/www/long.cz" bs=1 seek=8 conv=notrunc 2>/dev/null
 for f in short flip long; do
     device_running "$T/old.bin"
-    expect_fail "$f.cz is refused with a named error" 1 "OTA_ERR_(DELTA|IMG)_[A-Z]+" $OTA run "$D" --app "$NG/$f.cz"
+    expect_fail "$f.cz is refused with a named error" 1 "OTA_ERR_(DELTA|IMG)_[A-Z]+" $OTA -v run "$D" --app "$NG/$f.cz"
     still_old "$f.cz"
 done
 
@@ -86,14 +86,14 @@ $OTA image compress "$T/new.signed.bin" "$T/www/new.signed.cz" >/dev/null
 device_running "$T/old.signed.bin"
 $OTA efuse "$D" --burn-key "$HERE/../data/test_rsa3072_pub.pem" >/dev/null
 expect_fail "secure boot on: an unsigned compressed image is refused" 1 "OTA_ERR_SIG|signature" \
-    $OTA run "$D" --app "$NG/new.cz"
+    $OTA -v run "$D" --app "$NG/new.cz"
 still_old "unsigned under secure boot"
-expect_ok "secure boot on: a signed compressed image installs" $OTA run "$D" --app "$NG/new.signed.cz"
+expect_ok "secure boot on: a signed compressed image installs" $OTA -v run "$D" --app "$NG/new.signed.cz"
 installed "signed, secure boot on" "$T/new.signed.bin"
 
 device_running "$T/old.bin"
 start_cut_proxy "$NGINX_PORT" $((size / 2))
-expect_ok "dropped at 50% via nginx: completes" $OTA run "$D" --app "http://127.0.0.1:$PROXY_PORT/new.cz" \
+expect_ok "dropped at 50% via nginx: completes" $OTA -v run "$D" --app "http://127.0.0.1:$PROXY_PORT/new.cz" \
     --retry-backoff 20
 stop_cut_proxy
 installed "dropped at 50% via nginx" "$T/new.bin"
@@ -103,7 +103,7 @@ if [ -n "$got" ] && [ "$got" -lt $((size * 11 / 10)) ] && grep -q "(resumed)" "$
 else fail "  ... resumed with 206" "$T/err"; fi
 device_running "$T/old.bin"
 start_cut_proxy "$PY_PORT" $((size / 2))
-expect_ok "dropped at 50% via python: completes" $OTA run "$D" --app "http://127.0.0.1:$PROXY_PORT/new.cz" \
+expect_ok "dropped at 50% via python: completes" $OTA -v run "$D" --app "http://127.0.0.1:$PROXY_PORT/new.cz" \
     --retry-backoff 20
 stop_cut_proxy
 installed "dropped at 50% via python" "$T/new.bin"
@@ -119,7 +119,7 @@ for i in 0 1 2 3; do
     o=${rels[$i]} n=${rels[$((i + 1))]}
     $OTA image compress "$V/korvo-$n.bin" "$T/www/korvo-$n.cz" >/dev/null
     device_running "$V/korvo-$o.bin"
-    expect_ok "vector $n compressed, onto $o: ota run --app" $OTA run "$D" --app "$NG/korvo-$n.cz"
+    expect_ok "vector $n compressed, onto $o: ota run --app" $OTA -v run "$D" --app "$NG/korvo-$n.cz"
     installed "vector $n compressed" "$V/korvo-$n.bin"
 done
 finish

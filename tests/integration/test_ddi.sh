@@ -38,7 +38,7 @@ app_action() {  # ID [EXTRA CHUNK FIELDS] [EXTRA ACTION FIELDS]
 }
 poll() {  # NAME [ARGS...]: one poll, output in $T/err, status in RC
     local dev=$1; shift
-    $OTA run "$T/$dev.img" --ddi "$URL" --controller-id "$dev" --token s3cret --retry-backoff 10 "$@" \
+    $OTA -v run "$T/$dev.img" --ddi "$URL" --controller-id "$dev" --token s3cret --retry-backoff 10 "$@" \
         >"$T/out" 2>"$T/err"
     RC=$?
 }
@@ -258,7 +258,7 @@ for fault in slow never; do
 done
 boots j v1.0.0
 offer j "{\"action\": $(app_action 16)}"
-$OTA run "$T/j.img" --ddi "$URL" --controller-id j --token wrong >"$T/out" 2>"$T/err"
+$OTA -v run "$T/j.img" --ddi "$URL" --controller-id j --token wrong >"$T/out" 2>"$T/err"
 RC=$?
 expect_rc "a wrong token (HTTP 401) is an error" 1 "HTTP 401"
 boots j v1.0.0
@@ -272,12 +272,12 @@ for _ in $(seq 100); do [ -s "$T/sport" ] && break; sleep 0.05; done
 SURL="https://127.0.0.1:$(cat "$T/sport")"
 new_device s
 printf '%s\n' "{\"action\": $(app_action 50)}" >"$T/sst/s.json"
-$OTA run "$T/s.img" --ddi "$SURL" --controller-id s --token s3cret --rollback --forbid-http \
+$OTA -v run "$T/s.img" --ddi "$SURL" --controller-id s --token s3cret --rollback --forbid-http \
     --ca "$T/pki/other-ca.pem" >"$T/out" 2>"$T/err"
 RC=$?
 expect_rc "https: a server whose certificate another CA signed is refused" 1 "OTA_ERR_TLS|TLS"
 boots s v1.0.0
-$OTA run "$T/s.img" --ddi "$SURL" --controller-id s --token s3cret --rollback --forbid-http \
+$OTA -v run "$T/s.img" --ddi "$SURL" --controller-id s --token s3cret --rollback --forbid-http \
     --ca "$T/pki/ca.pem" >"$T/out" 2>"$T/err"
 RC=$?
 expect_rc "https with the server's CA (--ca), plain http forbidden: installs" 0 "installed; restarting"
@@ -286,10 +286,10 @@ boots s v2.0.0
 poll j --rollback --forbid-http
 expect_rc "a plain-http DDI server with --forbid-http is refused" 1 "plain http is forbidden"
 
-expect_fail "--ddi without --controller-id is bad usage" 2 "controller-id" $OTA run "$T/j.img" --ddi "$URL"
-expect_fail "--ddi with --app is bad usage" 2 "no --app" $OTA run "$T/j.img" --ddi "$URL" --controller-id j --app "$URL/x"
+expect_fail "--ddi without --controller-id is bad usage" 2 "controller-id" $OTA -v run "$T/j.img" --ddi "$URL"
+expect_fail "--ddi with --app is bad usage" 2 "no --app" $OTA -v run "$T/j.img" --ddi "$URL" --controller-id j --app "$URL/x"
 expect_fail "a controller id with a slash is refused" 2 "letters, digits" \
-    $OTA run "$T/j.img" --ddi "$URL" --controller-id "../x"
+    $OTA -v run "$T/j.img" --ddi "$URL" --controller-id "../x"
 printf 'ota-ddi-record 1\nstate=outcome\n' >"$T/j.img.ddi"
 poll j --rollback
 expect_rc "a torn pending-action record is an error, not 'no record'" 1 "pending-action record is unreadable or malformed"

@@ -66,18 +66,18 @@ for f in old-new.espdelta old-new.compact; do
     for base in "$NG" "$PY"; do
         name="$f via $([ "$base" = "$NG" ] && echo nginx || echo python)"
         device_running "$T/old.bin"
-        expect_ok "$name: ota run --app PATCH" $OTA run "$D" --app "$base/$f" --json
+        expect_ok "$name: ota run --app PATCH" $OTA -v run "$D" --app "$base/$f" --json
         expect_out "$name: reported as a patch" '"patch": *true'
         installed "$name" "$T/www/new.bin"
     done
 done
 
 device_running "$T/old.bin"
-expect_fail "a patch for another app is refused" 1 "OTA_ERR_DELTA_BASE" $OTA run "$D" --app "$NG/other-new.espdelta"
+expect_fail "a patch for another app is refused" 1 "OTA_ERR_DELTA_BASE" $OTA -v run "$D" --app "$NG/other-new.espdelta"
 expect_log "  ... before any flash write" "FLASH: 0 sector erases, 0 block erases .* 0 page programs"
 still_old "a patch for another app"
 
-expect_ok "--app-fallback takes the full image" $OTA run "$D" --app "$NG/other-new.espdelta" \
+expect_ok "--app-fallback takes the full image" $OTA -v run "$D" --app "$NG/other-new.espdelta" \
     --app-fallback "$NG/new.bin" --json
 expect_out "  ... and says so" '"fell_back": *true'
 installed "fallback" "$T/www/new.bin"
@@ -85,7 +85,7 @@ installed "fallback" "$T/www/new.bin"
 device_running "$T/old.bin"
 printf 'CONFIG_FIRMWARE_UPGRADE_URI="%s"\nCONFIG_FIRMWARE_FALLBACK_URI="%s"\n' "$NG/other-new.espdelta" \
     "$NG/new.bin" >"$T/sdkconfig"
-expect_ok "CONFIG_FIRMWARE_FALLBACK_URI takes the full image" $OTA run "$D" --config "$T/sdkconfig"
+expect_ok "CONFIG_FIRMWARE_FALLBACK_URI takes the full image" $OTA -v run "$D" --config "$T/sdkconfig"
 expect_log "  ... without an unknown-key warning" "taking the full image"
 if grep -q "unknown key" "$T/err"; then fail "CONFIG_FIRMWARE_FALLBACK_URI is a known key" "$T/err"
 else pass "CONFIG_FIRMWARE_FALLBACK_URI is a known key"; fi
@@ -95,15 +95,15 @@ installed "fallback from sdkconfig" "$T/www/new.bin"
 # without a fallback the item fails on the 404, nothing written.
 device_running "$T/old.bin"
 expect_fail "a missing patch without a fallback fails" 1 "OTA_ERR_HTTP_STATUS" \
-    $OTA run "$D" --app "$NG/unpublished.compact"
+    $OTA -v run "$D" --app "$NG/unpublished.compact"
 expect_log "  ... on the 404" "HTTP 404"
 still_old "a missing patch without a fallback"
-expect_ok "a missing patch (404): --app-fallback takes the full image" $OTA run "$D" \
+expect_ok "a missing patch (404): --app-fallback takes the full image" $OTA -v run "$D" \
     --app "$NG/unpublished.compact" --app-fallback "$NG/new.bin" --json
 expect_out "  ... and says so" '"fell_back": *true'
 installed "fallback on 404" "$T/www/new.bin"
 
-expect_fail "--app-fallback with --manifest is bad usage" 2 "give one" $OTA run "$D" --manifest "$NG/m.json" \
+expect_fail "--app-fallback with --manifest is bad usage" 2 "give one" $OTA -v run "$D" --manifest "$NG/m.json" \
     --manifest-pub /dev/null --app-fallback "$NG/new.bin"
 
 # drop_patch NAME UPSTREAM PATCH NEW: the first connection dies half way through the patch
@@ -111,7 +111,7 @@ drop_patch() {
     local name=$1 upstream=$2 patch=$3 new=$4 size
     size=$(stat -c %s "$T/www/$patch")
     start_cut_proxy "$upstream" $((size / 2))
-    expect_ok "$name: completes" $OTA run "$D" --app "http://127.0.0.1:$PROXY_PORT/$patch" --retry-backoff 20
+    expect_ok "$name: completes" $OTA -v run "$D" --app "http://127.0.0.1:$PROXY_PORT/$patch" --retry-backoff 20
     stop_cut_proxy
     installed "$name" "$new"
     local got
@@ -142,7 +142,7 @@ for i in 0 1 2 3; do
     o=${rels[$i]} n=${rels[$((i + 1))]}
     cp "$V/korvo-$o-$n.espdelta" "$V/korvo-$n.bin" "$T/www/"
     device_running "$V/korvo-$o.bin"
-    expect_ok "vector $o -> $n: ota run --app PATCH" $OTA run "$D" --app "$NG/korvo-$o-$n.espdelta"
+    expect_ok "vector $o -> $n: ota run --app PATCH" $OTA -v run "$D" --app "$NG/korvo-$o-$n.espdelta"
     expect_log "  ... applied as a patch" "made from $(stat -c %s "$V/korvo-$o-$n.espdelta") patch bytes"
     installed "vector $o -> $n" "$V/korvo-$n.bin"
 done
@@ -158,7 +158,7 @@ drop_patch "vector d2d8d982 -> b7855e8e, python, dropped at 50%" "$PY_PORT" korv
 A="$V/esp_delta_ota_test"
 cp "$A/bad_patch.bin" "$T/www/"
 device_running "$V/korvo-b7855e8e.bin"
-expect_fail "bad_patch.bin as it is: refused" 1 "OTA_ERR_IMG_MAGIC|OTA_ERR_DELTA" $OTA run "$D" --app "$NG/bad_patch.bin"
+expect_fail "bad_patch.bin as it is: refused" 1 "OTA_ERR_IMG_MAGIC|OTA_ERR_DELTA" $OTA -v run "$D" --app "$NG/bad_patch.bin"
 still_old "bad_patch.bin as it is"
 # With esp_delta_ota's 64-byte header naming the running app (as its
 # generator writes it), it applies, and the image check catches its output.
@@ -169,7 +169,7 @@ still_old "bad_patch.bin as it is"
     cat "$A/bad_patch.bin"
 } >"$T/www/bad_patch.espdelta"
 expect_fail "bad_patch.bin with a header for the running app: caught by the image check" 1 "OTA_ERR_IMG_" \
-    $OTA run "$D" --app "$NG/bad_patch.espdelta"
+    $OTA -v run "$D" --app "$NG/bad_patch.espdelta"
 if grep -q "is a patch for the running app" "$T/err"; then pass "  ... after its base check passed"
 else fail "  ... after its base check passed" "$T/err"; fi
 still_old "bad_patch.bin with a header"

@@ -102,7 +102,7 @@ NG="http://127.0.0.1:$NGINX_PORT"
 for c in "rsa:$DATA/test_rsa3072.pem" "ecc:$DATA/test_p256.pem" "hmac:$T/hmac.bin"; do
     n=${c%%:*}
     device_running "$T/old.bin"
-    expect_ok "$n: ota run --app ENCRYPTED --decrypt-key" $OTA run "$D" --app "$NG/new.$n.enc" --decrypt-key "${c#*:}"
+    expect_ok "$n: ota run --app ENCRYPTED --decrypt-key" $OTA -v run "$D" --app "$NG/new.$n.enc" --decrypt-key "${c#*:}"
     expect_log "$n: authenticated before the switch" "GCM tag verified"
     installed "$n" "$T/new.bin"
 done
@@ -110,7 +110,7 @@ done
 device_running "$T/old.bin"
 printf 'CONFIG_FIRMWARE_UPGRADE_URI="%s"\nCONFIG_OTA_DECRYPT_KEY="%s"\n' "$NG/new.rsa.enc" "$DATA/test_rsa3072.pem" \
     >"$T/sdkconfig"
-expect_ok "the key from CONFIG_OTA_DECRYPT_KEY" $OTA run "$D" --config "$T/sdkconfig"
+expect_ok "the key from CONFIG_OTA_DECRYPT_KEY" $OTA -v run "$D" --config "$T/sdkconfig"
 installed "CONFIG_OTA_DECRYPT_KEY" "$T/new.bin"
 
 # ---- refusals ---------------------------------------------------------------------
@@ -118,7 +118,7 @@ try_run() {  # NAME ARGS...: a fresh device, otadata noted, then the run
     device_running "$T/old.bin"
     $OTA flash read "$D" otadata "$T/od.before" >/dev/null 2>&1
     local name=$1; shift
-    $OTA run "$D" "$@" >"$T/out" 2>"$T/err"
+    $OTA -v run "$D" "$@" >"$T/out" 2>"$T/err"
     if [ $? -eq 1 ]; then pass "$name: exit 1"; else fail "$name: exit status" "$T/err"; fi
 }
 try_run "no key" --app "$NG/new.rsa.enc"
@@ -157,7 +157,7 @@ for c in "rsa:$DATA/test_rsa3072_pub.pem:$DATA/test_rsa3072.pem" "ecc:$DATA/test
     expect_ok "chunked ($n): image encrypt --format chunked" $OTA image encrypt "$T/new.bin" "$T/www/new.$n.oce" \
         --pub "$pub" --format chunked
     device_running "$T/old.bin"
-    expect_ok "chunked ($n): ota run" $OTA run "$D" --app "$NG/new.$n.oce" --decrypt-key "$key"
+    expect_ok "chunked ($n): ota run" $OTA -v run "$D" --app "$NG/new.$n.oce" --decrypt-key "$key"
     expect_log "chunked ($n): each chunk authenticated before it is written" "each written once its tag verifies"
     installed "chunked ($n)" "$T/new.bin"
 done
@@ -181,11 +181,11 @@ refused "chunked: cut short" OTA_ERR_DECRYPT_LENGTH nowrite
 
 # ---- a power cut in the middle ----------------------------------------------------
 device_running "$T/old.bin"
-$OTA run "$D" --app "$NG/new.ecc.enc" --decrypt-key "$DATA/test_p256.pem" --power-cut-at 40 >"$T/out" 2>"$T/err"
+$OTA -v run "$D" --app "$NG/new.ecc.enc" --decrypt-key "$DATA/test_p256.pem" --power-cut-at 40 >"$T/out" 2>"$T/err"
 if [ $? -eq 3 ]; then pass "power cut during an encrypted install: exit 3"; else fail "power cut: exit status" "$T/err"; fi
 if $OTA boot "$D" 2>&1 | grep -q "Loaded app from partition at offset 0x10000"; then pass "power cut: the old app boots"
 else fail "power cut: the old app does not boot"; fi
-expect_ok "after the power cut: the next run" $OTA run "$D" --app "$NG/new.ecc.enc" --decrypt-key "$DATA/test_p256.pem"
+expect_ok "after the power cut: the next run" $OTA -v run "$D" --app "$NG/new.ecc.enc" --decrypt-key "$DATA/test_p256.pem"
 if grep -q "resuming" "$T/err"; then fail "the encrypted image resumed mid-stream" "$T/err"
 else pass "after the power cut: from byte 0"; fi
 installed "after the power cut" "$T/new.bin"
@@ -205,14 +205,14 @@ expect_fail "release: --encrypt-to with --previous is refused" 2 "patches would 
     $OTA release "$T/www/rel2" --image "$T/new.bin" --previous "$T/old.bin" --key "$DATA/test_p256.pem" \
     --encrypt-to "$DATA/test_rsa3072_pub.pem"
 device_running "$T/old.bin"
-expect_ok "release item: an encrypted image installs" $OTA run "$D" --manifest "$NG/rel/manifest.json" \
+expect_ok "release item: an encrypted image installs" $OTA -v run "$D" --manifest "$NG/rel/manifest.json" \
     --manifest-pub "$DATA/test_p256_pub.pem" --decrypt-key "$DATA/test_rsa3072.pem"
 installed "release item" "$T/new.bin"
 device_running "$T/old.bin"
 cp "$enc" "$T/enc.keep"
 flip "$T/enc.keep" "$enc" 1000
 $OTA flash read "$D" otadata "$T/od.before" >/dev/null 2>&1
-$OTA run "$D" --manifest "$NG/rel/manifest.json" --manifest-pub "$DATA/test_p256_pub.pem" \
+$OTA -v run "$D" --manifest "$NG/rel/manifest.json" --manifest-pub "$DATA/test_p256_pub.pem" \
     --decrypt-key "$DATA/test_rsa3072.pem" >"$T/out" 2>"$T/err"
 refused "release item: a flipped byte" "OTA_ERR_DECRYPT_TAG|OTA_ERR_MANIFEST_IMAGE_DIGEST|OTA_ERR_IMG"
 cp "$T/enc.keep" "$enc"
@@ -231,7 +231,7 @@ else
         device_running "$T/old.bin" "$chip"
         [ "$chip" = esp32s2 ] && $OTA image make "$T/old-s2.bin" --project ota_example --version v1.0.0 \
             --size 200000 --chip esp32s2 >/dev/null && device_running "$T/old-s2.bin" "$chip"
-        expect_ok "vector $enc with $key" $OTA run "$D" --app "$NG/$enc" --decrypt-key "$E/$key"
+        expect_ok "vector $enc with $key" $OTA -v run "$D" --app "$NG/$enc" --decrypt-key "$E/$key"
         installed "vector $enc with $key" "$VEC/$plain"
     done
 fi

@@ -47,7 +47,7 @@ new_device() {  # NAME: v1 in ota_0, booted
 # with STATUS, shows ERROR, and the device still boots lamp VERSION
 check() {
     local name=$1 dev=$2 path=$3 want=$4 err=$5 version=$6
-    timeout 120 $OTA run "$T/$dev.img" --manifest "$URL/$path" --manifest-pub "$K/test_p256_pub.pem" \
+    timeout 120 $OTA -v run "$T/$dev.img" --manifest "$URL/$path" --manifest-pub "$K/test_p256_pub.pem" \
         --retry-backoff 10 >"$T/run.out" 2>&1
     local rc=$?
     if [ "$rc" -ne "$want" ]; then fail "$name (exit $rc, wanted $want)" "$T/run.out"; return; fi

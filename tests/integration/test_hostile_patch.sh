@@ -74,7 +74,7 @@ for form in detools heatshrink compact; do
         device_running "$T/old.bin"
         start=$(date +%s)
         # --deadline 60: without the stall rule the trickle ends there (else at 900 s)
-        expect_fail "$name: refused" 1 "OTA_ERR_DELTA_STALLED" $OTA run "$D" --app "$url" --deadline 60
+        expect_fail "$name: refused" 1 "OTA_ERR_DELTA_STALLED" $OTA -v run "$D" --app "$url" --deadline 60
         took=$(($(date +%s) - start))
         if [ "$took" -le 15 ]; then pass "$name: ends in ${took} s, not at the deadline"
         else fail "$name: took ${took} s"; fi
@@ -85,7 +85,7 @@ done
 
 device_running "$T/old.bin"
 expect_fail "a patch naming a 4 MiB image for a 3 MiB slot: refused" 1 "OTA_ERR_DELTA_OUTPUT_BOUND" \
-    $OTA run "$D" --app "$NG/huge.patch"
+    $OTA -v run "$D" --app "$NG/huge.patch"
 expect_log "  ... before any flash write" "FLASH: 0 sector erases, 0 block erases .* 0 page programs"
 still_old "a patch naming a 4 MiB image"
 finish

@@ -33,7 +33,7 @@ boots_old() {  # NAME: the device still boots the old app from ota_0
 # ---- 3. one writer at a time ------------------------------------------------
 fresh
 # A run that holds the device for a while (a slow download), and a second writer.
-$OTA run "$D" --app "$FS/trickle/20000/new.bin" --retries 0 >"$T/slow.log" 2>&1 &
+$OTA -v run "$D" --app "$FS/trickle/20000/new.bin" --retries 0 >"$T/slow.log" 2>&1 &
 SLOW=$!
 sleep 2
 expect_fail "second writer: device busy" 5 "device busy" $OTA flash erase "$D" ota_1
@@ -50,7 +50,7 @@ expect_ok "reader on a read-only image: image verify --label" $OTA image verify 
 chmod 0644 "$D"
 # An image that shrinks under a run ends it with an error, not SIGBUS.
 fresh
-$OTA run "$D" --app "$FS/trickle/40000/new.bin" --retries 0 >"$T/shrink.log" 2>&1 &
+$OTA -v run "$D" --app "$FS/trickle/40000/new.bin" --retries 0 >"$T/shrink.log" 2>&1 &
 RUN=$!
 sleep 2
 truncate -s 1M "$D"
@@ -73,7 +73,7 @@ expect_out "long path sees the counter" "counter\): 2"
 cp "$D.efuse" "$T/efuse.good"
 sed -i 's/KEY_DIGEST="\(.*\)."/KEY_DIGEST="\1"/' "$D.efuse"   # one hex digit short
 expect_fail "malformed eFuse file: boot stops" 1 "eFuse file is unreadable or malformed" $OTA boot "$D"
-expect_fail "malformed eFuse file: run stops" 1 "eFuse file is unreadable or malformed" $OTA run "$D" --app "$PY/new.bin"
+expect_fail "malformed eFuse file: run stops" 1 "eFuse file is unreadable or malformed" $OTA -v run "$D" --app "$PY/new.bin"
 echo "CONFIG_SECURE_VERSION=banana" >"$D.efuse"
 expect_fail "malformed counter: efuse stops" 1 "eFuse file is unreadable or malformed" $OTA efuse "$D"
 rm -f "$D.efuse" && mkdir "$D.efuse"
@@ -84,11 +84,11 @@ rmdir "$D.efuse"
 $OTA flash create "$T/rb.img" --table "$T/partitions.csv" --chip esp32 --rollback >/dev/null
 $OTA flash write "$T/rb.img" ota_0 "$T/www/old.bin" >/dev/null
 $OTA boot "$T/rb.img" >/dev/null
-$OTA run "$T/rb.img" --app "$PY/new.bin" --self-test skip >"$T/rb.log" 2>&1
+$OTA -v run "$T/rb.img" --app "$PY/new.bin" --self-test skip >"$T/rb.log" 2>&1
 expect_ok "made with --rollback: a later plain boot" $OTA boot "$T/rb.img"
 expect_out "the trial app that never marked itself valid is rolled back" "^booted: ota_0"
 fresh
-$OTA run "$D" --app "$PY/new.bin" --rollback --self-test skip >"$T/rb2.log" 2>&1
+$OTA -v run "$D" --app "$PY/new.bin" --rollback --self-test skip >"$T/rb2.log" 2>&1
 expect_ok "run with --rollback: a later plain boot" $OTA boot "$D"
 expect_out "run --rollback persists: rolled back" "^booted: ota_0"
 expect_fail "a chip that contradicts the device" 1 "is an esp32 device, not esp32s3" $OTA boot "$T/rb.img" --chip esp32s3
@@ -120,18 +120,18 @@ fi
 
 # ---- 7. the policy on every redirect hop --------------------------------------
 fresh
-$OTA run "$D" --app "$FS/nolocation/new.bin" --retries 0 >"$T/noloc.log" 2>&1
+$OTA -v run "$D" --app "$FS/nolocation/new.bin" --retries 0 >"$T/noloc.log" 2>&1
 if grep -q "OTA failed: STREAM_INIT_FAIL (OTA_ERR_REDIRECT_NO_LOCATION" "$T/noloc.log"; then pass "3xx without Location: an error"; else fail "3xx without Location: an error" "$T/noloc.log"; fi
 boots_old "3xx without Location: its body was not flashed"
 if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
     bash "$HERE/make_certs.sh" "$T/pki" >/dev/null 2>&1
     start_nginx_tls "$T/www" "$T/pki" "location = /tohttp { return 302 $PY/new.bin; }"
     fresh
-    $OTA run "$D" --app "https://localhost:$TLS_GOOD_PORT/tohttp" --ca "$T/pki/ca.pem" --forbid-http --retries 0 >"$T/down.log" 2>&1
+    $OTA -v run "$D" --app "https://localhost:$TLS_GOOD_PORT/tohttp" --ca "$T/pki/ca.pem" --forbid-http --retries 0 >"$T/down.log" 2>&1
     if grep -q "OTA_ERR_INSECURE" "$T/down.log"; then pass "https -> http redirect refused under --forbid-http"; else fail "https -> http redirect refused under --forbid-http" "$T/down.log"; fi
     boots_old "https -> http: nothing installed"
     fresh
-    $OTA run "$D" --app "https://localhost:$TLS_GOOD_PORT/tohttp" --ca "$T/pki/ca.pem" --retries 0 >"$T/down2.log" 2>&1
+    $OTA -v run "$D" --app "https://localhost:$TLS_GOOD_PORT/tohttp" --ca "$T/pki/ca.pem" --retries 0 >"$T/down2.log" 2>&1
     if grep -q "redirect to http.*not authenticated" "$T/down2.log"; then pass "an http hop is logged as unauthenticated"; else fail "an http hop is logged as unauthenticated" "$T/down2.log"; fi
 else
     skip "https -> http redirect (no nginx)"
@@ -140,15 +140,15 @@ fi
 # ---- 8. every transfer ends ---------------------------------------------------
 fresh
 start=$(date +%s)
-$OTA run "$D" --app "$FS/trickle/1/new.bin" --retries 0 >"$T/trickle.log" 2>&1
+$OTA -v run "$D" --app "$FS/trickle/1/new.bin" --retries 0 >"$T/trickle.log" 2>&1
 took=$(( $(date +%s) - start ))
 if grep -q "OTA failed: STREAM_RD_FAIL (OTA_ERR_LOW_SPEED" "$T/trickle.log" && [ $took -lt 60 ]; then pass "1 byte/s trickle ends within a minute by default (${took} s)"; else fail "1 byte/s trickle ends within a minute by default (${took} s)" "$T/trickle.log"; fi
 fresh
-$OTA run "$D" --app "$FS/trickle/1000/new.bin" --low-speed-limit 5000 --low-speed-time 2 --retries 0 >"$T/ls.log" 2>&1
+$OTA -v run "$D" --app "$FS/trickle/1000/new.bin" --low-speed-limit 5000 --low-speed-time 2 --retries 0 >"$T/ls.log" 2>&1
 if grep -q "OTA_ERR_LOW_SPEED" "$T/ls.log"; then pass "--low-speed-limit/--low-speed-time"; else fail "--low-speed-limit/--low-speed-time" "$T/ls.log"; fi
 fresh
 start=$(date +%s)
-$OTA run "$D" --app "$FS/trickle/5000/new.bin" --deadline 3 >"$T/dl.log" 2>&1
+$OTA -v run "$D" --app "$FS/trickle/5000/new.bin" --deadline 3 >"$T/dl.log" 2>&1
 took=$(( $(date +%s) - start ))
 if grep -q "OTA failed: STREAM_RD_FAIL (OTA_ERR_DEADLINE" "$T/dl.log" && [ $took -lt 10 ]; then pass "--deadline ends the item (${took} s)"; else fail "--deadline ends the item (${took} s)" "$T/dl.log"; fi
 boots_old "after the deadline the old app boots"
@@ -159,18 +159,18 @@ fresh
 DEEP=$(for c in p q r s t u; do printf '%s/' "$(printf "$c%.0s" $(seq 200))"; done)
 mkdir -p "$T/www/$DEEP" && cp "$T/www/new.bin" "$T/www/$DEEP/new.bin"
 Q="$DEEP/new.bin"
-$OTA run "$D" --app "$PY/$Q" --retries 0 >"$T/long.log" 2>&1
+$OTA -v run "$D" --app "$PY/$Q" --retries 0 >"$T/long.log" 2>&1
 if grep -q "List id: 0, OTA success" "$T/long.log"; then pass "a 1.2 KB URI is used as given"; else fail "a 1.2 KB URI is used as given" "$T/long.log"; fi
 fresh
 printf 'CONFIG_FIRMWARE_UPGRADE_URI="%s"\n' "$PY/$Q" >"$T/long.cfg"
-expect_ok "a 1.2 KB URI in the sdkconfig is used as given" $OTA run "$D" --config "$T/long.cfg" --retries 0
+expect_ok "a 1.2 KB URI in the sdkconfig is used as given" $OTA -v run "$D" --config "$T/long.cfg" --retries 0
 printf 'CONFIG_FIRMWARE_UPGRADE_URI="%s"\n' "$PY/$Q$Q$Q$Q" >"$T/toolong.cfg"
-expect_fail "a value over the limit is refused, naming it" 1 "values at most 4095 characters" $OTA run "$D" --config "$T/toolong.cfg"
+expect_fail "a value over the limit is refused, naming it" 1 "values at most 4095 characters" $OTA -v run "$D" --config "$T/toolong.cfg"
 expect_fail "a label over 16 characters is refused, naming the limit" 2 "at most 16" \
-    $OTA run "$D" --data "flash_tone_with_a_long_name=$PY/x.bin"
+    $OTA -v run "$D" --data "flash_tone_with_a_long_name=$PY/x.bin"
 fresh
 printf 'CONFIG_FIRMWARE_UPGRADE_URL="%s"\nCONFIG_DATA_UPGRADE_URI="file://sdcard/none.bin"\n' "$PY/new.bin" >"$T/typo.cfg"
-$OTA run "$D" --config "$T/typo.cfg" --sdcard "$T/sd" >"$T/typo.log" 2>&1
+$OTA -v run "$D" --config "$T/typo.cfg" --sdcard "$T/sd" >"$T/typo.log" 2>&1
 if grep -q "unknown key CONFIG_FIRMWARE_UPGRADE_URL ignored: did you mean CONFIG_FIRMWARE_UPGRADE_URI" "$T/typo.log"; then
     pass "a misspelt key is warned about"; else fail "a misspelt key is warned about" "$T/typo.log"; fi
 
@@ -180,33 +180,33 @@ if grep -q "unknown key CONFIG_FIRMWARE_UPGRADE_URL ignored: did you mean CONFIG
 # the only app there is (ota_0).
 fresh
 cp "$D" "$T/pristine.img"
-$OTA run "$D" --app "$PY/new.bin" >"$T/r10a.log" 2>&1
+$OTA -v run "$D" --app "$PY/new.bin" >"$T/r10a.log" 2>&1
 if grep -q "^booted: ota_1" "$T/r10a.log"; then pass "update: ota_1 runs"; else fail "update: ota_1 runs" "$T/r10a.log"; fi
 cp "$T/pristine.img" "$D"
-$OTA run "$D" --app "$PY/new.bin" --power-cut-at 5 >"$T/r10b.log" 2>&1
+$OTA -v run "$D" --app "$PY/new.bin" --power-cut-at 5 >"$T/r10b.log" 2>&1
 if grep -q "freshly flashed" "$T/r10b.log"; then pass "pristine image copied over: the device boots first"; else fail "pristine image copied over: the device boots first" "$T/r10b.log"; fi
 boots_old "pristine image copied over, update cut: the pristine app still boots"
 # The same when the running slot is erased or rewritten in place.
 fresh
-$OTA run "$D" --app "$PY/new.bin" >/dev/null 2>&1
+$OTA -v run "$D" --app "$PY/new.bin" >/dev/null 2>&1
 $OTA flash erase "$D" ota_1 >/dev/null
-$OTA run "$D" --app "$PY/new.bin" --power-cut-at 5 >"$T/r10c.log" 2>&1
+$OTA -v run "$D" --app "$PY/new.bin" --power-cut-at 5 >"$T/r10c.log" 2>&1
 boots_old "running slot erased, update cut: ota_0 still boots"
 fresh
-$OTA run "$D" --app "$PY/new.bin" >/dev/null 2>&1
+$OTA -v run "$D" --app "$PY/new.bin" >/dev/null 2>&1
 $OTA image make "$T/other.bin" --project other --version v9.0.0 --size 100000 >/dev/null
 $OTA flash write "$D" ota_1 "$T/other.bin" >/dev/null
-$OTA run "$D" --app "$PY/new.bin" --no-reboot >"$T/r10d.log" 2>&1
+$OTA -v run "$D" --app "$PY/new.bin" --no-reboot >"$T/r10d.log" 2>&1
 if grep -q "freshly flashed" "$T/r10d.log" && grep -q "Project name: *other" "$T/r10d.log"; then
     pass "another image written into the running slot: it is what boots and runs"; else fail "another image written into the running slot: it is what boots and runs" "$T/r10d.log"; fi
 fresh
 printf 'running_app_offset=0x%s\n' zz >"$D.running"
-expect_ok "a malformed running record: the device boots first" $OTA run "$D" --app "$PY/new.bin" --no-reboot
+expect_ok "a malformed running record: the device boots first" $OTA -v run "$D" --app "$PY/new.bin" --no-reboot
 expect_log "and says why" "running record.*freshly flashed|freshly flashed.*running record"
 rm -f "$D.running" && mkdir "$D.running"
 expect_fail "a directory as the running record: boot stops" 1 "running-app record cannot be read or removed" $OTA boot "$D"
 expect_fail "a directory as the running record: run stops" 1 "running-app record cannot be read or removed" \
-    $OTA run "$D" --app "$PY/new.bin"
+    $OTA -v run "$D" --app "$PY/new.bin"
 rmdir "$D.running"
 # A running record that cannot be written after a successful switch: the
 # command says so, and the next command still finds the truth.
@@ -217,11 +217,11 @@ if mkdir -p "$T/full" && mount -t tmpfs -o size=4300k tmpfs "$T/full" 2>/dev/nul
     $OTA boot "$MNT/dev.img" >/dev/null
     ln "$MNT/dev.img.running" "$MNT/held"   # removing the record frees no space
     dd if=/dev/zero of="$MNT/filler" bs=4k >/dev/null 2>&1
-    $OTA run "$MNT/dev.img" --app "$PY/new.bin" >"$T/r10e.log" 2>&1
+    $OTA -v run "$MNT/dev.img" --app "$PY/new.bin" >"$T/r10e.log" 2>&1
     if grep -q "^booted: ota_1" "$T/r10e.log" && grep -q "cannot record the running app.*disk is full" "$T/r10e.log"; then
         pass "full disk after the switch: the run says the record was not written"; else fail "full disk after the switch: the run says the record was not written" "$T/r10e.log"; fi
     rm -f "$MNT/filler"
-    $OTA run "$MNT/dev.img" --app "$PY/new.bin" --power-cut-at 5 >"$T/r10f.log" 2>&1
+    $OTA -v run "$MNT/dev.img" --app "$PY/new.bin" --power-cut-at 5 >"$T/r10f.log" 2>&1
     if $OTA boot "$MNT/dev.img" 2>&1 | grep -q "^booted: ota_1"; then pass "the next update found the truth: the switched-to app still boots"
     else fail "the next update found the truth: the switched-to app still boots" "$T/r10f.log"; fi
     umount "$MNT" && MNT=""
@@ -260,7 +260,7 @@ expect_fail "a revision above the image's maximum (made with flash create): noth
 $OTA flash create "$T/c3d.img" --table "$T/partitions.csv" --chip esp32c3 >/dev/null
 $OTA image make "$T/c3old.bin" --chip esp32c3 --project c3old --version v0.9.0 --size 100000 >/dev/null
 $OTA flash write "$T/c3d.img" ota_0 "$T/c3old.bin" >/dev/null
-$OTA run "$T/c3d.img" --app "file://sdcard/c3.bin" --sdcard "$T" >"$T/c3run.log" 2>&1
+$OTA -v run "$T/c3d.img" --app "file://sdcard/c3.bin" --sdcard "$T" >"$T/c3run.log" 2>&1
 if grep -q "Project name: *c3app" "$T/c3run.log" || grep -q "OTA_ERR_IMG_CHIP_REV" "$T/c3run.log"; then
     if grep -q "OTA_ERR_IMG_CHIP_REV" "$T/c3run.log"; then fail "run: the C3 app is accepted by the default ESP32-C3" "$T/c3run.log"; else pass "run: the C3 app is accepted by the default ESP32-C3"; fi
 else

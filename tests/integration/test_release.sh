@@ -44,7 +44,7 @@ new_device() {  # NAME: v1 in ota_0, booted
 # run_dev NAME RELEASE [ARGS...]: ota run --manifest, output in $T/run.out, status in RC
 run_dev() {
     local dev=$1 rel=$2; shift 2
-    $OTA run "$T/$dev.img" --manifest "$URL/$rel/manifest.json" --manifest-pub "$PUB" --retry-backoff 10 "$@" \
+    $OTA -v run "$T/$dev.img" --manifest "$URL/$rel/manifest.json" --manifest-pub "$PUB" --retry-backoff 10 "$@" \
         >"$T/run.out" 2>&1
     RC=$?
 }
@@ -172,7 +172,7 @@ grep -q "v4.0.0" "$T/boot.out" && pass "  runs v4.0.0" || fail "  runs v4.0.0" "
 # ---- the release record: one per device, read strictly -----------------
 # A symlink to the device reaches the same record: the older serial is refused.
 ln -sf "$T/a.img" "$T/a-link.img"
-$OTA run "$T/a-link.img" --manifest "$URL/old/manifest.json" --manifest-pub "$PUB" --retry-backoff 10 \
+$OTA -v run "$T/a-link.img" --manifest "$URL/old/manifest.json" --manifest-pub "$PUB" --retry-backoff 10 \
     >"$T/run.out" 2>&1
 RC=$?
 expect_run "a symlink to the device reaches its record: the older serial is refused" 1 "OTA_ERR_MANIFEST_REPLAY"
@@ -235,7 +235,7 @@ fi
 
 # ---- a failed trial boot is an outcome ------------------------------------
 new_device r
-$OTA run "$T/r.img" --manifest "$URL/good/manifest.json" --manifest-pub "$PUB" --retry-backoff 10 \
+$OTA -v run "$T/r.img" --manifest "$URL/good/manifest.json" --manifest-pub "$PUB" --retry-backoff 10 \
     --rollback --self-test fail --json >"$T/run.json" 2>"$T/run.out"
 RC=$?
 expect_run "the release's app fails its self-test: rolled back, exit 1" 1 "rolled back: self-test failed: release serial 5"
@@ -256,7 +256,7 @@ expect_run "  a release of another image installs" 0 "action=patch"
 # nginx ignores the query: the presigned query stays on both URIs.
 Q="X-Sig=$(head -c 3000 /dev/zero | tr '\0' 'q')/a%2Fb&X-Exp=1"
 new_device p
-$OTA run "$T/p.img" --manifest "$URL/good/manifest.json?$Q" --manifest-pub "$PUB" --retry-backoff 10 -v \
+$OTA -v run "$T/p.img" --manifest "$URL/good/manifest.json?$Q" --manifest-pub "$PUB" --retry-backoff 10 -v \
     >"$T/run.out" 2>&1
 RC=$?
 expect_run "a 3 KB presigned manifest URI: the signature from manifest.json.sig?query" 0 "action=patch"
@@ -272,12 +272,12 @@ printf 'CONFIG_OTA_MANIFEST_SIG_URI="%s"\n' "$URL/sigs/elsewhere.sig" >"$T/sig.c
 run_dev p good --config "$T/sig.cfg"
 expect_run "  and so does CONFIG_OTA_MANIFEST_SIG_URI" 0 "action=patch"
 mv "$T/www/good/manifest.json.sig.bak" "$T/www/good/manifest.json.sig"
-$OTA run "$T/p.img" --app "$URL/good/app.bin" --manifest-sig "$URL/sigs/elsewhere.sig" >"$T/run.out" 2>&1
+$OTA -v run "$T/p.img" --app "$URL/good/app.bin" --manifest-sig "$URL/sigs/elsewhere.sig" >"$T/run.out" 2>&1
 RC=$?
 expect_run "--manifest-sig without --manifest is bad usage" 2 "give --manifest"
 LONG="$URL/good/manifest.json?$(head -c 4200 /dev/zero | tr '\0' 'q')"
 run_dev p good
-$OTA run "$T/p.img" --manifest "$LONG" --manifest-pub "$PUB" >"$T/run.out" 2>&1
+$OTA -v run "$T/p.img" --manifest "$LONG" --manifest-pub "$PUB" >"$T/run.out" 2>&1
 RC=$?
 expect_run "a manifest URI over 4095 characters: too long, named as such" 1 "OTA_ERR_TOO_LONG|longer than"
 grep -q "OTA_ERR_NO_MEM" "$T/run.out" && fail "  never NO_MEM" "$T/run.out" || pass "  never NO_MEM"

@@ -43,7 +43,7 @@ drop_test() {
     local url="http://127.0.0.1:$PROXY_PORT"
     # shellcheck disable=SC2001
     local args=("${@//@URL@/$url}")
-    if $OTA run "$D" --retry-backoff 20 --no-reboot "${args[@]}" >"$T/run.log" 2>&1; then
+    if $OTA -v run "$D" --retry-backoff 20 --no-reboot "${args[@]}" >"$T/run.log" 2>&1; then
         pass "$name: completes"
     else
         fail "$name: did not complete" "$T/run.log"
@@ -91,13 +91,13 @@ done
 power_cut_test() {  # NAME UPSTREAM_URL
     local name=$1 url=$2
     copy_device "$T/base.img" "$D"
-    $OTA run "$D" --app "$url/app.bin" --power-cut-at 1300 >"$T/run1.log" 2>&1
+    $OTA -v run "$D" --app "$url/app.bin" --power-cut-at 1300 >"$T/run1.log" 2>&1
     local rc=$?
     if [ $rc -ne 3 ]; then fail "$name: the emulated power cut did not happen (exit $rc)" "$T/run1.log"; return; fi
     pass "$name: power cut mid-download"
     expect_ok "$name: after the cut the old app still boots" $OTA boot "$D"
     expect_log "$name: old app" "Project name: +ota_example"
-    $OTA run "$D" --app "$url/app.bin" >"$T/run.log" 2>&1
+    $OTA -v run "$D" --app "$url/app.bin" >"$T/run.log" 2>&1
     rc=$?
     if [ $rc -ne 0 ]; then fail "$name: the next run failed" "$T/run.log"; return; fi
     pass "$name: the next run completes"
@@ -121,10 +121,10 @@ report "power cut mid-download (python http.server): $(grep -o 'comparing the fi
 
 # --- the source changed between the cut and the next run -------------------------------
 copy_device "$T/base.img" "$D"
-$OTA run "$D" --app "http://127.0.0.1:$NGINX_PORT/app.bin" --power-cut-at 1300 >"$T/run1.log" 2>&1
+$OTA -v run "$D" --app "http://127.0.0.1:$NGINX_PORT/app.bin" --power-cut-at 1300 >"$T/run1.log" 2>&1
 $OTA image make "$T/www/app.bin" --project play_mp3_control --version v2.0.1 --size $APP_SIZE >/dev/null
 touch -d '+1 minute' "$T/www/app.bin"
-$OTA run "$D" --app "http://127.0.0.1:$NGINX_PORT/app.bin" >"$T/run.log" 2>&1
+$OTA -v run "$D" --app "http://127.0.0.1:$NGINX_PORT/app.bin" >"$T/run.log" 2>&1
 if [ $? -eq 0 ] && grep -q "App version: *v2.0.1" "$T/run.log" && grep -q "does not continue the interrupted transfer" "$T/run.log"; then
     pass "a changed source starts over cleanly (If-Range)"
 else fail "a changed source starts over cleanly" "$T/run.log"; fi
@@ -136,7 +136,7 @@ fault() {  # NAME ERRNAME ARGS...
     local name=$1 errname=$2; shift 2
     copy_device "$T/base.img" "$D"
     local t0=$SECONDS
-    $OTA run "$D" --retry-backoff 20 --retries 2 "$@" >"$T/run.log" 2>&1
+    $OTA -v run "$D" --retry-backoff 20 --retries 2 "$@" >"$T/run.log" 2>&1
     local rc=$? dt=$((SECONDS - t0))
     if [ $rc -eq 1 ] && grep -q "OTA failed: .*($errname" "$T/run.log" && ! grep -q "restart!" "$T/run.log" \
         && $OTA boot "$D" 2>&1 | grep -q "Project name: *ota_example"; then
@@ -150,15 +150,15 @@ fault "stalls" OTA_ERR_TIMEOUT --app "$FS/stall/3000/100000/app.bin" --read-time
 fault "answers 503" OTA_ERR_HTTP_STATUS --app "$FS/status/503/app.bin"
 fault "short body on the data item" OTA_ERR_SHORT_READ --data "flash_tone=$FS/drop/1000/tone.bin"
 copy_device "$T/base.img" "$D"
-if $OTA run "$D" --retry-backoff 20 --app "$FS/norange/app.bin" >"$T/run.log" 2>&1; then
+if $OTA -v run "$D" --retry-backoff 20 --app "$FS/norange/app.bin" >"$T/run.log" 2>&1; then
     pass "a server that ignores Range still completes"
 else fail "a server that ignores Range still completes" "$T/run.log"; fi
 
 # A resume answered with 416 (stale validator, or no ranges for this file):
 # the item starts again from byte 0 instead of failing for ever.
 copy_device "$T/base.img" "$D"
-$OTA run "$D" --app "$FS/range416/app.bin" --power-cut-at 1300 >"$T/run1.log" 2>&1
-$OTA run "$D" --retry-backoff 20 --app "$FS/range416/app.bin" >"$T/run.log" 2>&1
+$OTA -v run "$D" --app "$FS/range416/app.bin" --power-cut-at 1300 >"$T/run1.log" 2>&1
+$OTA -v run "$D" --retry-backoff 20 --app "$FS/range416/app.bin" >"$T/run.log" 2>&1
 if [ $? -eq 0 ] && grep -q "cannot send from byte .* (416)" "$T/run.log" && grep -q "^booted: ota_1" "$T/run.log"; then
     pass "HTTP 416 on a resume: the item starts over and installs"
 else fail "HTTP 416 on a resume starts over" "$T/run.log"; fi

@@ -58,12 +58,12 @@ fresh() { copy_device "$T/base.img" "$D"; }
 sec_ok() {  # NAME ARGS
     local name=$1; shift
     fresh
-    if $OTA run "$D" --sdcard "$T/sd" "$@" >"$T/run.log" 2>&1; then pass "$name"; else fail "$name" "$T/run.log"; fi
+    if $OTA -v run "$D" --sdcard "$T/sd" "$@" >"$T/run.log" 2>&1; then pass "$name"; else fail "$name" "$T/run.log"; fi
 }
 sec_fails() {  # NAME ERRNAME ARGS: refused before activation, old app still boots
     local name=$1 errname=$2; shift 2
     fresh
-    $OTA run "$D" --sdcard "$T/sd" "$@" >"$T/run.log" 2>&1
+    $OTA -v run "$D" --sdcard "$T/sd" "$@" >"$T/run.log" 2>&1
     local rc=$?
     if [ $rc -ne 1 ] || ! grep -q "($errname" "$T/run.log" || grep -q "restart!" "$T/run.log"; then
         fail "$name: wanted $errname, no restart (exit $rc)" "$T/run.log"; return
@@ -167,7 +167,7 @@ fresh
 rm -f "$D.efuse"
 expect_fail "key burned, eFuse record deleted: boot stops" 1 "eFuses were burned" $OTA boot "$D"
 expect_fail "key burned, eFuse record deleted: run stops" 1 "eFuses were burned" \
-    $OTA run "$D" --sdcard "$T/sd" --app file://sdcard/unsigned.bin
+    $OTA -v run "$D" --sdcard "$T/sd" --app file://sdcard/unsigned.bin
 expect_fail "key burned, eFuse record deleted: efuse stops" 1 "eFuses were burned" $OTA efuse "$D"
 expect_fail "key burned, record deleted: a second key is refused" 1 "eFuses were burned" \
     $OTA efuse "$D" --burn-key "$K/test_p256_pub.pem"

@@ -53,7 +53,7 @@ fresh() { copy_device "$T/base.img" "$D"; }
 run_ok() {
     local name=$1; shift
     fresh
-    expect_ok "$name" $OTA run "$D" --sdcard "$T/sd" --retry-backoff 20 "$@"
+    expect_ok "$name" $OTA -v run "$D" --sdcard "$T/sd" --retry-backoff 20 "$@"
     cat "$T/out" "$T/err" >"$T/run.log"  # results on stdout, log lines on stderr
 }
 
@@ -63,7 +63,7 @@ run_ok() {
 run_fails() {
     local name=$1 result=$2 errname=$3 want=${WANT_RC:-1}; shift 3
     fresh
-    $OTA run "$D" --sdcard "$T/sd" --retry-backoff 20 "$@" >"$T/run.log" 2>&1
+    $OTA -v run "$D" --sdcard "$T/sd" --retry-backoff 20 "$@" >"$T/run.log" 2>&1
     local rc=$?
     if [ $rc -ne "$want" ]; then fail "$name: exit $rc, wanted $want" "$T/run.log"; return; fi
     if ! grep -q "OTA failed: $result ($errname" "$T/run.log"; then
@@ -128,15 +128,15 @@ log_has "self-test marks it valid" "marked VALID"
 expect_ok "after a restart it stays" $OTA boot "$D" --rollback
 expect_log "still the new app" "Project name: +play_mp3_control"
 fresh
-$OTA run "$D" --app "$PY/new.bin" --rollback --self-test fail >"$T/run.log" 2>&1
+$OTA -v run "$D" --app "$PY/new.bin" --rollback --self-test fail >"$T/run.log" 2>&1
 log_has "rollback: self-test fails -> marked invalid" "self-test failed: app marked invalid"
 log_has "rollback: the previous app boots" "^booted: ota_0"
 expect_ok "rollback: and keeps booting" $OTA boot "$D" --rollback
 expect_log "rollback: previous app" "Project name: +ota_example"
 fresh
-$OTA run "$D" --app "$PY/new.bin" --rollback --self-test skip >"$T/run.log" 2>&1
+$OTA -v run "$D" --app "$PY/new.bin" --rollback --self-test skip >"$T/run.log" 2>&1
 log_has "rollback: trial boot without self-test" "^booted: ota_1.*PENDING_VERIFY"
-$OTA run "$D" --app "$PY/new.bin" --rollback >"$T/run2.log" 2>&1
+$OTA -v run "$D" --app "$PY/new.bin" --rollback >"$T/run2.log" 2>&1
 rc=$?
 if [ $rc -eq 5 ] && grep -q "OTA failed: UNKNOWN (OTA_ERR_PENDING_VERIFY" "$T/run2.log"; then
     pass "rollback: a new OTA is refused while pending verify, exit 5 (device busy)"
@@ -180,30 +180,34 @@ run_fails "plain http forbidden by configuration" URL_PARSE_FAIL OTA_ERR_INSECUR
 run_fails "plain http forbidden in the config file" URL_PARSE_FAIL OTA_ERR_INSECURE --app "$PY/new.bin" \
     --config <(printf 'CONFIG_OTA_FORBID_PLAIN_HTTP=y\n')
 fresh
-script -qec "$OTA run $D --app $PY/new.bin --no-reboot" /dev/null >"$T/tty.log" 2>&1
-if grep -q $'\r\[#*' "$T/tty.log" && grep -q "100% 300000/300000" "$T/tty.log"; then pass "progress bar on a terminal"
+# Trickled at 100 KB/s (3 s): the rate is measured, never the
+# first chunk over no time (an absurd first sample).
+script -qec "$OTA -v run $D --app $FS/trickle/100000/new.bin --no-reboot" /dev/null >"$T/tty.log" 2>&1
+if grep -q $'\r\[#*' "$T/tty.log" && grep -q "100% 293.0 KiB/293.0 KiB" "$T/tty.log"; then pass "progress bar on a terminal"
 else fail "progress bar on a terminal" "$T/tty.log"; fi
-grep -Eq "MB/s, [0-9]+:[0-9]{2} left" "$T/tty.log" && pass "progress bar: rate and time left" \
+grep -Eq "[0-9.]+ (B|KiB|MiB)/s, [0-9]+:[0-9]{2} left" "$T/tty.log" && pass "progress bar: rate and time left" \
     || fail "progress bar: rate and time left" "$T/tty.log"
+grep -Eq "([0-9]{2,}\.[0-9] MiB|[0-9]+\.[0-9] GiB)/s" "$T/tty.log" && fail "progress bar: no absurd rate (>= 10 MiB/s of 100 KB/s)" "$T/tty.log" \
+    || pass "progress bar: no absurd rate sample"
 # The bar ends its line before the next log line: no log line starts mid-line.
-grep -Eq "B(, [0-9.]+ MB/s, [0-9:]+ left )?[IWE] \([0-9]+\)" "$T/tty.log" && fail "progress bar: a log line on the bar's line" "$T/tty.log" \
+grep -Eq "B(, [0-9.]+ (B|KiB|MiB)/s, [0-9:]+ left )?[IWE] \([0-9]+\)" "$T/tty.log" && fail "progress bar: a log line on the bar's line" "$T/tty.log" \
     || pass "progress bar: its line ends before the next log line"
 fresh
-$OTA run "$D" --app "$PY/new.bin" --no-reboot >"$T/out" 2>"$T/err"
+$OTA -v run "$D" --app "$PY/new.bin" --no-reboot >"$T/out" 2>"$T/err"
 [ ! -s "$T/out" ] && grep -q "List id: 0, OTA success" "$T/err" && pass "run: log lines on stderr, nothing on stdout" \
     || fail "run: log lines on stderr, nothing on stdout" "$T/out"
-expect_fail "nothing to do is a usage error" 2 "nothing to upgrade" $OTA run "$D"
-expect_fail "bad --data" 2 "LABEL=URI" $OTA run "$D" --data nolabel
+expect_fail "nothing to do is a usage error" 2 "nothing to upgrade" $OTA -v run "$D"
+expect_fail "bad --data" 2 "LABEL=URI" $OTA -v run "$D" --data nolabel
 
 # A corrupt tone image is checked before it is committed: it never counts
 # as the installed version, so the right file is taken on the next run.
 head -c 2000 "$T/sd/tone1.bin" >"$T/sd/tone1-short.bin"
 fresh
-$OTA run "$D" --sdcard "$T/sd" --no-reboot --data flash_tone=file://sdcard/tone1-short.bin >"$T/run.log" 2>&1
+$OTA -v run "$D" --sdcard "$T/sd" --no-reboot --data flash_tone=file://sdcard/tone1-short.bin >"$T/run.log" 2>&1
 if [ $? -eq 1 ] && grep -q "OTA failed: .*(OTA_ERR_TONE_" "$T/run.log" && grep -q "not committed" "$T/run.log"; then
     pass "a truncated tone image fails before its commit"
 else fail "a truncated tone image fails before its commit" "$T/run.log"; fi
-$OTA run "$D" --sdcard "$T/sd" --no-reboot --data flash_tone=file://sdcard/tone1.bin >"$T/run.log" 2>&1
+$OTA -v run "$D" --sdcard "$T/sd" --no-reboot --data flash_tone=file://sdcard/tone1.bin >"$T/run.log" 2>&1
 if [ $? -eq 0 ] && grep -q "CRC and tail valid" "$T/run.log"; then
     pass "the right tone image is taken on the next run"
 else fail "the right tone image is taken on the next run" "$T/run.log"; fi
@@ -214,15 +218,15 @@ else fail "the right tone image is taken on the next run" "$T/run.log"; fi
 cp "$T/sd/tone1.bin" "$T/www/tone1.bin"
 for mode in closedelim chunked; do
     fresh
-    $OTA run "$D" --no-reboot --data "flash_tone=$FS/$mode/3000/tone1.bin" >"$T/run.log" 2>&1
+    $OTA -v run "$D" --no-reboot --data "flash_tone=$FS/$mode/3000/tone1.bin" >"$T/run.log" 2>&1
     if [ $? -eq 1 ] && grep -q "OTA failed: .*(OTA_ERR_TONE_" "$T/run.log" && grep -q "not committed" "$T/run.log"; then
         pass "$mode: a tone stream cut short fails before its commit"
     else fail "$mode: a tone stream cut short fails before its commit" "$T/run.log"; fi
-    $OTA run "$D" --no-reboot --data "flash_tone=$FS/$mode/999999999/tone1.bin" >"$T/run.log" 2>&1
+    $OTA -v run "$D" --no-reboot --data "flash_tone=$FS/$mode/999999999/tone1.bin" >"$T/run.log" 2>&1
     if [ $? -eq 0 ] && grep -q "CRC and tail valid" "$T/run.log"; then
         pass "$mode: the whole tone stream is taken on the next run"
     else fail "$mode: the whole tone stream is taken on the next run" "$T/run.log"; fi
-    $OTA run "$D" --no-reboot --app "$FS/$mode/100000/new.bin" >"$T/run.log" 2>&1
+    $OTA -v run "$D" --no-reboot --app "$FS/$mode/100000/new.bin" >"$T/run.log" 2>&1
     if [ $? -eq 1 ] && grep -q "OTA failed: .*(OTA_ERR_" "$T/run.log" && $OTA boot "$D" | grep -q "booted: ota_0"; then
         pass "$mode: an app stream cut short is refused, the old app boots"
     else fail "$mode: an app stream cut short is refused, the old app boots" "$T/run.log"; fi

@@ -30,12 +30,12 @@ CA="$T/pki/ca.pem"
 tls_ok() {  # NAME ARGS...
     local name=$1; shift
     cp "$T/base.img" "$D"
-    if $OTA run "$D" --retries 0 "$@" >"$T/run.log" 2>&1; then pass "$name"; else fail "$name" "$T/run.log"; fi
+    if $OTA -v run "$D" --retries 0 "$@" >"$T/run.log" 2>&1; then pass "$name"; else fail "$name" "$T/run.log"; fi
 }
 tls_fails() {  # NAME ARGS...: OTA_ERR_TLS, nothing written, the old app boots
     local name=$1; shift
     cp "$T/base.img" "$D"
-    $OTA run "$D" --retries 0 "$@" >"$T/run.log" 2>&1
+    $OTA -v run "$D" --retries 0 "$@" >"$T/run.log" 2>&1
     local rc=$?
     if [ $rc -ne 1 ] || ! grep -q "(OTA_ERR_TLS" "$T/run.log"; then fail "$name: no OTA_ERR_TLS (exit $rc)" "$T/run.log"; return; fi
     if ! cmp -s "$T/base.img" "$D"; then fail "$name: the device changed" "$T/run.log"; return; fi

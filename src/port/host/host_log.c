@@ -8,6 +8,20 @@ static enum ota_log_level max_level = OTA_LOG_INFO;
 static bool muted;
 static void (*before_line)(void *ctx);
 static void *before_line_ctx;
+static bool (*keep_line)(enum ota_log_level level, const char *tag);
+static char *first_error;
+static unsigned long first_error_len;
+
+void ota_host_log_filter(bool (*keep)(enum ota_log_level level, const char *tag))
+{
+    keep_line = keep;
+}
+
+void ota_host_log_keep_first_error(char *buf, unsigned long len)
+{
+    first_error = buf;
+    first_error_len = len;
+}
 
 void ota_host_log_before_line(void (*fn)(void *ctx), void *ctx)
 {
@@ -43,7 +57,12 @@ void ota_log(enum ota_log_level level, const char *tag, const char *fmt, ...)
 {
     static const char letters[] = "EWID";
     va_list ap;
-    if (muted || level > max_level) {
+    if (level == OTA_LOG_ERROR && first_error && first_error_len && !first_error[0]) {
+        va_start(ap, fmt);
+        vsnprintf(first_error, first_error_len, fmt, ap);
+        va_end(ap);
+    }
+    if (muted || level > max_level || (keep_line && !keep_line(level, tag))) {
         return;
     }
     if (before_line) {
