@@ -68,10 +68,14 @@ void run_summary_item(const struct run_report *r, unsigned id)
     const struct ota_item *it = &r->items[id];
     char size[32];
     run_human_size(size, sizeof(size), f->bytes);
-    fprintf(stderr, "%s%s%s from %s: ", item_what(r, id), it->label ? " " : "", it->label ? it->label : "", it->uri);
-    if (f->err == OTA_OK && r->release && r->release->accepted &&
-        (r->release->decision.action == OTA_MANIFEST_UP_TO_DATE || r->release->decision.action == OTA_MANIFEST_HELD_BACK ||
-         r->release->decision.action == OTA_MANIFEST_ROLLED_BACK)) {
+    bool nothing = f->err == OTA_OK && r->release && r->release->accepted &&
+                   (r->release->decision.action == OTA_MANIFEST_UP_TO_DATE ||
+                    r->release->decision.action == OTA_MANIFEST_HELD_BACK ||
+                    r->release->decision.action == OTA_MANIFEST_ROLLED_BACK);
+    /* A release that installs nothing was last reading its signature: name the manifest. */
+    const char *from = nothing && r->release->cfg.manifest_uri ? r->release->cfg.manifest_uri : it->uri;
+    fprintf(stderr, "%s%s%s from %s: ", item_what(r, id), it->label ? " " : "", it->label ? it->label : "", from);
+    if (nothing) {
         fprintf(stderr, "nothing installed: %s\n", ota_release_action_name(r->release->decision.action));
     } else if (f->err == OTA_OK) {
         fprintf(stderr, "written to %s (%s received%s)\n", f->slot[0] ? f->slot : "its partition", size,

@@ -161,7 +161,7 @@ fresh
 expect_fail "rollout 0%: held back (exit 4)" 4 "nothing installed: held back" \
     $OTA -v run "$T/run.img" --manifest "$URL/rel/manifest.json" --manifest-pub "$K/test_p256_pub.pem"
 if grep -q "OTA success" "$T/err"; then fail "  never 'OTA success'" "$T/err"; else pass "  never 'OTA success'"; fi
-expect_fail "rollout 0%, default output: says held back" 4 "^app from .*: nothing installed: held back \(rollout\)$" \
+expect_fail "rollout 0%, default output: says held back" 4 "^app from .*/rel/manifest\.json: nothing installed: held back \(rollout\)$" \
     $OTA run "$T/run.img" --manifest "$URL/rel/manifest.json" --manifest-pub "$K/test_p256_pub.pem"
 
 finish
