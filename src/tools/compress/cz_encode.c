@@ -8,45 +8,17 @@
 
 #include "bytes.h"
 #include "cz_make.h"
+#include "range_enc.h"
 #include "ota/hash.h"
 
+/* The name the shared model (cz_model.h) codes through; the decoder has its own. */
 struct cz_io {
-    uint64_t low;
-    uint32_t range;
-    uint8_t cache;
-    uint64_t pending; /* bytes waiting for a possible carry */
-    struct delta_buf *out;
-    int err;
+    struct range_enc rc;
 };
-
-static void shift_low(struct cz_io *e)
-{
-    if (e->low < 0xFF000000u || e->low >= (1ull << 32)) {
-        uint8_t carry = (uint8_t)(e->low >> 32);
-        e->err |= delta_buf_byte(e->out, (uint8_t)(e->cache + carry));
-        for (; e->pending; e->pending--) {
-            e->err |= delta_buf_byte(e->out, (uint8_t)(0xFF + carry));
-        }
-        e->cache = (uint8_t)(e->low >> 24);
-    } else {
-        e->pending++;
-    }
-    e->low = (e->low & 0x00FFFFFFu) << 8;
-}
 
 static inline int cz_bit(struct cz_io *e, unsigned p0, int bit)
 {
-    uint32_t bound = (e->range >> 12) * p0;
-    if (bit) {
-        e->low += bound;
-        e->range -= bound;
-    } else {
-        e->range = bound;
-    }
-    while (e->range < (1u << 24)) {
-        e->range <<= 8;
-        shift_low(e);
-    }
+    range_enc_bit(&e->rc, p0, bit);
     return bit;
 }
 
@@ -187,16 +159,14 @@ int cz_compress(const uint8_t *in, size_t len, struct delta_buf *out)
     ota_sha256_finish(&sha, hdr + 16);
     struct finder f = {in, (uint32_t)len, malloc(sizeof(int32_t) << HASH_BITS), malloc(sizeof(int32_t) * (len + 1))};
     struct ota_cz *c = malloc(sizeof(*c));
-    struct cz_io io = {0, 0xFFFFFFFFu, 0, 0, out, 0};
+    struct cz_io io = {RANGE_ENC_INIT(out)};
     int err = !f.head || !f.prev || !c || delta_buf_put(out, hdr, sizeof(hdr));
     if (!err) {
         memset(f.head, 0xff, sizeof(int32_t) << HASH_BITS);
         cz_init(c);
         encode_body(&io, c, &f);
-        for (int k = 0; k < 5; k++) {
-            shift_low(&io);
-        }
-        err = io.err;
+        range_enc_flush(&io.rc);
+        err = io.rc.err;
     }
     free(f.head);
     free(f.prev);

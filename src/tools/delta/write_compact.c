@@ -10,67 +10,28 @@
 #include "bytes.h"
 #include "delta/compact_model.h"
 #include "delta_make.h"
+#include "range_enc.h"
 
-struct rc_enc {
-    uint64_t low;
-    uint32_t range;
-    uint8_t cache;
-    uint64_t pending;   /* bytes waiting for a possible carry */
-    struct delta_buf *out;
-    int err;
-};
-
-static void shift_low(struct rc_enc *e)
+static void enc_bit(struct range_enc *e, ota_delta_prob *p, int bit)
 {
-    if (e->low < 0xFF000000u || e->low >= (1ull << 32)) {
-        uint8_t carry = (uint8_t)(e->low >> 32);
-        e->err |= delta_buf_byte(e->out, (uint8_t)(e->cache + carry));
-        for (; e->pending; e->pending--) {
-            e->err |= delta_buf_byte(e->out, (uint8_t)(0xFF + carry));
-        }
-        e->cache = (uint8_t)(e->low >> 24);
-    } else {
-        e->pending++;
-    }
-    e->low = (e->low & 0x00FFFFFFu) << 8;
-}
-
-/* One bit whose probability (of a 0) is p; the caller updates its models. */
-static void enc_bit_p(struct rc_enc *e, unsigned p, int bit)
-{
-    uint32_t bound = (e->range >> CM_PROB_BITS) * p;
-    if (bit) {
-        e->low += bound;
-        e->range -= bound;
-    } else {
-        e->range = bound;
-    }
-    while (e->range < CM_TOP) {
-        e->range <<= 8;
-        shift_low(e);
-    }
-}
-
-static void enc_bit(struct rc_enc *e, ota_delta_prob *p, int bit)
-{
-    enc_bit_p(e, *p, bit);
+    range_enc_bit(e, *p, bit);
     cm_update(p, bit);
 }
 
-static void enc_extra(struct rc_enc *e, struct ota_delta_compact *c, uint8_t b)
+static void enc_extra(struct range_enc *e, struct ota_delta_compact *c, uint8_t b)
 {
     struct cm_mix m;
     unsigned node = 1;
     for (unsigned i = 0; i < 8; i++) {
         int bit = (b >> (7 - i)) & 1;
-        enc_bit_p(e, cm_mix_predict(c, &m, node, i), bit);
+        range_enc_bit(e, cm_mix_predict(c, &m, node, i), bit);
         cm_mix_update(&m, bit);
         node = (node << 1) | (unsigned)bit;
     }
     cm_after_extra(c, b);
 }
 
-static void enc_direct(struct rc_enc *e, uint32_t v, unsigned n)
+static void enc_direct(struct range_enc *e, uint32_t v, unsigned n)
 {
     while (n--) {
         ota_delta_prob half = CM_PROB_ONE / 2;
@@ -78,7 +39,7 @@ static void enc_direct(struct rc_enc *e, uint32_t v, unsigned n)
     }
 }
 
-static void enc_tree(struct rc_enc *e, ota_delta_prob *probs, unsigned bits, uint32_t v)
+static void enc_tree(struct range_enc *e, ota_delta_prob *probs, unsigned bits, uint32_t v)
 {
     uint32_t node = 1;
     for (unsigned i = bits; i--;) {
@@ -88,7 +49,7 @@ static void enc_tree(struct rc_enc *e, ota_delta_prob *probs, unsigned bits, uin
     }
 }
 
-static void enc_uint(struct rc_enc *e, struct ota_delta_int_model *m, uint32_t v)
+static void enc_uint(struct range_enc *e, struct ota_delta_int_model *m, uint32_t v)
 {
     unsigned n = 0;
     while (n < 32 && (v >> n)) {
@@ -103,14 +64,7 @@ static void enc_uint(struct rc_enc *e, struct ota_delta_int_model *m, uint32_t v
     enc_direct(e, v, rest - ctx_bits);
 }
 
-static void enc_flush(struct rc_enc *e)
-{
-    for (int i = 0; i < 5; i++) {
-        shift_low(e);
-    }
-}
-
-static void enc_diff_byte(struct rc_enc *e, struct ota_delta_compact *c, uint8_t diff, uint8_t old0, uint32_t np)
+static void enc_diff_byte(struct range_enc *e, struct ota_delta_compact *c, uint8_t diff, uint8_t old0, uint32_t np)
 {
     enc_bit(e, &c->zero[cm_zero_ctx(c, old0, np)], diff != 0);
     if (diff) {
@@ -123,7 +77,7 @@ static void enc_diff_byte(struct rc_enc *e, struct ota_delta_compact *c, uint8_t
     cm_after_diff(c, diff, old0, np);
 }
 
-static void enc_seek(struct rc_enc *e, struct ota_delta_compact *c, int64_t seek, int32_t align)
+static void enc_seek(struct range_enc *e, struct ota_delta_compact *c, int64_t seek, int32_t align)
 {
     unsigned i = cm_rep_find(c, align);
     enc_bit(e, &c->is_rep[cm_rep_ctx(c)], i < OTA_DELTA_REPS);
@@ -139,7 +93,7 @@ static void enc_seek(struct rc_enc *e, struct ota_delta_compact *c, int64_t seek
     cm_rep_use(c, i, align);
 }
 
-static void enc_plan(struct rc_enc *e, struct ota_delta_compact *c, const uint8_t *old, const uint8_t *nw,
+static void enc_plan(struct range_enc *e, struct ota_delta_compact *c, const uint8_t *old, const uint8_t *nw,
                      const struct delta_plan *plan)
 {
     size_t op = 0, np = 0;
@@ -180,9 +134,9 @@ int delta_write_compact(const uint8_t *old, size_t old_len, const uint8_t *nw, s
         return -1;
     }
     cm_init(c);
-    struct rc_enc e = {0, 0xFFFFFFFFu, 0, 0, out, 0};
+    struct range_enc e = RANGE_ENC_INIT(out);
     enc_plan(&e, c, old, nw, plan);
-    enc_flush(&e);
+    range_enc_flush(&e);
     free(c);
     return e.err ? -1 : 0;
 }
