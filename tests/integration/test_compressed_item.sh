@@ -110,8 +110,8 @@ installed "dropped at 50% via python" "$T/new.bin"
 
 if [ -z "$VEC" ] || [ ! -d "$VEC/delta" ]; then
     skip "vector releases (no ../shared/vectors)"
-    finish || exit 1
-    exit 77
+    finish  # the synthetic part ran and passed: not a skipped test (its summary counts the skipped part)
+    exit
 fi
 V="$VEC/delta"
 rels=(d2d8d982 b7855e8e 32641331 cf645f84 12198e8d)
