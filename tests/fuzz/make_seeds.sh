@@ -5,7 +5,7 @@ set -eu
 OTA=$1 OUT=$2 VEC=${3:-}
 rm -rf "$OUT"
 for t in partition_bin partition_csv otadata image tone sdkconfig signature journal delta manifest manifest_sig \
-    release_record cli_args efuse device running ddi esp_enc chunked compressed; do mkdir -p "$OUT/$t"; done
+    release_record cli_args efuse device running ddi esp_enc chunked compressed idf_serial; do mkdir -p "$OUT/$t"; done
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 printf 'nvs, data, nvs, , 0x4000\notadata, data, ota, , 0x2000\nphy_init, data, phy, , 0x1000\nota_0, app, ota_0, , 1M\nota_1, app, ota_1, , 1M\nflash_tone, data, 0xff, , 1M\n' >"$OUT/partition_csv/seed.csv"
@@ -76,6 +76,17 @@ PY
 printf 'https://h/p/manifest.json?X-Sig=a/b#f' | python3 -c 'import sys,struct; d=sys.stdin.buffer.read(); sys.stdout.buffer.write(struct.pack("<H", len(d)) + d)' >"$OUT/manifest_sig/uri"
 printf '# record\nCONFIG_MANIFEST_SERIAL=5\nCONFIG_MANIFEST_ROLLED_BACK_SERIAL=6\nCONFIG_MANIFEST_ROLLED_BACK_SHA256=%s\n' \
     "$(head -c 32 /dev/zero | tr '\0' 'a' | od -An -tx1 | tr -d ' \n')" >"$OUT/release_record/seed"
+# idf_serial: two 64-byte copies (erased, and one valid copy), a record to save, the power-cut point
+python3 - "$OUT/idf_serial" <<'PY'
+import struct, sys, zlib
+def copy(seq, serial):
+    b = struct.pack('<IIII', 0x4C525453, seq, serial, 0) + bytes(32)
+    return b + struct.pack('<I', zlib.crc32(b)) + b'\xff' * 12
+rec = struct.pack('<II', 9, 0) + bytes(32)
+open(sys.argv[1] + '/erased', 'wb').write(b'\xff' * 128 + rec + b'\x02')
+open(sys.argv[1] + '/one', 'wb').write(copy(4, 8) + b'\xff' * 64 + rec + b'\x03')
+open(sys.argv[1] + '/two', 'wb').write(copy(4, 8) + copy(5, 9) + rec + b'\x01')
+PY
 # journal: a record made by a real update would need a device; a hand-made header does
 python3 - "$OUT/journal/rec" <<'PY'
 import struct, sys, zlib

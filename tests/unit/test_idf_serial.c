@@ -75,6 +75,33 @@ static void a_power_cut_keeps_old_or_new(void **state)
     }
 }
 
+/* The second copy torn and the first erased (no record yet): a save cut
+ * halfway must not leave two torn copies. Found by fuzz_idf_serial. */
+static void a_cut_save_over_a_torn_second_copy(void **state)
+{
+    (void)state;
+    static const uint8_t junk[4] = {0x7F, 0, 1, 2};
+    for (uint64_t cut = 1; cut <= 2; cut++) {
+        struct tmp_flash t;
+        struct ota_idf_serial_store s;
+        struct ota_release_record got, r = rec_of(9);
+        tmp_flash_create(&t, 0x100000);
+        assert_int_equal(ota_flash_program(&t.hf.flash, part.offset + 0x1000 + 12, junk, sizeof(junk)), OTA_OK);
+        assert_int_equal(ota_idf_serial_store_init(&s, &t.hf.flash, &part), OTA_OK);
+        assert_int_equal(s.store.load(s.store.ctx, &got), OTA_OK);
+        assert_int_equal(got.serial, 0);
+        t.hf.cut_at = t.hf.count.ops + cut;
+        t.hf.cut_mode = OTA_CUT_TORN;
+        t.hf.cut_seed = (uint32_t)cut;
+        (void)s.store.save(s.store.ctx, &r);
+        tmp_flash_reopen(&t);
+        assert_int_equal(ota_idf_serial_store_init(&s, &t.hf.flash, &part), OTA_OK);
+        assert_int_equal(s.store.load(s.store.ctx, &got), OTA_OK);
+        assert_true(got.serial == 0 || got.serial == 9);
+        tmp_flash_destroy(&t);
+    }
+}
+
 static void both_copies_damaged_is_an_error(void **state)
 {
     (void)state;
@@ -123,6 +150,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fresh_device_round_trip_and_turns),
         cmocka_unit_test(a_power_cut_keeps_old_or_new),
+        cmocka_unit_test(a_cut_save_over_a_torn_second_copy),
         cmocka_unit_test(both_copies_damaged_is_an_error),
         cmocka_unit_test(hex_digest_exactly_64_digits),
     };

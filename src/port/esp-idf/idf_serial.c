@@ -114,7 +114,11 @@ static int store_save(void *ctx, const struct ota_release_record *rec)
     if (err) {
         return err;
     }
-    unsigned target = which == 0 ? 1 : 0;
+    /* With no whole copy yet, the torn one (a first save cut short) is
+     * written again and the erased one stays erased: a cut of this save
+     * then leaves torn + erased, still "nothing accepted yet", never two
+     * torn copies (an unreadable record). */
+    unsigned target = which == 0 ? 1 : which == 1 ? 0 : c[1].state == COPY_TORN ? 1 : 0;
     uint32_t addr = s->offset + target * OTA_FLASH_SECTOR_SIZE;
     memset(b, 0xFF, sizeof(b));
     put_le32(b, COPY_MAGIC);
