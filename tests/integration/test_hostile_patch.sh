@@ -17,22 +17,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/servers.sh"
 trap 'stop_servers; rm -rf "$T"' EXIT
 
-mkdir -p "$T/www"
-printf '%s\n' "nvs, data, nvs, , 0x4000" "otadata, data, ota, , 0x2000" "phy_init, data, phy, , 0x1000" \
-    "ota_0, app, ota_0, , 3M" "ota_1, app, ota_1, , 3M" >"$T/table.csv"
-D="$T/dev.img"
+. "$HERE/item_device.sh"
 $OTA image make "$T/old.bin" --project ota_example --version v1.0.0 --size 200000 >/dev/null
-
-device_running() {
-    rm -f "$D" "$D".*
-    $OTA flash create "$D" --table "$T/table.csv" --size 8MB >/dev/null &&
-        $OTA flash write "$D" ota_0 "$1" >/dev/null && $OTA boot "$D" >/dev/null 2>&1
-}
-
-still_old() {
-    if $OTA boot "$D" 2>&1 | grep -q "Loaded app from partition at offset 0x10000"; then pass "$1: the old app boots"
-    else fail "$1: the old app does not boot"; fi
-}
 
 # stalling FORM NEW_SIZE BODY OUT: a patch for old.bin whose body is BODY zero
 # bytes (FORM: detools, heatshrink, compact), announcing NEW_SIZE bytes.
