@@ -25,10 +25,10 @@ Usage: hostile_server.py ROOT PORTFILE [LIFETIME]
 import http.server
 import os
 import posixpath
-import signal
-import socketserver
 import sys
 import threading
+
+from local_server import serve
 
 ROOT = os.path.abspath(sys.argv[1])
 ENDLESS_CHUNK = b" " * 65536
@@ -143,22 +143,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         MODES[mode](self, rel)
 
 
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 def main():
-    srv = Server(("127.0.0.1", 0), Handler)
-    with open(sys.argv[2] + ".tmp", "w") as f:
-        f.write(str(srv.server_address[1]))
-    os.rename(sys.argv[2] + ".tmp", sys.argv[2])
-    lifetime = float(sys.argv[3]) if len(sys.argv) > 3 else 600
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=srv.shutdown).start())
-    timer = threading.Timer(lifetime, srv.shutdown)
-    timer.daemon = True
-    timer.start()
-    srv.serve_forever()
+    serve(Handler, sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 600)
 
 
 if __name__ == "__main__":
