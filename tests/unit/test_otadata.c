@@ -14,6 +14,15 @@ static void crc_vectors(void **state)
     assert_int_equal(ota_otadata_crc(3), 0xED4A5011);
 }
 
+/* The seed's device (helpers.c) and its otadata partition. */
+static const struct ota_partition *seed_otadata(struct tmp_flash *t, struct ota_ptable *table)
+{
+    make_seed_device(t, table);
+    const struct ota_partition *p = ota_pt_find_label(table, "otadata");
+    assert_non_null(p);
+    return p;
+}
+
 static struct ota_select_entry entry(uint32_t seq, uint32_t st)
 {
     struct ota_select_entry e;
@@ -59,8 +68,7 @@ static void select_writes_the_other_sector(void **state)
     struct tmp_flash t;
     static struct ota_ptable table;
     struct ota_otadata od;
-    make_seed_device(&t, &table);
-    const struct ota_partition *p = ota_pt_find_label(&table, "otadata");
+    const struct ota_partition *p = seed_otadata(&t, &table);
     assert_int_equal(ota_otadata_read(&t.hf.flash, p, &od), OTA_OK);
     assert_int_equal(ota_otadata_active(&od), -1);
 
@@ -99,8 +107,7 @@ static void marking_states(void **state)
     struct tmp_flash t;
     static struct ota_ptable table;
     struct ota_otadata od;
-    make_seed_device(&t, &table);
-    const struct ota_partition *p = ota_pt_find_label(&table, "otadata");
+    const struct ota_partition *p = seed_otadata(&t, &table);
     assert_int_equal(ota_otadata_read(&t.hf.flash, p, &od), OTA_OK);
     assert_int_equal(ota_otadata_set_state(&t.hf.flash, p, &od, OTA_IMG_VALID), OTA_ERR_OTADATA_NONE);
     assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 0, 2, true), OTA_OK);
@@ -141,8 +148,7 @@ static void reselecting_the_active_slot_keeps_the_trial(void **state)
     struct tmp_flash t;
     static struct ota_ptable table;
     struct ota_otadata od;
-    make_seed_device(&t, &table);
-    const struct ota_partition *p = ota_pt_find_label(&table, "otadata");
+    const struct ota_partition *p = seed_otadata(&t, &table);
     assert_int_equal(ota_otadata_read(&t.hf.flash, p, &od), OTA_OK);
     assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 0, 2, false), OTA_OK);
     assert_int_equal(ota_otadata_set_state(&t.hf.flash, p, &od, OTA_IMG_VALID), OTA_OK);
@@ -165,8 +171,7 @@ static void select_keeps_the_seq_label(void **state)
     static struct ota_ptable table;
     struct ota_otadata od;
     uint8_t raw[OTA_OTADATA_ENTRY_LEN];
-    make_seed_device(&t, &table);
-    const struct ota_partition *p = ota_pt_find_label(&table, "otadata");
+    const struct ota_partition *p = seed_otadata(&t, &table);
     struct ota_select_entry e = entry(1, OTA_IMG_VALID);
     memcpy(e.seq_label, "label-by-the-factory", 20);
     ota_otadata_encode(&e, raw);
@@ -196,8 +201,7 @@ static void select_that_would_wrap_is_refused(void **state)
     static struct ota_ptable table;
     struct ota_otadata od;
     uint8_t raw[OTA_OTADATA_ENTRY_LEN];
-    make_seed_device(&t, &table);
-    const struct ota_partition *p = ota_pt_find_label(&table, "otadata");
+    const struct ota_partition *p = seed_otadata(&t, &table);
     struct ota_select_entry e = entry(0xFFFFFFFEu, OTA_IMG_VALID);  /* slot (0xFFFFFFFD % 2) = 1 */
     ota_otadata_encode(&e, raw);
     assert_int_equal(ota_flash_program(&t.hf.flash, p->offset, raw, sizeof(raw)), OTA_OK);
@@ -226,8 +230,7 @@ static void mark_invalid_needs_something_to_roll_back_to(void **state)
     struct tmp_flash t;
     static struct ota_ptable table;
     struct ota_otadata od, before, after;
-    make_seed_device(&t, &table);
-    const struct ota_partition *p = ota_pt_find_label(&table, "otadata");
+    const struct ota_partition *p = seed_otadata(&t, &table);
     struct buf img = make_image("running", "v1", 64 * 1024, OTA_CHIP_ESP32);
     write_partition(&t, ota_pt_find_label(&table, "ota_0"), img.data, img.len);
     assert_int_equal(ota_otadata_read(&t.hf.flash, p, &od), OTA_OK);
@@ -263,8 +266,7 @@ static void mark_valid_twice_writes_once(void **state)
     struct tmp_flash t;
     static struct ota_ptable table;
     struct ota_otadata od;
-    make_seed_device(&t, &table);
-    const struct ota_partition *p = ota_pt_find_label(&table, "otadata");
+    const struct ota_partition *p = seed_otadata(&t, &table);
     assert_int_equal(ota_otadata_read(&t.hf.flash, p, &od), OTA_OK);
     assert_int_equal(ota_otadata_select(&t.hf.flash, p, &od, 0, 2, true), OTA_OK);
     assert_int_equal(ota_app_mark_valid(&t.hf.flash, &table), OTA_OK);
