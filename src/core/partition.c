@@ -3,6 +3,7 @@
 
 #include "ota/error.h"
 #include "ota/hash.h"
+#include "ota/hex.h"
 #include "ota/image.h"
 #include "ota/partition.h"
 #include "bytes.h"
@@ -478,14 +479,8 @@ static bool span_eq_nocase(struct span s, const char *lit)
 
 static int digit_value(char c)
 {
-    c = lower(c);
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return 99;
+    int d = ota_hex_digit(c, true);
+    return d < 0 ? 99 : d;
 }
 
 /* Python's int(v, 0) plus gen_esp32part's K/M suffixes; no sign. */

@@ -9,28 +9,15 @@
 
 #include "ota/ddi.h"
 #include "ota/error.h"
+#include "ota/hex.h"
 #include "ota/partition.h"
-
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
 
 static int get_sha256(const struct ota_json *j, int idx, uint8_t out[OTA_SHA256_LEN])
 {
     char hex[2 * OTA_SHA256_LEN + 1];
     int err = ota_json_string(j, idx, hex, sizeof(hex));
-    if (err || strlen(hex) != 2 * OTA_SHA256_LEN) {
-        return OTA_ERR_DDI_FIELD;
-    }
-    for (unsigned i = 0; i < OTA_SHA256_LEN; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return OTA_ERR_DDI_FIELD;
-        }
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return OTA_OK;
+    bool whole = !err && strlen(hex) == 2 * OTA_SHA256_LEN && ota_hex_decode(hex, out, OTA_SHA256_LEN, true);
+    return whole ? OTA_OK : OTA_ERR_DDI_FIELD;
 }
 
 /* A string into a fixed field: too long is its own error, not "missing". */

@@ -19,6 +19,7 @@
 
 #include "ddi_internal.h"
 #include "ota/error.h"
+#include "ota/hex.h"
 
 static const char *const state_names[] = {"none", "installed", "outcome", "reported"};
 static const char *const keys[] = {"state", "action", "version", "slot", "size", "sha256", "success", "reason"};
@@ -55,11 +56,6 @@ int ota_ddi_record_format(const struct ota_ddi_record *r, char *out, size_t cap,
     return t.over ? OTA_ERR_NO_MEM : OTA_OK;
 }
 
-static int hexdig(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* One value into its field; false when it is not of the field's form. */
 static bool set_field(struct ota_ddi_record *r, unsigned k, const char *v, size_t n)
 {
@@ -94,14 +90,7 @@ static bool set_field(struct ota_ddi_record *r, unsigned k, const char *v, size_
         return n > 0 && n <= 10 && !(n > 1 && v[0] == '0');  /* one spelling per number */
     }
     case 5:
-        for (size_t i = 0; n == 2 * OTA_SHA256_LEN && i < OTA_SHA256_LEN; i++) {
-            int hi = hexdig(v[2 * i]), lo = hexdig(v[2 * i + 1]);
-            if (hi < 0 || lo < 0) {
-                return false;
-            }
-            r->sha256[i] = (uint8_t)(hi << 4 | lo);
-        }
-        return n == 2 * OTA_SHA256_LEN;
+        return n == 2 * OTA_SHA256_LEN && ota_hex_decode(v, r->sha256, OTA_SHA256_LEN, false);
     case 6:
         r->success = n == 1 && v[0] == '1';
         return n == 1 && (v[0] == '0' || v[0] == '1');

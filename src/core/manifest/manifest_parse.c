@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ota/error.h"
+#include "ota/hex.h"
 #include "ota/manifest.h"
 
 struct cursor {
@@ -73,27 +74,13 @@ static int parse_u32(struct cursor *c, uint32_t *out)
     return OTA_OK;
 }
 
-static int hex_nibble(char ch)
-{
-    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
 /* 64 lower-case hex digits. */
 static int parse_sha256(struct cursor *c, uint8_t out[OTA_SHA256_LEN])
 {
     char hex[2 * OTA_SHA256_LEN + 1];
     int err = parse_string(c, hex, sizeof(hex));
-    if (err || strlen(hex) != 2 * OTA_SHA256_LEN) {
-        return OTA_ERR_MANIFEST_SYNTAX;
-    }
-    for (unsigned i = 0; i < OTA_SHA256_LEN; i++) {
-        int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return OTA_ERR_MANIFEST_SYNTAX;
-        }
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return OTA_OK;
+    bool whole = !err && strlen(hex) == 2 * OTA_SHA256_LEN && ota_hex_decode(hex, out, OTA_SHA256_LEN, false);
+    return whole ? OTA_OK : OTA_ERR_MANIFEST_SYNTAX;
 }
 
 /* An object's members: for each key, `member` parses the value and marks

@@ -19,6 +19,7 @@
 #include "ota/error.h"
 #include "ota/flash.h"
 #include "ota/hash.h"
+#include "ota/hex.h"
 #include "ota/idf_serial.h"
 #include "ota/log.h"
 
@@ -152,33 +153,7 @@ int ota_idf_serial_store_init(struct ota_idf_serial_store *s, const struct ota_f
     return OTA_OK;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 int ota_idf_hex_digest(const char *hex, uint8_t out[32])
 {
-    uint8_t d[32];
-    if (!hex || strlen(hex) != 64) {
-        return OTA_ERR_INVALID_ARG;
-    }
-    for (unsigned i = 0; i < 32; i++) {
-        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return OTA_ERR_INVALID_ARG;
-        }
-        d[i] = (uint8_t)(hi << 4 | lo);
-    }
-    memcpy(out, d, sizeof(d));
-    return OTA_OK;
+    return hex && strlen(hex) == 64 && ota_hex_decode(hex, out, 32, true) ? OTA_OK : OTA_ERR_INVALID_ARG;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ota/error.h"
+#include "ota/hex.h"
 #include "ota/host_device.h"
 #include "ota/host_file.h"
 #include "ota/image.h"
@@ -170,33 +171,9 @@ bool ota_host_chip_rev_parse(const char *s, uint16_t *rev)
     return true;
 }
 
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 bool ota_host_hex32_parse(const char *hex, uint8_t out[32])
 {
-    if (strlen(hex) != 64) {
-        return false;
-    }
-    for (int i = 0; i < 32; i++) {
-        int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return false;
-        }
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
+    return strlen(hex) == 64 && ota_hex_decode(hex, out, 32, true);
 }
 
 bool ota_host_u32_parse(const char *v, uint32_t *out)

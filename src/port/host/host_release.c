@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ota/error.h"
+#include "ota/hex.h"
 #include "ota/host_device.h"
 #include "ota/host_release.h"
 #include "ota/sdkconfig.h"
@@ -44,18 +45,8 @@ static int parse_sha(const char *value, uint8_t out[OTA_SHA256_LEN])
         memset(out, 0, OTA_SHA256_LEN);
         return OTA_OK;
     }
-    if (strlen(value) != 2 * OTA_SHA256_LEN) {
-        return OTA_ERR_RELEASE_RECORD;
-    }
-    for (unsigned i = 0; i < 2 * OTA_SHA256_LEN; i++) {
-        char c = value[i];
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (v < 0) {
-            return OTA_ERR_RELEASE_RECORD;
-        }
-        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
-    }
-    return OTA_OK;
+    bool whole = strlen(value) == 2 * OTA_SHA256_LEN && ota_hex_decode(value, out, OTA_SHA256_LEN, false);
+    return whole ? OTA_OK : OTA_ERR_RELEASE_RECORD;
 }
 
 static int on_key(void *ctx, const char *key, const char *value)

@@ -8,6 +8,7 @@
 
 #include "ota/error.h"
 #include "ota/hash.h"
+#include "ota/hex.h"
 #include "ota/host_device.h"
 #include "ota/host_file.h"
 #include "ota/host_running.h"
@@ -23,7 +24,7 @@ static bool parse_offset(const char *v, uint32_t *out)
         return false;
     }
     for (v += 2; *v; v++) {
-        int d = (*v >= '0' && *v <= '9') ? *v - '0' : (*v >= 'a' && *v <= 'f') ? *v - 'a' + 10 : -1;
+        int d = ota_hex_digit(*v, false);
         if (d < 0) {
             return false;
         }
