@@ -78,6 +78,8 @@ int ota_result_from_err(int err)
     case OTA_ERR_MANIFEST_CHIP:
     case OTA_ERR_MANIFEST_TOO_BIG:
     case OTA_ERR_MANIFEST_SIG_TOO_BIG:
+    case OTA_ERR_MANIFEST_ITEM_ORDER:
+    case OTA_ERR_MANIFEST_NO_ITEM:
         return OTA_RESULT_GET_NEW_APP_DESC_FAIL;
     case OTA_ERR_RELEASE_NO_SERIAL_STORE:
     case OTA_ERR_RELEASE_RECORD:
@@ -113,6 +115,7 @@ int ota_result_from_err(int err)
     case OTA_ERR_DEADLINE:
     case OTA_ERR_MANIFEST_PATCH_DIGEST:  /* what arrived is not what the manifest signed */
     case OTA_ERR_MANIFEST_IMAGE_DIGEST:
+    case OTA_ERR_MANIFEST_COMPRESSED_DIGEST:
         return OTA_RESULT_STREAM_RD_FAIL;
     case OTA_ERR_IMG_DESC:
     case OTA_ERR_IMG_SEG0_SMALL:
