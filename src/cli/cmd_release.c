@@ -34,7 +34,7 @@ struct release_out {
     const char *dir;
     bool json;             /* results go into one JSON document, not lines */
     unsigned nfiles;
-    struct written_file files[MAX_PREVIOUS + 4];  /* image, compressed image, patches, signature, manifest */
+    struct written_file files[MAX_PREVIOUS + 6];  /* image, compressed image, patches, two manifests, two signatures */
 };
 
 struct release_image {

@@ -50,15 +50,16 @@ static void failures_text(const struct ota_release_item *r, char *out, size_t ca
     out[0] = '\0';
     for (unsigned i = 0; i < r->failed_count && n < cap; i++) {
         const struct ota_release_failure *f = &r->failed[i];
-        n += (size_t)snprintf(out + n, cap - n, "%s%s %s: %s", i ? "; " : "", ota_manifest_kind_name(f->item->kind),
-                              f->item->uri, ota_strerror(f->err));
+        n += (size_t)snprintf(out + n, cap - n, "%s%s %s: %s (%s)", i ? "; " : "",
+                              ota_manifest_kind_name(f->item->kind), f->item->uri, ota_errname(f->err),
+                              ota_strerror(f->err));
     }
 }
 
 bool run_release_report(const struct run_release *rr)
 {
     const struct ota_release_item *r = &rr->rel;
-    char failed[600];
+    char failed[900];
     if (!r->accepted) {
         return false;
     }
