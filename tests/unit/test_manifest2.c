@@ -7,6 +7,7 @@
 #include "ota/error.h"
 #include "ota/image.h"
 #include "ota/manifest.h"
+#include "ota/service.h"
 
 #define H64(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
                c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
@@ -231,6 +232,18 @@ static void encrypted_items_need_a_key(void **state)
     assert_int_equal(d.action, OTA_MANIFEST_UP_TO_DATE);
 }
 
+/* The new refusals have names and results of their own. */
+static void new_errors_are_named(void **state)
+{
+    (void)state;
+    assert_string_equal(ota_errname(OTA_ERR_MANIFEST_NO_ITEM), "OTA_ERR_MANIFEST_NO_ITEM");
+    assert_string_equal(ota_errname(OTA_ERR_MANIFEST_ITEM_ORDER), "OTA_ERR_MANIFEST_ITEM_ORDER");
+    assert_string_equal(ota_errname(OTA_ERR_MANIFEST_COMPRESSED_DIGEST), "OTA_ERR_MANIFEST_COMPRESSED_DIGEST");
+    assert_int_equal(ota_result_from_err(OTA_ERR_MANIFEST_NO_ITEM), OTA_RESULT_GET_NEW_APP_DESC_FAIL);
+    assert_int_equal(ota_result_from_err(OTA_ERR_MANIFEST_ITEM_ORDER), OTA_RESULT_GET_NEW_APP_DESC_FAIL);
+    assert_int_equal(ota_result_from_err(OTA_ERR_MANIFEST_COMPRESSED_DIGEST), OTA_RESULT_STREAM_RD_FAIL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +254,7 @@ int main(void)
         cmocka_unit_test(refuses_too_many_items),
         cmocka_unit_test(candidates_are_what_the_device_can_apply_smallest_first),
         cmocka_unit_test(encrypted_items_need_a_key),
+        cmocka_unit_test(new_errors_are_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
