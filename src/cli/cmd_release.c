@@ -1,6 +1,8 @@
 /* ota release: publish a release into a static tree (docs/manifest.md):
- * the full image, a patch from each previous release, then the signed
- * manifest, renamed into place last so a reader sees the old release or
+ * the full image plain and compressed, a patch from each previous release
+ * (all encrypted with --encrypt-to), then the signed manifests, format 2
+ * (every item, smallest first) and format 1 (what devices in the field
+ * read), each renamed into place last so a reader sees the old release or
  * the new one. */
 #include <errno.h>
 #include <stdio.h>
