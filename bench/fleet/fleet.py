@@ -93,7 +93,7 @@ class Fleet:
             r = sh(*cmd)
             spent += time.monotonic() - t0
             runs += 1
-            m = re.search(r"action=(.+?)( \(patch missing\))? patch_bytes", r.stdout)
+            m = re.search(r"action=(.+?)( \((?:patch missing|fell back)\))? patch_bytes", r.stdout)
             if r.returncode == 3:
                 cuts += 1
                 sh(a.ota, "boot", img)  # power returns

@@ -127,7 +127,7 @@
     X(OTA_ERR_DELTA_STALLED, -160, "the patch goes on without producing output (a run of empty steps): corrupt or hostile") \
     X(OTA_ERR_DELTA_VERSION, -163, "a compact patch of a format version this applier does not know: make it again with this release's tool") \
     /* release manifests (-170..-179) */ \
-    X(OTA_ERR_MANIFEST_SYNTAX, -170, "release manifest is not strict JSON of format 1, or a field is missing, repeated, unknown or out of range") \
+    X(OTA_ERR_MANIFEST_SYNTAX, -170, "release manifest is not strict JSON of its format (1 or 2), or a field is missing, repeated, unknown or out of range") \
     X(OTA_ERR_MANIFEST_FORMAT, -171, "release manifest of a format version this device does not know") \
     X(OTA_ERR_MANIFEST_SIGNATURE, -172, "release manifest signature missing, or not made by the trusted manifest key") \
     X(OTA_ERR_MANIFEST_REPLAY, -173, "release manifest serial lower than the last one this device accepted (an old manifest replayed)") \
@@ -173,6 +173,9 @@
     X(OTA_ERR_DECRYPT_KEY_FILE, -215, "the decryption key file is unreadable, or not an RSA-3072 or P-256 private key (PEM) or a 32-byte HMAC key") \
     X(OTA_ERR_DECRYPT_CRYPTO, -216, "the crypto port failed to decrypt (out of memory or an unsupported operation)") \
     X(OTA_ERR_DECRYPT_SCHEME, -217, "the image's key is wrapped for another kind of key (RSA-3072 / P-256) than this device's") \
+    X(OTA_ERR_MANIFEST_NO_ITEM, -240, "the release offers no item this device can apply (all encrypted and no decryption key, or compressed and no decoder)") \
+    X(OTA_ERR_MANIFEST_ITEM_ORDER, -241, "release manifest (format 2) does not list its items smallest first") \
+    X(OTA_ERR_MANIFEST_COMPRESSED_DIGEST, -242, "the compressed image's size or SHA-256 differs from the signed manifest's") \
     /* groups kept free for: device trust (-144..-149), host port (-190..-194, -197) */
 
 #endif

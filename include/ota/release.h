@@ -17,8 +17,11 @@
  * installed: a power cut anywhere after that leaves it kept, and a rerun
  * of the same serial is accepted (a replayed older one is refused). A patch for the running app is applied through the
  * delta applier into the app writer (every check of a direct app item
- * runs on its output); a patch the server does not have falls back to the
- * full image. Before otadata changes, the new image's bytes in flash must
+ * runs on its output). The device tries the items it can apply smallest
+ * first (its patch, the compressed image, the plain image) and takes the
+ * next after a failure the next could avoid (missing on the server, made
+ * for another base, refused by the decoder, not the signed bytes); never
+ * after the switch. Before otadata changes, the new image's bytes in flash must
  * have the manifest's size and SHA-256, and a patch the manifest's.
  * Up to date and held back are successes that install nothing and clear
  * the item's reboot_flag.
@@ -79,10 +82,17 @@ struct ota_release_item {
     struct ota_manifest_decision decision;
     struct ota_release_record record;     /* the device's record as loaded (and saved) */
     bool accepted;                        /* signature, serial, project and chip passed */
-    bool fell_back;                       /* the patch was missing: the full image was taken */
+    bool fell_back;                       /* a candidate failed and the next was taken */
+    unsigned tried;                       /* the decision's candidate being installed */
+    const struct ota_manifest_file *installed;  /* the item that installed; NULL: none */
+    unsigned failed_count;                /* the candidates that failed, in the order tried */
+    struct ota_release_failure {
+        const struct ota_manifest_file *item;
+        int err;
+    } failed[OTA_MANIFEST_MAX_CANDIDATES];
     bool rolled_back;                     /* the installed app failed its trial boot (ota_release_rolled_back) */
     int sig_why;                          /* the signature module's reason for a refusal */
-    uint64_t patch_bytes;                 /* patch bytes fed to the applier */
+    uint64_t patch_bytes;                 /* patch (or compressed image) bytes fed to the applier */
     /* working memory */
     char uri[OTA_RELEASE_URI_MAX + OTA_MANIFEST_URI_MAX];
     uint8_t text[OTA_MANIFEST_MAX_LEN];
@@ -97,7 +107,7 @@ struct ota_release_item {
  * service runs). The item's reboot_flag is set; clear it for no restart. */
 void ota_release_item_init(struct ota_item *item, struct ota_release_item *rel, const struct ota_release_config *cfg);
 
-/* "up to date", "held back (rollout)", "patch", "full image",
+/* "up to date", "held back (rollout)", "patch", "compressed image", "full image",
  * "skipped: this release rolled back on this device". */
 const char *ota_release_action_name(enum ota_manifest_action a);
 

@@ -1,6 +1,8 @@
 /* ota release: publish a release into a static tree (docs/manifest.md):
- * the full image, a patch from each previous release, then the signed
- * manifest, renamed into place last so a reader sees the old release or
+ * the full image plain and compressed, a patch from each previous release
+ * (all encrypted with --encrypt-to), then the signed manifests, format 2
+ * (every item, smallest first) and format 1 (what devices in the field
+ * read), each renamed into place last so a reader sees the old release or
  * the new one. */
 #include <errno.h>
 #include <stdio.h>
@@ -34,7 +36,7 @@ struct release_out {
     const char *dir;
     bool json;             /* results go into one JSON document, not lines */
     unsigned nfiles;
-    struct written_file files[MAX_PREVIOUS + 4];  /* image, compressed image, patches, signature, manifest */
+    struct written_file files[MAX_PREVIOUS + 6];  /* image, compressed image, patches, two manifests, two signatures */
 };
 
 struct release_image {
@@ -149,35 +151,128 @@ static int file_json(char *out, size_t cap, const char *uri, size_t size, const 
     return snprintf(out, cap, "\"uri\": \"%s\", \"size\": %zu, \"sha256\": \"%s\"", uri, size, h);
 }
 
-struct patch_entry {
-    char from[4096];  /* the previous release's image file */
+struct release_args {
+    const char *image, *key, *format, *project, *encrypt_to;
+    const char *prev[MAX_PREVIOUS];
+    unsigned np, rollout;
+    uint32_t serial;
+};
+
+/* One published item: its bytes and what the manifests say of it. */
+struct pub_item {
     char name[96];
-    uint8_t base[OTA_SHA256_LEN];
-    size_t size;
+    uint8_t kind;                  /* enum ota_manifest_kind */
+    bool encrypted;
+    uint8_t base[OTA_SHA256_LEN];  /* a patch's base: the previous release's appended SHA-256 */
+    char from[4096];               /* a patch: the previous release's image file */
+    struct delta_buf buf;
     uint8_t sha[OTA_SHA256_LEN];
 };
 
-static int manifest_json(char *out, size_t cap, const struct release_image *im, const char *project,
-                         const char *image_name, uint32_t serial, unsigned rollout, const struct patch_entry *p,
-                         unsigned np)
+/* Everything a publication offers. */
+struct release_set {
+    struct pub_item plain, compressed;  /* compressed.buf.len 0: the compressor failed */
+    struct pub_item patches[MAX_PREVIOUS];
+    unsigned np;
+    size_t app_len;                /* the image's own length (before encryption) */
+};
+
+static void set_free(struct release_set *set)
 {
-    char app[2 * OTA_SHA256_LEN + 1], base[2 * OTA_SHA256_LEN + 1], file[256];
-    const struct ota_app_desc *d = &im->info.desc;
-    hex(app, im->info.hash_stored, OTA_SHA256_LEN);
-    file_json(file, sizeof(file), image_name, im->len, im->file_sha);
-    size_t n = (size_t)snprintf(out, cap,
-        "{\n  \"format\": %u,\n  \"project\": \"%s\",\n  \"version\": \"%s\",\n  \"secure_version\": %u,\n"
-        "  \"chip\": \"%s\",\n  \"serial\": %u,\n  \"rollout_percent\": %u,\n  \"app_sha256\": \"%s\",\n"
-        "  \"image\": {%s},\n  \"patches\": [", OTA_MANIFEST_FORMAT, project, d->version,
-        (unsigned)d->secure_version, chip_name(im->info.header.chip_id), (unsigned)serial, rollout, app, file);
-    for (unsigned i = 0; i < np && n < cap; i++) {
-        hex(base, p[i].base, OTA_SHA256_LEN);
-        file_json(file, sizeof(file), p[i].name, p[i].size, p[i].sha);
-        n += (size_t)snprintf(out + n, cap - n, "%s\n    {\"base_app_sha256\": \"%s\", %s}", i ? "," : "", base,
-                              file);
+    free(set->plain.buf.data);
+    free(set->compressed.buf.data);
+    for (unsigned i = 0; i < set->np; i++) {
+        free(set->patches[i].buf.data);
+    }
+    memset(set, 0, sizeof(*set));
+}
+
+static void item_hash(struct pub_item *it)
+{
+    ota_sha256_ctx sha;
+    ota_sha256_init(&sha);
+    ota_sha256_update(&sha, it->buf.data, it->buf.len);
+    ota_sha256_finish(&sha, it->sha);
+}
+
+/* Format 1 (manifest.json, what every device reads): the image, and for
+ * each base the smaller of its patch and the compressed image (neither
+ * when the items are encrypted: format 1 cannot say so). */
+static size_t format1_items(char *out, size_t cap, const struct release_set *set)
+{
+    char base[2 * OTA_SHA256_LEN + 1], file[320];
+    size_t n = 0;
+    unsigned listed = 0;
+    file_json(file, sizeof(file), set->plain.name, set->plain.buf.len, set->plain.sha);
+    n += (size_t)snprintf(out + n, cap - n, "  \"image\": {%s},\n  \"patches\": [", file);
+    for (unsigned i = 0; i < set->np && n < cap && !set->plain.encrypted; i++) {
+        const struct pub_item *p = &set->patches[i];
+        const struct pub_item *cz = &set->compressed;
+        const struct pub_item *it = cz->buf.len && cz->buf.len < p->buf.len ? cz : p;
+        hex(base, p->base, OTA_SHA256_LEN);
+        file_json(file, sizeof(file), it->name, it->buf.len, it->sha);
+        n += (size_t)snprintf(out + n, cap - n, "%s\n    {\"base_app_sha256\": \"%s\", %s}", listed++ ? "," : "",
+                              base, file);
     }
     if (n < cap) {
-        n += (size_t)snprintf(out + n, cap - n, "%s]\n}\n", np ? "\n  " : "");
+        n += (size_t)snprintf(out + n, cap - n, "%s]\n}\n", listed ? "\n  " : "");
+    }
+    return n;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+    size_t x = (*(const struct pub_item *const *)a)->buf.len, y = (*(const struct pub_item *const *)b)->buf.len;
+    return x < y ? -1 : x > y;
+}
+
+/* Format 2 (manifest.json.v2): every item, smallest first. */
+static size_t format2_items(char *out, size_t cap, const struct release_set *set)
+{
+    static const char *const kinds[] = {"plain", "compressed", "patch"};
+    const struct pub_item *all[MAX_PREVIOUS + 2];
+    char base[2 * OTA_SHA256_LEN + 1], file[320], named[120];
+    unsigned count = 0;
+    size_t n = 0;
+    all[count++] = &set->plain;
+    if (set->compressed.buf.len && set->compressed.buf.len < set->plain.buf.len) {
+        all[count++] = &set->compressed;  /* not smaller than the image: it would never be taken */
+    }
+    for (unsigned i = 0; i < set->np; i++) {
+        all[count++] = &set->patches[i];
+    }
+    qsort(all, count, sizeof(all[0]), item_cmp);
+    n += (size_t)snprintf(out + n, cap - n, "  \"app_size\": %zu,\n  \"items\": [", set->app_len);
+    for (unsigned i = 0; i < count && n < cap; i++) {
+        const struct pub_item *it = all[i];
+        hex(base, it->base, OTA_SHA256_LEN);
+        snprintf(named, sizeof(named), "\"base_app_sha256\": \"%s\", ", base);
+        file_json(file, sizeof(file), it->name, it->buf.len, it->sha);
+        n += (size_t)snprintf(out + n, cap - n, "%s\n    {\"kind\": \"%s\", %s%s, \"encrypted\": %s}", i ? "," : "",
+                              kinds[it->kind], it->kind == OTA_MANIFEST_KIND_PATCH ? named : "", file,
+                              it->encrypted ? "true" : "false");
+    }
+    if (n < cap) {
+        n += (size_t)snprintf(out + n, cap - n, "\n  ]\n}\n");
+    }
+    return n;
+}
+
+/* The manifest of `format`: the head both formats share, then its items. */
+static int manifest_json(char *out, size_t cap, unsigned format, const struct release_image *im, const char *project,
+                         uint32_t serial, unsigned rollout, const struct release_set *set)
+{
+    char app[2 * OTA_SHA256_LEN + 1];
+    const struct ota_app_desc *d = &im->info.desc;
+    hex(app, im->info.hash_stored, OTA_SHA256_LEN);
+    size_t n = (size_t)snprintf(out, cap,
+        "{\n  \"format\": %u,\n  \"project\": \"%s\",\n  \"version\": \"%s\",\n  \"secure_version\": %u,\n"
+        "  \"chip\": \"%s\",\n  \"serial\": %u,\n  \"rollout_percent\": %u,\n  \"app_sha256\": \"%s\",\n", format,
+        project, d->version, (unsigned)d->secure_version, chip_name(im->info.header.chip_id), (unsigned)serial,
+        rollout, app);
+    if (n < cap) {
+        n += format == OTA_MANIFEST_FORMAT ? format1_items(out + n, cap - n, set)
+                                           : format2_items(out + n, cap - n, set);
     }
     return n < cap ? (int)n : -1;
 }
@@ -200,7 +295,7 @@ static int capture(void *ctx, const void *data, size_t len)
     return 0;
 }
 
-/* A patch is published only when it is smaller than the full image: a
+/* A patch is offered only when it is smaller than the full image: a
  * device would download more for nothing. */
 static bool worth_it(const struct release_out *ro, const char *from, size_t patch, size_t image)
 {
@@ -212,97 +307,132 @@ static bool worth_it(const struct release_out *ro, const char *from, size_t patc
     return false;
 }
 
-/* The compressed image, when it is smaller than the patch from a previous
- * release, takes the patch's place: a device running that release installs
- * it through the same path (it names no base; the manifest binds it). */
-struct compressed {
-    const struct delta_buf *buf;
-    const char *name;
-};
-
-static void pick_smaller(const struct release_out *ro, const struct compressed *cz, const char *from,
-                         struct delta_buf *patch, const char **name)
-{
-    if (!cz->buf || cz->buf->len >= patch->len) {
-        return;
-    }
-    fprintf(ro->json ? stderr : stdout, "from %s the compressed image is smaller than the patch (%zu < %zu bytes)\n",
-            from, cz->buf->len, patch->len);
-    free(patch->data);
-    memset(patch, 0, sizeof(*patch));
-    if (delta_buf_put(patch, cz->buf->data, cz->buf->len) == 0) {
-        *name = cz->name;
-    }
-}
-
+/* The patch from each previous release that pays off. */
 static int make_patches(struct release_out *ro, const char *format, const struct release_image *nw,
-                        const char *const *prev, unsigned *np_io, struct patch_entry *out,
-                        const struct compressed *cz)
+                        const char *const *prev, unsigned np, struct release_set *set)
 {
     char app[17], base[17];
-    unsigned np = *np_io, kept = 0;
     hex(app, nw->info.hash_stored, 8);
     for (unsigned k = 0; k < np; k++) {
-        unsigned i = kept;  /* the next entry of out[] */
         static struct release_image old;
+        struct pub_item *p = &set->patches[set->np];
         memset(&old, 0, sizeof(old));
         old.path = prev[k];
-        struct delta_buf buf = {0};
         int rc = load_image(&old);
-        if (!rc && cli_delta_make_patch(format, old.data, old.len, nw->data, nw->len, &buf)) {
+        if (!rc && cli_delta_make_patch(format, old.data, old.len, nw->data, nw->len, &p->buf)) {
             cli_error("%s: out of memory making the patch", old.path);
             rc = CLI_FAIL;
         }
-        const char *cz_name = NULL;
-        if (!rc) {
-            pick_smaller(ro, cz, old.path, &buf, &cz_name);
-        }
-        if (!rc && worth_it(ro, old.path, buf.len, nw->len)) {
-            kept++;
+        if (!rc && worth_it(ro, old.path, p->buf.len, nw->len)) {
             hex(base, old.info.hash_stored, 8);
-            snprintf(out[i].name, sizeof(out[i].name), "patch-%s-%s.%s", base, app, format);
-            if (cz_name) {
-                snprintf(out[i].name, sizeof(out[i].name), "%s", cz_name);
+            snprintf(p->name, sizeof(p->name), "patch-%s-%s.%s", base, app, format);
+            snprintf(p->from, sizeof(p->from), "%s", old.path);
+            p->kind = OTA_MANIFEST_KIND_PATCH;
+            memcpy(p->base, old.info.hash_stored, OTA_SHA256_LEN);
+            set->np++;
+            if (set->compressed.buf.len && set->compressed.buf.len < p->buf.len) {
+                fprintf(ro->json ? stderr : stdout, "from %s the compressed image is smaller than the patch "
+                        "(%zu < %zu bytes)\n", old.path, set->compressed.buf.len, p->buf.len);
             }
-            memcpy(out[i].base, old.info.hash_stored, OTA_SHA256_LEN);
-            out[i].size = buf.len;
-            ota_sha256_ctx sha;
-            ota_sha256_init(&sha);
-            ota_sha256_update(&sha, buf.data, buf.len);
-            ota_sha256_finish(&sha, out[i].sha);
-            rc = cz_name ? CLI_OK : publish(ro, out[i].name, buf.data, buf.len);  /* the compressed one is out already */
-            snprintf(out[i].from, sizeof(out[i].from), "%s", old.path);
-            if (!ro->json) {
-                printf("patch from %s: %s, %zu bytes (%.1f%% of the image)\n", old.path, out[i].name, buf.len,
-                       100.0 * (double)buf.len / (double)nw->len);
-            }
+        } else {
+            free(p->buf.data);
+            memset(&p->buf, 0, sizeof(p->buf));
         }
         free(old.data);
-        free(buf.data);
         if (rc) {
             return rc;
         }
     }
-    *np_io = kept;
     return CLI_OK;
 }
 
-/* Sign the manifest, then put the signature and the manifest in place
+/* The image as it is, compressed, and the patches from earlier releases. */
+static int make_items(struct release_out *ro, const struct release_args *ra, const struct release_image *nw,
+                      struct release_set *set)
+{
+    char app[17];
+    hex(app, nw->info.hash_stored, 8);
+    set->app_len = nw->len;
+    snprintf(set->plain.name, sizeof(set->plain.name), "app-%s.bin", app);
+    set->plain.kind = OTA_MANIFEST_KIND_PLAIN;
+    if (delta_buf_put(&set->plain.buf, nw->data, nw->len)) {
+        cli_error("out of memory");
+        return CLI_FAIL;
+    }
+    snprintf(set->compressed.name, sizeof(set->compressed.name), "app-%s.cz", app);
+    set->compressed.kind = OTA_MANIFEST_KIND_COMPRESSED;
+    if (cz_compress(nw->data, nw->len, &set->compressed.buf) != 0) {
+        free(set->compressed.buf.data);
+        memset(&set->compressed.buf, 0, sizeof(set->compressed.buf));
+    }
+    return make_patches(ro, ra->format, nw, ra->prev, ra->np, set);
+}
+
+/* --encrypt-to: every item encrypted to the devices' key (esp_encrypted_img);
+ * the manifests sign the ciphertext. The image keeps its name app-<app8>.enc,
+ * the others gain ".enc". */
+static int encrypt_item(struct pub_item *it, const char *pub)
+{
+    uint8_t *enc;
+    size_t len;
+    int err = ota_host_encrypt_esp(it->buf.data, it->buf.len, pub, &enc, &len);
+    if (err) {
+        cli_error("--encrypt-to %s: %s", pub, ota_strerror(err));
+        return CLI_FAIL;
+    }
+    free(it->buf.data);
+    it->buf.data = enc;
+    it->buf.len = it->buf.cap = len;
+    it->encrypted = true;
+    size_t n = strlen(it->name);
+    n -= it->kind == OTA_MANIFEST_KIND_PLAIN ? strlen(".bin") : 0;  /* app-<app8>.enc, as before */
+    snprintf(it->name + n, sizeof(it->name) - n, ".enc");
+    return CLI_OK;
+}
+
+/* Encrypt (--encrypt-to), hash, and write every item. */
+static int publish_items(struct release_out *ro, struct release_set *set, const char *encrypt_to)
+{
+    struct pub_item *all[MAX_PREVIOUS + 2];
+    unsigned count = 0;
+    int rc = CLI_OK;
+    all[count++] = &set->plain;
+    if (set->compressed.buf.len) {
+        all[count++] = &set->compressed;
+    }
+    for (unsigned i = 0; i < set->np; i++) {
+        all[count++] = &set->patches[i];
+    }
+    for (unsigned i = 0; i < count && !rc; i++) {
+        if (encrypt_to) {
+            rc = encrypt_item(all[i], encrypt_to);
+        }
+        if (!rc) {
+            item_hash(all[i]);
+            rc = publish(ro, all[i]->name, all[i]->buf.data, all[i]->buf.len);
+        }
+    }
+    return rc;
+}
+
+/* Sign a manifest, then put its signature and the manifest in place
  * (the manifest last: it is what readers look for). */
-static int publish_manifest(struct release_out *ro, const char *key, const char *text, size_t len)
+static int publish_manifest(struct release_out *ro, const char *key, const char *name, const char *text, size_t len)
 {
     static struct sig_capture cap;
+    char sig_name[64];
     memset(&cap, 0, sizeof(cap));
     cap.sector = ota_sig_sector_offset((uint32_t)len);
     int err = ota_host_sign((const uint8_t *)text, len, key, true, capture, &cap);
     if (err) {
-        cli_error("signing the manifest with %s: %s", key, ota_strerror(err));
+        cli_error("signing %s with %s: %s", name, key, ota_strerror(err));
         return CLI_FAIL;
     }
-    if (publish(ro, "manifest.json.sig", cap.sig, sizeof(cap.sig))) {
+    snprintf(sig_name, sizeof(sig_name), "%s.sig", name);
+    if (publish(ro, sig_name, cap.sig, sizeof(cap.sig))) {
         return CLI_FAIL;
     }
-    return publish(ro, "manifest.json", text, len);
+    return publish(ro, name, text, len);
 }
 
 /* Take every "--previous FILE" out of argv (the option repeats). */
@@ -411,15 +541,8 @@ static int make_dir(const char *dir)
     }
 }
 
-struct release_args {
-    const char *image, *key, *format, *project, *encrypt_to;
-    const char *prev[MAX_PREVIOUS];
-    unsigned np, rollout;
-    uint32_t serial;
-};
-
-static void release_json(const struct release_out *ro, const char *text, int len, const struct patch_entry *p,
-                         unsigned np, size_t image_len, int rc)
+static void release_json(const struct release_out *ro, const char *text, int len, const struct release_set *set,
+                         int rc)
 {
     static struct ota_manifest m;  /* what readers will parse: the published bytes, parsed back */
     struct json j;
@@ -432,12 +555,13 @@ static void release_json(const struct release_out *ro, const char *text, int len
         json_null(&j, "manifest");
     }
     json_array(&j, "patches");
-    for (unsigned i = 0; i < np && rc == CLI_OK; i++) {
+    for (unsigned i = 0; i < set->np && rc == CLI_OK; i++) {
+        const struct pub_item *p = &set->patches[i];
         json_object(&j, NULL);
-        json_str(&j, "from", p[i].from);
-        json_str(&j, "file", p[i].name);
-        json_uint(&j, "size", p[i].size);
-        json_double(&j, "percent_of_image", 100.0 * (double)p[i].size / (double)image_len);
+        json_str(&j, "from", p->from);
+        json_str(&j, "file", p->name);
+        json_uint(&j, "size", p->buf.len);
+        json_double(&j, "percent_of_image", 100.0 * (double)p->buf.len / (double)set->plain.buf.len);
         json_close(&j);
     }
     json_close(&j);
@@ -449,87 +573,77 @@ static void release_json(const struct release_out *ro, const char *text, int len
     json_end(&j);
 }
 
-/* --encrypt-to: the published file is the image encrypted to the devices'
- * key (esp_encrypted_img); the manifest signs that file, and names the app
- * inside by its own SHA-256. */
-static int encrypt_image(struct release_image *im, const char *pub)
+/* The project the release is for: --project, else the image's. */
+static int release_project(const struct release_args *ra, const struct release_image *nw, const char **project)
 {
-    uint8_t *enc;
-    size_t len;
-    int err = ota_host_encrypt_esp(im->data, im->len, pub, &enc, &len);
-    if (err) {
-        cli_error("--encrypt-to %s: %s", pub, ota_strerror(err));
+    *project = ra->project ? ra->project : nw->info.desc.project_name;
+    if (!chip_name(nw->info.header.chip_id)) {
+        cli_error("%s: chip id %u has no manifest name", ra->image, nw->info.header.chip_id);
         return CLI_FAIL;
     }
-    free(im->data);
-    im->data = enc;
-    im->len = len;
-    ota_sha256_ctx sha;
-    ota_sha256_init(&sha);
-    ota_sha256_update(&sha, im->data, im->len);
-    ota_sha256_finish(&sha, im->file_sha);
+    if (!(*project)[0]) {
+        cli_error("%s has no project name (as ESP-ADF apps): name the product with --project; devices name it "
+                  "too (ota run --project, CONFIG_OTA_RELEASE_PROJECT)", ra->image);
+        return CLI_USAGE;
+    }
+    if (ra->project && nw->info.desc.project_name[0] && strcmp(ra->project, nw->info.desc.project_name)) {
+        cli_error("--project %s: %s is project '%s'", ra->project, ra->image, nw->info.desc.project_name);
+        return CLI_USAGE;
+    }
     return CLI_OK;
 }
 
-/* The image, the patches, then the signed manifest. */
+/* Both manifests, format 2 first: manifest.json, the one every device
+ * reads, is renamed into place last. text receives format 1. */
+static int publish_manifests(struct release_out *ro, const struct release_args *ra, const struct release_image *nw,
+                             const char *project, const struct release_set *set, char *text, size_t cap, int *len)
+{
+    static char text2[OTA_MANIFEST_MAX_LEN + 1];
+    int len2 = manifest_json(text2, OTA_MANIFEST_MAX_LEN + 1, OTA_MANIFEST_FORMAT2, nw, project, ra->serial,
+                             ra->rollout, set);
+    *len = manifest_json(text, cap, OTA_MANIFEST_FORMAT, nw, project, ra->serial, ra->rollout, set);
+    if (*len < 0 || len2 < 0 || *len > (int)OTA_MANIFEST_MAX_LEN || len2 > (int)OTA_MANIFEST_MAX_LEN) {
+        cli_error("the manifest would exceed %u bytes", OTA_MANIFEST_MAX_LEN);
+        return CLI_FAIL;
+    }
+    int rc = publish_manifest(ro, ra->key, "manifest.json.v2", text2, (size_t)len2);
+    return rc ? rc : publish_manifest(ro, ra->key, "manifest.json", text, (size_t)*len);
+}
+
+/* The items, then the signed manifests. */
 static int release_publish(struct release_out *ro, const struct release_args *ra)
 {
     static struct release_image nw;
-    static struct patch_entry patches[MAX_PREVIOUS];
-    static char text[OTA_MANIFEST_MAX_LEN + 1];
-    char name[64], app[17];
+    static struct release_set set;
+    static char text[OTA_MANIFEST_MAX_LEN + 2];
+    const char *project = "";
+    int len = -1;
     nw.path = ra->image;
     int rc = load_image(&nw);
-    if (!rc && !chip_name(nw.info.header.chip_id)) {
-        cli_error("%s: chip id %u has no manifest name", ra->image, nw.info.header.chip_id);
-        rc = CLI_FAIL;
-    }
-    const char *project = ra->project ? ra->project : nw.info.desc.project_name;
-    if (!rc && !project[0]) {
-        cli_error("%s has no project name (as ESP-ADF apps): name the product with --project; devices name it "
-                  "too (ota run --project, CONFIG_OTA_RELEASE_PROJECT)", ra->image);
-        rc = CLI_USAGE;
-    } else if (!rc && ra->project && nw.info.desc.project_name[0] && strcmp(ra->project, nw.info.desc.project_name)) {
-        cli_error("--project %s: %s is project '%s'", ra->project, ra->image, nw.info.desc.project_name);
-        rc = CLI_USAGE;
-    }
-    if (!rc && ra->encrypt_to) {
-        rc = encrypt_image(&nw, ra->encrypt_to);
+    if (!rc) {
+        rc = release_project(ra, &nw, &project);
     }
     if (!rc) {
-        hex(app, nw.info.hash_stored, 8);
-        snprintf(name, sizeof(name), "app-%s.%s", app, ra->encrypt_to ? "enc" : "bin");
-        rc = publish(ro, name, nw.data, nw.len);
-    }
-    unsigned np = ra->np;
-    struct delta_buf czb = {0};
-    char cz_name[64];
-    struct compressed cz = {NULL, cz_name};
-    if (!rc && cz_compress(nw.data, nw.len, &czb) == 0) {
-        snprintf(cz_name, sizeof(cz_name), "app-%s.cz", app);
-        cz.buf = &czb;
-        rc = publish(ro, cz_name, czb.data, czb.len);
+        rc = make_items(ro, ra, &nw, &set);
     }
     if (!rc) {
-        rc = make_patches(ro, ra->format, &nw, ra->prev, &np, patches, &cz);
-    }
-    free(czb.data);
-    int len = rc ? -1 : manifest_json(text, sizeof(text) - 1, &nw, project, name, ra->serial, ra->rollout, patches,
-                                      np);
-    if (!rc && len < 0) {
-        cli_error("the manifest would exceed %u bytes", OTA_MANIFEST_MAX_LEN);
-        rc = CLI_FAIL;
+        rc = publish_items(ro, &set, ra->encrypt_to);
     }
     if (!rc) {
-        rc = publish_manifest(ro, ra->key, text, (size_t)len);
+        rc = publish_manifests(ro, ra, &nw, project, &set, text, sizeof(text), &len);
     }
     if (ro->json) {
-        release_json(ro, text, len, patches, np, nw.len, rc);
+        release_json(ro, text, len, &set, rc);
     } else if (!rc) {
         printf("%s/manifest.json: serial %u, %s %s, rollout %u%%, image %s (%zu bytes), %u patches\n", ro->dir,
-               (unsigned)ra->serial, project, nw.info.desc.version, ra->rollout, name, nw.len, np);
+               (unsigned)ra->serial, project, nw.info.desc.version, ra->rollout, set.plain.name, set.plain.buf.len,
+               set.plain.encrypted ? 0 : set.np);
+        printf("%s/manifest.json.v2: the image, %s%u patches, smallest first%s\n", ro->dir,
+               set.compressed.buf.len && set.compressed.buf.len < set.plain.buf.len ? "the compressed image, " : "",
+               set.np, ra->encrypt_to ? ", encrypted" : "");
     }
     free(nw.data);
+    set_free(&set);
     return rc;
 }
 
@@ -551,7 +665,8 @@ int cmd_release(int argc, char **argv)
         CLI_VALUE_D("rollout", &rollout_s, "PERCENT", "share of devices that take this release", "100"),
         CLI_VALUE("format", &ra.format, "compact|esp", "the patch format"),
         CLI_VALUE_D("encrypt-to", &ra.encrypt_to, "PUB.pem",
-                    "publish the image encrypted to the devices' key (esp_encrypted_img; no patches)", "plain"),
+                    "publish every item encrypted to the devices' key (esp_encrypted_img): the image, "
+                    "the compressed image, the patches", "plain"),
         CLI_VALUE_D("project", &ra.project, "P", "the product the release is for (required when the image has "
                     "no project name)", "the image's project name"),
         CLI_FLAG("force", &force, "publish a serial that is not higher than the tree's (devices that accepted a "
@@ -563,10 +678,6 @@ int cmd_release(int argc, char **argv)
     }
     if (!ra.image || !ra.key || (strcmp(ra.format, "compact") != 0 && strcmp(ra.format, "esp") != 0)) {
         cli_error("--image NEW.bin and --key KEY.pem are required; --format compact or esp");
-        return CLI_USAGE;
-    }
-    if (ra.encrypt_to && ra.np) {
-        cli_error("--encrypt-to publishes the full image only: patches would travel in the clear (drop --previous)");
         return CLI_USAGE;
     }
     if (!cli_key_usable(ra.key, true)) {

@@ -73,8 +73,9 @@ const struct cli_command cli_commands[] = {
     {"release", NULL, cmd_release,
      "ota release DIR --image NEW.bin [--previous OLD.bin ...] --key KEY.pem [--serial N] [--rollout PERCENT] "
      "[--format compact|esp] [--encrypt-to PUB.pem]",
-     "Publish a release into the static tree DIR: the image, a patch from each previous release, and the signed "
-     "manifest (written last, by rename)."},
+     "Publish a release into the static tree DIR: the image, it compressed, a patch from each previous release, and "
+     "the signed manifests, format 2 (manifest.json.v2: every item, smallest first) and format 1 (manifest.json, "
+     "for devices in the field; written last, by rename)."},
     {"status", NULL, cmd_status, "ota status IMG [--json]",
      "Show the device's record of its last server-driven (DDI) update: the action, what it installed, and its "
      "outcome (trial confirmed, rolled back and why), and whether the server has it."},

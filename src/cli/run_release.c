@@ -9,6 +9,7 @@
 #include "ota/host_sign.h"
 #include "ota/log.h"
 #include "cli.h"
+#include "json.h"
 #include "run_release.h"
 
 int run_release_setup(struct run_release *rr, const struct run_release_args *a)
@@ -42,25 +43,67 @@ int run_release_setup(struct run_release *rr, const struct run_release_args *a)
     return CLI_OK;
 }
 
+/* "patch patch-1-2.compact (404 ...); compressed image ... " into out. */
+static void failures_text(const struct ota_release_item *r, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (unsigned i = 0; i < r->failed_count && n < cap; i++) {
+        const struct ota_release_failure *f = &r->failed[i];
+        n += (size_t)snprintf(out + n, cap - n, "%s%s %s: %s (%s)", i ? "; " : "",
+                              ota_manifest_kind_name(f->item->kind), f->item->uri, ota_errname(f->err),
+                              ota_strerror(f->err));
+    }
+}
+
 bool run_release_report(const struct run_release *rr)
 {
     const struct ota_release_item *r = &rr->rel;
+    char failed[900];
     if (!r->accepted) {
         return false;
     }
-    OTA_LOGI("OTA_RELEASE", "release: serial=%u version=%s action=%s%s patch_bytes=%llu bucket=%u",
-             (unsigned)r->manifest.serial, r->manifest.version, ota_release_action_name(r->decision.action),
-             r->fell_back ? " (patch missing)" : "", (unsigned long long)r->patch_bytes, r->decision.bucket);
+    failures_text(r, failed, sizeof(failed));
+    OTA_LOGI("OTA_RELEASE", "release: serial=%u format=%u version=%s action=%s%s patch_bytes=%llu bucket=%u "
+             "installed=%s failed=[%s]", (unsigned)r->manifest.serial, (unsigned)r->manifest.format,
+             r->manifest.version, ota_release_action_name(r->decision.action), r->fell_back ? " (fell back)" : "",
+             (unsigned long long)r->patch_bytes, r->decision.bucket, r->installed ? r->installed->uri : "none", failed);
     return r->decision.action == OTA_MANIFEST_UP_TO_DATE || r->decision.action == OTA_MANIFEST_HELD_BACK ||
            r->decision.action == OTA_MANIFEST_ROLLED_BACK;
+}
+
+static void item_json(struct json *j, const char *key, const struct ota_manifest_file *f)
+{
+    json_object(j, key);
+    json_str(j, "kind", ota_manifest_kind_name(f->kind));
+    json_str(j, "uri", f->uri);
+    json_uint(j, "size", f->size);
+    json_bool(j, "encrypted", f->encrypted);
+}
+
+void run_release_items_json(struct json *j, const struct ota_release_item *r)
+{
+    json_uint(j, "manifest_format", r->manifest.format);
+    if (r->installed) {
+        item_json(j, "installed", r->installed);
+        json_close(j);
+    } else {
+        json_null(j, "installed");
+    }
+    json_array(j, "failed");  /* in the order tried */
+    for (unsigned i = 0; i < r->failed_count; i++) {
+        item_json(j, NULL, r->failed[i].item);
+        json_error(j, "error", r->failed[i].err);
+        json_close(j);
+    }
+    json_close(j);
 }
 
 int run_release_after_restart(struct run_release *rr, const struct cli_boot_report *boot, int status)
 {
     struct ota_release_item *r = &rr->rel;
     char digest[2 * OTA_SHA256_LEN + 1];
-    bool installed = r->accepted && (r->decision.action == OTA_MANIFEST_INSTALL_PATCH ||
-                                     r->decision.action == OTA_MANIFEST_INSTALL_FULL);
+    bool installed = r->accepted && r->installed;
     const char *why = boot->rolled_back == OTA_HOST_ROLLBACK_SELF_TEST_FAILED ? "self-test failed"
                       : boot->rolled_back == OTA_HOST_ROLLBACK_NOT_BOOTED   ? "the new app did not boot"
                                                                             : NULL;

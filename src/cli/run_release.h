@@ -28,6 +28,11 @@ int run_release_setup(struct run_release *rr, const struct run_release_args *a);
  * held back by the rollout, or an image that rolled back here before). */
 bool run_release_report(const struct run_release *rr);
 
+/* The release's items in --json: the format read, the item installed, the
+ * ones that failed before it (kind, uri, size, encrypted, error). */
+struct json;
+void run_release_items_json(struct json *j, const struct ota_release_item *r);
+
 /* After the restart: when the app this release installed failed its
  * self-test and the device rolled back, the device remembers the image
  * and the run fails (CLI_FAIL); otherwise status is returned unchanged. */

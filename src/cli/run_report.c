@@ -6,6 +6,7 @@
 #include "ota/host_power.h"
 #include "ota/log.h"
 #include "json.h"
+#include "run_release.h"
 #include "run_report.h"
 #include "run_summary.h"
 
@@ -235,6 +236,7 @@ static void release_json(struct json *j, const struct ota_release_item *rel, int
     json_bool(j, "patch_missing_fell_back_to_full", rel->fell_back);
     json_uint(j, "patch_bytes", rel->patch_bytes);
     json_uint(j, "rollout_bucket", rel->decision.bucket);
+    run_release_items_json(j, rel);
     char digest[2 * OTA_SHA256_LEN + 1];
     for (unsigned i = 0; i < OTA_SHA256_LEN; i++) {
         snprintf(digest + 2 * i, 3, "%02x", rel->manifest.app_sha256[i]);

@@ -110,7 +110,7 @@ python3 -c "
 import json, hashlib, sys
 d = json.load(open(sys.argv[1]))
 names = [f['file'].split('/')[-1] for f in d['files']]
-ok = len(d['files']) == 5 and names[-1] == 'manifest.json' and 'manifest.json.sig' in names and any(n.endswith('.cz') for n in names)
+ok = len(d['files']) == 7 and names[-1] == 'manifest.json' and 'manifest.json.sig' in names and 'manifest.json.v2' in names and any(n.endswith('.cz') for n in names)
 for f in d['files']:
     b = open(f['file'], 'rb').read()
     ok = ok and f['size'] == len(b) and f['sha256'] == hashlib.sha256(b).hexdigest()

@@ -5,7 +5,10 @@ set -eu
 OTA=$1 OUT=$2 VEC=${3:-}
 rm -rf "$OUT"
 for t in partition_bin partition_csv otadata image tone sdkconfig signature journal delta manifest manifest_sig \
-    release_record cli_args efuse device running ddi esp_enc chunked compressed idf_serial; do mkdir -p "$OUT/$t"; done
+    release_record cli_args efuse device running ddi esp_enc chunked compressed \
+    idf_serial \
+    manifest2 \
+    ; do mkdir -p "$OUT/$t"; done
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 printf 'nvs, data, nvs, , 0x4000\notadata, data, ota, , 0x2000\nphy_init, data, phy, , 0x1000\nota_0, app, ota_0, , 1M\nota_1, app, ota_1, , 1M\nflash_tone, data, 0xff, , 1M\n' >"$OUT/partition_csv/seed.csv"
@@ -68,6 +71,10 @@ python3 "$(dirname "$0")/../integration/app_variant.py" "$T/app.bin" "$T/v2.bin"
 $OTA release "$T/rel" --image "$T/v2.bin" --previous "$T/app.bin" --key "$(dirname "$0")/../data/test_p256.pem" \
     --serial 7 >/dev/null
 cp "$T/rel/manifest.json" "$OUT/manifest/published.json"
+# manifest2: a first byte (the device's abilities and base), then a published manifest.json.v2
+for b in '\x07' '\x03' '\x0c'; do
+    { printf "$b"; cat "$T/rel/manifest.json.v2"; } >"$OUT/manifest2/published-$(printf "$b" | od -An -tx1 | tr -d ' ')"
+done
 python3 - "$T/rel/manifest.json" "$T/rel/manifest.json.sig" "$OUT/manifest_sig/published" <<'PY'
 import struct, sys
 m, s = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()

@@ -76,7 +76,7 @@ grep -q " 0 page programs" "$T/run.out" && pass "  no flash program" || fail "  
 
 # Refusals: each with its own error; the device keeps running v1.
 cp -r "$T/www/good" "$T/www/tampered"
-sed -i 's/"rollout_percent": 100/"rollout_percent": 99/' "$T/www/tampered/manifest.json"
+sed -i 's/"rollout_percent": 100/"rollout_percent": 99/' "$T/www/tampered/manifest.json" "$T/www/tampered/manifest.json.v2"
 new_device b
 run_dev b tampered
 expect_run "a tampered manifest is refused" 1 "OTA_ERR_MANIFEST_SIGNATURE"
@@ -89,7 +89,7 @@ run_dev b otherkey
 expect_run "a manifest signed by another key is refused" 1 "OTA_ERR_MANIFEST_SIGNATURE.*|signature refused: .*not the trusted key"
 grep -q "OTA_ERR_MANIFEST_SIGNATURE" "$T/run.out" && pass "  as MANIFEST_SIGNATURE" || fail "  as MANIFEST_SIGNATURE" "$T/run.out"
 
-rm -f "$T/www/tampered/manifest.json.sig"
+rm -f "$T/www/tampered/manifest.json.sig" "$T/www/tampered/manifest.json.v2.sig"
 run_dev b tampered
 expect_run "a manifest without its signature is refused" 1 "OTA_ERR_MANIFEST_SIGNATURE"
 
@@ -108,20 +108,25 @@ expect_run "a release for another chip is refused" 1 "OTA_ERR_MANIFEST_CHIP"
 boots b lamp
 
 # The patch the server holds is not the one the manifest signed (a valid
-# patch of the same pair in the other format): refused before otadata changes.
+# patch of the same pair in the other format): refused before otadata
+# changes, and the next item in size order (the full image) is taken.
 release badpatch --image "$T/v3.bin" --previous "$T/v1.bin"
 p=$(cd "$T/www/badpatch" && ls patch-*)
 $OTA delta make "$T/v1.bin" "$T/v3.bin" "$T/www/badpatch/$p" --format esp >/dev/null
-run_dev b badpatch
-expect_run "a patch whose SHA-256 differs from the manifest's is refused" 1 "OTA_ERR_MANIFEST_PATCH_DIGEST"
-boots b lamp
-grep -q "v1.0.0" "$T/boot.out" && pass "  still v1.0.0" || fail "  still v1.0.0" "$T/boot.out"
+new_device bp
+run_dev bp badpatch
+expect_run "a patch whose SHA-256 differs from the manifest's is refused: the full image is taken" 0 \
+    "failed=\[patch $p: OTA_ERR_MANIFEST_PATCH_DIGEST"
+grep -q "the patch $p failed (the patch's size or SHA-256 differs.*): taking the full image" "$T/run.out" &&
+    pass "  a log line names why" || fail "  a log line names why" "$T/run.out"
+boots bp lamp
+grep -q "v3.0.0" "$T/boot.out" && pass "  runs v3.0.0" || fail "  runs v3.0.0" "$T/boot.out"
 
 # The patch is missing: the full image, with every check.
 release nopatch --image "$T/v3.bin" --previous "$T/v1.bin"
 rm -f "$T/www/nopatch"/patch-*
 run_dev b nopatch
-expect_run "a missing patch falls back to the full image" 0 "action=full image \(patch missing\)"
+expect_run "a missing patch falls back to the full image" 0 "action=full image \(fell back\).*failed=\[patch patch-"
 boots b lamp
 grep -q "v3.0.0" "$T/boot.out" && pass "  runs v3.0.0" || fail "  runs v3.0.0" "$T/boot.out"
 
@@ -164,10 +169,14 @@ if grep -q "compressed image is smaller than the patch" "$T/release.out" &&
     pass "ota release: the compressed image takes the place of a larger patch"
 else fail "ota release: the compressed image takes the place of a larger patch" "$T/release.out"; fi
 new_device cz
-run_dev cz squeeze
-expect_run "the compressed image installs through the patch path" 0 "action=patch patch_bytes=[1-9]"
+run_dev cz squeeze --manifest-sig "$URL/squeeze/manifest.json.sig"
+expect_run "format 1: the compressed image installs through the patch path" 0 "format=1 .*action=patch patch_bytes=[1-9]"
 boots cz lamp
 grep -q "v4.0.0" "$T/boot.out" && pass "  runs v4.0.0" || fail "  runs v4.0.0" "$T/boot.out"
+new_device cz
+run_dev cz squeeze
+expect_run "format 2: the compressed image is the smallest item" 0 "format=2 .*action=compressed image patch_bytes=[1-9]"
+boots cz lamp
 
 # ---- the release record: one per device, read strictly -----------------
 # A symlink to the device reaches the same record: the older serial is refused.
@@ -225,7 +234,7 @@ if [ -n "$V" ] && [ -f "$V/delta/korvo-d2d8d982.bin" ]; then
     expect_run "a device whose app has no project name takes no release" 1 "OTA_ERR_MANIFEST_PROJECT"
     boots k ""
     run_dev k korvo --project korvo_du1906
-    expect_run "  unless the integrator names the project (--project)" 0 "action=full image"
+    expect_run "  unless the integrator names the project (--project)" 0 "action=(compressed|full) image"
     printf 'CONFIG_OTA_RELEASE_PROJECT="korvo_du1906"\n' >"$T/korvo.cfg"
     run_dev k korvo --config "$T/korvo.cfg"
     expect_run "  or CONFIG_OTA_RELEASE_PROJECT" 4 "action=up to date"

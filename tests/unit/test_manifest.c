@@ -71,7 +71,9 @@ static void refuses_what_is_not_strict(void **state)
     assert_int_equal(parse_edit("\"app_sha256\": \"a", "\"app_sha256\": \"A"), OTA_ERR_MANIFEST_SYNTAX);
     assert_int_equal(parse_edit("\"app_sha256\": \"a", "\"app_sha256\": \""), OTA_ERR_MANIFEST_SYNTAX);
     assert_int_equal(parse_edit("]}\n", "]}\n{}"), OTA_ERR_MANIFEST_SYNTAX);
-    assert_int_equal(parse_edit("\"format\": 1", "\"format\": 2"), OTA_ERR_MANIFEST_FORMAT);
+    assert_int_equal(parse_edit("\"format\": 1", "\"format\": 3"), OTA_ERR_MANIFEST_FORMAT);
+    /* format 2 names its items otherwise: format 1's keys under it are unknown */
+    assert_int_equal(parse_edit("\"format\": 1", "\"format\": 2"), OTA_ERR_MANIFEST_SYNTAX);
     assert_int_equal(parse_edit("\"format\": 1, ", ""), OTA_ERR_MANIFEST_SYNTAX);
     /* a size of 0 is no bound on a stream: a malformed manifest */
     assert_int_equal(parse_edit("\"size\": 1000", "\"size\": 0"), OTA_ERR_MANIFEST_SYNTAX);
@@ -117,6 +119,7 @@ static void decides_by_running_app(void **state)
     v.project = "lamp";
     v.chip_id = OTA_CHIP_ESP32;
     v.device_id = "x";
+    v.takes = OTA_MANIFEST_TAKES_PATCH;
     memset(v.running_app_sha256, 0x22, 32);
     assert_int_equal(ota_manifest_decide(&m, &v, &d), OTA_OK);
     assert_int_equal(d.action, OTA_MANIFEST_INSTALL_PATCH);
@@ -181,6 +184,7 @@ static void a_rolled_back_image_is_skipped(void **state)
     v.project = "lamp";
     v.chip_id = OTA_CHIP_ESP32;
     memset(v.running_app_sha256, 0x22, 32);
+    v.takes = OTA_MANIFEST_TAKES_PATCH;
     memset(bad, 0xaa, sizeof(bad));  /* GOOD's app_sha256 */
     v.rolled_back_app_sha256 = bad;
     assert_int_equal(ota_manifest_decide(&m, &v, &d), OTA_OK);

@@ -1,8 +1,8 @@
 /*
  * What a device does with a parsed manifest: check the signature, refuse a
- * replay or a release for another product, then pick the smallest safe
- * path (a patch made for the running app, else the full image), within the
- * rollout.
+ * replay or a release for another product, then, within the rollout,
+ * list the items this device can apply smallest first (a patch made for
+ * the running app, the compressed image, the plain image).
  */
 #include <string.h>
 
@@ -88,6 +88,47 @@ unsigned ota_manifest_bucket(const struct ota_manifest *m, const char *device_id
     return (unsigned)(x % 100u);
 }
 
+const char *ota_manifest_kind_name(unsigned kind)
+{
+    return kind == OTA_MANIFEST_KIND_PATCH ? "patch" : kind == OTA_MANIFEST_KIND_COMPRESSED ? "compressed image"
+                                                                                          : "full image";
+}
+
+enum ota_manifest_action ota_manifest_install_action(const struct ota_manifest_file *f)
+{
+    return f->kind == OTA_MANIFEST_KIND_PATCH        ? OTA_MANIFEST_INSTALL_PATCH
+           : f->kind == OTA_MANIFEST_KIND_COMPRESSED ? OTA_MANIFEST_INSTALL_COMPRESSED
+                                                     : OTA_MANIFEST_INSTALL_FULL;
+}
+
+/* Add f to the candidates, kept smallest first (an equal size keeps the
+ * order given: patch, compressed, plain), when the device can apply it. */
+static void consider(struct ota_manifest_decision *d, const struct ota_manifest_file *f, unsigned takes, unsigned need)
+{
+    if (!f->size || (takes & need) != need || (f->encrypted && !(takes & OTA_MANIFEST_TAKES_ENCRYPTED))) {
+        return;
+    }
+    unsigned i = d->candidate_count++;
+    for (; i > 0 && d->candidates[i - 1]->size > f->size; i--) {
+        d->candidates[i] = d->candidates[i - 1];
+    }
+    d->candidates[i] = f;
+}
+
+static void collect_candidates(const struct ota_manifest *m, const struct ota_device_view *dev,
+                               struct ota_manifest_decision *d)
+{
+    for (unsigned i = 0; i < m->patch_count; i++) {
+        if (memcmp(m->patches[i].base_app_sha256, dev->running_app_sha256, OTA_SHA256_LEN) == 0) {
+            d->patch = &m->patches[i];
+            consider(d, &d->patch->file, dev->takes, OTA_MANIFEST_TAKES_PATCH);
+            break;
+        }
+    }
+    consider(d, &m->compressed, dev->takes, OTA_MANIFEST_TAKES_COMPRESSED);
+    consider(d, &m->image, dev->takes, 0);
+}
+
 int ota_manifest_decide(const struct ota_manifest *m, const struct ota_device_view *dev,
                         struct ota_manifest_decision *d)
 {
@@ -118,14 +159,11 @@ int ota_manifest_decide(const struct ota_manifest *m, const struct ota_device_vi
         d->action = OTA_MANIFEST_HELD_BACK;
         return OTA_OK;
     }
-    d->action = OTA_MANIFEST_INSTALL_FULL;
-    for (unsigned i = 0; i < m->patch_count; i++) {
-        if (memcmp(m->patches[i].base_app_sha256, dev->running_app_sha256, OTA_SHA256_LEN) == 0) {
-            d->action = OTA_MANIFEST_INSTALL_PATCH;
-            d->patch = &m->patches[i];
-            break;
-        }
+    collect_candidates(m, dev, d);
+    if (!d->candidate_count) {
+        return OTA_ERR_MANIFEST_NO_ITEM;
     }
+    d->action = ota_manifest_install_action(d->candidates[0]);
     return OTA_OK;
 }
 

@@ -1,5 +1,6 @@
 /*
- * A strict reader of manifest.json (docs/manifest.md): exactly the JSON a
+ * A strict reader of release manifests, format 1 (manifest.json) and
+ * format 2 (manifest.json.v2) (docs/manifest.md): exactly the JSON a
  * release needs and nothing else. Strings are printable ASCII without
  * escapes, numbers are unsigned 32-bit integers, every key is known and
  * appears once. Anything else is refused rather than guessed at: the
@@ -115,43 +116,83 @@ static int mark(uint32_t *seen, unsigned bit)
     return OTA_OK;
 }
 
-#define FILE_KEYS 3u     /* uri, size, sha256 */
-#define PATCH_KEYS 4u    /* ... and base_app_sha256 */
+/* An entry's keys, by bit: format 1 files have uri, size, sha256 (and
+ * base_app_sha256 for a patch); format 2 items add kind and encrypted. */
+static const char *const ENTRY_KEYS[] = {"uri", "size", "sha256", "base_app_sha256", "kind", "encrypted"};
+#define ENTRY_COUNT (sizeof(ENTRY_KEYS) / sizeof(ENTRY_KEYS[0]))
+#define FILE_KEYS 0x07u
+#define BASE_KEY 0x08u
+#define ITEM_KEYS 0x37u  /* a format 2 item: the file's, kind, encrypted */
 
-static int file_member(struct cursor *c, const char *key, void *obj, uint32_t *seen)
+static int parse_kind(struct cursor *c, uint8_t *kind)
+{
+    static const char *const kinds[] = {"plain", "compressed", "patch"};  /* enum ota_manifest_kind */
+    char name[12];
+    int err = parse_string(c, name, sizeof(name));
+    for (unsigned k = 0; !err && k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        if (strcmp(name, kinds[k]) == 0) {
+            *kind = (uint8_t)k;
+            return OTA_OK;
+        }
+    }
+    return OTA_ERR_MANIFEST_SYNTAX;  /* a kind this device does not know is not guessed at */
+}
+
+static int parse_bool(struct cursor *c, bool *out)
+{
+    skip_ws(c);
+    size_t left = (size_t)(c->end - c->p);
+    *out = left >= 4 && memcmp(c->p, "true", 4) == 0;
+    size_t n = *out ? 4 : left >= 5 && memcmp(c->p, "false", 5) == 0 ? 5 : 0;
+    c->p += n;
+    return n ? OTA_OK : OTA_ERR_MANIFEST_SYNTAX;
+}
+
+static int entry_member(struct cursor *c, const char *key, void *obj, uint32_t *seen)
 {
     struct ota_manifest_patch *pt = obj;
     struct ota_manifest_file *f = &pt->file;
-    if (strcmp(key, "uri") == 0) {
-        return mark(seen, 0) ? OTA_ERR_MANIFEST_SYNTAX : parse_string(c, f->uri, sizeof(f->uri));
-    }
-    if (strcmp(key, "size") == 0) {
-        return mark(seen, 1) ? OTA_ERR_MANIFEST_SYNTAX : parse_u32(c, &f->size);
-    }
-    if (strcmp(key, "sha256") == 0) {
-        return mark(seen, 2) ? OTA_ERR_MANIFEST_SYNTAX : parse_sha256(c, f->sha256);
-    }
-    if (strcmp(key, "base_app_sha256") == 0) {
-        return mark(seen, 3) ? OTA_ERR_MANIFEST_SYNTAX : parse_sha256(c, pt->base_app_sha256);
+    for (unsigned k = 0; k < ENTRY_COUNT; k++) {
+        if (strcmp(key, ENTRY_KEYS[k]) != 0) {
+            continue;
+        }
+        if (mark(seen, k)) {
+            return OTA_ERR_MANIFEST_SYNTAX;
+        }
+        switch (k) {
+        case 0: return parse_string(c, f->uri, sizeof(f->uri));
+        case 1: return parse_u32(c, &f->size);
+        case 2: return parse_sha256(c, f->sha256);
+        case 3: return parse_sha256(c, pt->base_app_sha256);
+        case 4: return parse_kind(c, &f->kind);
+        default: return parse_bool(c, &f->encrypted);
+        }
     }
     return OTA_ERR_MANIFEST_SYNTAX;
 }
 
-/* {"uri", "size", "sha256"} plus "base_app_sha256" for a patch (is_patch). */
-static int parse_file(struct cursor *c, struct ota_manifest_patch *pt, bool is_patch)
+/* An entry with exactly the keys `want` (a format 2 item: its kind says
+ * whether it names a base). */
+static int parse_entry(struct cursor *c, struct ota_manifest_patch *pt, uint32_t want)
 {
     uint32_t seen = 0;
-    int err = parse_object(c, file_member, pt, &seen);
-    uint32_t want = (1u << (is_patch ? PATCH_KEYS : FILE_KEYS)) - 1u;
+    int err = parse_object(c, entry_member, pt, &seen);
     if (err) {
         return err;
+    }
+    if (want == ITEM_KEYS && pt->file.kind == OTA_MANIFEST_KIND_PATCH) {
+        want |= BASE_KEY;
     }
     /* a size of 0 would be "no bound" to a stream: no file is empty */
     return seen == want && pt->file.uri[0] && pt->file.size ? OTA_OK : OTA_ERR_MANIFEST_SYNTAX;
 }
 
-static int parse_patches(struct cursor *c, struct ota_manifest *m)
+/* `each` is called for every element of a JSON array of objects. */
+typedef int (*element_fn)(struct cursor *c, struct ota_manifest *m, uint32_t *prev_size);
+
+static int parse_array(struct cursor *c, struct ota_manifest *m, element_fn each)
 {
+    uint32_t prev_size = 0;
     int err;
     if (!eat(c, '[')) {
         return OTA_ERR_MANIFEST_SYNTAX;
@@ -160,20 +201,77 @@ static int parse_patches(struct cursor *c, struct ota_manifest *m)
         return OTA_OK;
     }
     do {
-        if (m->patch_count >= OTA_MANIFEST_MAX_PATCHES) {
-            return OTA_ERR_MANIFEST_SYNTAX;
-        }
-        if ((err = parse_file(c, &m->patches[m->patch_count], true))) {
+        if ((err = each(c, m, &prev_size))) {
             return err;
         }
-        m->patch_count++;
     } while (eat(c, ','));
     return eat(c, ']') ? OTA_OK : OTA_ERR_MANIFEST_SYNTAX;
 }
 
+/* Format 1: a patch (or a compressed image) for one base. */
+static int format1_patch(struct cursor *c, struct ota_manifest *m, uint32_t *prev_size)
+{
+    (void)prev_size;
+    if (m->patch_count >= OTA_MANIFEST_MAX_PATCHES) {
+        return OTA_ERR_MANIFEST_SYNTAX;
+    }
+    struct ota_manifest_patch *pt = &m->patches[m->patch_count];
+    int err = parse_entry(c, pt, FILE_KEYS | BASE_KEY);
+    pt->file.kind = OTA_MANIFEST_KIND_PATCH;
+    m->patch_count += err ? 0 : 1;
+    return err;
+}
+
+static bool base_listed(const struct ota_manifest *m, const uint8_t base[OTA_SHA256_LEN])
+{
+    for (unsigned i = 0; i < m->patch_count; i++) {
+        if (memcmp(m->patches[i].base_app_sha256, base, OTA_SHA256_LEN) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Format 2: one item, no smaller than the one before; one plain image, at
+ * most one compressed, at most one patch per base. */
+static int format2_item(struct cursor *c, struct ota_manifest *m, uint32_t *prev_size)
+{
+    struct ota_manifest_patch e;
+    memset(&e, 0, sizeof(e));
+    int err = parse_entry(c, &e, ITEM_KEYS);
+    if (err) {
+        return err;
+    }
+    if (e.file.size < *prev_size) {
+        return OTA_ERR_MANIFEST_ITEM_ORDER;
+    }
+    *prev_size = e.file.size;
+    struct ota_manifest_file *whole = e.file.kind == OTA_MANIFEST_KIND_PLAIN ? &m->image : &m->compressed;
+    if (e.file.kind != OTA_MANIFEST_KIND_PATCH) {
+        if (whole->size) {
+            return OTA_ERR_MANIFEST_SYNTAX;  /* a second one: which is meant? */
+        }
+        *whole = e.file;
+        return OTA_OK;
+    }
+    if (m->patch_count >= OTA_MANIFEST_MAX_PATCHES || base_listed(m, e.base_app_sha256)) {
+        return OTA_ERR_MANIFEST_SYNTAX;
+    }
+    m->patches[m->patch_count++] = e;
+    return OTA_OK;
+}
+
 static const char *const TOP_KEYS[] = {"format", "project", "version", "secure_version", "chip", "serial",
-                                       "rollout_percent", "app_sha256", "image", "patches"};
+                                       "rollout_percent", "app_sha256", "image", "patches", "app_size", "items"};
 #define TOP_KEY_COUNT (sizeof(TOP_KEYS) / sizeof(TOP_KEYS[0]))
+#define COMMON_KEYS 0xFFu                          /* format .. app_sha256 */
+#define FORMAT1_KEYS (COMMON_KEYS | 0x300u)        /* image, patches */
+#define FORMAT2_KEYS (COMMON_KEYS | 0xC00u)        /* app_size, items */
+
+static uint32_t keys_of(uint32_t format)
+{
+    return format == OTA_MANIFEST_FORMAT ? FORMAT1_KEYS : FORMAT2_KEYS;
+}
 
 static int top_value(struct cursor *c, unsigned k, struct ota_manifest *m)
 {
@@ -181,7 +279,8 @@ static int top_value(struct cursor *c, unsigned k, struct ota_manifest *m)
     int err;
     switch (k) {
     case 0: return parse_u32(c, &m->format) ? OTA_ERR_MANIFEST_SYNTAX
-                 : m->format == OTA_MANIFEST_FORMAT ? OTA_OK : OTA_ERR_MANIFEST_FORMAT;
+                 : m->format == OTA_MANIFEST_FORMAT || m->format == OTA_MANIFEST_FORMAT2 ? OTA_OK
+                 : OTA_ERR_MANIFEST_FORMAT;
     case 1: return parse_string(c, m->project, sizeof(m->project));
     case 2: return parse_string(c, m->version, sizeof(m->version));
     case 3: return parse_u32(c, &m->secure_version);
@@ -191,10 +290,14 @@ static int top_value(struct cursor *c, unsigned k, struct ota_manifest *m)
             return err ? err : m->rollout_percent <= 100 ? OTA_OK : OTA_ERR_MANIFEST_SYNTAX;
     case 7: return parse_sha256(c, m->app_sha256);
     case 8: memset(&image, 0, sizeof(image));
-            err = parse_file(c, &image, false);
+            err = parse_entry(c, &image, FILE_KEYS);
             m->image = image.file;
+            m->app_size = image.file.size;
             return err;
-    default: return parse_patches(c, m);
+    case 9: return parse_array(c, m, format1_patch);
+    case 10: err = parse_u32(c, &m->app_size);
+             return err ? err : m->app_size ? OTA_OK : OTA_ERR_MANIFEST_SYNTAX;
+    default: return parse_array(c, m, format2_item);
     }
 }
 
@@ -205,7 +308,9 @@ static int top_member(struct cursor *c, const char *key, void *obj, uint32_t *se
     }
     for (unsigned k = 0; k < TOP_KEY_COUNT; k++) {
         if (strcmp(key, TOP_KEYS[k]) == 0) {
-            return mark(seen, k) ? OTA_ERR_MANIFEST_SYNTAX : top_value(c, k, obj);
+            /* a key of the other format is unknown in this one */
+            bool known = k == 0 || (keys_of(((struct ota_manifest *)obj)->format) & (1u << k));
+            return !known || mark(seen, k) ? OTA_ERR_MANIFEST_SYNTAX : top_value(c, k, obj);
         }
     }
     return OTA_ERR_MANIFEST_SYNTAX;
@@ -228,7 +333,7 @@ int ota_manifest_parse(const char *text, size_t len, struct ota_manifest *m)
     }
     skip_ws(&c);
     /* an empty project parses: the decision refuses it as a mismatch, never "any project" */
-    if (c.p != c.end || seen != (1u << TOP_KEY_COUNT) - 1u || !m->image.uri[0]) {
+    if (c.p != c.end || seen != keys_of(m->format) || !m->image.size) {
         return OTA_ERR_MANIFEST_SYNTAX;  /* trailing bytes, or a field missing */
     }
     return OTA_OK;

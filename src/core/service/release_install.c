@@ -1,5 +1,7 @@
-/* The release item, second half: install what the manifest decided, a
- * patch through the delta applier or the full image, and check the result
+/* The release item, second half: install what the manifest decided, its
+ * candidates smallest first (a patch or a compressed image through the
+ * delta applier, the plain image as a direct app item), falling back to
+ * the next on a failure the next could avoid, and check the result
  * against the signed manifest before otadata changes. */
 #include <stddef.h>
 #include <string.h>
@@ -12,36 +14,51 @@
 
 static const char *TAG = "OTA_RELEASE";
 
-/* ---- the patch path: transport -> patch producer -> app writer --------- */
+/* The item being tried: the decision's candidates, smallest first. */
+static const struct ota_manifest_file *current(const struct ota_release_item *r)
+{
+    return r->decision.candidates[r->tried];
+}
 
-static int patch_complete(struct ota_service *svc, struct ota_release_item *r)
+static bool through_applier(const struct ota_manifest_file *f)
+{
+    return f->kind != OTA_MANIFEST_KIND_PLAIN;  /* a patch or a compressed image */
+}
+
+/* ---- the applier path: transport -> patch or decoder -> app writer ------ */
+
+static int applier_digest_err(const struct ota_manifest_file *f)
+{
+    return f->kind == OTA_MANIFEST_KIND_COMPRESSED ? OTA_ERR_MANIFEST_COMPRESSED_DIGEST : OTA_ERR_MANIFEST_PATCH_DIGEST;
+}
+
+static int applier_complete(struct ota_service *svc, struct ota_release_item *r, const struct ota_manifest_file *f)
 {
     uint8_t digest[OTA_SHA256_LEN];
     int err = ota_item_patch_finish(svc, digest);
     if (err) {
         return err;
     }
-    if (r->patch_bytes != r->decision.patch->file.size ||
-        memcmp(digest, r->decision.patch->file.sha256, OTA_SHA256_LEN) != 0) {
-        OTA_LOGE(TAG, "the patch (%llu bytes) is not the one the manifest signed (%u bytes)",
-                 (unsigned long long)r->patch_bytes, (unsigned)r->decision.patch->file.size);
-        return OTA_ERR_MANIFEST_PATCH_DIGEST;
+    if (r->patch_bytes != f->size || memcmp(digest, f->sha256, OTA_SHA256_LEN) != 0) {
+        OTA_LOGE(TAG, "%s (%llu bytes) is not the one the manifest signed (%u bytes)", f->uri,
+                 (unsigned long long)r->patch_bytes, (unsigned)f->size);
+        return applier_digest_err(f);
     }
     return OTA_OK;
 }
 
 /* ---- prepare ---------------------------------------------------------------- */
 
-static int begin_app(struct ota_service *svc, struct ota_release_item *r, bool patch)
+static int begin_app(struct ota_service *svc, struct ota_release_item *r, const struct ota_manifest_file *f)
 {
     struct ota_app_options opt;
     memset(&opt, 0, sizeof(opt));
-    opt.image_len = (int64_t)r->manifest.image.size;
+    opt.image_len = (int64_t)(through_applier(f) ? r->manifest.app_size : f->size);
     opt.check_version = svc->cfg.force_version_check;
     /* A project the integrator named is the product's, not the image's (ESP-ADF apps carry
      * none): the image is then bound by its SHA-256 in the signed manifest alone. */
     opt.project = r->cfg.project ? NULL : r->manifest.project;
-    opt.source_id = patch ? NULL : svc->work.source_id;
+    opt.source_id = through_applier(f) ? NULL : svc->work.source_id;
     int err = ota_app_begin(&svc->work.up.app, &svc->dev, &opt);
     ota_app_keep_encrypted_digest(&svc->work.up.app);  /* the manifest signs the file served */
     svc->work.part = svc->work.up.app.pw.part;
@@ -58,31 +75,25 @@ static int set_uri(struct ota_service *svc, struct ota_item *item, struct ota_re
     return err;
 }
 
-static int prepare_patch(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r)
+static int prepare_applier(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r,
+                           const struct ota_manifest_file *f)
 {
-    int err = set_uri(svc, item, r, &r->decision.patch->file);
-    if (err || (err = begin_app(svc, r, true))) {
+    int err = set_uri(svc, item, r, f);
+    if (err || (err = begin_app(svc, r, f))) {
         return err;
     }
-    /* a patch longer than the manifest says is not the one it signed */
-    ota_item_patch_setup(svc, &r->running, (int64_t)r->manifest.image.size, r->decision.patch->file.size,
-                         OTA_ERR_MANIFEST_PATCH_DIGEST);
+    /* a file longer than the manifest says is not the one it signed */
+    ota_item_patch_setup(svc, &r->running, (int64_t)r->manifest.app_size, f->size, applier_digest_err(f));
     err = ota_item_open_first(svc, item, 0, NULL);
-    if (ota_item_missing(err)) {
-        OTA_LOGW(TAG, "the patch for this app is missing (%s): taking the full image", ota_strerror(err));
-        ota_app_abort(&svc->work.up.app);
-        r->fell_back = true;
-        r->decision.action = OTA_MANIFEST_INSTALL_FULL;
-        return OTA_ERR_NOT_FOUND;
-    }
     return err ? err : ota_item_attach(svc, item, &ota_item_patch_sink);
 }
 
-static int prepare_full(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r)
+static int prepare_full(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r,
+                        const struct ota_manifest_file *f)
 {
     uint32_t offset = 0;
-    int err = set_uri(svc, item, r, &r->manifest.image);
-    if (err || (err = begin_app(svc, r, false))) {
+    int err = set_uri(svc, item, r, f);
+    if (err || (err = begin_app(svc, r, f))) {
         return err;
     }
     const char *validator = ota_app_resume_hint(&svc->work.up.app, &offset);
@@ -92,73 +103,143 @@ static int prepare_full(struct ota_service *svc, struct ota_item *item, struct o
     return ota_item_attach(svc, item, &ota_item_app_sink);
 }
 
+/* ---- one candidate after the other ----------------------------------------- */
+
+/* A failure of this item that another item could avoid: it is missing or
+ * cut short on the server, made for another base (a reflash), the decoder
+ * refuses it, or what arrived is not what the manifest signed. Refusals
+ * of the image itself (project, anti-rollback, signature) are not. */
+static bool avoidable(int err)
+{
+    return ota_item_missing(err) || err == OTA_ERR_SHORT_READ ||
+           (err <= OTA_ERR_DELTA_FORMAT && err >= OTA_ERR_DELTA_VERSION) || err == OTA_ERR_MANIFEST_PATCH_DIGEST ||
+           err == OTA_ERR_MANIFEST_COMPRESSED_DIGEST || err == OTA_ERR_MANIFEST_IMAGE_DIGEST;
+}
+
+/* The current candidate failed with err: note it; move to the next one
+ * (OTA_OK) when that could help, else return err. Nothing of the failed
+ * one is kept: otadata was never touched, the transfer starts afresh. */
+static int next_candidate(struct ota_service *svc, struct ota_release_item *r, int err)
+{
+    const struct ota_manifest_file *f = current(r);
+    r->failed[r->failed_count].item = f;
+    r->failed[r->failed_count++].err = err;
+    if (!avoidable(err) || r->tried + 1 >= r->decision.candidate_count) {
+        return err;
+    }
+    const struct ota_manifest_file *next = r->decision.candidates[++r->tried];
+    OTA_LOGW(TAG, "the %s %s failed (%s): taking the %s %s (%u bytes)", ota_manifest_kind_name(f->kind), f->uri,
+             ota_strerror(err), ota_manifest_kind_name(next->kind), next->uri, (unsigned)next->size);
+    ota_app_abort(&svc->work.up.app);
+    ota_item_close(svc);
+    struct ota_item_patch *patch = svc->work.patch;
+    memset(&svc->work, 0, sizeof(svc->work));
+    svc->work.patch = patch;
+    if (patch) {
+        patch->active = false;
+    }
+    r->fell_back = true;
+    return OTA_OK;
+}
+
+static int prepare_candidates(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r)
+{
+    int err;
+    do {
+        const struct ota_manifest_file *f = current(r);
+        r->decision.action = ota_manifest_install_action(f);
+        err = through_applier(f) ? prepare_applier(svc, item, r, f) : prepare_full(svc, item, r, f);
+    } while (err && (err = next_candidate(svc, r, err)) == OTA_OK);
+    return err;
+}
+
+static bool installs(const struct ota_release_item *r)
+{
+    return r->decision.action == OTA_MANIFEST_INSTALL_PATCH || r->decision.action == OTA_MANIFEST_INSTALL_FULL ||
+           r->decision.action == OTA_MANIFEST_INSTALL_COMPRESSED;
+}
+
 static int release_prepare(struct ota_service *svc, struct ota_item *item)
 {
     struct ota_release_item *r = item->user;
     r->svc = svc;
     int err = ota_release_decide(svc, item, r);
-    if (err || !(r->decision.action == OTA_MANIFEST_INSTALL_PATCH || r->decision.action == OTA_MANIFEST_INSTALL_FULL)) {
+    if (err || !installs(r)) {
         if (!err) {
             item->reboot_flag = false;  /* nothing installed: no restart */
         }
         return err;
     }
-    if (r->decision.action == OTA_MANIFEST_INSTALL_PATCH && !svc->work.patch) {
-        OTA_LOGW(TAG, "this firmware takes no patches (no patch work area): taking the full image");
-        r->decision.action = OTA_MANIFEST_INSTALL_FULL;
-    }
-    if (r->decision.action == OTA_MANIFEST_INSTALL_PATCH) {
-        err = prepare_patch(svc, item, r);
-        if (err != OTA_ERR_NOT_FOUND || !r->fell_back) {
-            return err;
-        }
-        memset(&svc->work.up, 0, sizeof(svc->work.up));
-        svc->work.patch->active = false;
-    }
-    return prepare_full(svc, item, r);
+    return prepare_candidates(svc, item, r);
 }
 
 /* ---- need_upgrade, execute ------------------------------------------------ */
 
-static bool installs(const struct ota_release_item *r)
-{
-    return r->decision.action == OTA_MANIFEST_INSTALL_PATCH || r->decision.action == OTA_MANIFEST_INSTALL_FULL;
-}
-
 static int release_need_upgrade(struct ota_service *svc, struct ota_item *item)
 {
     struct ota_release_item *r = item->user;
-    if (r->decision.action != OTA_MANIFEST_INSTALL_FULL) {
-        return OTA_OK;  /* a patch's output is checked by the app writer as it arrives */
+    if (!installs(r) || through_applier(current(r))) {
+        return OTA_OK;  /* an applier's output is checked by the app writer as it arrives */
     }
     return ota_item_app_need_upgrade(svc, item);
 }
 
-/* The image as it stands in the slot must be the one the manifest signed. */
-static int check_installed(struct ota_service *svc, const struct ota_manifest_file *image)
+/* SHA-256 of the slot's first len bytes into digest. */
+static int slot_digest(struct ota_item_work *w, uint32_t len, uint8_t digest[OTA_SHA256_LEN])
 {
-    struct ota_item_work *w = &svc->work;
-    uint8_t digest[OTA_SHA256_LEN];
     ota_sha256_ctx sha;
     int err = OTA_OK;
-    if (ota_app_written(&w->up.app) != image->size) {
-        return OTA_ERR_MANIFEST_IMAGE_DIGEST;
-    }
-    const uint8_t *encrypted = ota_app_encrypted_digest(&w->up.app);
-    if (encrypted) {  /* the manifest signs the file it serves: the encrypted one */
-        return memcmp(encrypted, image->sha256, OTA_SHA256_LEN) ? OTA_ERR_MANIFEST_IMAGE_DIGEST : OTA_OK;
-    }
     ota_sha256_init(&sha);
-    for (uint32_t off = 0; off < image->size && !err;) {
-        uint32_t n = image->size - off < sizeof(w->buf) ? image->size - off : (uint32_t)sizeof(w->buf);
+    for (uint32_t off = 0; off < len && !err;) {
+        uint32_t n = len - off < sizeof(w->buf) ? len - off : (uint32_t)sizeof(w->buf);
         if (!(err = ota_pw_read_image(&w->up.app.pw, off, w->buf, n))) {
             ota_sha256_update(&sha, w->buf, n);
             off += n;
         }
     }
     ota_sha256_finish(&sha, digest);
-    if (!err && memcmp(digest, image->sha256, OTA_SHA256_LEN) != 0) {
+    return err;
+}
+
+/* The image as it stands in the slot must be the one the manifest signed:
+ * the plain file's size and SHA-256, or, made by an applier, the app's
+ * size and appended SHA-256 (over all bytes before it, and stored there). */
+static int check_installed(struct ota_service *svc, const struct ota_release_item *r, const struct ota_manifest_file *f)
+{
+    struct ota_item_work *w = &svc->work;
+    uint8_t digest[OTA_SHA256_LEN];
+    bool made = through_applier(f);
+    uint32_t size = made ? r->manifest.app_size : f->size;
+    const uint8_t *want = made ? r->manifest.app_sha256 : f->sha256;
+    if (ota_app_written(&w->up.app) != size || (made && size <= OTA_SHA256_LEN)) {
+        return OTA_ERR_MANIFEST_IMAGE_DIGEST;
+    }
+    const uint8_t *encrypted = ota_app_encrypted_digest(&w->up.app);
+    if (encrypted && !made) {  /* the manifest signs the file it serves: the encrypted one */
+        return memcmp(encrypted, want, OTA_SHA256_LEN) ? OTA_ERR_MANIFEST_IMAGE_DIGEST : OTA_OK;
+    }
+    uint32_t hashed = made ? size - OTA_SHA256_LEN : size;
+    int err = slot_digest(w, hashed, digest);
+    if (!err && made) {
+        err = ota_pw_read_image(&w->up.app.pw, hashed, w->buf, OTA_SHA256_LEN);
+    }
+    if (!err && (memcmp(digest, want, OTA_SHA256_LEN) != 0 || (made && memcmp(w->buf, want, OTA_SHA256_LEN) != 0))) {
         err = OTA_ERR_MANIFEST_IMAGE_DIGEST;
+    }
+    return err;
+}
+
+static int install_current(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r)
+{
+    const struct ota_manifest_file *f = current(r);
+    bool applier = through_applier(f);
+    int err = ota_item_pump(svc, item, applier ? &ota_item_patch_sink : &ota_item_app_sink);
+    r->patch_bytes = applier ? svc->work.patch->bytes : 0;
+    if (!err && applier) {
+        err = applier_complete(svc, r, f);
+    }
+    if (!err && (err = check_installed(svc, r, f))) {
+        OTA_LOGE(TAG, "the image in %s is not the one the manifest signed", svc->work.part->label);
     }
     return err;
 }
@@ -166,25 +247,24 @@ static int check_installed(struct ota_service *svc, const struct ota_manifest_fi
 static int release_execute(struct ota_service *svc, struct ota_item *item)
 {
     struct ota_release_item *r = item->user;
-    bool patch = r->decision.action == OTA_MANIFEST_INSTALL_PATCH;
     int err;
     if (!installs(r)) {
         return OTA_OK;
     }
-    err = ota_item_pump(svc, item, patch ? &ota_item_patch_sink : &ota_item_app_sink);
-    r->patch_bytes = patch ? svc->work.patch->bytes : 0;
-    if (!err && patch) {
-        err = patch_complete(svc, r);
-    }
-    if (!err && (err = check_installed(svc, &r->manifest.image))) {
-        OTA_LOGE(TAG, "the image in %s is not the one the manifest signed", svc->work.part->label);
+    /* never after the switch: only failures before ota_app_finish move on */
+    while ((err = install_current(svc, item, r)) && (err = next_candidate(svc, r, err)) == OTA_OK) {
+        if ((err = prepare_candidates(svc, item, r)) || (err = release_need_upgrade(svc, item))) {
+            break;
+        }
     }
     if (err) {
         ota_app_abort(&svc->work.up.app);
         return err;
     }
-    OTA_LOGI(TAG, "%s: %u image bytes from %llu %s bytes", r->manifest.version, (unsigned)r->manifest.image.size,
-             (unsigned long long)(patch ? r->patch_bytes : r->manifest.image.size), patch ? "patch" : "image");
+    r->installed = current(r);
+    OTA_LOGI(TAG, "%s: %u image bytes from the %s %s (%llu bytes)", r->manifest.version,
+             (unsigned)r->manifest.app_size, ota_manifest_kind_name(r->installed->kind), r->installed->uri,
+             (unsigned long long)r->installed->size);
     return ota_app_finish(&svc->work.up.app, NULL);
 }
 

@@ -16,6 +16,7 @@ const char *ota_release_action_name(enum ota_manifest_action a)
     case OTA_MANIFEST_UP_TO_DATE: return "up to date";
     case OTA_MANIFEST_HELD_BACK: return "held back (rollout)";
     case OTA_MANIFEST_INSTALL_PATCH: return "patch";
+    case OTA_MANIFEST_INSTALL_COMPRESSED: return "compressed image";
     case OTA_MANIFEST_ROLLED_BACK: return "skipped: this release rolled back on this device";
     default: return "full image";
     }
@@ -65,28 +66,34 @@ static int fetch_small(struct ota_service *svc, struct ota_item *item, const cha
     return err;
 }
 
-int ota_release_sig_uri(const char *uri, char *out, size_t out_len)
+/* uri with suffix inserted before its query ('?') or fragment ('#'). */
+static int suffixed(const char *uri, const char *suffix, char *out, size_t out_len)
 {
-    size_t n = strlen(uri), at = 0;
+    size_t n = strlen(uri), k = strlen(suffix), at = 0;
     while (at < n && uri[at] != '?' && uri[at] != '#') {
         at++;  /* a presigned URL's query signs the path it follows: the suffix goes before it */
     }
-    if (n + sizeof(".sig") > out_len) {
+    if (n + k + 1 > out_len) {
         return OTA_ERR_TOO_LONG;
     }
-    memmove(out + at + 4, uri + at, n - at + 1);
+    memmove(out + at + k, uri + at, n - at + 1);
     memcpy(out, uri, at);
-    memcpy(out + at, ".sig", 4);
+    memcpy(out + at, suffix, k);
     return OTA_OK;
 }
 
+int ota_release_sig_uri(const char *uri, char *out, size_t out_len)
+{
+    return suffixed(uri, ".sig", out, out_len);
+}
+
 /* The signature's URI into r->uri: the one the integrator named, else
- * the manifest's with ".sig". */
-static int sig_uri(struct ota_release_item *r)
+ * the manifest's (format 2: manifest.json.v2) with ".sig". */
+static int sig_uri(struct ota_release_item *r, bool v2)
 {
     const char *named = r->cfg.manifest_sig_uri;
     if (!named) {
-        return ota_release_sig_uri(r->cfg.manifest_uri, r->uri, OTA_RELEASE_URI_MAX);
+        return suffixed(r->cfg.manifest_uri, v2 ? ".v2.sig" : ".sig", r->uri, sizeof(r->uri));
     }
     size_t n = strlen(named);
     if (n >= OTA_RELEASE_URI_MAX) {
@@ -96,18 +103,43 @@ static int sig_uri(struct ota_release_item *r)
     return OTA_OK;
 }
 
-/* manifest.json and its signature, the signature checked before a byte
- * of the manifest is parsed. */
+static int fetch_manifest(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r, bool v2)
+{
+    const char *uri = r->cfg.manifest_uri;
+    if (v2) {
+        int err = suffixed(uri, ".v2", r->uri, sizeof(r->uri));
+        if (err) {
+            return err;
+        }
+        uri = r->uri;
+    }
+    int err = fetch_small(svc, item, uri, r->text, sizeof(r->text), &r->text_len, OTA_ERR_MANIFEST_TOO_BIG);
+    if (err && !(v2 && ota_item_missing(err))) {
+        OTA_LOGE(TAG, "cannot fetch the manifest %s: %s", uri, ota_strerror(err));
+    } else if (err) {
+        OTA_LOGI(TAG, "no %s (%s): reading the format 1 manifest", uri, ota_strerror(err));
+    }
+    return err;
+}
+
+/* The manifest and its signature, the signature checked before a byte of
+ * the manifest is parsed. Format 2 (manifest.json.v2) first, unless the
+ * integrator named the signature (it signs the manifest named); a server
+ * without it (an error status, no such file) is a tree of format 1 only,
+ * while a format 2 manifest whose signature fails is refused. */
 static int fetch_verified(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r)
 {
     uint32_t sig_len = 0;
-    int err = fetch_small(svc, item, r->cfg.manifest_uri, r->text, sizeof(r->text), &r->text_len,
-                          OTA_ERR_MANIFEST_TOO_BIG);
+    bool v2 = !r->cfg.manifest_sig_uri;
+    int err = v2 ? fetch_manifest(svc, item, r, true) : OTA_ERR_HTTP_STATUS;
+    if (ota_item_missing(err)) {
+        v2 = false;
+        err = fetch_manifest(svc, item, r, false);
+    }
     if (err) {
-        OTA_LOGE(TAG, "cannot fetch the manifest %s: %s", r->cfg.manifest_uri, ota_strerror(err));
         return err;
     }
-    if ((err = sig_uri(r))) {
+    if ((err = sig_uri(r, v2))) {
         OTA_LOGE(TAG, "the manifest signature's URI: %s", ota_strerror(err));
         return err;
     }
@@ -179,9 +211,28 @@ static bool any_byte(const uint8_t *p, size_t n)
 static void log_decision(const struct ota_release_item *r)
 {
     const struct ota_manifest *m = &r->manifest;
-    OTA_LOGI(TAG, "manifest serial %u: %s %s for %s, rollout %u%% (this device: bucket %u): %s",
-             (unsigned)m->serial, m->project, m->version, m->chip, (unsigned)m->rollout_percent, r->decision.bucket,
-             ota_release_action_name(r->decision.action));
+    OTA_LOGI(TAG, "manifest serial %u (format %u): %s %s for %s, rollout %u%% (this device: bucket %u): %s",
+             (unsigned)m->serial, (unsigned)m->format, m->project, m->version, m->chip, (unsigned)m->rollout_percent,
+             r->decision.bucket, ota_release_action_name(r->decision.action));
+    for (unsigned i = 0; i < r->decision.candidate_count; i++) {
+        const struct ota_manifest_file *f = r->decision.candidates[i];
+        OTA_LOGI(TAG, "  candidate %u: the %s %s, %u bytes%s", i + 1, ota_manifest_kind_name(f->kind), f->uri,
+                 (unsigned)f->size, f->encrypted ? ", encrypted" : "");
+    }
+}
+
+/* The items this device can apply besides a plain image: patches and
+ * compressed images go through the applier in the patch work area. */
+static unsigned device_takes(const struct ota_service *svc)
+{
+    unsigned takes = svc->cfg.decrypt_key ? OTA_MANIFEST_TAKES_ENCRYPTED : 0;
+    if (svc->cfg.patch_work) {
+        takes |= OTA_MANIFEST_TAKES_PATCH;
+#ifndef OTA_NO_COMPRESS
+        takes |= OTA_MANIFEST_TAKES_COMPRESSED;
+#endif
+    }
+    return takes;
 }
 
 int ota_release_decide(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r)
@@ -201,6 +252,7 @@ int ota_release_decide(struct ota_service *svc, struct ota_item *item, struct ot
         view.rolled_back_app_sha256 = r->record.rolled_back_sha256;
     }
     view.device_id = r->cfg.device_id;
+    view.takes = device_takes(svc);
     if ((err = ota_manifest_decide(&r->manifest, &view, &r->decision))) {
         OTA_LOGE(TAG, "manifest serial %u (%s %s, %s) refused: %s (device: serial %u, project '%s')",
                  (unsigned)r->manifest.serial, r->manifest.project, r->manifest.version, r->manifest.chip,

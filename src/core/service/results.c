@@ -48,6 +48,10 @@ int ota_result_from_err(int err)
     if (err <= -150 && err >= -169) {
         return delta_result(err);
     }
+    /* the release item's -240..-242 here: in the switch they would widen its jump table */
+    if (err <= OTA_ERR_MANIFEST_NO_ITEM && err >= OTA_ERR_MANIFEST_COMPRESSED_DIGEST) {
+        return err == OTA_ERR_MANIFEST_COMPRESSED_DIGEST ? OTA_RESULT_STREAM_RD_FAIL : OTA_RESULT_GET_NEW_APP_DESC_FAIL;
+    }
     switch (err) {
     case OTA_OK:
         return OTA_RESULT_SUCCESS;

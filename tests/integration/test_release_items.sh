@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# The smallest path per device (docs/manifest.md, format 2), served by
+# nginx: a device takes the smallest item it can apply and falls back in
+# size order: its patch missing (404) -> the compressed image -> a
+# compressed image that does not decode -> the full image; a patch made
+# for another base -> the next item; a device whose app is no listed base
+# takes the compressed image. Old devices that read format 1 only update
+# from the same tree, and a tree without format 2 is read as format 1; a
+# format 2 manifest that fails its signature is refused, never passed
+# over. --encrypt-to encrypts every item; a device without the key is
+# told no item fits it. Power cuts during a fallback.
+# Usage: test_release_items.sh OTA KEYDIR
+set -u
+OTA=$1
+K=$2
+T=$(mktemp -d)
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../cli/lib.sh"
+. "$HERE/servers.sh"
+trap 'stop_servers; rm -rf "$T"' EXIT
+cp "$HERE/../../examples/ota_example/partitions.csv" "$T/partitions.csv"
+mkdir -p "$T/www"
+
+# c1: an app whose code is a repeating pattern (it compresses well); c2 a
+# later build of it (a few bytes changed: its patch is tiny); c0 another
+# build, the app of a device that was reflashed.
+$OTA image make "$T/c1.bin" --project lamp --version v1.0.0 --size 300000 >/dev/null
+python3 - "$T/c1.bin" <<'PY'
+import hashlib, struct, sys
+img = bytearray(open(sys.argv[1], "rb").read())
+pos, segs = 24, []
+for _ in range(img[1]):
+    length = struct.unpack_from("<I", img, pos + 4)[0]
+    segs.append((pos + 8, length))
+    pos += 8 + length
+for s, n in segs:  # past the descriptor: a pattern with some noise
+    for i in range(max(s, segs[0][0] + 512), s + n):
+        img[i] = ((i // 7) & 0x0F) ^ (hashlib.sha256(i.to_bytes(4, "little")).digest()[0] & 0x30)
+check = 0xEF
+for s, n in segs:
+    for b in img[s:s + n]:
+        check ^= b
+end = (pos + 1 + 15) // 16 * 16
+img[end - 1] = check
+img[end:end + 32] = hashlib.sha256(bytes(img[:end])).digest()
+open(sys.argv[1], "wb").write(bytes(img))
+PY
+python3 "$HERE/app_variant.py" "$T/c1.bin" "$T/c2.bin" v2.0.0 1
+python3 "$HERE/app_variant.py" "$T/c1.bin" "$T/c0.bin" v0.9.0 3
+start_nginx "$T/www"
+URL="http://127.0.0.1:$NGINX_PORT"
+PUB="$K/test_p256_pub.pem"
+
+release() {  # NAME ARGS...: publish into www/NAME
+    local name=$1; shift
+    mkdir -p "$T/www/$name"
+    $OTA release "$T/www/$name" --key "$K/test_p256.pem" "$@" >"$T/release.out" 2>&1 || cat "$T/release.out"
+}
+new_device() {  # NAME [APP]: APP (c1) in ota_0, booted
+    rm -f "$T/$1".*
+    $OTA flash create "$T/$1.img" --table "$T/partitions.csv" >/dev/null
+    $OTA flash write "$T/$1.img" ota_0 "${2:-$T/c1.bin}" >/dev/null
+    $OTA boot "$T/$1.img" >/dev/null 2>&1
+}
+run_dev() {  # NAME RELEASE [ARGS...]: output in $T/run.out, --json in $T/run.json, status in RC
+    local dev=$1 rel=$2; shift 2
+    $OTA -v run "$T/$dev.img" --manifest "$URL/$rel/manifest.json" --manifest-pub "$PUB" --retry-backoff 10 \
+        --json "$@" >"$T/run.json" 2>"$T/run.out"
+    RC=$?
+}
+expect_run() {  # NAME STATUS PATTERN
+    if [ "$RC" -ne "$2" ]; then fail "$1 (exit $RC, wanted $2)" "$T/run.out"; return; fi
+    if ! grep -Eq -- "$3" "$T/run.out"; then fail "$1 (output lacks /$3/)" "$T/run.out"; return; fi
+    pass "$1"
+}
+jcheck() {  # NAME PYTHON-EXPRESSION over d, the run's --json document
+    if python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$T/run.json" \
+        2>/dev/null; then pass "$1"; else fail "$1" "$T/run.json"; fi
+}
+runs() {  # NAME VERSION: the device's next boot runs VERSION
+    if $OTA boot "$T/$1.img" >"$T/boot.out" 2>&1 && grep -q "Project name: *lamp" "$T/boot.out" &&
+        grep -q "$2" "$T/boot.out"; then
+        pass "  $1 boots $2"
+    else
+        fail "  $1 should boot $2" "$T/boot.out"
+    fi
+}
+
+release r --image "$T/c2.bin" --previous "$T/c1.bin" --previous "$T/c0.bin" --serial 3
+C1=$(python3 -c "import sys; print(open(sys.argv[1], 'rb').read()[-32:-24].hex())" "$T/c1.bin")
+P1=$(cd "$T/www/r" && ls patch-"$C1"-*)  # the patch for c1
+CZ=$(cd "$T/www/r" && ls app-*.cz)
+BIN=$(cd "$T/www/r" && ls app-*.bin)
+if python3 - "$T/www/r" <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]
+m2 = json.load(open(os.path.join(d, "manifest.json.v2")))
+sizes = [i["size"] for i in m2["items"]]
+kinds = [i["kind"] for i in m2["items"]]
+ok = m2["format"] == 2 and sizes == sorted(sizes) and kinds.count("plain") == 1 and kinds.count("compressed") == 1
+ok = ok and kinds.count("patch") == 2 and m2["app_size"] == os.path.getsize(os.path.join(d, [i["uri"] for i in m2["items"] if i["kind"] == "plain"][0]))
+for i in m2["items"]:
+    body = open(os.path.join(d, i["uri"]), "rb").read()
+    ok = ok and i["size"] == len(body) and i["sha256"] == hashlib.sha256(body).hexdigest() and i["encrypted"] is False
+m1 = json.load(open(os.path.join(d, "manifest.json")))
+ok = ok and list(m1) == ["format", "project", "version", "secure_version", "chip", "serial", "rollout_percent",
+                         "app_sha256", "image", "patches"] and m1["format"] == 1 and m1["serial"] == m2["serial"]
+sys.exit(0 if ok and sizes[0] < sizes[-1] else 1)
+PY
+then pass "ota release: manifest.json.v2 lists every item smallest first with its size and SHA-256; manifest.json stays format 1"
+else fail "ota release: the manifests" "$T/www/r/manifest.json.v2"; fi
+[ -f "$T/www/r/manifest.json.v2.sig" ] && [ "$(stat -c %s "$T/www/r/manifest.json.v2.sig")" = 4096 ] &&
+    pass "  format 2 has its own signature" || fail "  format 2 has its own signature"
+python3 -c "import json,sys; m=json.load(open(sys.argv[1])); s=[i['size'] for i in m['items']]; k=[i['kind'] for i in m['items']]; sys.exit(0 if k.index('patch') < k.index('compressed') < k.index('plain') else 1)" \
+    "$T/www/r/manifest.json.v2" && pass "  this pair: patch < compressed < plain" ||
+    fail "  this pair: patch < compressed < plain" "$T/www/r/manifest.json.v2"
+
+# ---- the smallest item ------------------------------------------------------
+new_device a
+run_dev a r
+expect_run "the patch, the smallest item, installs" 0 "format=2 .*action=patch .*installed=patch-.*failed=\[\]"
+jcheck "  --json names it and no failure" "d['release']['installed']['kind'] == 'patch' and d['release']['failed'] == [] and d['release']['manifest_format'] == 2"
+runs a v2.0.0
+
+# ---- the patch is missing: the compressed image ------------------------------
+cp -r "$T/www/r" "$T/www/nopatch"
+rm -f "$T/www/nopatch"/patch-*
+new_device b
+run_dev b nopatch
+expect_run "the patch is missing (404): the compressed image is taken" 0 \
+    "the patch $P1 failed \(.*HTTP.*\): taking the compressed image $CZ"
+expect_run "  the outcome names the one installed and the one that failed" 0 \
+    "action=compressed image \(fell back\) .*installed=$CZ failed=\[patch $P1: OTA_ERR_HTTP_STATUS"
+jcheck "  --json: installed the compressed image; failed: the patch, HTTP" "d['release']['installed']['uri'] == '$CZ' and [f['kind'] for f in d['release']['failed']] == ['patch'] and d['release']['failed'][0]['error']['name'] == 'OTA_ERR_HTTP_STATUS'"
+runs b v2.0.0
+
+# ---- ... and the compressed image does not decode: the full image -----------------
+cp "$T/www/nopatch/$CZ" "$T/cz.keep"
+python3 - "$T/www/nopatch/$CZ" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+for at in range(len(b) // 3, len(b) // 3 + 64):
+    b[at] ^= 0x5A
+open(p, "wb").write(bytes(b))
+PY
+new_device c
+run_dev c nopatch
+expect_run "the patch missing, the compressed image corrupt: the full image" 0 \
+    "the compressed image $CZ failed \(.*\): taking the full image $BIN"
+jcheck "  --json: the full image installed after two failures, in size order" "d['release']['installed']['kind'] == 'full image' and [f['kind'] for f in d['release']['failed']] == ['patch', 'compressed image']"
+runs c v2.0.0
+rm -f "$T/www/nopatch/$CZ"
+new_device c
+run_dev c nopatch
+expect_run "the patch and the compressed image missing: the full image" 0 \
+    "installed=$BIN failed=\[patch .*HTTP_STATUS.*; compressed image .*HTTP_STATUS"
+runs c v2.0.0
+
+# ---- another base ---------------------------------------------------------------
+# The server's patch for c1 names c0 as its base (a mix-up after a
+# reflash; the patch's header says so): the applier refuses it before
+# writing, and the next item is taken.
+cp -r "$T/www/r" "$T/www/mixup"
+python3 - "$T/www/mixup/$P1" "$T/c1.bin" "$T/c0.bin" <<'PY'
+import sys
+patch, c1, c0 = (bytearray(open(p, "rb").read()) for p in sys.argv[1:4])
+at = patch.find(c1[-32:])
+assert 0 <= at < 64, "the header names its base by the app's appended SHA-256"
+patch[at:at + 32] = c0[-32:]
+open(sys.argv[1], "wb").write(bytes(patch))
+PY
+new_device d
+run_dev d mixup
+expect_run "a patch made for another base: the next item (the compressed image)" 0 \
+    "failed \(the patch is made for another base.*\): taking the compressed image"
+jcheck "  --json: failed with OTA_ERR_DELTA_BASE" "d['release']['failed'][0]['error']['name'] == 'OTA_ERR_DELTA_BASE' and d['release']['installed']['kind'] == 'compressed image'"
+runs d v2.0.0
+# A device reflashed with an app the release has no patch for: the compressed image first.
+$OTA image make "$T/other.bin" --project lamp --version v0.1.0 --size 200000 >/dev/null
+new_device e "$T/other.bin"
+run_dev e r
+expect_run "a device whose app is no listed base: the compressed image, nothing failed" 0 \
+    "action=compressed image .*installed=$CZ failed=\[\]"
+runs e v2.0.0
+
+# ---- old devices: format 1 --------------------------------------------------------
+# A device that names the signature reads the manifest it names (format 1
+# here), exactly as devices before format 2 do.
+new_device f
+run_dev f r --manifest-sig "$URL/r/manifest.json.sig"
+expect_run "format 1 from the same tree (an old device's manifest.json): its patch" 0 "format=1 .*action=patch"
+runs f v2.0.0
+cp -r "$T/www/r" "$T/www/old"
+rm -f "$T/www/old/manifest.json.v2" "$T/www/old/manifest.json.v2.sig"
+new_device g
+run_dev g old
+expect_run "a tree without format 2 (404) is read as format 1" 0 "no .*manifest.json.v2 .*reading the format 1 manifest"
+expect_run "  and installs" 0 "format=1 .*action=patch"
+runs g v2.0.0
+rm -f "$T/www/old"/patch-*
+new_device g
+run_dev g old
+expect_run "  format 1 falls back too: its patch missing, the full image" 0 "format=1 .*action=full image \(fell back\)"
+
+# ---- format 2 is signed: a bad signature is an attack, never passed over ------------
+cp -r "$T/www/r" "$T/www/forged"
+sed -i 's/"rollout_percent": 100/"rollout_percent": 99/' "$T/www/forged/manifest.json.v2"
+new_device h
+run_dev h forged
+expect_run "a tampered format 2 manifest is refused (not read as format 1)" 1 "OTA_ERR_MANIFEST_SIGNATURE"
+rm -f "$T/www/forged/manifest.json.v2.sig"
+run_dev h forged
+expect_run "a format 2 manifest without its signature is refused" 1 "OTA_ERR_MANIFEST_SIGNATURE"
+grep -q "failed=\|taking the" "$T/run.out" && fail "  no item was tried" "$T/run.out" || pass "  no item was tried"
+runs h v1.0.0
+
+# ---- encrypted items --------------------------------------------------------------
+release enc --image "$T/c2.bin" --previous "$T/c1.bin" --encrypt-to "$K/test_rsa3072_pub.pem"
+if python3 - "$T/www/enc" <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]
+m2 = json.load(open(os.path.join(d, "manifest.json.v2")))
+ok = len(m2["items"]) == 3 and sorted(i["kind"] for i in m2["items"]) == ["compressed", "patch", "plain"]
+for i in m2["items"]:
+    body = open(os.path.join(d, i["uri"]), "rb").read()
+    ok = ok and i["encrypted"] is True and i["uri"].endswith(".enc") and i["sha256"] == hashlib.sha256(body).hexdigest()
+    ok = ok and i["size"] == len(body) and body[0] != 0xE9
+m1 = json.load(open(os.path.join(d, "manifest.json")))
+ok = ok and m1["patches"] == [] and m1["image"]["uri"].endswith(".enc")
+ok = ok and not [f for f in os.listdir(d) if f.endswith((".bin", ".cz", ".compact"))]
+sys.exit(0 if ok else 1)
+PY
+then pass "ota release --encrypt-to: every item encrypted, the manifest signs each ciphertext; format 1 lists the image only"
+else fail "ota release --encrypt-to: the items" "$T/www/enc/manifest.json.v2"; ls "$T/www/enc"; fi
+new_device k
+run_dev k enc
+expect_run "a device without a decryption key: no item fits it, named" 1 "OTA_ERR_MANIFEST_NO_ITEM"
+runs k v1.0.0
+run_dev k enc --decrypt-key "$K/test_rsa3072.pem"
+expect_run "with its key: an encrypted item installs" 0 "format=2 .*installed=[^ ]*\.enc"
+jcheck "  --json: the item installed is encrypted" "d['release']['installed']['encrypted'] is True"
+runs k v2.0.0
+new_device k
+run_dev k enc --decrypt-key "$K/test_rsa3072.pem" --manifest-sig "$URL/enc/manifest.json.sig"
+expect_run "  an old device with its key: the encrypted full image from format 1" 0 "format=1 .*action=full image"
+runs k v2.0.0
+
+# ---- power cuts during a fallback --------------------------------------------------
+# The patch is missing; the compressed image is being written when the
+# power goes: the device boots its app, and the next run installs.
+cp -r "$T/www/r" "$T/www/cut"
+rm -f "$T/www/cut"/patch-*
+for at in 1 3 30; do
+    new_device m
+    run_dev m cut --power-cut-at "$at"
+    expect_run "a power cut at flash operation $at of the fallback" 3 "power cut"
+    runs m v1.0.0
+    run_dev m cut
+    expect_run "  the next run falls back again and installs" 0 "installed=$CZ"
+    runs m v2.0.0
+done
+finish
