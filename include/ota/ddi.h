@@ -198,6 +198,8 @@ struct ota_ddi_result {
     bool waiting;            /* postponed: maintenance window, skip, or the app said not now */
     bool reboot;             /* restart to boot the new app */
     int err;                 /* the deployment's error (OTA_OK when none) */
+    const char *execution;   /* the last deploymentBase feedback the server took this poll ("proceeding", */
+    const char *finished;    /* "closed", ...) and its result ("none", "success", "failure"); NULL: none */
     struct ota_ddi_deployment dep;
 };
 
@@ -207,6 +209,9 @@ struct ota_ddi_client {
     struct ota_ddi_result *res;
     struct ota_ddi_record rec;
     bool have_rec;
+    struct ota_service_config app;      /* the app's callbacks, while the client's wrap them */
+    unsigned progress_step;             /* tenths of the action reported so far */
+    bool progress_off;                  /* a progress report failed: no more for this action */
     char base[OTA_DDI_URI_MAX];         /* {server}/{tenant}/controller/v1/{id} */
     char deploy_uri[OTA_DDI_URI_MAX];
     char cancel_uri[OTA_DDI_URI_MAX];

@@ -24,6 +24,7 @@ request (the test edits it between polls):
    "config_data": false,            # ask for the device's attributes
    "fault": null | "garbage" | "huge" | "slow" | "never" | "deep" | "status500",
    "fail_final_feedback": 0,        # answer the next N final (closed) feedbacks with HTTP 500
+   "fail_progress": false,          # answer every feedback that carries a progress count with HTTP 500
    (a chunk's "artifact_host": "localhost:PORT" links its artifact on another host name)
    "sleep": "00:00:05"}
 
@@ -239,6 +240,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(400, b'{"errorCode":"hawkbit.server.error.rest.param.invalid"}')
         st = body["status"]
         final = st["execution"] in ("closed", "rejected", "canceled")
+        if spec.get("fail_progress") and "progress" in st["result"]:
+            return self.send(500, b"")
         with LOCK:
             srv = load(self.paths(cid)[2], {})
             if final and spec.get("fail_final_feedback", 0) > srv.get("final_failed", 0):

@@ -83,6 +83,15 @@ expect_ok "  the download and the API calls carried the token" \
     python3 -c "import json,sys; a=[json.loads(l).get('auth') for l in open('$T/st/a.log.jsonl') if 'req' in l]; sys.exit(not a or any(x != 'TargetToken s3cret' for x in a))"
 expect_ok "  configData got the attributes" grep -q '"running_slot": "ota_0".*"version": "v1.0.0"' "$T/st/a.log.jsonl"
 expect_finals "  no final report before the restart's outcome is known" a "" 0
+expect_ok "  proceeding feedbacks with rising progress (one per 10 % at most) came before the last one" python3 -c "
+import json, sys
+fb = [json.loads(l)['body']['status'] for l in open('$T/st/a.log.jsonl') if '\"feedback\"' in l]
+prog = [s['result']['progress'] for s in fb if 'progress' in s['result']]
+cnt = [p['cnt'] for p in prog]
+last = fb[-1]
+sys.exit(not (5 <= len(cnt) <= 10 and cnt == sorted(set(cnt)) and cnt[-1] == 100 and
+              all(p['of'] == 100 for p in prog) and all(s['execution'] == 'proceeding' for s in fb) and
+              'progress' not in last['result'] and 'installed' in last['details'][0]))"
 expect_ok "  the pending-action record is kept beside the device" grep -q "^state=outcome" "$T/a.img.ddi"
 poll a --rollback
 expect_rc "the next poll reports the outcome" 0 "closed/success: trial boot: self-test passed"
@@ -98,6 +107,17 @@ expect_ok "ota status --json" $OTA status "$T/a.img" --json
 expect_out "  carries the outcome" '"success": true'
 expect_ok "ota status on a device that never polled" $OTA status "$T/v1.bin"
 expect_out "  says so" "no server-driven update recorded"
+
+# ---- progress reports the server refuses do not fail the install -------------------
+new_device p
+offer p "{\"action\": $(app_action 6), \"fail_progress\": true}"
+poll p --rollback
+expect_rc "a refused progress report does not fail the install" 0 "progress report refused: no more of them"
+expect_ok "  and no more are sent for that action" python3 -c "
+import json, sys
+n = sum(1 for l in open('$T/st/p.log.jsonl') if '\"req\": \"POST\"' in l)
+sys.exit(n != 3)"  # downloading, one refused progress report, installed
+boots p v2.0.0
 
 # ---- a trial that fails its self-test: rolled back, reported as a failure --------
 new_device b

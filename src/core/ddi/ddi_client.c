@@ -140,14 +140,12 @@ static int feedback_uri(struct ota_ddi_client *c, const char *resource, const ch
     return t.over ? OTA_ERR_TOO_LONG : OTA_OK;
 }
 
-int ota_ddi_feedback(struct ota_ddi_client *c, const char *resource, const char *action_id, const char *execution,
-                     const char *finished, const char *detail1, const char *detail2)
+/* The feedback body; a progress count (of > 0) goes into the result as
+ * hawkBit's {"cnt", "of"}. */
+static int feedback_body(struct ota_ddi_client *c, const char *action_id, const char *execution, const char *finished,
+                         unsigned cnt, unsigned of, const char *detail1, const char *detail2)
 {
     struct ota_ddi_text t;
-    int err = feedback_uri(c, resource, action_id);
-    if (err) {
-        return err;
-    }
     ota_ddi_text_init(&t, c->req, sizeof(c->req));
     ota_ddi_put(&t, "{\"id\":");
     ota_ddi_put_json_string(&t, action_id);
@@ -155,6 +153,13 @@ int ota_ddi_feedback(struct ota_ddi_client *c, const char *resource, const char 
     ota_ddi_put_json_string(&t, execution);
     ota_ddi_put(&t, ",\"result\":{\"finished\":");
     ota_ddi_put_json_string(&t, finished);
+    if (of) {
+        ota_ddi_put(&t, ",\"progress\":{\"cnt\":");
+        ota_ddi_put_u64(&t, cnt);
+        ota_ddi_put(&t, ",\"of\":");
+        ota_ddi_put_u64(&t, of);
+        ota_ddi_put(&t, "}");
+    }
     ota_ddi_put(&t, "},\"details\":[");
     if (detail1) {
         ota_ddi_put_json_string(&t, detail1);
@@ -164,12 +169,34 @@ int ota_ddi_feedback(struct ota_ddi_client *c, const char *resource, const char 
         ota_ddi_put_json_string(&t, detail2);
     }
     ota_ddi_put(&t, "]}}");
-    if (t.over) {
-        return OTA_ERR_TOO_LONG;
+    return t.over ? OTA_ERR_TOO_LONG : OTA_OK;
+}
+
+static int post_feedback(struct ota_ddi_client *c, const char *resource, const char *action_id, const char *execution,
+                         const char *finished, unsigned cnt, unsigned of, const char *detail1, const char *detail2)
+{
+    int err = feedback_uri(c, resource, action_id);
+    if (err || (err = feedback_body(c, action_id, execution, finished, cnt, of, detail1, detail2))) {
+        return err;
     }
     OTA_LOGI(TAG, "feedback %s %s: %s/%s%s%s", resource, action_id, execution, finished, detail1 ? ": " : "",
              detail1 ? detail1 : "");
-    return exchange(c, "POST", c->uri, c->req);
+    if ((err = exchange(c, "POST", c->uri, c->req)) == OTA_OK && strcmp(resource, "deploymentBase") == 0) {
+        c->res->execution = execution;  /* what the server last took for this action */
+        c->res->finished = finished;
+    }
+    return err;
+}
+
+int ota_ddi_feedback(struct ota_ddi_client *c, const char *resource, const char *action_id, const char *execution,
+                     const char *finished, const char *detail1, const char *detail2)
+{
+    return post_feedback(c, resource, action_id, execution, finished, 0, 0, detail1, detail2);
+}
+
+int ota_ddi_progress(struct ota_ddi_client *c, const char *action_id, unsigned cnt, unsigned of, const char *detail)
+{
+    return post_feedback(c, "deploymentBase", action_id, "proceeding", "none", cnt, of, detail, NULL);
 }
 
 /* ---- the controller resource ---------------------------------------------------- */
