@@ -127,7 +127,7 @@ int ota_ddi_parse_deployment(const char *text, size_t len, const struct ota_ptab
 /* ---- the pending-action record -------------------------------------------- */
 
 enum ota_ddi_record_state {
-    OTA_DDI_RECORD_NONE = 0,
+    OTA_DDI_RECORD_NONE = 0,   /* no action: the record keeps only the attributes' digest */
     OTA_DDI_RECORD_INSTALLED,  /* written before the switch; the outcome is not known yet */
     OTA_DDI_RECORD_OUTCOME,    /* the outcome is known; the server has not taken it yet */
     OTA_DDI_RECORD_REPORTED,   /* the server took the final feedback (kept for status) */
@@ -142,6 +142,8 @@ struct ota_ddi_record {
     uint8_t sha256[OTA_SHA256_LEN];
     bool success;                         /* OUTCOME, REPORTED: the new app runs, confirmed */
     char reason[OTA_DDI_TEXT_MAX];        /* "trial confirmed", "rolled back: self-test failed" */
+    bool has_config;                      /* the server took the device's attributes ... */
+    uint8_t config[OTA_SHA256_LEN];       /* ... whose configData body had this SHA-256 */
 };
 
 #define OTA_DDI_RECORD_TEXT_MAX 512u
@@ -192,6 +194,7 @@ struct ota_ddi_result {
     bool reported;           /* a final outcome was taken by the server this poll */
     bool cancelled;          /* a cancelAction was acknowledged */
     bool cancel_refused;     /* a cancelAction came after the switch: refused */
+    bool config_sent;        /* the device's attributes were sent, and taken */
     bool deployed;           /* a deployment was found */
     bool ran;                /* its items ran through the service */
     bool installed;          /* its artifacts are in flash; the app switched to */

@@ -95,7 +95,9 @@ base = '{"config":{"polling":{"sleep":"00:05:00"}},"_links":{"deploymentBase":{"
 art = '{"filename":"a.bin","hashes":{"sha1":"x","md5":"y","sha256":"%s"},"size":300000,"_links":{"download":{"href":"https://h/a"},"download-http":{"href":"http://h/a"}}}' % sha
 dep = '{"id":"7","deployment":{"download":"forced","update":"attempt","maintenanceWindow":"available","chunks":[{"part":"os","version":"v2","name":"app","artifacts":[%s]},{"part":"data","version":"1","name":"flash_tone","artifacts":[%s]}]},"actionHistory":{"status":"x","messages":["a","b"]}}' % (art, art)
 rec = "ota-ddi-record 1\nstate=outcome\naction=7\nversion=v2\nslot=ota_1\nsize=300000\nsha256=%s\nsuccess=1\nreason=trial boot: self-test passed\n" % sha
+rec2 = rec.replace("record 1", "record 2") + "config=%s\n" % sha
+none = "ota-ddi-record 2\nstate=none\naction=\nversion=\nslot=\nsize=0\nsha256=%s\nsuccess=0\nreason=\nconfig=%s\n" % (sha, sha)
 for name, k, text in (("base", 0, base), ("cancel", 0, '{"id":"11","cancelAction":{"stopId":"11"}}'),
-                      ("deployment", 1, dep), ("record", 2, rec)):
+                      ("deployment", 1, dep), ("record", 2, rec), ("record2", 2, rec2), ("record_none", 2, none)):
     open(os.path.join(d, name), "wb").write(bytes([k]) + text.encode())
 PY

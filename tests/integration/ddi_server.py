@@ -21,7 +21,8 @@ request (the test edits it between polls):
                           "file": "/path/v2.bin", "bad_sha256": false, "missing": false}]},
    "cancel": false,                 # the operator cancels the action
    "cancel_after_download": false,  # ... as soon as the app artifact has been served
-   "config_data": false,            # ask for the device's attributes
+   "config_data": false,            # ask for the device's attributes (the configData link)
+   "fail_config": 0,                # answer the next N configData PUTs with HTTP 500
    "fault": null | "garbage" | "huge" | "slow" | "never" | "deep" | "status500",
    "fail_final_feedback": 0,        # answer the next N final (closed) feedbacks with HTTP 500
    "fail_progress": false,          # answer every feedback that carries a progress count with HTTP 500
@@ -278,6 +279,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(400, b"")
         with LOCK:
             srv = load(self.paths(cid)[2], {})
+            spec = load(self.paths(cid)[0], {})
+            if spec.get("fail_config", 0) > srv.get("config_failed", 0):
+                srv["config_failed"] = srv.get("config_failed", 0) + 1
+                save(self.paths(cid)[2], srv)
+                return self.send(500, b"")
             srv["config_received"] = True
             save(self.paths(cid)[2], srv)
         self.log(cid, {"config": body})

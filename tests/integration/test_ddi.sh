@@ -119,6 +119,51 @@ n = sum(1 for l in open('$T/st/p.log.jsonl') if '\"req\": \"POST\"' in l)
 sys.exit(n != 3)"  # downloading, one refused progress report, installed
 boots p v2.0.0
 
+# ---- configData: sent once, and again when the attributes change -----------------
+configs() {  # NAME: the configData bodies the server took, one "version slot" line each
+    python3 - "$T/st/$1.log.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if "config" in e:
+        d = e["config"]["data"]
+        print(d.get("version"), d.get("running_slot"), d.get("chip"), d.get("chip_revision"),
+              len(d.get("partition_table_sha256", "")), d.get("project"), d.get("secure_version"))
+PY
+}
+expect_configs() {  # NAME DEV COUNT PATTERN: COUNT bodies taken, the last matching PATTERN
+    configs "$2" >"$T/configs"
+    local n
+    n=$(wc -l <"$T/configs")
+    if [ "$n" -ne "$3" ]; then fail "$1 ($n configData bodies, wanted $3)" "$T/configs"; return; fi
+    if [ "$3" -gt 0 ] && ! tail -1 "$T/configs" | grep -Eq -- "$4"; then fail "$1 (last lacks /$4/)" "$T/configs"; return; fi
+    pass "$1"
+}
+new_device q
+poll q --rollback
+expect_configs "the first poll sends the attributes unasked" q 1 "^v1.0.0 ota_0 ESP32 v[0-9]+\.[0-9]+ 64 lamp 0$"
+poll q --rollback
+expect_configs "  a second poll without change sends none" q 1 "^v1.0.0"
+offer q "{\"action\": $(app_action 5)}"
+poll q --rollback
+expect_configs "  nor does the poll that installs" q 1 "^v1.0.0"
+poll q --rollback
+expect_configs "  after the update the next poll sends them again (v2.0.0 in ota_1)" q 2 "^v2.0.0 ota_1 "
+poll q --rollback
+expect_configs "  and then no more" q 2 "^v2.0.0"
+new_device u
+offer u '{"fail_config": 1}'
+poll u --rollback
+expect_rc "a refused configData PUT (HTTP 500) is logged, the poll goes on" 0 "PUT .*configData.*HTTP 500"
+expect_configs "  none taken" u 0 ""
+poll u --rollback
+expect_configs "  sent again at the next poll, and taken" u 1 "^v1.0.0"
+poll u --rollback
+expect_configs "  then not again" u 1 "^v1.0.0"
+expect_ok "  the record keeps only the digest (no action)" grep -q "^state=none" "$T/u.img.ddi"
+expect_ok "  ota status on it" $OTA status "$T/u.img"
+expect_out "  says no update is recorded" "no server-driven update recorded"
+
 # ---- a trial that fails its self-test: rolled back, reported as a failure --------
 new_device b
 offer b "{\"action\": $(app_action 8)}"

@@ -281,7 +281,7 @@ static int load_record(struct ota_ddi_client *c)
         OTA_LOGE(TAG, "the pending-action record: %s", ota_strerror(err));
         return err;
     }
-    c->have_rec = true;
+    c->have_rec = c->rec.state != OTA_DDI_RECORD_NONE;  /* "none": the attributes' digest only */
     return OTA_OK;
 }
 
@@ -396,26 +396,94 @@ static void put_attr(struct ota_ddi_text *t, const char *key, const char *value,
     ota_ddi_put_json_string(t, value);
 }
 
-/* The device's attributes (values are strings, as DDI wants them). */
-static int send_config(struct ota_ddi_client *c)
+/* "vMAJOR.MINOR" of a chip revision kept as major * 100 + minor. */
+static void put_rev(struct ota_ddi_text *t, unsigned rev)
+{
+    ota_ddi_put(t, "v");
+    ota_ddi_put_u64(t, rev / 100u);
+    ota_ddi_put(t, ".");
+    ota_ddi_put_u64(t, rev % 100u);
+}
+
+/* SHA-256 of the partition table as it stands in flash (its whole region). */
+static void put_table_digest(struct ota_ddi_client *c, struct ota_ddi_text *t)
+{
+    struct ota_service *svc = c->svc;
+    uint8_t digest[OTA_SHA256_LEN];
+    ota_sha256_ctx sha;
+    ota_sha256_init(&sha);
+    for (uint32_t off = 0; off < OTA_PT_LEN; off += 0x400u) {
+        if (ota_flash_read(svc->cfg.flash, OTA_PT_OFFSET + off, svc->work.buf, 0x400u)) {
+            return;  /* unreadable: the attribute is left out */
+        }
+        ota_sha256_update(&sha, svc->work.buf, 0x400u);
+    }
+    ota_sha256_finish(&sha, digest);
+    ota_ddi_put(t, ",\"partition_table_sha256\":\"");
+    ota_ddi_put_hex(t, digest, OTA_SHA256_LEN);
+    ota_ddi_put(t, "\"");
+}
+
+/* The device's attributes as a configData body in c->req (values are
+ * strings, as DDI wants them). */
+static int config_body(struct ota_ddi_client *c)
 {
     struct ota_image_info info, *run = &info;
     struct ota_ddi_text t, n;
-    char num[12];
+    char num[12], rev[16];
     int err = ota_item_running_base(c->svc, run);
     ota_ddi_text_init(&n, num, sizeof(num));
     ota_ddi_put_u64(&n, run->has_desc ? run->desc.secure_version : 0);
+    ota_ddi_text_init(&n, rev, sizeof(rev));
+    put_rev(&n, c->svc->cfg.chip_rev);
     ota_ddi_text_init(&t, c->req, sizeof(c->req));
     ota_ddi_put(&t, "{\"mode\":\"merge\",\"data\":{");
     put_attr(&t, "chip", ota_chip_name(c->svc->cfg.chip_id), true);
+    put_attr(&t, "chip_revision", rev, false);
     put_attr(&t, "running_slot", c->svc->running->label, false);
     if (!err && run->has_desc) {
         put_attr(&t, "project", run->desc.project_name, false);
         put_attr(&t, "version", run->desc.version, false);
         put_attr(&t, "secure_version", num, false);
     }
+    put_table_digest(c, &t);
     ota_ddi_put(&t, "}}");
-    return t.over ? OTA_ERR_TOO_LONG : exchange(c, "PUT", c->config_uri, c->req);
+    return t.over ? OTA_ERR_TOO_LONG : OTA_OK;
+}
+
+/* The attributes go to the server when it asks (the configData link) and
+ * when they differ from the ones it last took (the record keeps their
+ * digest, saved only after a 2xx: a lost answer or a lost save means they
+ * are sent again, never that they were taken). */
+static int send_config(struct ota_ddi_client *c)
+{
+    uint8_t digest[OTA_SHA256_LEN];
+    ota_sha256_ctx sha;
+    struct ota_ddi_text t;
+    int err = config_body(c);
+    if (err) {
+        return err;
+    }
+    ota_sha256_init(&sha);
+    ota_sha256_update(&sha, c->req, strlen(c->req));
+    ota_sha256_finish(&sha, digest);
+    if (!c->config_uri[0] && c->rec.has_config && memcmp(digest, c->rec.config, OTA_SHA256_LEN) == 0) {
+        return OTA_OK;  /* the server has these */
+    }
+    ota_ddi_text_init(&t, c->uri, sizeof(c->uri));
+    ota_ddi_put(&t, c->config_uri[0] ? c->config_uri : c->base);
+    ota_ddi_put(&t, c->config_uri[0] ? "" : "/configData");
+    if (t.over) {
+        return OTA_ERR_TOO_LONG;
+    }
+    OTA_LOGI(TAG, "configData: %s", c->config_uri[0] ? "the server asks for the attributes" : "the attributes changed");
+    if ((err = exchange(c, "PUT", c->uri, c->req))) {
+        return err;  /* sent again at the next poll */
+    }
+    c->res->config_sent = true;
+    c->rec.has_config = true;
+    memcpy(c->rec.config, digest, OTA_SHA256_LEN);
+    return save_record(c);
 }
 
 /* ---- the poll ------------------------------------------------------------------- */
@@ -470,8 +538,6 @@ int ota_ddi_poll(struct ota_ddi_client *c, struct ota_service *svc, struct ota_d
     if (c->cancel_uri[0]) {
         answer_cancel(c);
     }
-    if (c->config_uri[0]) {
-        send_config(c);
-    }
+    send_config(c);
     return c->deploy_uri[0] ? ota_ddi_install(c) : OTA_OK;
 }

@@ -112,7 +112,12 @@ static int record_install(struct ota_ddi_client *c, const struct ota_ddi_artifac
                           const uint8_t digest[OTA_SHA256_LEN])
 {
     struct ota_ddi_record *r = &c->rec;
+    uint8_t config[OTA_SHA256_LEN];
+    bool has_config = r->has_config;  /* the attributes the server took stay known */
+    memcpy(config, r->config, sizeof(config));
     memset(r, 0, sizeof(*r));
+    r->has_config = has_config;
+    memcpy(r->config, config, sizeof(config));
     r->state = OTA_DDI_RECORD_INSTALLED;
     memcpy(r->action_id, c->res->dep.action_id, sizeof(r->action_id));
     memcpy(r->version, a->version, sizeof(r->version));
