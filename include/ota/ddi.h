@@ -191,6 +191,8 @@ struct ota_ddi_config {
 
 struct ota_ddi_result {
     uint32_t sleep_s;        /* config.polling.sleep (0: the server named none) */
+    bool reached;            /* the controller resource was read (the server answers, and sanely) */
+    bool offered;            /* it linked a deployment (deploymentBase), whatever came of it */
     bool reported;           /* a final outcome was taken by the server this poll */
     bool cancelled;          /* a cancelAction was acknowledged */
     bool cancel_refused;     /* a cancelAction came after the switch: refused */

@@ -278,7 +278,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
         return rc;
     }
     a->image = pos[0];
-    return cli_parse_self_test(a->self_test) && run_ddi_args_ok(&a->ddi, a->app || a->manifest || a->data)
+    return cli_parse_self_test(a->self_test) && run_ddi_args_ok(&a->ddi, a->app || a->data)
                ? CLI_OK : CLI_USAGE;
 }
 
@@ -590,7 +590,11 @@ static int run_list(struct run *r)
     if (r->a.ddi.url) {
         run_ddi_poll(&r->ddi, &r->a.ddi, r->a.image, r->ca_pem, &r->ht, &r->svc, &r->rep);
         r->rep.reboot = r->ddi.res.reboot && !r->a.no_reboot;
-    } else {
+    }
+    if (!r->a.ddi.url || (r->a.manifest && run_ddi_manifest_turn(&r->ddi, r->a.ddi.url))) {
+        ota_service_set_upgrade_list(&r->svc, r->items, r->n);  /* the DDI server first, then the manifest */
+        r->rep.items = r->items;
+        r->rep.count = r->n;
         ota_service_start(&r->svc, &r->rep.reboot);
     }
     run_end_progress_line(&r->rep);

@@ -22,7 +22,8 @@ bool run_ddi_args_ok(const struct run_ddi_args *a, bool other_items)
         return true;
     }
     if (other_items) {
-        cli_error("--ddi lets the server name what to install: give no --app, --manifest or --data with it");
+        cli_error("--ddi lets the server name what to install: give no --app or --data with it (--manifest is the "
+                  "fallback when the server deploys nothing)");
         return false;
     }
     if (!a->controller_id || !a->controller_id[0]) {
@@ -82,6 +83,30 @@ int run_ddi_poll(struct run_ddi *d, const struct run_ddi_args *a, const char *im
     return CLI_OK;
 }
 
+bool run_ddi_manifest_turn(struct run_ddi *d, const char *url)
+{
+    const struct ota_ddi_record *r = &d->client.rec;
+    if (!d->res.reached) {
+        OTA_LOGW(TAG, "DDI server %s unreachable or unusable (%s): the release manifest instead", url,
+                 ota_strerror(d->poll_err ? d->poll_err : OTA_ERR_DDI_NO_API));
+        d->fell_back = d->manifest_ran = true;
+        return true;
+    }
+    if (d->res.offered) {
+        OTA_LOGI(TAG, "the DDI server deployed action %s: the release manifest is not read this time",
+                 d->res.dep.action_id[0] ? d->res.dep.action_id : "(refused)");
+        return false;
+    }
+    if (d->client.have_rec && r->state == OTA_DDI_RECORD_INSTALLED) {
+        OTA_LOGI(TAG, "DDI action %s waits for its restart or trial: the release manifest is not read this time",
+                 r->action_id);
+        return false;
+    }
+    OTA_LOGI(TAG, "the DDI server has no deployment for this device: the release manifest");
+    d->manifest_ran = true;
+    return true;
+}
+
 /* Why the device runs what it runs after the restart. */
 static void judge(struct ota_ddi_record *r, bool restarted, const struct cli_boot_report *boot)
 {
@@ -124,7 +149,7 @@ int run_ddi_status(const struct run_ddi *d, int status)
     if (!d->polled) {
         return status;
     }
-    if (d->poll_err) {
+    if (d->poll_err && !d->fell_back) {
         return status == CLI_POWER_CUT ? status : CLI_FAIL;
     }
     if (d->res.err == OTA_ERR_DDI_CANCELLED) {

@@ -527,6 +527,7 @@ int ota_ddi_poll(struct ota_ddi_client *c, struct ota_service *svc, struct ota_d
         return OTA_ERR_DDI_NO_API;
     }
     int err = read_base(c);
+    res->reached = !err;
     if (err || (err = load_record(c))) {
         return err;
     }
@@ -539,5 +540,6 @@ int ota_ddi_poll(struct ota_ddi_client *c, struct ota_service *svc, struct ota_d
         answer_cancel(c);
     }
     send_config(c);
-    return c->deploy_uri[0] ? ota_ddi_install(c) : OTA_OK;
+    res->offered = c->deploy_uri[0] != '\0';
+    return res->offered ? ota_ddi_install(c) : OTA_OK;
 }
