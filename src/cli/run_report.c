@@ -177,7 +177,7 @@ int run_exit_status(const struct run_report *r)
     }
     for (unsigned i = 0; i < r->count; i++) {
         const struct run_item_fact *f = &r->item[i];
-        ok += f->done && f->err == OTA_OK;
+        ok += f->done && (f->err == OTA_OK || f->err == OTA_ERR_ACTIVATION_DEFERRED);  /* as the app asked */
         not_newer += f->done && f->err == OTA_ERR_NOT_NEWER;
         busy += f->done && f->err == OTA_ERR_PENDING_VERIFY;
     }

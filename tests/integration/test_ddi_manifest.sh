@@ -102,6 +102,28 @@ both e "$URL"
 expect_rc "a deployment that fails is reported; the manifest is not read" 1 "deployed action 12: the release manifest is not read"
 boots e v1.0.0
 
+# ---- the app's say over the switch, for both paths ----------------------------------
+new_device f
+$OTA -v run "$T/f.img" --manifest "$MANIFEST" --manifest-pub "$PUB" --rollback --defer-activation \
+    >"$T/out" 2>"$T/err"
+RC=$?
+expect_rc "a release the app defers: verified, not selected (exit 0)" 0 "the app defers the activation"
+expect_rc "  the item says so" 0 "OTA_ERR_ACTIVATION_DEFERRED|the app deferred the activation"
+lacks "  no restart" "restart!"
+boots f v1.0.0
+$OTA -v run "$T/f.img" --manifest "$MANIFEST" --manifest-pub "$PUB" --rollback >"$T/out" 2>"$T/err"
+RC=$?
+expect_rc "  a later run that may switch installs it" 0 "restart!"
+boots f v3.0.0
+new_device g
+offer g 13
+both g "$URL" --defer-activation
+expect_rc "a DDI deployment the app defers: verified, the action stays open" 0 "waiting for the maintenance window or the app"
+boots g v1.0.0
+both g "$URL"
+expect_rc "  the next run that may switch installs it (the manifest waits)" 0 "deployed action 13: the release manifest is not read"
+boots g v2.0.0
+
 # ---- usage ------------------------------------------------------------------------
 expect_fail "--ddi with --app is still bad usage" 2 "no --app or --data" \
     $OTA run "$T/a.img" --ddi "$URL" --controller-id a --app "$URL/x"

@@ -185,6 +185,11 @@ static int release_execute(struct ota_service *svc, struct ota_item *item)
     }
     OTA_LOGI(TAG, "%s: %u image bytes from %llu %s bytes", r->manifest.version, (unsigned)r->manifest.image.size,
              (unsigned long long)(patch ? r->patch_bytes : r->manifest.image.size), patch ? "patch" : "image");
+    if (svc->cfg.may_activate && !svc->cfg.may_activate(svc->cfg.cb_ctx, svc->current)) {
+        OTA_LOGW(TAG, "the app defers the activation: %s stays unselected", svc->work.part->label);
+        ota_app_abort(&svc->work.up.app);
+        return OTA_ERR_ACTIVATION_DEFERRED;  /* as for an app item */
+    }
     return ota_app_finish(&svc->work.up.app, NULL);
 }
 
