@@ -44,6 +44,39 @@ bool run_ddi_args_ok(const struct run_ddi_args *a, bool other_items)
     return true;
 }
 
+/* The "ddi" section of `ota run --json`: what this poll did and what the
+ * record keeps for the next one. */
+static void run_ddi_json(struct json *j, const void *ctx)
+{
+    const struct run_ddi *d = ctx;
+    const struct ota_ddi_result *res = &d->res;
+    const struct ota_ddi_record *r = &d->client.rec;
+    bool rec = d->client.have_rec;
+    int err = d->poll_err ? d->poll_err : res->err;
+    json_object(j, "ddi");
+    json_bool(j, "server_reached", res->reached);
+    json_str(j, "action", res->dep.action_id[0] ? res->dep.action_id : rec ? r->action_id : NULL);
+    json_str(j, "execution", res->execution);  /* the last deploymentBase feedback the server took */
+    json_str(j, "result", res->finished);
+    json_bool(j, "outcome_reported", res->reported);
+    if (rec && r->state != OTA_DDI_RECORD_INSTALLED) {
+        json_object(j, "outcome");
+        json_str(j, "action", r->action_id);
+        json_bool(j, "success", r->success);
+        json_str(j, "reason", r->reason);
+        json_close(j);
+    } else {
+        json_null(j, "outcome");
+    }
+    json_bool(j, "final_report_pending",
+              rec && (r->state == OTA_DDI_RECORD_INSTALLED || r->state == OTA_DDI_RECORD_OUTCOME));
+    json_bool(j, "waiting", res->waiting);
+    json_bool(j, "config_sent", res->config_sent);
+    json_bool(j, "manifest_ran", d->manifest_ran);
+    json_str(j, "error", err ? ota_errname(err) : NULL);
+    json_close(j);
+}
+
 int run_ddi_poll(struct run_ddi *d, const struct run_ddi_args *a, const char *image, const char *ca_pem,
                  struct ota_host_transport *ht, struct ota_service *svc, struct run_report *rep)
 {
@@ -71,6 +104,8 @@ int run_ddi_poll(struct run_ddi *d, const struct run_ddi_args *a, const char *im
     }
     rep->items = d->client.items;
     rep->count = OTA_DDI_MAX_ITEMS;
+    rep->ddi_json = run_ddi_json;
+    rep->ddi_ctx = d;
     d->polled = true;
     d->poll_err = ota_ddi_poll(&d->client, svc, &d->res);
     rep->count = d->res.ran && !(d->res.err == OTA_ERR_ACTIVATION_DEFERRED && d->res.waiting) ? d->res.dep.count : 0;

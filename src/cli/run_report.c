@@ -275,6 +275,11 @@ void run_report_json(const struct run_report *r, const char *image, const struct
     json_uint(&j, "exit_status", (unsigned)status);
     items_json(&j, r);
     release_json(&j, r->release, r->boot.rolled_back);
+    if (r->ddi_json) {
+        r->ddi_json(&j, r->ddi_ctx);
+    } else {
+        json_null(&j, "ddi");
+    }
     json_bool(&j, "reboot", r->reboot);
     json_bool(&j, "power_cut", r->power_cut);
     if (r->reboot && !r->power_cut) {

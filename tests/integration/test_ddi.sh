@@ -54,6 +54,14 @@ boots() {  # NAME VERSION: the device's next boot runs VERSION
         fail "  $1 should boot $2" "$T/boot.out"
     fi
 }
+# expect_json NAME EXPR: the last poll's --json document (stdout) has a "ddi" section d for which EXPR holds
+expect_json() {
+    if python3 -c "import json, sys; d = json.load(open('$T/out'))['ddi']; sys.exit(not ($2))" 2>"$T/json.err"; then
+        pass "$1"
+    else
+        fail "$1 (not: $2)" "$T/out"
+    fi
+}
 # finals NAME: the final (closed/rejected) feedbacks the server took, one line each
 finals() {
     python3 - "$T/st/$1.log.jsonl" <<'PY'
@@ -77,7 +85,11 @@ expect_finals() {  # NAME DEV PATTERN COUNT: COUNT final feedbacks, the last mat
 # ---- a full deployment, its outcome after the restart, exactly once -------------
 new_device a
 offer a "{\"action\": $(app_action 7), \"config_data\": true}"
-poll a --rollback
+poll a --rollback --json
+expect_json "  --json: the action, the feedback the server took, the outcome known after the restart, its report pending" \
+    "d['action'] == '7' and d['execution'] == 'proceeding' and d['result'] == 'none' and d['server_reached'] and
+     d['outcome']['success'] and 'self-test passed' in d['outcome']['reason'] and d['final_report_pending'] and
+     not d['outcome_reported'] and d['config_sent'] and d['error'] is None and not d['manifest_ran']"
 expect_rc "a deployment installs and restarts into a trial boot" 0 "feedback deploymentBase 7: proceeding/none: installed"
 expect_ok "  the download and the API calls carried the token" \
     python3 -c "import json,sys; a=[json.loads(l).get('auth') for l in open('$T/st/a.log.jsonl') if 'req' in l]; sys.exit(not a or any(x != 'TargetToken s3cret' for x in a))"
@@ -93,8 +105,11 @@ sys.exit(not (5 <= len(cnt) <= 10 and cnt == sorted(set(cnt)) and cnt[-1] == 100
               all(p['of'] == 100 for p in prog) and all(s['execution'] == 'proceeding' for s in fb) and
               'progress' not in last['result'] and 'installed' in last['details'][0]))"
 expect_ok "  the pending-action record is kept beside the device" grep -q "^state=outcome" "$T/a.img.ddi"
-poll a --rollback
+poll a --rollback --json
 expect_rc "the next poll reports the outcome" 0 "closed/success: trial boot: self-test passed"
+expect_json "  --json: closed/success taken, nothing pending" \
+    "d['action'] == '7' and d['execution'] == 'closed' and d['result'] == 'success' and d['outcome_reported'] and
+     not d['final_report_pending'] and d['error'] is None"
 expect_finals "  the server has closed/success for action 7" a "deploymentBase 7 closed success .*self-test passed" 1
 boots a v2.0.0
 poll a --rollback
@@ -289,8 +304,11 @@ boots g v2.0.0
 # ---- a hostile server: bounded, clear errors, the device unchanged ---------------
 new_device h
 offer h "{\"action\": $(app_action 14 ', "bad_sha256": true')}"
-poll h --rollback
+poll h --rollback --json
 expect_rc "an artifact whose SHA-256 differs is refused" 1 "OTA_ERR_DDI_DIGEST|SHA-256 differs"
+expect_json "  --json: closed/failure sent, the error named" \
+    "d['action'] == '14' and d['execution'] == 'closed' and d['result'] == 'failure' and d['error'] == 'OTA_ERR_DDI_DIGEST'
+     and d['outcome'] is None and not d['final_report_pending']"
 expect_finals "  and reported as closed/failure with our error" h "deploymentBase 14 closed failure OTA_ERR_DDI_DIGEST" 1
 boots h v1.0.0
 new_device i
@@ -320,6 +338,9 @@ for fault in garbage huge deep status500; do
     esac
     expect_rc "a controller resource that is $fault: exit 1, clear error" 1 "$want"
 done
+poll j --rollback --json
+expect_json "  --json: the server not reached, the error named" \
+    "not d['server_reached'] and d['action'] is None and d['execution'] is None and d['error'] == 'OTA_ERR_HTTP_STATUS'"
 boots j v1.0.0
 for fault in slow never; do
     offer j "{\"action\": $(app_action 16), \"fault\": \"$fault\"}"
