@@ -197,6 +197,8 @@ struct ota_ddi_result {
     bool cancelled;          /* a cancelAction was acknowledged */
     bool cancel_refused;     /* a cancelAction came after the switch: refused */
     bool config_sent;        /* the device's attributes were sent, and taken */
+    bool confirmed;          /* an action waiting for confirmation (confirmationBase) was confirmed */
+    char installed_action[OTA_DDI_ID_MAX + 1];  /* installedBase: the action the server knows installed */
     bool deployed;           /* a deployment was found */
     bool ran;                /* its items ran through the service */
     bool installed;          /* its artifacts are in flash; the app switched to */
@@ -218,7 +220,8 @@ struct ota_ddi_client {
     unsigned progress_step;             /* tenths of the action reported so far */
     bool progress_off;                  /* a progress report failed: no more for this action */
     char base[OTA_DDI_URI_MAX];         /* {server}/{tenant}/controller/v1/{id} */
-    char deploy_uri[OTA_DDI_URI_MAX];
+    char deploy_uri[OTA_DDI_URI_MAX];   /* deploymentBase, else confirmationBase, else installedBase: */
+    uint8_t deploy_link;                /* ... which one (enum in ddi_client.c) */
     char cancel_uri[OTA_DDI_URI_MAX];
     char config_uri[OTA_DDI_URI_MAX];
     char uri[OTA_DDI_URI_MAX];          /* scratch: feedback resources */

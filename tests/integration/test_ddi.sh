@@ -113,6 +113,9 @@ expect_json "  --json: closed/success taken, nothing pending" \
 expect_finals "  the server has closed/success for action 7" a "deploymentBase 7 closed success .*self-test passed" 1
 boots a v2.0.0
 poll a --rollback
+expect_rc "  a third poll follows installedBase: the action is installed, nothing to do" 0 \
+    "installedBase: action 7 is installed; nothing to do"
+expect_ok "  (it was read)" grep -q '"path": "/DEFAULT/controller/v1/a/installedBase/7"' "$T/st/a.log.jsonl"
 expect_finals "  a third poll reports nothing again" a "" 1
 expect_ok "  the record says reported" grep -q "^state=reported" "$T/a.img.ddi"
 expect_ok "ota status shows the record" $OTA status "$T/a.img"
@@ -122,6 +125,19 @@ expect_ok "ota status --json" $OTA status "$T/a.img" --json
 expect_out "  carries the outcome" '"success": true'
 expect_ok "ota status on a device that never polled" $OTA status "$T/v1.bin"
 expect_out "  says so" "no server-driven update recorded"
+
+# ---- an action that waits for the device's confirmation (confirmationBase) ---------
+new_device w
+offer w "{\"action\": $(app_action 4), \"confirm\": true}"
+poll w --rollback
+expect_rc "an action waiting for confirmation is confirmed, then installed in the same poll" 0 \
+    "action 4 waits for a confirmation: confirmed"
+expect_rc "  (installed)" 0 "feedback deploymentBase 4: proceeding/none: installed"
+expect_ok "  the server took confirmed for action 4" python3 -c "
+import json, sys
+c = [json.loads(l) for l in open('$T/st/w.log.jsonl') if '\"confirmation\"' in l]
+sys.exit(not (len(c) == 1 and c[0]['action'] == '4' and c[0]['confirmation']['confirmation'] == 'confirmed'))"
+boots w v2.0.0
 
 # ---- progress reports the server refuses do not fail the install -------------------
 new_device p

@@ -241,6 +241,22 @@ static int get_link(const struct ota_json *j, const char *name, char *out)
     return ota_json_string(j, idx, out, OTA_DDI_URI_MAX);
 }
 
+enum { LINK_DEPLOY, LINK_CONFIRM, LINK_INSTALLED };
+
+/* The action's link: deploymentBase; else confirmationBase (an action that
+ * waits for the device's consent); else installedBase (the last one done). */
+static int action_link(struct ota_ddi_client *c, const struct ota_json *j)
+{
+    static const char *const names[] = {"deploymentBase", "confirmationBase", "installedBase"};
+    int err = OTA_OK;
+    c->deploy_uri[0] = '\0';
+    for (unsigned k = 0; k < 3 && !err && !c->deploy_uri[0]; k++) {
+        c->deploy_link = (uint8_t)k;
+        err = get_link(j, names[k], c->deploy_uri);
+    }
+    return err;
+}
+
 static int read_base(struct ota_ddi_client *c)
 {
     struct ota_json j;
@@ -250,7 +266,7 @@ static int read_base(struct ota_ddi_client *c)
     }
     int sleep = ota_json_path(&j, 0, "config.polling.sleep");
     if (j.tok[0].type != OTA_JSON_OBJECT || (sleep >= 0 && (err = parse_sleep(&j, sleep, &c->res->sleep_s))) ||
-        (err = get_link(&j, "deploymentBase", c->deploy_uri)) || (err = get_link(&j, "cancelAction", c->cancel_uri)) ||
+        (err = action_link(c, &j)) || (err = get_link(&j, "cancelAction", c->cancel_uri)) ||
         (err = get_link(&j, "configData", c->config_uri))) {
         err = err ? err : OTA_ERR_DDI_FIELD;
         OTA_LOGE(TAG, "%s: %s", c->base, ota_strerror(err));
@@ -486,6 +502,53 @@ static int send_config(struct ota_ddi_client *c)
     return save_record(c);
 }
 
+/* ---- confirmationBase, installedBase ----------------------------------------------- */
+
+/* An action waits for the device's consent (hawkBit's user consent flow):
+ * the device confirms it (the app's say is at the switch, may_activate),
+ * then the controller resource links its deploymentBase. */
+static int confirm(struct ota_ddi_client *c)
+{
+    struct ota_json j;
+    struct ota_ddi_text t;
+    char id[OTA_DDI_ID_MAX + 1];
+    int err = ota_ddi_get(c, c->deploy_uri, &j);
+    if (err || (err = ota_ddi_get_id(&j, ota_json_member(&j, 0, "id"), id)) ||
+        (err = feedback_uri(c, "confirmationBase", id))) {
+        OTA_LOGE(TAG, "confirmationBase %s: %s", c->deploy_uri, ota_strerror(err));
+        return err;
+    }
+    ota_ddi_text_init(&t, c->req, sizeof(c->req));
+    ota_ddi_put(&t, "{\"confirmation\":\"confirmed\",\"code\":200,\"details\":"
+                    "[\"confirmed by the device; the app has its say before the switch\"]}");
+    OTA_LOGI(TAG, "action %s waits for a confirmation: confirmed", id);
+    if (t.over || (err = exchange(c, "POST", c->uri, c->req)) || (err = read_base(c))) {
+        return err ? err : OTA_ERR_TOO_LONG;
+    }
+    c->res->confirmed = true;
+    if (c->deploy_uri[0] && c->deploy_link != LINK_DEPLOY) {
+        c->deploy_uri[0] = '\0';  /* not deployed yet: the next poll */
+    }
+    return OTA_OK;
+}
+
+/* The action the server knows installed: nothing to do but say so (it is
+ * neither installed again nor reported again). */
+static int installed_base(struct ota_ddi_client *c)
+{
+    struct ota_json j;
+    struct ota_ddi_result *res = c->res;
+    int err = ota_ddi_get(c, c->deploy_uri, &j);
+    if (err || (err = ota_ddi_get_id(&j, ota_json_member(&j, 0, "id"), res->installed_action))) {
+        OTA_LOGE(TAG, "installedBase %s: %s", c->deploy_uri, ota_strerror(err));
+        return err;
+    }
+    OTA_LOGI(TAG, "installedBase: action %s is installed%s; nothing to do", res->installed_action,
+             c->have_rec && strcmp(c->rec.action_id, res->installed_action) != 0 ? " (not the one this device recorded)"
+                                                                                  : "");
+    return OTA_OK;
+}
+
 /* ---- the poll ------------------------------------------------------------------- */
 
 static bool id_ok(const char *s)
@@ -540,6 +603,15 @@ int ota_ddi_poll(struct ota_ddi_client *c, struct ota_service *svc, struct ota_d
         answer_cancel(c);
     }
     send_config(c);
-    res->offered = c->deploy_uri[0] != '\0';
+    if (c->deploy_uri[0] && c->deploy_link == LINK_INSTALLED) {
+        return installed_base(c);
+    }
+    if (c->deploy_uri[0] && c->deploy_link == LINK_CONFIRM) {
+        res->offered = true;  /* an action is there, confirmed or not */
+        if ((err = confirm(c))) {
+            return err;
+        }
+    }
+    res->offered |= c->deploy_uri[0] != '\0';
     return res->offered ? ota_ddi_install(c) : OTA_OK;
 }
