@@ -94,6 +94,7 @@ int run_ddi_poll(struct run_ddi *d, const struct run_ddi_args *a, const char *im
         cli_error("--ddi %s: %s", a->url, ota_strerror(err));
         d->poll_err = err;
         d->polled = true;
+        d->unusable = true;  /* a setting, not the server: no fallback hides it */
         return CLI_USAGE;
     }
     const char *token = a->token ? a->token : a->gateway_token;
@@ -121,6 +122,9 @@ int run_ddi_poll(struct run_ddi *d, const struct run_ddi_args *a, const char *im
 bool run_ddi_manifest_turn(struct run_ddi *d, const char *url)
 {
     const struct ota_ddi_record *r = &d->client.rec;
+    if (d->unusable) {
+        return false;
+    }
     if (!d->res.reached) {
         OTA_LOGW(TAG, "DDI server %s unreachable or unusable (%s): the release manifest instead", url,
                  ota_strerror(d->poll_err ? d->poll_err : OTA_ERR_DDI_NO_API));

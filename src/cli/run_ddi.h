@@ -20,6 +20,7 @@ struct run_ddi {
     bool polled;
     bool manifest_ran;  /* --manifest too: the DDI server had nothing (or could not be reached) */
     bool fell_back;     /* ... it could not be reached: its error is logged, not the run's */
+    bool unusable;      /* the DDI settings themselves are wrong (the client refused them) */
 };
 
 /* The option-table rows of `ota run` for these args. */

@@ -25,6 +25,7 @@ request (the test edits it between polls):
    "cancel": false,                 # the operator cancels the action
    "cancel_after_download": false,  # ... as soon as the app artifact has been served
    "confirm": false,                # the action waits for the device's confirmation (user consent flow)
+   "confirm_id": null,              # ... and confirmationBase names this id instead of the action's
    "config_data": false,            # ask for the device's attributes (the configData link)
    "fail_config": 0,                # answer the next N configData PUTs with HTTP 500
    "fault": null | "garbage" | "huge" | "slow" | "never" | "deep" | "status500",
@@ -256,7 +257,7 @@ class Handler(BaseHTTPRequestHandler):
         if not a or a["id"] != aid or not self.awaiting_confirmation(spec, srv, a):
             return self.send(404, b"")
         if method == "GET" and not feedback:
-            return self.send_json({"id": aid, "confirmation": self.deployment_json(cid, a),
+            return self.send_json({"id": spec.get("confirm_id", aid), "confirmation": self.deployment_json(cid, a),
                                    "actionHistory": {"status": "wait_for_confirmation", "messages": []}})
         if method != "POST" or not feedback:
             return self.send(404, b"")

@@ -138,6 +138,14 @@ import json, sys
 c = [json.loads(l) for l in open('$T/st/w.log.jsonl') if '\"confirmation\"' in l]
 sys.exit(not (len(c) == 1 and c[0]['action'] == '4' and c[0]['confirmation']['confirmation'] == 'confirmed'))"
 boots w v2.0.0
+new_device x
+offer x "{\"action\": $(app_action 3), \"confirm\": true, \"confirm_id\": \"3/../../x\"}"
+poll x --rollback
+expect_rc "a confirmationBase whose id is not an action id is refused, nothing confirmed" 1 \
+    "confirmationBase .*lacks a field the client needs"
+expect_ok "  (no confirmation posted)" python3 -c "
+import sys; sys.exit(any('\"confirmation\"' in l for l in open('$T/st/x.log.jsonl')))"
+boots x v1.0.0
 
 # ---- progress reports the server refuses do not fail the install -------------------
 new_device p

@@ -124,7 +124,10 @@ both g "$URL"
 expect_rc "  the next run that may switch installs it (the manifest waits)" 0 "deployed action 13: the release manifest is not read"
 boots g v2.0.0
 
-# ---- usage ------------------------------------------------------------------------
+# ---- usage ----
+both a "ftp://127.0.0.1/x"
+expect_rc "a DDI URL the client refuses is an error, not hidden by the manifest" 1 "--ddi ftp://127.0.0.1/x: "
+lacks "  (the manifest is not read)" "OTA_RELEASE"--------------------------------------------------------------------
 expect_fail "--ddi with --app is still bad usage" 2 "no --app or --data" \
     $OTA run "$T/a.img" --ddi "$URL" --controller-id a --app "$URL/x"
 
