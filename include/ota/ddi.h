@@ -239,8 +239,11 @@ int ota_ddi_init(struct ota_ddi_client *c, const struct ota_ddi_config *cfg);
 
 /* One poll: read the controller resource; report a known outcome of an
  * earlier action (until the server takes it); answer a cancelAction; send
- * the device's attributes when configData is asked for; install a
- * deployment through svc (its transport must have exchange). Returns the
+ * the device's attributes when configData is asked for or they changed
+ * since the server took them; confirm an action that waits for it
+ * (confirmationBase); install a deployment through svc (its transport must
+ * have exchange), with proceeding progress reports; or note the action
+ * installedBase names. Returns the
  * poll's own error (the controller resource unreachable or malformed); a
  * deployment's failure is in res->err and reported to the server. */
 int ota_ddi_poll(struct ota_ddi_client *c, struct ota_service *svc, struct ota_ddi_result *res);
