@@ -127,7 +127,7 @@ int ota_ddi_parse_deployment(const char *text, size_t len, const struct ota_ptab
 /* ---- the pending-action record -------------------------------------------- */
 
 enum ota_ddi_record_state {
-    OTA_DDI_RECORD_NONE = 0,
+    OTA_DDI_RECORD_NONE = 0,   /* no action: the record keeps only the attributes' digest */
     OTA_DDI_RECORD_INSTALLED,  /* written before the switch; the outcome is not known yet */
     OTA_DDI_RECORD_OUTCOME,    /* the outcome is known; the server has not taken it yet */
     OTA_DDI_RECORD_REPORTED,   /* the server took the final feedback (kept for status) */
@@ -142,6 +142,8 @@ struct ota_ddi_record {
     uint8_t sha256[OTA_SHA256_LEN];
     bool success;                         /* OUTCOME, REPORTED: the new app runs, confirmed */
     char reason[OTA_DDI_TEXT_MAX];        /* "trial confirmed", "rolled back: self-test failed" */
+    bool has_config;                      /* the server took the device's attributes ... */
+    uint8_t config[OTA_SHA256_LEN];       /* ... whose configData body had this SHA-256 */
 };
 
 #define OTA_DDI_RECORD_TEXT_MAX 512u
@@ -189,15 +191,22 @@ struct ota_ddi_config {
 
 struct ota_ddi_result {
     uint32_t sleep_s;        /* config.polling.sleep (0: the server named none) */
+    bool reached;            /* the controller resource was read (the server answers, and sanely) */
+    bool offered;            /* it linked a deployment (deploymentBase), whatever came of it */
     bool reported;           /* a final outcome was taken by the server this poll */
     bool cancelled;          /* a cancelAction was acknowledged */
     bool cancel_refused;     /* a cancelAction came after the switch: refused */
+    bool config_sent;        /* the device's attributes were sent, and taken */
+    bool confirmed;          /* an action waiting for confirmation (confirmationBase) was confirmed */
+    char installed_action[OTA_DDI_ID_MAX + 1];  /* installedBase: the action the server knows installed */
     bool deployed;           /* a deployment was found */
     bool ran;                /* its items ran through the service */
     bool installed;          /* its artifacts are in flash; the app switched to */
     bool waiting;            /* postponed: maintenance window, skip, or the app said not now */
     bool reboot;             /* restart to boot the new app */
     int err;                 /* the deployment's error (OTA_OK when none) */
+    const char *execution;   /* the last deploymentBase feedback the server took this poll ("proceeding", */
+    const char *finished;    /* "closed", ...) and its result ("none", "success", "failure"); NULL: none */
     struct ota_ddi_deployment dep;
 };
 
@@ -207,8 +216,12 @@ struct ota_ddi_client {
     struct ota_ddi_result *res;
     struct ota_ddi_record rec;
     bool have_rec;
+    struct ota_service_config app;      /* the app's callbacks, while the client's wrap them */
+    unsigned progress_step;             /* tenths of the action reported so far */
+    bool progress_off;                  /* a progress report failed: no more for this action */
     char base[OTA_DDI_URI_MAX];         /* {server}/{tenant}/controller/v1/{id} */
-    char deploy_uri[OTA_DDI_URI_MAX];
+    char deploy_uri[OTA_DDI_URI_MAX];   /* deploymentBase, else confirmationBase, else installedBase: */
+    uint8_t deploy_link;                /* ... which one (enum in ddi_client.c) */
     char cancel_uri[OTA_DDI_URI_MAX];
     char config_uri[OTA_DDI_URI_MAX];
     char uri[OTA_DDI_URI_MAX];          /* scratch: feedback resources */
@@ -226,8 +239,11 @@ int ota_ddi_init(struct ota_ddi_client *c, const struct ota_ddi_config *cfg);
 
 /* One poll: read the controller resource; report a known outcome of an
  * earlier action (until the server takes it); answer a cancelAction; send
- * the device's attributes when configData is asked for; install a
- * deployment through svc (its transport must have exchange). Returns the
+ * the device's attributes when configData is asked for or they changed
+ * since the server took them; confirm an action that waits for it
+ * (confirmationBase); install a deployment through svc (its transport must
+ * have exchange), with proceeding progress reports; or note the action
+ * installedBase names. Returns the
  * poll's own error (the controller resource unreachable or malformed); a
  * deployment's failure is in res->err and reported to the server. */
 int ota_ddi_poll(struct ota_ddi_client *c, struct ota_service *svc, struct ota_ddi_result *res);

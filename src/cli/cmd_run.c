@@ -197,7 +197,7 @@ struct run_args {
     const char *connect_s, *read_s, *cut_s, *retries_s, *backoff_s, *self_test;
     const char *low_speed_limit_s, *low_speed_time_s, *deadline_s, *speed_limit_s;
     const char *manifest, *manifest_pub, *manifest_sig, *device_id, *project, *chip_rev, *decrypt_key;
-    bool force, no_reboot, rollback, forbid_http, no_tone, brk, json;
+    bool force, no_reboot, rollback, forbid_http, no_tone, brk, json, defer_activation;
     struct run_ddi_args ddi;
 };
 
@@ -223,6 +223,9 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
         CLI_VALUE_D("data-ca", &a->data_ca, "PEM", "CA for the data item's server", "--ca"),
         CLI_FLAG("force-version-check", &a->force, "refuse an app whose version is not higher than the running one"),
         CLI_FLAG("no-reboot", &a->no_reboot, "do not restart after the app item"),
+        CLI_FLAG("defer-activation", &a->defer_activation,
+                 "play an app that says \"not now\" before the switch: the new app is downloaded and verified "
+                 "in its slot, not selected"),
         CLI_FLAG("rollback", &a->rollback, "app rollback: the new app boots on trial and runs its self-test"),
         CLI_VALUE_D("chip-revision", &a->chip_rev, "vX.Y", "the chip's revision; recorded with the device the first time",
                     "the recorded revision, else the one the chip is sold as"),
@@ -278,7 +281,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
         return rc;
     }
     a->image = pos[0];
-    return cli_parse_self_test(a->self_test) && run_ddi_args_ok(&a->ddi, a->app || a->manifest || a->data)
+    return cli_parse_self_test(a->self_test) && run_ddi_args_ok(&a->ddi, a->app || a->data)
                ? CLI_OK : CLI_USAGE;
 }
 
@@ -478,6 +481,14 @@ static int build_items(struct run *r)
     return CLI_OK;
 }
 
+/* --defer-activation: the app's answer before every switch. */
+static bool not_now(void *ctx, unsigned id)
+{
+    (void)ctx;
+    OTA_LOGW(TAG, "item %u: the app defers the activation (--defer-activation)", id);
+    return false;
+}
+
 static void fill_service_config(struct run *r)
 {
     struct ota_service_config *sc = &r->sc;
@@ -497,6 +508,7 @@ static void fill_service_config(struct run *r)
     sc->patch_work = &r->patch_work;
     sc->decrypt_key = r->decrypt_key;
     sc->decrypt_work = r->decrypt_work;
+    sc->may_activate = r->a.defer_activation ? not_now : NULL;
 }
 
 /* The device's decryption key, when the config or --decrypt-key names one. */
@@ -590,7 +602,11 @@ static int run_list(struct run *r)
     if (r->a.ddi.url) {
         run_ddi_poll(&r->ddi, &r->a.ddi, r->a.image, r->ca_pem, &r->ht, &r->svc, &r->rep);
         r->rep.reboot = r->ddi.res.reboot && !r->a.no_reboot;
-    } else {
+    }
+    if (!r->a.ddi.url || (r->a.manifest && run_ddi_manifest_turn(&r->ddi, r->a.ddi.url))) {
+        ota_service_set_upgrade_list(&r->svc, r->items, r->n);  /* the DDI server first, then the manifest */
+        r->rep.items = r->items;
+        r->rep.count = r->n;
         ota_service_start(&r->svc, &r->rep.reboot);
     }
     run_end_progress_line(&r->rep);

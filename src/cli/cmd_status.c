@@ -74,6 +74,9 @@ int cmd_status(int argc, char **argv)
         cli_error("%s.ddi: %s", pos[0], ota_strerror(err));
         return CLI_FAIL;
     }
+    if (!err && r.state == OTA_DDI_RECORD_NONE) {
+        err = OTA_ERR_NOT_FOUND;  /* only the digest of the attributes the server took */
+    }
     if (as_json) {
         print_json(&r, !err);
     } else if (err) {

@@ -22,7 +22,8 @@ bool run_ddi_args_ok(const struct run_ddi_args *a, bool other_items)
         return true;
     }
     if (other_items) {
-        cli_error("--ddi lets the server name what to install: give no --app, --manifest or --data with it");
+        cli_error("--ddi lets the server name what to install: give no --app or --data with it (--manifest is the "
+                  "fallback when the server deploys nothing)");
         return false;
     }
     if (!a->controller_id || !a->controller_id[0]) {
@@ -43,6 +44,39 @@ bool run_ddi_args_ok(const struct run_ddi_args *a, bool other_items)
     return true;
 }
 
+/* The "ddi" section of `ota run --json`: what this poll did and what the
+ * record keeps for the next one. */
+static void run_ddi_json(struct json *j, const void *ctx)
+{
+    const struct run_ddi *d = ctx;
+    const struct ota_ddi_result *res = &d->res;
+    const struct ota_ddi_record *r = &d->client.rec;
+    bool rec = d->client.have_rec;
+    int err = d->poll_err ? d->poll_err : res->err;
+    json_object(j, "ddi");
+    json_bool(j, "server_reached", res->reached);
+    json_str(j, "action", res->dep.action_id[0] ? res->dep.action_id : rec ? r->action_id : NULL);
+    json_str(j, "execution", res->execution);  /* the last deploymentBase feedback the server took */
+    json_str(j, "result", res->finished);
+    json_bool(j, "outcome_reported", res->reported);
+    if (rec && r->state != OTA_DDI_RECORD_INSTALLED) {
+        json_object(j, "outcome");
+        json_str(j, "action", r->action_id);
+        json_bool(j, "success", r->success);
+        json_str(j, "reason", r->reason);
+        json_close(j);
+    } else {
+        json_null(j, "outcome");
+    }
+    json_bool(j, "final_report_pending",
+              rec && (r->state == OTA_DDI_RECORD_INSTALLED || r->state == OTA_DDI_RECORD_OUTCOME));
+    json_bool(j, "waiting", res->waiting);
+    json_bool(j, "config_sent", res->config_sent);
+    json_bool(j, "manifest_ran", d->manifest_ran);
+    json_str(j, "error", err ? ota_errname(err) : NULL);
+    json_close(j);
+}
+
 int run_ddi_poll(struct run_ddi *d, const struct run_ddi_args *a, const char *image, const char *ca_pem,
                  struct ota_host_transport *ht, struct ota_service *svc, struct run_report *rep)
 {
@@ -60,6 +94,7 @@ int run_ddi_poll(struct run_ddi *d, const struct run_ddi_args *a, const char *im
         cli_error("--ddi %s: %s", a->url, ota_strerror(err));
         d->poll_err = err;
         d->polled = true;
+        d->unusable = true;  /* a setting, not the server: no fallback hides it */
         return CLI_USAGE;
     }
     const char *token = a->token ? a->token : a->gateway_token;
@@ -70,6 +105,8 @@ int run_ddi_poll(struct run_ddi *d, const struct run_ddi_args *a, const char *im
     }
     rep->items = d->client.items;
     rep->count = OTA_DDI_MAX_ITEMS;
+    rep->ddi_json = run_ddi_json;
+    rep->ddi_ctx = d;
     d->polled = true;
     d->poll_err = ota_ddi_poll(&d->client, svc, &d->res);
     rep->count = d->res.ran && !(d->res.err == OTA_ERR_ACTIVATION_DEFERRED && d->res.waiting) ? d->res.dep.count : 0;
@@ -80,6 +117,33 @@ int run_ddi_poll(struct run_ddi *d, const struct run_ddi_args *a, const char *im
         cli_error("DDI server %s: %s", a->url, ota_strerror(d->poll_err));
     }
     return CLI_OK;
+}
+
+bool run_ddi_manifest_turn(struct run_ddi *d, const char *url)
+{
+    const struct ota_ddi_record *r = &d->client.rec;
+    if (d->unusable) {
+        return false;
+    }
+    if (!d->res.reached) {
+        OTA_LOGW(TAG, "DDI server %s unreachable or unusable (%s): the release manifest instead", url,
+                 ota_strerror(d->poll_err ? d->poll_err : OTA_ERR_DDI_NO_API));
+        d->fell_back = d->manifest_ran = true;
+        return true;
+    }
+    if (d->res.offered) {
+        OTA_LOGI(TAG, "the DDI server deployed action %s: the release manifest is not read this time",
+                 d->res.dep.action_id[0] ? d->res.dep.action_id : "(refused)");
+        return false;
+    }
+    if (d->client.have_rec && r->state == OTA_DDI_RECORD_INSTALLED) {
+        OTA_LOGI(TAG, "DDI action %s waits for its restart or trial: the release manifest is not read this time",
+                 r->action_id);
+        return false;
+    }
+    OTA_LOGI(TAG, "the DDI server has no deployment for this device: the release manifest");
+    d->manifest_ran = true;
+    return true;
 }
 
 /* Why the device runs what it runs after the restart. */
@@ -124,7 +188,7 @@ int run_ddi_status(const struct run_ddi *d, int status)
     if (!d->polled) {
         return status;
     }
-    if (d->poll_err) {
+    if (d->poll_err && !d->fell_back) {
         return status == CLI_POWER_CUT ? status : CLI_FAIL;
     }
     if (d->res.err == OTA_ERR_DDI_CANCELLED) {

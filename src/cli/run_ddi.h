@@ -18,13 +18,16 @@ struct run_ddi {
     char auth[300];
     int poll_err;
     bool polled;
+    bool manifest_ran;  /* --manifest too: the DDI server had nothing (or could not be reached) */
+    bool fell_back;     /* ... it could not be reached: its error is logged, not the run's */
+    bool unusable;      /* the DDI settings themselves are wrong (the client refused them) */
 };
 
 /* The option-table rows of `ota run` for these args. */
 #define RUN_DDI_OPTIONS(d)                                                                                          \
     CLI_VALUE_D("ddi", &(d)->url, "URL",                                                                        \
                 "poll a hawkBit DDI server (https://host[:port]) once and install what it deploys "             \
-                "(instead of --app/--manifest/--data)", "none"),                                               \
+                "(instead of --app/--data; with --manifest, the server first)", "none"),                                               \
     CLI_VALUE_D("tenant", &(d)->tenant, "T", "the DDI tenant", "DEFAULT"),                                    \
     CLI_VALUE_D("controller-id", &(d)->controller_id, "ID", "this device's DDI controller id (required with --ddi)", \
                 "none"),                                                                                        \
@@ -40,6 +43,13 @@ bool run_ddi_args_ok(const struct run_ddi_args *a, bool other_items);
  * or CLI_USAGE / CLI_FAIL after reporting. */
 int run_ddi_poll(struct run_ddi *d, const struct run_ddi_args *a, const char *image, const char *ca_pem,
                  struct ota_host_transport *ht, struct ota_service *svc, struct run_report *rep);
+
+/* With --manifest too, after the poll: does the release manifest run now?
+ * Yes when the controller resource could not be read (unreachable,
+ * erroring, malformed: said in a warning) or when it linked no deployment
+ * and no DDI install waits for its restart or trial; no when the server
+ * deployed something, whatever came of it (docs/ddi.md). */
+bool run_ddi_manifest_turn(struct run_ddi *d, const char *url);
 
 /* After the restart that followed an install: what the restart tells about
  * the outcome, kept in the record for the next poll to report. This is the

@@ -178,7 +178,7 @@ int run_exit_status(const struct run_report *r)
     }
     for (unsigned i = 0; i < r->count; i++) {
         const struct run_item_fact *f = &r->item[i];
-        ok += f->done && f->err == OTA_OK;
+        ok += f->done && (f->err == OTA_OK || f->err == OTA_ERR_ACTIVATION_DEFERRED);  /* as the app asked */
         not_newer += f->done && f->err == OTA_ERR_NOT_NEWER;
         busy += f->done && f->err == OTA_ERR_PENDING_VERIFY;
     }
@@ -277,6 +277,11 @@ void run_report_json(const struct run_report *r, const char *image, const struct
     json_uint(&j, "exit_status", (unsigned)status);
     items_json(&j, r);
     release_json(&j, r->release, r->boot.rolled_back);
+    if (r->ddi_json) {
+        r->ddi_json(&j, r->ddi_ctx);
+    } else {
+        json_null(&j, "ddi");
+    }
     json_bool(&j, "reboot", r->reboot);
     json_bool(&j, "power_cut", r->power_cut);
     if (r->reboot && !r->power_cut) {

@@ -13,6 +13,7 @@
 #include "ota/release.h"
 #include "ota/service.h"
 #include "cli.h"
+#include "json.h"
 
 #define RUN_MAX_ITEMS 2
 
@@ -48,6 +49,9 @@ struct run_report {
     const struct ota_release_item *release;  /* --manifest: the release decision; else NULL */
     char first_error[200];                /* the first error line since the last RESULT */
     bool summary;                         /* default verbosity: run_summary's lines, not the device's log */
+    /* --ddi: writes the "ddi" section of --json (NULL: "ddi": null) */
+    void (*ddi_json)(struct json *j, const void *ctx);
+    const void *ddi_ctx;
 };
 
 void run_report_init(struct run_report *r, bool tty);

@@ -7,6 +7,7 @@ rm -rf "$OUT"
 for t in partition_bin partition_csv otadata image tone sdkconfig signature journal delta manifest manifest_sig \
     release_record cli_args efuse device running ddi esp_enc chunked compressed \
     idf_serial \
+    ddi_session \
     manifest2 \
     ; do mkdir -p "$OUT/$t"; done
 T=$(mktemp -d)
@@ -104,6 +105,46 @@ val = b'"etag"'.ljust(92, b'\0')
 rec += val + struct.pack('<I', zlib.crc32(val)) + b'\xff' * (392 - 128) + struct.pack('<II', 4096, 0xFFFFEFFF)
 open(sys.argv[1], 'wb').write(rec)
 PY
+# ddi_session: frames [kind][len16 LE][body] the fake server answers with (see fuzz_ddi_session.c): the
+# record, then the controller resource, configData, a deployment whose artifact (a real v2 image) checks
+# out, feedbacks, the artifact, the check before the switch; a reported outcome and a cancel; a confirmation
+$OTA image make "$T/ddi_v2.bin" --project lamp --version v2.0.0 --size 8192 >/dev/null
+python3 - "$OUT/ddi_session" "$T/ddi_v2.bin" <<'PY'
+import hashlib, json, os, struct, sys
+d, art = sys.argv[1], open(sys.argv[2], "rb").read()
+B = "http://h/DEFAULT/controller/v1/dev"
+def frame(body, kind=0):
+    body = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return bytes([kind]) + struct.pack("<H", len(body)) + body
+def base(**links):
+    return {"config": {"polling": {"sleep": "00:00:05"}}, "_links": {k: {"href": v} for k, v in links.items()}}
+dep = {"id": "7", "deployment": {"download": "forced", "update": "forced", "chunks": [
+    {"part": "os", "version": "v2.0.0", "name": "app", "artifacts": [
+        {"filename": "v2.bin", "size": len(art), "hashes": {"sha256": hashlib.sha256(art).hexdigest()},
+         "_links": {"download-http": {"href": B + "/softwaremodules/1/artifacts/v2.bin"}}}]}]}}
+idle = base()
+install = [frame(base(deploymentBase=B + "/deploymentBase/7?c=1", configData=B + "/configData")), frame(b""),
+           frame(dep), frame(b""), frame(art)] + [frame(idle)] * 12
+rec = ("ota-ddi-record 2\nstate=outcome\naction=6\nversion=v2\nslot=ota_1\nsize=8192\nsha256=%s\nsuccess=1\n"
+       "reason=trial boot: self-test passed\nconfig=\n" % ("00" * 32)).encode()
+seeds = {
+    "install": frame(b"") + b"".join(install) + frame(idle) + frame(b""),
+    "report_cancel": frame(rec, 1) + frame(base(cancelAction=B + "/cancelAction/9")) + frame(b"") +
+                     frame(idle) + frame({"id": "9", "cancelAction": {"stopId": "9"}}) + frame(b"") + frame(b"", 6),
+    "confirm": frame(b"") + frame(base(confirmationBase=B + "/confirmationBase/7?c=1")) + frame(b"") +
+               frame({"id": "7", "confirmation": dep["deployment"]}) + frame(b"") + b"".join(install),
+    "installed": frame(b"") + frame(base(installedBase=B + "/installedBase/7")) + frame(b"") + frame(dep),
+}
+tone = bytes(range(256)) * 4
+dep2 = json.loads(json.dumps(dep))
+dep2["deployment"]["chunks"].insert(0, {"part": "data", "version": "1", "name": "store", "artifacts": [
+    {"filename": "t.bin", "size": len(tone), "hashes": {"sha256": hashlib.sha256(tone).hexdigest()},
+     "_links": {"download-http": {"href": B + "/softwaremodules/2/artifacts/t.bin"}}}]})
+seeds["data_and_app"] = frame(b"") + b"".join(install[:2]) + frame(dep2) + frame(b"") + frame(tone) + \
+    frame(idle) + frame(art) + b"".join([frame(idle)] * 12)
+for name, data in seeds.items():
+    open(os.path.join(d, name), "wb").write(data)
+PY
 # ddi: first byte picks the parser (0 JSON, 1 deployment, 2 record), then the text
 python3 - "$OUT/ddi" <<'PY'
 import os, sys
@@ -113,7 +154,9 @@ base = '{"config":{"polling":{"sleep":"00:05:00"}},"_links":{"deploymentBase":{"
 art = '{"filename":"a.bin","hashes":{"sha1":"x","md5":"y","sha256":"%s"},"size":300000,"_links":{"download":{"href":"https://h/a"},"download-http":{"href":"http://h/a"}}}' % sha
 dep = '{"id":"7","deployment":{"download":"forced","update":"attempt","maintenanceWindow":"available","chunks":[{"part":"os","version":"v2","name":"app","artifacts":[%s]},{"part":"data","version":"1","name":"flash_tone","artifacts":[%s]}]},"actionHistory":{"status":"x","messages":["a","b"]}}' % (art, art)
 rec = "ota-ddi-record 1\nstate=outcome\naction=7\nversion=v2\nslot=ota_1\nsize=300000\nsha256=%s\nsuccess=1\nreason=trial boot: self-test passed\n" % sha
+rec2 = rec.replace("record 1", "record 2") + "config=%s\n" % sha
+none = "ota-ddi-record 2\nstate=none\naction=\nversion=\nslot=\nsize=0\nsha256=%s\nsuccess=0\nreason=\nconfig=%s\n" % (sha, sha)
 for name, k, text in (("base", 0, base), ("cancel", 0, '{"id":"11","cancelAction":{"stopId":"11"}}'),
-                      ("deployment", 1, dep), ("record", 2, rec)):
+                      ("deployment", 1, dep), ("record", 2, rec), ("record2", 2, rec2), ("record_none", 2, none)):
     open(os.path.join(d, name), "wb").write(bytes([k]) + text.encode())
 PY

@@ -11,6 +11,9 @@ paths and JSON shapes of hawkBit's published DDI API:
   POST .../{id}/cancelAction/{action}/feedback
   PUT  .../{id}/configData                               {"mode": "merge", "data": {...}}
   GET  .../{id}/softwaremodules/{sm}/artifacts/{file}    the artifact (download-http link)
+  GET  .../{id}/installedBase/{action}                   the action last installed (closed with success)
+  GET  .../{id}/confirmationBase/{action}                an action waiting for the device's confirmation
+  POST .../{id}/confirmationBase/{action}/feedback       {"confirmation": "confirmed"|"denied", "code", "details"}
 
 What a controller is offered comes from STATE/{id}.json, re-read at every
 request (the test edits it between polls):
@@ -21,9 +24,13 @@ request (the test edits it between polls):
                           "file": "/path/v2.bin", "bad_sha256": false, "missing": false}]},
    "cancel": false,                 # the operator cancels the action
    "cancel_after_download": false,  # ... as soon as the app artifact has been served
-   "config_data": false,            # ask for the device's attributes
+   "confirm": false,                # the action waits for the device's confirmation (user consent flow)
+   "confirm_id": null,              # ... and confirmationBase names this id instead of the action's
+   "config_data": false,            # ask for the device's attributes (the configData link)
+   "fail_config": 0,                # answer the next N configData PUTs with HTTP 500
    "fault": null | "garbage" | "huge" | "slow" | "never" | "deep" | "status500",
    "fail_final_feedback": 0,        # answer the next N final (closed) feedbacks with HTTP 500
+   "fail_progress": false,          # answer every feedback that carries a progress count with HTTP 500
    (a chunk's "artifact_host": "localhost:PORT" links its artifact on another host name)
    "sleep": "00:00:05"}
 
@@ -125,6 +132,12 @@ class Handler(BaseHTTPRequestHandler):
         a = re.match(r"^/deploymentBase/(\d+)(/feedback)?$", rest)
         if a:
             return self.deployment(cid, spec, srv, method, a.group(1), bool(a.group(2)))
+        i = re.match(r"^/installedBase/(\d+)$", rest)
+        if i and method == "GET":
+            return self.installed(cid, spec, srv, i.group(1))
+        k = re.match(r"^/confirmationBase/(\d+)(/feedback)?$", rest)
+        if k:
+            return self.confirmation(cid, spec, srv, method, k.group(1), bool(k.group(2)))
         c = re.match(r"^/cancelAction/(\d+)(/feedback)?$", rest)
         if c:
             return self.cancel(cid, spec, srv, method, c.group(1), bool(c.group(2)))
@@ -188,8 +201,13 @@ class Handler(BaseHTTPRequestHandler):
         base = self.base_url(cid)
         if self.cancelling(spec, srv, a):
             links["cancelAction"] = {"href": "%s/cancelAction/%s" % (base, a["id"])}
+        elif a and self.awaiting_confirmation(spec, srv, a):
+            links["confirmationBase"] = {"href": "%s/confirmationBase/%s?c=-%d" % (base, a["id"], 2129030598)}
         elif a:
             links["deploymentBase"] = {"href": "%s/deploymentBase/%s?c=-%d" % (base, a["id"], 2129030598)}
+        done = self.installed_action(spec, srv)
+        if done:
+            links["installedBase"] = {"href": "%s/installedBase/%s" % (base, done["id"])}
         if spec.get("config_data") and not srv.get("config_received"):
             links["configData"] = {"href": base + "/configData"}
         self.send_json({"config": {"polling": {"sleep": spec.get("sleep", "00:00:05")}}, "_links": links})
@@ -211,17 +229,60 @@ class Handler(BaseHTTPRequestHandler):
                                "_links": {("download" if href.startswith("https") else "download-http"): {"href": href},
                                           "md5sum-http": {"href": href + ".MD5SUM"}}}]}
 
-    def deployment(self, cid, spec, srv, method, aid, feedback):
-        a = self.open_action(spec, srv)
-        if feedback and method == "POST":
-            return self.feedback(cid, spec, srv, "deploymentBase", aid)
-        if method != "GET" or not a or a["id"] != aid:
-            return self.send(404, b"")
+    def awaiting_confirmation(self, spec, srv, a):
+        return spec.get("confirm") and srv.get("confirmed") != a["id"]
+
+    def installed_action(self, spec, srv):
+        a = spec.get("action")
+        if a and srv.get("action") == a["id"] and srv.get("state") == "closed" and srv.get("result") == "success":
+            return a
+        return None
+
+    def deployment_json(self, cid, a):
         dep = {"download": a.get("download", "forced"), "update": a.get("update", "forced"),
                "chunks": [self.chunk_json(cid, k, ch) for k, ch in enumerate(a["chunks"])]}
         if a.get("window"):
             dep["maintenanceWindow"] = a["window"]
-        self.send_json({"id": aid, "deployment": dep,
+        return dep
+
+    def installed(self, cid, spec, srv, aid):
+        a = self.installed_action(spec, srv)
+        if not a or a["id"] != aid:
+            return self.send(404, b"")
+        self.send_json({"id": aid, "deployment": self.deployment_json(cid, a),
+                        "actionHistory": {"status": "closed", "messages": []}})
+
+    def confirmation(self, cid, spec, srv, method, aid, feedback):
+        a = self.open_action(spec, srv)
+        if not a or a["id"] != aid or not self.awaiting_confirmation(spec, srv, a):
+            return self.send(404, b"")
+        if method == "GET" and not feedback:
+            return self.send_json({"id": spec.get("confirm_id", aid), "confirmation": self.deployment_json(cid, a),
+                                   "actionHistory": {"status": "wait_for_confirmation", "messages": []}})
+        if method != "POST" or not feedback:
+            return self.send(404, b"")
+        try:
+            body = self.body_json()
+        except (ValueError, UnicodeDecodeError):
+            return self.send(400, b"")
+        if not isinstance(body, dict) or body.get("confirmation") not in ("confirmed", "denied") or \
+                not all(isinstance(d, str) for d in body.get("details", [])):
+            return self.send(400, b"")
+        with LOCK:
+            srv = load(self.paths(cid)[2], {})
+            if body["confirmation"] == "confirmed":
+                srv["confirmed"] = aid
+            save(self.paths(cid)[2], srv)
+        self.log(cid, {"confirmation": body, "action": aid})
+        self.send(200, b"")
+
+    def deployment(self, cid, spec, srv, method, aid, feedback):
+        a = self.open_action(spec, srv)
+        if feedback and method == "POST":
+            return self.feedback(cid, spec, srv, "deploymentBase", aid)
+        if method != "GET" or not a or a["id"] != aid or self.awaiting_confirmation(spec, srv, a):
+            return self.send(404, b"")
+        self.send_json({"id": aid, "deployment": self.deployment_json(cid, a),
                         "actionHistory": {"status": srv.get("last_execution", "scheduled"), "messages": []}})
 
     def valid_feedback(self, body):
@@ -239,6 +300,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(400, b'{"errorCode":"hawkbit.server.error.rest.param.invalid"}')
         st = body["status"]
         final = st["execution"] in ("closed", "rejected", "canceled")
+        if spec.get("fail_progress") and "progress" in st["result"]:
+            return self.send(500, b"")
         with LOCK:
             srv = load(self.paths(cid)[2], {})
             if final and spec.get("fail_final_feedback", 0) > srv.get("final_failed", 0):
@@ -275,6 +338,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(400, b"")
         with LOCK:
             srv = load(self.paths(cid)[2], {})
+            spec = load(self.paths(cid)[0], {})
+            if spec.get("fail_config", 0) > srv.get("config_failed", 0):
+                srv["config_failed"] = srv.get("config_failed", 0) + 1
+                save(self.paths(cid)[2], srv)
+                return self.send(500, b"")
             srv["config_received"] = True
             save(self.paths(cid)[2], srv)
         self.log(cid, {"config": body})

@@ -54,6 +54,14 @@ boots() {  # NAME VERSION: the device's next boot runs VERSION
         fail "  $1 should boot $2" "$T/boot.out"
     fi
 }
+# expect_json NAME EXPR: the last poll's --json document (stdout) has a "ddi" section d for which EXPR holds
+expect_json() {
+    if python3 -c "import json, sys; d = json.load(open('$T/out'))['ddi']; sys.exit(not ($2))" 2>"$T/json.err"; then
+        pass "$1"
+    else
+        fail "$1 (not: $2)" "$T/out"
+    fi
+}
 # finals NAME: the final (closed/rejected) feedbacks the server took, one line each
 finals() {
     python3 - "$T/st/$1.log.jsonl" <<'PY'
@@ -77,18 +85,37 @@ expect_finals() {  # NAME DEV PATTERN COUNT: COUNT final feedbacks, the last mat
 # ---- a full deployment, its outcome after the restart, exactly once -------------
 new_device a
 offer a "{\"action\": $(app_action 7), \"config_data\": true}"
-poll a --rollback
+poll a --rollback --json
+expect_json "  --json: the action, the feedback the server took, the outcome known after the restart, its report pending" \
+    "d['action'] == '7' and d['execution'] == 'proceeding' and d['result'] == 'none' and d['server_reached'] and
+     d['outcome']['success'] and 'self-test passed' in d['outcome']['reason'] and d['final_report_pending'] and
+     not d['outcome_reported'] and d['config_sent'] and d['error'] is None and not d['manifest_ran']"
 expect_rc "a deployment installs and restarts into a trial boot" 0 "feedback deploymentBase 7: proceeding/none: installed"
 expect_ok "  the download and the API calls carried the token" \
     python3 -c "import json,sys; a=[json.loads(l).get('auth') for l in open('$T/st/a.log.jsonl') if 'req' in l]; sys.exit(not a or any(x != 'TargetToken s3cret' for x in a))"
 expect_ok "  configData got the attributes" grep -q '"running_slot": "ota_0".*"version": "v1.0.0"' "$T/st/a.log.jsonl"
 expect_finals "  no final report before the restart's outcome is known" a "" 0
+expect_ok "  proceeding feedbacks with rising progress (one per 10 % at most) came before the last one" python3 -c "
+import json, sys
+fb = [json.loads(l)['body']['status'] for l in open('$T/st/a.log.jsonl') if '\"feedback\"' in l]
+prog = [s['result']['progress'] for s in fb if 'progress' in s['result']]
+cnt = [p['cnt'] for p in prog]
+last = fb[-1]
+sys.exit(not (5 <= len(cnt) <= 10 and cnt == sorted(set(cnt)) and cnt[-1] == 100 and
+              all(p['of'] == 100 for p in prog) and all(s['execution'] == 'proceeding' for s in fb) and
+              'progress' not in last['result'] and 'installed' in last['details'][0]))"
 expect_ok "  the pending-action record is kept beside the device" grep -q "^state=outcome" "$T/a.img.ddi"
-poll a --rollback
+poll a --rollback --json
 expect_rc "the next poll reports the outcome" 0 "closed/success: trial boot: self-test passed"
+expect_json "  --json: closed/success taken, nothing pending" \
+    "d['action'] == '7' and d['execution'] == 'closed' and d['result'] == 'success' and d['outcome_reported'] and
+     not d['final_report_pending'] and d['error'] is None"
 expect_finals "  the server has closed/success for action 7" a "deploymentBase 7 closed success .*self-test passed" 1
 boots a v2.0.0
 poll a --rollback
+expect_rc "  a third poll follows installedBase: the action is installed, nothing to do" 0 \
+    "installedBase: action 7 is installed; nothing to do"
+expect_ok "  (it was read)" grep -q '"path": "/DEFAULT/controller/v1/a/installedBase/7"' "$T/st/a.log.jsonl"
 expect_finals "  a third poll reports nothing again" a "" 1
 expect_ok "  the record says reported" grep -q "^state=reported" "$T/a.img.ddi"
 expect_ok "ota status shows the record" $OTA status "$T/a.img"
@@ -98,6 +125,83 @@ expect_ok "ota status --json" $OTA status "$T/a.img" --json
 expect_out "  carries the outcome" '"success": true'
 expect_ok "ota status on a device that never polled" $OTA status "$T/v1.bin"
 expect_out "  says so" "no server-driven update recorded"
+
+# ---- an action that waits for the device's confirmation (confirmationBase) ---------
+new_device w
+offer w "{\"action\": $(app_action 4), \"confirm\": true}"
+poll w --rollback
+expect_rc "an action waiting for confirmation is confirmed, then installed in the same poll" 0 \
+    "action 4 waits for a confirmation: confirmed"
+expect_rc "  (installed)" 0 "feedback deploymentBase 4: proceeding/none: installed"
+expect_ok "  the server took confirmed for action 4" python3 -c "
+import json, sys
+c = [json.loads(l) for l in open('$T/st/w.log.jsonl') if '\"confirmation\"' in l]
+sys.exit(not (len(c) == 1 and c[0]['action'] == '4' and c[0]['confirmation']['confirmation'] == 'confirmed'))"
+boots w v2.0.0
+new_device x
+offer x "{\"action\": $(app_action 3), \"confirm\": true, \"confirm_id\": \"3/../../x\"}"
+poll x --rollback
+expect_rc "a confirmationBase whose id is not an action id is refused, nothing confirmed" 1 \
+    "confirmationBase .*lacks a field the client needs"
+expect_ok "  (no confirmation posted)" python3 -c "
+import sys; sys.exit(any('\"confirmation\"' in l for l in open('$T/st/x.log.jsonl')))"
+boots x v1.0.0
+
+# ---- progress reports the server refuses do not fail the install -------------------
+new_device p
+offer p "{\"action\": $(app_action 6), \"fail_progress\": true}"
+poll p --rollback
+expect_rc "a refused progress report does not fail the install" 0 "progress report refused: no more of them"
+expect_ok "  and no more are sent for that action" python3 -c "
+import json, sys
+n = sum(1 for l in open('$T/st/p.log.jsonl') if '\"req\": \"POST\"' in l)
+sys.exit(n != 3)"  # downloading, one refused progress report, installed
+boots p v2.0.0
+
+# ---- configData: sent once, and again when the attributes change -----------------
+configs() {  # NAME: the configData bodies the server took, one "version slot" line each
+    python3 - "$T/st/$1.log.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if "config" in e:
+        d = e["config"]["data"]
+        print(d.get("version"), d.get("running_slot"), d.get("chip"), d.get("chip_revision"),
+              len(d.get("partition_table_sha256", "")), d.get("project"), d.get("secure_version"))
+PY
+}
+expect_configs() {  # NAME DEV COUNT PATTERN: COUNT bodies taken, the last matching PATTERN
+    configs "$2" >"$T/configs"
+    local n
+    n=$(wc -l <"$T/configs")
+    if [ "$n" -ne "$3" ]; then fail "$1 ($n configData bodies, wanted $3)" "$T/configs"; return; fi
+    if [ "$3" -gt 0 ] && ! tail -1 "$T/configs" | grep -Eq -- "$4"; then fail "$1 (last lacks /$4/)" "$T/configs"; return; fi
+    pass "$1"
+}
+new_device q
+poll q --rollback
+expect_configs "the first poll sends the attributes unasked" q 1 "^v1.0.0 ota_0 ESP32 v[0-9]+\.[0-9]+ 64 lamp 0$"
+poll q --rollback
+expect_configs "  a second poll without change sends none" q 1 "^v1.0.0"
+offer q "{\"action\": $(app_action 5)}"
+poll q --rollback
+expect_configs "  nor does the poll that installs" q 1 "^v1.0.0"
+poll q --rollback
+expect_configs "  after the update the next poll sends them again (v2.0.0 in ota_1)" q 2 "^v2.0.0 ota_1 "
+poll q --rollback
+expect_configs "  and then no more" q 2 "^v2.0.0"
+new_device u
+offer u '{"fail_config": 1}'
+poll u --rollback
+expect_rc "a refused configData PUT (HTTP 500) is logged, the poll goes on" 0 "PUT .*configData.*HTTP 500"
+expect_configs "  none taken" u 0 ""
+poll u --rollback
+expect_configs "  sent again at the next poll, and taken" u 1 "^v1.0.0"
+poll u --rollback
+expect_configs "  then not again" u 1 "^v1.0.0"
+expect_ok "  the record keeps only the digest (no action)" grep -q "^state=none" "$T/u.img.ddi"
+expect_ok "  ota status on it" $OTA status "$T/u.img"
+expect_out "  says no update is recorded" "no server-driven update recorded"
 
 # ---- a trial that fails its self-test: rolled back, reported as a failure --------
 new_device b
@@ -144,14 +248,18 @@ expect_finals "  after two refusals the server takes it, once" c "deploymentBase
 new_device ref
 offer ref "{\"action\": $(app_action 30)}"
 poll ref --rollback
-OPS=$(sed -n 's/.*FLASH: \([0-9]*\) sector erases, \([0-9]*\) block erases.*, \([0-9]*\) page programs.*/\1 \2 \3/p' "$T/err" |
-      awk '{print $1 + $2 + $3}')
+flash_ops() {  # the flash operations the last run made (from its FLASH line)
+    sed -n 's/.*FLASH: \([0-9]*\) sector erases, \([0-9]*\) block erases.*, \([0-9]*\) page programs.*/\1 \2 \3/p' \
+        "$T/err" | awk '{print $1 + $2 + $3}'
+}
+OPS=$(flash_ops)
 [ "${OPS:-0}" -gt 100 ] && pass "a whole install takes $OPS flash operations" || fail "no flash count" "$T/err"
 new_device k
 offer k "{\"action\": $(app_action 31)}"
 poll k --rollback --power-cut-at $((OPS / 2))
-expect_rc "a power cut during the download leaves no record" 3 "power cut"
-[ ! -e "$T/k.img.ddi" ] && pass "  no IMG.ddi" || fail "  no IMG.ddi" "$T/k.img.ddi"
+expect_rc "a power cut during the download leaves no record of an action" 3 "power cut"
+# (the record holds the digest of the attributes the first poll sent, no action)
+grep -q "^state=none" "$T/k.img.ddi" && pass "  IMG.ddi: state none" || fail "  IMG.ddi: state none" "$T/k.img.ddi"
 poll k --rollback
 cp "$T/err" "$T/k-second.err"
 poll k --rollback
@@ -159,11 +267,13 @@ expect_finals "  the next polls install, and report once" k "deploymentBase 31 c
 boots k v2.0.0
 # Cuts at the last operations (the switch and the writes just before it):
 # whatever boots afterwards, the server gets exactly one final report, and
-# it says what booted. The count of operations varies by a few from run to
-# run (a page the network's reads split is programmed twice), and the window
-# between the record and the switch is one or two operations wide, so the
-# cut walks towards it: up after a cut that came before the record, down
-# after one that came after the outcome was known (40 tries at most, at least 7).
+# it says what booted. The count of operations varies from run to run (a
+# page the network's reads split is programmed twice: two modes some 28
+# apart on loopback), and the window between the record and the switch is
+# one or two operations wide, so the cut walks towards it: up after a cut
+# that came before the record, down after one that came after the outcome
+# was known, and to just before the end of a run that ended uncut (its own
+# count, read from its log) (40 tries at most, at least 7).
 recorded=0
 cut=$((OPS - 3))
 for try in $(seq 0 39); do
@@ -172,7 +282,11 @@ for try in $(seq 0 39); do
     new_device $dev
     offer $dev "{\"action\": $(app_action $((40 + try)))}"
     poll $dev --rollback --power-cut-at $cut
-    if [ "$RC" -ne 3 ]; then cut=$((cut - 1)); continue; fi  # no cut: the install took fewer operations
+    if [ "$RC" -ne 3 ]; then  # no cut: the install took fewer operations; aim at that run's end
+        n=$(flash_ops)
+        cut=$(( ${n:-$cut} - 1 ))
+        continue
+    fi
     state=$(sed -n 's/^state=//p' "$T/$dev.img.ddi" 2>/dev/null)
     [ "$state" = installed ] && recorded=$((recorded + 1))
     for _ in 1 2 3; do poll $dev --rollback; done
@@ -183,7 +297,7 @@ for try in $(seq 0 39); do
         "deploymentBase $((40 + try)) closed $want" 1
     case "$state" in
     installed) ;;
-    "") cut=$((cut + 1)) ;;  # no record yet: the cut came before it
+    ""|none) cut=$((cut + 1)) ;;  # no record of the action yet: the cut came before it
     *) cut=$((cut - 1)) ;;   # the outcome is already known: the cut came after the switch
     esac
 done
@@ -224,8 +338,11 @@ boots g v2.0.0
 # ---- a hostile server: bounded, clear errors, the device unchanged ---------------
 new_device h
 offer h "{\"action\": $(app_action 14 ', "bad_sha256": true')}"
-poll h --rollback
+poll h --rollback --json
 expect_rc "an artifact whose SHA-256 differs is refused" 1 "OTA_ERR_DDI_DIGEST|SHA-256 differs"
+expect_json "  --json: closed/failure sent, the error named" \
+    "d['action'] == '14' and d['execution'] == 'closed' and d['result'] == 'failure' and d['error'] == 'OTA_ERR_DDI_DIGEST'
+     and d['outcome'] is None and not d['final_report_pending']"
 expect_finals "  and reported as closed/failure with our error" h "deploymentBase 14 closed failure OTA_ERR_DDI_DIGEST" 1
 boots h v1.0.0
 new_device i
@@ -255,6 +372,9 @@ for fault in garbage huge deep status500; do
     esac
     expect_rc "a controller resource that is $fault: exit 1, clear error" 1 "$want"
 done
+poll j --rollback --json
+expect_json "  --json: the server not reached, the error named" \
+    "not d['server_reached'] and d['action'] is None and d['execution'] is None and d['error'] == 'OTA_ERR_HTTP_STATUS'"
 boots j v1.0.0
 for fault in slow never; do
     offer j "{\"action\": $(app_action 16), \"fault\": \"$fault\"}"

@@ -212,6 +212,50 @@ static void record_round_trip_and_refusals(void **state)
     assert_int_equal(ota_ddi_record_format(&r, text, sizeof(text), &len), OTA_ERR_INVALID_ARG);
 }
 
+/* The digest of the attributes the server took: with an action or alone
+ * ("none"); version 1 records (no config line) are read as "never sent". */
+static void record_keeps_the_attributes_digest(void **state)
+{
+    (void)state;
+    struct ota_ddi_record r, back;
+    char text[OTA_DDI_RECORD_TEXT_MAX], buf[OTA_DDI_RECORD_TEXT_MAX];
+    size_t len;
+    memset(&r, 0, sizeof(r));
+    r.has_config = true;
+    memset(r.config, 0x5a, sizeof(r.config));
+    assert_int_equal(ota_ddi_record_format(&r, text, sizeof(text), &len), OTA_OK);
+    assert_non_null(strstr(text, "state=none\naction=\nversion=\n"));
+    assert_int_equal(ota_ddi_record_parse(text, len, &back), OTA_OK);
+    assert_memory_equal(&r, &back, sizeof(r));
+    for (size_t n = 0; n < len; n++) {
+        assert_int_equal(ota_ddi_record_parse(text, n, &back), OTA_ERR_DDI_RECORD);  /* torn: never "taken" */
+    }
+    /* "none" names no action, an action names one */
+    strcpy(r.action_id, "7");
+    assert_int_equal(ota_ddi_record_format(&r, text, sizeof(text), &len), OTA_ERR_INVALID_ARG);
+    r.state = OTA_DDI_RECORD_REPORTED;
+    strcpy(r.version, "v2");
+    assert_int_equal(ota_ddi_record_format(&r, text, sizeof(text), &len), OTA_OK);
+    assert_int_equal(ota_ddi_record_parse(text, len, &back), OTA_OK);
+    assert_memory_equal(&r, &back, sizeof(r));
+    /* a short config digest is refused, an empty one means none */
+    char *cfg = strstr(text, "config=");
+    assert_non_null(cfg);
+    int n = snprintf(buf, sizeof(buf), "%.*sconfig=5a5a\n", (int)(cfg - text), text);
+    assert_int_equal(ota_ddi_record_parse(buf, (size_t)n, &back), OTA_ERR_DDI_RECORD);
+    n = snprintf(buf, sizeof(buf), "%.*sconfig=\n", (int)(cfg - text), text);
+    assert_int_equal(ota_ddi_record_parse(buf, (size_t)n, &back), OTA_OK);
+    assert_false(back.has_config);
+    /* version 1: the same lines without config */
+    n = snprintf(buf, sizeof(buf), "ota-ddi-record 1\n%.*s", (int)(cfg - text - 17), text + 17);
+    assert_int_equal(ota_ddi_record_parse(buf, (size_t)n, &back), OTA_OK);
+    assert_false(back.has_config);
+    assert_string_equal(back.action_id, "7");
+    assert_int_equal(ota_ddi_record_parse("ota-ddi-record 1\nstate=none\naction=\nversion=\nslot=\nsize=0\n"
+                                          "sha256=0000000000000000000000000000000000000000000000000000000000000000\n"
+                                          "success=0\nreason=\n", 148, &back), OTA_ERR_DDI_RECORD);
+}
+
 /* ---- the record on flash: two copies, a power cut at every operation ------ */
 
 static void a_record(struct ota_ddi_record *r, const char *id, bool success)
@@ -224,6 +268,8 @@ static void a_record(struct ota_ddi_record *r, const char *id, bool success)
     r->size = 1234;
     r->success = success;
     strcpy(r->reason, success ? "trial boot: self-test passed" : "");
+    r->has_config = true;  /* the attributes' digest rides along: a cut never yields a mix */
+    memset(r->config, success ? 0xA5 : 0x5A, sizeof(r->config));
 }
 
 static void flash_store_survives_cuts(void **state)
@@ -371,6 +417,7 @@ int main(void)
         cmocka_unit_test(reads_a_deployment),
         cmocka_unit_test(refuses_bad_deployments),
         cmocka_unit_test(record_round_trip_and_refusals),
+        cmocka_unit_test(record_keeps_the_attributes_digest),
         cmocka_unit_test(the_app_decides_the_switch_and_the_restart),
         cmocka_unit_test(flash_store_survives_cuts),
     };

@@ -140,14 +140,12 @@ static int feedback_uri(struct ota_ddi_client *c, const char *resource, const ch
     return t.over ? OTA_ERR_TOO_LONG : OTA_OK;
 }
 
-int ota_ddi_feedback(struct ota_ddi_client *c, const char *resource, const char *action_id, const char *execution,
-                     const char *finished, const char *detail1, const char *detail2)
+/* The feedback body; a progress count (of > 0) goes into the result as
+ * hawkBit's {"cnt", "of"}. */
+static int feedback_body(struct ota_ddi_client *c, const char *action_id, const char *execution, const char *finished,
+                         unsigned cnt, unsigned of, const char *detail1, const char *detail2)
 {
     struct ota_ddi_text t;
-    int err = feedback_uri(c, resource, action_id);
-    if (err) {
-        return err;
-    }
     ota_ddi_text_init(&t, c->req, sizeof(c->req));
     ota_ddi_put(&t, "{\"id\":");
     ota_ddi_put_json_string(&t, action_id);
@@ -155,6 +153,13 @@ int ota_ddi_feedback(struct ota_ddi_client *c, const char *resource, const char 
     ota_ddi_put_json_string(&t, execution);
     ota_ddi_put(&t, ",\"result\":{\"finished\":");
     ota_ddi_put_json_string(&t, finished);
+    if (of) {
+        ota_ddi_put(&t, ",\"progress\":{\"cnt\":");
+        ota_ddi_put_u64(&t, cnt);
+        ota_ddi_put(&t, ",\"of\":");
+        ota_ddi_put_u64(&t, of);
+        ota_ddi_put(&t, "}");
+    }
     ota_ddi_put(&t, "},\"details\":[");
     if (detail1) {
         ota_ddi_put_json_string(&t, detail1);
@@ -164,12 +169,34 @@ int ota_ddi_feedback(struct ota_ddi_client *c, const char *resource, const char 
         ota_ddi_put_json_string(&t, detail2);
     }
     ota_ddi_put(&t, "]}}");
-    if (t.over) {
-        return OTA_ERR_TOO_LONG;
+    return t.over ? OTA_ERR_TOO_LONG : OTA_OK;
+}
+
+static int post_feedback(struct ota_ddi_client *c, const char *resource, const char *action_id, const char *execution,
+                         const char *finished, unsigned cnt, unsigned of, const char *detail1, const char *detail2)
+{
+    int err = feedback_uri(c, resource, action_id);
+    if (err || (err = feedback_body(c, action_id, execution, finished, cnt, of, detail1, detail2))) {
+        return err;
     }
     OTA_LOGI(TAG, "feedback %s %s: %s/%s%s%s", resource, action_id, execution, finished, detail1 ? ": " : "",
              detail1 ? detail1 : "");
-    return exchange(c, "POST", c->uri, c->req);
+    if ((err = exchange(c, "POST", c->uri, c->req)) == OTA_OK && strcmp(resource, "deploymentBase") == 0) {
+        c->res->execution = execution;  /* what the server last took for this action */
+        c->res->finished = finished;
+    }
+    return err;
+}
+
+int ota_ddi_feedback(struct ota_ddi_client *c, const char *resource, const char *action_id, const char *execution,
+                     const char *finished, const char *detail1, const char *detail2)
+{
+    return post_feedback(c, resource, action_id, execution, finished, 0, 0, detail1, detail2);
+}
+
+int ota_ddi_progress(struct ota_ddi_client *c, const char *action_id, unsigned cnt, unsigned of, const char *detail)
+{
+    return post_feedback(c, "deploymentBase", action_id, "proceeding", "none", cnt, of, detail, NULL);
 }
 
 /* ---- the controller resource ---------------------------------------------------- */
@@ -214,6 +241,22 @@ static int get_link(const struct ota_json *j, const char *name, char *out)
     return ota_json_string(j, idx, out, OTA_DDI_URI_MAX);
 }
 
+enum { LINK_DEPLOY, LINK_CONFIRM, LINK_INSTALLED };
+
+/* The action's link: deploymentBase; else confirmationBase (an action that
+ * waits for the device's consent); else installedBase (the last one done). */
+static int action_link(struct ota_ddi_client *c, const struct ota_json *j)
+{
+    static const char *const names[] = {"deploymentBase", "confirmationBase", "installedBase"};
+    int err = OTA_OK;
+    c->deploy_uri[0] = '\0';
+    for (unsigned k = 0; k < 3 && !err && !c->deploy_uri[0]; k++) {
+        c->deploy_link = (uint8_t)k;
+        err = get_link(j, names[k], c->deploy_uri);
+    }
+    return err;
+}
+
 static int read_base(struct ota_ddi_client *c)
 {
     struct ota_json j;
@@ -223,7 +266,7 @@ static int read_base(struct ota_ddi_client *c)
     }
     int sleep = ota_json_path(&j, 0, "config.polling.sleep");
     if (j.tok[0].type != OTA_JSON_OBJECT || (sleep >= 0 && (err = parse_sleep(&j, sleep, &c->res->sleep_s))) ||
-        (err = get_link(&j, "deploymentBase", c->deploy_uri)) || (err = get_link(&j, "cancelAction", c->cancel_uri)) ||
+        (err = action_link(c, &j)) || (err = get_link(&j, "cancelAction", c->cancel_uri)) ||
         (err = get_link(&j, "configData", c->config_uri))) {
         err = err ? err : OTA_ERR_DDI_FIELD;
         OTA_LOGE(TAG, "%s: %s", c->base, ota_strerror(err));
@@ -254,7 +297,7 @@ static int load_record(struct ota_ddi_client *c)
         OTA_LOGE(TAG, "the pending-action record: %s", ota_strerror(err));
         return err;
     }
-    c->have_rec = true;
+    c->have_rec = c->rec.state != OTA_DDI_RECORD_NONE;  /* "none": the attributes' digest only */
     return OTA_OK;
 }
 
@@ -369,26 +412,141 @@ static void put_attr(struct ota_ddi_text *t, const char *key, const char *value,
     ota_ddi_put_json_string(t, value);
 }
 
-/* The device's attributes (values are strings, as DDI wants them). */
-static int send_config(struct ota_ddi_client *c)
+/* "vMAJOR.MINOR" of a chip revision kept as major * 100 + minor. */
+static void put_rev(struct ota_ddi_text *t, unsigned rev)
+{
+    ota_ddi_put(t, "v");
+    ota_ddi_put_u64(t, rev / 100u);
+    ota_ddi_put(t, ".");
+    ota_ddi_put_u64(t, rev % 100u);
+}
+
+/* SHA-256 of the partition table as it stands in flash (its whole region). */
+static void put_table_digest(struct ota_ddi_client *c, struct ota_ddi_text *t)
+{
+    struct ota_service *svc = c->svc;
+    uint8_t digest[OTA_SHA256_LEN];
+    ota_sha256_ctx sha;
+    ota_sha256_init(&sha);
+    for (uint32_t off = 0; off < OTA_PT_LEN; off += 0x400u) {
+        if (ota_flash_read(svc->cfg.flash, OTA_PT_OFFSET + off, svc->work.buf, 0x400u)) {
+            return;  /* unreadable: the attribute is left out */
+        }
+        ota_sha256_update(&sha, svc->work.buf, 0x400u);
+    }
+    ota_sha256_finish(&sha, digest);
+    ota_ddi_put(t, ",\"partition_table_sha256\":\"");
+    ota_ddi_put_hex(t, digest, OTA_SHA256_LEN);
+    ota_ddi_put(t, "\"");
+}
+
+/* The device's attributes as a configData body in c->req (values are
+ * strings, as DDI wants them). */
+static int config_body(struct ota_ddi_client *c)
 {
     struct ota_image_info info, *run = &info;
     struct ota_ddi_text t, n;
-    char num[12];
+    char num[12], rev[16];
     int err = ota_item_running_base(c->svc, run);
     ota_ddi_text_init(&n, num, sizeof(num));
     ota_ddi_put_u64(&n, run->has_desc ? run->desc.secure_version : 0);
+    ota_ddi_text_init(&n, rev, sizeof(rev));
+    put_rev(&n, c->svc->cfg.chip_rev);
     ota_ddi_text_init(&t, c->req, sizeof(c->req));
     ota_ddi_put(&t, "{\"mode\":\"merge\",\"data\":{");
     put_attr(&t, "chip", ota_chip_name(c->svc->cfg.chip_id), true);
+    put_attr(&t, "chip_revision", rev, false);
     put_attr(&t, "running_slot", c->svc->running->label, false);
     if (!err && run->has_desc) {
         put_attr(&t, "project", run->desc.project_name, false);
         put_attr(&t, "version", run->desc.version, false);
         put_attr(&t, "secure_version", num, false);
     }
+    put_table_digest(c, &t);
     ota_ddi_put(&t, "}}");
-    return t.over ? OTA_ERR_TOO_LONG : exchange(c, "PUT", c->config_uri, c->req);
+    return t.over ? OTA_ERR_TOO_LONG : OTA_OK;
+}
+
+/* The attributes go to the server when it asks (the configData link) and
+ * when they differ from the ones it last took (the record keeps their
+ * digest, saved only after a 2xx: a lost answer or a lost save means they
+ * are sent again, never that they were taken). */
+static int send_config(struct ota_ddi_client *c)
+{
+    uint8_t digest[OTA_SHA256_LEN];
+    ota_sha256_ctx sha;
+    struct ota_ddi_text t;
+    int err = config_body(c);
+    if (err) {
+        return err;
+    }
+    ota_sha256_init(&sha);
+    ota_sha256_update(&sha, c->req, strlen(c->req));
+    ota_sha256_finish(&sha, digest);
+    if (!c->config_uri[0] && c->rec.has_config && memcmp(digest, c->rec.config, OTA_SHA256_LEN) == 0) {
+        return OTA_OK;  /* the server has these */
+    }
+    ota_ddi_text_init(&t, c->uri, sizeof(c->uri));
+    ota_ddi_put(&t, c->config_uri[0] ? c->config_uri : c->base);
+    ota_ddi_put(&t, c->config_uri[0] ? "" : "/configData");
+    if (t.over) {
+        return OTA_ERR_TOO_LONG;
+    }
+    OTA_LOGI(TAG, "configData: %s", c->config_uri[0] ? "the server asks for the attributes" : "the attributes changed");
+    if ((err = exchange(c, "PUT", c->uri, c->req))) {
+        return err;  /* sent again at the next poll */
+    }
+    c->res->config_sent = true;
+    c->rec.has_config = true;
+    memcpy(c->rec.config, digest, OTA_SHA256_LEN);
+    return save_record(c);
+}
+
+/* ---- confirmationBase, installedBase ----------------------------------------------- */
+
+/* An action waits for the device's consent (hawkBit's user consent flow):
+ * the device confirms it (the app's say is at the switch, may_activate),
+ * then the controller resource links its deploymentBase. */
+static int confirm(struct ota_ddi_client *c)
+{
+    struct ota_json j;
+    struct ota_ddi_text t;
+    char id[OTA_DDI_ID_MAX + 1];
+    int err = ota_ddi_get(c, c->deploy_uri, &j);
+    if (err || (err = ota_ddi_get_id(&j, ota_json_member(&j, 0, "id"), id)) ||
+        (err = feedback_uri(c, "confirmationBase", id))) {
+        OTA_LOGE(TAG, "confirmationBase %s: %s", c->deploy_uri, ota_strerror(err));
+        return err;
+    }
+    ota_ddi_text_init(&t, c->req, sizeof(c->req));
+    ota_ddi_put(&t, "{\"confirmation\":\"confirmed\",\"code\":200,\"details\":"
+                    "[\"confirmed by the device; the app has its say before the switch\"]}");
+    OTA_LOGI(TAG, "action %s waits for a confirmation: confirmed", id);
+    if (t.over || (err = exchange(c, "POST", c->uri, c->req)) || (err = read_base(c))) {
+        return err ? err : OTA_ERR_TOO_LONG;
+    }
+    c->res->confirmed = true;
+    if (c->deploy_uri[0] && c->deploy_link != LINK_DEPLOY) {
+        c->deploy_uri[0] = '\0';  /* not deployed yet: the next poll */
+    }
+    return OTA_OK;
+}
+
+/* The action the server knows installed: nothing to do but say so (it is
+ * neither installed again nor reported again). */
+static int installed_base(struct ota_ddi_client *c)
+{
+    struct ota_json j;
+    struct ota_ddi_result *res = c->res;
+    int err = ota_ddi_get(c, c->deploy_uri, &j);
+    if (err || (err = ota_ddi_get_id(&j, ota_json_member(&j, 0, "id"), res->installed_action))) {
+        OTA_LOGE(TAG, "installedBase %s: %s", c->deploy_uri, ota_strerror(err));
+        return err;
+    }
+    OTA_LOGI(TAG, "installedBase: action %s is installed%s; nothing to do", res->installed_action,
+             c->have_rec && strcmp(c->rec.action_id, res->installed_action) != 0 ? " (not the one this device recorded)"
+                                                                                  : "");
+    return OTA_OK;
 }
 
 /* ---- the poll ------------------------------------------------------------------- */
@@ -432,6 +590,7 @@ int ota_ddi_poll(struct ota_ddi_client *c, struct ota_service *svc, struct ota_d
         return OTA_ERR_DDI_NO_API;
     }
     int err = read_base(c);
+    res->reached = !err;
     if (err || (err = load_record(c))) {
         return err;
     }
@@ -443,8 +602,16 @@ int ota_ddi_poll(struct ota_ddi_client *c, struct ota_service *svc, struct ota_d
     if (c->cancel_uri[0]) {
         answer_cancel(c);
     }
-    if (c->config_uri[0]) {
-        send_config(c);
+    send_config(c);
+    if (c->deploy_uri[0] && c->deploy_link == LINK_INSTALLED) {
+        return installed_base(c);
     }
-    return c->deploy_uri[0] ? ota_ddi_install(c) : OTA_OK;
+    if (c->deploy_uri[0] && c->deploy_link == LINK_CONFIRM) {
+        res->offered = true;  /* an action is there, confirmed or not */
+        if ((err = confirm(c))) {
+            return err;
+        }
+    }
+    res->offered |= c->deploy_uri[0] != '\0';
+    return res->offered ? ota_ddi_install(c) : OTA_OK;
 }

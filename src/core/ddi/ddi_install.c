@@ -112,7 +112,12 @@ static int record_install(struct ota_ddi_client *c, const struct ota_ddi_artifac
                           const uint8_t digest[OTA_SHA256_LEN])
 {
     struct ota_ddi_record *r = &c->rec;
+    uint8_t config[OTA_SHA256_LEN];
+    bool has_config = r->has_config;  /* the attributes the server took stay known */
+    memcpy(config, r->config, sizeof(config));
     memset(r, 0, sizeof(*r));
+    r->has_config = has_config;
+    memcpy(r->config, config, sizeof(config));
     r->state = OTA_DDI_RECORD_INSTALLED;
     memcpy(r->action_id, c->res->dep.action_id, sizeof(r->action_id));
     memcpy(r->version, a->version, sizeof(r->version));
@@ -215,6 +220,87 @@ static void report_end(struct ota_ddi_client *c, int err)
     }
 }
 
+/* ---- progress: the service's callbacks, wrapped for the run ---------------- */
+
+static void wrap_event(void *ctx, const struct ota_event *ev)
+{
+    struct ota_ddi_client *c = ctx;
+    if (c->app.on_event) {
+        c->app.on_event(c->app.cb_ctx, ev);
+    }
+}
+
+/* One proceeding report per tenth of the action's bytes at most; a failed
+ * one ends the reports (it never fails the install, nor slows it again). */
+static void wrap_progress(void *ctx, unsigned id, uint64_t done, int64_t total)
+{
+    struct ota_ddi_client *c = ctx;
+    const struct ota_ddi_deployment *d = &c->res->dep;
+    char detail[48];
+    struct ota_ddi_text t;
+    if (c->app.on_progress) {
+        c->app.on_progress(c->app.cb_ctx, id, done, total);
+    }
+    if (c->progress_off || id >= d->count || !d->art[id].size) {
+        return;
+    }
+    uint64_t pct = done >= d->art[id].size ? 100 : done * 100 / d->art[id].size;
+    unsigned step = (unsigned)((id * 100u + pct) / d->count / 10u);
+    if (step <= c->progress_step) {
+        return;
+    }
+    c->progress_step = step;
+    ota_ddi_text_init(&t, detail, sizeof(detail));
+    ota_ddi_put(&t, "downloading and installing: ");
+    ota_ddi_put_u64(&t, step * 10u);
+    ota_ddi_put(&t, " %");
+    if (ota_ddi_progress(c, d->action_id, step * 10u, 100, detail)) {
+        OTA_LOGW(TAG, "action %s: progress report refused: no more of them for this action", d->action_id);
+        c->progress_off = true;
+    }
+}
+
+static bool wrap_cancel(void *ctx, unsigned id)
+{
+    struct ota_ddi_client *c = ctx;
+    return c->app.cancel && c->app.cancel(c->app.cb_ctx, id);
+}
+
+static bool wrap_may_activate(void *ctx, unsigned id)
+{
+    struct ota_ddi_client *c = ctx;
+    return !c->app.may_activate || c->app.may_activate(c->app.cb_ctx, id);
+}
+
+static bool wrap_may_restart(void *ctx)
+{
+    struct ota_ddi_client *c = ctx;
+    return !c->app.may_restart || c->app.may_restart(c->app.cb_ctx);
+}
+
+/* The list runs with the client's callbacks in front of the app's. */
+static int run_items(struct ota_ddi_client *c)
+{
+    struct ota_service_config *cfg = &c->svc->cfg;
+    c->app = *cfg;
+    c->progress_step = 0;
+    c->progress_off = false;
+    cfg->on_event = wrap_event;
+    cfg->on_progress = wrap_progress;
+    cfg->cancel = wrap_cancel;
+    cfg->may_activate = wrap_may_activate;
+    cfg->may_restart = wrap_may_restart;
+    cfg->cb_ctx = c;
+    int err = ota_service_start(c->svc, &c->res->reboot);
+    cfg->on_event = c->app.on_event;
+    cfg->on_progress = c->app.on_progress;
+    cfg->cancel = c->app.cancel;
+    cfg->may_activate = c->app.may_activate;
+    cfg->may_restart = c->app.may_restart;
+    cfg->cb_ctx = c->app.cb_ctx;
+    return err;
+}
+
 int ota_ddi_install(struct ota_ddi_client *c)
 {
     struct ota_ddi_result *res = c->res;
@@ -256,7 +342,7 @@ int ota_ddi_install(struct ota_ddi_client *c)
     ota_ddi_feedback(c, "deploymentBase", res->dep.action_id, "proceeding", "none", "downloading", NULL);
     ota_service_set_upgrade_list(c->svc, c->items, res->dep.count);
     res->ran = true;
-    err = ota_service_start(c->svc, &res->reboot);
+    err = run_items(c);
     res->err = err;
     report_end(c, err);
     return OTA_OK;

@@ -25,6 +25,9 @@ void ota_ddi_put_hex(struct ota_ddi_text *t, const uint8_t *b, size_t n);
 int ota_ddi_feedback(struct ota_ddi_client *c, const char *resource, const char *action_id, const char *execution,
                      const char *finished, const char *detail1, const char *detail2);
 
+/* A proceeding feedback with hawkBit's progress {"cnt", "of"} in its result. */
+int ota_ddi_progress(struct ota_ddi_client *c, const char *action_id, unsigned cnt, unsigned of, const char *detail);
+
 /* GET uri into c->body and parse it into c->tok. */
 int ota_ddi_get(struct ota_ddi_client *c, const char *uri, struct ota_json *j);
 

@@ -265,6 +265,11 @@ static int release_execute(struct ota_service *svc, struct ota_item *item)
     OTA_LOGI(TAG, "%s: %u image bytes from the %s %s (%llu bytes)", r->manifest.version,
              (unsigned)r->manifest.app_size, ota_manifest_kind_name(r->installed->kind), r->installed->uri,
              (unsigned long long)r->installed->size);
+    if (svc->cfg.may_activate && !svc->cfg.may_activate(svc->cfg.cb_ctx, svc->current)) {
+        OTA_LOGW(TAG, "the app defers the activation: %s stays unselected", svc->work.part->label);
+        ota_app_abort(&svc->work.up.app);
+        return OTA_ERR_ACTIVATION_DEFERRED;  /* as for an app item */
+    }
     return ota_app_finish(&svc->work.up.app, NULL);
 }
 
