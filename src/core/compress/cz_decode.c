@@ -38,8 +38,11 @@ int delta_cz_end(struct ota_delta *d)
 
 enum { CZ_SYMBOL, CZ_COPY, CZ_DONE };
 
+/* The coder's registers live here while a symbol decodes (a local the
+ * compiler keeps in registers), and in the state between symbols. */
 struct cz_io {
     struct ota_delta *d;
+    uint32_t range, code;
 };
 
 static uint8_t next_in(struct ota_delta *d)
@@ -53,23 +56,20 @@ static uint8_t next_in(struct ota_delta *d)
 
 static inline int cz_bit(struct cz_io *io, unsigned p0, int unused)
 {
-    struct ota_cz *c = &io->d->u.cz;
-    uint32_t bound = (c->range >> 12) * p0;
-    int bit;
+    uint32_t range = io->range, code = io->code, bound = (range >> 12) * p0;
+    /* Without a branch on the bit: a literal's bits are close to coin
+     * flips, and a mispredicted branch per bit cost more than the rest. */
+    uint32_t one = (uint32_t)(code >= bound), mask = 0u - one;
     (void)unused;
-    if (c->code < bound) {
-        c->range = bound;
-        bit = 0;
-    } else {
-        c->code -= bound;
-        c->range -= bound;
-        bit = 1;
+    code -= bound & mask;
+    range = (bound & ~mask) | ((range - bound) & mask);
+    while (range < (1u << 24)) {
+        range <<= 8;
+        code = (code << 8) | next_in(io->d);
     }
-    while (c->range < (1u << 24)) {
-        c->range <<= 8;
-        c->code = (c->code << 8) | next_in(io->d);
-    }
-    return bit;
+    io->range = range;
+    io->code = code;
+    return (int)one;
 }
 
 #include "cz_model.h"
@@ -102,24 +102,24 @@ static int put(struct ota_delta *d, uint8_t b)
     return delta_put_extra(d, b);
 }
 
-static int symbol(struct ota_delta *d)
+static int decode_symbol(struct cz_io *io)
 {
+    struct ota_delta *d = io->d;
     struct ota_cz *c = &d->u.cz;
-    struct cz_io io = {d};
     uint8_t pred = 0;
     int rc = 0;
-    if (!cz_prob_bit(&io, cz_is_match(c, d->new_pos), 0)) {
+    if (!cz_prob_bit(io, cz_is_match(c, d->new_pos), 0)) {
         int have = c->rep[0] <= d->new_pos;
         if (have && (rc = hist_byte(d, c->rep[0], &pred))) {
             return rc;
         }
-        uint8_t b = cz_literal(&io, c, 0, pred, have);
+        uint8_t b = cz_literal(io, c, 0, pred, have);
         cz_after_literal(c);
         return put(d, b);
     }
     uint32_t dist = 0;
     unsigned rep_i = 0;
-    uint32_t len = cz_match(&io, c, 0, &dist, &rep_i);
+    uint32_t len = cz_match(io, c, 0, &dist, &rep_i);
     if (dist == 0 || dist > d->new_pos || len == 0 || len > d->hdr.new_size - d->new_pos) {
         return OTA_ERR_DELTA_CORRUPT;
     }
@@ -127,6 +127,15 @@ static int symbol(struct ota_delta *d)
     c->run_left = len;
     c->state = CZ_COPY;
     return 0;
+}
+
+static int symbol(struct ota_delta *d)
+{
+    struct cz_io io = {d, d->u.cz.range, d->u.cz.code};
+    int rc = decode_symbol(&io);
+    d->u.cz.range = io.range;
+    d->u.cz.code = io.code;
+    return rc;
 }
 
 static int copy(struct ota_delta *d)

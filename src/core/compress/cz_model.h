@@ -150,43 +150,50 @@ static inline uint32_t cz_int(struct cz_io *io, uint16_t *nbits, uint16_t (*high
     return r;
 }
 
+/* One literal's bit i: the five counters' predictions mixed by weight set
+ * w, the bit coded (or decoded), then the weights and counters learn it. */
+static inline int cz_literal_bit(struct cz_io *io, uint16_t *const ctr[5], int32_t *w, int bit)
+{
+    int s0 = cz_stretch(cm_ctr_p(*ctr[0])), s1 = cz_stretch(cm_ctr_p(*ctr[1])), s2 = cz_stretch(cm_ctr_p(*ctr[2]));
+    int s3 = cz_stretch(cm_ctr_p(*ctr[3])), s4 = cz_stretch(cm_ctr_p(*ctr[4]));
+    int32_t dot = w[0] * s0 + w[1] * s1 + w[2] * s2 + w[3] * s3 + w[4] * s4 + w[5] * CZ_BIAS;
+    int p1 = cm_squash(dot >> CZ_W_SHIFT);
+    bit = cz_bit(io, CM_PROB_ONE - (unsigned)p1, bit);
+    int err = ((bit << 12) - p1) * CZ_MIX_LR;
+    const int st[OTA_CZ_MIX_INPUTS] = {s0, s1, s2, s3, s4, CZ_BIAS};
+    for (unsigned k = 0; k < OTA_CZ_MIX_INPUTS; k++) {
+        int32_t nw = w[k] + ((st[k] * err) >> 12);
+        w[k] = nw > CZ_W_MAX ? CZ_W_MAX : nw < -CZ_W_MAX ? -CZ_W_MAX : nw;
+    }
+    for (unsigned k = 0; k < 5; k++) {
+        cz_ctr_update(ctr[k], bit);
+    }
+    return bit;
+}
+
 /* One literal; pred is the byte at the latest match distance (have_pred:
- * there is one), a strong hint right after a match ends. */
+ * there is one), a strong hint right after a match ends. What does not
+ * change within the byte (contexts' high bits, the instruction so far) is
+ * computed once. */
 static inline uint8_t cz_literal(struct cz_io *io, struct ota_cz *c, uint8_t lit, uint8_t pred, int have_pred)
 {
     unsigned node = 1, smc = c->since_match < 3 ? c->since_match : 3;
+    uint32_t ins = c->ph == 0 ? 0u : c->ph == 1 ? 0x100u | c->i0 : 0x20000u | (uint32_t)c->i1 << 8 | c->i0;
+    uint32_t h1 = (uint32_t)c->c1 << 8, h2 = ((uint32_t)c->c2 << 16 | h1) + 0x9E3779B9u, hin = ins << 8;
+    unsigned wsel = (c->since_match == 0) * 3u + c->ph;
+    int agree = have_pred;
     for (unsigned i = 0; i < 8; i++) {
-        int agree = have_pred && (unsigned)((pred | 256u) >> (8 - i)) == node;
+        agree = agree && (unsigned)((pred | 256u) >> (8 - i)) == node;
         unsigned eb = agree ? 1u + ((pred >> (7 - i)) & 1u) : 0u;
-        uint32_t ins = c->ph == 0 ? 0u : c->ph == 1 ? 0x100u | c->i0 : 0x20000u | (uint32_t)c->i1 << 8 | c->i0;
-        uint16_t *ctr[5] = {
+        uint16_t *const ctr[5] = {
             &c->o0[node],
-            &c->o1[cm_hash((uint32_t)c->c1 << 8 | node, OTA_CZ_O1_BITS)],
-            &c->o2[cm_hash(((uint32_t)c->c2 << 16 | (uint32_t)c->c1 << 8 | node) + 0x9E3779B9u, OTA_CZ_O2_BITS)],
+            &c->o1[cm_hash(h1 | node, OTA_CZ_O1_BITS)],
+            &c->o2[cm_hash(h2 + node, OTA_CZ_O2_BITS)],
             &c->mm[(eb * 8 + i) * 4 + smc],
-            &c->in[cm_hash((ins << 8 | node) * 3u + 0x7F4A7C15u, OTA_CZ_IN_BITS)],
+            &c->in[cm_hash((hin | node) * 3u + 0x7F4A7C15u, OTA_CZ_IN_BITS)],
         };
-        int32_t *w = c->w[(i * 4 + (agree ? 2u : 0u) + (c->since_match == 0)) * 3u + c->ph];
-        int st[OTA_CZ_MIX_INPUTS];
-        int32_t dot = 0;
-        for (unsigned k = 0; k < 5; k++) {
-            st[k] = cz_stretch(cm_ctr_p(*ctr[k]));
-        }
-        st[5] = CZ_BIAS;
-        for (unsigned k = 0; k < OTA_CZ_MIX_INPUTS; k++) {
-            dot += w[k] * st[k];
-        }
-        int p1 = cm_squash(dot >> CZ_W_SHIFT);
-        int bit = cz_bit(io, CM_PROB_ONE - (unsigned)p1, (lit >> (7 - i)) & 1);
-        int err = (bit << 12) - p1;
-        for (unsigned k = 0; k < OTA_CZ_MIX_INPUTS; k++) {
-            int32_t nw = w[k] + ((st[k] * err * CZ_MIX_LR) >> 12);
-            w[k] = nw > CZ_W_MAX ? CZ_W_MAX : nw < -CZ_W_MAX ? -CZ_W_MAX : nw;
-        }
-        for (unsigned k = 0; k < 5; k++) {
-            cz_ctr_update(ctr[k], bit);
-        }
-        node = (node << 1) | (unsigned)bit;
+        int32_t *w = c->w[(i * 4 + (agree ? 2u : 0u)) * 3u + wsel];
+        node = (node << 1) | (unsigned)cz_literal_bit(io, ctr, w, (lit >> (7 - i)) & 1);
     }
     return (uint8_t)node;
 }
