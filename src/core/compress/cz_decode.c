@@ -74,28 +74,6 @@ static inline int cz_bit(struct cz_io *io, unsigned p0, int unused)
 
 #include "cz_model.h"
 
-/* The output byte `back` bytes before the next one (1 <= back <= new_pos). */
-static int hist_byte(struct ota_delta *d, uint32_t back, uint8_t *b)
-{
-    uint32_t pos = d->new_pos - back, flushed = d->new_pos - d->out_len;
-    if (pos >= flushed) {
-        *b = d->out_buf[pos - flushed];
-        return 0;
-    }
-    if (pos < d->old_buf_off || pos >= d->old_buf_off + d->old_buf_len) {
-        uint32_t n = flushed - pos < OTA_DELTA_OLD_BUF ? flushed - pos : OTA_DELTA_OLD_BUF;
-        d->old_buf_len = 0;
-        int rc = d->read_new(d->ctx, pos, d->old_buf, n);
-        if (rc) {
-            return rc;
-        }
-        d->old_buf_off = pos;
-        d->old_buf_len = n;
-    }
-    *b = d->old_buf[pos - d->old_buf_off];
-    return 0;
-}
-
 static int put(struct ota_delta *d, uint8_t b)
 {
     cz_after_byte(&d->u.cz, b);
@@ -108,9 +86,9 @@ static int decode_symbol(struct cz_io *io)
     struct ota_cz *c = &d->u.cz;
     uint8_t pred = 0;
     int rc = 0;
-    if (!cz_prob_bit(io, cz_is_match(c, d->new_pos), 0)) {
-        int have = c->rep[0] <= d->new_pos;
-        if (have && (rc = hist_byte(d, c->rep[0], &pred))) {
+    if (!cz_prob_bit(io, cz_is_match(&c->lz, d->new_pos), 0)) {
+        int have = c->lz.rep[0] <= d->new_pos;
+        if (have && (rc = delta_peek_new(d, c->lz.rep[0], &pred))) {
             return rc;
         }
         uint8_t b = cz_literal(io, c, 0, pred, have);
@@ -119,7 +97,7 @@ static int decode_symbol(struct cz_io *io)
     }
     uint32_t dist = 0;
     unsigned rep_i = 0;
-    uint32_t len = cz_match(io, c, 0, &dist, &rep_i);
+    uint32_t len = cz_match(io, &c->lz, 0, &dist, &rep_i);
     if (dist == 0 || dist > d->new_pos || len == 0 || len > d->hdr.new_size - d->new_pos) {
         return OTA_ERR_DELTA_CORRUPT;
     }
@@ -144,7 +122,7 @@ static int copy(struct ota_delta *d)
     int rc = 0;
     while (!rc && c->run_left) {
         uint8_t b;
-        rc = hist_byte(d, c->rep[0], &b);
+        rc = delta_peek_new(d, c->lz.rep[0], &b);
         if (!rc) {
             rc = put(d, b);
             c->run_left--;

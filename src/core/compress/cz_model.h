@@ -79,16 +79,25 @@ static inline void cz_ctr_update(uint16_t *s, int bit)
     *s = (uint16_t)((unsigned)p << 4 | (unsigned)(n < 15 ? n + 1 : 15));
 }
 
-static inline void cz_init(struct ota_cz *c)
+static inline void cz_lz_init(struct ota_cz_lz *z)
 {
-    memset(c, 0, sizeof(*c));
-    uint16_t *probs[] = {c->is_match, c->is_rep, c->rep_idx, c->len_new.nbits, &c->len_new.high[0][0],
-                         c->len_rep.nbits, &c->len_rep.high[0][0], &c->dist_nbits[0][0], &c->dist_high[0][0],
-                         c->dist_low};
+    memset(z, 0, sizeof(*z));
+    uint16_t *probs[] = {z->is_match, z->is_rep, z->rep_idx, z->len_new.nbits, &z->len_new.high[0][0],
+                         z->len_rep.nbits, &z->len_rep.high[0][0], &z->dist_nbits[0][0], &z->dist_high[0][0],
+                         z->dist_low};
     size_t counts[] = {32, 8, 4, 64, 33 * 8, 64, 33 * 8, OTA_CZ_LEN_CTX * 64, 33 * 8, 16};
     for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
         cm_init_probs(probs[k], counts[k]);
     }
+    for (size_t i = 0; i < OTA_CZ_REPS; i++) {
+        z->rep[i] = 1;
+    }
+}
+
+static inline void cz_init(struct ota_cz *c)
+{
+    memset(c, 0, sizeof(*c));
+    cz_lz_init(&c->lz);
     uint16_t *ctrs[] = {c->o0, c->o1, c->o2, c->mm, c->in};
     size_t ncounts[] = {256, 1u << OTA_CZ_O1_BITS, 1u << OTA_CZ_O2_BITS, 1u << OTA_CZ_MM_BITS, 1u << OTA_CZ_IN_BITS};
     for (size_t k = 0; k < 5; k++) {
@@ -100,9 +109,6 @@ static inline void cz_init(struct ota_cz *c)
         for (size_t i = 0; i < OTA_CZ_MIX_INPUTS; i++) {
             c->w[s][i] = CZ_MIX_INIT;
         }
-    }
-    for (size_t i = 0; i < OTA_CZ_REPS; i++) {
-        c->rep[i] = 1;
     }
     c->range = 0xFFFFFFFFu;
 }
@@ -215,46 +221,56 @@ static inline void cz_after_byte(struct ota_cz *c, uint8_t b)
     c->ph = (uint8_t)(c->ph + 1u == c->ilen ? 0u : c->ph + 1u);
 }
 
+static inline void cz_lz_after_literal(struct ota_cz_lz *z)
+{
+    z->kinds = (uint8_t)(z->kinds << 1);
+}
+
 static inline void cz_after_literal(struct ota_cz *c)
 {
-    c->kinds = (uint8_t)(c->kinds << 1);
+    cz_lz_after_literal(&c->lz);
     c->since_match = (uint8_t)(c->since_match < 255 ? c->since_match + 1 : 255);
 }
 
 /* A match of distance `dist` taken from recent distance i (OTA_CZ_REPS:
  * a new one): it moves to the front. */
-static inline void cz_after_match(struct ota_cz *c, unsigned i, uint32_t dist)
+static inline void cz_lz_after_match(struct ota_cz_lz *z, unsigned i, uint32_t dist)
 {
-    c->kinds = (uint8_t)(c->kinds << 1 | 1u);
-    c->since_match = 0;
+    z->kinds = (uint8_t)(z->kinds << 1 | 1u);
     if (i == OTA_CZ_REPS) {
         i = OTA_CZ_REPS - 1;
     }
     for (; i > 0; i--) {
-        c->rep[i] = c->rep[i - 1];
+        z->rep[i] = z->rep[i - 1];
     }
-    c->rep[0] = dist;
+    z->rep[0] = dist;
 }
 
-static inline uint16_t *cz_is_match(struct ota_cz *c, uint32_t pos)
+static inline void cz_after_match(struct ota_cz *c, unsigned i, uint32_t dist)
 {
-    return &c->is_match[(c->kinds & 7u) * 4u + (pos & 3u)];
+    cz_lz_after_match(&c->lz, i, dist);
+    c->since_match = 0;
+}
+
+static inline uint16_t *cz_is_match(struct ota_cz_lz *z, uint32_t pos)
+{
+    return &z->is_match[(z->kinds & 7u) * 4u + (pos & 3u)];
 }
 
 /* Kind of match, length and distance: returns the length; *dist and *rep_i
  * are set (the encoder passes them in). */
-static inline uint32_t cz_match(struct cz_io *io, struct ota_cz *c, uint32_t len, uint32_t *dist, unsigned *rep_i)
+static inline uint32_t cz_match(struct cz_io *io, struct ota_cz_lz *z, uint32_t len, uint32_t *dist, unsigned *rep_i)
 {
-    int rep = cz_prob_bit(io, &c->is_rep[c->kinds & 7u], *rep_i < OTA_CZ_REPS);
+    int rep = cz_prob_bit(io, &z->is_rep[z->kinds & 7u], *rep_i < OTA_CZ_REPS);
     if (rep) {
-        *rep_i = cz_tree(io, c->rep_idx, 2, *rep_i);
-        *dist = c->rep[*rep_i];
-        return cz_int(io, c->len_rep.nbits, c->len_rep.high, NULL, len - 1u) + 1u;
+        *rep_i = cz_tree(io, z->rep_idx, 2, *rep_i);
+        *dist = z->rep[*rep_i];
+        return cz_int(io, z->len_rep.nbits, z->len_rep.high, NULL, len - 1u) + 1u;
     }
     *rep_i = OTA_CZ_REPS;
-    len = cz_int(io, c->len_new.nbits, c->len_new.high, NULL, len - CZ_MIN_MATCH) + CZ_MIN_MATCH;
+    len = cz_int(io, z->len_new.nbits, z->len_new.high, NULL, len - CZ_MIN_MATCH) + CZ_MIN_MATCH;
     unsigned lc = len - CZ_MIN_MATCH < OTA_CZ_LEN_CTX - 1 ? len - CZ_MIN_MATCH : OTA_CZ_LEN_CTX - 1;
-    *dist = cz_int(io, c->dist_nbits[lc], c->dist_high, c->dist_low, *dist - 1u) + 1u;
+    *dist = cz_int(io, z->dist_nbits[lc], z->dist_high, z->dist_low, *dist - 1u) + 1u;
     return len;
 }
 
