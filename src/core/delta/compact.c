@@ -11,6 +11,29 @@
 #include "delta_internal.h"
 #include "ota/error.h"
 
+#ifdef OTA_NO_COMPACT
+/* Built without the compact decoder (-DOTA_NO_COMPACT): such patches are
+ * refused as a form this applier does not support, before anything is
+ * written (an item with a fallback URI takes it). */
+int delta_compact_start(struct ota_delta *d)
+{
+    (void)d;
+    return OTA_ERR_DELTA_UNSUPPORTED;
+}
+
+int delta_compact_feed(struct ota_delta *d, const uint8_t *p, size_t len)
+{
+    (void)d, (void)p, (void)len;
+    return OTA_ERR_DELTA_UNSUPPORTED;
+}
+
+int delta_compact_end(struct ota_delta *d)
+{
+    (void)d;
+    return OTA_ERR_DELTA_UNSUPPORTED;
+}
+#else
+
 /* Bytes one step can consume at most: the information of its bits over 8,
  * plus one. A coded bit carries at most 12 bits (no probability is below
  * 1/4096), a direct bit 1; the longest step, a new seek, is 11 coded and
@@ -317,3 +340,4 @@ int delta_compact_end(struct ota_delta *d)
     }
     return rc;
 }
+#endif
