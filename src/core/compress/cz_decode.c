@@ -10,34 +10,7 @@
 #include "../delta/delta_internal.h"
 #include "ota/error.h"
 
-#ifdef OTA_NO_COMPRESS
-/* Built without the decoder (-DOTA_NO_COMPRESS): such images are refused
- * as a form this applier does not support, before anything is written. */
-int delta_cz_start(struct ota_delta *d)
-{
-    (void)d;
-    return OTA_ERR_DELTA_UNSUPPORTED;
-}
-
-int delta_cz_feed(struct ota_delta *d, const uint8_t *p, size_t len)
-{
-    (void)d, (void)p, (void)len;
-    return OTA_ERR_DELTA_UNSUPPORTED;
-}
-
-int delta_cz_end(struct ota_delta *d)
-{
-    (void)d;
-    return OTA_ERR_DELTA_UNSUPPORTED;
-}
-#else
-
-/* Bytes one symbol can consume at most: a new match is about 30 coded bits
- * (at most 12 bits of information each) and 56 direct ones. */
-#define STEP_MAX_BYTES 64u
-
-enum { CZ_SYMBOL, CZ_COPY, CZ_DONE };
-
+#if !defined(OTA_NO_COMPRESS) || !defined(OTA_NO_COMPACT)
 /* The coder's registers live here while a symbol decodes (a local the
  * compiler keeps in registers), and in the state between symbols. */
 struct cz_io {
@@ -74,6 +47,46 @@ static inline int cz_bit(struct cz_io *io, unsigned p0, int unused)
 
 #include "cz_model.h"
 
+uint32_t delta_lz_match(struct ota_delta *d, struct ota_cz_lz *z, uint32_t *range, uint32_t *code, uint32_t *dist,
+                        unsigned *rep_i)
+{
+    struct cz_io io = {d, *range, *code};
+    uint32_t len = cz_match(&io, z, 0, dist, rep_i);
+    *range = io.range;
+    *code = io.code;
+    return len;
+}
+#endif
+
+#ifdef OTA_NO_COMPRESS
+/* Built without the decoder (-DOTA_NO_COMPRESS): such images are refused
+ * as a form this applier does not support, before anything is written. */
+int delta_cz_start(struct ota_delta *d)
+{
+    (void)d;
+    return OTA_ERR_DELTA_UNSUPPORTED;
+}
+
+int delta_cz_feed(struct ota_delta *d, const uint8_t *p, size_t len)
+{
+    (void)d, (void)p, (void)len;
+    return OTA_ERR_DELTA_UNSUPPORTED;
+}
+
+int delta_cz_end(struct ota_delta *d)
+{
+    (void)d;
+    return OTA_ERR_DELTA_UNSUPPORTED;
+}
+#else
+
+/* Bytes one symbol can consume at most: a new match is about 30 coded bits
+ * (at most 12 bits of information each) and 56 direct ones. */
+#define STEP_MAX_BYTES 64u
+
+enum { CZ_SYMBOL, CZ_COPY, CZ_DONE };
+
+
 static int put(struct ota_delta *d, uint8_t b)
 {
     cz_after_byte(&d->u.cz, b);
@@ -95,9 +108,11 @@ static int decode_symbol(struct cz_io *io)
         cz_after_literal(c);
         return put(d, b);
     }
-    uint32_t dist = 0;
+    uint32_t dist = 0, range = io->range, code = io->code;
     unsigned rep_i = 0;
-    uint32_t len = cz_match(io, &c->lz, 0, &dist, &rep_i);
+    uint32_t len = delta_lz_match(d, &c->lz, &range, &code, &dist, &rep_i);
+    io->range = range;
+    io->code = code;
     if (dist == 0 || dist > d->new_pos || len == 0 || len > d->hdr.new_size - d->new_pos) {
         return OTA_ERR_DELTA_CORRUPT;
     }

@@ -146,7 +146,7 @@ static int dec_extra(struct ota_delta *d)
     }
     uint32_t dist = 0;
     unsigned rep_i = 0;
-    uint32_t len = cz_match(&io, &c->lz, 0, &dist, &rep_i);
+    uint32_t len = delta_lz_match(d, &c->lz, &c->range, &c->code, &dist, &rep_i);
     if (dist == 0 || dist > d->new_pos || len == 0 || len > c->run_left) {
         return OTA_ERR_DELTA_CORRUPT;
     }

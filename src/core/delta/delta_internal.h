@@ -40,6 +40,13 @@ int delta_compact_start(struct ota_delta *d);
 int delta_compact_feed(struct ota_delta *d, const uint8_t *p, size_t len);
 int delta_compact_end(struct ota_delta *d);
 
+/* The match part of an LZ77 symbol, after its "match" bit (the model of
+ * compressed images and of compact patches' extra runs, one copy of the
+ * code for both): returns the length, sets *dist and *rep_i; range and
+ * code are the caller's range decoder. */
+uint32_t delta_lz_match(struct ota_delta *d, struct ota_cz_lz *z, uint32_t *range, uint32_t *code, uint32_t *dist,
+                        unsigned *rep_i);
+
 /* compressed image (src/core/compress): start, feed bytes, end. */
 int delta_cz_start(struct ota_delta *d);
 int delta_cz_feed(struct ota_delta *d, const uint8_t *p, size_t len);
