@@ -34,16 +34,11 @@ struct ota_cz_int {
     uint16_t high[33][8];
 };
 
-struct ota_cz {
-    uint32_t range, code;
-    uint8_t init_bytes;
-    uint8_t state;
+/* The LZ77 part (match or literal, recent distances, lengths, distances),
+ * shared by compressed images and the extra runs of compact patches. */
+struct ota_cz_lz {
     uint8_t kinds;                  /* bit i: symbol i+1 back was a match */
-    uint8_t since_match;            /* literals since the last match, capped */
-    uint32_t run_left;              /* bytes left of the match being copied */
     uint32_t rep[OTA_CZ_REPS];      /* recent match distances, latest first */
-    uint8_t c1, c2;                 /* the last two output bytes */
-    uint8_t ph, ilen, i0, i1;       /* byte of the instruction, its length, its first two bytes */
     uint16_t is_match[32];
     uint16_t is_rep[8];
     uint16_t rep_idx[4];
@@ -51,6 +46,17 @@ struct ota_cz {
     uint16_t dist_nbits[OTA_CZ_LEN_CTX][64];
     uint16_t dist_high[33][8];
     uint16_t dist_low[16];          /* the lowest two bits of distances of 6 bits or more */
+};
+
+struct ota_cz {
+    uint32_t range, code;
+    uint8_t init_bytes;
+    uint8_t state;
+    uint8_t since_match;            /* literals since the last match, capped */
+    uint32_t run_left;              /* bytes left of the match being copied */
+    uint8_t c1, c2;                 /* the last two output bytes */
+    uint8_t ph, ilen, i0, i1;       /* byte of the instruction, its length, its first two bytes */
+    struct ota_cz_lz lz;
     uint16_t o0[256];
     uint16_t o1[1u << OTA_CZ_O1_BITS];
     uint16_t o2[1u << OTA_CZ_O2_BITS];

@@ -30,7 +30,7 @@
 #define OTA_DELTA_ESP_MAGIC 0xfccdde10u
 #define OTA_DELTA_ESP_HEADER_LEN 64u
 #define OTA_DELTA_COMPACT_MAGIC 0x94544f4fu /* "OOT\x94" read little-endian: never 0xE9 or 0x10 first */
-#define OTA_DELTA_COMPACT_VERSION 2u
+#define OTA_DELTA_COMPACT_VERSION 3u
 #define OTA_DELTA_COMPACT_HEADER_LEN 84u
 /* Enough leading bytes for ota_delta_parse_header on any form (a
  * compressed image's header is shorter). */
@@ -88,8 +88,8 @@ typedef uint16_t ota_delta_prob;
 
 #define OTA_DELTA_ZERO_CTX_BITS 11u
 #define OTA_DELTA_DIFF_CTX 4u
-#define OTA_DELTA_X1_BITS 11u  /* extra bytes: order-1 hashed counters */
-#define OTA_DELTA_X2_BITS 10u  /* extra bytes: order-2 hashed counters */
+#define OTA_DELTA_X1_BITS 10u  /* extra bytes: order-1 hashed counters */
+#define OTA_DELTA_X2_BITS 9u  /* extra bytes: order-2 hashed counters */
 #define OTA_DELTA_REPS 4u      /* recent alignments a seek can name by index */
 
 /* An integer model: bit length (6-bit tree), the bits below the leading one
@@ -126,6 +126,7 @@ struct ota_delta_compact {
     uint8_t init_bytes;                /* code bytes read of the first 5 */
     uint8_t state;
     uint32_t run_left;                 /* bytes left in a diff or extra run */
+    uint32_t copy_left;                /* bytes left of a match in an extra run */
     uint8_t nz_hist;                   /* bit i: diff byte i+1 back was non-zero */
     uint8_t old1, old2;                /* the old bytes under the last two diff bytes */
     uint8_t prev_extra, prev_extra2;   /* the last two extra bytes */
@@ -142,6 +143,7 @@ struct ota_delta_compact {
     uint16_t x1[1u << OTA_DELTA_X1_BITS];
     uint16_t x2[1u << OTA_DELTA_X2_BITS];
     int32_t xw[8][3];                  /* mixing weights per bit position */
+    struct ota_cz_lz lz;               /* extra runs: matches into the new image so far */
 };
 
 struct ota_delta {
@@ -160,6 +162,7 @@ struct ota_delta {
     uint8_t compression;    /* detools: 0 none, 4 heatshrink */
     uint8_t hs_param;       /* detools: heatshrink window and lookahead */
     uint8_t hdr_have;       /* header bytes gathered in hdr_buf (<= OTA_DELTA_HEADER_MAX) */
+    bool buf_holds_new;     /* old_buf holds new-image bytes read back (delta_peek_new) */
     struct ota_delta_header hdr;
     uint8_t hdr_buf[OTA_DELTA_HEADER_MAX];
     uint32_t new_pos;       /* new-image bytes produced */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ota/delta.h"
 #include "ota/error.h"
@@ -18,6 +19,7 @@ struct apply_ctx {
     struct ota_host_outfile out;  /* OUT appears whole, or stays as it was */
     int out_err;                  /* the output file's own failure, if that was what failed */
     ota_sha256_ctx sha;  /* of what is written: the result's digest for --json */
+    uint64_t written;    /* bytes in the output file so far */
 };
 
 static int read_old(void *ctx, uint32_t offset, void *buf, uint32_t len)
@@ -34,7 +36,18 @@ static int write_new(void *ctx, const uint8_t *data, uint32_t len)
 {
     struct apply_ctx *a = ctx;
     ota_sha256_update(&a->sha, data, len);
+    a->written += len;
     return a->out_err = ota_host_outfile_write(&a->out, data, len);
+}
+
+/* Compact patches' matches into the new image: read back what was written. */
+static int read_written(void *ctx, uint32_t offset, void *buf, uint32_t len)
+{
+    struct apply_ctx *a = ctx;
+    if ((uint64_t)offset + len > a->written || pread(a->out.fd, buf, len, offset) != (ssize_t)len) {
+        return OTA_ERR_IO;
+    }
+    return 0;
 }
 
 /* The document of a failed command: what it was given and the error. */
@@ -147,6 +160,7 @@ static int apply_files(const uint8_t *old, size_t old_len, const uint8_t *patch,
         struct ota_delta_header h;
         bool bare = !ota_delta_parse_header(patch, patch_len, &h) && h.form == OTA_DELTA_DETOOLS;
         err = ota_delta_begin(d, (uint32_t)old_len, bare ? NULL : base, read_old, write_new, a);
+        ota_delta_set_history(d, read_written);
     }
     if (!err) {
         err = apply_stream(d, patch, patch_len, chunk);

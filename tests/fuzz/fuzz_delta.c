@@ -2,7 +2,9 @@
  * image][1 byte: bit 7 bounds on, bits 6..0 chunk size - 1][patch]. It must
  * never read or write outside its buffers, never emit more than the size
  * the patch declared or its output bound, never take more patch bytes than
- * its input bound, and never report success with an incomplete image. */
+ * its input bound, never read back (compact patches' matches into the new
+ * image) a byte it has not written, and never report success with an
+ * incomplete image. */
 #include <stdbool.h>
 #include <string.h>
 
@@ -25,11 +27,29 @@ static int fz_read(void *ctx, uint32_t off, void *buf, uint32_t len)
     return 0;
 }
 
+#define KEEP (1u << 20) /* output kept for reading back; later bytes read back fail */
+static uint8_t kept[KEEP];
+
 static int fz_out(void *ctx, const uint8_t *data, uint32_t len)
 {
     struct fuzz_ctx *c = ctx;
-    (void)data;
+    for (uint32_t i = 0; i < len && c->emitted + i < KEEP; i++) {
+        kept[c->emitted + i] = data[i];
+    }
     c->emitted += len;
+    return 0;
+}
+
+static int fz_read_new(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    struct fuzz_ctx *c = ctx;
+    if ((uint64_t)off + len > c->emitted) {
+        __builtin_trap(); /* only what went out may be read back */
+    }
+    if ((uint64_t)off + len > KEEP) {
+        return -1;
+    }
+    memcpy(buf, kept + off, len);
     return 0;
 }
 
@@ -51,6 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 3 - old_len;
     uint32_t out_max = old_len + 1u, in_max = (uint32_t)len / 2u + 1u;
     int err = ota_delta_begin(&d, old_len, NULL, fz_read, fz_out, &c);
+    ota_delta_set_history(&d, fz_read_new);
     if (!err && bounded) {
         err = ota_delta_set_bounds(&d, out_max, in_max);
     }

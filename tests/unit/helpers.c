@@ -6,6 +6,7 @@
 
 #include "helpers.h"
 #include "ota/boot.h"
+#include "ota/delta.h"
 #include "ota/error.h"
 #include "ota/hash.h"
 #include "ota/host_log.h"
@@ -246,7 +247,7 @@ struct buf make_stalling_patch(enum stall_form form, const uint8_t base[32], uin
 {
     struct buf b = {0};
     if (form == STALL_COMPACT) {
-        uint8_t version[4] = {2, 0, 0, 0}, new_sha[32];
+        uint8_t version[4] = {OTA_DELTA_COMPACT_VERSION, 0, 0, 0}, new_sha[32];
         memset(new_sha, 0x5a, sizeof(new_sha));
         put_le32_buf(&b, 0x94544f4fu);
         assert_int_equal(buf_emit(&b, version, 4), 0);

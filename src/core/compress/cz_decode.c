@@ -10,6 +10,54 @@
 #include "../delta/delta_internal.h"
 #include "ota/error.h"
 
+#if !defined(OTA_NO_COMPRESS) || !defined(OTA_NO_COMPACT)
+/* The coder's registers live here while a symbol decodes (a local the
+ * compiler keeps in registers), and in the state between symbols. */
+struct cz_io {
+    struct ota_delta *d;
+    uint32_t range, code;
+};
+
+static uint8_t next_in(struct ota_delta *d)
+{
+    if (d->in_pos < d->in_len) {
+        return d->in_buf[d->in_pos++];
+    }
+    d->overread++;
+    return 0;
+}
+
+static inline int cz_bit(struct cz_io *io, unsigned p0, int unused)
+{
+    uint32_t range = io->range, code = io->code, bound = (range >> 12) * p0;
+    /* Without a branch on the bit: a literal's bits are close to coin
+     * flips, and a mispredicted branch per bit cost more than the rest. */
+    uint32_t one = (uint32_t)(code >= bound), mask = 0u - one;
+    (void)unused;
+    code -= bound & mask;
+    range = (bound & ~mask) | ((range - bound) & mask);
+    while (range < (1u << 24)) {
+        range <<= 8;
+        code = (code << 8) | next_in(io->d);
+    }
+    io->range = range;
+    io->code = code;
+    return (int)one;
+}
+
+#include "cz_model.h"
+
+uint32_t delta_lz_match(struct ota_delta *d, struct ota_cz_lz *z, uint32_t *range, uint32_t *code, uint32_t *dist,
+                        unsigned *rep_i)
+{
+    struct cz_io io = {d, *range, *code};
+    uint32_t len = cz_match(&io, z, 0, dist, rep_i);
+    *range = io.range;
+    *code = io.code;
+    return len;
+}
+#endif
+
 #ifdef OTA_NO_COMPRESS
 /* Built without the decoder (-DOTA_NO_COMPRESS): such images are refused
  * as a form this applier does not support, before anything is written. */
@@ -38,63 +86,6 @@ int delta_cz_end(struct ota_delta *d)
 
 enum { CZ_SYMBOL, CZ_COPY, CZ_DONE };
 
-struct cz_io {
-    struct ota_delta *d;
-};
-
-static uint8_t next_in(struct ota_delta *d)
-{
-    if (d->in_pos < d->in_len) {
-        return d->in_buf[d->in_pos++];
-    }
-    d->overread++;
-    return 0;
-}
-
-static inline int cz_bit(struct cz_io *io, unsigned p0, int unused)
-{
-    struct ota_cz *c = &io->d->u.cz;
-    uint32_t bound = (c->range >> 12) * p0;
-    int bit;
-    (void)unused;
-    if (c->code < bound) {
-        c->range = bound;
-        bit = 0;
-    } else {
-        c->code -= bound;
-        c->range -= bound;
-        bit = 1;
-    }
-    while (c->range < (1u << 24)) {
-        c->range <<= 8;
-        c->code = (c->code << 8) | next_in(io->d);
-    }
-    return bit;
-}
-
-#include "cz_model.h"
-
-/* The output byte `back` bytes before the next one (1 <= back <= new_pos). */
-static int hist_byte(struct ota_delta *d, uint32_t back, uint8_t *b)
-{
-    uint32_t pos = d->new_pos - back, flushed = d->new_pos - d->out_len;
-    if (pos >= flushed) {
-        *b = d->out_buf[pos - flushed];
-        return 0;
-    }
-    if (pos < d->old_buf_off || pos >= d->old_buf_off + d->old_buf_len) {
-        uint32_t n = flushed - pos < OTA_DELTA_OLD_BUF ? flushed - pos : OTA_DELTA_OLD_BUF;
-        d->old_buf_len = 0;
-        int rc = d->read_new(d->ctx, pos, d->old_buf, n);
-        if (rc) {
-            return rc;
-        }
-        d->old_buf_off = pos;
-        d->old_buf_len = n;
-    }
-    *b = d->old_buf[pos - d->old_buf_off];
-    return 0;
-}
 
 static int put(struct ota_delta *d, uint8_t b)
 {
@@ -102,24 +93,26 @@ static int put(struct ota_delta *d, uint8_t b)
     return delta_put_extra(d, b);
 }
 
-static int symbol(struct ota_delta *d)
+static int decode_symbol(struct cz_io *io)
 {
+    struct ota_delta *d = io->d;
     struct ota_cz *c = &d->u.cz;
-    struct cz_io io = {d};
     uint8_t pred = 0;
     int rc = 0;
-    if (!cz_prob_bit(&io, cz_is_match(c, d->new_pos), 0)) {
-        int have = c->rep[0] <= d->new_pos;
-        if (have && (rc = hist_byte(d, c->rep[0], &pred))) {
+    if (!cz_prob_bit(io, cz_is_match(&c->lz, d->new_pos), 0)) {
+        int have = c->lz.rep[0] <= d->new_pos;
+        if (have && (rc = delta_peek_new(d, c->lz.rep[0], &pred))) {
             return rc;
         }
-        uint8_t b = cz_literal(&io, c, 0, pred, have);
+        uint8_t b = cz_literal(io, c, 0, pred, have);
         cz_after_literal(c);
         return put(d, b);
     }
-    uint32_t dist = 0;
+    uint32_t dist = 0, range = io->range, code = io->code;
     unsigned rep_i = 0;
-    uint32_t len = cz_match(&io, c, 0, &dist, &rep_i);
+    uint32_t len = delta_lz_match(d, &c->lz, &range, &code, &dist, &rep_i);
+    io->range = range;
+    io->code = code;
     if (dist == 0 || dist > d->new_pos || len == 0 || len > d->hdr.new_size - d->new_pos) {
         return OTA_ERR_DELTA_CORRUPT;
     }
@@ -129,13 +122,22 @@ static int symbol(struct ota_delta *d)
     return 0;
 }
 
+static int symbol(struct ota_delta *d)
+{
+    struct cz_io io = {d, d->u.cz.range, d->u.cz.code};
+    int rc = decode_symbol(&io);
+    d->u.cz.range = io.range;
+    d->u.cz.code = io.code;
+    return rc;
+}
+
 static int copy(struct ota_delta *d)
 {
     struct ota_cz *c = &d->u.cz;
     int rc = 0;
     while (!rc && c->run_left) {
         uint8_t b;
-        rc = hist_byte(d, c->rep[0], &b);
+        rc = delta_peek_new(d, c->lz.rep[0], &b);
         if (!rc) {
             rc = put(d, b);
             c->run_left--;

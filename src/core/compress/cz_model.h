@@ -79,16 +79,25 @@ static inline void cz_ctr_update(uint16_t *s, int bit)
     *s = (uint16_t)((unsigned)p << 4 | (unsigned)(n < 15 ? n + 1 : 15));
 }
 
-static inline void cz_init(struct ota_cz *c)
+static inline void cz_lz_init(struct ota_cz_lz *z)
 {
-    memset(c, 0, sizeof(*c));
-    uint16_t *probs[] = {c->is_match, c->is_rep, c->rep_idx, c->len_new.nbits, &c->len_new.high[0][0],
-                         c->len_rep.nbits, &c->len_rep.high[0][0], &c->dist_nbits[0][0], &c->dist_high[0][0],
-                         c->dist_low};
+    memset(z, 0, sizeof(*z));
+    uint16_t *probs[] = {z->is_match, z->is_rep, z->rep_idx, z->len_new.nbits, &z->len_new.high[0][0],
+                         z->len_rep.nbits, &z->len_rep.high[0][0], &z->dist_nbits[0][0], &z->dist_high[0][0],
+                         z->dist_low};
     size_t counts[] = {32, 8, 4, 64, 33 * 8, 64, 33 * 8, OTA_CZ_LEN_CTX * 64, 33 * 8, 16};
     for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
         cm_init_probs(probs[k], counts[k]);
     }
+    for (size_t i = 0; i < OTA_CZ_REPS; i++) {
+        z->rep[i] = 1;
+    }
+}
+
+static inline void cz_init(struct ota_cz *c)
+{
+    memset(c, 0, sizeof(*c));
+    cz_lz_init(&c->lz);
     uint16_t *ctrs[] = {c->o0, c->o1, c->o2, c->mm, c->in};
     size_t ncounts[] = {256, 1u << OTA_CZ_O1_BITS, 1u << OTA_CZ_O2_BITS, 1u << OTA_CZ_MM_BITS, 1u << OTA_CZ_IN_BITS};
     for (size_t k = 0; k < 5; k++) {
@@ -100,9 +109,6 @@ static inline void cz_init(struct ota_cz *c)
         for (size_t i = 0; i < OTA_CZ_MIX_INPUTS; i++) {
             c->w[s][i] = CZ_MIX_INIT;
         }
-    }
-    for (size_t i = 0; i < OTA_CZ_REPS; i++) {
-        c->rep[i] = 1;
     }
     c->range = 0xFFFFFFFFu;
 }
@@ -150,43 +156,50 @@ static inline uint32_t cz_int(struct cz_io *io, uint16_t *nbits, uint16_t (*high
     return r;
 }
 
+/* One literal's bit i: the five counters' predictions mixed by weight set
+ * w, the bit coded (or decoded), then the weights and counters learn it. */
+static inline int cz_literal_bit(struct cz_io *io, uint16_t *const ctr[5], int32_t *w, int bit)
+{
+    int s0 = cz_stretch(cm_ctr_p(*ctr[0])), s1 = cz_stretch(cm_ctr_p(*ctr[1])), s2 = cz_stretch(cm_ctr_p(*ctr[2]));
+    int s3 = cz_stretch(cm_ctr_p(*ctr[3])), s4 = cz_stretch(cm_ctr_p(*ctr[4]));
+    int32_t dot = w[0] * s0 + w[1] * s1 + w[2] * s2 + w[3] * s3 + w[4] * s4 + w[5] * CZ_BIAS;
+    int p1 = cm_squash(dot >> CZ_W_SHIFT);
+    bit = cz_bit(io, CM_PROB_ONE - (unsigned)p1, bit);
+    int err = ((bit << 12) - p1) * CZ_MIX_LR;
+    const int st[OTA_CZ_MIX_INPUTS] = {s0, s1, s2, s3, s4, CZ_BIAS};
+    for (unsigned k = 0; k < OTA_CZ_MIX_INPUTS; k++) {
+        int32_t nw = w[k] + ((st[k] * err) >> 12);
+        w[k] = nw > CZ_W_MAX ? CZ_W_MAX : nw < -CZ_W_MAX ? -CZ_W_MAX : nw;
+    }
+    for (unsigned k = 0; k < 5; k++) {
+        cz_ctr_update(ctr[k], bit);
+    }
+    return bit;
+}
+
 /* One literal; pred is the byte at the latest match distance (have_pred:
- * there is one), a strong hint right after a match ends. */
+ * there is one), a strong hint right after a match ends. What does not
+ * change within the byte (contexts' high bits, the instruction so far) is
+ * computed once. */
 static inline uint8_t cz_literal(struct cz_io *io, struct ota_cz *c, uint8_t lit, uint8_t pred, int have_pred)
 {
     unsigned node = 1, smc = c->since_match < 3 ? c->since_match : 3;
+    uint32_t ins = c->ph == 0 ? 0u : c->ph == 1 ? 0x100u | c->i0 : 0x20000u | (uint32_t)c->i1 << 8 | c->i0;
+    uint32_t h1 = (uint32_t)c->c1 << 8, h2 = ((uint32_t)c->c2 << 16 | h1) + 0x9E3779B9u, hin = ins << 8;
+    unsigned wsel = (c->since_match == 0) * 3u + c->ph;
+    int agree = have_pred;
     for (unsigned i = 0; i < 8; i++) {
-        int agree = have_pred && (unsigned)((pred | 256u) >> (8 - i)) == node;
+        agree = agree && (unsigned)((pred | 256u) >> (8 - i)) == node;
         unsigned eb = agree ? 1u + ((pred >> (7 - i)) & 1u) : 0u;
-        uint32_t ins = c->ph == 0 ? 0u : c->ph == 1 ? 0x100u | c->i0 : 0x20000u | (uint32_t)c->i1 << 8 | c->i0;
-        uint16_t *ctr[5] = {
+        uint16_t *const ctr[5] = {
             &c->o0[node],
-            &c->o1[cm_hash((uint32_t)c->c1 << 8 | node, OTA_CZ_O1_BITS)],
-            &c->o2[cm_hash(((uint32_t)c->c2 << 16 | (uint32_t)c->c1 << 8 | node) + 0x9E3779B9u, OTA_CZ_O2_BITS)],
+            &c->o1[cm_hash(h1 | node, OTA_CZ_O1_BITS)],
+            &c->o2[cm_hash(h2 + node, OTA_CZ_O2_BITS)],
             &c->mm[(eb * 8 + i) * 4 + smc],
-            &c->in[cm_hash((ins << 8 | node) * 3u + 0x7F4A7C15u, OTA_CZ_IN_BITS)],
+            &c->in[cm_hash((hin | node) * 3u + 0x7F4A7C15u, OTA_CZ_IN_BITS)],
         };
-        int32_t *w = c->w[(i * 4 + (agree ? 2u : 0u) + (c->since_match == 0)) * 3u + c->ph];
-        int st[OTA_CZ_MIX_INPUTS];
-        int32_t dot = 0;
-        for (unsigned k = 0; k < 5; k++) {
-            st[k] = cz_stretch(cm_ctr_p(*ctr[k]));
-        }
-        st[5] = CZ_BIAS;
-        for (unsigned k = 0; k < OTA_CZ_MIX_INPUTS; k++) {
-            dot += w[k] * st[k];
-        }
-        int p1 = cm_squash(dot >> CZ_W_SHIFT);
-        int bit = cz_bit(io, CM_PROB_ONE - (unsigned)p1, (lit >> (7 - i)) & 1);
-        int err = (bit << 12) - p1;
-        for (unsigned k = 0; k < OTA_CZ_MIX_INPUTS; k++) {
-            int32_t nw = w[k] + ((st[k] * err * CZ_MIX_LR) >> 12);
-            w[k] = nw > CZ_W_MAX ? CZ_W_MAX : nw < -CZ_W_MAX ? -CZ_W_MAX : nw;
-        }
-        for (unsigned k = 0; k < 5; k++) {
-            cz_ctr_update(ctr[k], bit);
-        }
-        node = (node << 1) | (unsigned)bit;
+        int32_t *w = c->w[(i * 4 + (agree ? 2u : 0u)) * 3u + wsel];
+        node = (node << 1) | (unsigned)cz_literal_bit(io, ctr, w, (lit >> (7 - i)) & 1);
     }
     return (uint8_t)node;
 }
@@ -208,46 +221,56 @@ static inline void cz_after_byte(struct ota_cz *c, uint8_t b)
     c->ph = (uint8_t)(c->ph + 1u == c->ilen ? 0u : c->ph + 1u);
 }
 
+static inline void cz_lz_after_literal(struct ota_cz_lz *z)
+{
+    z->kinds = (uint8_t)(z->kinds << 1);
+}
+
 static inline void cz_after_literal(struct ota_cz *c)
 {
-    c->kinds = (uint8_t)(c->kinds << 1);
+    cz_lz_after_literal(&c->lz);
     c->since_match = (uint8_t)(c->since_match < 255 ? c->since_match + 1 : 255);
 }
 
 /* A match of distance `dist` taken from recent distance i (OTA_CZ_REPS:
  * a new one): it moves to the front. */
-static inline void cz_after_match(struct ota_cz *c, unsigned i, uint32_t dist)
+static inline void cz_lz_after_match(struct ota_cz_lz *z, unsigned i, uint32_t dist)
 {
-    c->kinds = (uint8_t)(c->kinds << 1 | 1u);
-    c->since_match = 0;
+    z->kinds = (uint8_t)(z->kinds << 1 | 1u);
     if (i == OTA_CZ_REPS) {
         i = OTA_CZ_REPS - 1;
     }
     for (; i > 0; i--) {
-        c->rep[i] = c->rep[i - 1];
+        z->rep[i] = z->rep[i - 1];
     }
-    c->rep[0] = dist;
+    z->rep[0] = dist;
 }
 
-static inline uint16_t *cz_is_match(struct ota_cz *c, uint32_t pos)
+static inline void cz_after_match(struct ota_cz *c, unsigned i, uint32_t dist)
 {
-    return &c->is_match[(c->kinds & 7u) * 4u + (pos & 3u)];
+    cz_lz_after_match(&c->lz, i, dist);
+    c->since_match = 0;
+}
+
+static inline uint16_t *cz_is_match(struct ota_cz_lz *z, uint32_t pos)
+{
+    return &z->is_match[(z->kinds & 7u) * 4u + (pos & 3u)];
 }
 
 /* Kind of match, length and distance: returns the length; *dist and *rep_i
  * are set (the encoder passes them in). */
-static inline uint32_t cz_match(struct cz_io *io, struct ota_cz *c, uint32_t len, uint32_t *dist, unsigned *rep_i)
+static inline uint32_t cz_match(struct cz_io *io, struct ota_cz_lz *z, uint32_t len, uint32_t *dist, unsigned *rep_i)
 {
-    int rep = cz_prob_bit(io, &c->is_rep[c->kinds & 7u], *rep_i < OTA_CZ_REPS);
+    int rep = cz_prob_bit(io, &z->is_rep[z->kinds & 7u], *rep_i < OTA_CZ_REPS);
     if (rep) {
-        *rep_i = cz_tree(io, c->rep_idx, 2, *rep_i);
-        *dist = c->rep[*rep_i];
-        return cz_int(io, c->len_rep.nbits, c->len_rep.high, NULL, len - 1u) + 1u;
+        *rep_i = cz_tree(io, z->rep_idx, 2, *rep_i);
+        *dist = z->rep[*rep_i];
+        return cz_int(io, z->len_rep.nbits, z->len_rep.high, NULL, len - 1u) + 1u;
     }
     *rep_i = OTA_CZ_REPS;
-    len = cz_int(io, c->len_new.nbits, c->len_new.high, NULL, len - CZ_MIN_MATCH) + CZ_MIN_MATCH;
+    len = cz_int(io, z->len_new.nbits, z->len_new.high, NULL, len - CZ_MIN_MATCH) + CZ_MIN_MATCH;
     unsigned lc = len - CZ_MIN_MATCH < OTA_CZ_LEN_CTX - 1 ? len - CZ_MIN_MATCH : OTA_CZ_LEN_CTX - 1;
-    *dist = cz_int(io, c->dist_nbits[lc], c->dist_high, c->dist_low, *dist - 1u) + 1u;
+    *dist = cz_int(io, z->dist_nbits[lc], z->dist_high, z->dist_low, *dist - 1u) + 1u;
     return len;
 }
 

@@ -11,29 +11,36 @@
 #include "delta_internal.h"
 #include "ota/error.h"
 
+#ifdef OTA_NO_COMPACT
+/* Built without the compact decoder (-DOTA_NO_COMPACT): such patches are
+ * refused as a form this applier does not support, before anything is
+ * written (an item with a fallback URI takes it). */
+int delta_compact_start(struct ota_delta *d)
+{
+    (void)d;
+    return OTA_ERR_DELTA_UNSUPPORTED;
+}
+
+int delta_compact_feed(struct ota_delta *d, const uint8_t *p, size_t len)
+{
+    (void)d, (void)p, (void)len;
+    return OTA_ERR_DELTA_UNSUPPORTED;
+}
+
+int delta_compact_end(struct ota_delta *d)
+{
+    (void)d;
+    return OTA_ERR_DELTA_UNSUPPORTED;
+}
+#else
+
 /* Bytes one step can consume at most: the information of its bits over 8,
  * plus one. A coded bit carries at most 12 bits (no probability is below
  * 1/4096), a direct bit 1; the longest step, a new seek, is 11 coded and
  * 28 direct bits: 21 bytes. */
-#define STEP_MAX_BYTES 40u
+#define STEP_MAX_BYTES 64u /* a match in an extra run: up to 30 coded and 56 direct bits */
 
-enum { CS_DIFF_LEN, CS_DIFF, CS_EXTRA_LEN, CS_EXTRA, CS_SEEK, CS_DONE };
-
-void cm_init(struct ota_delta_compact *c)
-{
-    memset(c, 0, sizeof(*c));
-    cm_init_probs(&c->len_diff.nbits[0], sizeof(struct ota_delta_int_model) / sizeof(ota_delta_prob));
-    cm_init_probs(&c->len_extra.nbits[0], sizeof(struct ota_delta_int_model) / sizeof(ota_delta_prob));
-    cm_init_probs(&c->seek.nbits[0], sizeof(struct ota_delta_int_model) / sizeof(ota_delta_prob));
-    cm_init_probs(c->zero, sizeof(c->zero) / sizeof(ota_delta_prob));
-    cm_init_probs(c->repeat, sizeof(c->repeat) / sizeof(ota_delta_prob));
-    cm_init_probs(c->is_rep, sizeof(c->is_rep) / sizeof(ota_delta_prob));
-    cm_init_probs(c->rep_idx, sizeof(c->rep_idx) / sizeof(ota_delta_prob));
-    cm_init_probs(&c->diff[0][0], sizeof(c->diff) / sizeof(ota_delta_prob));
-    cm_init_probs(c->extra, sizeof(c->extra) / sizeof(ota_delta_prob));
-    cm_mix_init(c);
-    c->range = 0xFFFFFFFFu;
-}
+enum { CS_DIFF_LEN, CS_DIFF, CS_EXTRA_LEN, CS_EXTRA, CS_COPY, CS_SEEK, CS_DONE };
 
 static uint8_t next_in(struct ota_delta *d)
 {
@@ -65,6 +72,37 @@ static int dec_bit_p(struct ota_delta *d, unsigned p)
     return bit;
 }
 
+/* The LZ77 part of extra runs is the compressed-image format's
+ * (src/core/compress/cz_model.h), coded through this decoder. */
+struct cz_io {
+    struct ota_delta *d;
+};
+
+static inline int cz_bit(struct cz_io *io, unsigned p0, int unused)
+{
+    (void)unused;
+    return dec_bit_p(io->d, p0);
+}
+
+#include "../compress/cz_model.h"
+
+void cm_init(struct ota_delta_compact *c)
+{
+    memset(c, 0, sizeof(*c));
+    cm_init_probs(&c->len_diff.nbits[0], sizeof(struct ota_delta_int_model) / sizeof(ota_delta_prob));
+    cm_init_probs(&c->len_extra.nbits[0], sizeof(struct ota_delta_int_model) / sizeof(ota_delta_prob));
+    cm_init_probs(&c->seek.nbits[0], sizeof(struct ota_delta_int_model) / sizeof(ota_delta_prob));
+    cm_init_probs(c->zero, sizeof(c->zero) / sizeof(ota_delta_prob));
+    cm_init_probs(c->repeat, sizeof(c->repeat) / sizeof(ota_delta_prob));
+    cm_init_probs(c->is_rep, sizeof(c->is_rep) / sizeof(ota_delta_prob));
+    cm_init_probs(c->rep_idx, sizeof(c->rep_idx) / sizeof(ota_delta_prob));
+    cm_init_probs(&c->diff[0][0], sizeof(c->diff) / sizeof(ota_delta_prob));
+    cm_init_probs(c->extra, sizeof(c->extra) / sizeof(ota_delta_prob));
+    cm_mix_init(c);
+    cz_lz_init(&c->lz);
+    c->range = 0xFFFFFFFFu;
+}
+
 static int dec_bit(struct ota_delta *d, ota_delta_prob *p)
 {
     int bit = dec_bit_p(d, *p);
@@ -72,7 +110,7 @@ static int dec_bit(struct ota_delta *d, ota_delta_prob *p)
     return bit;
 }
 
-static uint8_t dec_extra(struct ota_delta *d)
+static uint8_t dec_extra_literal(struct ota_delta *d)
 {
     struct ota_delta_compact *c = &d->u.compact;
     struct cm_mix m;
@@ -82,8 +120,56 @@ static uint8_t dec_extra(struct ota_delta *d)
         cm_mix_update(&m, bit);
         node = (node << 1) | (unsigned)bit;
     }
-    cm_after_extra(c, (uint8_t)node);
     return (uint8_t)node;
+}
+
+static int put_extra(struct ota_delta *d, uint8_t b)
+{
+    struct ota_delta_compact *c = &d->u.compact;
+    cm_after_extra(c, b);
+    int rc = delta_put_extra(d, b);
+    if (!rc && --c->run_left == 0) {
+        c->state = CS_SEEK;
+    }
+    return rc;
+}
+
+/* One symbol of an extra run: a literal, or a match into the new image
+ * so far that stays inside the run. */
+static int dec_extra(struct ota_delta *d)
+{
+    struct ota_delta_compact *c = &d->u.compact;
+    struct cz_io io = {d};
+    if (!cz_prob_bit(&io, cz_is_match(&c->lz, d->new_pos), 0)) {
+        cz_lz_after_literal(&c->lz);
+        return put_extra(d, dec_extra_literal(d));
+    }
+    uint32_t dist = 0;
+    unsigned rep_i = 0;
+    uint32_t len = delta_lz_match(d, &c->lz, &c->range, &c->code, &dist, &rep_i);
+    if (dist == 0 || dist > d->new_pos || len == 0 || len > c->run_left) {
+        return OTA_ERR_DELTA_CORRUPT;
+    }
+    cz_lz_after_match(&c->lz, rep_i, dist);
+    c->copy_left = len;
+    c->state = CS_COPY;
+    return 0;
+}
+
+static int copy_extra(struct ota_delta *d)
+{
+    struct ota_delta_compact *c = &d->u.compact;
+    int rc = 0;
+    while (!rc && c->copy_left) {
+        uint8_t b;
+        c->copy_left--;
+        rc = delta_peek_new(d, c->lz.rep[0], &b);
+        if (!rc) {
+            c->state = c->copy_left ? CS_COPY : CS_EXTRA;
+            rc = put_extra(d, b);
+        }
+    }
+    return rc;
 }
 
 static uint32_t dec_tree(struct ota_delta *d, ota_delta_prob *probs, unsigned bits)
@@ -187,13 +273,10 @@ static int step(struct ota_delta *d)
             c->state = CS_EXTRA_LEN;
         }
         return rc;
-    case CS_EXTRA: {
-        rc = delta_put_extra(d, dec_extra(d));
-        if (!rc && --c->run_left == 0) {
-            c->state = CS_SEEK;
-        }
-        return rc;
-    }
+    case CS_EXTRA:
+        return dec_extra(d);
+    case CS_COPY:
+        return copy_extra(d);
     default:
         return dec_seek(d);
     }
@@ -202,7 +285,8 @@ static int step(struct ota_delta *d)
 static int run(struct ota_delta *d, bool final)
 {
     int rc = 0;
-    while (!rc && d->u.compact.state != CS_DONE && (d->in_len - d->in_pos >= STEP_MAX_BYTES || final)) {
+    while (!rc && d->u.compact.state != CS_DONE &&
+           (d->u.compact.state == CS_COPY || d->in_len - d->in_pos >= STEP_MAX_BYTES || final)) {
         rc = step(d);
         if (final && d->overread > 8) {
             return OTA_ERR_DELTA_TRUNCATED;
@@ -211,11 +295,16 @@ static int run(struct ota_delta *d, bool final)
     return rc;
 }
 
-void delta_compact_start(struct ota_delta *d)
+int delta_compact_start(struct ota_delta *d)
 {
+    if (!d->read_new) {
+        return OTA_ERR_DELTA_UNSUPPORTED; /* no way to read back what was written: matches need it */
+    }
     cm_init(&d->u.compact);
     d->u.compact.state = d->hdr.new_size ? CS_DIFF_LEN : CS_DONE;
     d->in_len = d->in_pos = d->overread = 0;
+    d->old_buf_len = 0;
+    return 0;
 }
 
 int delta_compact_feed(struct ota_delta *d, const uint8_t *p, size_t len)
@@ -251,3 +340,4 @@ int delta_compact_end(struct ota_delta *d)
     }
     return rc;
 }
+#endif

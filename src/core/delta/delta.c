@@ -229,10 +229,33 @@ int delta_peek_old(struct ota_delta *d, uint8_t *b)
         return OTA_ERR_DELTA_CORRUPT;
     }
     uint32_t pos = (uint32_t)d->old_pos;
-    if (pos < d->old_buf_off || pos >= d->old_buf_off + d->old_buf_len) {
+    if (d->buf_holds_new || pos < d->old_buf_off || pos >= d->old_buf_off + d->old_buf_len) {
+        d->buf_holds_new = false;
         uint32_t n = d->old_size - pos < OTA_DELTA_OLD_BUF ? d->old_size - pos : OTA_DELTA_OLD_BUF;
         d->old_buf_len = 0;
         int rc = d->read_old(d->ctx, pos, d->old_buf, n);
+        if (rc) {
+            return rc;
+        }
+        d->old_buf_off = pos;
+        d->old_buf_len = n;
+    }
+    *b = d->old_buf[pos - d->old_buf_off];
+    return 0;
+}
+
+int delta_peek_new(struct ota_delta *d, uint32_t back, uint8_t *b)
+{
+    uint32_t pos = d->new_pos - back, flushed = d->new_pos - d->out_len;
+    if (pos >= flushed) {
+        *b = d->out_buf[pos - flushed];
+        return 0;
+    }
+    if (!d->buf_holds_new || pos < d->old_buf_off || pos >= d->old_buf_off + d->old_buf_len) {
+        uint32_t n = flushed - pos < OTA_DELTA_OLD_BUF ? flushed - pos : OTA_DELTA_OLD_BUF;
+        d->old_buf_len = 0;
+        d->buf_holds_new = true;
+        int rc = d->read_new(d->ctx, pos, d->old_buf, n);
         if (rc) {
             return rc;
         }
@@ -302,8 +325,7 @@ static int start_body(struct ota_delta *d)
             return OTA_ERR_DELTA_BASE; /* the base it names is longer than the old image we have */
         }
         ota_sha256_init(&d->sha);
-        delta_compact_start(d);
-        return 0;
+        return delta_compact_start(d);
     }
     delta_dt_start(d);
     return d->compression == DT_COMPRESSION_HEATSHRINK ? delta_hs_start(d, d->hs_param) : 0;

@@ -11,6 +11,10 @@ int delta_put_extra(struct ota_delta *d, uint8_t b);
 /* The old byte a diff byte at this point would add to (for models that use
  * it as context); 0 past the old image. */
 int delta_peek_old(struct ota_delta *d, uint8_t *b);
+/* The new byte `back` bytes before the next one (1 <= back <= produced):
+ * from the output batch, else read back through read_new into the window
+ * the old image's reads use. */
+int delta_peek_new(struct ota_delta *d, uint32_t back, uint8_t *b);
 /* Move the old-image cursor by rel bytes. */
 void delta_seek_old(struct ota_delta *d, int64_t rel);
 /* A step (diff, extra, seek) ended: too many in a row without output is a
@@ -32,9 +36,16 @@ int delta_hs_feed(struct ota_delta *d, uint8_t b);
 int delta_hs_end(const struct ota_delta *d);
 
 /* compact body: feed bytes, end (flushes the decoder). */
-void delta_compact_start(struct ota_delta *d);
+int delta_compact_start(struct ota_delta *d);
 int delta_compact_feed(struct ota_delta *d, const uint8_t *p, size_t len);
 int delta_compact_end(struct ota_delta *d);
+
+/* The match part of an LZ77 symbol, after its "match" bit (the model of
+ * compressed images and of compact patches' extra runs, one copy of the
+ * code for both): returns the length, sets *dist and *rep_i; range and
+ * code are the caller's range decoder. */
+uint32_t delta_lz_match(struct ota_delta *d, struct ota_cz_lz *z, uint32_t *range, uint32_t *code, uint32_t *dist,
+                        unsigned *rep_i);
 
 /* compressed image (src/core/compress): start, feed bytes, end. */
 int delta_cz_start(struct ota_delta *d);

@@ -20,7 +20,7 @@
 #define PLAN_SLACK 2
 #define PLAN_EXT_W 3
 #define PLAN_SLACK_REP 2
-#define PLAN_SLACK_DIV 4
+#define PLAN_SLACK_DIV 2
 
 struct matcher {
     const uint8_t *old;

@@ -10,7 +10,22 @@
 #include "bytes.h"
 #include "delta/compact_model.h"
 #include "delta_make.h"
+#include "lz_find.h"
 #include "range_enc.h"
+
+/* The LZ77 part of extra runs is the compressed-image format's, coded
+ * through this encoder. */
+struct cz_io {
+    struct range_enc *rc;
+};
+
+static inline int cz_bit(struct cz_io *io, unsigned p0, int bit)
+{
+    range_enc_bit(io->rc, p0, bit);
+    return bit;
+}
+
+#include "compress/cz_model.h"
 
 static void enc_bit(struct range_enc *e, ota_delta_prob *p, int bit)
 {
@@ -18,7 +33,7 @@ static void enc_bit(struct range_enc *e, ota_delta_prob *p, int bit)
     cm_update(p, bit);
 }
 
-static void enc_extra(struct range_enc *e, struct ota_delta_compact *c, uint8_t b)
+static void enc_extra_literal(struct range_enc *e, struct ota_delta_compact *c, uint8_t b)
 {
     struct cm_mix m;
     unsigned node = 1;
@@ -28,7 +43,45 @@ static void enc_extra(struct range_enc *e, struct ota_delta_compact *c, uint8_t 
         cm_mix_update(&m, bit);
         node = (node << 1) | (unsigned)bit;
     }
-    cm_after_extra(c, b);
+}
+
+/* The choice at new offset i of an extra run ending at `end`: a match
+ * (score > 0) or a literal, one position of lazy look-ahead. */
+static struct lz_choice extra_choice(struct lz_finder *f, const struct ota_cz_lz *z, uint32_t i, uint32_t end)
+{
+    struct lz_choice ch = lz_best_at(f, i, z->rep, end - i);
+    if (ch.score > 0 && ch.rep_i == OTA_CZ_REPS && ch.len < 64 && i + 1 < end) {
+        lz_insert(f, i);
+        struct lz_choice next = lz_best_at(f, i + 1, z->rep, end - i - 1);
+        f->head[lz_hash4(f->in + i)] = f->prev[i]; /* inserted again by the caller */
+        if (next.score > ch.score + LZ_LAZY_MARGIN) {
+            ch.score = 0;
+        }
+    }
+    return ch;
+}
+
+/* An extra run: literals and matches into the new image so far. */
+static void enc_extra_run(struct range_enc *e, struct ota_delta_compact *c, struct lz_finder *f, uint32_t i,
+                          uint32_t end)
+{
+    struct cz_io io = {e};
+    while (i < end) {
+        struct lz_choice ch = extra_choice(f, &c->lz, i, end);
+        cz_prob_bit(&io, cz_is_match(&c->lz, i), ch.score > 0);
+        if (ch.score <= 0) {
+            cz_lz_after_literal(&c->lz);
+            enc_extra_literal(e, c, f->in[i]);
+            ch.len = 1;
+        } else {
+            cz_match(&io, &c->lz, ch.len, &ch.dist, &ch.rep_i);
+            cz_lz_after_match(&c->lz, ch.rep_i, ch.dist);
+        }
+        for (uint32_t k = 0; k < ch.len; k++) {
+            cm_after_extra(c, f->in[i]);
+            lz_insert(f, i++);
+        }
+    }
 }
 
 static void enc_direct(struct range_enc *e, uint32_t v, unsigned n)
@@ -93,20 +146,21 @@ static void enc_seek(struct range_enc *e, struct ota_delta_compact *c, int64_t s
     cm_rep_use(c, i, align);
 }
 
-static void enc_plan(struct range_enc *e, struct ota_delta_compact *c, const uint8_t *old, const uint8_t *nw,
+static void enc_plan(struct range_enc *e, struct ota_delta_compact *c, const uint8_t *old, struct lz_finder *f,
                      const struct delta_plan *plan)
 {
+    const uint8_t *nw = f->in;
     size_t op = 0, np = 0;
     for (size_t k = 0; k < plan->count; k++) {
         const struct delta_cmd *cmd = &plan->cmds[k];
         enc_uint(e, &c->len_diff, cmd->diff_len);
         for (uint32_t i = 0; i < cmd->diff_len; i++, op++, np++) {
             enc_diff_byte(e, c, (uint8_t)(nw[np] - old[op]), old[op], (uint32_t)np);
+            lz_insert(f, (uint32_t)np);
         }
         enc_uint(e, &c->len_extra, cmd->extra_len);
-        for (uint32_t i = 0; i < cmd->extra_len; i++, np++) {
-            enc_extra(e, c, nw[np]);
-        }
+        enc_extra_run(e, c, f, (uint32_t)np, (uint32_t)np + cmd->extra_len);
+        np += cmd->extra_len;
         enc_seek(e, c, cmd->seek, (int32_t)((int64_t)op + cmd->seek - (int64_t)np));
         op = (size_t)((int64_t)op + cmd->seek);
     }
@@ -129,14 +183,17 @@ int delta_write_compact(const uint8_t *old, size_t old_len, const uint8_t *nw, s
     ota_sha256_finish(&sha, hdr + 48);
     put_le32(hdr + 80, 0); /* reserved */
     struct ota_delta_compact *c = calloc(1, sizeof(*c));
-    if (!c || delta_buf_put(out, hdr, sizeof(hdr))) {
+    struct lz_finder f;
+    if (lz_finder_init(&f, nw, new_len) || !c || delta_buf_put(out, hdr, sizeof(hdr))) {
+        lz_finder_free(&f);
         free(c);
         return -1;
     }
     cm_init(c);
     struct range_enc e = RANGE_ENC_INIT(out);
-    enc_plan(&e, c, old, nw, plan);
+    enc_plan(&e, c, old, &f, plan);
     range_enc_flush(&e);
+    lz_finder_free(&f);
     free(c);
     return e.err ? -1 : 0;
 }
