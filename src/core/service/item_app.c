@@ -43,6 +43,12 @@ static int begin_writer(struct ota_service *svc, struct ota_item *item, bool jou
         return OTA_ERR_NOT_FOUND;
     }
     int err = ota_app_begin(&w->up.app, &svc->dev, &opt);
+    if (journal && w->patch) {
+        /* An encrypted patch or compressed image is told only once decrypted,
+         * in the writer: it gets the patch work area, free unless the item is
+         * a plain patch (whose applier then feeds this writer, no journal). */
+        ota_app_apply_decrypted(&w->up.app, &w->patch->delta);
+    }
     w->part = w->up.app.pw.part;
     w->writer = &w->up.app.pw;
     return err;

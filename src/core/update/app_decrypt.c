@@ -27,6 +27,8 @@ bool ota_app_decrypt_claims(struct ota_app_update *u, const uint8_t *p, size_t l
     d->taken = 0;
     ota_sha256_init(&d->sha);
     d->announced = u->pw.total;
+    d->form = OTA_FORM_UNTOLD;
+    d->form_len = 0;
     return true;
 }
 
@@ -138,6 +140,128 @@ static int open_header(struct ota_app_update *u)
     return OTA_OK;
 }
 
+/* ---- the payload inside: an image, or a patch / compressed image ------------ */
+
+static int read_running(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    const struct ota_app_update *u = ctx;
+    return ota_flash_read(u->dev->flash, u->dev->running->offset + off, buf, len);
+}
+
+/* A compressed image's history: what the writer has taken (its first bytes
+ * wait in RAM until the head checks pass). */
+static int read_written(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    const struct ota_app_update *u = ctx;
+    if (!u->head_checked) {
+        if ((uint64_t)off + len > u->head_len) {
+            return OTA_ERR_DELTA_CORRUPT;
+        }
+        memcpy(buf, u->head + off, len);
+        return OTA_OK;
+    }
+    return ota_pw_read_image(&u->pw, off, buf, len);
+}
+
+static int applier_out(void *ctx, const uint8_t *p, uint32_t len)
+{
+    return ota_app_push_plain(ctx, p, len);
+}
+
+/* A patch names its base by the running app's appended SHA-256: the applier
+ * refuses another base before its first output byte. */
+static int running_base(struct ota_app_update *u, uint32_t *len)
+{
+    struct ota_image_opts o = ota_image_opts_app();
+    struct ota_image_info info;
+    o.chip_id = OTA_CHIP_ANY;
+    int err = u->dev->running ? ota_image_verify_partition(u->dev->flash, u->dev->running, &o, &info)
+                              : OTA_ERR_DELTA_BASE;
+    if (!err && !info.header.hash_appended) {
+        err = OTA_ERR_IMG_HASH;
+    }
+    if (err) {
+        OTA_LOGE(TAG, "a patch needs the running app as its base, and it does not verify: %s", ota_strerror(err));
+        return err;
+    }
+    memcpy(u->dec.sum.base_sha256, info.hash_stored, sizeof(u->dec.sum.base_sha256));
+    *len = info.image_len;
+    return OTA_OK;
+}
+
+/* The decrypted bytes are a patch or a compressed image: the applier makes
+ * the image, of a length its header gives and the slot bounds. */
+static int begin_applier(struct ota_app_update *u)
+{
+    struct ota_decrypt *d = &u->dec;
+    struct ota_delta *delta = u->dec.delta;
+    bool compressed = ((uint32_t)d->form_head[0] | (uint32_t)d->form_head[1] << 8 |
+                       (uint32_t)d->form_head[2] << 16 | (uint32_t)d->form_head[3] << 24) == OTA_CZ_MAGIC;
+    uint32_t base_len = 0;
+    int err;
+    if (!delta) {
+        OTA_LOGE(TAG, "the decrypted image is a patch or a compressed image, and this update has no applier");
+        return OTA_ERR_DELTA_UNSUPPORTED;
+    }
+    if (!compressed && (err = running_base(u, &base_len))) {
+        return err;
+    }
+    u->pw.total = OTA_LENGTH_UNKNOWN;  /* the image's length is the applier's to tell */
+    if ((err = ota_delta_begin(delta, base_len, compressed ? NULL : d->sum.base_sha256, read_running, applier_out, u))) {
+        return err;
+    }
+    ota_delta_set_history(delta, read_written);
+    OTA_LOGI(TAG, "the decrypted bytes are %s: applied as they are authenticated",
+             compressed ? "a compressed image" : "a patch for the running app");
+    return ota_delta_set_bounds(delta, u->pw.limit, d->body_len);
+}
+
+/* Decrypted bytes out: held until their first 4 tell the form, then to the
+ * app writer or through the applier. */
+static int plain_out(struct ota_app_update *u, const uint8_t *p, size_t len)
+{
+    struct ota_decrypt *d = &u->dec;
+    int err;
+    if (d->form == OTA_FORM_UNTOLD) {
+        size_t k = sizeof(d->form_head) - d->form_len < len ? sizeof(d->form_head) - d->form_len : len;
+        memcpy(d->form_head + d->form_len, p, k);
+        d->form_len = (uint8_t)(d->form_len + k);
+        p += k;
+        len -= k;
+        if (d->form_len < sizeof(d->form_head)) {
+            return OTA_OK;
+        }
+        bool patch = ota_delta_is_patch(d->form_head, sizeof(d->form_head));
+        d->form = patch ? OTA_FORM_PATCH : OTA_FORM_IMAGE;
+        if ((patch && (err = begin_applier(u))) || (err = plain_out(u, d->form_head, sizeof(d->form_head)))) {
+            return err;
+        }
+    }
+    if (!len) {
+        return OTA_OK;
+    }
+    return d->form == OTA_FORM_PATCH ? ota_delta_write(u->dec.delta, p, len) : ota_app_push_plain(u, p, len);
+}
+
+/* Every byte authenticated: the applier's last bytes, or a payload too short
+ * to tell (the writer says what is wrong with it). */
+static int form_finish(struct ota_app_update *u)
+{
+    struct ota_decrypt *d = &u->dec;
+    if (d->form == OTA_FORM_PATCH) {
+        int err = ota_delta_finish(u->dec.delta);
+        if (err) {
+            OTA_LOGE(TAG, "the decrypted patch does not apply: %s", ota_strerror(err));
+        }
+        return err;
+    }
+    if (d->form == OTA_FORM_UNTOLD) {
+        d->form = OTA_FORM_IMAGE;
+        return ota_app_push_plain(u, d->form_head, d->form_len);
+    }
+    return OTA_OK;
+}
+
 static int decrypt_body(struct ota_app_update *u, const uint8_t *p, size_t len)
 {
     struct ota_decrypt *d = &u->dec;
@@ -151,7 +275,7 @@ static int decrypt_body(struct ota_app_update *u, const uint8_t *p, size_t len)
     while (len) {
         size_t n = len < cap ? len : cap;
         int err = ota_gcm_decrypt_update(&d->gcm, p, out, n);
-        if (err || (err = ota_app_push_plain(u, out, n))) {
+        if (err || (err = plain_out(u, out, n))) {
             return err;
         }
         if (d->keep_digest) {
@@ -159,7 +283,7 @@ static int decrypt_body(struct ota_app_update *u, const uint8_t *p, size_t len)
         }
         d->taken += n;
         if (d->taken == d->file_len) {
-            ota_sha256_finish(&d->sha, d->digest);
+            ota_sha256_finish(&d->sha, d->sum.digest);
         }
         p += n;
         len -= n;
@@ -192,7 +316,7 @@ static int open_chunk(struct ota_app_update *u, uint32_t plain)
         return err;
     }
     ota_sha256_update(&d->plain_hash, d->work, plain);
-    return ota_app_push_plain(u, d->work, plain);
+    return plain_out(u, d->work, plain);
 }
 
 static int chunk_body(struct ota_app_update *u, const uint8_t *p, size_t len)
@@ -225,7 +349,7 @@ static int chunk_body(struct ota_app_update *u, const uint8_t *p, size_t len)
         }
     }
     if (d->taken == d->file_len) {
-        ota_sha256_finish(&d->sha, d->digest);
+        ota_sha256_finish(&d->sha, d->sum.digest);
     }
     return OTA_OK;
 }
@@ -275,11 +399,16 @@ void ota_app_keep_encrypted_digest(struct ota_app_update *u)
     u->dec.keep_digest = true;
 }
 
+void ota_app_apply_decrypted(struct ota_app_update *u, struct ota_delta *work)
+{
+    u->dec.delta = work;
+}
+
 const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u)
 {
     const struct ota_decrypt *d = &u->dec;
     bool whole = d->keep_digest && d->state == OTA_DECRYPT_BODY && d->taken == d->file_len;
-    return whole ? d->digest : NULL;
+    return whole ? d->sum.digest : NULL;
 }
 
 /* Every chunk verified: the plain image must be the header's. */
@@ -305,7 +434,8 @@ int ota_app_decrypt_finish(struct ota_app_update *u)
         return OTA_ERR_DECRYPT_LENGTH;
     }
     if (d->format == OTA_DECRYPT_CHUNKED) {
-        return chunked_finish(u);
+        err = chunked_finish(u);
+        return err ? err : form_finish(u);
     }
     err = ota_gcm_decrypt_finish(&d->gcm, d->tag);
     ota_app_decrypt_stop(u);
@@ -314,7 +444,7 @@ int ota_app_decrypt_finish(struct ota_app_update *u)
         return err;
     }
     OTA_LOGI(TAG, "GCM tag verified");
-    return OTA_OK;
+    return form_finish(u);
 }
 #else
 #include "ota/update.h"
@@ -322,6 +452,12 @@ int ota_app_decrypt_finish(struct ota_app_update *u)
 void ota_app_keep_encrypted_digest(struct ota_app_update *u)
 {
     (void)u;
+}
+
+void ota_app_apply_decrypted(struct ota_app_update *u, struct ota_delta *work)
+{
+    (void)u;
+    (void)work;
 }
 
 const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u)
