@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cz_make.h"
 #include "helpers.h"
 #include "ota/boot.h"
 #include "ota/decrypt.h"
@@ -390,6 +391,85 @@ static void vectors_install_byte_for_byte(void **state)
     }
 }
 
+/* Encryption wraps a compressed image or a patch: through the push API with
+ * the applier's work area they install as the image they make, in any
+ * chunking; without it they are refused before any write. */
+static struct ota_delta applier;
+
+static struct buf payload_of(int kind, const struct buf *old, const struct buf *nw)
+{
+    struct delta_plan plan = {0};
+    struct delta_buf out = {0};
+    int err = kind == 0 ? cz_compress(nw->data, nw->len, &out) : delta_plan_make(old->data, old->len, nw->data,
+                                                                                  nw->len, &plan);
+    if (!err && kind == 1) {
+        err = delta_write_esp(old->data, old->len, nw->data, nw->len, &plan, &out);
+    } else if (!err && kind == 2) {
+        err = delta_write_compact(old->data, old->len, nw->data, nw->len, &plan, &out);
+    }
+    delta_plan_free(&plan);
+    assert_int_equal(err, 0);
+    struct buf b = {out.data, out.len, out.cap};
+    return b;
+}
+
+static int install_applied(const struct buf *b, size_t chunk, bool with_applier)
+{
+    struct ota_app_options opt = {NULL, (int64_t)b->len, false, NULL, NULL, NULL};
+    int err = ota_app_begin(&up, &dev, &opt);
+    if (!err && with_applier) {
+        ota_app_apply_decrypted(&up, &applier);
+    }
+    for (size_t off = 0; !err && off < b->len; off += chunk) {
+        err = ota_app_write(&up, b->data + off, b->len - off < chunk ? b->len - off : chunk);
+    }
+    if (!err) {
+        err = ota_app_finish(&up, NULL);
+    }
+    if (err) {
+        ota_app_abort(&up);
+    }
+    return err;
+}
+
+static void encrypted_compressed_images_and_patches_install(void **state)
+{
+    (void)state;
+    static const size_t chunks[] = {1, 7, 1000, 65536};
+    struct buf old = make_image("ota_example", "v1.0.0", 64 * 1024, OTA_CHIP_ESP32);
+    struct buf nw = make_image("ota_example", "v2.0.0", 80000, OTA_CHIP_ESP32);
+    struct ota_crypto_key *key = load_key("test_p256.pem");
+    for (int kind = 0; kind < 3; kind++) {
+        struct buf pl = payload_of(kind, &old, &nw);
+        for (int chunked = 0; chunked < 2; chunked++) {
+            struct buf enc = chunked ? encrypt_chunked(&pl, "test_p256_pub.pem") : encrypt(&pl, "test_p256_pub.pem");
+            for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+                struct tmp_flash t;
+                device(&t);
+                dev.decrypt_key = key;
+                dev.decrypt_work = work;
+                assert_int_equal(install_applied(&enc, chunks[i], true), OTA_OK);
+                slot_holds(&t, &nw);
+                assert_boots(&t.hf.flash, "ota_1");
+                tmp_flash_destroy(&t);
+            }
+            struct tmp_flash t;
+            device(&t);
+            dev.decrypt_key = key;
+            dev.decrypt_work = work;
+            uint64_t ops = t.hf.count.ops;
+            assert_int_equal(install_applied(&enc, 4096, false), OTA_ERR_DELTA_UNSUPPORTED);
+            assert_int_equal(t.hf.count.ops, ops);  /* not one erase or program */
+            tmp_flash_destroy(&t);
+            buf_free(&enc);
+        }
+        buf_free(&pl);
+    }
+    ota_host_decrypt_key_free(key);
+    buf_free(&old);
+    buf_free(&nw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +481,7 @@ int main(void)
         cmocka_unit_test(chunked_tampering_is_refused_before_the_chunk_is_written),
         cmocka_unit_test(chunked_header_parser),
         cmocka_unit_test(vectors_install_byte_for_byte),
+        cmocka_unit_test(encrypted_compressed_images_and_patches_install),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
