@@ -98,7 +98,9 @@ void ota_chunked_aad(const uint8_t header_digest[32], uint32_t index, bool last,
 
 /* ---- the streaming state ---------------------------------------------------- */
 
-enum ota_decrypt_state { OTA_DECRYPT_OFF = 0, OTA_DECRYPT_HEADER, OTA_DECRYPT_BODY };
+/* RESUMABLE: a chunked transfer the journal holds, its header read back
+ * from the slot; the next seek continues it at a chunk boundary. */
+enum ota_decrypt_state { OTA_DECRYPT_OFF = 0, OTA_DECRYPT_HEADER, OTA_DECRYPT_BODY, OTA_DECRYPT_RESUMABLE };
 /* What the decrypted bytes are, told by their first 4 (ota_delta_is_patch). */
 enum ota_decrypt_form { OTA_FORM_UNTOLD = 0, OTA_FORM_IMAGE, OTA_FORM_PATCH };
 enum ota_decrypt_format { OTA_DECRYPT_ESP = 0, OTA_DECRYPT_CHUNKED };
@@ -138,6 +140,7 @@ struct ota_decrypt {
     uint8_t form;                   /* enum ota_decrypt_form */
     uint8_t form_len;               /* first decrypted bytes held until the form is told */
     uint8_t form_head[4];
+    bool keep_header;               /* chunked, journaled: the header goes to the slot with the first chunk */
 };
 
 #endif

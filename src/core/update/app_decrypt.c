@@ -5,6 +5,7 @@
 
 #include "app_internal.h"
 #include "ota/error.h"
+#include "ota/journal.h"
 #include "ota/log.h"
 
 static const char *TAG = "OTA_DECRYPT";
@@ -29,6 +30,7 @@ bool ota_app_decrypt_claims(struct ota_app_update *u, const uint8_t *p, size_t l
     d->announced = u->pw.total;
     d->form = OTA_FORM_UNTOLD;
     d->form_len = 0;
+    d->keep_header = false;
     return true;
 }
 
@@ -55,8 +57,12 @@ static int point_writer(struct ota_app_update *u, uint32_t plain_len, uint64_t f
                  (unsigned long long)file_len);
         return OTA_ERR_DECRYPT_LENGTH;
     }
-    u->pw.journal_loaded = false;
-    int err = ota_app_set_source(u, plain_len, NULL);
+    bool loaded = u->pw.journal_loaded;
+    char validator[OTA_VALIDATOR_LEN + 1];
+    memcpy(validator, u->pw.validator, sizeof(validator));
+    u->pw.journal_loaded = false;  /* no record for the plain image (a chunked one keeps its own) */
+    int err = ota_app_set_source(u, plain_len, validator);
+    u->pw.journal_loaded = loaded;
     if (err < 0) {
         return err;
     }
@@ -66,11 +72,71 @@ static int point_writer(struct ota_app_update *u, uint32_t plain_len, uint64_t f
     return OTA_OK;
 }
 
+/* The chunk geometry, nonce prefix, digests of a chunked header in d->buf. */
+static void chunked_state(struct ota_decrypt *d, const struct ota_chunked_header *h)
+{
+    ota_sha256_ctx sha;
+    ota_sha256_init(&sha);
+    ota_sha256_update(&sha, d->buf, OTA_CHUNKED_HEADER_LEN);
+    ota_sha256_finish(&sha, d->hdr_digest);
+    memcpy(d->nonce_prefix, h->nonce_prefix, sizeof(d->nonce_prefix));
+    memcpy(d->plain_sha, h->sha256, sizeof(d->plain_sha));
+    d->chunk_len = h->chunk_len;
+    d->chunks = ota_chunked_count(h);
+    d->index = 0;
+    d->fill = 0;
+    ota_sha256_init(&d->plain_hash);
+}
+
+/* Where a journaled chunked transfer keeps its header: the slot's last
+ * sector below the journal (the image then ends before it). */
+static uint32_t stash_addr(const struct ota_partition *t)
+{
+    return t->offset + ota_journal_data_capacity(t) - OTA_FLASH_SECTOR_SIZE;
+}
+
+static uint8_t log2_of(uint32_t chunk_len)
+{
+    uint8_t n = 0;
+    while ((1u << n) < chunk_len) {
+        n++;
+    }
+    return n;
+}
+
+/* A transfer with a journal keeps its header (public bytes, authenticated
+ * again on a resume) so a power cut resumes at a chunk boundary; with its
+ * first authenticated chunk, before the writer's first byte. Every record
+ * is retired first: none may pair with this header but ours. */
+static int keep_header(struct ota_app_update *u)
+{
+    const struct ota_partition *t = u->opt.target;
+    uint32_t cap = ota_journal_data_capacity(t);
+    struct ota_chunked_header hh, *h = &hh;
+    char validator[OTA_VALIDATOR_LEN + 1];
+    int err = ota_chunked_parse_header(u->dec.buf, h);
+    u->dec.keep_header = false;
+    memcpy(validator, u->pw.validator, sizeof(validator));
+    if (err || cap < 2 * OTA_FLASH_SECTOR_SIZE || h->length > cap - OTA_FLASH_SECTOR_SIZE || !validator[0]) {
+        return OTA_OK;  /* no room, or no validator for an If-Range request: from byte 0 after a cut */
+    }
+    if ((err = ota_journal_retire(u->dev->flash, t)) ||
+        (err = ota_flash_erase(u->dev->flash, stash_addr(t), OTA_FLASH_SECTOR_SIZE)) ||
+        (err = ota_flash_program(u->dev->flash, stash_addr(t), u->dec.buf, OTA_CHUNKED_HEADER_LEN))) {
+        return err;
+    }
+    ota_pw_reset(&u->pw, h->length, validator);
+    u->pw.journaled = true;
+    u->pw.journal_chunk_log2 = log2_of(h->chunk_len);
+    ota_app_set_limit(u, cap - OTA_FLASH_SECTOR_SIZE);
+    return OTA_OK;
+}
+
 static int open_chunked(struct ota_app_update *u, const struct ota_crypto_key *key)
 {
     struct ota_decrypt *d = &u->dec;
     struct ota_chunked_header h;
-    ota_sha256_ctx sha;
+    bool journal = u->pw.journal_loaded;
     int err;
     if (!d->work) {
         OTA_LOGE(TAG, "chunked encrypted image, and no chunk work area on this device");
@@ -86,16 +152,8 @@ static int open_chunked(struct ota_app_update *u, const struct ota_crypto_key *k
         OTA_LOGE(TAG, "chunked header: %s: nothing written", ota_strerror(err));
         return err;
     }
-    ota_sha256_init(&sha);
-    ota_sha256_update(&sha, d->buf, OTA_CHUNKED_HEADER_LEN);
-    ota_sha256_finish(&sha, d->hdr_digest);
-    memcpy(d->nonce_prefix, h.nonce_prefix, sizeof(d->nonce_prefix));
-    memcpy(d->plain_sha, h.sha256, sizeof(d->plain_sha));
-    d->chunk_len = h.chunk_len;
-    d->chunks = ota_chunked_count(&h);
-    d->index = 0;
-    d->fill = 0;
-    ota_sha256_init(&d->plain_hash);
+    chunked_state(d, &h);
+    d->keep_header = journal;
     OTA_LOGI(TAG, "chunked encrypted image v%u, %s, %u bytes in %u chunks: each written once its tag verifies",
              h.version, h.wrap == OTA_WRAP_RSA_OAEP_3072 ? "RSA-OAEP-3072" : "ECIES P-256", (unsigned)h.length,
              (unsigned)d->chunks);
@@ -207,6 +265,7 @@ static int begin_applier(struct ota_app_update *u)
         return err;
     }
     u->pw.total = OTA_LENGTH_UNKNOWN;  /* the image's length is the applier's to tell */
+    u->pw.journaled = false;           /* the applier's state cannot resume: no record (older ones retired) */
     if ((err = ota_delta_begin(delta, base_len, compressed ? NULL : d->sum.base_sha256, read_running, applier_out, u))) {
         return err;
     }
@@ -233,7 +292,8 @@ static int plain_out(struct ota_app_update *u, const uint8_t *p, size_t len)
         }
         bool patch = ota_delta_is_patch(d->form_head, sizeof(d->form_head));
         d->form = patch ? OTA_FORM_PATCH : OTA_FORM_IMAGE;
-        if ((patch && (err = begin_applier(u))) || (err = plain_out(u, d->form_head, sizeof(d->form_head)))) {
+        if ((patch && (err = begin_applier(u))) || (!patch && d->keep_header && (err = keep_header(u))) ||
+            (err = plain_out(u, d->form_head, sizeof(d->form_head)))) {
             return err;
         }
     }
@@ -313,6 +373,8 @@ static int open_chunk(struct ota_app_update *u, uint32_t plain)
     if (err) {
         OTA_LOGE(TAG, "chunk %u of %u: %s: nothing of it written", (unsigned)d->index, (unsigned)d->chunks,
                  ota_strerror(err));
+        int forget = ota_pw_forget(&u->pw);  /* the next run takes the image from byte 0 */
+        (void)forget;                        /* the chunk's error is the one to report */
         return err;
     }
     ota_sha256_update(&d->plain_hash, d->work, plain);
@@ -357,6 +419,10 @@ static int chunk_body(struct ota_app_update *u, const uint8_t *p, size_t len)
 int ota_app_decrypt_write(struct ota_app_update *u, const uint8_t *p, size_t len)
 {
     struct ota_decrypt *d = &u->dec;
+    if (d->state == OTA_DECRYPT_RESUMABLE) {
+        OTA_LOGE(TAG, "a resumable transfer: seek to where it continues (or 0) before writing");
+        return OTA_ERR_INVALID_ARG;
+    }
     while (len && d->state == OTA_DECRYPT_HEADER) {
         size_t k = OTA_ESP_ENC_HEADER_LEN - d->hdr_len < len ? OTA_ESP_ENC_HEADER_LEN - d->hdr_len : len;
         memcpy(d->buf + d->hdr_len, p, k);
@@ -378,10 +444,98 @@ int ota_app_decrypt_write(struct ota_app_update *u, const uint8_t *p, size_t len
     return d->format == OTA_DECRYPT_CHUNKED ? chunk_body(u, p, len) : decrypt_body(u, p, len);
 }
 
+uint64_t ota_app_decrypt_resume_offset(uint32_t durable, uint8_t chunk_log2)
+{
+    uint64_t index = durable >> chunk_log2;
+    return OTA_CHUNKED_HEADER_LEN + index * ((1u << chunk_log2) + OTA_CHUNKED_TAG_LEN);
+}
+
+int64_t ota_app_decrypt_resumable(struct ota_app_update *u, int64_t src_len, const char *validator)
+{
+    struct ota_decrypt *d = &u->dec;
+    const struct ota_journal *j = &u->pw.journal;
+    const struct ota_partition *t = u->opt.target;
+    uint32_t cap = ota_journal_data_capacity(t);
+    struct ota_chunked_header h;
+    if (!u->pw.journal_loaded || !j->chunk_log2 || j->state != OTA_JOURNAL_WRITING || src_len <= 0 ||
+        d->keep_digest || cap < 2 * OTA_FLASH_SECTOR_SIZE || !u->dev->decrypt_key || !u->dev->decrypt_work ||
+        ota_flash_read(u->dev->flash, stash_addr(t), d->buf, OTA_CHUNKED_HEADER_LEN) ||
+        ota_chunked_parse_header(d->buf, &h) || ota_chunked_file_len(&h) != (uint64_t)src_len ||
+        h.chunk_len != 1u << j->chunk_log2 || h.length > cap - OTA_FLASH_SECTOR_SIZE) {
+        return 0;  /* nothing of this source to continue: from byte 0 */
+    }
+    u->pw.journaled = true;
+    u->pw.limit = cap - OTA_FLASH_SECTOR_SIZE;
+    ota_pw_reset(&u->pw, h.length, validator);
+    uint32_t index = ota_pw_resume(&u->pw) >> j->chunk_log2;  /* the record's length, source, validator */
+    if (!index) {
+        return 0;
+    }
+    chunked_state(d, &h);
+    d->state = OTA_DECRYPT_RESUMABLE;
+    d->format = OTA_DECRYPT_CHUNKED;
+    d->work = u->dev->decrypt_work;
+    d->announced = src_len;
+    d->file_len = (uint64_t)src_len;
+    d->body_len = h.length;
+    d->hdr_len = OTA_CHUNKED_HEADER_LEN;
+    d->index = index;
+    d->taken = ota_app_decrypt_resume_offset(index << j->chunk_log2, j->chunk_log2);
+    d->form = OTA_FORM_IMAGE;  /* only an image keeps a record */
+    d->form_len = 0;
+    return (int64_t)d->taken;
+}
+
+/* Continue a journaled chunked transfer at chunk d->index: the header kept
+ * in the slot opens the key again (and is authenticated by it), the writer
+ * replays what is in flash (head checks, the image's and the header's
+ * digests), and every chunk from here is authenticated before it is
+ * written, from the first byte read. */
+static int resume_chunked(struct ota_app_update *u)
+{
+    struct ota_decrypt *d = &u->dec;
+    struct ota_chunked_header h;
+    uint32_t plain = d->index * d->chunk_len;
+    int err = ota_chunked_parse_header(d->buf, &h);
+    if (!err && !(err = ota_chunked_open(u->dev->decrypt_key, d->buf, &h, d->key))) {
+        err = ota_app_seek_plain(u, plain);
+    }
+    for (uint32_t off = 0; !err && off < plain; off += OTA_CHUNKED_WORK_LEN) {
+        uint32_t n = plain - off < OTA_CHUNKED_WORK_LEN ? plain - off : OTA_CHUNKED_WORK_LEN;
+        if (!(err = ota_pw_read_image(&u->pw, off, d->work, n))) {
+            ota_sha256_update(&d->plain_hash, d->work, n);
+        }
+    }
+    if (err) {
+        OTA_LOGE(TAG, "resuming the chunked transfer: %s: taken from byte 0 next time", ota_strerror(err));
+        int forget = ota_pw_forget(&u->pw);
+        (void)forget;  /* the resume's error is the one to report */
+        return err;
+    }
+    d->state = OTA_DECRYPT_BODY;
+    OTA_LOGI(TAG, "resuming the chunked transfer at chunk %u of %u (encrypted byte %llu): %u bytes in flash kept",
+             (unsigned)d->index, (unsigned)d->chunks, (unsigned long long)d->taken, (unsigned)plain);
+    return OTA_OK;
+}
+
+/* From byte 0: the layer and the writer start over (a record of this
+ * source is not resumed; the next header begins a new one). */
+static int start_over(struct ota_app_update *u)
+{
+    char validator[OTA_VALIDATOR_LEN + 1];
+    memcpy(validator, u->pw.validator, sizeof(validator));
+    u->pw.journal.state = OTA_JOURNAL_NONE;
+    int err = ota_app_set_source(u, u->dec.announced, validator);
+    return err < 0 ? err : OTA_OK;
+}
+
 int ota_app_decrypt_seek(struct ota_app_update *u, uint64_t off)
 {
     struct ota_decrypt *d = &u->dec;
-    if (off == d->taken) {
+    if (d->state == OTA_DECRYPT_RESUMABLE && off == d->taken) {
+        return resume_chunked(u);
+    }
+    if (off == d->taken && d->state != OTA_DECRYPT_RESUMABLE) {
         return OTA_OK;  /* a reconnection that continues where the stream stopped */
     }
     if (off != 0) {
@@ -389,9 +543,7 @@ int ota_app_decrypt_seek(struct ota_app_update *u, uint64_t off)
                  (unsigned long long)off);
         return OTA_ERR_INVALID_ARG;
     }
-    /* from byte 0: the layer and the writer start over */
-    int err = ota_app_set_source(u, d->announced, NULL);
-    return err < 0 ? err : OTA_OK;
+    return start_over(u);
 }
 
 void ota_app_keep_encrypted_digest(struct ota_app_update *u)
