@@ -131,8 +131,6 @@ struct ota_decrypt {
     uint8_t hdr_digest[32];
     uint8_t nonce_prefix[8];
     uint32_t chunk_len, chunks, index, fill;
-    uint8_t plain_sha[32];
-    ota_sha256_ctx plain_hash;      /* of the decrypted image, checked against plain_sha */
     uint8_t *work;                  /* ota_device.decrypt_work: OTA_CHUNKED_WORK_LEN bytes */
     /* the payload inside: an image, or a patch / compressed image the
      * applier (ota_app_options.delta_work) turns into one */

@@ -80,12 +80,10 @@ static void chunked_state(struct ota_decrypt *d, const struct ota_chunked_header
     ota_sha256_update(&sha, d->buf, OTA_CHUNKED_HEADER_LEN);
     ota_sha256_finish(&sha, d->hdr_digest);
     memcpy(d->nonce_prefix, h->nonce_prefix, sizeof(d->nonce_prefix));
-    memcpy(d->plain_sha, h->sha256, sizeof(d->plain_sha));
     d->chunk_len = h->chunk_len;
     d->chunks = ota_chunked_count(h);
     d->index = 0;
     d->fill = 0;
-    ota_sha256_init(&d->plain_hash);
 }
 
 /* Where a journaled chunked transfer keeps its header: the slot's last
@@ -351,25 +349,27 @@ static int decrypt_body(struct ota_app_update *u, const uint8_t *p, size_t len)
     return OTA_OK;
 }
 
-/* A whole chunk and its tag are in the work area: authenticate, then write. */
-static int open_chunk(struct ota_app_update *u, uint32_t plain)
+/* A chunk starts: the GCM state for its nonce and additional data (the key
+ * set up once per image). */
+static int start_chunk(struct ota_decrypt *d)
 {
-    struct ota_decrypt *d = &u->dec;
     struct ota_chunked_header h = {.nonce_prefix = d->nonce_prefix};
     uint8_t nonce[12], aad[37];
     ota_chunked_nonce(&h, d->index, nonce);
     ota_chunked_aad(d->hdr_digest, d->index, d->index + 1 == d->chunks, aad);
-    int err;
     if (d->gcm_open) {
-        err = ota_gcm_decrypt_restart(&d->gcm, nonce, sizeof(nonce), aad, sizeof(aad));  /* the key set up once */
-    } else if (!(err = ota_gcm_decrypt_begin(&d->gcm, d->key, nonce, sizeof(nonce), aad, sizeof(aad)))) {
-        d->gcm_open = true;
+        return ota_gcm_decrypt_restart(&d->gcm, nonce, sizeof(nonce), aad, sizeof(aad));
     }
-    if (!err) {
-        err = ota_gcm_decrypt_update(&d->gcm, d->work, d->work, plain);
-        int tag = ota_gcm_decrypt_finish(&d->gcm, d->work + plain);
-        err = err ? err : tag;
-    }
+    int err = ota_gcm_decrypt_begin(&d->gcm, d->key, nonce, sizeof(nonce), aad, sizeof(aad));
+    d->gcm_open = !err;
+    return err;
+}
+
+/* A chunk's tag is in: only an authenticated chunk goes to the writer. */
+static int end_chunk(struct ota_app_update *u, uint32_t plain)
+{
+    struct ota_decrypt *d = &u->dec;
+    int err = ota_gcm_decrypt_finish(&d->gcm, d->tag);
     if (err) {
         OTA_LOGE(TAG, "chunk %u of %u: %s: nothing of it written", (unsigned)d->index, (unsigned)d->chunks,
                  ota_strerror(err));
@@ -377,23 +377,36 @@ static int open_chunk(struct ota_app_update *u, uint32_t plain)
         (void)forget;                        /* the chunk's error is the one to report */
         return err;
     }
-    ota_sha256_update(&d->plain_hash, d->work, plain);
+    d->index++;
+    d->fill = 0;
     return plain_out(u, d->work, plain);
 }
 
+/* Bytes of chunks: the ciphertext is decrypted as it arrives, straight into
+ * the work area (no copy of its own), the tag set aside; the chunk is
+ * written once its tag verifies. */
 static int chunk_body(struct ota_app_update *u, const uint8_t *p, size_t len)
 {
     struct ota_decrypt *d = &u->dec;
-    while (len) {
+    int err = OTA_OK;
+    while (len && !err) {
         if (d->index >= d->chunks) {
             OTA_LOGE(TAG, "bytes after the last chunk");
             return OTA_ERR_DECRYPT_LENGTH;
         }
         uint32_t left = d->body_len - d->index * d->chunk_len;
         uint32_t plain = left < d->chunk_len ? left : d->chunk_len;
-        uint32_t k = plain + OTA_CHUNKED_TAG_LEN - d->fill;
+        if (d->fill == 0 && (err = start_chunk(d))) {
+            return err;
+        }
+        bool data = d->fill < plain;
+        uint32_t k = data ? plain - d->fill : plain + OTA_CHUNKED_TAG_LEN - d->fill;
         k = len < k ? (uint32_t)len : k;
-        memcpy(d->work + d->fill, p, k);
+        if (data) {
+            err = ota_gcm_decrypt_update(&d->gcm, p, d->work + d->fill, k);
+        } else {
+            memcpy(d->tag + (d->fill - plain), p, k);
+        }
         if (d->keep_digest) {
             ota_sha256_update(&d->sha, p, k);
         }
@@ -401,19 +414,14 @@ static int chunk_body(struct ota_app_update *u, const uint8_t *p, size_t len)
         d->taken += k;
         p += k;
         len -= k;
-        if (d->fill == plain + OTA_CHUNKED_TAG_LEN) {
-            int err = open_chunk(u, plain);
-            if (err) {
-                return err;
-            }
-            d->index++;
-            d->fill = 0;
+        if (!err && d->fill == plain + OTA_CHUNKED_TAG_LEN) {
+            err = end_chunk(u, plain);
         }
     }
-    if (d->taken == d->file_len) {
+    if (!err && d->taken == d->file_len) {
         ota_sha256_finish(&d->sha, d->sum.digest);
     }
-    return OTA_OK;
+    return err;
 }
 
 int ota_app_decrypt_write(struct ota_app_update *u, const uint8_t *p, size_t len)
@@ -488,9 +496,9 @@ int64_t ota_app_decrypt_resumable(struct ota_app_update *u, int64_t src_len, con
 
 /* Continue a journaled chunked transfer at chunk d->index: the header kept
  * in the slot opens the key again (and is authenticated by it), the writer
- * replays what is in flash (head checks, the image's and the header's
- * digests), and every chunk from here is authenticated before it is
- * written, from the first byte read. */
+ * replays what is in flash (the head checks, the image's digests), and
+ * every chunk from here is authenticated before it is written, from the
+ * first byte read. */
 static int resume_chunked(struct ota_app_update *u)
 {
     struct ota_decrypt *d = &u->dec;
@@ -499,12 +507,6 @@ static int resume_chunked(struct ota_app_update *u)
     int err = ota_chunked_parse_header(d->buf, &h);
     if (!err && !(err = ota_chunked_open(u->dev->decrypt_key, d->buf, &h, d->key))) {
         err = ota_app_seek_plain(u, plain);
-    }
-    for (uint32_t off = 0; !err && off < plain; off += OTA_CHUNKED_WORK_LEN) {
-        uint32_t n = plain - off < OTA_CHUNKED_WORK_LEN ? plain - off : OTA_CHUNKED_WORK_LEN;
-        if (!(err = ota_pw_read_image(&u->pw, off, d->work, n))) {
-            ota_sha256_update(&d->plain_hash, d->work, n);
-        }
     }
     if (err) {
         OTA_LOGE(TAG, "resuming the chunked transfer: %s: taken from byte 0 next time", ota_strerror(err));
@@ -563,20 +565,6 @@ const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u)
     return whole ? d->sum.digest : NULL;
 }
 
-/* Every chunk verified: the plain image must be the header's. */
-static int chunked_finish(struct ota_app_update *u)
-{
-    uint8_t sha[32];
-    int err = OTA_OK;
-    ota_sha256_finish(&u->dec.plain_hash, sha);
-    ota_app_decrypt_stop(u);
-    if (memcmp(sha, u->dec.plain_sha, sizeof(sha)) != 0) {
-        OTA_LOGE(TAG, "the decrypted image's SHA-256 is not the one its header gives: nothing selected");
-        err = OTA_ERR_DECRYPT_HEADER;
-    }
-    return err;
-}
-
 int ota_app_decrypt_finish(struct ota_app_update *u)
 {
     struct ota_decrypt *d = &u->dec;
@@ -586,8 +574,8 @@ int ota_app_decrypt_finish(struct ota_app_update *u)
         return OTA_ERR_DECRYPT_LENGTH;
     }
     if (d->format == OTA_DECRYPT_CHUNKED) {
-        err = chunked_finish(u);
-        return err ? err : form_finish(u);
+        ota_app_decrypt_stop(u);  /* every chunk, the last one flagged, authenticated: the image is whole */
+        return form_finish(u);
     }
     err = ota_gcm_decrypt_finish(&d->gcm, d->tag);
     ota_app_decrypt_stop(u);
