@@ -5,7 +5,7 @@
  *
  * An app update whose first byte pushed is 0xcf (an esp_encrypted_img
  * image starts cf b6 88 07; a plain image starts 0xe9) is decrypted as it
- * streams, in bounded RAM (struct ota_decrypt, 1304 bytes; our chunked
+ * streams, in bounded RAM (struct ota_decrypt, 1032 bytes; our chunked
  * format also a caller-owned 4112-byte work area), with the
  * device's key (ota_device.decrypt_key). The esp_encrypted_img format has
  * one GCM tag over the whole image, at the end: the decrypted image goes to

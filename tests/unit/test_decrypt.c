@@ -470,6 +470,18 @@ static void encrypted_compressed_images_and_patches_install(void **state)
     buf_free(&nw);
 }
 
+/* The README's memory table: the decrypt state of each format. */
+static void decrypt_state_is_the_documented_size(void **state)
+{
+    (void)state;
+#if defined(__x86_64__)
+    assert_int_equal(sizeof(struct ota_decrypt), 1032);  /* both formats: README, docs/encryption.md */
+#endif
+    assert_int_equal(OTA_CHUNKED_WORK_LEN, 4112);        /* chunked: one 4 KiB chunk and its tag */
+    assert_int_equal(sizeof(struct ota_delta), 16384);   /* an encrypted patch or compressed image */
+    assert_true(sizeof(struct ota_decrypt) < sizeof(struct ota_app_update));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +494,7 @@ int main(void)
         cmocka_unit_test(chunked_header_parser),
         cmocka_unit_test(vectors_install_byte_for_byte),
         cmocka_unit_test(encrypted_compressed_images_and_patches_install),
+        cmocka_unit_test(decrypt_state_is_the_documented_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
