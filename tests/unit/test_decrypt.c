@@ -13,6 +13,7 @@
 #include "ota/error.h"
 #include "ota/host_decrypt.h"
 #include "ota/host_encrypt.h"
+#include "ota/journal.h"
 #include "ota/otadata.h"
 #include "ota/update.h"
 
@@ -470,6 +471,94 @@ static void encrypted_compressed_images_and_patches_install(void **state)
     buf_free(&nw);
 }
 
+/* Push the encrypted bytes [from, to) of b with a journal keyed "src"
+ * (validator "v1"), from a fresh ota_app_begin as a device after a power
+ * cut: returns the offset the update asked to resume at (the encrypted
+ * offset of a chunk boundary, or 0), and finishes when to is the end. */
+static int64_t journaled_run(const struct buf *b, size_t to, int *err_out)
+{
+    uint8_t id[OTA_JOURNAL_SOURCE_ID_LEN];
+    ota_source_id("src", id);
+    struct ota_app_options opt = {NULL, OTA_LENGTH_UNKNOWN, false, NULL, id, "v1"};
+    uint32_t hint = 0;
+    int err = ota_app_begin(&up, &dev, &opt);
+    const char *v = err ? NULL : ota_app_resume_hint(&up, &hint);
+    int64_t at = err ? err : ota_app_set_source(&up, (int64_t)b->len, "v1");
+    if (at > 0) {
+        assert_non_null(v);
+        assert_int_equal(hint, at);  /* what a transport asks for before the source answers */
+    }
+    if (at >= 0 && !(err = ota_app_seek(&up, (uint64_t)at))) {
+        for (size_t off = (size_t)at; !err && off < to; off += 3000) {
+            err = ota_app_write(&up, b->data + off, to - off < 3000 ? to - off : 3000);
+        }
+    }
+    if (!err && to == b->len) {
+        err = ota_app_finish(&up, NULL);
+    }
+    if (to != b->len || err) {
+        ota_app_abort(&up);  /* the power goes */
+    }
+    *err_out = at < 0 ? (int)at : err;
+    return at;
+}
+
+/* A chunked transfer cut mid-way resumes at the last chunk boundary whose
+ * plain bytes are durable; the esp format and a torn journal mark start
+ * from 0. */
+static void chunked_resumes_at_a_chunk_boundary(void **state)
+{
+    (void)state;
+    struct buf plain = make_image("play_mp3_control", "v2.0.0", 150000, OTA_CHIP_ESP32);
+    struct ota_crypto_key *key = load_key("test_p256.pem");
+    struct buf enc = encrypt_chunked(&plain, "test_p256_pub.pem");
+    struct buf esp = encrypt(&plain, "test_p256_pub.pem");
+    int err;
+    struct tmp_flash t;
+    device(&t);
+    dev.decrypt_key = key;
+    dev.decrypt_work = work;
+    assert_int_equal(journaled_run(&enc, 100000, &err), 0);
+    assert_int_equal(err, OTA_OK);
+    int64_t at = journaled_run(&enc, enc.len, &err);
+    assert_int_equal(err, OTA_OK);
+    assert_true(at > 512 && (at - 512) % 4112 == 0 && at <= 100000 && at > 100000 - 2 * 4112);
+    slot_holds(&t, &plain);
+    assert_boots(&t.hf.flash, "ota_1");
+    tmp_flash_destroy(&t);
+
+    /* a torn mark (its complement broken): a plain record, never resumed as chunked */
+    device(&t);
+    dev.decrypt_key = key;
+    dev.decrypt_work = work;
+    journaled_run(&enc, 100000, &err);
+    const struct ota_partition *slot = ota_pt_find_label(&table, "ota_1");
+    struct ota_journal j;
+    assert_int_equal(ota_journal_load(&t.hf.flash, slot, &j), OTA_OK);
+    assert_int_equal(j.chunk_log2, 12);
+    uint32_t word = slot->offset + ota_journal_data_capacity(slot) + (uint32_t)j.copy * 4096u + 388u;
+    uint8_t torn = 0x00;
+    assert_int_equal(ota_flash_program(&t.hf.flash, word + 1, &torn, 1), OTA_OK);
+    assert_int_equal(journaled_run(&enc, enc.len, &err), 0);
+    assert_int_equal(err, OTA_OK);
+    slot_holds(&t, &plain);
+    tmp_flash_destroy(&t);
+
+    /* esp_encrypted_img: no record to resume, from byte 0 */
+    device(&t);
+    dev.decrypt_key = key;
+    dev.decrypt_work = work;
+    journaled_run(&esp, 100000, &err);
+    assert_int_equal(journaled_run(&esp, esp.len, &err), 0);
+    assert_int_equal(err, OTA_OK);
+    slot_holds(&t, &plain);
+    tmp_flash_destroy(&t);
+    buf_free(&enc);
+    buf_free(&esp);
+    buf_free(&plain);
+    ota_host_decrypt_key_free(key);
+}
+
 /* The README's memory table: the decrypt state of each format. */
 static void decrypt_state_is_the_documented_size(void **state)
 {
@@ -495,6 +584,7 @@ int main(void)
         cmocka_unit_test(vectors_install_byte_for_byte),
         cmocka_unit_test(encrypted_compressed_images_and_patches_install),
         cmocka_unit_test(decrypt_state_is_the_documented_size),
+        cmocka_unit_test(chunked_resumes_at_a_chunk_boundary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
