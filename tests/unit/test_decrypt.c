@@ -527,6 +527,30 @@ static void chunked_resumes_at_a_chunk_boundary(void **state)
     assert_boots(&t.hf.flash, "ota_1");
     tmp_flash_destroy(&t);
 
+    /* the push API with the length known at begin: ota_app_resume_offset says
+     * where to continue; pushing from byte 0 instead starts over */
+    for (int from_zero = 0; from_zero < 2; from_zero++) {
+        device(&t);
+        dev.decrypt_key = key;
+        dev.decrypt_work = work;
+        journaled_run(&enc, 100000, &err);
+        uint8_t id[OTA_JOURNAL_SOURCE_ID_LEN];
+        ota_source_id("src", id);
+        struct ota_app_options opt = {NULL, (int64_t)enc.len, false, NULL, id, "v1"};
+        assert_int_equal(ota_app_begin(&up, &dev, &opt), OTA_OK);
+        uint32_t off = ota_app_resume_offset(&up);
+        assert_true(off > 512 && (off - 512) % 4112 == 0 && off <= 100000);
+        if (from_zero) {
+            off = 0;
+        } else {
+            assert_int_equal(ota_app_seek(&up, off), OTA_OK);
+        }
+        assert_int_equal(ota_app_write(&up, enc.data + off, enc.len - off), OTA_OK);
+        assert_int_equal(ota_app_finish(&up, NULL), OTA_OK);
+        slot_holds(&t, &plain);
+        tmp_flash_destroy(&t);
+    }
+
     /* a torn mark (its complement broken): a plain record, never resumed as chunked */
     device(&t);
     dev.decrypt_key = key;

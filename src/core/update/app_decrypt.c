@@ -424,12 +424,20 @@ static int chunk_body(struct ota_app_update *u, const uint8_t *p, size_t len)
     return err;
 }
 
+static int start_over(struct ota_app_update *u);
+
 int ota_app_decrypt_write(struct ota_app_update *u, const uint8_t *p, size_t len)
 {
     struct ota_decrypt *d = &u->dec;
     if (d->state == OTA_DECRYPT_RESUMABLE) {
-        OTA_LOGE(TAG, "a resumable transfer: seek to where it continues (or 0) before writing");
-        return OTA_ERR_INVALID_ARG;
+        /* written without a seek to where it continues: from byte 0 */
+        int err = start_over(u);
+        if (err) {
+            return err;
+        }
+        if (!ota_app_decrypt_claims(u, p, len)) {
+            return ota_app_push_plain(u, p, len);
+        }
     }
     while (len && d->state == OTA_DECRYPT_HEADER) {
         size_t k = OTA_ESP_ENC_HEADER_LEN - d->hdr_len < len ? OTA_ESP_ENC_HEADER_LEN - d->hdr_len : len;

@@ -173,6 +173,11 @@ void ota_app_set_limit(struct ota_app_update *u, uint32_t limit)
 
 uint32_t ota_app_resume_offset(const struct ota_app_update *u)
 {
+#ifndef OTA_NO_DECRYPT
+    if (u->dec.state == OTA_DECRYPT_RESUMABLE) {
+        return (uint32_t)u->dec.taken;  /* a chunked transfer continues at an encrypted offset */
+    }
+#endif
     return u->pw.written;
 }
 
