@@ -5,7 +5,7 @@
  *
  * An app update whose first byte pushed is 0xcf (an esp_encrypted_img
  * image starts cf b6 88 07; a plain image starts 0xe9) is decrypted as it
- * streams, in bounded RAM (struct ota_decrypt, 1304 bytes; our chunked
+ * streams, in bounded RAM (struct ota_decrypt, 1032 bytes; our chunked
  * format also a caller-owned 4112-byte work area), with the
  * device's key (ota_device.decrypt_key). The esp_encrypted_img format has
  * one GCM tag over the whole image, at the end: the decrypted image goes to
@@ -26,6 +26,8 @@
 #include "ota/crypto.h"
 #include "ota/hash.h"
 #include "ota/source.h"
+
+struct ota_delta;
 
 /* ---- esp_encrypted_img (docs/encryption.md) ---------------------------------- */
 
@@ -96,7 +98,11 @@ void ota_chunked_aad(const uint8_t header_digest[32], uint32_t index, bool last,
 
 /* ---- the streaming state ---------------------------------------------------- */
 
-enum ota_decrypt_state { OTA_DECRYPT_OFF = 0, OTA_DECRYPT_HEADER, OTA_DECRYPT_BODY };
+/* RESUMABLE: a chunked transfer the journal holds, its header read back
+ * from the slot; the next seek continues it at a chunk boundary. */
+enum ota_decrypt_state { OTA_DECRYPT_OFF = 0, OTA_DECRYPT_HEADER, OTA_DECRYPT_BODY, OTA_DECRYPT_RESUMABLE };
+/* What the decrypted bytes are, told by their first 4 (ota_delta_is_patch). */
+enum ota_decrypt_form { OTA_FORM_UNTOLD = 0, OTA_FORM_IMAGE, OTA_FORM_PATCH };
 enum ota_decrypt_format { OTA_DECRYPT_ESP = 0, OTA_DECRYPT_CHUNKED };
 
 struct ota_decrypt {
@@ -111,7 +117,13 @@ struct ota_decrypt {
     uint32_t body_len;              /* plain bytes the header announces */
     uint8_t tag[OTA_ESP_ENC_TAG_LEN];
     ota_sha256_ctx sha;             /* of the encrypted bytes: a release signs the file it serves */
-    uint8_t digest[32];             /* its result, once the last byte is taken */
+    union {
+        uint8_t digest[32];         /* its result, once the last byte is taken */
+        /* before that: a decrypted patch's base, the running app's appended
+         * SHA-256, which the applier compares with the patch header's (read
+         * from the first bytes, before the last encrypted byte arrives) */
+        uint8_t base_sha256[32];
+    } sum;
     uint8_t buf[OTA_ESP_ENC_HEADER_LEN];  /* the header, then decrypted bytes on their way out */
     ota_gcm_ctx gcm;
     /* chunked: the image key, the header's digest and chunk, the chunk being gathered */
@@ -119,9 +131,14 @@ struct ota_decrypt {
     uint8_t hdr_digest[32];
     uint8_t nonce_prefix[8];
     uint32_t chunk_len, chunks, index, fill;
-    uint8_t plain_sha[32];
-    ota_sha256_ctx plain_hash;      /* of the decrypted image, checked against plain_sha */
     uint8_t *work;                  /* ota_device.decrypt_work: OTA_CHUNKED_WORK_LEN bytes */
+    /* the payload inside: an image, or a patch / compressed image the
+     * applier (ota_app_options.delta_work) turns into one */
+    struct ota_delta *delta;        /* the applier's memory (ota_app_apply_decrypted), or NULL */
+    uint8_t form;                   /* enum ota_decrypt_form */
+    uint8_t form_len;               /* first decrypted bytes held until the form is told */
+    uint8_t form_head[4];
+    bool keep_header;               /* chunked, journaled: the header goes to the slot with the first chunk */
 };
 
 #endif

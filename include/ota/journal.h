@@ -43,6 +43,10 @@ struct ota_journal {
     uint8_t source_id[OTA_JOURNAL_SOURCE_ID_LEN];   /* SHA-256(URI)[0..11] */
     char validator[OTA_JOURNAL_VALIDATOR_LEN + 1];  /* "" when the source gave none */
     bool has_page0;
+    /* An encrypted transfer in our chunked format (ota/decrypt.h): log2 of
+     * its chunk size (9..12), 0 for any other. Its durable bytes are of the
+     * decrypted image; a resume continues at the chunk durable / 2^log2. */
+    uint8_t chunk_log2;
     uint8_t page0[OTA_FLASH_PAGE_SIZE];
     uint32_t durable;                               /* bytes known to be in flash, from the image start */
     int copy;                                       /* sector index (0/1) of the record, -1 none */
@@ -63,6 +67,11 @@ int ota_journal_begin(const struct ota_flash *f, const struct ota_partition *par
 /* Record that the first `pos` bytes of the image are in flash (a page program). */
 int ota_journal_progress(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
                          uint32_t pos);
+
+/* Mark the record just begun as a chunked encrypted transfer (log2 of its
+ * chunk size, 9..12): one 4-byte program, checked by its complement. */
+int ota_journal_mark_chunked(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                             uint8_t chunk_log2);
 
 /* Keep the image's first page in the journal (data partitions program it last). */
 int ota_journal_stash_page0(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,

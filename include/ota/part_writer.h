@@ -53,6 +53,7 @@ struct ota_part_writer {
     bool journaled;        /* the journal records this image */
     bool journal_begun;    /* our WRITING record is in flash */
     bool journal_retired;  /* no journal kept: the partition's records are retired */
+    uint8_t journal_chunk_log2;  /* the record begun is marked a chunked encrypted transfer (0: not) */
     struct ota_journal journal;
     uint8_t source_id[OTA_JOURNAL_SOURCE_ID_LEN];
     char validator[OTA_VALIDATOR_LEN + 1];

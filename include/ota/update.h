@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "ota/decrypt.h"
+#include "ota/delta.h"
 #include "ota/flash.h"
 #include "ota/hash.h"
 #include "ota/image.h"
@@ -164,6 +165,14 @@ uint32_t ota_app_written(const struct ota_app_update *u);
  * release manifest signs); ota_app_encrypted_digest gives it once the image
  * was taken whole (NULL for a plain image, before its end, or not asked). */
 void ota_app_keep_encrypted_digest(struct ota_app_update *u);
+
+/* After ota_app_begin: an encrypted image whose decrypted bytes are a delta
+ * patch (for the running app) or a compressed image (ota/delta.h) is applied
+ * in `work` (about 16 KiB, caller-owned, until finish or abort) and written
+ * as the image it makes. Without it such a payload is refused
+ * (OTA_ERR_DELTA_UNSUPPORTED). Plain patches are not told here: the caller
+ * applies them (the service does). */
+void ota_app_apply_decrypted(struct ota_app_update *u, struct ota_delta *work);
 const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u);
 
 /* Verify (stream, then flash, then signature), commit the journal and

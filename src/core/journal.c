@@ -19,7 +19,8 @@
  *   124  u32 CRC-32 of bytes 32..123
  *   128  u8[256] stash of the image's first page
  *   384  u32 CRC-32 of bytes 128..383
- *   388  u32 reserved (0xFFFFFFFF)
+ *   388  u32 chunked encrypted transfer: u8 log2 of its chunk size (9..12),
+ *            u8 its complement, u16 0xFFFF; erased (0xFFFFFFFF) for any other
  *   392  progress entries, 8 bytes each: u32 pos, u32 ~pos; erased = unused
  */
 #define OFF_STATE 8u
@@ -27,6 +28,7 @@
 #define OFF_VALIDATOR_CRC 124u
 #define OFF_PAGE0 128u
 #define OFF_PAGE0_CRC 384u
+#define OFF_CHUNKED 388u
 #define OFF_ENTRIES 392u
 #define ENTRY_LEN 8u
 #define MAX_ENTRIES ((OTA_FLASH_SECTOR_SIZE - OFF_ENTRIES) / ENTRY_LEN)
@@ -86,6 +88,11 @@ static int load_entries(const struct ota_flash *f, const struct ota_partition *p
     if (get_le32(raw + OFF_PAGE0_CRC) == ota_crc32(0, raw + OFF_PAGE0, OTA_FLASH_PAGE_SIZE)) {
         memcpy(j->page0, raw + OFF_PAGE0, OTA_FLASH_PAGE_SIZE);
         j->has_page0 = true;
+    }
+    uint32_t w = get_le32(raw + OFF_CHUNKED);
+    uint8_t log2 = (uint8_t)w;
+    if (w >> 16 == 0xFFFFu && (uint8_t)(w >> 8) == (uint8_t)~log2 && log2 >= 9 && log2 <= 12) {
+        j->chunk_log2 = log2;  /* a torn mark fails its complement: a plain record, never resumed as chunked */
     }
     /* Entries are appended in order; a torn one fails its complement and
      * is skipped, the first erased one ends the list. */
@@ -201,6 +208,20 @@ int ota_journal_progress(const struct ota_flash *f, const struct ota_partition *
     if (!err) {
         j->next_entry++;
         j->durable = pos;
+    }
+    return err;
+}
+
+int ota_journal_mark_chunked(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                             uint8_t chunk_log2)
+{
+    uint8_t w[4] = {chunk_log2, (uint8_t)~chunk_log2, 0xFF, 0xFF};
+    if (j->copy < 0 || j->state != OTA_JOURNAL_WRITING || j->next_entry || chunk_log2 < 9 || chunk_log2 > 12) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    int err = ota_flash_program(f, sector_addr(part, j->copy) + OFF_CHUNKED, w, sizeof(w));
+    if (!err) {
+        j->chunk_log2 = chunk_log2;
     }
     return err;
 }

@@ -9,6 +9,7 @@ for t in partition_bin partition_csv otadata image tone sdkconfig signature jour
     idf_serial \
     ddi_session \
     manifest2 \
+    app_decrypt \
     ; do mkdir -p "$OUT/$t"; done
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -25,9 +26,18 @@ for k in rsa3072 p256; do
     head -c 512 "$T/app.$k.oce" >"$OUT/chunked/ours_$k"
 done
 { printf '\x0b\x00\x10\x3f'; cat "$T/app.bin"; } >"$OUT/image/app.bin"    # 4 option bytes, then the image
+# app_decrypt: 4 control bytes (format and write sizes, one byte flipped or none), then a payload the
+# target encrypts (an image, a compressed image), or an encrypted stream fed as it is (bit 1)
+for c in '\x00\x00\x00\x00' '\x05\x00\x00\x00' '\x01\x10\x02\x01'; do
+    { printf "$c"; cat "$T/app.bin"; } >"$OUT/app_decrypt/image_$(printf "$c" | od -An -tx1 | tr -d ' ')"
+done
+{ printf '\x03\x00\x00\x00'; cat "$T/app.p256.oce"; } >"$OUT/app_decrypt/stream_chunked"
+{ printf '\x02\x00\x00\x00'; cat "$T/app.p256.enc"; } >"$OUT/app_decrypt/stream_esp"
 # compressed: 1-byte chunk size + a compressed app image (small: each run decodes it whole)
 $OTA image compress "$T/app.bin" "$T/app.cz" >/dev/null
 { printf '\x00'; cat "$T/app.cz"; } >"$OUT/compressed/small.bin"
+{ printf '\x01\x00\x00\x00'; cat "$T/app.cz"; } >"$OUT/app_decrypt/compressed_chunked"
+{ printf '\x00\x00\x00\x00'; cat "$T/app.cz"; } >"$OUT/app_decrypt/compressed_esp"
 printf 'CONFIG_WIFI_SSID="my\\"ssid"\n# CONFIG_X is not set\nCONFIG_Y=y\n' >"$OUT/sdkconfig/seed"
 printf '%s\0' IMG --ms 500ms --s=2m --s-ms 0.5 --bytes 4MiB --flash 0x400000 --count 0x10 --flag >"$OUT/cli_args/seed"
 printf '\x01\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02\x00\x00\x00\x9a\x98\x43\x47' >"$OUT/otadata/seq1"

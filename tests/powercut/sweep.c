@@ -28,7 +28,8 @@
  * With --encrypted esp|chunked the app item is the new image encrypted to
  * the device's P-256 key (esp_encrypted_img's ECC-256, or our chunked
  * format): it restarts from byte 0 after a cut, and nothing changes the boot
- * before its tag (or every chunk's) verified.
+ * before its tag (or every chunk's) verified. With --delta too, what is
+ * encrypted is the patch: decrypted, then applied (its fallback as above).
  *
  * Usage: sweep [--variant safe|inplace|early-commit] [--delta] [--encrypted esp|chunked] [--expect-caught]
  *              [--report FILE]
@@ -154,8 +155,9 @@ static void put(struct ota_host_flash *hf, const char *label, const struct blob 
     }
 }
 
-/* The app item's patch, old -> new, in esp_delta_ota's format. */
-static void write_patch(const struct blob *o, const struct blob *n)
+/* The app item's patch, old -> new, in esp_delta_ota's format (kept in
+ * patch for an encrypted patch). */
+static void write_patch(const struct blob *o, const struct blob *n, struct blob *patch)
 {
     struct delta_plan plan = {0};
     struct delta_buf out = {0};
@@ -166,7 +168,8 @@ static void write_patch(const struct blob *o, const struct blob *n)
     }
     snprintf(path, sizeof(path), "%s/app.espdelta", sd);
     write_file(path, out.data, out.len);
-    free(out.data);
+    patch->data = out.data;
+    patch->len = out.len;
     delta_plan_free(&plan);
 }
 
@@ -270,7 +273,7 @@ static int run_list(struct ota_host_flash *hf, bool *reboot)
         items[0].ops.execute = early_commit_execute;
     }
     items[1].type = OTA_ITEM_APP;
-    items[1].uri = delta_app ? "file://sdcard/app.espdelta" : encrypted ? "file://sdcard/app.enc" : "file://sdcard/app.bin";
+    items[1].uri = encrypted ? "file://sdcard/app.enc" : delta_app ? "file://sdcard/app.espdelta" : "file://sdcard/app.bin";
     items[1].fallback_uri = delta_app ? "file://sdcard/app.bin" : NULL;
     items[1].reboot_flag = true;
     ota_service_set_upgrade_list(&svc, items, 2);
@@ -444,12 +447,14 @@ int main(int argc, char **argv)
     char path[160];
     snprintf(path, sizeof(path), "%s/app.bin", sd);
     write_file(path, app_new.data, app_new.len);
+    struct blob patch = {0};
     if (delta_app) {
-        write_patch(&app_old, &app_new);
+        write_patch(&app_old, &app_new, &patch);
     }
     if (encrypted) {
-        write_encrypted(&app_new);
+        write_encrypted(delta_app ? &patch : &app_new);  /* an encrypted patch: decrypted, then applied */
     }
+    free(patch.data);
     snprintf(path, sizeof(path), "%s/flash_tone.bin", sd);
     write_file(path, new_tone.data, new_tone.len);
     struct ota_host_transport_config tc = {.sdcard_dir = sd};

@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cz_make.h"
 #include "helpers.h"
 #include "ota/boot.h"
 #include "ota/decrypt.h"
 #include "ota/error.h"
 #include "ota/host_decrypt.h"
 #include "ota/host_encrypt.h"
+#include "ota/journal.h"
 #include "ota/otadata.h"
 #include "ota/update.h"
 
@@ -390,6 +392,209 @@ static void vectors_install_byte_for_byte(void **state)
     }
 }
 
+/* Encryption wraps a compressed image or a patch: through the push API with
+ * the applier's work area they install as the image they make, in any
+ * chunking; without it they are refused before any write. */
+static struct ota_delta applier;
+
+static struct buf payload_of(int kind, const struct buf *old, const struct buf *nw)
+{
+    struct delta_plan plan = {0};
+    struct delta_buf out = {0};
+    int err = kind == 0 ? cz_compress(nw->data, nw->len, &out) : delta_plan_make(old->data, old->len, nw->data,
+                                                                                  nw->len, &plan);
+    if (!err && kind == 1) {
+        err = delta_write_esp(old->data, old->len, nw->data, nw->len, &plan, &out);
+    } else if (!err && kind == 2) {
+        err = delta_write_compact(old->data, old->len, nw->data, nw->len, &plan, &out);
+    }
+    delta_plan_free(&plan);
+    assert_int_equal(err, 0);
+    struct buf b = {out.data, out.len, out.cap};
+    return b;
+}
+
+static int install_applied(const struct buf *b, size_t chunk, bool with_applier)
+{
+    struct ota_app_options opt = {NULL, (int64_t)b->len, false, NULL, NULL, NULL};
+    int err = ota_app_begin(&up, &dev, &opt);
+    if (!err && with_applier) {
+        ota_app_apply_decrypted(&up, &applier);
+    }
+    for (size_t off = 0; !err && off < b->len; off += chunk) {
+        err = ota_app_write(&up, b->data + off, b->len - off < chunk ? b->len - off : chunk);
+    }
+    if (!err) {
+        err = ota_app_finish(&up, NULL);
+    }
+    if (err) {
+        ota_app_abort(&up);
+    }
+    return err;
+}
+
+static void encrypted_compressed_images_and_patches_install(void **state)
+{
+    (void)state;
+    static const size_t chunks[] = {1, 7, 1000, 65536};
+    struct buf old = make_image("ota_example", "v1.0.0", 64 * 1024, OTA_CHIP_ESP32);
+    struct buf nw = make_image("ota_example", "v2.0.0", 80000, OTA_CHIP_ESP32);
+    struct ota_crypto_key *key = load_key("test_p256.pem");
+    for (int kind = 0; kind < 3; kind++) {
+        struct buf pl = payload_of(kind, &old, &nw);
+        for (int chunked = 0; chunked < 2; chunked++) {
+            struct buf enc = chunked ? encrypt_chunked(&pl, "test_p256_pub.pem") : encrypt(&pl, "test_p256_pub.pem");
+            for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+                struct tmp_flash t;
+                device(&t);
+                dev.decrypt_key = key;
+                dev.decrypt_work = work;
+                assert_int_equal(install_applied(&enc, chunks[i], true), OTA_OK);
+                slot_holds(&t, &nw);
+                assert_boots(&t.hf.flash, "ota_1");
+                tmp_flash_destroy(&t);
+            }
+            struct tmp_flash t;
+            device(&t);
+            dev.decrypt_key = key;
+            dev.decrypt_work = work;
+            uint64_t ops = t.hf.count.ops;
+            assert_int_equal(install_applied(&enc, 4096, false), OTA_ERR_DELTA_UNSUPPORTED);
+            assert_int_equal(t.hf.count.ops, ops);  /* not one erase or program */
+            tmp_flash_destroy(&t);
+            buf_free(&enc);
+        }
+        buf_free(&pl);
+    }
+    ota_host_decrypt_key_free(key);
+    buf_free(&old);
+    buf_free(&nw);
+}
+
+/* Push the encrypted bytes [from, to) of b with a journal keyed "src"
+ * (validator "v1"), from a fresh ota_app_begin as a device after a power
+ * cut: returns the offset the update asked to resume at (the encrypted
+ * offset of a chunk boundary, or 0), and finishes when to is the end. */
+static int64_t journaled_run(const struct buf *b, size_t to, int *err_out)
+{
+    uint8_t id[OTA_JOURNAL_SOURCE_ID_LEN];
+    ota_source_id("src", id);
+    struct ota_app_options opt = {NULL, OTA_LENGTH_UNKNOWN, false, NULL, id, "v1"};
+    uint32_t hint = 0;
+    int err = ota_app_begin(&up, &dev, &opt);
+    const char *v = err ? NULL : ota_app_resume_hint(&up, &hint);
+    int64_t at = err ? err : ota_app_set_source(&up, (int64_t)b->len, "v1");
+    if (at > 0) {
+        assert_non_null(v);
+        assert_int_equal(hint, at);  /* what a transport asks for before the source answers */
+    }
+    if (at >= 0 && !(err = ota_app_seek(&up, (uint64_t)at))) {
+        for (size_t off = (size_t)at; !err && off < to; off += 3000) {
+            err = ota_app_write(&up, b->data + off, to - off < 3000 ? to - off : 3000);
+        }
+    }
+    if (!err && to == b->len) {
+        err = ota_app_finish(&up, NULL);
+    }
+    if (to != b->len || err) {
+        ota_app_abort(&up);  /* the power goes */
+    }
+    *err_out = at < 0 ? (int)at : err;
+    return at;
+}
+
+/* A chunked transfer cut mid-way resumes at the last chunk boundary whose
+ * plain bytes are durable; the esp format and a torn journal mark start
+ * from 0. */
+static void chunked_resumes_at_a_chunk_boundary(void **state)
+{
+    (void)state;
+    struct buf plain = make_image("play_mp3_control", "v2.0.0", 150000, OTA_CHIP_ESP32);
+    struct ota_crypto_key *key = load_key("test_p256.pem");
+    struct buf enc = encrypt_chunked(&plain, "test_p256_pub.pem");
+    struct buf esp = encrypt(&plain, "test_p256_pub.pem");
+    int err;
+    struct tmp_flash t;
+    device(&t);
+    dev.decrypt_key = key;
+    dev.decrypt_work = work;
+    assert_int_equal(journaled_run(&enc, 100000, &err), 0);
+    assert_int_equal(err, OTA_OK);
+    int64_t at = journaled_run(&enc, enc.len, &err);
+    assert_int_equal(err, OTA_OK);
+    assert_true(at > 512 && (at - 512) % 4112 == 0 && at <= 100000 && at > 100000 - 2 * 4112);
+    slot_holds(&t, &plain);
+    assert_boots(&t.hf.flash, "ota_1");
+    tmp_flash_destroy(&t);
+
+    /* the push API with the length known at begin: ota_app_resume_offset says
+     * where to continue; pushing from byte 0 instead starts over */
+    for (int from_zero = 0; from_zero < 2; from_zero++) {
+        device(&t);
+        dev.decrypt_key = key;
+        dev.decrypt_work = work;
+        journaled_run(&enc, 100000, &err);
+        uint8_t id[OTA_JOURNAL_SOURCE_ID_LEN];
+        ota_source_id("src", id);
+        struct ota_app_options opt = {NULL, (int64_t)enc.len, false, NULL, id, "v1"};
+        assert_int_equal(ota_app_begin(&up, &dev, &opt), OTA_OK);
+        uint32_t off = ota_app_resume_offset(&up);
+        assert_true(off > 512 && (off - 512) % 4112 == 0 && off <= 100000);
+        if (from_zero) {
+            off = 0;
+        } else {
+            assert_int_equal(ota_app_seek(&up, off), OTA_OK);
+        }
+        assert_int_equal(ota_app_write(&up, enc.data + off, enc.len - off), OTA_OK);
+        assert_int_equal(ota_app_finish(&up, NULL), OTA_OK);
+        slot_holds(&t, &plain);
+        tmp_flash_destroy(&t);
+    }
+
+    /* a torn mark (its complement broken): a plain record, never resumed as chunked */
+    device(&t);
+    dev.decrypt_key = key;
+    dev.decrypt_work = work;
+    journaled_run(&enc, 100000, &err);
+    const struct ota_partition *slot = ota_pt_find_label(&table, "ota_1");
+    struct ota_journal j;
+    assert_int_equal(ota_journal_load(&t.hf.flash, slot, &j), OTA_OK);
+    assert_int_equal(j.chunk_log2, 12);
+    uint32_t word = slot->offset + ota_journal_data_capacity(slot) + (uint32_t)j.copy * 4096u + 388u;
+    uint8_t torn = 0x00;
+    assert_int_equal(ota_flash_program(&t.hf.flash, word + 1, &torn, 1), OTA_OK);
+    assert_int_equal(journaled_run(&enc, enc.len, &err), 0);
+    assert_int_equal(err, OTA_OK);
+    slot_holds(&t, &plain);
+    tmp_flash_destroy(&t);
+
+    /* esp_encrypted_img: no record to resume, from byte 0 */
+    device(&t);
+    dev.decrypt_key = key;
+    dev.decrypt_work = work;
+    journaled_run(&esp, 100000, &err);
+    assert_int_equal(journaled_run(&esp, esp.len, &err), 0);
+    assert_int_equal(err, OTA_OK);
+    slot_holds(&t, &plain);
+    tmp_flash_destroy(&t);
+    buf_free(&enc);
+    buf_free(&esp);
+    buf_free(&plain);
+    ota_host_decrypt_key_free(key);
+}
+
+/* The README's memory table: the decrypt state of each format. */
+static void decrypt_state_is_the_documented_size(void **state)
+{
+    (void)state;
+#if defined(__x86_64__)
+    assert_int_equal(sizeof(struct ota_decrypt), 1032);  /* both formats: README, docs/encryption.md */
+#endif
+    assert_int_equal(OTA_CHUNKED_WORK_LEN, 4112);        /* chunked: one 4 KiB chunk and its tag */
+    assert_int_equal(sizeof(struct ota_delta), 16384);   /* an encrypted patch or compressed image */
+    assert_true(sizeof(struct ota_decrypt) < sizeof(struct ota_app_update));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +606,9 @@ int main(void)
         cmocka_unit_test(chunked_tampering_is_refused_before_the_chunk_is_written),
         cmocka_unit_test(chunked_header_parser),
         cmocka_unit_test(vectors_install_byte_for_byte),
+        cmocka_unit_test(encrypted_compressed_images_and_patches_install),
+        cmocka_unit_test(decrypt_state_is_the_documented_size),
+        cmocka_unit_test(chunked_resumes_at_a_chunk_boundary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,12 @@ static int begin_writer(struct ota_service *svc, struct ota_item *item, bool jou
         return OTA_ERR_NOT_FOUND;
     }
     int err = ota_app_begin(&w->up.app, &svc->dev, &opt);
+    if (journal && w->patch) {
+        /* An encrypted patch or compressed image is told only once decrypted,
+         * in the writer: it gets the patch work area, free unless the item is
+         * a plain patch (whose applier then feeds this writer, no journal). */
+        ota_app_apply_decrypted(&w->up.app, &w->patch->delta);
+    }
     w->part = w->up.app.pw.part;
     w->writer = &w->up.app.pw;
     return err;
@@ -161,6 +167,20 @@ int ota_item_app_need_upgrade(struct ota_service *svc, struct ota_item *item)
     return ota_app_check_head(&w->up.app, w->buf);
 }
 
+static int app_execute(struct ota_service *svc, struct ota_item *item);
+
+/* An encrypted patch is told only once decrypted: one for another base (or
+ * of a version the applier does not know) is found while streaming, before
+ * the applier's first output, and takes the fallback as a plain one would. */
+static int execute_fallback(struct ota_service *svc, struct ota_item *item, int why)
+{
+    int err = prepare_fallback(svc, item, why);
+    if (!err) {
+        err = ota_item_app_need_upgrade(svc, item);
+    }
+    return err ? err : app_execute(svc, item);
+}
+
 static int app_execute(struct ota_service *svc, struct ota_item *item)
 {
     struct ota_item_work *w = &svc->work;
@@ -168,6 +188,9 @@ static int app_execute(struct ota_service *svc, struct ota_item *item)
     int err = ota_item_pump(svc, item, patch ? &ota_item_patch_sink : &APP_SINK);
     if (!err && patch) {
         err = ota_item_patch_finish(svc, NULL);
+    }
+    if (wants_fallback(err) && !patch && item->fallback_uri && !w->fell_back) {
+        return execute_fallback(svc, item, err);
     }
     if (err) {
         ota_app_abort(&w->up.app);

@@ -5,6 +5,7 @@
 
 #include "app_internal.h"
 #include "ota/error.h"
+#include "ota/journal.h"
 #include "ota/log.h"
 
 static const char *TAG = "OTA_DECRYPT";
@@ -27,6 +28,9 @@ bool ota_app_decrypt_claims(struct ota_app_update *u, const uint8_t *p, size_t l
     d->taken = 0;
     ota_sha256_init(&d->sha);
     d->announced = u->pw.total;
+    d->form = OTA_FORM_UNTOLD;
+    d->form_len = 0;
+    d->keep_header = false;
     return true;
 }
 
@@ -53,8 +57,12 @@ static int point_writer(struct ota_app_update *u, uint32_t plain_len, uint64_t f
                  (unsigned long long)file_len);
         return OTA_ERR_DECRYPT_LENGTH;
     }
-    u->pw.journal_loaded = false;
-    int err = ota_app_set_source(u, plain_len, NULL);
+    bool loaded = u->pw.journal_loaded;
+    char validator[OTA_VALIDATOR_LEN + 1];
+    memcpy(validator, u->pw.validator, sizeof(validator));
+    u->pw.journal_loaded = false;  /* no record for the plain image (a chunked one keeps its own) */
+    int err = ota_app_set_source(u, plain_len, validator);
+    u->pw.journal_loaded = loaded;
     if (err < 0) {
         return err;
     }
@@ -64,11 +72,69 @@ static int point_writer(struct ota_app_update *u, uint32_t plain_len, uint64_t f
     return OTA_OK;
 }
 
+/* The chunk geometry, nonce prefix, digests of a chunked header in d->buf. */
+static void chunked_state(struct ota_decrypt *d, const struct ota_chunked_header *h)
+{
+    ota_sha256_ctx sha;
+    ota_sha256_init(&sha);
+    ota_sha256_update(&sha, d->buf, OTA_CHUNKED_HEADER_LEN);
+    ota_sha256_finish(&sha, d->hdr_digest);
+    memcpy(d->nonce_prefix, h->nonce_prefix, sizeof(d->nonce_prefix));
+    d->chunk_len = h->chunk_len;
+    d->chunks = ota_chunked_count(h);
+    d->index = 0;
+    d->fill = 0;
+}
+
+/* Where a journaled chunked transfer keeps its header: the slot's last
+ * sector below the journal (the image then ends before it). */
+static uint32_t stash_addr(const struct ota_partition *t)
+{
+    return t->offset + ota_journal_data_capacity(t) - OTA_FLASH_SECTOR_SIZE;
+}
+
+static uint8_t log2_of(uint32_t chunk_len)
+{
+    uint8_t n = 0;
+    while ((1u << n) < chunk_len) {
+        n++;
+    }
+    return n;
+}
+
+/* A transfer with a journal keeps its header (public bytes, authenticated
+ * again on a resume) so a power cut resumes at a chunk boundary; with its
+ * first authenticated chunk, before the writer's first byte. Every record
+ * is retired first: none may pair with this header but ours. */
+static int keep_header(struct ota_app_update *u)
+{
+    const struct ota_partition *t = u->opt.target;
+    uint32_t cap = ota_journal_data_capacity(t);
+    struct ota_chunked_header hh, *h = &hh;
+    char validator[OTA_VALIDATOR_LEN + 1];
+    int err = ota_chunked_parse_header(u->dec.buf, h);
+    u->dec.keep_header = false;
+    memcpy(validator, u->pw.validator, sizeof(validator));
+    if (err || cap < 2 * OTA_FLASH_SECTOR_SIZE || h->length > cap - OTA_FLASH_SECTOR_SIZE || !validator[0]) {
+        return OTA_OK;  /* no room, or no validator for an If-Range request: from byte 0 after a cut */
+    }
+    if ((err = ota_journal_retire(u->dev->flash, t)) ||
+        (err = ota_flash_erase(u->dev->flash, stash_addr(t), OTA_FLASH_SECTOR_SIZE)) ||
+        (err = ota_flash_program(u->dev->flash, stash_addr(t), u->dec.buf, OTA_CHUNKED_HEADER_LEN))) {
+        return err;
+    }
+    ota_pw_reset(&u->pw, h->length, validator);
+    u->pw.journaled = true;
+    u->pw.journal_chunk_log2 = log2_of(h->chunk_len);
+    ota_app_set_limit(u, cap - OTA_FLASH_SECTOR_SIZE);
+    return OTA_OK;
+}
+
 static int open_chunked(struct ota_app_update *u, const struct ota_crypto_key *key)
 {
     struct ota_decrypt *d = &u->dec;
     struct ota_chunked_header h;
-    ota_sha256_ctx sha;
+    bool journal = u->pw.journal_loaded;
     int err;
     if (!d->work) {
         OTA_LOGE(TAG, "chunked encrypted image, and no chunk work area on this device");
@@ -84,16 +150,8 @@ static int open_chunked(struct ota_app_update *u, const struct ota_crypto_key *k
         OTA_LOGE(TAG, "chunked header: %s: nothing written", ota_strerror(err));
         return err;
     }
-    ota_sha256_init(&sha);
-    ota_sha256_update(&sha, d->buf, OTA_CHUNKED_HEADER_LEN);
-    ota_sha256_finish(&sha, d->hdr_digest);
-    memcpy(d->nonce_prefix, h.nonce_prefix, sizeof(d->nonce_prefix));
-    memcpy(d->plain_sha, h.sha256, sizeof(d->plain_sha));
-    d->chunk_len = h.chunk_len;
-    d->chunks = ota_chunked_count(&h);
-    d->index = 0;
-    d->fill = 0;
-    ota_sha256_init(&d->plain_hash);
+    chunked_state(d, &h);
+    d->keep_header = journal;
     OTA_LOGI(TAG, "chunked encrypted image v%u, %s, %u bytes in %u chunks: each written once its tag verifies",
              h.version, h.wrap == OTA_WRAP_RSA_OAEP_3072 ? "RSA-OAEP-3072" : "ECIES P-256", (unsigned)h.length,
              (unsigned)d->chunks);
@@ -138,6 +196,130 @@ static int open_header(struct ota_app_update *u)
     return OTA_OK;
 }
 
+/* ---- the payload inside: an image, or a patch / compressed image ------------ */
+
+static int read_running(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    const struct ota_app_update *u = ctx;
+    return ota_flash_read(u->dev->flash, u->dev->running->offset + off, buf, len);
+}
+
+/* A compressed image's history: what the writer has taken (its first bytes
+ * wait in RAM until the head checks pass). */
+static int read_written(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    const struct ota_app_update *u = ctx;
+    if (!u->head_checked) {
+        if ((uint64_t)off + len > u->head_len) {
+            return OTA_ERR_DELTA_CORRUPT;
+        }
+        memcpy(buf, u->head + off, len);
+        return OTA_OK;
+    }
+    return ota_pw_read_image(&u->pw, off, buf, len);
+}
+
+static int applier_out(void *ctx, const uint8_t *p, uint32_t len)
+{
+    return ota_app_push_plain(ctx, p, len);
+}
+
+/* A patch names its base by the running app's appended SHA-256: the applier
+ * refuses another base before its first output byte. */
+static int running_base(struct ota_app_update *u, uint32_t *len)
+{
+    struct ota_image_opts o = ota_image_opts_app();
+    struct ota_image_info info;
+    o.chip_id = OTA_CHIP_ANY;
+    int err = u->dev->running ? ota_image_verify_partition(u->dev->flash, u->dev->running, &o, &info)
+                              : OTA_ERR_DELTA_BASE;
+    if (!err && !info.header.hash_appended) {
+        err = OTA_ERR_IMG_HASH;
+    }
+    if (err) {
+        OTA_LOGE(TAG, "a patch needs the running app as its base, and it does not verify: %s", ota_strerror(err));
+        return err;
+    }
+    memcpy(u->dec.sum.base_sha256, info.hash_stored, sizeof(u->dec.sum.base_sha256));
+    *len = info.image_len;
+    return OTA_OK;
+}
+
+/* The decrypted bytes are a patch or a compressed image: the applier makes
+ * the image, of a length its header gives and the slot bounds. */
+static int begin_applier(struct ota_app_update *u)
+{
+    struct ota_decrypt *d = &u->dec;
+    struct ota_delta *delta = u->dec.delta;
+    bool compressed = ((uint32_t)d->form_head[0] | (uint32_t)d->form_head[1] << 8 |
+                       (uint32_t)d->form_head[2] << 16 | (uint32_t)d->form_head[3] << 24) == OTA_CZ_MAGIC;
+    uint32_t base_len = 0;
+    int err;
+    if (!delta) {
+        OTA_LOGE(TAG, "the decrypted image is a patch or a compressed image, and this update has no applier");
+        return OTA_ERR_DELTA_UNSUPPORTED;
+    }
+    if (!compressed && (err = running_base(u, &base_len))) {
+        return err;
+    }
+    u->pw.total = OTA_LENGTH_UNKNOWN;  /* the image's length is the applier's to tell */
+    u->pw.journaled = false;           /* the applier's state cannot resume: no record (older ones retired) */
+    if ((err = ota_delta_begin(delta, base_len, compressed ? NULL : d->sum.base_sha256, read_running, applier_out, u))) {
+        return err;
+    }
+    ota_delta_set_history(delta, read_written);
+    OTA_LOGI(TAG, "the decrypted bytes are %s: applied as they are authenticated",
+             compressed ? "a compressed image" : "a patch for the running app");
+    return ota_delta_set_bounds(delta, u->pw.limit, d->body_len);
+}
+
+/* Decrypted bytes out: held until their first 4 tell the form, then to the
+ * app writer or through the applier. */
+static int plain_out(struct ota_app_update *u, const uint8_t *p, size_t len)
+{
+    struct ota_decrypt *d = &u->dec;
+    int err;
+    if (d->form == OTA_FORM_UNTOLD) {
+        size_t k = sizeof(d->form_head) - d->form_len < len ? sizeof(d->form_head) - d->form_len : len;
+        memcpy(d->form_head + d->form_len, p, k);
+        d->form_len = (uint8_t)(d->form_len + k);
+        p += k;
+        len -= k;
+        if (d->form_len < sizeof(d->form_head)) {
+            return OTA_OK;
+        }
+        bool patch = ota_delta_is_patch(d->form_head, sizeof(d->form_head));
+        d->form = patch ? OTA_FORM_PATCH : OTA_FORM_IMAGE;
+        if ((patch && (err = begin_applier(u))) || (!patch && d->keep_header && (err = keep_header(u))) ||
+            (err = plain_out(u, d->form_head, sizeof(d->form_head)))) {
+            return err;
+        }
+    }
+    if (!len) {
+        return OTA_OK;
+    }
+    return d->form == OTA_FORM_PATCH ? ota_delta_write(u->dec.delta, p, len) : ota_app_push_plain(u, p, len);
+}
+
+/* Every byte authenticated: the applier's last bytes, or a payload too short
+ * to tell (the writer says what is wrong with it). */
+static int form_finish(struct ota_app_update *u)
+{
+    struct ota_decrypt *d = &u->dec;
+    if (d->form == OTA_FORM_PATCH) {
+        int err = ota_delta_finish(u->dec.delta);
+        if (err) {
+            OTA_LOGE(TAG, "the decrypted patch does not apply: %s", ota_strerror(err));
+        }
+        return err;
+    }
+    if (d->form == OTA_FORM_UNTOLD) {
+        d->form = OTA_FORM_IMAGE;
+        return ota_app_push_plain(u, d->form_head, d->form_len);
+    }
+    return OTA_OK;
+}
+
 static int decrypt_body(struct ota_app_update *u, const uint8_t *p, size_t len)
 {
     struct ota_decrypt *d = &u->dec;
@@ -151,7 +333,7 @@ static int decrypt_body(struct ota_app_update *u, const uint8_t *p, size_t len)
     while (len) {
         size_t n = len < cap ? len : cap;
         int err = ota_gcm_decrypt_update(&d->gcm, p, out, n);
-        if (err || (err = ota_app_push_plain(u, out, n))) {
+        if (err || (err = plain_out(u, out, n))) {
             return err;
         }
         if (d->keep_digest) {
@@ -159,7 +341,7 @@ static int decrypt_body(struct ota_app_update *u, const uint8_t *p, size_t len)
         }
         d->taken += n;
         if (d->taken == d->file_len) {
-            ota_sha256_finish(&d->sha, d->digest);
+            ota_sha256_finish(&d->sha, d->sum.digest);
         }
         p += n;
         len -= n;
@@ -167,47 +349,64 @@ static int decrypt_body(struct ota_app_update *u, const uint8_t *p, size_t len)
     return OTA_OK;
 }
 
-/* A whole chunk and its tag are in the work area: authenticate, then write. */
-static int open_chunk(struct ota_app_update *u, uint32_t plain)
+/* A chunk starts: the GCM state for its nonce and additional data (the key
+ * set up once per image). */
+static int start_chunk(struct ota_decrypt *d)
 {
-    struct ota_decrypt *d = &u->dec;
     struct ota_chunked_header h = {.nonce_prefix = d->nonce_prefix};
     uint8_t nonce[12], aad[37];
     ota_chunked_nonce(&h, d->index, nonce);
     ota_chunked_aad(d->hdr_digest, d->index, d->index + 1 == d->chunks, aad);
-    int err;
     if (d->gcm_open) {
-        err = ota_gcm_decrypt_restart(&d->gcm, nonce, sizeof(nonce), aad, sizeof(aad));  /* the key set up once */
-    } else if (!(err = ota_gcm_decrypt_begin(&d->gcm, d->key, nonce, sizeof(nonce), aad, sizeof(aad)))) {
-        d->gcm_open = true;
+        return ota_gcm_decrypt_restart(&d->gcm, nonce, sizeof(nonce), aad, sizeof(aad));
     }
-    if (!err) {
-        err = ota_gcm_decrypt_update(&d->gcm, d->work, d->work, plain);
-        int tag = ota_gcm_decrypt_finish(&d->gcm, d->work + plain);
-        err = err ? err : tag;
-    }
+    int err = ota_gcm_decrypt_begin(&d->gcm, d->key, nonce, sizeof(nonce), aad, sizeof(aad));
+    d->gcm_open = !err;
+    return err;
+}
+
+/* A chunk's tag is in: only an authenticated chunk goes to the writer. */
+static int end_chunk(struct ota_app_update *u, uint32_t plain)
+{
+    struct ota_decrypt *d = &u->dec;
+    int err = ota_gcm_decrypt_finish(&d->gcm, d->tag);
     if (err) {
         OTA_LOGE(TAG, "chunk %u of %u: %s: nothing of it written", (unsigned)d->index, (unsigned)d->chunks,
                  ota_strerror(err));
+        int forget = ota_pw_forget(&u->pw);  /* the next run takes the image from byte 0 */
+        (void)forget;                        /* the chunk's error is the one to report */
         return err;
     }
-    ota_sha256_update(&d->plain_hash, d->work, plain);
-    return ota_app_push_plain(u, d->work, plain);
+    d->index++;
+    d->fill = 0;
+    return plain_out(u, d->work, plain);
 }
 
+/* Bytes of chunks: the ciphertext is decrypted as it arrives, straight into
+ * the work area (no copy of its own), the tag set aside; the chunk is
+ * written once its tag verifies. */
 static int chunk_body(struct ota_app_update *u, const uint8_t *p, size_t len)
 {
     struct ota_decrypt *d = &u->dec;
-    while (len) {
+    int err = OTA_OK;
+    while (len && !err) {
         if (d->index >= d->chunks) {
             OTA_LOGE(TAG, "bytes after the last chunk");
             return OTA_ERR_DECRYPT_LENGTH;
         }
         uint32_t left = d->body_len - d->index * d->chunk_len;
         uint32_t plain = left < d->chunk_len ? left : d->chunk_len;
-        uint32_t k = plain + OTA_CHUNKED_TAG_LEN - d->fill;
+        if (d->fill == 0 && (err = start_chunk(d))) {
+            return err;
+        }
+        bool data = d->fill < plain;
+        uint32_t k = data ? plain - d->fill : plain + OTA_CHUNKED_TAG_LEN - d->fill;
         k = len < k ? (uint32_t)len : k;
-        memcpy(d->work + d->fill, p, k);
+        if (data) {
+            err = ota_gcm_decrypt_update(&d->gcm, p, d->work + d->fill, k);
+        } else {
+            memcpy(d->tag + (d->fill - plain), p, k);
+        }
         if (d->keep_digest) {
             ota_sha256_update(&d->sha, p, k);
         }
@@ -215,24 +414,31 @@ static int chunk_body(struct ota_app_update *u, const uint8_t *p, size_t len)
         d->taken += k;
         p += k;
         len -= k;
-        if (d->fill == plain + OTA_CHUNKED_TAG_LEN) {
-            int err = open_chunk(u, plain);
-            if (err) {
-                return err;
-            }
-            d->index++;
-            d->fill = 0;
+        if (!err && d->fill == plain + OTA_CHUNKED_TAG_LEN) {
+            err = end_chunk(u, plain);
         }
     }
-    if (d->taken == d->file_len) {
-        ota_sha256_finish(&d->sha, d->digest);
+    if (!err && d->taken == d->file_len) {
+        ota_sha256_finish(&d->sha, d->sum.digest);
     }
-    return OTA_OK;
+    return err;
 }
+
+static int start_over(struct ota_app_update *u);
 
 int ota_app_decrypt_write(struct ota_app_update *u, const uint8_t *p, size_t len)
 {
     struct ota_decrypt *d = &u->dec;
+    if (d->state == OTA_DECRYPT_RESUMABLE) {
+        /* written without a seek to where it continues: from byte 0 */
+        int err = start_over(u);
+        if (err) {
+            return err;
+        }
+        if (!ota_app_decrypt_claims(u, p, len)) {
+            return ota_app_push_plain(u, p, len);
+        }
+    }
     while (len && d->state == OTA_DECRYPT_HEADER) {
         size_t k = OTA_ESP_ENC_HEADER_LEN - d->hdr_len < len ? OTA_ESP_ENC_HEADER_LEN - d->hdr_len : len;
         memcpy(d->buf + d->hdr_len, p, k);
@@ -254,10 +460,92 @@ int ota_app_decrypt_write(struct ota_app_update *u, const uint8_t *p, size_t len
     return d->format == OTA_DECRYPT_CHUNKED ? chunk_body(u, p, len) : decrypt_body(u, p, len);
 }
 
+uint64_t ota_app_decrypt_resume_offset(uint32_t durable, uint8_t chunk_log2)
+{
+    uint64_t index = durable >> chunk_log2;
+    return OTA_CHUNKED_HEADER_LEN + index * ((1u << chunk_log2) + OTA_CHUNKED_TAG_LEN);
+}
+
+int64_t ota_app_decrypt_resumable(struct ota_app_update *u, int64_t src_len, const char *validator)
+{
+    struct ota_decrypt *d = &u->dec;
+    const struct ota_journal *j = &u->pw.journal;
+    const struct ota_partition *t = u->opt.target;
+    uint32_t cap = ota_journal_data_capacity(t);
+    struct ota_chunked_header h;
+    if (!u->pw.journal_loaded || !j->chunk_log2 || j->state != OTA_JOURNAL_WRITING || src_len <= 0 ||
+        d->keep_digest || cap < 2 * OTA_FLASH_SECTOR_SIZE || !u->dev->decrypt_key || !u->dev->decrypt_work ||
+        ota_flash_read(u->dev->flash, stash_addr(t), d->buf, OTA_CHUNKED_HEADER_LEN) ||
+        ota_chunked_parse_header(d->buf, &h) || ota_chunked_file_len(&h) != (uint64_t)src_len ||
+        h.chunk_len != 1u << j->chunk_log2 || h.length > cap - OTA_FLASH_SECTOR_SIZE) {
+        return 0;  /* nothing of this source to continue: from byte 0 */
+    }
+    u->pw.journaled = true;
+    u->pw.limit = cap - OTA_FLASH_SECTOR_SIZE;
+    ota_pw_reset(&u->pw, h.length, validator);
+    uint32_t index = ota_pw_resume(&u->pw) >> j->chunk_log2;  /* the record's length, source, validator */
+    if (!index) {
+        return 0;
+    }
+    chunked_state(d, &h);
+    d->state = OTA_DECRYPT_RESUMABLE;
+    d->format = OTA_DECRYPT_CHUNKED;
+    d->work = u->dev->decrypt_work;
+    d->announced = src_len;
+    d->file_len = (uint64_t)src_len;
+    d->body_len = h.length;
+    d->hdr_len = OTA_CHUNKED_HEADER_LEN;
+    d->index = index;
+    d->taken = ota_app_decrypt_resume_offset(index << j->chunk_log2, j->chunk_log2);
+    d->form = OTA_FORM_IMAGE;  /* only an image keeps a record */
+    d->form_len = 0;
+    return (int64_t)d->taken;
+}
+
+/* Continue a journaled chunked transfer at chunk d->index: the header kept
+ * in the slot opens the key again (and is authenticated by it), the writer
+ * replays what is in flash (the head checks, the image's digests), and
+ * every chunk from here is authenticated before it is written, from the
+ * first byte read. */
+static int resume_chunked(struct ota_app_update *u)
+{
+    struct ota_decrypt *d = &u->dec;
+    struct ota_chunked_header h;
+    uint32_t plain = d->index * d->chunk_len;
+    int err = ota_chunked_parse_header(d->buf, &h);
+    if (!err && !(err = ota_chunked_open(u->dev->decrypt_key, d->buf, &h, d->key))) {
+        err = ota_app_seek_plain(u, plain);
+    }
+    if (err) {
+        OTA_LOGE(TAG, "resuming the chunked transfer: %s: taken from byte 0 next time", ota_strerror(err));
+        int forget = ota_pw_forget(&u->pw);
+        (void)forget;  /* the resume's error is the one to report */
+        return err;
+    }
+    d->state = OTA_DECRYPT_BODY;
+    OTA_LOGI(TAG, "resuming the chunked transfer at chunk %u of %u (encrypted byte %llu): %u bytes in flash kept",
+             (unsigned)d->index, (unsigned)d->chunks, (unsigned long long)d->taken, (unsigned)plain);
+    return OTA_OK;
+}
+
+/* From byte 0: the layer and the writer start over (a record of this
+ * source is not resumed; the next header begins a new one). */
+static int start_over(struct ota_app_update *u)
+{
+    char validator[OTA_VALIDATOR_LEN + 1];
+    memcpy(validator, u->pw.validator, sizeof(validator));
+    u->pw.journal.state = OTA_JOURNAL_NONE;
+    int err = ota_app_set_source(u, u->dec.announced, validator);
+    return err < 0 ? err : OTA_OK;
+}
+
 int ota_app_decrypt_seek(struct ota_app_update *u, uint64_t off)
 {
     struct ota_decrypt *d = &u->dec;
-    if (off == d->taken) {
+    if (d->state == OTA_DECRYPT_RESUMABLE && off == d->taken) {
+        return resume_chunked(u);
+    }
+    if (off == d->taken && d->state != OTA_DECRYPT_RESUMABLE) {
         return OTA_OK;  /* a reconnection that continues where the stream stopped */
     }
     if (off != 0) {
@@ -265,9 +553,7 @@ int ota_app_decrypt_seek(struct ota_app_update *u, uint64_t off)
                  (unsigned long long)off);
         return OTA_ERR_INVALID_ARG;
     }
-    /* from byte 0: the layer and the writer start over */
-    int err = ota_app_set_source(u, d->announced, NULL);
-    return err < 0 ? err : OTA_OK;
+    return start_over(u);
 }
 
 void ota_app_keep_encrypted_digest(struct ota_app_update *u)
@@ -275,25 +561,16 @@ void ota_app_keep_encrypted_digest(struct ota_app_update *u)
     u->dec.keep_digest = true;
 }
 
+void ota_app_apply_decrypted(struct ota_app_update *u, struct ota_delta *work)
+{
+    u->dec.delta = work;
+}
+
 const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u)
 {
     const struct ota_decrypt *d = &u->dec;
     bool whole = d->keep_digest && d->state == OTA_DECRYPT_BODY && d->taken == d->file_len;
-    return whole ? d->digest : NULL;
-}
-
-/* Every chunk verified: the plain image must be the header's. */
-static int chunked_finish(struct ota_app_update *u)
-{
-    uint8_t sha[32];
-    int err = OTA_OK;
-    ota_sha256_finish(&u->dec.plain_hash, sha);
-    ota_app_decrypt_stop(u);
-    if (memcmp(sha, u->dec.plain_sha, sizeof(sha)) != 0) {
-        OTA_LOGE(TAG, "the decrypted image's SHA-256 is not the one its header gives: nothing selected");
-        err = OTA_ERR_DECRYPT_HEADER;
-    }
-    return err;
+    return whole ? d->sum.digest : NULL;
 }
 
 int ota_app_decrypt_finish(struct ota_app_update *u)
@@ -305,7 +582,8 @@ int ota_app_decrypt_finish(struct ota_app_update *u)
         return OTA_ERR_DECRYPT_LENGTH;
     }
     if (d->format == OTA_DECRYPT_CHUNKED) {
-        return chunked_finish(u);
+        ota_app_decrypt_stop(u);  /* every chunk, the last one flagged, authenticated: the image is whole */
+        return form_finish(u);
     }
     err = ota_gcm_decrypt_finish(&d->gcm, d->tag);
     ota_app_decrypt_stop(u);
@@ -314,7 +592,7 @@ int ota_app_decrypt_finish(struct ota_app_update *u)
         return err;
     }
     OTA_LOGI(TAG, "GCM tag verified");
-    return OTA_OK;
+    return form_finish(u);
 }
 #else
 #include "ota/update.h"
@@ -322,6 +600,12 @@ int ota_app_decrypt_finish(struct ota_app_update *u)
 void ota_app_keep_encrypted_digest(struct ota_app_update *u)
 {
     (void)u;
+}
+
+void ota_app_apply_decrypted(struct ota_app_update *u, struct ota_delta *work)
+{
+    (void)u;
+    (void)work;
 }
 
 const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u)

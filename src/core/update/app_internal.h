@@ -7,7 +7,18 @@
 /* Push plain image bytes: head checks, then the partition writer. */
 int ota_app_push_plain(struct ota_app_update *u, const uint8_t *p, size_t len);
 
+/* Position the plain writer (a resume replays the bytes before off). */
+int ota_app_seek_plain(struct ota_app_update *u, uint64_t off);
+
+/* A new bound for the image (before its first byte): the verifier with it. */
+void ota_app_set_limit(struct ota_app_update *u, uint32_t limit);
+
 #ifndef OTA_NO_DECRYPT
+/* A chunked transfer the journal holds: the encrypted offset to continue
+ * at (the chunk boundary below its durable bytes), the writer set up for
+ * it; 0 when there is none for this source. */
+int64_t ota_app_decrypt_resumable(struct ota_app_update *u, int64_t src_len, const char *validator);
+uint64_t ota_app_decrypt_resume_offset(uint32_t durable, uint8_t chunk_log2);
 /* Does the layer take these bytes (an encrypted image, from its first byte)? */
 bool ota_app_decrypt_claims(struct ota_app_update *u, const uint8_t *p, size_t len);
 int ota_app_decrypt_write(struct ota_app_update *u, const uint8_t *p, size_t len);

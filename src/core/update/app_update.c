@@ -115,7 +115,13 @@ int ota_app_begin(struct ota_app_update *u, const struct ota_device *dev, const 
 
 const char *ota_app_resume_hint(const struct ota_app_update *u, uint32_t *offset)
 {
-    return ota_pw_resume_hint(&u->pw, offset);
+    const char *validator = ota_pw_resume_hint(&u->pw, offset);
+#ifndef OTA_NO_DECRYPT
+    if (validator && u->pw.journal.chunk_log2) {
+        *offset = ota_app_decrypt_resume_offset(u->pw.journal.durable, u->pw.journal.chunk_log2);
+    }
+#endif
+    return validator;
 }
 
 int ota_app_set_source(struct ota_app_update *u, int64_t image_len, const char *validator)
@@ -124,6 +130,7 @@ int ota_app_set_source(struct ota_app_update *u, int64_t image_len, const char *
         return OTA_ERR_INVALID_ARG;
     }
     const struct ota_partition *t = u->opt.target;
+    int64_t resumed = 0;
 #ifndef OTA_NO_DECRYPT
     ota_app_decrypt_stop(u);
     u->dec.state = OTA_DECRYPT_OFF;  /* the image is told apart again at its first byte */
@@ -133,15 +140,20 @@ int ota_app_set_source(struct ota_app_update *u, int64_t image_len, const char *
                  (long long)image_len, t->label, (unsigned)t->size);
         return fail(u, OTA_ERR_IMG_TOO_BIG);
     }
-    /* An image that needs the slot's last 8 KiB leaves no room for the
-     * journal: it updates as safely (otadata changes only after it
-     * verified), but cannot resume after a power cut. */
-    uint32_t room = ota_journal_data_capacity(t);
-    bool journal = u->pw.journal_loaded && image_len != OTA_LENGTH_UNKNOWN && image_len <= (int64_t)room;
-    u->pw.journaled = journal;
-    u->pw.limit = journal ? room : t->size;
-    ota_pw_reset(&u->pw, image_len, validator);
-    uint32_t resumed = ota_pw_resume(&u->pw);  /* 0 when the journal speaks of something else */
+#ifndef OTA_NO_DECRYPT
+    resumed = ota_app_decrypt_resumable(u, image_len, validator);  /* an encrypted offset, or 0 */
+#endif
+    if (!resumed) {
+        /* An image that needs the slot's last 8 KiB leaves no room for the
+         * journal: it updates as safely (otadata changes only after it
+         * verified), but cannot resume after a power cut. */
+        uint32_t room = ota_journal_data_capacity(t);
+        bool journal = u->pw.journal_loaded && image_len != OTA_LENGTH_UNKNOWN && image_len <= (int64_t)room;
+        u->pw.journaled = journal;
+        u->pw.limit = journal ? room : t->size;
+        ota_pw_reset(&u->pw, image_len, validator);
+        resumed = ota_pw_resume(&u->pw);  /* 0 when the journal speaks of something else */
+    }
     u->img = ota_image_opts_app();
     u->img.chip_id = u->dev->chip_id;
     u->img.chip_rev = u->dev->chip_rev;
@@ -152,8 +164,20 @@ int ota_app_set_source(struct ota_app_update *u, int64_t image_len, const char *
     return (int)resumed;
 }
 
+void ota_app_set_limit(struct ota_app_update *u, uint32_t limit)
+{
+    u->pw.limit = limit;
+    u->img.max_len = limit;
+    init_verifier(u);
+}
+
 uint32_t ota_app_resume_offset(const struct ota_app_update *u)
 {
+#ifndef OTA_NO_DECRYPT
+    if (u->dec.state == OTA_DECRYPT_RESUMABLE) {
+        return (uint32_t)u->dec.taken;  /* a chunked transfer continues at an encrypted offset */
+    }
+#endif
     return u->pw.written;
 }
 
@@ -226,6 +250,11 @@ int ota_app_seek(struct ota_app_update *u, uint64_t off)
         return fail(u, ota_app_decrypt_seek(u, off));
     }
 #endif
+    return ota_app_seek_plain(u, off);
+}
+
+int ota_app_seek_plain(struct ota_app_update *u, uint64_t off)
+{
     if (off > u->pw.written) {
         /* refused, nothing changed: the update goes on from where it was */
         OTA_LOGE(TAG, "seek past the %u bytes in flash", (unsigned)u->pw.written);

@@ -82,6 +82,7 @@ void ota_pw_reset(struct ota_part_writer *pw, int64_t total, const char *validat
     pw->written = pw->fed = pw->erased = 0;
     pw->journal_begun = false;
     pw->journal_retired = false;
+    pw->journal_chunk_log2 = 0;
     memset(pw->first_page, 0xFF, sizeof(pw->first_page));
 }
 
@@ -150,7 +151,9 @@ static int journal_progress(struct ota_part_writer *pw, uint32_t before)
     }
     if (!pw->journal_begun) {
         uint32_t length = pw->total == OTA_LENGTH_UNKNOWN ? 0xFFFFFFFFu : (uint32_t)pw->total;
-        if ((err = ota_journal_begin(pw->flash, pw->part, &pw->journal, length, pw->source_id, pw->validator))) {
+        if ((err = ota_journal_begin(pw->flash, pw->part, &pw->journal, length, pw->source_id, pw->validator)) ||
+            (pw->journal_chunk_log2 &&
+             (err = ota_journal_mark_chunked(pw->flash, pw->part, &pw->journal, pw->journal_chunk_log2)))) {
             return err;
         }
         pw->journal_begun = true;

@@ -16,7 +16,7 @@ set(ota_priv_requires esp_partition esp_http_client esp-tls mbedtls log freertos
 if(NOT IDF_TARGET STREQUAL "linux")
     # esp_ota_get_running_partition(), eFuses, secure boot: none of them
     # exists on the linux target, and the port does not need them there
-    list(APPEND ota_priv_requires app_update efuse bootloader_support)
+    list(APPEND ota_priv_requires app_update efuse bootloader_support esp_security)  # esp_hmac.h
 endif()
 
 idf_component_register(

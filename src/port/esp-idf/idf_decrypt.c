@@ -7,6 +7,12 @@
 
 #include "mbedtls/pk.h"
 #include "psa/crypto.h"
+#include "sdkconfig.h"
+#include "soc/soc_caps.h"
+#if SOC_HMAC_SUPPORTED
+#include "esp_efuse.h"
+#include "esp_hmac.h"
+#endif
 
 #include "ota/crypto.h"
 #include "ota/error.h"
@@ -68,11 +74,25 @@ int ota_idf_decrypt_key_from_pem(const char *pem, size_t len, struct ota_crypto_
     return err;
 }
 
+/* The device's P-256 key from its 32-byte scalar (big-endian). */
+static int import_p256_scalar(const uint8_t scalar[32], struct ota_crypto_key *key)
+{
+    psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
+    psa_key_id_t id = 0;
+    psa_set_key_type(&a, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_bits(&a, 256);
+    key_policy(&a, OTA_KEY_P256);
+    if (psa_import_key(&a, scalar, 32, &id) != PSA_SUCCESS) {
+        return OTA_ERR_DECRYPT_KEY_FILE;
+    }
+    key->kind = OTA_KEY_P256;
+    key->psa_id = id;
+    return OTA_OK;
+}
+
 int ota_idf_decrypt_key_from_hmac(const uint8_t hmac_key[32], struct ota_crypto_key *key)
 {
     psa_key_derivation_operation_t op = PSA_KEY_DERIVATION_OPERATION_INIT;
-    psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
-    psa_key_id_t id = 0;
     uint8_t scalar[32];
     memset(key, 0, sizeof(*key));
     /* PSA derives ECC keys by its own rule: draw the scalar's bytes, then import them */
@@ -84,19 +104,67 @@ int ota_idf_decrypt_key_from_hmac(const uint8_t hmac_key[32], struct ota_crypto_
               psa_key_derivation_input_bytes(&op, PSA_KEY_DERIVATION_INPUT_PASSWORD, hmac_key, 32) == PSA_SUCCESS &&
               psa_key_derivation_output_bytes(&op, scalar, sizeof(scalar)) == PSA_SUCCESS;
     psa_key_derivation_abort(&op);
-    if (ok) {
-        psa_set_key_type(&a, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
-        psa_set_key_bits(&a, 256);
-        key_policy(&a, OTA_KEY_P256);
-        ok = psa_import_key(&a, scalar, sizeof(scalar), &id) == PSA_SUCCESS;
+    int err = ok ? import_p256_scalar(scalar, key) : OTA_ERR_DECRYPT_KEY_FILE;
+    memset(scalar, 0, sizeof(scalar));
+    return err;
+}
+
+#if SOC_HMAC_SUPPORTED
+/* PBKDF2-HMAC-SHA256 (RFC 8018), one 32-byte block, each HMAC computed by
+ * the HMAC peripheral with the eFuse key: the key never leaves its block. */
+static int pbkdf2_efuse(hmac_key_id_t id, uint8_t out[32])
+{
+    uint8_t first[sizeof(hmac_salt) + 4], u[32];
+    memcpy(first, hmac_salt, sizeof(hmac_salt));
+    memcpy(first + sizeof(hmac_salt), (const uint8_t[4]){0, 0, 0, 1}, 4);  /* block index 1, big-endian */
+    if (esp_hmac_calculate(id, first, sizeof(first), u) != ESP_OK) {
+        return OTA_ERR_DECRYPT_CRYPTO;
+    }
+    memcpy(out, u, sizeof(u));
+    for (unsigned i = 1; i < 2048; i++) {
+        if (esp_hmac_calculate(id, u, sizeof(u), u) != ESP_OK) {
+            memset(u, 0, sizeof(u));
+            return OTA_ERR_DECRYPT_CRYPTO;
+        }
+        for (unsigned k = 0; k < sizeof(u); k++) {
+            out[k] ^= u[k];
+        }
+    }
+    memset(u, 0, sizeof(u));
+    return OTA_OK;
+}
+#endif
+
+int ota_idf_decrypt_key_from_efuse_hmac(unsigned key_block, struct ota_crypto_key *key)
+{
+    memset(key, 0, sizeof(*key));
+#if SOC_HMAC_SUPPORTED
+    uint8_t scalar[32];
+    if (key_block > 5 ||
+        esp_efuse_get_key_purpose((esp_efuse_block_t)(EFUSE_BLK_KEY0 + key_block)) != ESP_EFUSE_KEY_PURPOSE_HMAC_UP) {
+        return OTA_ERR_DECRYPT_NO_KEY;  /* no HMAC key (purpose HMAC_UP) burned in that block */
+    }
+    int err = psa_crypto_init() == PSA_SUCCESS ? pbkdf2_efuse((hmac_key_id_t)key_block, scalar) : OTA_ERR_DECRYPT_CRYPTO;
+    if (!err) {
+        err = import_p256_scalar(scalar, key);
     }
     memset(scalar, 0, sizeof(scalar));
-    if (!ok) {
-        return OTA_ERR_DECRYPT_KEY_FILE;
-    }
-    key->kind = OTA_KEY_P256;
-    key->psa_id = id;
-    return OTA_OK;
+    return err;
+#else
+    (void)key_block;
+    return OTA_ERR_DECRYPT_NO_KEY;  /* this chip has no HMAC peripheral */
+#endif
+}
+
+int ota_idf_decrypt_key_configured(const char *pem, size_t len, struct ota_crypto_key *key)
+{
+#if CONFIG_OTA_DECRYPT_KEY_FROM_EFUSE_HMAC
+    (void)pem;
+    (void)len;
+    return ota_idf_decrypt_key_from_efuse_hmac(CONFIG_OTA_DECRYPT_HMAC_KEY_BLOCK, key);
+#else
+    return ota_idf_decrypt_key_from_pem(pem, len, key);
+#endif
 }
 
 void ota_idf_decrypt_key_free(struct ota_crypto_key *key)
