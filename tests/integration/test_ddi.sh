@@ -199,6 +199,22 @@ poll u --rollback
 expect_configs "  sent again at the next poll, and taken" u 1 "^v1.0.0"
 poll u --rollback
 expect_configs "  then not again" u 1 "^v1.0.0"
+# The record as it stood when the server took the attributes is what a
+# power cut before the device's next save leaves: it must not claim them.
+# A trial app sends its attributes (v2.0.0 in ota_1), the cut comes, the
+# trial rolls back to v1.0.0 in ota_0 (the attributes the record named
+# before): the server has v2.0.0's, so v1.0.0's are sent again.
+new_device y
+poll y --rollback
+offer y "{\"action\": $(app_action 8), \"record_snapshot\": \"$T/y.img.ddi\"}"
+poll y --rollback --self-test skip
+poll y --rollback --self-test skip
+expect_configs "a trial app sends its attributes" y 2 "^v2.0.0 ota_1 "
+cp "$T/y.img.ddi.at-put" "$T/y.img.ddi"
+$OTA boot "$T/y.img" >/dev/null 2>&1
+boots y v1.0.0
+poll y --rollback
+expect_configs "  a cut before the device kept their digest, a rollback: v1.0.0's are sent again" y 3 "^v1.0.0 ota_0 "
 expect_ok "  the record keeps only the digest (no action)" grep -q "^state=none" "$T/u.img.ddi"
 expect_ok "  ota status on it" $OTA status "$T/u.img"
 expect_out "  says no update is recorded" "no server-driven update recorded"
