@@ -31,6 +31,8 @@ request (the test edits it between polls):
    "fault": null | "garbage" | "huge" | "slow" | "never" | "deep" | "status500",
    "fail_final_feedback": 0,        # answer the next N final (closed) feedbacks with HTTP 500
    "fail_progress": false,          # answer every feedback that carries a progress count with HTTP 500
+   "record_snapshot": null,         # a device's record file: copied to FILE.at-put when a configData PUT is taken
+                                    # (what the device keeps at that moment: a cut before its next save leaves that)
    (a chunk's "artifact_host": "localhost:PORT" links its artifact on another host name)
    "sleep": "00:00:05"}
 
@@ -345,6 +347,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(500, b"")
             srv["config_received"] = True
             save(self.paths(cid)[2], srv)
+            snap = spec.get("record_snapshot")
+            if snap and os.path.exists(snap):
+                with open(snap, "rb") as src, open(snap + ".at-put", "wb") as dst:
+                    dst.write(src.read())
         self.log(cid, {"config": body})
         self.send(200, b"")
 

@@ -199,6 +199,22 @@ poll u --rollback
 expect_configs "  sent again at the next poll, and taken" u 1 "^v1.0.0"
 poll u --rollback
 expect_configs "  then not again" u 1 "^v1.0.0"
+# The record as it stood when the server took the attributes is what a
+# power cut before the device's next save leaves: it must not claim them.
+# A trial app sends its attributes (v2.0.0 in ota_1), the cut comes, the
+# trial rolls back to v1.0.0 in ota_0 (the attributes the record named
+# before): the server has v2.0.0's, so v1.0.0's are sent again.
+new_device y
+poll y --rollback
+offer y "{\"action\": $(app_action 8), \"record_snapshot\": \"$T/y.img.ddi\"}"
+poll y --rollback --self-test skip
+poll y --rollback --self-test skip
+expect_configs "a trial app sends its attributes" y 2 "^v2.0.0 ota_1 "
+cp "$T/y.img.ddi.at-put" "$T/y.img.ddi"
+$OTA boot "$T/y.img" >/dev/null 2>&1
+boots y v1.0.0
+poll y --rollback
+expect_configs "  a cut before the device kept their digest, a rollback: v1.0.0's are sent again" y 3 "^v1.0.0 ota_0 "
 expect_ok "  the record keeps only the digest (no action)" grep -q "^state=none" "$T/u.img.ddi"
 expect_ok "  ota status on it" $OTA status "$T/u.img"
 expect_out "  says no update is recorded" "no server-driven update recorded"
@@ -421,4 +437,39 @@ expect_fail "a controller id with a slash is refused" 2 "letters, digits" \
 printf 'ota-ddi-record 1\nstate=outcome\n' >"$T/j.img.ddi"
 poll j --rollback
 expect_rc "a torn pending-action record is an error, not 'no record'" 1 "pending-action record is unreadable or malformed"
+# ---- an artifact refused by its SHA-256 is never resumed onto ----------------------
+# nginx serves the artifact (hawkBit's artifacts have a validator, so a
+# cut download resumes with If-Range). A corrupted copy with the same size
+# and date is being written when the power goes; the right one is served
+# again. The resumed image is refused (OTA_ERR_DDI_DIGEST), and the next
+# action for the same artifact must download it afresh, not resume onto
+# the refused bytes again.
+mkdir -p "$T/good" "$T/www/DEFAULT/controller/v1/z/softwaremodules/1/artifacts"
+ART="$T/www/DEFAULT/controller/v1/z/softwaremodules/1/artifacts/v2.bin"
+cp -p "$T/v2.bin" "$T/good/v2.bin"
+python3 - "$T/good/v2.bin" "$ART" <<'PY2'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[12288:12288 + 64] = bytes(x ^ 0x5A for x in b[12288:12288 + 64])
+open(sys.argv[2], "wb").write(bytes(b))
+PY2
+touch -r "$T/good/v2.bin" "$ART"
+start_nginx "$T/www"
+zact() {  # ID: the action, its artifact on nginx
+    printf '{"id": "%s", "chunks": [{"part": "os", "name": "app", "version": "v2.0.0", "file": "%s", "artifact_host": "127.0.0.1:%s"}]}' \
+        "$1" "$T/good/v2.bin" "$NGINX_PORT"
+}
+new_device z
+offer z "{\"action\": $(zact 20)}"
+poll z --rollback --power-cut-at 200
+expect_rc "a power cut while a corrupted artifact is written" 3 "power cut"
+cp -p "$T/good/v2.bin" "$ART"
+poll z --rollback
+expect_rc "  resumed onto the corrupted bytes: refused" 1 "resuming the interrupted transfer"
+grep -q "OTA_ERR_DDI_DIGEST" "$T/err" && pass "  by its SHA-256" || fail "  by its SHA-256" "$T/err"
+offer z "{\"action\": $(zact 21)}"
+poll z --rollback
+expect_rc "  the next action downloads the artifact afresh and installs" 0 "feedback deploymentBase 21: proceeding/none: installed"
+grep -q "resuming the interrupted transfer" "$T/err" && fail "  it did not resume" "$T/err" || pass "  it did not resume"
+boots z v2.0.0
 finish

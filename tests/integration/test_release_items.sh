@@ -260,4 +260,32 @@ for at in 1 3 30; do
     expect_run "  the next run falls back again and installs" 0 "installed=$CZ"
     runs m v2.0.0
 done
+
+# ---- a resumed full image that is not the signed one is never resumed again ----------
+# A corrupted copy of the full image (same size and date: the same
+# validator, so If-Range lets the device resume it) is being written when
+# the power goes; the server then serves the right file. The resumed image
+# is refused (its bytes before the cut are wrong), and the next run must
+# start afresh instead of resuming onto those bytes at every run.
+cp -r "$T/www/r" "$T/www/stuck"
+rm -f "$T/www/stuck"/patch-* "$T/www/stuck"/*.cz
+cp -p "$T/www/stuck/$BIN" "$T/good.bin"
+python3 - "$T/www/stuck/$BIN" <<'PY2'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[12288:12288 + 64] = bytes(x ^ 0x5A for x in b[12288:12288 + 64])
+open(sys.argv[1], "wb").write(bytes(b))
+PY2
+touch -r "$T/good.bin" "$T/www/stuck/$BIN"
+new_device n
+run_dev n stuck --power-cut-at 200
+expect_run "a power cut while a corrupted full image is written" 3 "power cut"
+cp -p "$T/good.bin" "$T/www/stuck/$BIN"
+run_dev n stuck
+expect_run "  resumed onto the corrupted bytes: refused" 1 "resuming the interrupted transfer.*OTA_ERR_MANIFEST_IMAGE_DIGEST|OTA_ERR_MANIFEST_IMAGE_DIGEST"
+runs n v1.0.0
+run_dev n stuck
+expect_run "  the next run starts afresh (no resume onto refused bytes) and installs" 0 "installed=$BIN"
+grep -q "resuming the interrupted transfer" "$T/run.out" && fail "  it did not resume" "$T/run.out" || pass "  it did not resume"
+runs n v2.0.0
 finish

@@ -493,6 +493,14 @@ static int send_config(struct ota_ddi_client *c)
         return OTA_ERR_TOO_LONG;
     }
     OTA_LOGI(TAG, "configData: %s", c->config_uri[0] ? "the server asks for the attributes" : "the attributes changed");
+    if (c->rec.has_config) {
+        /* forgotten before the PUT: a cut after the server took these must
+         * not leave a digest of older attributes the device may return to */
+        c->rec.has_config = false;
+        if ((err = save_record(c))) {
+            return err;
+        }
+    }
     if ((err = exchange(c, "PUT", c->uri, c->req))) {
         return err;  /* sent again at the next poll */
     }

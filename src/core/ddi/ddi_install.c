@@ -138,6 +138,7 @@ static int app_execute(struct ota_service *svc, struct ota_item *item)
     int err = ota_item_pump(svc, item, patch ? &ota_item_patch_sink : &ota_item_app_sink);
     if (!err && (err = check_artifact(svc, a, digest))) {
         OTA_LOGE(TAG, "%s: %s", a->name, ota_strerror(err));
+        (void)ota_pw_forget(&w->up.app.pw);  /* never resumed onto: the next download starts afresh */
     }
     if (!err && !(err = may_switch(c))) {
         err = record_install(c, a, w->part->label, ota_app_written(&w->up.app), digest);

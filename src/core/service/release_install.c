@@ -240,6 +240,7 @@ static int install_current(struct ota_service *svc, struct ota_item *item, struc
     }
     if (!err && (err = check_installed(svc, r, f))) {
         OTA_LOGE(TAG, "the image in %s is not the one the manifest signed", svc->work.part->label);
+        (void)ota_pw_forget(&svc->work.up.app.pw);  /* never resumed onto: the next run starts afresh */
     }
     return err;
 }
