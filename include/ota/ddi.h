@@ -248,6 +248,24 @@ int ota_ddi_init(struct ota_ddi_client *c, const struct ota_ddi_config *cfg);
  * deployment's failure is in res->err and reported to the server. */
 int ota_ddi_poll(struct ota_ddi_client *c, struct ota_service *svc, struct ota_ddi_result *res);
 
+/* Both update paths configured (this DDI server and a signed release
+ * manifest, ota/release.h): after ota_ddi_poll, is it the manifest's turn?
+ * Yes when the controller resource could not be read or used
+ * (unreachable, an HTTP error, malformed: the caller warns, with the poll's
+ * error), or when it linked no deployment and no DDI install waits for its
+ * restart or trial; no when the server deployed something, whatever came of
+ * it: one update path per poll, the server's first (docs/ddi.md). The
+ * caller logs which (the host's `ota run` and the ESP-IDF example say the
+ * same). */
+enum ota_ddi_manifest_turn {
+    OTA_DDI_MANIFEST_SKIP_DEPLOYED,        /* no: the server linked a deployment this poll */
+    OTA_DDI_MANIFEST_SKIP_PENDING,         /* no: a DDI install waits for its restart or trial */
+    OTA_DDI_MANIFEST_RUN_UNREACHABLE,      /* yes: the server could not be read or used */
+    OTA_DDI_MANIFEST_RUN_NOTHING_DEPLOYED, /* yes: the server has no deployment for this device */
+};
+#define OTA_DDI_MANIFEST_RUNS(turn) ((turn) >= OTA_DDI_MANIFEST_RUN_UNREACHABLE)
+enum ota_ddi_manifest_turn ota_ddi_manifest_turn(const struct ota_ddi_client *c, const struct ota_ddi_result *res);
+
 /* The portable outcome of an INSTALLED record: does the slot now run the
  * image the record names? (running: the app the device booted.) A port
  * that knows why a restart rolled back sets the reason itself. */

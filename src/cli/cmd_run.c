@@ -603,7 +603,7 @@ static int run_list(struct run *r)
         run_ddi_poll(&r->ddi, &r->a.ddi, r->a.image, r->ca_pem, &r->ht, &r->svc, &r->rep);
         r->rep.reboot = r->ddi.res.reboot && !r->a.no_reboot;
     }
-    if (!r->a.ddi.url || (r->a.manifest && run_ddi_manifest_turn(&r->ddi, r->a.ddi.url))) {
+    if (!r->a.ddi.url || (r->a.manifest && run_ddi_manifest_turn(&r->ddi))) {
         ota_service_set_upgrade_list(&r->svc, r->items, r->n);  /* the DDI server first, then the manifest */
         r->rep.items = r->items;
         r->rep.count = r->n;

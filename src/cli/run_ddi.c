@@ -119,27 +119,28 @@ int run_ddi_poll(struct run_ddi *d, const struct run_ddi_args *a, const char *im
     return CLI_OK;
 }
 
-bool run_ddi_manifest_turn(struct run_ddi *d, const char *url)
+bool run_ddi_manifest_turn(struct run_ddi *d)
 {
-    const struct ota_ddi_record *r = &d->client.rec;
+    const char *url = d->client.cfg.server;
     if (d->unusable) {
         return false;
     }
-    if (!d->res.reached) {
+    switch (ota_ddi_manifest_turn(&d->client, &d->res)) {
+    case OTA_DDI_MANIFEST_RUN_UNREACHABLE:
         OTA_LOGW(TAG, "DDI server %s unreachable or unusable (%s): the release manifest instead", url,
                  ota_strerror(d->poll_err ? d->poll_err : OTA_ERR_DDI_NO_API));
         d->fell_back = d->manifest_ran = true;
         return true;
-    }
-    if (d->res.offered) {
+    case OTA_DDI_MANIFEST_SKIP_DEPLOYED:
         OTA_LOGI(TAG, "the DDI server deployed action %s: the release manifest is not read this time",
                  d->res.dep.action_id[0] ? d->res.dep.action_id : "(refused)");
         return false;
-    }
-    if (d->client.have_rec && r->state == OTA_DDI_RECORD_INSTALLED) {
+    case OTA_DDI_MANIFEST_SKIP_PENDING:
         OTA_LOGI(TAG, "DDI action %s waits for its restart or trial: the release manifest is not read this time",
-                 r->action_id);
+                 d->client.rec.action_id);
         return false;
+    case OTA_DDI_MANIFEST_RUN_NOTHING_DEPLOYED:
+        break;
     }
     OTA_LOGI(TAG, "the DDI server has no deployment for this device: the release manifest");
     d->manifest_ran = true;

@@ -45,11 +45,9 @@ int run_ddi_poll(struct run_ddi *d, const struct run_ddi_args *a, const char *im
                  struct ota_host_transport *ht, struct ota_service *svc, struct run_report *rep);
 
 /* With --manifest too, after the poll: does the release manifest run now?
- * Yes when the controller resource could not be read (unreachable,
- * erroring, malformed: said in a warning) or when it linked no deployment
- * and no DDI install waits for its restart or trial; no when the server
- * deployed something, whatever came of it (docs/ddi.md). */
-bool run_ddi_manifest_turn(struct run_ddi *d, const char *url);
+ * The core's rule (ota_ddi_manifest_turn, the same on ESP-IDF); never when
+ * the DDI settings themselves were refused. */
+bool run_ddi_manifest_turn(struct run_ddi *d);
 
 /* After the restart that followed an install: what the restart tells about
  * the outcome, kept in the record for the next poll to report. This is the

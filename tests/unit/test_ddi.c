@@ -408,6 +408,36 @@ static void the_app_decides_the_switch_and_the_restart(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Both paths configured: the manifest's turn after a poll (docs/ddi.md). */
+static void the_manifest_runs_only_when_the_server_deploys_nothing(void **state)
+{
+    (void)state;
+    static struct ota_ddi_client c;
+    static struct ota_ddi_result res;
+    memset(&c, 0, sizeof(c));
+    memset(&res, 0, sizeof(res));
+    /* unreachable or unusable: whatever the record says */
+    c.have_rec = true;
+    c.rec.state = OTA_DDI_RECORD_INSTALLED;
+    assert_int_equal(ota_ddi_manifest_turn(&c, &res), OTA_DDI_MANIFEST_RUN_UNREACHABLE);
+    /* reached, a deployment linked (installed, refused or waiting alike) */
+    res.reached = true;
+    res.offered = true;
+    assert_int_equal(ota_ddi_manifest_turn(&c, &res), OTA_DDI_MANIFEST_SKIP_DEPLOYED);
+    /* nothing linked, but an install waits for its restart or trial */
+    res.offered = false;
+    assert_int_equal(ota_ddi_manifest_turn(&c, &res), OTA_DDI_MANIFEST_SKIP_PENDING);
+    assert_false(OTA_DDI_MANIFEST_RUNS(OTA_DDI_MANIFEST_SKIP_PENDING));
+    /* an outcome known or reported: no longer waiting */
+    c.rec.state = OTA_DDI_RECORD_OUTCOME;
+    assert_int_equal(ota_ddi_manifest_turn(&c, &res), OTA_DDI_MANIFEST_RUN_NOTHING_DEPLOYED);
+    c.have_rec = false;
+    assert_int_equal(ota_ddi_manifest_turn(&c, &res), OTA_DDI_MANIFEST_RUN_NOTHING_DEPLOYED);
+    assert_true(OTA_DDI_MANIFEST_RUNS(OTA_DDI_MANIFEST_RUN_NOTHING_DEPLOYED));
+    assert_true(OTA_DDI_MANIFEST_RUNS(OTA_DDI_MANIFEST_RUN_UNREACHABLE));
+    assert_false(OTA_DDI_MANIFEST_RUNS(OTA_DDI_MANIFEST_SKIP_DEPLOYED));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +450,7 @@ int main(void)
         cmocka_unit_test(record_keeps_the_attributes_digest),
         cmocka_unit_test(the_app_decides_the_switch_and_the_restart),
         cmocka_unit_test(flash_store_survives_cuts),
+        cmocka_unit_test(the_manifest_runs_only_when_the_server_deploys_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -623,3 +623,17 @@ int ota_ddi_poll(struct ota_ddi_client *c, struct ota_service *svc, struct ota_d
     res->offered |= c->deploy_uri[0] != '\0';
     return res->offered ? ota_ddi_install(c) : OTA_OK;
 }
+
+enum ota_ddi_manifest_turn ota_ddi_manifest_turn(const struct ota_ddi_client *c, const struct ota_ddi_result *res)
+{
+    if (!res->reached) {
+        return OTA_DDI_MANIFEST_RUN_UNREACHABLE;
+    }
+    if (res->offered) {
+        return OTA_DDI_MANIFEST_SKIP_DEPLOYED;
+    }
+    if (c->have_rec && c->rec.state == OTA_DDI_RECORD_INSTALLED) {
+        return OTA_DDI_MANIFEST_SKIP_PENDING;
+    }
+    return OTA_DDI_MANIFEST_RUN_NOTHING_DEPLOYED;
+}

@@ -54,21 +54,10 @@ void ota_idf_config_from_kconfig(struct ota_service_config *sc, struct ota_idf_t
 #endif
 }
 
-int ota_idf_release_config_from_kconfig(struct ota_release_config *rc, struct ota_idf_serial_store *s,
-                                        const struct ota_flash *flash, const struct ota_ptable *t)
+/* The serial store half of the release settings (it clears s first). */
+static int release_store(struct ota_release_config *rc, struct ota_idf_serial_store *s, const struct ota_flash *flash,
+                         const struct ota_ptable *t)
 {
-    rc->manifest_uri = CONFIG_OTA_MANIFEST_URI[0] ? CONFIG_OTA_MANIFEST_URI : NULL;
-    rc->device_id = CONFIG_OTA_RELEASE_DEVICE_ID[0] ? CONFIG_OTA_RELEASE_DEVICE_ID : NULL;
-    rc->manifest_key_digest = NULL;
-    if (CONFIG_OTA_MANIFEST_KEY_DIGEST[0]) {
-        if (ota_idf_hex_digest(CONFIG_OTA_MANIFEST_KEY_DIGEST, s->manifest_key_digest) != OTA_OK) {
-            OTA_LOGE("OTA_SERIAL", "CONFIG_OTA_MANIFEST_KEY_DIGEST is not 64 hex digits: releases are refused");
-            return OTA_ERR_INVALID_ARG;
-        }
-        rc->manifest_key_digest = s->manifest_key_digest;
-    }
-    rc->project = CONFIG_OTA_RELEASE_PROJECT[0] ? CONFIG_OTA_RELEASE_PROJECT : NULL;
-    rc->manifest_sig_uri = CONFIG_OTA_MANIFEST_SIG_URI[0] ? CONFIG_OTA_MANIFEST_SIG_URI : NULL;
 #if CONFIG_OTA_RELEASE_WITHOUT_SERIAL_STORE
     (void)s;
     (void)flash;
@@ -91,4 +80,24 @@ int ota_idf_release_config_from_kconfig(struct ota_release_config *rc, struct ot
     rc->without_serial_store = false;
     return err;
 #endif
+}
+
+int ota_idf_release_config_from_kconfig(struct ota_release_config *rc, struct ota_idf_serial_store *s,
+                                        const struct ota_flash *flash, const struct ota_ptable *t)
+{
+    /* The store first: its init clears s, key digest included. */
+    int err = release_store(rc, s, flash, t);
+    rc->manifest_uri = CONFIG_OTA_MANIFEST_URI[0] ? CONFIG_OTA_MANIFEST_URI : NULL;
+    rc->device_id = CONFIG_OTA_RELEASE_DEVICE_ID[0] ? CONFIG_OTA_RELEASE_DEVICE_ID : NULL;
+    rc->project = CONFIG_OTA_RELEASE_PROJECT[0] ? CONFIG_OTA_RELEASE_PROJECT : NULL;
+    rc->manifest_sig_uri = CONFIG_OTA_MANIFEST_SIG_URI[0] ? CONFIG_OTA_MANIFEST_SIG_URI : NULL;
+    rc->manifest_key_digest = NULL;
+    if (CONFIG_OTA_MANIFEST_KEY_DIGEST[0]) {
+        if (ota_idf_hex_digest(CONFIG_OTA_MANIFEST_KEY_DIGEST, s->manifest_key_digest) != OTA_OK) {
+            OTA_LOGE("OTA_SERIAL", "CONFIG_OTA_MANIFEST_KEY_DIGEST is not 64 hex digits: releases are refused");
+            return OTA_ERR_INVALID_ARG;
+        }
+        rc->manifest_key_digest = s->manifest_key_digest;
+    }
+    return err;
 }
