@@ -351,6 +351,21 @@ poll g --rollback
 expect_rc "  the open window lets it install" 0 "installed; restarting"
 boots g v2.0.0
 
+# forced and attempt install alike; forced does not take the switch from the app
+new_device fa
+offer fa "{\"action\": $(app_action 15 '' ', "update": "attempt"')}"
+poll fa --rollback
+expect_rc "update mode attempt: installed" 0 "installed; restarting"
+boots fa v2.0.0
+new_device fo
+offer fo "{\"action\": $(app_action 16 '' ', "update": "forced"')}"
+poll fo --rollback --defer-activation
+expect_rc "update mode forced, the app defers: verified, not switched" 0 "waiting for the maintenance window or the app"
+boots fo v1.0.0
+poll fo --rollback
+expect_rc "  forced, the app agrees: installed" 0 "installed; restarting"
+boots fo v2.0.0
+
 # ---- a hostile server: bounded, clear errors, the device unchanged ---------------
 new_device h
 offer h "{\"action\": $(app_action 14 ', "bad_sha256": true')}"
