@@ -216,6 +216,7 @@ struct ota_ddi_client {
     struct ota_ddi_result *res;
     struct ota_ddi_record rec;
     bool have_rec;
+    bool rec_unreadable;                /* the record could not be read this poll: a DDI install may wait */
     struct ota_service_config app;      /* the app's callbacks, while the client's wrap them */
     unsigned progress_step;             /* tenths of the action reported so far */
     bool progress_off;                  /* a progress report failed: no more for this action */
@@ -252,14 +253,16 @@ int ota_ddi_poll(struct ota_ddi_client *c, struct ota_service *svc, struct ota_d
  * manifest, ota/release.h): after ota_ddi_poll, is it the manifest's turn?
  * Yes when the controller resource could not be read or used
  * (unreachable, an HTTP error, malformed: the caller warns, with the poll's
- * error), or when it linked no deployment and no DDI install waits for its
- * restart or trial; no when the server deployed something, whatever came of
+ * error), or when it linked no deployment, and in either case only when no
+ * DDI install waits for its restart or trial (the record, read before the
+ * server is asked, says so; an unreadable record counts as one waiting); no when the server deployed something, whatever came of
  * it: one update path per poll, the server's first (docs/ddi.md). The
  * caller logs which (the host's `ota run` and the ESP-IDF example say the
  * same). */
 enum ota_ddi_manifest_turn {
     OTA_DDI_MANIFEST_SKIP_DEPLOYED,        /* no: the server linked a deployment this poll */
     OTA_DDI_MANIFEST_SKIP_PENDING,         /* no: a DDI install waits for its restart or trial */
+    OTA_DDI_MANIFEST_SKIP_RECORD,          /* no: the pending-action record is unreadable: one may wait */
     OTA_DDI_MANIFEST_RUN_UNREACHABLE,      /* yes: the server could not be read or used */
     OTA_DDI_MANIFEST_RUN_NOTHING_DEPLOYED, /* yes: the server has no deployment for this device */
 };

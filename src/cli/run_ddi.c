@@ -139,6 +139,9 @@ bool run_ddi_manifest_turn(struct run_ddi *d)
         OTA_LOGI(TAG, "DDI action %s waits for its restart or trial: the release manifest is not read this time",
                  d->client.rec.action_id);
         return false;
+    case OTA_DDI_MANIFEST_SKIP_RECORD:
+        OTA_LOGW(TAG, "the DDI pending-action record is unreadable: the release manifest is not read this time");
+        return false;
     case OTA_DDI_MANIFEST_RUN_NOTHING_DEPLOYED:
         break;
     }

@@ -95,6 +95,18 @@ RC=$?
 expect_rc "without --manifest an unreachable DDI server is still an error" 1 "DDI server .*: "
 boots d v1.0.0
 # a deployment the device refuses is the server's answer: no manifest that time
+# A DDI install that waits for its restart (--no-reboot), then the server is
+# gone: the manifest must not write over the app the record names.
+new_device h
+offer h 14
+both h "$URL" --no-reboot
+expect_rc "a DDI install left for a later restart" 0 "feedback deploymentBase 14: proceeding/none: installed"
+both h "$DEAD"
+expect_rc "  the server gone: the manifest waits for that restart (exit 1: the server's error)" 1 \
+    "waits for its restart.*the release manifest is not read"
+lacks "  (no release decision)" "OTA_RELEASE"
+boots h v2.0.0
+
 new_device e
 printf '{"action": {"id": "12", "chunks": [{"part": "os", "name": "app", "version": "v2.0.0", "file": "%s", "bad_sha256": true}]}}\n' \
     "$T/v2.bin" >"$T/st/e.json"

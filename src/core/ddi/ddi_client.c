@@ -597,11 +597,14 @@ int ota_ddi_poll(struct ota_ddi_client *c, struct ota_service *svc, struct ota_d
     if (!svc->cfg.transport->exchange) {
         return OTA_ERR_DDI_NO_API;
     }
-    int err = read_base(c);
-    res->reached = !err;
-    if (err || (err = load_record(c))) {
+    /* the record first: whatever the server does, a DDI install that waits
+     * for its restart keeps the manifest out (ota_ddi_manifest_turn) */
+    int err = load_record(c);
+    c->rec_unreadable = err != OTA_OK;
+    if (err || (err = read_base(c))) {
         return err;
     }
+    res->reached = true;
     bool had_outcome = c->have_rec && c->rec.state != OTA_DDI_RECORD_REPORTED;
     report_outcome(c);  /* a failure keeps the record: sent again next time */
     if (had_outcome && res->reported && (err = read_base(c))) {
@@ -626,14 +629,14 @@ int ota_ddi_poll(struct ota_ddi_client *c, struct ota_service *svc, struct ota_d
 
 enum ota_ddi_manifest_turn ota_ddi_manifest_turn(const struct ota_ddi_client *c, const struct ota_ddi_result *res)
 {
-    if (!res->reached) {
-        return OTA_DDI_MANIFEST_RUN_UNREACHABLE;
-    }
     if (res->offered) {
         return OTA_DDI_MANIFEST_SKIP_DEPLOYED;
+    }
+    if (c->rec_unreadable) {
+        return OTA_DDI_MANIFEST_SKIP_RECORD;
     }
     if (c->have_rec && c->rec.state == OTA_DDI_RECORD_INSTALLED) {
         return OTA_DDI_MANIFEST_SKIP_PENDING;
     }
-    return OTA_DDI_MANIFEST_RUN_NOTHING_DEPLOYED;
+    return res->reached ? OTA_DDI_MANIFEST_RUN_NOTHING_DEPLOYED : OTA_DDI_MANIFEST_RUN_UNREACHABLE;
 }

@@ -120,6 +120,9 @@ static bool manifest_turn(int poll_err)
         ESP_LOGI(TAG, "DDI action %s waits for its restart or trial: the release manifest is not read this time",
                  s_ddi.client.rec.action_id);
         return false;
+    case OTA_DDI_MANIFEST_SKIP_RECORD:
+        ESP_LOGW(TAG, "the DDI pending-action record is unreadable: the release manifest is not read this time");
+        return false;
     case OTA_DDI_MANIFEST_RUN_NOTHING_DEPLOYED:
         break;
     }
