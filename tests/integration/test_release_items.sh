@@ -8,7 +8,9 @@
 # from the same tree, and a tree without format 2 is read as format 1; a
 # format 2 manifest that fails its signature is refused, never passed
 # over. --encrypt-to encrypts every item; a device without the key is
-# told no item fits it. Power cuts during a fallback.
+# told no item fits it; one with the key takes the encrypted patch, the
+# encrypted compressed image when the patch is missing or altered.
+# Power cuts during a fallback.
 # Usage: test_release_items.sh OTA KEYDIR
 set -u
 OTA=$1
@@ -240,6 +242,45 @@ runs k v1.0.0
 run_dev k enc --decrypt-key "$K/test_rsa3072.pem"
 expect_run "with its key: an encrypted item installs" 0 "format=2 .*installed=[^ ]*\.enc"
 jcheck "  --json: the item installed is encrypted" "d['release']['installed']['encrypted'] is True"
+runs k v2.0.0
+ENC_P=$(cd "$T/www/enc" && ls patch-*.enc)
+ENC_CZ=$(python3 -c "import json,sys; print([i['uri'] for i in json.load(open(sys.argv[1]))['items'] if i['kind'] == 'compressed'][0])" "$T/www/enc/manifest.json.v2")
+size_of() { stat -c %s "$T/www/enc/$1"; }
+jcheck "  the encrypted patch, decrypted and applied: only its bytes crossed the wire" "d['release']['installed']['kind'] == 'patch' and d['release']['installed']['uri'] == '$ENC_P' and d['release']['failed'] == [] and d['release']['patch_bytes'] == $(size_of "$ENC_P") and d['bytes_received'] < $(size_of "$ENC_P") + 16384"
+# Its patch missing: the encrypted compressed image.
+cp -r "$T/www/enc" "$T/www/encnopatch"
+rm -f "$T/www/encnopatch"/patch-*
+new_device k
+run_dev k encnopatch --decrypt-key "$K/test_rsa3072.pem"
+expect_run "the encrypted patch missing: the encrypted compressed image" 0 "installed=$ENC_CZ failed=\[patch $ENC_P: OTA_ERR_HTTP_STATUS"
+jcheck "  --json: the compressed image, encrypted, fewer bytes than the full image" "d['release']['installed']['kind'] == 'compressed image' and d['release']['installed']['encrypted'] is True and d['release']['patch_bytes'] == $(size_of "$ENC_CZ") and d['bytes_received'] < $(size_of "$ENC_CZ") + 16384"
+runs k v2.0.0
+# An encrypted patch altered on the server (same size): its ciphertext is
+# not the one the manifest signed, and the next item is taken.
+cp -r "$T/www/enc" "$T/www/enctamper"
+python3 - "$T/www/enctamper/$ENC_P" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[-40] ^= 0x01
+open(sys.argv[1], "wb").write(bytes(b))
+PY
+new_device k
+run_dev k enctamper --decrypt-key "$K/test_rsa3072.pem"
+expect_run "an altered encrypted patch: the next item (the encrypted compressed image)" 0 "the patch $ENC_P failed \(.*\): taking the compressed image $ENC_CZ"
+jcheck "  --json: the patch failed its signed SHA-256, the compressed image installed" "[f['kind'] for f in d['release']['failed']] == ['patch'] and d['release']['failed'][0]['error']['name'] == 'OTA_ERR_MANIFEST_PATCH_DIGEST' and d['release']['installed']['uri'] == '$ENC_CZ'"
+runs k v2.0.0
+# Altered in its wrapped key: refused as it starts, and the next item is taken.
+cp "$T/www/enc/$ENC_P" "$T/www/enctamper/$ENC_P"
+python3 - "$T/www/enctamper/$ENC_P" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[100] ^= 0x01
+open(sys.argv[1], "wb").write(bytes(b))
+PY
+new_device k
+run_dev k enctamper --decrypt-key "$K/test_rsa3072.pem"
+expect_run "an encrypted patch whose key does not open: the next item" 0 "the patch $ENC_P failed \(.*\): taking the compressed image $ENC_CZ"
+jcheck "  --json: the patch failed decrypting" "d['release']['failed'][0]['error']['name'].startswith('OTA_ERR_DECRYPT') and d['release']['installed']['uri'] == '$ENC_CZ'"
 runs k v2.0.0
 new_device k
 run_dev k enc --decrypt-key "$K/test_rsa3072.pem" --manifest-sig "$URL/enc/manifest.json.sig"

@@ -11,6 +11,9 @@
 #include "ota/log.h"
 #include "ota/release.h"
 #include "release_internal.h"
+#ifndef OTA_NO_DECRYPT
+#include "../update/app_internal.h"
+#endif
 
 static const char *TAG = "OTA_RELEASE";
 
@@ -25,6 +28,13 @@ static bool through_applier(const struct ota_manifest_file *f)
     return f->kind != OTA_MANIFEST_KIND_PLAIN;  /* a patch or a compressed image */
 }
 
+/* An encrypted patch or compressed image goes to the app writer as it is
+ * served: the writer decrypts it and applies it in the patch work area. */
+static bool decrypted_in_writer(const struct ota_manifest_file *f)
+{
+    return f->encrypted && through_applier(f);
+}
+
 /* ---- the applier path: transport -> patch or decoder -> app writer ------ */
 
 static int applier_digest_err(const struct ota_manifest_file *f)
@@ -32,19 +42,40 @@ static int applier_digest_err(const struct ota_manifest_file *f)
     return f->kind == OTA_MANIFEST_KIND_COMPRESSED ? OTA_ERR_MANIFEST_COMPRESSED_DIGEST : OTA_ERR_MANIFEST_PATCH_DIGEST;
 }
 
+/* The file as it arrived must be the one the manifest signed: its size and
+ * SHA-256 (of an encrypted file: of its ciphertext). */
+static int check_signed_file(const struct ota_manifest_file *f, uint64_t bytes, const uint8_t *digest)
+{
+    if (bytes != f->size || !digest || memcmp(digest, f->sha256, OTA_SHA256_LEN) != 0) {
+        OTA_LOGE(TAG, "%s (%llu bytes) is not the one the manifest signed (%u bytes)", f->uri,
+                 (unsigned long long)bytes, (unsigned)f->size);
+        return applier_digest_err(f);
+    }
+    return OTA_OK;
+}
+
 static int applier_complete(struct ota_service *svc, struct ota_release_item *r, const struct ota_manifest_file *f)
 {
     uint8_t digest[OTA_SHA256_LEN];
     int err = ota_item_patch_finish(svc, digest);
-    if (err) {
-        return err;
+    return err ? err : check_signed_file(f, r->patch_bytes, digest);
+}
+
+/* An encrypted item: the file served must be the one the manifest signed
+ * (its size and the SHA-256 of its ciphertext); then its tag and the
+ * applier's last bytes, so that the image in the slot is whole for the
+ * checks of check_installed, before ota_app_finish selects it. */
+static int decrypted_complete(struct ota_app_update *u, struct ota_release_item *r, const struct ota_manifest_file *f)
+{
+    r->patch_bytes = ota_app_written(u);
+    int err = check_signed_file(f, r->patch_bytes, ota_app_encrypted_digest(u));
+#ifndef OTA_NO_DECRYPT
+    if (!err) {
+        err = ota_app_decrypt_finish(u);
+        u->dec.state = OTA_DECRYPT_OFF;  /* decrypted: ota_app_finish goes on with the image's own checks */
     }
-    if (r->patch_bytes != f->size || memcmp(digest, f->sha256, OTA_SHA256_LEN) != 0) {
-        OTA_LOGE(TAG, "%s (%llu bytes) is not the one the manifest signed (%u bytes)", f->uri,
-                 (unsigned long long)r->patch_bytes, (unsigned)f->size);
-        return applier_digest_err(f);
-    }
-    return OTA_OK;
+#endif
+    return err;
 }
 
 /* ---- prepare ---------------------------------------------------------------- */
@@ -53,7 +84,8 @@ static int begin_app(struct ota_service *svc, struct ota_release_item *r, const 
 {
     struct ota_app_options opt;
     memset(&opt, 0, sizeof(opt));
-    opt.image_len = (int64_t)(through_applier(f) ? r->manifest.app_size : f->size);
+    bool made_here = through_applier(f) && !f->encrypted;  /* by the service's applier */
+    opt.image_len = (int64_t)(made_here ? r->manifest.app_size : f->size);
     opt.check_version = svc->cfg.force_version_check;
     /* A project the integrator named is the product's, not the image's (ESP-ADF apps carry
      * none): the image is then bound by its SHA-256 in the signed manifest alone. */
@@ -61,6 +93,10 @@ static int begin_app(struct ota_service *svc, struct ota_release_item *r, const 
     opt.source_id = through_applier(f) ? NULL : svc->work.source_id;
     int err = ota_app_begin(&svc->work.up.app, &svc->dev, &opt);
     ota_app_keep_encrypted_digest(&svc->work.up.app);  /* the manifest signs the file served */
+    if (decrypted_in_writer(f) && svc->work.patch) {
+        /* the service's applier stays idle: its work area is the writer's */
+        ota_app_apply_decrypted(&svc->work.up.app, &svc->work.patch->delta);
+    }
     svc->work.part = svc->work.up.app.pw.part;
     svc->work.writer = &svc->work.up.app.pw;
     return err;
@@ -81,6 +117,10 @@ static int prepare_applier(struct ota_service *svc, struct ota_item *item, struc
     int err = set_uri(svc, item, r, f);
     if (err || (err = begin_app(svc, r, f))) {
         return err;
+    }
+    if (decrypted_in_writer(f)) {  /* no resume: the applier's state cannot survive a power cut */
+        err = ota_item_open_first(svc, item, 0, NULL);
+        return err ? err : ota_item_attach(svc, item, &ota_item_app_sink);
     }
     /* a file longer than the manifest says is not the one it signed */
     ota_item_patch_setup(svc, &r->running, (int64_t)r->manifest.app_size, f->size, applier_digest_err(f));
@@ -109,9 +149,11 @@ static int prepare_full(struct ota_service *svc, struct ota_item *item, struct o
  * cut short on the server, made for another base (a reflash), the decoder
  * refuses it, or what arrived is not what the manifest signed. Refusals
  * of the image itself (project, anti-rollback, signature) are not. */
-static bool avoidable(int err)
+static bool avoidable(int err, const struct ota_manifest_file *f)
 {
-    return ota_item_missing(err) || err == OTA_ERR_SHORT_READ ||
+    /* an encrypted file that does not open or authenticate is altered (or cut) on the server */
+    bool altered = f->encrypted && err <= OTA_ERR_DECRYPT_HEADER && err >= OTA_ERR_DECRYPT_LENGTH;
+    return altered || ota_item_missing(err) || err == OTA_ERR_SHORT_READ ||
            (err <= OTA_ERR_DELTA_FORMAT && err >= OTA_ERR_DELTA_VERSION) || err == OTA_ERR_MANIFEST_PATCH_DIGEST ||
            err == OTA_ERR_MANIFEST_COMPRESSED_DIGEST || err == OTA_ERR_MANIFEST_IMAGE_DIGEST;
 }
@@ -124,7 +166,7 @@ static int next_candidate(struct ota_service *svc, struct ota_release_item *r, i
     const struct ota_manifest_file *f = current(r);
     r->failed[r->failed_count].item = f;
     r->failed[r->failed_count++].err = err;
-    if (!avoidable(err) || r->tried + 1 >= r->decision.candidate_count) {
+    if (!avoidable(err, f) || r->tried + 1 >= r->decision.candidate_count) {
         return err;
     }
     const struct ota_manifest_file *next = r->decision.candidates[++r->tried];
@@ -232,11 +274,13 @@ static int check_installed(struct ota_service *svc, const struct ota_release_ite
 static int install_current(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r)
 {
     const struct ota_manifest_file *f = current(r);
-    bool applier = through_applier(f);
+    bool applier = through_applier(f) && !f->encrypted;
     int err = ota_item_pump(svc, item, applier ? &ota_item_patch_sink : &ota_item_app_sink);
     r->patch_bytes = applier ? svc->work.patch->bytes : 0;
     if (!err && applier) {
         err = applier_complete(svc, r, f);
+    } else if (!err && decrypted_in_writer(f)) {
+        err = decrypted_complete(&svc->work.up.app, r, f);
     }
     if (!err && (err = check_installed(svc, r, f))) {
         OTA_LOGE(TAG, "the image in %s is not the one the manifest signed", svc->work.part->label);
