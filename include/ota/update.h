@@ -175,6 +175,14 @@ void ota_app_keep_encrypted_digest(struct ota_app_update *u);
 void ota_app_apply_decrypted(struct ota_app_update *u, struct ota_delta *work);
 const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u);
 
+/* An encrypted image taken whole: its authentication checked and the
+ * applier's last bytes written, so the slot holds the whole image before
+ * the caller's own checks of it (a release item compares it with the signed
+ * manifest); ota_app_finish then only verifies and selects. OTA_OK for a
+ * plain image. Errors: OTA_ERR_DECRYPT_LENGTH (cut short), OTA_ERR_DECRYPT_TAG,
+ * the applier's. */
+int ota_app_decrypt_complete(struct ota_app_update *u);
+
 /* Verify (stream, then flash, then signature), commit the journal and
  * select the new slot in otadata: NEW (trial boot) when the device has
  * rollback, else VALID. info (optional) receives the image's facts. */

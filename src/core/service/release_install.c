@@ -12,7 +12,6 @@
 #include "ota/release.h"
 #include "release_internal.h"
 #ifndef OTA_NO_DECRYPT
-#include "../update/app_internal.h"
 #endif
 
 static const char *TAG = "OTA_RELEASE";
@@ -69,13 +68,7 @@ static int decrypted_complete(struct ota_app_update *u, struct ota_release_item 
 {
     r->patch_bytes = ota_app_written(u);
     int err = check_signed_file(f, r->patch_bytes, ota_app_encrypted_digest(u));
-#ifndef OTA_NO_DECRYPT
-    if (!err) {
-        err = ota_app_decrypt_finish(u);
-        u->dec.state = OTA_DECRYPT_OFF;  /* decrypted: ota_app_finish goes on with the image's own checks */
-    }
-#endif
-    return err;
+    return err ? err : ota_app_decrypt_complete(u);
 }
 
 /* ---- prepare ---------------------------------------------------------------- */

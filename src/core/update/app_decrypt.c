@@ -573,6 +573,16 @@ const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u)
     return whole ? d->sum.digest : NULL;
 }
 
+int ota_app_decrypt_complete(struct ota_app_update *u)
+{
+    if (u->dec.state == OTA_DECRYPT_OFF) {
+        return OTA_OK;
+    }
+    int err = ota_app_decrypt_finish(u);
+    u->dec.state = OTA_DECRYPT_OFF;  /* decrypted: ota_app_finish goes on with the image's own checks */
+    return err;
+}
+
 int ota_app_decrypt_finish(struct ota_app_update *u)
 {
     struct ota_decrypt *d = &u->dec;
@@ -612,5 +622,11 @@ const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u)
 {
     (void)u;
     return NULL;  /* without the layer no image is taken encrypted */
+}
+
+int ota_app_decrypt_complete(struct ota_app_update *u)
+{
+    (void)u;
+    return OTA_OK;
 }
 #endif
