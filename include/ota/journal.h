@@ -36,6 +36,17 @@ enum ota_journal_state {
     OTA_JOURNAL_RETIRED = 0,     /* the record no longer speaks for the content */
 };
 
+/* Where a resumable decoder (a compressed image's, at a sync point) can
+ * start again: its input and output offsets, bound to the decoder's
+ * identity (the patch header's image length, sync interval and image
+ * SHA-256, 40 bytes). */
+#define OTA_JOURNAL_DECODER_ID_LEN 40u
+struct ota_journal_checkpoint {
+    bool valid;
+    uint32_t in_off, out_off;
+    uint8_t id[OTA_JOURNAL_DECODER_ID_LEN];
+};
+
 struct ota_journal {
     enum ota_journal_state state;
     uint32_t seq;
@@ -47,6 +58,9 @@ struct ota_journal {
     uint32_t durable;                               /* bytes known to be in flash, from the image start */
     int copy;                                       /* sector index (0/1) of the record, -1 none */
     unsigned next_entry;                            /* first free progress slot */
+    struct ota_journal_checkpoint checkpoint;       /* the latest valid one */
+    bool has_decoder_id;                            /* checkpoint.id is in flash */
+    unsigned next_checkpoint;                       /* first free checkpoint slot */
 };
 
 /* Bytes of a partition that an image may use (its size less the journal);
@@ -68,6 +82,13 @@ int ota_journal_progress(const struct ota_flash *f, const struct ota_partition *
 int ota_journal_stash_page0(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
                             const uint8_t page0[OTA_FLASH_PAGE_SIZE]);
 
+/* Record a decoder checkpoint (once the image's first out_off bytes are
+ * durable): the decoder identity is written with the record's first one
+ * (another identity later: OTA_ERR_INVALID_ARG), then one 16-byte slot.
+ * With every slot used it keeps nothing more (safe, only a longer resume). */
+int ota_journal_checkpoint(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                           uint32_t in_off, uint32_t out_off, const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN]);
+
 /* WRITING -> COMPLETE, or -> RETIRED: clears bits of the state word. */
 int ota_journal_set_state(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
                           enum ota_journal_state state);
@@ -78,7 +99,7 @@ int ota_journal_set_state(const struct ota_flash *f, const struct ota_partition 
  * record no longer speaks for. */
 int ota_journal_retire(const struct ota_flash *f, const struct ota_partition *part);
 
-/* Convenience: the state alone (uses about 400 bytes of stack). */
+/* Convenience: the state alone (uses about 800 bytes of stack). */
 int ota_journal_read(const struct ota_flash *f, const struct ota_partition *part, enum ota_journal_state *state);
 
 #endif
