@@ -36,16 +36,10 @@ enum ota_journal_state {
     OTA_JOURNAL_RETIRED = 0,     /* the record no longer speaks for the content */
 };
 
-/* Where a resumable decoder (a compressed image's, at a sync point) can
- * start again: its input and output offsets, bound to the decoder's
- * identity (the patch header's image length, sync interval and image
- * SHA-256, 40 bytes). */
+/* A resumable decoder's identity (a compressed image's header: its image
+ * length, sync interval and image SHA-256), which its checkpoints are
+ * bound to. */
 #define OTA_JOURNAL_DECODER_ID_LEN 40u
-struct ota_journal_checkpoint {
-    bool valid;
-    uint32_t in_off, out_off;
-    uint8_t id[OTA_JOURNAL_DECODER_ID_LEN];
-};
 
 struct ota_journal {
     enum ota_journal_state state;
@@ -54,13 +48,13 @@ struct ota_journal {
     uint8_t source_id[OTA_JOURNAL_SOURCE_ID_LEN];   /* SHA-256(URI)[0..11] */
     char validator[OTA_JOURNAL_VALIDATOR_LEN + 1];  /* "" when the source gave none */
     bool has_page0;
+    bool has_decoder_id;                            /* the record is a resumable decoder's output */
+    uint8_t next_checkpoint;                        /* first free decoder checkpoint slot */
     uint8_t page0[OTA_FLASH_PAGE_SIZE];
     uint32_t durable;                               /* bytes known to be in flash, from the image start */
     int copy;                                       /* sector index (0/1) of the record, -1 none */
     unsigned next_entry;                            /* first free progress slot */
-    struct ota_journal_checkpoint checkpoint;       /* the latest valid one */
-    bool has_decoder_id;                            /* checkpoint.id is in flash */
-    unsigned next_checkpoint;                       /* first free checkpoint slot */
+    uint32_t cp_in, cp_out;                         /* the latest valid decoder checkpoint (cp_out 0: none) */
 };
 
 /* Bytes of a partition that an image may use (its size less the journal);
@@ -81,6 +75,15 @@ int ota_journal_progress(const struct ota_flash *f, const struct ota_partition *
 /* Keep the image's first page in the journal (data partitions program it last). */
 int ota_journal_stash_page0(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
                             const uint8_t page0[OTA_FLASH_PAGE_SIZE]);
+
+/* Mark the record as a resumable decoder's output, of identity id (once,
+ * right after ota_journal_begin). */
+int ota_journal_decoder_id(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                           const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN]);
+
+/* The record's decoder identity, read back (OTA_ERR_NOT_FOUND: none). */
+int ota_journal_read_decoder_id(const struct ota_flash *f, const struct ota_partition *part,
+                                const struct ota_journal *j, uint8_t id[OTA_JOURNAL_DECODER_ID_LEN]);
 
 /* Record a decoder checkpoint (once the image's first out_off bytes are
  * durable): the decoder identity is written with the record's first one

@@ -135,61 +135,85 @@ static int load_checkpoints(const struct ota_flash *f, const struct ota_partitio
     if (err) {
         return err;
     }
-    struct ota_journal_checkpoint *cp = &j->checkpoint;
     uint32_t id_crc = ota_crc32(0, raw, OTA_JOURNAL_DECODER_ID_LEN);
     j->has_decoder_id = get_le32(raw + OTA_JOURNAL_DECODER_ID_LEN) == id_crc;
-    if (j->has_decoder_id) {
-        memcpy(cp->id, raw, OTA_JOURNAL_DECODER_ID_LEN);
-    }
     for (unsigned i = 0; i < MAX_CHECKPOINTS; i++) {
         const uint8_t *e = raw + (OFF_CHECKPOINTS - OFF_DECODER_ID) + i * CHECKPOINT_LEN;
         if (!erased(e, CHECKPOINT_LEN)) {
-            j->next_checkpoint = i + 1;
+            j->next_checkpoint = (uint8_t)(i + 1);
         }
         if (j->has_decoder_id && get_le32(e + 8) == id_crc && get_le32(e + 12) == ota_crc32(0, e, 12) &&
-            get_le32(e + 4) >= cp->out_off) {
-            cp->valid = true;
-            cp->in_off = get_le32(e);
-            cp->out_off = get_le32(e + 4);
+            get_le32(e + 4) >= j->cp_out) {
+            j->cp_in = get_le32(e);
+            j->cp_out = get_le32(e + 4);
         }
     }
     return OTA_OK;
 }
 
+int ota_journal_read_decoder_id(const struct ota_flash *f, const struct ota_partition *part,
+                                const struct ota_journal *j, uint8_t id[OTA_JOURNAL_DECODER_ID_LEN])
+{
+    uint8_t blk[OTA_JOURNAL_DECODER_ID_LEN + 4];
+    if (j->copy < 0 || !j->has_decoder_id) {
+        return OTA_ERR_NOT_FOUND;
+    }
+    int err = ota_flash_read(f, sector_addr(part, j->copy) + OFF_DECODER_ID, blk, sizeof(blk));
+    if (!err && get_le32(blk + OTA_JOURNAL_DECODER_ID_LEN) != ota_crc32(0, blk, OTA_JOURNAL_DECODER_ID_LEN)) {
+        err = OTA_ERR_NOT_FOUND;
+    }
+    if (!err) {
+        memcpy(id, blk, OTA_JOURNAL_DECODER_ID_LEN);
+    }
+    return err;
+}
+
+int ota_journal_decoder_id(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                           const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN])
+{
+    uint8_t blk[OTA_JOURNAL_DECODER_ID_LEN + 4];
+    if (j->copy < 0 || j->state != OTA_JOURNAL_WRITING || j->has_decoder_id) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    memcpy(blk, id, OTA_JOURNAL_DECODER_ID_LEN);
+    put_le32(blk + OTA_JOURNAL_DECODER_ID_LEN, ota_crc32(0, id, OTA_JOURNAL_DECODER_ID_LEN));
+    int err = ota_flash_program(f, sector_addr(part, j->copy) + OFF_DECODER_ID, blk, sizeof(blk));
+    if (!err) {
+        j->has_decoder_id = true;
+    }
+    return err;
+}
+
 int ota_journal_checkpoint(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
                            uint32_t in_off, uint32_t out_off, const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN])
 {
-    uint8_t e[CHECKPOINT_LEN];
+    uint8_t e[CHECKPOINT_LEN], have[OTA_JOURNAL_DECODER_ID_LEN];
     int err = OTA_OK;
-    if (!f || !part || !j || !id || j->copy < 0 || j->state != OTA_JOURNAL_WRITING ||
-        (j->has_decoder_id && memcmp(j->checkpoint.id, id, OTA_JOURNAL_DECODER_ID_LEN) != 0)) {
+    if (!f || !part || !j || !id || j->copy < 0 || j->state != OTA_JOURNAL_WRITING || out_off == 0) {
         return OTA_ERR_INVALID_ARG;
     }
     if (j->next_checkpoint >= MAX_CHECKPOINTS) {
         return OTA_OK;
     }
-    uint32_t base = sector_addr(part, j->copy);
-    uint32_t id_crc = ota_crc32(0, id, OTA_JOURNAL_DECODER_ID_LEN);
     if (!j->has_decoder_id) {
-        uint8_t blk[OTA_JOURNAL_DECODER_ID_LEN + 4];
-        memcpy(blk, id, OTA_JOURNAL_DECODER_ID_LEN);
-        put_le32(blk + OTA_JOURNAL_DECODER_ID_LEN, id_crc);
-        if ((err = ota_flash_program(f, base + OFF_DECODER_ID, blk, sizeof(blk)))) {
-            return err;
-        }
-        memcpy(j->checkpoint.id, id, OTA_JOURNAL_DECODER_ID_LEN);
-        j->has_decoder_id = true;
+        err = ota_journal_decoder_id(f, part, j, id);
+    } else if (!(err = ota_journal_read_decoder_id(f, part, j, have)) &&
+               memcmp(have, id, OTA_JOURNAL_DECODER_ID_LEN) != 0) {
+        err = OTA_ERR_INVALID_ARG;  /* one decoder per record */
+    }
+    if (err) {
+        return err;
     }
     put_le32(e, in_off);
     put_le32(e + 4, out_off);
-    put_le32(e + 8, id_crc);
+    put_le32(e + 8, ota_crc32(0, id, OTA_JOURNAL_DECODER_ID_LEN));
     put_le32(e + 12, ota_crc32(0, e, 12));
-    err = ota_flash_program(f, base + OFF_CHECKPOINTS + j->next_checkpoint * CHECKPOINT_LEN, e, sizeof(e));
+    uint32_t at = sector_addr(part, j->copy) + OFF_CHECKPOINTS + j->next_checkpoint * CHECKPOINT_LEN;
+    err = ota_flash_program(f, at, e, sizeof(e));
     j->next_checkpoint++;  /* a failed program may have left bits: never reuse the slot */
     if (!err) {
-        j->checkpoint.valid = true;
-        j->checkpoint.in_off = in_off;
-        j->checkpoint.out_off = out_off;
+        j->cp_in = in_off;
+        j->cp_out = out_off;
     }
     return err;
 }

@@ -222,7 +222,6 @@ int delta_cz_start(struct ota_delta *d)
 int delta_cz_feed(struct ota_delta *d, const uint8_t *p, size_t len)
 {
     int rc = 0;
-    d->body_in += (uint32_t)len;
     while (!rc && len) {
         if (d->in_pos > 0) { /* keep the unread bytes at the front */
             memmove(d->in_buf, d->in_buf + d->in_pos, d->in_len - d->in_pos);
@@ -232,6 +231,7 @@ int delta_cz_feed(struct ota_delta *d, const uint8_t *p, size_t len)
         size_t n = OTA_DELTA_IN_BUF - d->in_len < len ? OTA_DELTA_IN_BUF - d->in_len : len;
         memcpy(d->in_buf + d->in_len, p, n);
         d->in_len += (uint32_t)n;
+        d->body_in += (uint32_t)n;  /* in the buffer: what the decoder has not read of it is in_len - in_pos */
         p += n;
         len -= n;
         rc = run(d, false);
