@@ -84,6 +84,8 @@ static int prepare_patch(struct ota_service *svc, struct ota_item *item)
     return ota_item_attach(svc, item, &ota_item_patch_sink);
 }
 
+static int app_prepare(struct ota_service *svc, struct ota_item *item);
+
 /* The source continues a compressed image at the journal's checkpoint:
  * the decoder resumes there, the header is not read again (the record,
  * bound to this URI and validator, holds its identity). */
@@ -95,9 +97,14 @@ static int prepare_patch_resume(struct ota_service *svc, struct ota_item *item, 
     memset(&none, 0, sizeof(none));
     ota_item_patch_setup(svc, &none, 0, 0, OTA_OK);
     int err = ota_journal_read_decoder_id(pw->flash, pw->part, &pw->journal, p->decoder_id);
-    uint32_t len = get_le32(p->decoder_id);
-    if (err || len > svc->work.part->size) {
-        return err ? err : OTA_ERR_DELTA_CHECKPOINT;
+    uint32_t len = get_le32(p->decoder_id), sync = get_le32(p->decoder_id + 4), room = svc->work.part->size;
+    if (err || len > room || in_off > room || in_off < OTA_CZ_HEADER_LEN || !sync || sync % OTA_CZ_SYNC_UNIT ||
+        out_off % sync || out_off >= len) {
+        /* never stuck on a record that cannot be resumed: retire it, from byte 0 */
+        OTA_LOGW(TAG, "%s: the journal's checkpoint cannot be resumed (%s): from byte 0", ota_item_uri(svc, item),
+                 ota_strerror(err ? err : OTA_ERR_DELTA_CHECKPOINT));
+        ota_item_close(svc);
+        return (err = ota_journal_retire(pw->flash, pw->part)) ? err : app_prepare(svc, item);
     }
     ota_app_abort(&svc->work.up.app);
     if ((err = begin_writer(svc, item, true, len))) {
@@ -117,8 +124,6 @@ static bool wants_fallback(int err)
 {
     return err == OTA_ERR_DELTA_BASE || err == OTA_ERR_DELTA_UNSUPPORTED;
 }
-
-static int app_prepare(struct ota_service *svc, struct ota_item *item);
 
 /* A patch this device cannot use, or none at the URI: the item's full image
  * instead. */
