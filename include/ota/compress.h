@@ -15,7 +15,10 @@
 #include <stdint.h>
 
 #define OTA_CZ_MAGIC 0x95544f4fu /* "OOT\x95" read little-endian: never 0xE9, 0x10 or a compact patch */
-#define OTA_CZ_VERSION 1u
+#define OTA_CZ_VERSION 2u          /* 2: sync points (a decoder can resume there); 1 still decodes */
+#define OTA_CZ_VERSION_NO_SYNC 1u
+#define OTA_CZ_SYNC_DEFAULT (256u * 1024u) /* output bytes between sync points: +0.1 % size */
+#define OTA_CZ_SYNC_UNIT 4096u     /* sync points fall on flash sector boundaries */
 #define OTA_CZ_HEADER_LEN 48u
 
 #define OTA_CZ_REPS 4u

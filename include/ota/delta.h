@@ -58,6 +58,20 @@ struct ota_delta_header {
     uint32_t old_size;                     /* compact only (0 = unknown) */
     uint32_t new_size;                     /* 0 until known (detools: after its size field) */
     uint32_t header_len;                   /* bytes before the patch body */
+    uint32_t sync;                         /* compressed: output bytes between sync points, 0 none */
+};
+
+/* Where a decoder can start again after a power cut (a sync point: the
+ * range coder flushed, every adaptive model reset; the history it matches
+ * into is the output, in flash). 48 bytes: the patch header's identity and
+ * two offsets; the running SHA-256 is not kept, it is recomputed from the
+ * output already in flash. */
+struct ota_delta_checkpoint {
+    uint32_t in_off;                       /* patch offset of the sync point's first body byte */
+    uint32_t out_off;                      /* image bytes before it: a multiple of sync */
+    uint32_t image_len;                    /* the header's image length */
+    uint32_t sync;                         /* the header's sync interval */
+    uint8_t image_sha256[OTA_SHA256_LEN];  /* the header's SHA-256 of the image */
 };
 
 /* Does a stream starting with these bytes carry a patch with a header (esp
@@ -179,6 +193,8 @@ struct ota_delta {
     uint32_t overread;      /* compact: bytes the decoder wanted past the end */
     uint8_t in_buf[OTA_DELTA_IN_BUF];
     ota_sha256_ctx sha;     /* compact: SHA-256 of the output */
+    uint32_t body_in;       /* compressed: body bytes fed */
+    struct ota_delta_checkpoint cp;  /* compressed: the last sync point passed (out_off 0: none) */
 
     union {
         struct {
@@ -197,6 +213,21 @@ struct ota_delta {
  * then refused with OTA_ERR_DELTA_BASE too). */
 int ota_delta_begin(struct ota_delta *d, uint32_t old_size, const uint8_t *expect_base,
                     ota_delta_read_fn read_old, ota_delta_out_fn out, void *ctx);
+
+/* The last sync point the decoder passed (compressed images of version 2):
+ * true and *cp filled, or false (none yet, or a form without them). Worth
+ * keeping once the image's first cp->out_off bytes are durable. */
+bool ota_delta_checkpoint(const struct ota_delta *d, struct ota_delta_checkpoint *cp);
+
+/* Instead of a header: continue at checkpoint cp, right after
+ * ota_delta_begin (and set_history, set_bounds). The image's first
+ * cp->out_off bytes must be readable through read_new (the SHA-256 is
+ * recomputed over them); the next bytes written are the patch's from
+ * cp->in_off. A checkpoint that cannot be a sync point (out of range, off
+ * the interval, a length over the bounds) is OTA_ERR_DELTA_CHECKPOINT; one
+ * of another image ends in OTA_ERR_DELTA_RESULT at the finish, as any
+ * wrong output does. */
+int ota_delta_resume(struct ota_delta *d, const struct ota_delta_checkpoint *cp);
 
 /* Bound the stream (after begin, before the first byte): a header naming
  * a new image longer than out_max fails with OTA_ERR_DELTA_OUTPUT_BOUND

@@ -173,6 +173,8 @@
     X(OTA_ERR_DECRYPT_KEY_FILE, -215, "the decryption key file is unreadable, or not an RSA-3072 or P-256 private key (PEM) or a 32-byte HMAC key") \
     X(OTA_ERR_DECRYPT_CRYPTO, -216, "the crypto port failed to decrypt (out of memory or an unsupported operation)") \
     X(OTA_ERR_DECRYPT_SCHEME, -217, "the image's key is wrapped for another kind of key (RSA-3072 / P-256) than this device's") \
+    /* resumable decoders (-230..-239) */ \
+    X(OTA_ERR_DELTA_CHECKPOINT, -230, "a decoder checkpoint that cannot be a sync point of this patch (out of range, off its interval): not resumed there") \
     X(OTA_ERR_MANIFEST_NO_ITEM, -240, "the release offers no item this device can apply (all encrypted and no decryption key, or compressed and no decoder)") \
     X(OTA_ERR_MANIFEST_ITEM_ORDER, -241, "release manifest (format 2) does not list its items smallest first") \
     X(OTA_ERR_MANIFEST_COMPRESSED_DIGEST, -242, "the compressed image's size or SHA-256 differs from the signed manifest's") \

@@ -36,6 +36,11 @@ enum ota_journal_state {
     OTA_JOURNAL_RETIRED = 0,     /* the record no longer speaks for the content */
 };
 
+/* A resumable decoder's identity (a compressed image's header: its image
+ * length, sync interval and image SHA-256), which its checkpoints are
+ * bound to. */
+#define OTA_JOURNAL_DECODER_ID_LEN 40u
+
 struct ota_journal {
     enum ota_journal_state state;
     uint32_t seq;
@@ -47,10 +52,13 @@ struct ota_journal {
      * its chunk size (9..12), 0 for any other. Its durable bytes are of the
      * decrypted image; a resume continues at the chunk durable / 2^log2. */
     uint8_t chunk_log2;
+    bool has_decoder_id;                            /* the record is a resumable decoder's output */
+    uint8_t next_checkpoint;                        /* first free decoder checkpoint slot */
     uint8_t page0[OTA_FLASH_PAGE_SIZE];
     uint32_t durable;                               /* bytes known to be in flash, from the image start */
     int copy;                                       /* sector index (0/1) of the record, -1 none */
     unsigned next_entry;                            /* first free progress slot */
+    uint32_t cp_in, cp_out;                         /* the latest valid decoder checkpoint (cp_out 0: none) */
 };
 
 /* Bytes of a partition that an image may use (its size less the journal);
@@ -77,6 +85,22 @@ int ota_journal_mark_chunked(const struct ota_flash *f, const struct ota_partiti
 int ota_journal_stash_page0(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
                             const uint8_t page0[OTA_FLASH_PAGE_SIZE]);
 
+/* Mark the record as a resumable decoder's output, of identity id (once,
+ * right after ota_journal_begin). */
+int ota_journal_decoder_id(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                           const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN]);
+
+/* The record's decoder identity, read back (OTA_ERR_NOT_FOUND: none). */
+int ota_journal_read_decoder_id(const struct ota_flash *f, const struct ota_partition *part,
+                                const struct ota_journal *j, uint8_t id[OTA_JOURNAL_DECODER_ID_LEN]);
+
+/* Record a decoder checkpoint (once the image's first out_off bytes are
+ * durable): the decoder identity is written with the record's first one
+ * (another identity later: OTA_ERR_INVALID_ARG), then one 16-byte slot.
+ * With every slot used it keeps nothing more (safe, only a longer resume). */
+int ota_journal_checkpoint(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                           uint32_t in_off, uint32_t out_off, const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN]);
+
 /* WRITING -> COMPLETE, or -> RETIRED: clears bits of the state word. */
 int ota_journal_set_state(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
                           enum ota_journal_state state);
@@ -87,7 +111,7 @@ int ota_journal_set_state(const struct ota_flash *f, const struct ota_partition 
  * record no longer speaks for. */
 int ota_journal_retire(const struct ota_flash *f, const struct ota_partition *part);
 
-/* Convenience: the state alone (uses about 400 bytes of stack). */
+/* Convenience: the state alone (uses about 800 bytes of stack). */
 int ota_journal_read(const struct ota_flash *f, const struct ota_partition *part, enum ota_journal_state *state);
 
 #endif

@@ -57,6 +57,7 @@ struct ota_part_writer {
     struct ota_journal journal;
     uint8_t source_id[OTA_JOURNAL_SOURCE_ID_LEN];
     char validator[OTA_VALIDATOR_LEN + 1];
+    const uint8_t *decoder_id;  /* the image is this resumable decoder's output (the caller's memory), or NULL */
 };
 
 /* Set up for part; nothing is read or written. */
@@ -76,6 +77,17 @@ uint32_t ota_pw_resume(struct ota_part_writer *pw);
 /* What the journal holds of an unfinished transfer of this source id:
  * its validator and durable bytes, or NULL. */
 const char *ota_pw_resume_hint(const struct ota_part_writer *pw, uint32_t *offset);
+
+/* The journal holds an unfinished transfer of this source id decoded by a
+ * resumable decoder, and a checkpoint of it: its validator (the
+ * checkpoint in journal.cp_in / cp_out), or NULL. */
+const char *ota_pw_checkpoint_hint(const struct ota_part_writer *pw);
+
+/* The image is the output of the resumable decoder of identity id (kept by
+ * the caller until the writer is done): its record carries the identity
+ * from its start, and a plain image never resumes onto it, nor it onto
+ * another decoder's. Before the first byte. */
+void ota_pw_set_decoder(struct ota_part_writer *pw, const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN]);
 
 /* The next byte pushed is at image offset `off` (<= bytes written).
  * Bytes between what was inspected and `off` are replayed from flash. */

@@ -47,10 +47,22 @@ int cmd_image_compress(int argc, char **argv)
     const char *pos[2];
     int npos, rc;
     bool json = false, any = false;
-    struct cli_opt opts[] = {CLI_FLAG("any", &any, "compress any file, not only a valid app image"), CLI_JSON(&json),
-                             CLI_END};
+    const char *sync_s = NULL;
+    struct cli_opt opts[] = {CLI_FLAG("any", &any, "compress any file, not only a valid app image"),
+                             CLI_NUMBER("sync", &sync_s, CLI_BYTES, "BYTES",
+                                        "image bytes between sync points, where a device resumes after a power cut "
+                                        "(a multiple of 4K)", "256K"),
+                             CLI_JSON(&json), CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 2, 2, &npos))) {
         return rc;
+    }
+    uint32_t sync = OTA_CZ_SYNC_DEFAULT;
+    if (sync_s) {
+        cli_parse_size(sync_s, &sync);  /* checked by cli_parse */
+    }
+    if (sync % OTA_CZ_SYNC_UNIT) {
+        cli_error("--sync %s: not a multiple of %u bytes", sync_s, OTA_CZ_SYNC_UNIT);
+        return CLI_USAGE;
     }
     uint8_t *in;
     size_t len;
@@ -59,7 +71,7 @@ int cmd_image_compress(int argc, char **argv)
     }
     struct delta_buf out = {0};
     int err = any ? 0 : check_app_image(pos[0], in, len);
-    if (!err && cz_compress(in, len, &out)) {
+    if (!err && cz_compress_sync(in, len, sync, &out)) {
         err = OTA_ERR_NO_MEM;
     }
     if (!err && cli_write_file(pos[1], out.data, out.len)) {

@@ -22,6 +22,11 @@
  *   388  u32 chunked encrypted transfer: u8 log2 of its chunk size (9..12),
  *            u8 its complement, u16 0xFFFF; erased (0xFFFFFFFF) for any other
  *   392  progress entries, 8 bytes each: u32 pos, u32 ~pos; erased = unused
+ *  3792  decoder identity: u8[40] (image length, sync interval, image SHA-256
+ *        of a resumable patch header), u32 CRC-32 of them, u32 reserved
+ *  3840  decoder checkpoints, 16 slots of 16 bytes: u32 input offset, u32
+ *        output offset, u32 CRC-32 of the identity, u32 CRC-32 of bytes 0..11;
+ *        erased = unused, the valid one with the largest output offset counts
  */
 #define OFF_STATE 8u
 #define OFF_VALIDATOR 32u
@@ -31,7 +36,11 @@
 #define OFF_CHUNKED 388u
 #define OFF_ENTRIES 392u
 #define ENTRY_LEN 8u
-#define MAX_ENTRIES ((OTA_FLASH_SECTOR_SIZE - OFF_ENTRIES) / ENTRY_LEN)
+#define OFF_DECODER_ID 3792u
+#define OFF_CHECKPOINTS 3840u
+#define CHECKPOINT_LEN 16u
+#define MAX_CHECKPOINTS ((OTA_FLASH_SECTOR_SIZE - OFF_CHECKPOINTS) / CHECKPOINT_LEN)
+#define MAX_ENTRIES ((OFF_DECODER_ID - OFF_ENTRIES) / ENTRY_LEN)
 
 uint32_t ota_journal_data_capacity(const struct ota_partition *part)
 {
@@ -114,6 +123,108 @@ static int load_entries(const struct ota_flash *f, const struct ota_partition *p
     return OTA_OK;
 }
 
+static bool erased(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != 0xFF) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The decoder identity and the checkpoints bound to it; a torn or stale
+ * one (its identity's CRC differs) is never believed. */
+static int load_checkpoints(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j)
+{
+    uint8_t raw[OTA_FLASH_SECTOR_SIZE - OFF_DECODER_ID];
+    int err = ota_flash_read(f, sector_addr(part, j->copy) + OFF_DECODER_ID, raw, sizeof(raw));
+    if (err) {
+        return err;
+    }
+    uint32_t id_crc = ota_crc32(0, raw, OTA_JOURNAL_DECODER_ID_LEN);
+    j->has_decoder_id = get_le32(raw + OTA_JOURNAL_DECODER_ID_LEN) == id_crc;
+    for (unsigned i = 0; i < MAX_CHECKPOINTS; i++) {
+        const uint8_t *e = raw + (OFF_CHECKPOINTS - OFF_DECODER_ID) + i * CHECKPOINT_LEN;
+        if (!erased(e, CHECKPOINT_LEN)) {
+            j->next_checkpoint = (uint8_t)(i + 1);
+        }
+        if (j->has_decoder_id && get_le32(e + 8) == id_crc && get_le32(e + 12) == ota_crc32(0, e, 12) &&
+            get_le32(e + 4) >= j->cp_out) {
+            j->cp_in = get_le32(e);
+            j->cp_out = get_le32(e + 4);
+        }
+    }
+    return OTA_OK;
+}
+
+int ota_journal_read_decoder_id(const struct ota_flash *f, const struct ota_partition *part,
+                                const struct ota_journal *j, uint8_t id[OTA_JOURNAL_DECODER_ID_LEN])
+{
+    uint8_t blk[OTA_JOURNAL_DECODER_ID_LEN + 4];
+    if (j->copy < 0 || !j->has_decoder_id) {
+        return OTA_ERR_NOT_FOUND;
+    }
+    int err = ota_flash_read(f, sector_addr(part, j->copy) + OFF_DECODER_ID, blk, sizeof(blk));
+    if (!err && get_le32(blk + OTA_JOURNAL_DECODER_ID_LEN) != ota_crc32(0, blk, OTA_JOURNAL_DECODER_ID_LEN)) {
+        err = OTA_ERR_NOT_FOUND;
+    }
+    if (!err) {
+        memcpy(id, blk, OTA_JOURNAL_DECODER_ID_LEN);
+    }
+    return err;
+}
+
+int ota_journal_decoder_id(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                           const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN])
+{
+    uint8_t blk[OTA_JOURNAL_DECODER_ID_LEN + 4];
+    if (j->copy < 0 || j->state != OTA_JOURNAL_WRITING || j->has_decoder_id) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    memcpy(blk, id, OTA_JOURNAL_DECODER_ID_LEN);
+    put_le32(blk + OTA_JOURNAL_DECODER_ID_LEN, ota_crc32(0, id, OTA_JOURNAL_DECODER_ID_LEN));
+    int err = ota_flash_program(f, sector_addr(part, j->copy) + OFF_DECODER_ID, blk, sizeof(blk));
+    if (!err) {
+        j->has_decoder_id = true;
+    }
+    return err;
+}
+
+int ota_journal_checkpoint(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j,
+                           uint32_t in_off, uint32_t out_off, const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN])
+{
+    uint8_t e[CHECKPOINT_LEN], have[OTA_JOURNAL_DECODER_ID_LEN];
+    int err = OTA_OK;
+    if (!f || !part || !j || !id || j->copy < 0 || j->state != OTA_JOURNAL_WRITING || out_off == 0) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (j->next_checkpoint >= MAX_CHECKPOINTS) {
+        return OTA_OK;
+    }
+    if (!j->has_decoder_id) {
+        err = ota_journal_decoder_id(f, part, j, id);
+    } else if (!(err = ota_journal_read_decoder_id(f, part, j, have)) &&
+               memcmp(have, id, OTA_JOURNAL_DECODER_ID_LEN) != 0) {
+        err = OTA_ERR_INVALID_ARG;  /* one decoder per record */
+    }
+    if (err) {
+        return err;
+    }
+    put_le32(e, in_off);
+    put_le32(e + 4, out_off);
+    put_le32(e + 8, ota_crc32(0, id, OTA_JOURNAL_DECODER_ID_LEN));
+    put_le32(e + 12, ota_crc32(0, e, 12));
+    uint32_t at = sector_addr(part, j->copy) + OFF_CHECKPOINTS + j->next_checkpoint * CHECKPOINT_LEN;
+    err = ota_flash_program(f, at, e, sizeof(e));
+    j->next_checkpoint++;  /* a failed program may have left bits: never reuse the slot */
+    if (!err) {
+        j->cp_in = in_off;
+        j->cp_out = out_off;
+    }
+    return err;
+}
+
 int ota_journal_load(const struct ota_flash *f, const struct ota_partition *part, struct ota_journal *j)
 {
     struct header h[2];
@@ -138,7 +249,8 @@ int ota_journal_load(const struct ota_flash *f, const struct ota_partition *part
     j->state = h[c].state == OTA_JOURNAL_RETIRED ? OTA_JOURNAL_NONE : (enum ota_journal_state)h[c].state;
     j->length = h[c].length;
     memcpy(j->source_id, h[c].id, sizeof(j->source_id));
-    return load_entries(f, part, j);
+    err = load_entries(f, part, j);
+    return err ? err : load_checkpoints(f, part, j);
 }
 
 int ota_journal_read(const struct ota_flash *f, const struct ota_partition *part, enum ota_journal_state *state)

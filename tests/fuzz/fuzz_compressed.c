@@ -1,5 +1,8 @@
 /* The compressed-image decoder on arbitrary input: [1 byte chunk size]
- * [compressed image]. Its history reads must stay inside what it has
+ * [compressed image], or with the size byte's top bit set, a resumed
+ * decoder: [1 byte] [48-byte checkpoint, little-endian as struct
+ * ota_delta_checkpoint] [the body from the checkpoint's input offset], the
+ * output before the checkpoint being zeros. Its history reads must stay inside what it has
  * output, it must never emit more than the length the header declares, and
  * it must never report success for an image whose SHA-256 differs from the
  * header's (a mutated body either fails with a named error or decodes to
@@ -48,6 +51,36 @@ static int fz_out(void *ctx, const uint8_t *data, uint32_t len)
     return 0;
 }
 
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A checkpoint from the input; the output before it: zeros, hashed. */
+static int resume_from(const uint8_t **in, size_t *len, struct fuzz_ctx *c)
+{
+    struct ota_delta_checkpoint cp;
+    if (*len < 48) {
+        return OTA_ERR_DELTA_TRUNCATED;
+    }
+    cp.in_off = le32(*in);
+    cp.out_off = le32(*in + 4);
+    cp.image_len = le32(*in + 8);
+    cp.sync = le32(*in + 12);
+    memcpy(cp.image_sha256, *in + 16, OTA_SHA256_LEN);
+    *in += 48;
+    *len -= 48;
+    uint32_t prefix = cp.out_off < OUT_MAX ? cp.out_off : OUT_MAX;
+    memset(c->out, 0, prefix);
+    ota_sha256_update(&c->sha, c->out, prefix);
+    c->emitted = prefix;
+    int err = ota_delta_resume(&d, &cp);
+    if (!err && cp.out_off != prefix) {
+        __builtin_trap(); /* resumed past the output it could read back */
+    }
+    return err;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) {
@@ -55,10 +88,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct fuzz_ctx c = {out_buf, 0, {0}};
     ota_sha256_init(&c.sha);
-    size_t chunk = (size_t)data[0] + 1u, len = size - 1;
+    size_t chunk = (size_t)(data[0] & 0x7f) + 1u, len = size - 1;
     const uint8_t *in = data + 1;
     int err = ota_delta_begin(&d, 0, NULL, fz_no_old, fz_out, &c);
     ota_delta_set_history(&d, fz_read_new);
+    ota_delta_set_bounds(&d, OUT_MAX, UINT32_MAX);
+    if (!err && (data[0] & 0x80)) {
+        err = resume_from(&in, &len, &c);
+    }
     for (size_t off = 0; !err && off < len; off += chunk) {
         err = ota_delta_write(&d, in + off, len - off < chunk ? len - off : chunk);
     }

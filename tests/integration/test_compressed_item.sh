@@ -84,6 +84,72 @@ expect_ok "dropped at 50% via python: completes" $OTA -v run "$D" --app "http://
 stop_cut_proxy
 installed "dropped at 50% via python" "$T/new.bin"
 
+# Resume at the journal's last checkpoint (a sync point every 64 KiB of image):
+# after an emulated power cut, a connection cut with no retry left, and the
+# process killed (kill -9) while it waits to reconnect, the next run asks
+# nginx for the rest from the checkpoint's input offset; it receives at most
+# the remainder plus one checkpoint interval, and the image is whole.
+$OTA image make "$T/big.bin" --project play_mp3_control --version v2.0.0 --size 600000 >/dev/null
+expect_ok "ota image compress --sync 64K" $OTA image compress "$T/big.bin" "$T/www/big.cz" --sync 64K
+bsize=$(stat -c %s "$T/www/big.cz")
+interval=$(( (bsize * 65536 + 599999) / 600000 ))  # input bytes per sync interval
+resumed_within() {  # NAME FIRST_LOG: the rerun's log in $T/err
+    local got1 got2 rest
+    got1=$(sed -n 's/.*received \([0-9]*\) bytes over.*/\1/p' "$2" | tail -1)
+    got2=$(received)
+    rest=$((bsize - ${got1:-0}))
+    if grep -q "resuming the compressed image at its checkpoint" "$T/err" && [ -n "$got2" ] &&
+        [ "$got2" -le $((rest + interval)) ] && [ "$got2" -lt "$bsize" ]; then
+        pass "  ... $1: resumed at a checkpoint: $got2 bytes, remainder $rest + interval $interval"
+    else fail "  ... $1: resumed at a checkpoint ($got2 bytes, remainder $rest + interval $interval)" "$T/err"; fi
+}
+device_running "$T/old.bin"
+$OTA -v run "$D" --app "$NG/big.cz" --power-cut-at 600 >"$T/first" 2>&1
+if [ $? -eq 3 ]; then pass "power cut while a compressed image installs"; else fail "the power cut did not happen" "$T/first"; fi
+still_old "after the power cut"
+expect_ok "the next run completes" $OTA -v run "$D" --app "$NG/big.cz"
+resumed_within "power cut" "$T/first"
+installed "resumed after a power cut" "$T/big.bin"
+
+device_running "$T/old.bin"
+start_cut_proxy "$NGINX_PORT" $((bsize / 2))
+CUTURL="http://127.0.0.1:$PROXY_PORT/big.cz"
+$OTA -v run "$D" --app "$CUTURL" --retries 0 >"$T/first" 2>&1
+if [ $? -ne 0 ]; then pass "connection cut at 50 %, no retry: the run fails"; else fail "the cut run succeeded" "$T/first"; fi
+expect_ok "the next run through the same URI completes" $OTA -v run "$D" --app "$CUTURL"
+stop_cut_proxy
+resumed_within "connection cut" "$T/first"
+installed "resumed after a connection cut" "$T/big.bin"
+
+device_running "$T/old.bin"
+start_cut_proxy "$NGINX_PORT" $((bsize * 3 / 4))
+CUTURL="http://127.0.0.1:$PROXY_PORT/big.cz"
+$OTA -v run "$D" --app "$CUTURL" --retry-backoff 60000 >"$T/first" 2>&1 &
+victim=$!
+for _ in $(seq 200); do grep -q "reconnecting in" "$T/first" && break; sleep 0.05; done
+kill -9 "$victim"
+wait "$victim" 2>/dev/null
+got1=$(sed -n 's/.*at byte \([0-9]*\); reconnecting.*/\1/p' "$T/first" | tail -1)
+echo "I (0) OTA_SERVICE: received ${got1:-0} bytes over 1 streams" >>"$T/first"  # killed: it never said
+still_old "after kill -9"
+expect_ok "after kill -9 the next run completes" $OTA -v run "$D" --app "$CUTURL"
+stop_cut_proxy
+resumed_within "kill -9" "$T/first"
+installed "resumed after kill -9" "$T/big.bin"
+
+# A checkpoint of another image is never believed: the file changed (new
+# validator) between the cut and the next run: from byte 0, the new image whole.
+device_running "$T/old.bin"
+$OTA -v run "$D" --app "$NG/big.cz" --power-cut-at 600 >"$T/first" 2>&1
+$OTA image make "$T/big2.bin" --project play_mp3_control --version v2.0.1 --size 600000 >/dev/null
+$OTA image compress "$T/big2.bin" "$T/www/big.cz" --sync 64K >/dev/null
+touch -d '+1 minute' "$T/www/big.cz"
+expect_ok "another image at the same URI after the cut: installs" $OTA -v run "$D" --app "$NG/big.cz"
+if ! grep -q "resuming the compressed image at its checkpoint" "$T/err" && [ "$(received)" -eq "$(stat -c %s "$T/www/big.cz")" ]; then
+    pass "  ... from byte 0, the old checkpoint not believed"
+else fail "  ... from byte 0" "$T/err"; fi
+installed "another image after the cut" "$T/big2.bin"
+
 if [ -z "$VEC" ] || [ ! -d "$VEC/delta" ]; then
     skip "vector releases (no ../shared/vectors)"
     finish  # the synthetic part ran and passed: not a skipped test (its summary counts the skipped part)

@@ -31,8 +31,12 @@
  * before its tag (or every chunk's) verified. With --delta too, what is
  * encrypted is the patch: decrypted, then applied (its fallback as above).
  *
- * Usage: sweep [--variant safe|inplace|early-commit] [--delta] [--encrypted esp|chunked] [--expect-caught]
- *              [--report FILE]
+ * With --compressed the app item is the new image compressed (format 2,
+ * a sync point every 8 KiB): after a cut it resumes at the journal's last
+ * checkpoint; the sweep counts the cuts that left one, and fails if none did.
+ *
+ * Usage: sweep [--variant safe|inplace|early-commit] [--delta] [--compressed] [--encrypted esp|chunked]
+ *              [--expect-caught] [--report FILE]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +56,7 @@
 #include "ota/service.h"
 #include "ota/tone.h"
 #include "../../examples/ota_example/tone_upgrade.h"
+#include "cz_make.h"
 #include "delta_make.h"
 
 #define APP_SIZE (64u * 1024u)
@@ -68,6 +73,8 @@ static struct ota_service svc;
 static struct ota_item_patch patch_work;
 static const char *variant = "safe";
 static bool delta_app;  /* the app item is a patch of the old app */
+static bool compressed_app;  /* the app item is the new image compressed, with sync points */
+static unsigned checkpoints_left;  /* cuts after which the app slot's journal held a decoder checkpoint */
 static const char *encrypted;  /* the app item is encrypted: "esp" or "chunked" */
 static struct ota_crypto_key *device_key;
 static uint8_t decrypt_work[OTA_CHUNKED_WORK_LEN];
@@ -153,6 +160,19 @@ static void put(struct ota_host_flash *hf, const char *label, const struct blob 
     if (ota_flash_erase(&hf->flash, p->offset, e) || ota_flash_program(&hf->flash, p->offset, b->data, (uint32_t)b->len)) {
         die("writing the base device", OTA_ERR_IO);
     }
+}
+
+/* The app item compressed, a sync point every 8 KiB. */
+static void write_compressed(const struct blob *n)
+{
+    struct delta_buf out = {0};
+    char path[160];
+    if (cz_compress_sync(n->data, n->len, 8192, &out)) {
+        die("compress", OTA_ERR_NO_MEM);
+    }
+    snprintf(path, sizeof(path), "%s/app.cz", sd);
+    write_file(path, out.data, out.len);
+    free(out.data);
 }
 
 /* The app item's patch, old -> new, in esp_delta_ota's format (kept in
@@ -273,7 +293,10 @@ static int run_list(struct ota_host_flash *hf, bool *reboot)
         items[0].ops.execute = early_commit_execute;
     }
     items[1].type = OTA_ITEM_APP;
-    items[1].uri = encrypted ? "file://sdcard/app.enc" : delta_app ? "file://sdcard/app.espdelta" : "file://sdcard/app.bin";
+    items[1].uri = encrypted        ? "file://sdcard/app.enc"
+                   : delta_app      ? "file://sdcard/app.espdelta"
+                   : compressed_app ? "file://sdcard/app.cz"
+                                    : "file://sdcard/app.bin";
     items[1].fallback_uri = delta_app ? "file://sdcard/app.bin" : NULL;
     items[1].reboot_flag = true;
     ota_service_set_upgrade_list(&svc, items, 2);
@@ -373,6 +396,11 @@ static bool one_cut(unsigned k, enum ota_cut_mode mode)
     if (ota_journal_read(&hf.flash, tone, &js) != OTA_OK) {
         die("journal", OTA_ERR_IO);
     }
+    struct ota_journal aj;
+    if (compressed_app && ota_journal_load(&hf.flash, ota_pt_find_label(&table, "ota_1"), &aj) == OTA_OK &&
+        aj.state == OTA_JOURNAL_WRITING && aj.cp_out) {
+        checkpoints_left++;
+    }
     bool is_old = content_is(&hf, &old_tone), is_new = content_is(&hf, &new_tone);
     if (js == OTA_JOURNAL_COMPLETE && !is_new) {
         report_failure(k, mname, "(b) journal says COMPLETE but the data is not the new image");
@@ -415,13 +443,16 @@ int main(int argc, char **argv)
             variant = argv[++i];
         } else if (strcmp(argv[i], "--delta") == 0) {
             delta_app = true;
+        } else if (strcmp(argv[i], "--compressed") == 0) {
+            compressed_app = true;
         } else if (strcmp(argv[i], "--encrypted") == 0 && i + 1 < argc &&
                    (strcmp(argv[i + 1], "esp") == 0 || strcmp(argv[i + 1], "chunked") == 0)) {
             encrypted = argv[++i];
         } else if (strcmp(argv[i], "--report") == 0 && i + 1 < argc) {
             report = argv[++i];
         } else {
-            fprintf(stderr, "usage: sweep [--variant safe|inplace|early-commit] [--delta] [--encrypted esp|chunked] "
+            fprintf(stderr, "usage: sweep [--variant safe|inplace|early-commit] [--delta] [--compressed] "
+                            "[--encrypted esp|chunked] "
                             "[--expect-caught] [--report FILE]\n");
             return 2;
         }
@@ -455,6 +486,9 @@ int main(int argc, char **argv)
         write_encrypted(delta_app ? &patch : &app_new);  /* an encrypted patch: decrypted, then applied */
     }
     free(patch.data);
+    if (compressed_app) {
+        write_compressed(&app_new);
+    }
     snprintf(path, sizeof(path), "%s/flash_tone.bin", sd);
     write_file(path, new_tone.data, new_tone.len);
     struct ota_host_transport_config tc = {.sdcard_dir = sd};
@@ -496,14 +530,22 @@ int main(int argc, char **argv)
         torn.failed += !one_cut(k, OTA_CUT_TORN);
     }
     unsigned failed = clean.failed + torn.failed;
-    char summary[512];
+    if (compressed_app && checkpoints_left == 0) {
+        fprintf(stderr, "FAIL no cut left a decoder checkpoint: the compressed item never resumed mid-image\n");
+        failed++;
+    }
+    char summary[640];
     snprintf(summary, sizeof(summary),
              "power-cut sweep, variant %s%s%s%s: %llu flash operations in the whole update (app %u B, tone %zu B)\n"
              "cut points tried: %u plain, %u torn; failures: %u plain, %u torn\n",
-             variant, delta_app ? ", app as a delta patch" : "", encrypted ? ", app encrypted: " : "",
-             encrypted ? encrypted : "", (unsigned long long)n_ops, APP_SIZE, new_tone.len,
-             clean.tried, torn.tried, clean.failed,
-             torn.failed);
+             variant, delta_app ? ", app as a delta patch" : compressed_app ? ", app compressed" : "",
+             encrypted ? ", app encrypted: " : "", encrypted ? encrypted : "", (unsigned long long)n_ops, APP_SIZE,
+             new_tone.len, clean.tried, torn.tried, clean.failed, torn.failed);
+    if (compressed_app) {
+        size_t used = strlen(summary);
+        snprintf(summary + used, sizeof(summary) - used, "cuts that left a decoder checkpoint to resume at: %u\n",
+                 checkpoints_left);
+    }
     fputs(summary, stdout);
     if (report) {
         FILE *f = fopen(report, "w");

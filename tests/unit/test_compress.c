@@ -109,10 +109,13 @@ static void test_hostile(void **state)
     memset(m + z.len, 0x55, 16);
     assert_int_equal(decode(m, z.len + 16, 512, &s), OTA_ERR_DELTA_TRAILING);
     buf_free(&s.out);
-    m[4] = 2;
+    m[4] = 3;
     assert_int_equal(decode(m, z.len, 512, &s), OTA_ERR_DELTA_VERSION);
     assert_int_equal(s.out.len, 0);
-    m[4] = 1;
+    m[4] = OTA_CZ_VERSION;
+    m[12] = 1;  /* a sync interval off the sector grid */
+    assert_int_equal(decode(m, z.len, 512, &s), OTA_ERR_DELTA_UNSUPPORTED);
+    m[12] = 0;
     m[6] = 1;
     assert_int_equal(decode(m, z.len, 512, &s), OTA_ERR_DELTA_UNSUPPORTED);
     m[6] = 0;
@@ -136,12 +139,130 @@ static void test_hostile(void **state)
     buf_free(&img);
 }
 
+/* Decode with sync points; at each, note the checkpoint the decoder offers. */
+static int decode_checkpoints(const uint8_t *in, size_t len, size_t chunk, struct sink *s,
+                              struct ota_delta_checkpoint *cps, size_t *ncp)
+{
+    memset(s, 0, sizeof(*s));
+    *ncp = 0;
+    int err = ota_delta_begin(&dec, 0, NULL, no_old, write_new, s);
+    ota_delta_set_history(&dec, read_new);
+    for (size_t off = 0; !err && off < len; off += chunk) {
+        err = ota_delta_write(&dec, in + off, len - off < chunk ? len - off : chunk);
+        struct ota_delta_checkpoint cp;
+        if (!err && ota_delta_checkpoint(&dec, &cp) && (*ncp == 0 || cps[*ncp - 1].out_off != cp.out_off)) {
+            cps[(*ncp)++] = cp;
+        }
+    }
+    return err ? err : ota_delta_finish(&dec);
+}
+
+/* Resume at cp with the output's first cp->out_off bytes (prefix) as history. */
+static int resume(const struct ota_delta_checkpoint *cp, const uint8_t *prefix, const uint8_t *in, size_t len,
+                  struct sink *s)
+{
+    memset(s, 0, sizeof(*s));
+    buf_emit(&s->out, prefix, cp->out_off);
+    int err = ota_delta_begin(&dec, 0, NULL, no_old, write_new, s);
+    ota_delta_set_history(&dec, read_new);
+    if (!err) {
+        err = ota_delta_resume(&dec, cp);
+    }
+    if (!err && cp->in_off < len) {
+        err = ota_delta_write(&dec, in + cp->in_off, len - cp->in_off);
+    }
+    return err ? err : ota_delta_finish(&dec);
+}
+
+static void test_sync_points_resume(void **state)
+{
+    (void)state;
+    struct buf img = sample();
+    struct delta_buf z = {0}, whole = {0};
+    struct sink s, r;
+    struct ota_delta_checkpoint cps[16];
+    size_t n = 0;
+    assert_int_equal(cz_compress_sync(img.data, img.len, 16384, &z), 0);
+    assert_int_equal(cz_compress_sync(img.data, img.len, 1u << 20, &whole), 0);
+    assert_true(z.len > whole.len);  /* each sync point costs a little */
+    /* the checkpoints do not depend on how the input was cut */
+    struct ota_delta_checkpoint small[16];
+    assert_int_equal(decode_checkpoints(z.data, z.len, 97, &s, small, &n), 0);
+    buf_free(&s.out);
+    assert_int_equal(decode_checkpoints(z.data, z.len, 4096, &s, cps, &n), 0);
+    assert_memory_equal(small, cps, n * sizeof(cps[0]));
+    assert_true(s.out.len == img.len && memcmp(s.out.data, img.data, img.len) == 0);
+    assert_int_equal(n, img.len / 16384);
+    for (size_t k = 0; k < n; k++) {
+        assert_int_equal(cps[k].out_off, (k + 1) * 16384);
+        assert_int_equal(resume(&cps[k], img.data, z.data, z.len, &r), 0);
+        assert_true(r.out.len == img.len && memcmp(r.out.data, img.data, img.len) == 0);
+        buf_free(&r.out);
+    }
+    /* a checkpoint off the grid or out of range: refused before any output */
+    struct ota_delta_checkpoint bad = cps[1];
+    bad.out_off += 4096;
+    assert_int_equal(resume(&bad, img.data, z.data, z.len, &r), OTA_ERR_DELTA_CHECKPOINT);
+    assert_int_equal(r.out.len, bad.out_off);
+    buf_free(&r.out);
+    bad = cps[1];
+    bad.out_off = bad.image_len;
+    assert_int_equal(resume(&bad, img.data, z.data, z.len, &r), OTA_ERR_DELTA_CHECKPOINT);
+    buf_free(&r.out);
+    bad = cps[1];
+    bad.in_off = 10;
+    assert_int_equal(resume(&bad, img.data, z.data, z.len, &r), OTA_ERR_DELTA_CHECKPOINT);
+    buf_free(&r.out);
+    /* another image's checkpoint, or a flash prefix that differs: never a good result */
+    bad = cps[1];
+    bad.image_sha256[0] ^= 1;
+    assert_int_equal(resume(&bad, img.data, z.data, z.len, &r), OTA_ERR_DELTA_RESULT);
+    buf_free(&r.out);
+    bad = cps[1];
+    bad.in_off += 1;
+    assert_int_not_equal(resume(&bad, img.data, z.data, z.len, &r), 0);
+    buf_free(&r.out);
+    img.data[5] ^= 1;  /* a prefix byte that is not the image's */
+    assert_int_not_equal(resume(&cps[1], img.data, z.data, z.len, &r), 0);
+    img.data[5] ^= 1;
+    buf_free(&r.out);
+    buf_free(&s.out);
+    free(z.data);
+    free(whole.data);
+    buf_free(&img);
+}
+
+/* Version 1 (no sync points) still decodes; it offers no checkpoint. */
+static void test_version1_decodes(void **state)
+{
+    (void)state;
+    struct buf img = sample();
+    struct delta_buf z = {0};
+    struct sink s;
+    struct ota_delta_checkpoint cps[4];
+    size_t n = 9;
+    assert_int_equal(cz_compress_sync(img.data, img.len, 1u << 20, &z), 0);
+    z.data[4] = OTA_CZ_VERSION_NO_SYNC;
+    memset(z.data + 12, 0, 4);
+    assert_int_equal(decode_checkpoints(z.data, z.len, 512, &s, cps, &n), 0);
+    assert_true(s.out.len == img.len && memcmp(s.out.data, img.data, img.len) == 0);
+    assert_int_equal(n, 0);
+    buf_free(&s.out);
+    z.data[12] = 0x10;  /* version 1 with a sync interval: a field it does not define */
+    assert_int_equal(decode(z.data, z.len, 512, &s), OTA_ERR_DELTA_UNSUPPORTED);
+    buf_free(&s.out);
+    free(z.data);
+    buf_free(&img);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_state_fits_16k),
         cmocka_unit_test(test_roundtrip_any_chunk),
         cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_sync_points_resume),
+        cmocka_unit_test(test_version1_decodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,6 +109,67 @@ static void torn_writes(void **state)
     tmp_flash_destroy(&t);
 }
 
+/* Decoder checkpoints: the latest valid one survives a power cycle; a torn
+ * slot or identity, or a slot of another identity, is never believed; a
+ * new record starts with none. */
+static void decoder_checkpoints(void **state)
+{
+    (void)state;
+    struct tmp_flash t;
+    uint8_t dec_id[OTA_JOURNAL_DECODER_ID_LEN], other[OTA_JOURNAL_DECODER_ID_LEN];
+    memset(dec_id, 0x5A, sizeof(dec_id));
+    memset(other, 0x6B, sizeof(other));
+    make_seed_device(&t, &table);
+    assert_int_equal(ota_journal_load(&t.hf.flash, tone(), &j), OTA_OK);
+    assert_int_equal(ota_journal_checkpoint(&t.hf.flash, tone(), &j, 100, 4096, dec_id), OTA_ERR_INVALID_ARG);
+    assert_int_equal(ota_journal_begin(&t.hf.flash, tone(), &j, 90000, id, "v"), OTA_OK);
+    assert_int_equal(ota_journal_progress(&t.hf.flash, tone(), &j, 8192), OTA_OK);
+    assert_int_equal(ota_journal_checkpoint(&t.hf.flash, tone(), &j, 1234, 4096, dec_id), OTA_OK);
+    assert_int_equal(ota_journal_checkpoint(&t.hf.flash, tone(), &j, 2345, 8192, dec_id), OTA_OK);
+    assert_int_equal(ota_journal_checkpoint(&t.hf.flash, tone(), &j, 1, 12288, other), OTA_ERR_INVALID_ARG);
+    tmp_flash_reopen(&t);
+    assert_int_equal(ota_journal_load(&t.hf.flash, tone(), &j), OTA_OK);
+    assert_int_equal(j.cp_in, 2345);
+    assert_int_equal(j.cp_out, 8192);
+    uint8_t back[OTA_JOURNAL_DECODER_ID_LEN];
+    assert_int_equal(ota_journal_read_decoder_id(&t.hf.flash, tone(), &j, back), OTA_OK);
+    assert_memory_equal(back, dec_id, sizeof(dec_id));
+    assert_int_equal(j.durable, 8192);  /* progress entries untouched */
+
+    /* torn at every byte class: the slot before holds */
+    for (uint32_t seed = 1; seed < 6; seed++) {
+        ota_host_flash_reset_counters(&t.hf);
+        t.hf.cut_at = 1;
+        t.hf.cut_mode = OTA_CUT_TORN;
+        t.hf.cut_seed = seed;
+        assert_int_equal(ota_journal_checkpoint(&t.hf.flash, tone(), &j, 9999, 12288 + seed * 4096, dec_id),
+                         OTA_ERR_POWER_LOST);
+        tmp_flash_reopen(&t);
+        assert_int_equal(ota_journal_load(&t.hf.flash, tone(), &j), OTA_OK);
+        assert_int_equal(j.cp_out, 8192);
+        assert_int_equal(j.cp_in, 2345);
+    }
+    /* after the torn slots the next one still goes into erased space */
+    assert_int_equal(ota_journal_checkpoint(&t.hf.flash, tone(), &j, 3456, 40960, dec_id), OTA_OK);
+    tmp_flash_reopen(&t);
+    assert_int_equal(ota_journal_load(&t.hf.flash, tone(), &j), OTA_OK);
+    assert_int_equal(j.cp_out, 40960);
+
+    /* a record whose identity was torn believes no checkpoint */
+    assert_int_equal(ota_journal_begin(&t.hf.flash, tone(), &j, 90000, id, "w"), OTA_OK);
+    assert_int_equal(j.cp_out, 0);
+    ota_host_flash_reset_counters(&t.hf);
+    t.hf.cut_at = 1;
+    t.hf.cut_mode = OTA_CUT_TORN;
+    t.hf.cut_seed = 7;
+    assert_int_equal(ota_journal_checkpoint(&t.hf.flash, tone(), &j, 77, 4096, dec_id), OTA_ERR_POWER_LOST);
+    tmp_flash_reopen(&t);
+    assert_int_equal(ota_journal_load(&t.hf.flash, tone(), &j), OTA_OK);
+    assert_int_equal(j.cp_out, 0);
+    assert_int_equal(ota_journal_read_decoder_id(&t.hf.flash, tone(), &j, back), OTA_ERR_NOT_FOUND);
+    tmp_flash_destroy(&t);
+}
+
 /* Retire: both records stop speaking for the content, with programs only;
  * the older one goes first, so that a torn program of the newer one never
  * brings an older WRITING record back as the current one. */
@@ -175,6 +236,7 @@ int main(void)
         cmocka_unit_test(capacity),
         cmocka_unit_test(begin_progress_commit),
         cmocka_unit_test(torn_writes),
+        cmocka_unit_test(decoder_checkpoints),
         cmocka_unit_test(retire_clears_both_records_older_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

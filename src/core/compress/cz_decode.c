@@ -93,6 +93,29 @@ static int put(struct ota_delta *d, uint8_t b)
     return delta_put_extra(d, b);
 }
 
+/* The output offset no symbol may cross: the image's end or the next sync point. */
+static uint32_t next_stop(const struct ota_delta *d)
+{
+    uint32_t end = d->hdr.new_size, sync = d->hdr.sync;
+    if (sync && end - d->new_pos > sync - d->new_pos % sync) {
+        end = d->new_pos + (sync - d->new_pos % sync);
+    }
+    return end;
+}
+
+/* At a sync point the encoder flushed its coder and reset every model:
+ * note where (a place to resume from) and start afresh. */
+static void sync_point(struct ota_delta *d)
+{
+    d->cp.in_off = d->hdr.header_len + d->body_in - (d->in_len - d->in_pos);
+    d->cp.out_off = d->new_pos;
+    d->cp.image_len = d->hdr.new_size;
+    d->cp.sync = d->hdr.sync;
+    memcpy(d->cp.image_sha256, d->hdr.new_sha256, OTA_SHA256_LEN);
+    cz_init(&d->u.cz);
+    d->u.cz.state = CZ_SYMBOL;
+}
+
 static int decode_symbol(struct cz_io *io)
 {
     struct ota_delta *d = io->d;
@@ -113,7 +136,7 @@ static int decode_symbol(struct cz_io *io)
     uint32_t len = delta_lz_match(d, &c->lz, &range, &code, &dist, &rep_i);
     io->range = range;
     io->code = code;
-    if (dist == 0 || dist > d->new_pos || len == 0 || len > d->hdr.new_size - d->new_pos) {
+    if (dist == 0 || dist > d->new_pos || len == 0 || len > next_stop(d) - d->new_pos) {
         return OTA_ERR_DELTA_CORRUPT;
     }
     cz_after_match(c, rep_i, dist);
@@ -154,6 +177,11 @@ static int step(struct ota_delta *d)
         for (; c->init_bytes < 5; c->init_bytes++) {
             c->code = (c->code << 8) | next_in(d);
         }
+        return 0;
+    }
+    if (c->state == CZ_SYMBOL && d->hdr.sync && d->new_pos % d->hdr.sync == 0 && d->new_pos != d->cp.out_off &&
+        d->new_pos) {
+        sync_point(d);
         return 0;
     }
     rc = c->state == CZ_COPY ? copy(d) : symbol(d);
@@ -203,6 +231,7 @@ int delta_cz_feed(struct ota_delta *d, const uint8_t *p, size_t len)
         size_t n = OTA_DELTA_IN_BUF - d->in_len < len ? OTA_DELTA_IN_BUF - d->in_len : len;
         memcpy(d->in_buf + d->in_len, p, n);
         d->in_len += (uint32_t)n;
+        d->body_in += (uint32_t)n;  /* in the buffer: what the decoder has not read of it is in_len - in_pos */
         p += n;
         len -= n;
         rc = run(d, false);

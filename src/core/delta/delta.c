@@ -103,18 +103,77 @@ static int parse_compressed(const uint8_t *buf, size_t len, struct ota_delta_hea
     if (len < OTA_CZ_HEADER_LEN) {
         return OTA_ERR_DELTA_TRUNCATED;
     }
-    if (buf[4] != OTA_CZ_VERSION) {
+    if (buf[4] != OTA_CZ_VERSION && buf[4] != OTA_CZ_VERSION_NO_SYNC) {
         return OTA_ERR_DELTA_VERSION;
     }
-    if (buf[5] || buf[6] || buf[7] || get_le32(buf + 12)) {
+    uint32_t sync = get_le32(buf + 12);  /* version 1: reserved, 0 */
+    bool sync_ok = buf[4] == OTA_CZ_VERSION ? sync && sync % OTA_CZ_SYNC_UNIT == 0 : sync == 0;
+    if (buf[5] || buf[6] || buf[7] || !sync_ok) {
         return OTA_ERR_DELTA_UNSUPPORTED; /* flags or fields this version does not define */
     }
+    h->sync = sync;
     h->form = OTA_DELTA_COMPRESSED;
     h->new_size = get_le32(buf + 8);
     h->has_new = true;
     memcpy(h->new_sha256, buf + 16, OTA_SHA256_LEN);
     h->header_len = OTA_CZ_HEADER_LEN;
     return 0;
+}
+
+bool ota_delta_checkpoint(const struct ota_delta *d, struct ota_delta_checkpoint *cp)
+{
+    if (!d || !cp || d->error || d->hdr.form != OTA_DELTA_COMPRESSED || d->cp.out_off == 0) {
+        return false;
+    }
+    *cp = d->cp;
+    return true;
+}
+
+/* The SHA-256 of the image's first n bytes, read back from the output. */
+static int rehash_output(struct ota_delta *d, uint32_t n)
+{
+    ota_sha256_init(&d->sha);
+    for (uint32_t off = 0; off < n;) {
+        uint32_t k = n - off < OTA_DELTA_OLD_BUF ? n - off : OTA_DELTA_OLD_BUF;
+        int rc = d->read_new(d->ctx, off, d->old_buf, k);
+        if (rc) {
+            return rc;
+        }
+        ota_sha256_update(&d->sha, d->old_buf, k);
+        off += k;
+    }
+    return 0;
+}
+
+int ota_delta_resume(struct ota_delta *d, const struct ota_delta_checkpoint *cp)
+{
+    if (!d || !cp || d->header_done || d->hdr_have) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (!d->read_new) {
+        return d->error = OTA_ERR_DELTA_UNSUPPORTED;
+    }
+    if (!cp->sync || cp->sync % OTA_CZ_SYNC_UNIT || cp->out_off % cp->sync || cp->out_off == 0 ||
+        cp->out_off >= cp->image_len || cp->image_len > d->out_max || cp->in_off < OTA_CZ_HEADER_LEN ||
+        cp->in_off - OTA_CZ_HEADER_LEN > d->in_left) {
+        return d->error = OTA_ERR_DELTA_CHECKPOINT;
+    }
+    d->hdr.form = OTA_DELTA_COMPRESSED;
+    d->hdr.new_size = cp->image_len;
+    d->hdr.sync = cp->sync;
+    d->hdr.has_new = true;
+    memcpy(d->hdr.new_sha256, cp->image_sha256, OTA_SHA256_LEN);
+    d->hdr.header_len = OTA_CZ_HEADER_LEN;
+    d->header_done = true;
+    d->in_left -= cp->in_off - OTA_CZ_HEADER_LEN;  /* the bound counts the whole patch */
+    int rc = delta_cz_start(d);
+    if (!rc) {
+        rc = rehash_output(d, cp->out_off);
+    }
+    d->cp = *cp;
+    d->new_pos = cp->out_off;
+    d->body_in = cp->in_off - OTA_CZ_HEADER_LEN;
+    return d->error = rc;
 }
 
 static int parse_header_full(const uint8_t *buf, size_t len, struct ota_delta_header *h, uint8_t *compression,

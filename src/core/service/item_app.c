@@ -1,6 +1,7 @@
 /* The default app procedure: a client of the push-style app update. */
 #include <string.h>
 
+#include "../bytes.h"
 #include "item_stream.h"
 #include "ota/error.h"
 #include "ota/log.h"
@@ -71,11 +72,57 @@ static int prepare_patch(struct ota_service *svc, struct ota_item *item)
                  svc->work.part->label);
         return OTA_ERR_DELTA_OUTPUT_BOUND;
     }
+    /* A compressed image with sync points journals its output and its
+     * checkpoints: after a power cut it resumes at the last one. */
+    bool resumable = hdr.form == OTA_DELTA_COMPRESSED && hdr.sync;
     ota_app_abort(&svc->work.up.app);
-    if ((err = begin_writer(svc, item, false, len))) {
+    if ((err = begin_writer(svc, item, resumable, len))) {
         return err;
     }
     ota_item_patch_setup(svc, &base, len, 0, OTA_OK);
+    if (resumable) {
+        struct ota_delta_checkpoint at = {0, 0, hdr.new_size, hdr.sync, {0}};
+        memcpy(at.image_sha256, hdr.new_sha256, OTA_SHA256_LEN);
+        ota_item_decoder_id(&at, svc->work.patch->decoder_id);
+        ota_pw_set_decoder(&svc->work.up.app.pw, svc->work.patch->decoder_id);
+        svc->work.patch->resumable = true;
+    }
+    return ota_item_attach(svc, item, &ota_item_patch_sink);
+}
+
+static int app_prepare(struct ota_service *svc, struct ota_item *item);
+
+/* The source continues a compressed image at the journal's checkpoint:
+ * the decoder resumes there, the header is not read again (the record,
+ * bound to this URI and validator, holds its identity). */
+static int prepare_patch_resume(struct ota_service *svc, struct ota_item *item, uint32_t in_off, uint32_t out_off)
+{
+    struct ota_image_info none;
+    struct ota_item_patch *p = svc->work.patch;
+    struct ota_part_writer *pw = &svc->work.up.app.pw;
+    memset(&none, 0, sizeof(none));
+    ota_item_patch_setup(svc, &none, 0, 0, OTA_OK);
+    int err = ota_journal_read_decoder_id(pw->flash, pw->part, &pw->journal, p->decoder_id);
+    uint32_t len = get_le32(p->decoder_id), sync = get_le32(p->decoder_id + 4), room = svc->work.part->size;
+    if (err || len > room || in_off > room || in_off < OTA_CZ_HEADER_LEN || !sync || sync % OTA_CZ_SYNC_UNIT ||
+        out_off % sync || out_off >= len) {
+        /* never stuck on a record that cannot be resumed: retire it, from byte 0 */
+        OTA_LOGW(TAG, "%s: the journal's checkpoint cannot be resumed (%s): from byte 0", ota_item_uri(svc, item),
+                 ota_strerror(err ? err : OTA_ERR_DELTA_CHECKPOINT));
+        ota_item_close(svc);
+        return (err = ota_journal_retire(pw->flash, pw->part)) ? err : app_prepare(svc, item);
+    }
+    ota_app_abort(&svc->work.up.app);
+    if ((err = begin_writer(svc, item, true, len))) {
+        return err;
+    }
+    ota_pw_set_decoder(&svc->work.up.app.pw, p->decoder_id);
+    p->new_len = len;
+    p->resumable = true;
+    p->resume_in = in_off;
+    p->resume_out = out_off;
+    OTA_LOGI(TAG, "%s: resuming the compressed image at its checkpoint: patch byte %u, image byte %u",
+             ota_item_uri(svc, item), (unsigned)in_off, (unsigned)out_off);
     return ota_item_attach(svc, item, &ota_item_patch_sink);
 }
 
@@ -83,8 +130,6 @@ static bool wants_fallback(int err)
 {
     return err == OTA_ERR_DELTA_BASE || err == OTA_ERR_DELTA_UNSUPPORTED;
 }
-
-static int app_prepare(struct ota_service *svc, struct ota_item *item);
 
 /* A patch this device cannot use, or none at the URI: the item's full image
  * instead. */
@@ -116,7 +161,14 @@ static int app_prepare(struct ota_service *svc, struct ota_item *item)
         return err;
     }
     OTA_LOGI("esp_https_ota", "Starting OTA...");
-    const char *validator = ota_app_resume_hint(&w->up.app, &offset);
+    const char *validator = w->patch ? ota_pw_checkpoint_hint(&w->up.app.pw) : NULL;
+    uint32_t cp_in = w->up.app.pw.journal.cp_in, cp_out = w->up.app.pw.journal.cp_out;
+    bool at_checkpoint = validator != NULL;
+    if (at_checkpoint) {
+        offset = cp_in;  /* a compressed image's: its input offset */
+    } else {
+        validator = ota_app_resume_hint(&w->up.app, &offset);
+    }
     err = ota_item_open_first(svc, item, validator ? offset : 0, validator);
     if (ota_item_missing(err) && item->fallback_uri && !w->fell_back) {
         return prepare_fallback(svc, item, err);  /* e.g. no patch was published for this release */
@@ -124,7 +176,10 @@ static int app_prepare(struct ota_service *svc, struct ota_item *item)
     if (err) {
         return err;
     }
-    /* A journal's resumed range is of a full image (patches keep none). */
+    if (at_checkpoint && w->stream_pos == cp_in) {
+        return prepare_patch_resume(svc, item, cp_in, cp_out);
+    }
+    /* Else a journal's resumed range is of a full image. */
     if (w->stream_pos == 0 && (err = ota_item_patch_detect(svc, &patch))) {
         return err;
     }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "../bytes.h"
 #include "item_stream.h"
 #include "ota/error.h"
 #include "ota/log.h"
@@ -155,15 +156,62 @@ static int restart(struct ota_service *svc)
     return err ? err : ota_delta_set_bounds(&p->delta, out_max, in_max);
 }
 
+void ota_item_decoder_id(const struct ota_delta_checkpoint *cp, uint8_t id[OTA_JOURNAL_DECODER_ID_LEN])
+{
+    put_le32(id, cp->image_len);
+    put_le32(id + 4, cp->sync);
+    memcpy(id + 8, cp->image_sha256, OTA_SHA256_LEN);
+}
+
+/* The decoder at the journal's checkpoint, the app writer at its output
+ * offset (the bytes before it replayed from flash into the checks):
+ * returns the patch offset the transfer goes on from. */
+static int resume_decoder(struct ota_item_work *w)
+{
+    struct ota_item_patch *p = w->patch;
+    const uint8_t *id = p->decoder_id;
+    struct ota_delta_checkpoint cp = {p->resume_in, p->resume_out, get_le32(id), get_le32(id + 4), {0}};
+    memcpy(cp.image_sha256, id + 8, OTA_SHA256_LEN);
+    p->resume_out = 0;  /* once: a later start is from byte 0 */
+    int err = ota_app_seek(&w->up.app, cp.out_off);
+    if (err || (err = ota_delta_resume(&p->delta, &cp))) {
+        return err;
+    }
+    p->bytes = cp.in_off;
+    p->saved_out = cp.out_off;
+    return (int)cp.in_off;
+}
+
 static int patch_set_source(struct ota_item_work *w, int64_t total, const char *validator)
 {
+    struct ota_item_patch *p = w->patch;
     (void)total;
-    (void)validator;
-    /* The applier's state lives only in RAM: no journal, no resume across
-     * a power cut (a rerun starts from patch byte 0); the app writer
-     * compares what it rewrites. */
-    int err = ota_app_set_source(&w->up.app, w->patch->new_len, NULL);
-    return err < 0 ? err : restart(service_of(w));
+    /* Only a compressed image with sync points keeps a journal (its
+     * checkpoints); another patch's state lives only in RAM and a rerun
+     * starts from patch byte 0, the app writer comparing what it rewrites. */
+    int durable = ota_app_set_source(&w->up.app, p->new_len, p->resumable ? validator : NULL);
+    int err = durable < 0 ? durable : restart(service_of(w));
+    if (err) {
+        return err;
+    }
+    if (p->resume_out > (uint32_t)durable) {
+        p->resume_out = 0;  /* the journal did not match after all: from byte 0 */
+    }
+    return p->resume_out ? resume_decoder(w) : 0;
+}
+
+/* A sync point the decoder passed whose output is durable: journal it. */
+static int save_checkpoint(struct ota_item_work *w)
+{
+    struct ota_item_patch *p = w->patch;
+    struct ota_part_writer *pw = &w->up.app.pw;
+    struct ota_delta_checkpoint cp;
+    if (!p->resumable || !pw->journal_begun || !ota_delta_checkpoint(&p->delta, &cp) || cp.out_off <= p->saved_out ||
+        pw->journal.durable < cp.out_off) {
+        return OTA_OK;
+    }
+    p->saved_out = cp.out_off;
+    return ota_journal_checkpoint(pw->flash, pw->part, &pw->journal, cp.in_off, cp.out_off, p->decoder_id);
 }
 
 static int patch_seek(struct ota_item_work *w, uint64_t off)
@@ -174,6 +222,8 @@ static int patch_seek(struct ota_item_work *w, uint64_t off)
     if (off != 0) {
         return OTA_ERR_INVALID_ARG;
     }
+    w->patch->resume_out = 0;
+    w->patch->saved_out = 0;
     int err = ota_app_seek(&w->up.app, 0);
     return err ? err : restart(service_of(w));
 }
@@ -186,7 +236,8 @@ static int patch_write(struct ota_item_work *w, const void *data, size_t n)
     }
     ota_sha256_update(&p->sha, data, n);
     p->bytes += n;
-    return ota_delta_write(&p->delta, data, n);
+    int err = ota_delta_write(&p->delta, data, n);
+    return err ? err : save_checkpoint(w);
 }
 
 static uint32_t patch_written(const struct ota_item_work *w)

@@ -45,10 +45,38 @@ int ota_pw_use_journal(struct ota_part_writer *pw, const uint8_t source_id[OTA_J
     return err;
 }
 
+/* A record and a writer agree on whose output the image is: a plain
+ * image's (no identity), or the same decoder's. */
+static bool same_decoder(const struct ota_part_writer *pw)
+{
+    const struct ota_journal *j = &pw->journal;
+    uint8_t id[OTA_JOURNAL_DECODER_ID_LEN];
+    if (!pw->decoder_id || !j->has_decoder_id) {
+        return !pw->decoder_id && !j->has_decoder_id;
+    }
+    return ota_journal_read_decoder_id(pw->flash, pw->part, j, id) == OTA_OK &&
+           memcmp(id, pw->decoder_id, OTA_JOURNAL_DECODER_ID_LEN) == 0;
+}
+
+void ota_pw_set_decoder(struct ota_part_writer *pw, const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN])
+{
+    pw->decoder_id = id;
+}
+
+const char *ota_pw_checkpoint_hint(const struct ota_part_writer *pw)
+{
+    const struct ota_journal *j = &pw->journal;
+    if (!pw->journal_loaded || j->state != OTA_JOURNAL_WRITING || !j->validator[0] || j->cp_out == 0 ||
+        j->cp_out > j->durable || memcmp(j->source_id, pw->source_id, sizeof(pw->source_id)) != 0) {
+        return NULL;
+    }
+    return j->validator;
+}
+
 uint32_t ota_pw_resume(struct ota_part_writer *pw)
 {
     const struct ota_journal *j = &pw->journal;
-    bool same = pw->journaled && j->state == OTA_JOURNAL_WRITING && j->durable > 0 &&
+    bool same = pw->journaled && j->state == OTA_JOURNAL_WRITING && j->durable > 0 && same_decoder(pw) &&
                 memcmp(j->source_id, pw->source_id, sizeof(pw->source_id)) == 0 &&
                 (!pw->hold_first_page || j->has_page0) && pw->total == (int64_t)j->length &&
                 strcmp(j->validator, pw->validator) == 0 && j->durable <= pw->limit;
@@ -67,6 +95,7 @@ const char *ota_pw_resume_hint(const struct ota_part_writer *pw, uint32_t *offse
 {
     const struct ota_journal *j = &pw->journal;
     if (!pw->journal_loaded || j->state != OTA_JOURNAL_WRITING || j->durable == 0 || !j->validator[0] ||
+        j->has_decoder_id ||
         memcmp(j->source_id, pw->source_id, sizeof(pw->source_id)) != 0 || (pw->hold_first_page && !j->has_page0)) {
         return NULL;
     }
@@ -157,6 +186,9 @@ static int journal_progress(struct ota_part_writer *pw, uint32_t before)
             return err;
         }
         pw->journal_begun = true;
+        if (pw->decoder_id && (err = ota_journal_decoder_id(pw->flash, pw->part, &pw->journal, pw->decoder_id))) {
+            return err;
+        }
     }
     if (pw->hold_first_page && pw->written >= OTA_FLASH_PAGE_SIZE && !pw->journal.has_page0 &&
         (err = ota_journal_stash_page0(pw->flash, pw->part, &pw->journal, pw->first_page))) {

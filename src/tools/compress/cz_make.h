@@ -11,4 +11,9 @@
  * memory runs out or the image is larger than 4 GiB - 1. */
 int cz_compress(const uint8_t *in, size_t len, struct delta_buf *out);
 
+/* The same with a sync point every `sync` output bytes (a nonzero multiple
+ * of OTA_CZ_SYNC_UNIT; cz_compress uses OTA_CZ_SYNC_DEFAULT): a decoder can
+ * resume at each; every one costs a coder flush and models learnt anew. */
+int cz_compress_sync(const uint8_t *in, size_t len, uint32_t sync, struct delta_buf *out);
+
 #endif
