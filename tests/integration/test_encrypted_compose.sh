@@ -19,24 +19,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/servers.sh"
 trap 'stop_servers; rm -rf "$T"' EXIT
 
-mkdir -p "$T/www"
-printf '%s\n' "nvs, data, nvs, , 0x4000" "otadata, data, ota, , 0x2000" "phy_init, data, phy, , 0x1000" \
-    "ota_0, app, ota_0, , 3M" "ota_1, app, ota_1, , 3M" >"$T/table.csv"
-D="$T/dev.img"
-
-device_running() {
-    rm -f "$D" "$D".*
-    $OTA flash create "$D" --table "$T/table.csv" --size 8MB >/dev/null &&
-        $OTA flash write "$D" ota_0 "$1" >/dev/null && $OTA boot "$D" >/dev/null 2>&1
-}
-
-installed() {
-    $OTA flash read "$D" ota_1 "$T/slot.bin" >/dev/null 2>&1
-    if cmp -s -n "$(stat -c %s "$2")" "$T/slot.bin" "$2"; then pass "$1: byte for byte in ota_1"
-    else fail "$1: ota_1 differs from the new image"; fi
-    if $OTA boot "$D" 2>&1 | grep -q "Loaded app from partition at offset 0x310000"; then pass "$1: the new app boots"
-    else fail "$1: the new app does not boot"; fi
-}
+. "$HERE/item_device.sh"
 
 # refused_nowrite NAME ERR: exit 1 with ERR, not one flash write, the old app boots
 refused_nowrite() {

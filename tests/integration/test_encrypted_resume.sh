@@ -23,32 +23,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/servers.sh"
 trap 'stop_servers; rm -rf "$T"' EXIT
 
-mkdir -p "$T/www"
-printf '%s\n' "nvs, data, nvs, , 0x4000" "otadata, data, ota, , 0x2000" "phy_init, data, phy, , 0x1000" \
-    "ota_0, app, ota_0, , 3M" "ota_1, app, ota_1, , 3M" >"$T/table.csv"
-D="$T/dev.img"
+. "$HERE/item_device.sh"
 CHUNK=$((4096 + 16))
 
-device_running() {
-    rm -f "$D" "$D".*
-    $OTA flash create "$D" --table "$T/table.csv" --size 8MB >/dev/null &&
-        $OTA flash write "$D" ota_0 "$1" >/dev/null && $OTA boot "$D" >/dev/null 2>&1
-}
-
-installed() {
-    $OTA flash read "$D" ota_1 "$T/slot.bin" >/dev/null 2>&1
-    if cmp -s -n "$(stat -c %s "$2")" "$T/slot.bin" "$2"; then pass "$1: byte for byte in ota_1"
-    else fail "$1: ota_1 differs from the new image"; fi
-    if $OTA boot "$D" 2>&1 | grep -q "Loaded app from partition at offset 0x310000"; then pass "$1: the new app boots"
-    else fail "$1: the new app does not boot"; fi
-}
-
-old_boots() {
-    if $OTA boot "$D" 2>&1 | grep -q "Loaded app from partition at offset 0x10000"; then pass "$1: the old app boots"
-    else fail "$1: the old app does not boot"; fi
-}
-
-received() { sed -n 's/.*received \([0-9]*\) bytes over \([0-9]*\) streams.*/\1/p' "$T/err" | tail -1; }
 resumed_at() { sed -n 's/.*resuming the chunked transfer at chunk [0-9]* of [0-9]* (encrypted byte \([0-9]*\)).*/\1/p' "$T/err" | tail -1; }
 
 # second_run NAME URL FILE_LEN FIRST SLACK: the run after an interruption
@@ -85,7 +62,7 @@ for cut in 30 90; do
     device_running "$T/old.bin"
     $OTA -v run "$D" --app "$NG/new.oce" --decrypt-key "$DATA/test_p256.pem" --power-cut-at $cut >"$T/out" 2>"$T/err"
     if [ $? -eq 3 ]; then pass "power cut at flash op $cut: exit 3"; else fail "power cut at $cut: exit status" "$T/err"; fi
-    old_boots "power cut at $cut"
+    still_old "power cut at $cut"
     # what the first run received but never had in flash: the chunk being
     # programmed when the power went, and the next one still in RAM
     second_run "power cut at flash op $cut" "$NG/new.oce" "$LEN" "$(received)" 2
@@ -98,7 +75,7 @@ for pct in 20 70; do
     url="http://127.0.0.1:$PROXY_PORT/new.oce"
     $OTA -v run "$D" --app "$url" --decrypt-key "$DATA/test_p256.pem" --retries 0 --no-reboot >"$T/out" 2>"$T/err"
     if [ $? -ne 0 ]; then pass "connection cut at $pct%: the run fails"; else fail "connection cut at $pct%: completed" "$T/err"; fi
-    old_boots "connection cut at $pct%"
+    still_old "connection cut at $pct%"
     second_run "connection cut at $pct%" "$url" "$LEN" "$(received)" 1
     stop_cut_proxy
 done
@@ -114,7 +91,7 @@ $OTA -v run "$D" --app "$NG/new.oce" --decrypt-key "$DATA/test_p256.pem" >"$T/ou
 if [ $? -eq 1 ]; then pass "altered after the cut: refused"; else fail "altered after the cut: exit status" "$T/err"; fi
 expect_log "altered after the cut: resumed, then the altered chunk refused" "resuming the chunked transfer"
 expect_log "altered after the cut: by its tag" "OTA_ERR_DECRYPT_TAG"
-old_boots "altered after the cut"
+still_old "altered after the cut"
 cp -p "$T/keep.oce" "$T/www/new.oce"
 expect_ok "altered after the cut: the next run" $OTA -v run "$D" --app "$NG/new.oce" --decrypt-key "$DATA/test_p256.pem"
 if grep -q "resuming the chunked transfer" "$T/err"; then fail "after a refused chunk the journal was resumed" "$T/err"
