@@ -605,6 +605,7 @@ int ota_app_decrypt_finish(struct ota_app_update *u)
     return form_finish(u);
 }
 #else
+#include "ota/error.h"
 #include "ota/update.h"
 
 void ota_app_keep_encrypted_digest(struct ota_app_update *u)
