@@ -18,11 +18,13 @@ typedef enum { OTA_ERROR_LIST(OTA_ERROR_ENUM_MEMBER) } ota_err;
 
 /* A short, specific sentence for err; "unknown error" for a number that is
  * not in the list; never NULL. A device build that defines
- * OTA_NO_ERROR_MESSAGES returns the name instead (no sentences in flash). */
+ * OTA_NO_ERROR_MESSAGES returns the name instead (no sentences in flash);
+ * one that defines OTA_NO_ERROR_NAMES the code as decimal text ("-213"). */
 const char *ota_strerror(int err);
 
 /* The enum member's name ("OTA_ERR_IMG_HASH"), for logs and tests;
- * "OTA_ERR_UNKNOWN" for a number that is not in the list. */
+ * "OTA_ERR_UNKNOWN" for a number that is not in the list. Under
+ * OTA_NO_ERROR_NAMES (no names in flash): the code as decimal text. */
 const char *ota_errname(int err);
 
 #endif

@@ -2,9 +2,17 @@
  * a switch per function, so a duplicate value fails to compile. */
 #include "ota/error.h"
 
+#ifdef OTA_NO_ERROR_NAMES
+/* The smallest build: the code as decimal text ("-213"), a few bytes
+ * each instead of its name; error_list.h turns it back into a name. */
+#define OTA_ERROR_NAME_CASE(name, value, message) \
+    case name:                                    \
+        return #value;
+#else
 #define OTA_ERROR_NAME_CASE(name, value, message) \
     case name:                                    \
         return #name;
+#endif
 
 const char *ota_errname(int err)
 {
@@ -14,7 +22,7 @@ const char *ota_errname(int err)
     return "OTA_ERR_UNKNOWN";
 }
 
-#ifdef OTA_NO_ERROR_MESSAGES
+#if defined(OTA_NO_ERROR_MESSAGES) || defined(OTA_NO_ERROR_NAMES)
 const char *ota_strerror(int err)
 {
     return ota_errname(err);
