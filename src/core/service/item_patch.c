@@ -156,11 +156,17 @@ static int restart(struct ota_service *svc)
     return err ? err : ota_delta_set_bounds(&p->delta, out_max, in_max);
 }
 
-void ota_item_decoder_id(const struct ota_delta_checkpoint *cp, uint8_t id[OTA_JOURNAL_DECODER_ID_LEN])
+void ota_item_decoder_id(const struct ota_delta_checkpoint *cp, const uint8_t *base,
+                         uint8_t id[OTA_JOURNAL_DECODER_ID_LEN])
 {
     put_le32(id, cp->image_len);
     put_le32(id + 4, cp->sync);
     memcpy(id + 8, cp->image_sha256, OTA_SHA256_LEN);
+    put_le32(id + 40, cp->form);
+    memset(id + 44, 0, OTA_SHA256_LEN);
+    if (base) {
+        memcpy(id + 44, base, OTA_SHA256_LEN);
+    }
 }
 
 /* The decoder at the journal's checkpoint, the app writer at its output
@@ -170,7 +176,8 @@ static int resume_decoder(struct ota_item_work *w)
 {
     struct ota_item_patch *p = w->patch;
     const uint8_t *id = p->decoder_id;
-    struct ota_delta_checkpoint cp = {p->resume_in, p->resume_out, get_le32(id), get_le32(id + 4), {0}};
+    struct ota_delta_checkpoint cp = {p->resume_in, p->resume_out, get_le32(id), get_le32(id + 4), {0},
+                                      get_le32(id + 40)};
     memcpy(cp.image_sha256, id + 8, OTA_SHA256_LEN);
     p->resume_out = 0;  /* once: a later start is from byte 0 */
     int err = ota_app_seek(&w->up.app, cp.out_off);
@@ -186,9 +193,10 @@ static int patch_set_source(struct ota_item_work *w, int64_t total, const char *
 {
     struct ota_item_patch *p = w->patch;
     (void)total;
-    /* Only a compressed image with sync points keeps a journal (its
-     * checkpoints); another patch's state lives only in RAM and a rerun
-     * starts from patch byte 0, the app writer comparing what it rewrites. */
+    /* Only a compressed image or compact patch with sync points keeps a
+     * journal (its checkpoints); another patch's state lives only in RAM and
+     * a rerun starts from patch byte 0, the app writer comparing what it
+     * rewrites. */
     int durable = ota_app_set_source(&w->up.app, p->new_len, p->resumable ? validator : NULL);
     int err = durable < 0 ? durable : restart(service_of(w));
     if (err) {

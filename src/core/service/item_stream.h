@@ -68,8 +68,10 @@ int ota_item_patch_check_base(struct ota_service *svc, struct ota_item *item, st
  * OTA_ERR_DELTA_INPUT_BOUND); a stalling patch fails with
  * OTA_ERR_DELTA_STALLED. A new_len of 0 is refused (OTA_ERR_INVALID_ARG). */
 /* A resumable decoder's identity as the journal keeps it (the checkpoint's
- * image length, sync interval, image SHA-256). */
-void ota_item_decoder_id(const struct ota_delta_checkpoint *cp, uint8_t id[OTA_JOURNAL_DECODER_ID_LEN]);
+ * image length, sync interval, image SHA-256, form; a compact patch's base
+ * SHA-256, else NULL: zeros). */
+void ota_item_decoder_id(const struct ota_delta_checkpoint *cp, const uint8_t *base,
+                         uint8_t id[OTA_JOURNAL_DECODER_ID_LEN]);
 
 void ota_item_patch_setup(struct ota_service *svc, const struct ota_image_info *base, int64_t new_len,
                           uint64_t max_bytes, int over_err);
