@@ -240,11 +240,17 @@ int cmd_delta_apply(int argc, char **argv)
 int cli_delta_make_patch(const char *format, const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
                       struct delta_buf *out)
 {
+    return cli_delta_make_patch_sync(format, old, old_len, nw, new_len, OTA_DELTA_COMPACT_SYNC_DEFAULT, out);
+}
+
+int cli_delta_make_patch_sync(const char *format, const uint8_t *old, size_t old_len, const uint8_t *nw,
+                              size_t new_len, uint32_t sync, struct delta_buf *out)
+{
     struct delta_plan plan;
     if (delta_plan_make(old, old_len, nw, new_len, &plan)) {
         return OTA_ERR_NO_MEM;
     }
-    int err = strcmp(format, "compact") == 0 ? delta_write_compact(old, old_len, nw, new_len, &plan, out)
+    int err = strcmp(format, "compact") == 0 ? delta_write_compact_sync(old, old_len, nw, new_len, &plan, sync, out)
                                              : delta_write_esp(old, old_len, nw, new_len, &plan, out);
     delta_plan_free(&plan);
     return err ? OTA_ERR_NO_MEM : 0;
@@ -274,16 +280,29 @@ static void make_json(const char *const pos[3], const char *format, const uint8_
 
 int cmd_delta_make(int argc, char **argv)
 {
-    const char *pos[3], *format = "esp";
+    const char *pos[3], *format = "esp", *sync_s = NULL;
     int npos, rc;
     bool json = false;
     struct cli_opt opts[] = {
         CLI_VALUE("format", &format, "esp|compact",
                   "esp: esp_delta_ota's format (stock esp_delta_ota applies it); compact: ours, smaller"),
+        CLI_NUMBER("sync", &sync_s, CLI_TEXT, "BYTES",
+                   "compact: new-image bytes between sync points, where a device resumes after a power cut "
+                   "(a multiple of 4K; 0: none, format 3)", "256K"),
         CLI_JSON(&json),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos))) {
         return rc;
+    }
+    uint32_t sync = OTA_DELTA_COMPACT_SYNC_DEFAULT;
+    if (sync_s && strcmp(sync_s, "0") == 0) {
+        sync = 0;  /* format 3: for appliers that predate format 4 */
+    } else if (sync_s && !cli_parse_size(sync_s, &sync)) {
+        sync = 1;
+    }
+    if (sync % OTA_CZ_SYNC_UNIT) {
+        cli_error("--sync %s: not 0 or a multiple of %u bytes", sync_s, OTA_CZ_SYNC_UNIT);
+        return CLI_USAGE;
     }
     if (strcmp(format, "esp") != 0 && strcmp(format, "compact") != 0) {
         cli_error("--format: esp or compact, not '%s'", format);
@@ -302,7 +321,7 @@ int cmd_delta_make(int argc, char **argv)
     int err = old_len > INT32_MAX || new_len > UINT32_MAX ? OTA_ERR_INVALID_ARG : 0;
     bool writing = false;
     if (!err) {
-        err = cli_delta_make_patch(format, old, old_len, nw, new_len, &out);
+        err = cli_delta_make_patch_sync(format, old, old_len, nw, new_len, sync, &out);
     }
     if (!err) {
         writing = true;
