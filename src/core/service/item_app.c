@@ -147,8 +147,9 @@ static int prepare_patch_resume(struct ota_service *svc, struct ota_item *item, 
     p->resumable = true;
     p->resume_in = in_off;
     p->resume_out = out_off;
-    OTA_LOGI(TAG, "%s: resuming the patch at its checkpoint: patch byte %u, image byte %u",
-             ota_item_uri(svc, item), (unsigned)in_off, (unsigned)out_off);
+    OTA_LOGI(TAG, "%s: resuming the %s at its checkpoint: patch byte %u, image byte %u", ota_item_uri(svc, item),
+             get_le32(id + 40) == OTA_DELTA_COMPACT ? "compact patch" : "compressed image", (unsigned)in_off,
+             (unsigned)out_off);
     return ota_item_attach(svc, item, &ota_item_patch_sink);
 }
 

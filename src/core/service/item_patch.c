@@ -169,6 +169,21 @@ void ota_item_decoder_id(const struct ota_delta_checkpoint *cp, const uint8_t *b
     }
 }
 
+/* A decoder that went on from a journal checkpoint and then failed (its
+ * output not the image, the checkpoint unusable): the checkpoint is never
+ * believed again, the next run starts from patch byte 0. */
+static int forget_checkpoint(struct ota_item_work *w, int err)
+{
+    struct ota_part_writer *pw = &w->up.app.pw;
+    if (err && err != OTA_ERR_POWER_LOST && w->patch->from_checkpoint) {
+        w->patch->from_checkpoint = false;
+        OTA_LOGW(TAG, "the patch resumed at the journal's checkpoint fails (%s): the next run starts from byte 0",
+                 ota_strerror(err));
+        (void)ota_journal_retire(pw->flash, pw->part);  /* err is what the item reports */
+    }
+    return err;
+}
+
 /* The decoder at the journal's checkpoint, the app writer at its output
  * offset (the bytes before it replayed from flash into the checks):
  * returns the patch offset the transfer goes on from. */
@@ -180,9 +195,10 @@ static int resume_decoder(struct ota_item_work *w)
                                       get_le32(id + 40)};
     memcpy(cp.image_sha256, id + 8, OTA_SHA256_LEN);
     p->resume_out = 0;  /* once: a later start is from byte 0 */
+    p->from_checkpoint = true;
     int err = ota_app_seek(&w->up.app, cp.out_off);
     if (err || (err = ota_delta_resume(&p->delta, &cp))) {
-        return err;
+        return forget_checkpoint(w, err);
     }
     p->bytes = cp.in_off;
     p->saved_out = cp.out_off;
@@ -232,6 +248,7 @@ static int patch_seek(struct ota_item_work *w, uint64_t off)
     }
     w->patch->resume_out = 0;
     w->patch->saved_out = 0;
+    w->patch->from_checkpoint = false;
     int err = ota_app_seek(&w->up.app, 0);
     return err ? err : restart(service_of(w));
 }
@@ -244,7 +261,7 @@ static int patch_write(struct ota_item_work *w, const void *data, size_t n)
     }
     ota_sha256_update(&p->sha, data, n);
     p->bytes += n;
-    int err = ota_delta_write(&p->delta, data, n);
+    int err = forget_checkpoint(w, ota_delta_write(&p->delta, data, n));
     return err ? err : save_checkpoint(w);
 }
 
@@ -259,7 +276,7 @@ int ota_item_patch_finish(struct ota_service *svc, uint8_t digest[OTA_SHA256_LEN
 {
     struct ota_item_patch *p = svc->work.patch;
     uint8_t d[OTA_SHA256_LEN];
-    int err = ota_delta_finish(&p->delta);
+    int err = forget_checkpoint(&svc->work, ota_delta_finish(&p->delta));
     ota_sha256_finish(&p->sha, d);
     if (digest) {
         memcpy(digest, d, OTA_SHA256_LEN);
