@@ -13,6 +13,8 @@
 #include "delta_make.h"
 #include "delta_report.h"
 
+#define APPLY_CHECKPOINTS_MAX 256u
+
 struct apply_ctx {
     const uint8_t *old;
     size_t old_len;
@@ -20,6 +22,8 @@ struct apply_ctx {
     int out_err;                  /* the output file's own failure, if that was what failed */
     ota_sha256_ctx sha;  /* of what is written: the result's digest for --json */
     uint64_t written;    /* bytes in the output file so far */
+    struct ota_delta_checkpoint cps[APPLY_CHECKPOINTS_MAX];  /* the sync points seen, in order */
+    size_t ncp;
 };
 
 static int read_old(void *ctx, uint32_t offset, void *buf, uint32_t len)
@@ -87,6 +91,9 @@ static void print_header(const struct ota_delta_header *h)
         printf("old size: %u\n", h->old_size);
     }
     printf("new size: %u\n", h->new_size);
+    if (h->sync) {
+        printf("sync interval: %u\n", h->sync);
+    }
 }
 
 static void info_json(const char *path, const struct ota_delta_header *h, size_t len)
@@ -135,11 +142,17 @@ int cmd_delta_info(int argc, char **argv)
     return CLI_OK;
 }
 
-static int apply_stream(struct ota_delta *d, const uint8_t *patch, size_t len, size_t chunk)
+/* The patch in chunks; the checkpoints it offers on the way noted in a. */
+static int apply_stream(struct ota_delta *d, const uint8_t *patch, size_t len, size_t chunk, struct apply_ctx *a)
 {
     int err = 0;
     for (size_t off = 0; off < len && !err; off += chunk) {
         err = ota_delta_write(d, patch + off, len - off < chunk ? len - off : chunk);
+        struct ota_delta_checkpoint cp;
+        if (!err && ota_delta_checkpoint(d, &cp) && a->ncp < APPLY_CHECKPOINTS_MAX &&
+            (a->ncp == 0 || a->cps[a->ncp - 1].out_off != cp.out_off)) {
+            a->cps[a->ncp++] = cp;
+        }
     }
     return err ? err : ota_delta_finish(d);
 }
@@ -163,7 +176,7 @@ static int apply_files(const uint8_t *old, size_t old_len, const uint8_t *patch,
         ota_delta_set_history(d, read_written);
     }
     if (!err) {
-        err = apply_stream(d, patch, patch_len, chunk);
+        err = apply_stream(d, patch, patch_len, chunk, a);
     }
     if (err) {
         ota_host_outfile_abort(&a->out);
@@ -185,6 +198,14 @@ static void apply_json(const char *const pos[3], const uint8_t *old, size_t old_
     report_file(&j, "base", pos[0], old, old_len);
     report_file(&j, "patch", pos[1], patch, patch_len);
     report_file_digest(&j, "result", pos[2], ota_delta_produced(d), result_sha);
+    json_array(&j, "checkpoints");  /* where a device can resume: patch and image offsets */
+    for (size_t i = 0; i < a->ncp; i++) {
+        json_object(&j, NULL);
+        json_uint(&j, "patch_offset", a->cps[i].in_off);
+        json_uint(&j, "image_offset", a->cps[i].out_off);
+        json_close(&j);
+    }
+    json_close(&j);
     json_error(&j, "error", 0);
     json_end(&j);
 }
