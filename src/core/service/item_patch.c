@@ -177,8 +177,7 @@ static int forget_checkpoint(struct ota_item_work *w, int err)
     struct ota_part_writer *pw = &w->up.app.pw;
     if (err && err != OTA_ERR_POWER_LOST && w->patch->from_checkpoint) {
         w->patch->from_checkpoint = false;
-        OTA_LOGW(TAG, "the patch resumed at the journal's checkpoint fails (%s): the next run starts from byte 0",
-                 ota_strerror(err));
+        OTA_LOGW(TAG, "resumed at a checkpoint, failed (%s): next from byte 0", ota_strerror(err));
         (void)ota_journal_retire(pw->flash, pw->part);  /* err is what the item reports */
     }
     return err;
