@@ -72,46 +72,19 @@ static int prepare_patch(struct ota_service *svc, struct ota_item *item)
                  svc->work.part->label);
         return OTA_ERR_DELTA_OUTPUT_BOUND;
     }
-    /* A compressed image or compact patch with sync points journals its
-     * output and its checkpoints: after a power cut it resumes at the last. */
-    bool resumable = (hdr.form == OTA_DELTA_COMPRESSED || hdr.form == OTA_DELTA_COMPACT) && hdr.sync;
+    bool resumable = ota_item_patch_resumable(&hdr);
     ota_app_abort(&svc->work.up.app);
     if ((err = begin_writer(svc, item, resumable, len))) {
         return err;
     }
     ota_item_patch_setup(svc, &base, len, 0, OTA_OK);
     if (resumable) {
-        struct ota_delta_checkpoint at = {0, 0, hdr.new_size, hdr.sync, {0}, (uint32_t)hdr.form};
-        memcpy(at.image_sha256, hdr.new_sha256, OTA_SHA256_LEN);
-        ota_item_decoder_id(&at, hdr.form == OTA_DELTA_COMPACT ? base.hash_stored : NULL,
-                            svc->work.patch->decoder_id);
-        ota_pw_set_decoder(&svc->work.up.app.pw, svc->work.patch->decoder_id);
-        svc->work.patch->resumable = true;
+        ota_item_patch_journal(svc, &hdr, base.hash_stored);
     }
     return ota_item_attach(svc, item, &ota_item_patch_sink);
 }
 
 static int app_prepare(struct ota_service *svc, struct ota_item *item);
-
-/* A journal identity's patch can resume at (in_off, out_off): its form
- * one with sync points, the offsets on its interval and in the slot, a
- * compact patch's base the running app (filled into *base). */
-static int checkpoint_usable(struct ota_service *svc, const uint8_t *id, uint32_t in_off, uint32_t out_off,
-                             struct ota_image_info *base)
-{
-    uint32_t len = get_le32(id), sync = get_le32(id + 4), form = get_le32(id + 40), room = svc->work.part->size;
-    uint32_t hlen = form == OTA_DELTA_COMPACT ? OTA_DELTA_COMPACT_HEADER_LEN : OTA_CZ_HEADER_LEN;
-    memset(base, 0, sizeof(*base));
-    if ((form != OTA_DELTA_COMPRESSED && form != OTA_DELTA_COMPACT) || len > room || in_off > room ||
-        in_off < hlen || !sync || sync % OTA_CZ_SYNC_UNIT || out_off % sync || out_off >= len) {
-        return OTA_ERR_DELTA_CHECKPOINT;
-    }
-    if (form == OTA_DELTA_COMPACT) {
-        int err = ota_item_running_base(svc, base);
-        return err ? err : memcmp(id + 44, base->hash_stored, OTA_SHA256_LEN) ? OTA_ERR_DELTA_BASE : OTA_OK;
-    }
-    return OTA_OK;
-}
 
 /* The source continues a compressed image or compact patch at the
  * journal's checkpoint: the decoder resumes there, the header is not read
@@ -120,17 +93,11 @@ static int checkpoint_usable(struct ota_service *svc, const uint8_t *id, uint32_
 static int prepare_patch_resume(struct ota_service *svc, struct ota_item *item, uint32_t in_off, uint32_t out_off)
 {
     struct ota_image_info base;
-    struct ota_item_patch *p = svc->work.patch;
     struct ota_part_writer *pw = &svc->work.up.app.pw;
     uint8_t id[OTA_JOURNAL_DECODER_ID_LEN];
-    memset(&base, 0, sizeof(base));
-    int err = ota_journal_read_decoder_id(pw->flash, pw->part, &pw->journal, id);
+    int err = ota_item_checkpoint_id(svc, in_off, out_off, id, &base);
     uint32_t len = get_le32(id);
-    if (!err) {
-        err = checkpoint_usable(svc, id, in_off, out_off, &base);
-    }
     ota_item_patch_setup(svc, &base, 0, 0, OTA_OK);
-    memcpy(p->decoder_id, id, sizeof(id));
     if (err) {
         /* never stuck on a record that cannot be resumed: retire it, from byte 0 */
         OTA_LOGW(TAG, "%s: the journal's checkpoint cannot be resumed (%s): from byte 0", ota_item_uri(svc, item),
@@ -142,11 +109,8 @@ static int prepare_patch_resume(struct ota_service *svc, struct ota_item *item, 
     if ((err = begin_writer(svc, item, true, len))) {
         return err;
     }
-    ota_pw_set_decoder(&svc->work.up.app.pw, p->decoder_id);
-    p->new_len = len;
-    p->resumable = true;
-    p->resume_in = in_off;
-    p->resume_out = out_off;
+    svc->work.patch->new_len = len;
+    ota_item_patch_resume_at(svc, id, in_off, out_off);
     OTA_LOGI(TAG, "%s: resuming the %s at its checkpoint: patch byte %u, image byte %u", ota_item_uri(svc, item),
              get_le32(id + 40) == OTA_DELTA_COMPACT ? "compact patch" : "compressed image", (unsigned)in_off,
              (unsigned)out_off);

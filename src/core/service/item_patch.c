@@ -169,6 +169,61 @@ void ota_item_decoder_id(const struct ota_delta_checkpoint *cp, const uint8_t *b
     }
 }
 
+bool ota_item_patch_resumable(const struct ota_delta_header *hdr)
+{
+    return (hdr->form == OTA_DELTA_COMPRESSED || hdr->form == OTA_DELTA_COMPACT) && hdr->sync;
+}
+
+void ota_item_patch_journal(struct ota_service *svc, const struct ota_delta_header *hdr, const uint8_t *base_sha)
+{
+    struct ota_item_patch *p = svc->work.patch;
+    struct ota_delta_checkpoint at = {0, 0, hdr->new_size, hdr->sync, {0}, (uint32_t)hdr->form};
+    memcpy(at.image_sha256, hdr->new_sha256, OTA_SHA256_LEN);
+    ota_item_decoder_id(&at, hdr->form == OTA_DELTA_COMPACT ? base_sha : NULL, p->decoder_id);
+    ota_pw_set_decoder(&svc->work.up.app.pw, p->decoder_id);
+    p->resumable = true;
+}
+
+/* A journal identity's patch can resume at (in_off, out_off): its form
+ * one with sync points, the offsets on its interval and in the slot, a
+ * compact patch's base the running app (filled into *base). */
+static int checkpoint_usable(struct ota_service *svc, const uint8_t *id, uint32_t in_off, uint32_t out_off,
+                             struct ota_image_info *base)
+{
+    uint32_t len = get_le32(id), sync = get_le32(id + 4), form = get_le32(id + 40), room = svc->work.part->size;
+    uint32_t hlen = form == OTA_DELTA_COMPACT ? OTA_DELTA_COMPACT_HEADER_LEN : OTA_CZ_HEADER_LEN;
+    if ((form != OTA_DELTA_COMPRESSED && form != OTA_DELTA_COMPACT) || len > room || in_off > room ||
+        in_off < hlen || !sync || sync % OTA_CZ_SYNC_UNIT || out_off % sync || out_off >= len) {
+        return OTA_ERR_DELTA_CHECKPOINT;
+    }
+    if (form == OTA_DELTA_COMPACT) {
+        int err = ota_item_running_base(svc, base);
+        return err ? err : memcmp(id + 44, base->hash_stored, OTA_SHA256_LEN) ? OTA_ERR_DELTA_BASE : OTA_OK;
+    }
+    return OTA_OK;
+}
+
+int ota_item_checkpoint_id(struct ota_service *svc, uint32_t in_off, uint32_t out_off,
+                           uint8_t id[OTA_JOURNAL_DECODER_ID_LEN], struct ota_image_info *base)
+{
+    const struct ota_part_writer *pw = &svc->work.up.app.pw;
+    memset(base, 0, sizeof(*base));
+    memset(id, 0, OTA_JOURNAL_DECODER_ID_LEN);
+    int err = ota_journal_read_decoder_id(pw->flash, pw->part, &pw->journal, id);
+    return err ? err : checkpoint_usable(svc, id, in_off, out_off, base);
+}
+
+void ota_item_patch_resume_at(struct ota_service *svc, const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN], uint32_t in_off,
+                              uint32_t out_off)
+{
+    struct ota_item_patch *p = svc->work.patch;
+    memcpy(p->decoder_id, id, OTA_JOURNAL_DECODER_ID_LEN);
+    ota_pw_set_decoder(&svc->work.up.app.pw, p->decoder_id);
+    p->resumable = true;
+    p->resume_in = in_off;
+    p->resume_out = out_off;
+}
+
 /* A decoder that went on from a journal checkpoint and then failed (its
  * output not the image, the checkpoint unusable): the checkpoint is never
  * believed again, the next run starts from patch byte 0. */
