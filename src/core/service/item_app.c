@@ -93,17 +93,12 @@ static int app_prepare(struct ota_service *svc, struct ota_item *item);
 static int prepare_patch_resume(struct ota_service *svc, struct ota_item *item, uint32_t in_off, uint32_t out_off)
 {
     struct ota_image_info base;
-    struct ota_part_writer *pw = &svc->work.up.app.pw;
     uint8_t id[OTA_JOURNAL_DECODER_ID_LEN];
     int err = ota_item_checkpoint_id(svc, in_off, out_off, id, &base);
     uint32_t len = get_le32(id);
     ota_item_patch_setup(svc, &base, 0, 0, OTA_OK);
     if (err) {
-        /* never stuck on a record that cannot be resumed: retire it, from byte 0 */
-        OTA_LOGW(TAG, "%s: the journal's checkpoint cannot be resumed (%s): from byte 0", ota_item_uri(svc, item),
-                 ota_strerror(err));
-        ota_item_close(svc);
-        return (err = ota_journal_retire(pw->flash, pw->part)) ? err : app_prepare(svc, item);
+        return (err = ota_item_checkpoint_refused(svc, item, err)) ? err : app_prepare(svc, item);
     }
     ota_app_abort(&svc->work.up.app);
     if ((err = begin_writer(svc, item, true, len))) {

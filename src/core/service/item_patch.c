@@ -213,6 +213,16 @@ int ota_item_checkpoint_id(struct ota_service *svc, uint32_t in_off, uint32_t ou
     return err ? err : checkpoint_usable(svc, id, in_off, out_off, base);
 }
 
+int ota_item_checkpoint_refused(struct ota_service *svc, struct ota_item *item, int why)
+{
+    const struct ota_part_writer *pw = &svc->work.up.app.pw;
+    /* never stuck on a record that cannot be resumed: retire it, from byte 0 */
+    OTA_LOGW(TAG, "%s: the journal's checkpoint cannot be resumed (%s): from byte 0", ota_item_uri(svc, item),
+             ota_strerror(why));
+    ota_item_close(svc);
+    return ota_journal_retire(pw->flash, pw->part);
+}
+
 void ota_item_patch_resume_at(struct ota_service *svc, const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN], uint32_t in_off,
                               uint32_t out_off)
 {

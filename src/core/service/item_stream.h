@@ -85,13 +85,16 @@ void ota_item_decoder_id(const struct ota_delta_checkpoint *cp, const uint8_t *b
  * checkpoint, ota_item_checkpoint_id reads and checks the record's identity
  * (OTA_ERR_DELTA_CHECKPOINT off its interval or out of the slot,
  * OTA_ERR_DELTA_BASE another running app: retire the record, from byte 0)
- * and fills base with the running app (a compact patch's); after
+ * and fills base with the running app (a compact patch's; on an error
+ * ota_item_checkpoint_refused logs it, closes the source and retires the
+ * record: the caller starts from byte 0); after
  * ota_item_patch_setup, ota_item_patch_resume_at has the decoder continue
  * there. */
 bool ota_item_patch_resumable(const struct ota_delta_header *hdr);
 void ota_item_patch_journal(struct ota_service *svc, const struct ota_delta_header *hdr, const uint8_t *base_sha);
 int ota_item_checkpoint_id(struct ota_service *svc, uint32_t in_off, uint32_t out_off,
                            uint8_t id[OTA_JOURNAL_DECODER_ID_LEN], struct ota_image_info *base);
+int ota_item_checkpoint_refused(struct ota_service *svc, struct ota_item *item, int why);
 void ota_item_patch_resume_at(struct ota_service *svc, const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN], uint32_t in_off,
                               uint32_t out_off);
 

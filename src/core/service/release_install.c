@@ -125,9 +125,7 @@ static int resume_applier(struct ota_service *svc, struct ota_item *item, struct
         err = OTA_ERR_DELTA_CHECKPOINT;
     }
     if (err) {
-        OTA_LOGW(TAG, "%s: the journal's checkpoint cannot be resumed (%s): from byte 0", f->uri, ota_strerror(err));
-        ota_item_close(svc);
-        return (err = ota_journal_retire(svc->work.up.app.pw.flash, svc->work.part)) ? err : 1;
+        return (err = ota_item_checkpoint_refused(svc, item, err)) ? err : 1;
     }
     ota_item_patch_setup(svc, &r->running, (int64_t)r->manifest.app_size, f->size, applier_digest_err(f));
     ota_item_patch_resume_at(svc, id, cp[0], cp[1]);
