@@ -30,7 +30,9 @@
 #define OTA_DELTA_ESP_MAGIC 0xfccdde10u
 #define OTA_DELTA_ESP_HEADER_LEN 64u
 #define OTA_DELTA_COMPACT_MAGIC 0x94544f4fu /* "OOT\x94" read little-endian: never 0xE9 or 0x10 first */
-#define OTA_DELTA_COMPACT_VERSION 3u
+#define OTA_DELTA_COMPACT_VERSION 4u          /* 4: sync points (a decoder can resume there) */
+#define OTA_DELTA_COMPACT_VERSION_NO_SYNC 3u  /* still applies */
+#define OTA_DELTA_COMPACT_SYNC_DEFAULT (256u * 1024u) /* new-image bytes between sync points */
 #define OTA_DELTA_COMPACT_HEADER_LEN 84u
 /* Enough leading bytes for ota_delta_parse_header on any form (a
  * compressed image's header is shorter). */
@@ -58,20 +60,23 @@ struct ota_delta_header {
     uint32_t old_size;                     /* compact only (0 = unknown) */
     uint32_t new_size;                     /* 0 until known (detools: after its size field) */
     uint32_t header_len;                   /* bytes before the patch body */
-    uint32_t sync;                         /* compressed: output bytes between sync points, 0 none */
+    uint32_t sync;                         /* compressed, compact: output bytes between sync points, 0 none */
 };
 
 /* Where a decoder can start again after a power cut (a sync point: the
- * range coder flushed, every adaptive model reset; the history it matches
- * into is the output, in flash). 48 bytes: the patch header's identity and
- * two offsets; the running SHA-256 is not kept, it is recomputed from the
- * output already in flash. */
+ * range coder flushed, every adaptive model reset, a compact patch's old
+ * cursor at the new offset; the history it matches into is the output, in
+ * flash). 52 bytes: the patch header's identity, its form and two offsets;
+ * the running SHA-256 is not kept, it is recomputed from the output already
+ * in flash. A compact patch's base is the old image the decoder was begun
+ * with (its expect_base): the caller binds the checkpoint to it. */
 struct ota_delta_checkpoint {
     uint32_t in_off;                       /* patch offset of the sync point's first body byte */
     uint32_t out_off;                      /* image bytes before it: a multiple of sync */
     uint32_t image_len;                    /* the header's image length */
     uint32_t sync;                         /* the header's sync interval */
     uint8_t image_sha256[OTA_SHA256_LEN];  /* the header's SHA-256 of the image */
+    uint32_t form;                         /* OTA_DELTA_COMPRESSED or OTA_DELTA_COMPACT */
 };
 
 /* Does a stream starting with these bytes carry a patch with a header (esp
@@ -193,8 +198,8 @@ struct ota_delta {
     uint32_t overread;      /* compact: bytes the decoder wanted past the end */
     uint8_t in_buf[OTA_DELTA_IN_BUF];
     ota_sha256_ctx sha;     /* compact: SHA-256 of the output */
-    uint32_t body_in;       /* compressed: body bytes fed */
-    struct ota_delta_checkpoint cp;  /* compressed: the last sync point passed (out_off 0: none) */
+    uint32_t body_in;       /* compressed, compact: body bytes fed */
+    struct ota_delta_checkpoint cp;  /* the last sync point passed (out_off 0: none) */
 
     union {
         struct {
@@ -214,7 +219,8 @@ struct ota_delta {
 int ota_delta_begin(struct ota_delta *d, uint32_t old_size, const uint8_t *expect_base,
                     ota_delta_read_fn read_old, ota_delta_out_fn out, void *ctx);
 
-/* The last sync point the decoder passed (compressed images of version 2):
+/* The last sync point the decoder passed (compressed images of version 2,
+ * compact patches of version 4):
  * true and *cp filled, or false (none yet, or a form without them). Worth
  * keeping once the image's first cp->out_off bytes are durable. */
 bool ota_delta_checkpoint(const struct ota_delta *d, struct ota_delta_checkpoint *cp);
@@ -223,8 +229,10 @@ bool ota_delta_checkpoint(const struct ota_delta *d, struct ota_delta_checkpoint
  * ota_delta_begin (and set_history, set_bounds). The image's first
  * cp->out_off bytes must be readable through read_new (the SHA-256 is
  * recomputed over them); the next bytes written are the patch's from
- * cp->in_off. A checkpoint that cannot be a sync point (out of range, off
- * the interval, a length over the bounds) is OTA_ERR_DELTA_CHECKPOINT; one
+ * cp->in_off. A compact patch's resumes onto the old image and base given
+ * to ota_delta_begin (a NULL expect_base: OTA_ERR_DELTA_CHECKPOINT). A
+ * checkpoint that cannot be a sync point (out of range, off the interval,
+ * a length over the bounds, another form) is OTA_ERR_DELTA_CHECKPOINT; one
  * of another image ends in OTA_ERR_DELTA_RESULT at the finish, as any
  * wrong output does. */
 int ota_delta_resume(struct ota_delta *d, const struct ota_delta_checkpoint *cp);

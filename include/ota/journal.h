@@ -36,10 +36,10 @@ enum ota_journal_state {
     OTA_JOURNAL_RETIRED = 0,     /* the record no longer speaks for the content */
 };
 
-/* A resumable decoder's identity (a compressed image's header: its image
- * length, sync interval and image SHA-256), which its checkpoints are
- * bound to. */
-#define OTA_JOURNAL_DECODER_ID_LEN 40u
+/* A resumable decoder's identity (its patch header: image length, sync
+ * interval, image SHA-256, the form and, for a compact patch, the base's
+ * SHA-256), which its checkpoints are bound to. */
+#define OTA_JOURNAL_DECODER_ID_LEN 76u
 
 struct ota_journal {
     enum ota_journal_state state;

@@ -165,7 +165,8 @@ struct ota_item_patch {
     uint32_t base_len;                    /* the running app's image length */
     uint8_t base_sha256[OTA_SHA256_LEN];  /* and its appended SHA-256, which the patch must name */
     ota_sha256_ctx sha;                   /* of the patch bytes */
-    bool resumable;                       /* a compressed image with sync points: checkpoints journaled */
+    bool resumable;                       /* sync points (compressed, compact): checkpoints journaled */
+    bool from_checkpoint;                 /* the decoder went on from the journal's checkpoint */
     uint32_t saved_out;                   /* output offset of the last checkpoint journaled */
     uint32_t resume_in, resume_out;       /* where the next start resumes (resume_out 0: from byte 0) */
     uint8_t decoder_id[OTA_JOURNAL_DECODER_ID_LEN];  /* the compressed image's identity, for the journal */

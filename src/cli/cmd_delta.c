@@ -13,6 +13,8 @@
 #include "delta_make.h"
 #include "delta_report.h"
 
+#define APPLY_CHECKPOINTS_MAX 256u
+
 struct apply_ctx {
     const uint8_t *old;
     size_t old_len;
@@ -20,6 +22,8 @@ struct apply_ctx {
     int out_err;                  /* the output file's own failure, if that was what failed */
     ota_sha256_ctx sha;  /* of what is written: the result's digest for --json */
     uint64_t written;    /* bytes in the output file so far */
+    struct ota_delta_checkpoint cps[APPLY_CHECKPOINTS_MAX];  /* the sync points seen, in order */
+    size_t ncp;
 };
 
 static int read_old(void *ctx, uint32_t offset, void *buf, uint32_t len)
@@ -87,6 +91,9 @@ static void print_header(const struct ota_delta_header *h)
         printf("old size: %u\n", h->old_size);
     }
     printf("new size: %u\n", h->new_size);
+    if (h->sync) {
+        printf("sync interval: %u\n", h->sync);
+    }
 }
 
 static void info_json(const char *path, const struct ota_delta_header *h, size_t len)
@@ -135,11 +142,17 @@ int cmd_delta_info(int argc, char **argv)
     return CLI_OK;
 }
 
-static int apply_stream(struct ota_delta *d, const uint8_t *patch, size_t len, size_t chunk)
+/* The patch in chunks; the checkpoints it offers on the way noted in a. */
+static int apply_stream(struct ota_delta *d, const uint8_t *patch, size_t len, size_t chunk, struct apply_ctx *a)
 {
     int err = 0;
     for (size_t off = 0; off < len && !err; off += chunk) {
         err = ota_delta_write(d, patch + off, len - off < chunk ? len - off : chunk);
+        struct ota_delta_checkpoint cp;
+        if (!err && ota_delta_checkpoint(d, &cp) && a->ncp < APPLY_CHECKPOINTS_MAX &&
+            (a->ncp == 0 || a->cps[a->ncp - 1].out_off != cp.out_off)) {
+            a->cps[a->ncp++] = cp;
+        }
     }
     return err ? err : ota_delta_finish(d);
 }
@@ -163,7 +176,7 @@ static int apply_files(const uint8_t *old, size_t old_len, const uint8_t *patch,
         ota_delta_set_history(d, read_written);
     }
     if (!err) {
-        err = apply_stream(d, patch, patch_len, chunk);
+        err = apply_stream(d, patch, patch_len, chunk, a);
     }
     if (err) {
         ota_host_outfile_abort(&a->out);
@@ -185,6 +198,14 @@ static void apply_json(const char *const pos[3], const uint8_t *old, size_t old_
     report_file(&j, "base", pos[0], old, old_len);
     report_file(&j, "patch", pos[1], patch, patch_len);
     report_file_digest(&j, "result", pos[2], ota_delta_produced(d), result_sha);
+    json_array(&j, "checkpoints");  /* where a device can resume: patch and image offsets */
+    for (size_t i = 0; i < a->ncp; i++) {
+        json_object(&j, NULL);
+        json_uint(&j, "patch_offset", a->cps[i].in_off);
+        json_uint(&j, "image_offset", a->cps[i].out_off);
+        json_close(&j);
+    }
+    json_close(&j);
     json_error(&j, "error", 0);
     json_end(&j);
 }
@@ -240,11 +261,17 @@ int cmd_delta_apply(int argc, char **argv)
 int cli_delta_make_patch(const char *format, const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
                       struct delta_buf *out)
 {
+    return cli_delta_make_patch_sync(format, old, old_len, nw, new_len, OTA_DELTA_COMPACT_SYNC_DEFAULT, out);
+}
+
+int cli_delta_make_patch_sync(const char *format, const uint8_t *old, size_t old_len, const uint8_t *nw,
+                              size_t new_len, uint32_t sync, struct delta_buf *out)
+{
     struct delta_plan plan;
     if (delta_plan_make(old, old_len, nw, new_len, &plan)) {
         return OTA_ERR_NO_MEM;
     }
-    int err = strcmp(format, "compact") == 0 ? delta_write_compact(old, old_len, nw, new_len, &plan, out)
+    int err = strcmp(format, "compact") == 0 ? delta_write_compact_sync(old, old_len, nw, new_len, &plan, sync, out)
                                              : delta_write_esp(old, old_len, nw, new_len, &plan, out);
     delta_plan_free(&plan);
     return err ? OTA_ERR_NO_MEM : 0;
@@ -274,16 +301,29 @@ static void make_json(const char *const pos[3], const char *format, const uint8_
 
 int cmd_delta_make(int argc, char **argv)
 {
-    const char *pos[3], *format = "esp";
+    const char *pos[3], *format = "esp", *sync_s = NULL;
     int npos, rc;
     bool json = false;
     struct cli_opt opts[] = {
         CLI_VALUE("format", &format, "esp|compact",
                   "esp: esp_delta_ota's format (stock esp_delta_ota applies it); compact: ours, smaller"),
+        CLI_NUMBER("sync", &sync_s, CLI_TEXT, "BYTES",
+                   "compact: new-image bytes between sync points, where a device resumes after a power cut "
+                   "(a multiple of 4K; 0: none, format 3)", "256K"),
         CLI_JSON(&json),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos))) {
         return rc;
+    }
+    uint32_t sync = OTA_DELTA_COMPACT_SYNC_DEFAULT;
+    if (sync_s && strcmp(sync_s, "0") == 0) {
+        sync = 0;  /* format 3: for appliers that predate format 4 */
+    } else if (sync_s && !cli_parse_size(sync_s, &sync)) {
+        sync = 1;
+    }
+    if (sync % OTA_CZ_SYNC_UNIT) {
+        cli_error("--sync %s: not 0 or a multiple of %u bytes", sync_s, OTA_CZ_SYNC_UNIT);
+        return CLI_USAGE;
     }
     if (strcmp(format, "esp") != 0 && strcmp(format, "compact") != 0) {
         cli_error("--format: esp or compact, not '%s'", format);
@@ -302,7 +342,7 @@ int cmd_delta_make(int argc, char **argv)
     int err = old_len > INT32_MAX || new_len > UINT32_MAX ? OTA_ERR_INVALID_ARG : 0;
     bool writing = false;
     if (!err) {
-        err = cli_delta_make_patch(format, old, old_len, nw, new_len, &out);
+        err = cli_delta_make_patch_sync(format, old, old_len, nw, new_len, sync, &out);
     }
     if (!err) {
         writing = true;

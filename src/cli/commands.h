@@ -3,6 +3,7 @@
 #define OTA_CLI_COMMANDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 int cmd_flash_create(int argc, char **argv);
 int cmd_key_new(int argc, char **argv);
@@ -40,5 +41,9 @@ int cmd_status(int argc, char **argv);
 struct delta_buf;
 int cli_delta_make_patch(const char *format, const unsigned char *old, size_t old_len, const unsigned char *nw,
                          size_t new_len, struct delta_buf *out);
+/* The same, a compact patch with a sync point every `sync` new-image bytes
+ * (0: format 3, none). */
+int cli_delta_make_patch_sync(const char *format, const unsigned char *old, size_t old_len, const unsigned char *nw,
+                              size_t new_len, uint32_t sync, struct delta_buf *out);
 
 #endif

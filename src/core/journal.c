@@ -22,8 +22,8 @@
  *   388  u32 chunked encrypted transfer: u8 log2 of its chunk size (9..12),
  *            u8 its complement, u16 0xFFFF; erased (0xFFFFFFFF) for any other
  *   392  progress entries, 8 bytes each: u32 pos, u32 ~pos; erased = unused
- *  3792  decoder identity: u8[40] (image length, sync interval, image SHA-256
- *        of a resumable patch header), u32 CRC-32 of them, u32 reserved
+ *  3760  decoder identity: u8[76] (image length, sync interval, image SHA-256,
+ *        form, base SHA-256 of a resumable patch header), u32 CRC-32 of them
  *  3840  decoder checkpoints, 16 slots of 16 bytes: u32 input offset, u32
  *        output offset, u32 CRC-32 of the identity, u32 CRC-32 of bytes 0..11;
  *        erased = unused, the valid one with the largest output offset counts
@@ -36,7 +36,7 @@
 #define OFF_CHUNKED 388u
 #define OFF_ENTRIES 392u
 #define ENTRY_LEN 8u
-#define OFF_DECODER_ID 3792u
+#define OFF_DECODER_ID 3760u
 #define OFF_CHECKPOINTS 3840u
 #define CHECKPOINT_LEN 16u
 #define MAX_CHECKPOINTS ((OTA_FLASH_SECTOR_SIZE - OFF_CHECKPOINTS) / CHECKPOINT_LEN)

@@ -1,7 +1,7 @@
 /* The compressed-image decoder on arbitrary input: [1 byte chunk size]
  * [compressed image], or with the size byte's top bit set, a resumed
  * decoder: [1 byte] [48-byte checkpoint, little-endian as struct
- * ota_delta_checkpoint] [the body from the checkpoint's input offset], the
+ * ota_delta_checkpoint without its form] [the body from the checkpoint's input offset], the
  * output before the checkpoint being zeros. Its history reads must stay inside what it has
  * output, it must never emit more than the length the header declares, and
  * it must never report success for an image whose SHA-256 differs from the
@@ -68,6 +68,7 @@ static int resume_from(const uint8_t **in, size_t *len, struct fuzz_ctx *c)
     cp.image_len = le32(*in + 8);
     cp.sync = le32(*in + 12);
     memcpy(cp.image_sha256, *in + 16, OTA_SHA256_LEN);
+    cp.form = OTA_DELTA_COMPRESSED;
     *in += 48;
     *len -= 48;
     uint32_t prefix = cp.out_off < OUT_MAX ? cp.out_off : OUT_MAX;

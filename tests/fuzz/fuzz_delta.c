@@ -1,10 +1,14 @@
-/* The patch applier on arbitrary input: [2 bytes old length L][L bytes old
- * image][1 byte: bit 7 bounds on, bits 6..0 chunk size - 1][patch]. It must
- * never read or write outside its buffers, never emit more than the size
- * the patch declared or its output bound, never take more patch bytes than
- * its input bound, never read back (compact patches' matches into the new
- * image) a byte it has not written, and never report success with an
- * incomplete image. */
+/* The patch applier on arbitrary input: [2 bytes: old length L, bit 15 a
+ * resumed compact patch][L bytes old image][1 byte: bit 7 bounds on, bits
+ * 6..0 chunk size - 1][patch]; resumed, the patch starts with a 48-byte
+ * checkpoint (in_off, out_off, image_len, sync, image SHA-256, little-endian
+ * as struct ota_delta_checkpoint, form compact) and goes on from its input
+ * offset, the output before it zeros (up to 1 MiB). It must never read or write outside
+ * its buffers, never emit more than the size the patch declared or its
+ * output bound, never take more patch bytes than its input bound, never read
+ * back (compact patches' matches into the new image) a byte it has not
+ * written, never report success with an incomplete image, nor with one whose
+ * SHA-256 is not the one the header or checkpoint names. */
 #include <stdbool.h>
 #include <string.h>
 
@@ -15,6 +19,7 @@ struct fuzz_ctx {
     const uint8_t *old;
     uint32_t old_len;
     uint32_t emitted;
+    ota_sha256_ctx sha;
 };
 
 static int fz_read(void *ctx, uint32_t off, void *buf, uint32_t len)
@@ -36,6 +41,7 @@ static int fz_out(void *ctx, const uint8_t *data, uint32_t len)
     for (uint32_t i = 0; i < len && c->emitted + i < KEEP; i++) {
         kept[c->emitted + i] = data[i];
     }
+    ota_sha256_update(&c->sha, data, len);
     c->emitted += len;
     return 0;
 }
@@ -54,26 +60,64 @@ static int fz_read_new(void *ctx, uint32_t off, void *buf, uint32_t len)
 }
 
 static struct ota_delta d;
+static const uint8_t base[OTA_SHA256_LEN]; /* the running app a resumed compact patch is bound to */
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A checkpoint from the input; the output before it: zeros (those kept),
+ * hashed; the bounds count the checkpoint's input offset as taken. */
+static int resume_from(const uint8_t **in, size_t *len, struct fuzz_ctx *c)
+{
+    struct ota_delta_checkpoint cp;
+    if (*len < 48) {
+        return OTA_ERR_DELTA_TRUNCATED;
+    }
+    cp.in_off = le32(*in);
+    cp.out_off = le32(*in + 4);
+    cp.image_len = le32(*in + 8);
+    cp.sync = le32(*in + 12);
+    memcpy(cp.image_sha256, *in + 16, OTA_SHA256_LEN);
+    cp.form = OTA_DELTA_COMPACT;
+    *in += 48;
+    *len -= 48;
+    uint32_t prefix = cp.out_off < KEEP ? cp.out_off : KEEP;
+    memset(kept, 0, prefix);
+    ota_sha256_update(&c->sha, kept, prefix);
+    c->emitted = cp.out_off; /* "out" before the cut; past KEEP they do not read back */
+    int err = ota_delta_resume(&d, &cp);
+    if (err) {
+        c->emitted = 0; /* a checkpoint refused: no output of this decoder's */
+    }
+    return err;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 3) {
         return 0;
     }
-    uint32_t old_len = (uint32_t)(data[0] | (data[1] << 8));
+    bool resumed = (data[1] & 0x80u) != 0;
+    uint32_t old_len = (uint32_t)(data[0] | ((data[1] & 0x7f) << 8));
     if (old_len > size - 3) {
         old_len = (uint32_t)(size - 3);
     }
-    struct fuzz_ctx c = {data + 2, old_len, 0};
+    struct fuzz_ctx c = {data + 2, old_len, 0, {0}};
+    ota_sha256_init(&c.sha);
     size_t chunk = (size_t)(data[2 + old_len] & 0x7fu) + 1u;
     bool bounded = (data[2 + old_len] & 0x80u) != 0;
     const uint8_t *patch = data + 3 + old_len;
     size_t len = size - 3 - old_len;
     uint32_t out_max = old_len + 1u, in_max = (uint32_t)len / 2u + 1u;
-    int err = ota_delta_begin(&d, old_len, NULL, fz_read, fz_out, &c);
+    int err = ota_delta_begin(&d, old_len, resumed ? base : NULL, fz_read, fz_out, &c);
     ota_delta_set_history(&d, fz_read_new);
     if (!err && bounded) {
         err = ota_delta_set_bounds(&d, out_max, in_max);
+    }
+    if (!err && resumed) {
+        err = resume_from(&patch, &len, &c);
     }
     for (size_t off = 0; !err && off < len; off += chunk) {
         err = ota_delta_write(&d, patch + off, len - off < chunk ? len - off : chunk);
@@ -87,6 +131,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (!err && (!h || c.emitted != h->new_size)) {
         __builtin_trap();
+    }
+    if (!err && h->has_new) {
+        uint8_t digest[OTA_SHA256_LEN];
+        ota_sha256_finish(&c.sha, digest);
+        if (memcmp(digest, h->new_sha256, OTA_SHA256_LEN) != 0) {
+            __builtin_trap(); /* success with an image other than the one named */
+        }
     }
     if (bounded && (c.emitted > out_max || (!err && len > in_max))) {
         __builtin_trap();

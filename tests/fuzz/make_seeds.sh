@@ -74,6 +74,21 @@ if [ -n "$VEC" ] && [ -d "$VEC" ]; then
             $OTA delta make "$D/base.bin" "$D/new.bin" "$T/p.$fmt" --format $fmt >/dev/null
             { printf '\xf3\x05'; cat "$D/base.bin"; printf '\x00'; cat "$T/p.$fmt"; } >"$OUT/delta/ours_$fmt.bin"
         done
+        # a compact patch resumed at its first checkpoint (old length's bit 15, the checkpoint, the rest)
+        $OTA image make "$T/s-old.bin" --project a --version v1.0.0 --size 12288 >/dev/null
+        $OTA image make "$T/s-new.bin" --project b --version v2.0.0 --size 12288 >/dev/null
+        $OTA delta make "$T/s-old.bin" "$T/s-new.bin" "$T/p.sync" --format compact --sync 4K >/dev/null
+        $OTA delta apply "$T/s-old.bin" "$T/p.sync" "$T/p.out" --chunk 1 --json >"$T/p.json" &&
+            python3 - "$T/p.json" "$T/p.sync" "$T/s-old.bin" "$OUT/delta/ours_compact_resumed.bin" <<'PY'
+import json, struct, sys
+r = json.load(open(sys.argv[1]))
+patch, base = open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read()
+if r["checkpoints"]:
+    cp = r["checkpoints"][0]
+    head = struct.pack("<IIII", cp["patch_offset"], cp["image_offset"], r["new_size"], r["sync_interval"])
+    seed = struct.pack("<H", len(base) | 0x8000) + base + b"\x00" + head + bytes.fromhex(r["new_sha256"])
+    open(sys.argv[4], "wb").write(seed + patch[cp["patch_offset"]:])
+PY
     fi
 fi
 # manifest: one published by `ota release` (a patch too); manifest_sig: 2-byte length + manifest + its

@@ -3,8 +3,10 @@
 the server's response (headers included), then passes later connections
 through untouched. Put it in front of nginx (which honours Range) or
 python's http.server (which does not) to drop a download at a chosen byte.
-Writes its port to PORTFILE; stops by itself after LIFETIME seconds.
-Usage: cut_proxy.py UPSTREAM_PORT CUT_AFTER PORTFILE [LIFETIME]
+Writes its port to PORTFILE; stops by itself after LIFETIME seconds. With
+PATH, the first request whose request line holds PATH is the one cut (a
+release's item, after its manifest went through).
+Usage: cut_proxy.py UPSTREAM_PORT CUT_AFTER PORTFILE [LIFETIME [PATH]]
 """
 import os
 import socket
@@ -15,6 +17,7 @@ from proxy_pipe import pipe, serve
 
 UPSTREAM = int(sys.argv[1])
 CUT_AFTER = int(sys.argv[2])
+PATH = sys.argv[5].encode() if len(sys.argv) > 5 else b""
 lock = threading.Lock()
 connections = 0
 
@@ -26,8 +29,9 @@ def handle(client):
         client.close()
         return
     with lock:
-        connections += 1
-        first = connections == 1
+        named = PATH in request.split(b"\r\n", 1)[0]
+        connections += named
+        first = named and connections == 1
     upstream = socket.create_connection(("127.0.0.1", UPSTREAM))
     upstream.sendall(request)
     threading.Thread(target=pipe, args=(client, upstream, None, 16384), daemon=True).start()

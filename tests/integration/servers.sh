@@ -76,9 +76,9 @@ stop_servers() {
     wait 2>/dev/null
 }
 
-start_cut_proxy() {  # UPSTREAM_PORT CUT_AFTER: a proxy that drops the first connection at byte CUT_AFTER
+start_cut_proxy() {  # UPSTREAM_PORT CUT_AFTER [PATH]: a proxy that drops the first connection (for PATH) at byte CUT_AFTER
     rm -f "$T/proxy.port"
-    python3 "$(dirname "${BASH_SOURCE[0]}")/cut_proxy.py" "$1" "$2" "$T/proxy.port" 300 2>>"$T/proxy.log" &
+    python3 "$(dirname "${BASH_SOURCE[0]}")/cut_proxy.py" "$1" "$2" "$T/proxy.port" 300 ${3:+"$3"} 2>>"$T/proxy.log" &
     SERVER_PIDS+=($!)
     PROXY_PID=$!
     for _ in $(seq 100); do [ -s "$T/proxy.port" ] && break; sleep 0.05; done

@@ -102,6 +102,122 @@ drop_patch "synthetic, nginx, dropped at 50%" "$NGINX_PORT" old-new.compact "$T/
 device_running "$T/old.bin"
 drop_patch "synthetic, python, dropped at 50%" "$PY_PORT" old-new.espdelta "$T/www/new.bin"
 
+# ---- a compact patch resumes at the journal's last checkpoint ----------------
+# (a sync point every 64 KiB of the new image): after a power cut and after
+# the process is killed (kill -9) while it waits to reconnect, the next run
+# asks nginx for the rest from the checkpoint's input offset: nginx's log
+# shows it sent at most the remainder plus one checkpoint interval. A
+# checkpoint that does not match is never believed.
+$OTA image make "$T/big-old.bin" --project ota_example --version v1.0.0 --size 600000 >/dev/null
+$OTA image make "$T/www/big-new.bin" --project play_mp3_control --version v2.0.0 --size 640000 >/dev/null
+expect_ok "ota delta make --sync 64K" $OTA delta make "$T/big-old.bin" "$T/www/big-new.bin" "$T/www/big.compact" \
+    --format compact --sync 64K
+psize=$(stat -c %s "$T/www/big.compact")
+# one checkpoint interval in patch bytes: the longest run of them between sync points
+interval=$($OTA delta apply "$T/big-old.bin" "$T/www/big.compact" "$T/applied.bin" --chunk 1 --json |
+    python3 -c 'import json, sys; r = json.load(sys.stdin); o = [84] + [c["patch_offset"] for c in r["checkpoints"]]
+print(max(b - a for a, b in zip(o, o[1:] + [int(sys.argv[1])])))' "$psize")
+ACCESS="$T/nginx/logs/access.log"
+sent_last() { awk '{print $10}' "$ACCESS" | tail -1; }  # body bytes of nginx's last response
+resumed_within() {  # NAME GOT1: the rerun's log in $T/err, GOT1 what the first run had taken
+    local got2 rest
+    got2=$(sent_last)
+    rest=$((psize - $2))
+    if grep -q "resuming the compact patch at its checkpoint" "$T/err" && tail -1 "$ACCESS" | grep -q '" 206 ' &&
+        [ -n "$got2" ] && [ "$got2" -le $((rest + interval)) ]; then
+        pass "  ... $1: resumed at a checkpoint: nginx sent $got2 bytes, remainder $rest + interval $interval"
+    else fail "  ... $1: resumed at a checkpoint (nginx sent $got2 bytes, remainder $rest + interval $interval)" "$T/err"; fi
+}
+device_running "$T/big-old.bin"
+$OTA -v run "$D" --app "$NG/big.compact" --power-cut-at 500 >"$T/first" 2>&1
+if [ $? -eq 3 ]; then pass "power cut while a compact patch installs"; else fail "the power cut did not happen" "$T/first"; fi
+still_old "after the power cut"
+got1=$(sed -n 's/.*received \([0-9]*\) bytes over.*/\1/p' "$T/first" | tail -1)
+expect_ok "the next run completes" $OTA -v run "$D" --app "$NG/big.compact"
+resumed_within "power cut" "${got1:-0}"
+installed "resumed after a power cut" "$T/www/big-new.bin"
+
+device_running "$T/big-old.bin"
+start_cut_proxy "$NGINX_PORT" $((psize * 3 / 4))
+CUTURL="http://127.0.0.1:$PROXY_PORT/big.compact"
+$OTA -v run "$D" --app "$CUTURL" --retry-backoff 60000 >"$T/first" 2>&1 &
+victim=$!
+for _ in $(seq 200); do grep -q "reconnecting in" "$T/first" && break; sleep 0.05; done
+kill -9 "$victim"
+wait "$victim" 2>/dev/null
+got1=$(sed -n 's/.*at byte \([0-9]*\); reconnecting.*/\1/p' "$T/first" | tail -1)
+still_old "after kill -9"
+expect_ok "after kill -9 the next run completes" $OTA -v run "$D" --app "$CUTURL"
+stop_cut_proxy
+resumed_within "kill -9" "${got1:-0}"
+installed "resumed after kill -9" "$T/www/big-new.bin"
+
+# Checkpoints that do not match: another patch at the URI (a new validator),
+# another running app, a forged slot past the patch's end or inside an op.
+device_running "$T/big-old.bin"
+$OTA -v run "$D" --app "$NG/big.compact" --power-cut-at 500 >"$T/first" 2>&1
+cp "$T/www/big.compact" "$T/big.compact.kept"
+$OTA image make "$T/www/big-new2.bin" --project play_mp3_control --version v2.0.1 --size 640000 >/dev/null
+$OTA delta make "$T/big-old.bin" "$T/www/big-new2.bin" "$T/www/big.compact" --format compact --sync 64K >/dev/null
+touch -d '+1 minute' "$T/www/big.compact"
+expect_ok "another patch at the same URI after the cut: installs" $OTA -v run "$D" --app "$NG/big.compact"
+if ! grep -q "resuming the compact patch" "$T/err" && [ "$(sent_last)" -eq "$(stat -c %s "$T/www/big.compact")" ]; then
+    pass "  ... from byte 0, the old checkpoint not believed"
+else fail "  ... from byte 0" "$T/err"; fi
+installed "another patch after the cut" "$T/www/big-new2.bin"
+cp "$T/big.compact.kept" "$T/www/big.compact"
+
+device_running "$T/big-old.bin"
+$OTA -v run "$D" --app "$NG/big.compact" --power-cut-at 500 >/dev/null 2>&1
+$OTA flash write "$D" ota_0 "$T/other.bin" >/dev/null  # another app runs now; the journal in ota_1 stays
+expect_fail "another running app: the checkpoint is not believed, the patch refused" 1 "OTA_ERR_DELTA_BASE" \
+    $OTA -v run "$D" --app "$NG/big.compact"
+expect_log "  ... the checkpoint named the other base" "checkpoint cannot be resumed .*another base"
+
+# forge_slot DELTA: a valid checkpoint slot (its CRCs right) at the journal's
+# last checkpoint's input offset + DELTA, its output offset
+forge_slot() {
+    python3 - "$D" "$1" <<'PY'
+import struct, sys, zlib
+path, delta = sys.argv[1], int(sys.argv[2])
+f = open(path, "r+b")
+best = None
+for copy in (0, 1):
+    at = 0x310000 + 0x300000 - 0x2000 + copy * 0x1000
+    f.seek(at); s = f.read(0x1000)
+    magic, seq, state = struct.unpack_from("<III", s, 0)
+    if magic == 0x4A41544F and state == 3 and (best is None or seq > best[1]):
+        best = (at, seq, s)
+at, _, s = best
+ident = s[3760:3836]
+last = None
+for i in range(16):
+    e = s[3840 + 16 * i:3856 + 16 * i]
+    if e == b"\xff" * 16:
+        break
+    last = struct.unpack_from("<II", e)
+sync = struct.unpack_from("<I", ident, 4)[0]
+body = struct.pack("<III", last[0] + delta, last[1], zlib.crc32(ident))
+f.seek(at + 3840 + 16 * i); f.write(body + struct.pack("<I", zlib.crc32(body)))
+PY
+}
+for hostile in "past the patch's end:1000000" "inside an op:7"; do
+    device_running "$T/big-old.bin"
+    $OTA -v run "$D" --app "$NG/big.compact" --power-cut-at 500 >/dev/null 2>&1
+    forge_slot "${hostile#*:}"
+    $OTA -v run "$D" --app "$NG/big.compact" >"$T/out" 2>"$T/err"
+    rc=$?
+    if [ $rc -eq 0 ] && ! grep -q "resuming the compact patch" "$T/err"; then
+        pass "a forged checkpoint ${hostile%%:*}: not believed, from byte 0"
+        installed "forged checkpoint ${hostile%%:*}" "$T/www/big-new.bin"
+    elif [ $rc -eq 1 ] && grep -Eq "OTA_ERR_DELTA_[A-Z]+" "$T/err"; then
+        pass "a forged checkpoint ${hostile%%:*}: refused with a named error"
+        still_old "forged checkpoint ${hostile%%:*}"
+        expect_ok "  ... the next run starts from byte 0 and installs" $OTA -v run "$D" --app "$NG/big.compact"
+        installed "after the forged checkpoint ${hostile%%:*}" "$T/www/big-new.bin"
+    else fail "a forged checkpoint ${hostile%%:*}: refused or from byte 0 (exit $rc)" "$T/err"; fi
+done
+
 # ---- the vectors: real releases, real patches --------------------------------
 if [ -z "$VEC" ] || [ ! -d "$VEC/delta" ]; then
     skip "vector patches (no ../shared/vectors)"

@@ -329,4 +329,61 @@ run_dev n stuck
 expect_run "  the next run starts afresh (no resume onto refused bytes) and installs" 0 "installed=$BIN"
 grep -q "resuming the interrupted transfer" "$T/run.out" && fail "  it did not resume" "$T/run.out" || pass "  it did not resume"
 runs n v2.0.0
+# ---- a release's patch resumes at its last checkpoint after kill -9 ---------------
+# A big release whose second half is new code: its compact patch (the
+# smallest item) has sync points every 256 KiB of image. The process is
+# killed while it waits to reconnect after the patch's connection dropped;
+# the next run asks nginx for the rest from the checkpoint's patch offset:
+# nginx's log shows at most the remainder plus one checkpoint interval.
+$OTA image make "$T/b1.bin" --project lamp --version v1.0.0 --size 1000000 >/dev/null
+python3 - "$T/b1.bin" "$T/b2pre.bin" <<'PY'
+import hashlib, os, struct, sys
+img = bytearray(open(sys.argv[1], "rb").read())
+pos, segs = 24, []
+for _ in range(img[1]):
+    length = struct.unpack_from("<I", img, pos + 4)[0]
+    segs.append((pos + 8, length))
+    pos += 8 + length
+for s, n in segs:  # the second half of the payload rewritten
+    lo = max(s, len(img) // 2)
+    if lo < s + n:
+        img[lo:s + n] = os.urandom(s + n - lo)
+check = 0xEF
+for s, n in segs:
+    for b in img[s:s + n]:
+        check ^= b
+end = (pos + 1 + 15) // 16 * 16
+img[end - 1] = check
+img[end:end + 32] = hashlib.sha256(bytes(img[:end])).digest()
+open(sys.argv[2], "wb").write(bytes(img))
+PY
+python3 "$HERE/app_variant.py" "$T/b2pre.bin" "$T/b2.bin" v2.0.0 5
+release big --image "$T/b2.bin" --previous "$T/b1.bin" --serial 9
+BP=$(cd "$T/www/big" && ls patch-*)
+bpsize=$(stat -c %s "$T/www/big/$BP")
+binterval=$($OTA delta apply "$T/b1.bin" "$T/www/big/$BP" "$T/b2.out" --chunk 1 --json |
+    python3 -c 'import json, sys; r = json.load(sys.stdin); o = [84] + [c["patch_offset"] for c in r["checkpoints"]]
+print(max(b - a for a, b in zip(o, o[1:] + [int(sys.argv[1])])))' "$bpsize")
+new_device k "$T/b1.bin"
+start_cut_proxy "$NGINX_PORT" $((bpsize * 3 / 4)) "$BP"
+PURL="http://127.0.0.1:$PROXY_PORT/big/manifest.json"
+$OTA -v run "$T/k.img" --manifest "$PURL" --manifest-pub "$PUB" --retry-backoff 60000 >"$T/first" 2>&1 &
+victim=$!
+for _ in $(seq 300); do grep -q "reconnecting in" "$T/first" && break; sleep 0.05; done
+kill -9 "$victim"
+wait "$victim" 2>/dev/null
+got1=$(sed -n 's/.*at byte \([0-9]*\); reconnecting.*/\1/p' "$T/first" | tail -1)
+runs k v1.0.0
+$OTA -v run "$T/k.img" --manifest "$PURL" --manifest-pub "$PUB" --json >"$T/run.json" 2>"$T/run.out"
+RC=$?
+stop_cut_proxy
+expect_run "after kill -9 the release's patch resumes at its checkpoint" 0 "$BP: resuming at its checkpoint: patch byte"
+expect_run "  ... and installs" 0 "installed=$BP failed=\[\]"
+sent=$(awk '{print $10}' "$T/nginx/logs/access.log" | tail -1)
+rest=$((bpsize - ${got1:-0}))
+if tail -1 "$T/nginx/logs/access.log" | grep -q "$BP HTTP/1.1\" 206 " && [ -n "$got1" ] &&
+    [ "$sent" -le $((rest + binterval)) ]; then
+    pass "  nginx sent $sent bytes after the kill: remainder $rest + interval $binterval"
+else fail "  nginx sent $sent bytes after the kill (remainder $rest + interval $binterval)" "$T/nginx/logs/access.log"; fi
+runs k v2.0.0
 finish

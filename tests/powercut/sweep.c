@@ -34,9 +34,12 @@
  * With --compressed the app item is the new image compressed (format 2,
  * a sync point every 8 KiB): after a cut it resumes at the journal's last
  * checkpoint; the sweep counts the cuts that left one, and fails if none did.
+ * With --compact the app item is a compact patch (format 4, a sync point
+ * every 8 KiB of the new image) with the full image as its fallback: it
+ * resumes at the checkpoints the same way, counted the same way.
  *
- * Usage: sweep [--variant safe|inplace|early-commit] [--delta] [--compressed] [--encrypted esp|chunked]
- *              [--expect-caught] [--report FILE]
+ * Usage: sweep [--variant safe|inplace|early-commit] [--delta] [--compressed] [--compact]
+ *              [--encrypted esp|chunked] [--expect-caught] [--report FILE]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +76,7 @@ static struct ota_service svc;
 static struct ota_item_patch patch_work;
 static const char *variant = "safe";
 static bool delta_app;  /* the app item is a patch of the old app */
+static bool compact_app;  /* that patch is a compact one with sync points */
 static bool compressed_app;  /* the app item is the new image compressed, with sync points */
 static unsigned checkpoints_left;  /* cuts after which the app slot's journal held a decoder checkpoint */
 static const char *encrypted;  /* the app item is encrypted: "esp" or "chunked" */
@@ -183,10 +187,11 @@ static void write_patch(const struct blob *o, const struct blob *n, struct blob 
     struct delta_buf out = {0};
     char path[160];
     if (delta_plan_make(o->data, o->len, n->data, n->len, &plan) ||
-        delta_write_esp(o->data, o->len, n->data, n->len, &plan, &out)) {
+        (compact_app ? delta_write_compact_sync(o->data, o->len, n->data, n->len, &plan, 8192, &out)
+                     : delta_write_esp(o->data, o->len, n->data, n->len, &plan, &out))) {
         die("making the patch", OTA_ERR_NO_MEM);
     }
-    snprintf(path, sizeof(path), "%s/app.espdelta", sd);
+    snprintf(path, sizeof(path), "%s/app.%s", sd, compact_app ? "otadelta" : "espdelta");
     write_file(path, out.data, out.len);
     patch->data = out.data;
     patch->len = out.len;
@@ -294,6 +299,7 @@ static int run_list(struct ota_host_flash *hf, bool *reboot)
     }
     items[1].type = OTA_ITEM_APP;
     items[1].uri = encrypted        ? "file://sdcard/app.enc"
+                   : compact_app    ? "file://sdcard/app.otadelta"
                    : delta_app      ? "file://sdcard/app.espdelta"
                    : compressed_app ? "file://sdcard/app.cz"
                                     : "file://sdcard/app.bin";
@@ -397,7 +403,7 @@ static bool one_cut(unsigned k, enum ota_cut_mode mode)
         die("journal", OTA_ERR_IO);
     }
     struct ota_journal aj;
-    if (compressed_app && ota_journal_load(&hf.flash, ota_pt_find_label(&table, "ota_1"), &aj) == OTA_OK &&
+    if ((compressed_app || compact_app) && ota_journal_load(&hf.flash, ota_pt_find_label(&table, "ota_1"), &aj) == OTA_OK &&
         aj.state == OTA_JOURNAL_WRITING && aj.cp_out) {
         checkpoints_left++;
     }
@@ -443,6 +449,8 @@ int main(int argc, char **argv)
             variant = argv[++i];
         } else if (strcmp(argv[i], "--delta") == 0) {
             delta_app = true;
+        } else if (strcmp(argv[i], "--compact") == 0) {
+            delta_app = compact_app = true;
         } else if (strcmp(argv[i], "--compressed") == 0) {
             compressed_app = true;
         } else if (strcmp(argv[i], "--encrypted") == 0 && i + 1 < argc &&
@@ -451,7 +459,7 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--report") == 0 && i + 1 < argc) {
             report = argv[++i];
         } else {
-            fprintf(stderr, "usage: sweep [--variant safe|inplace|early-commit] [--delta] [--compressed] "
+            fprintf(stderr, "usage: sweep [--variant safe|inplace|early-commit] [--delta] [--compressed] [--compact] "
                             "[--encrypted esp|chunked] "
                             "[--expect-caught] [--report FILE]\n");
             return 2;
@@ -530,18 +538,22 @@ int main(int argc, char **argv)
         torn.failed += !one_cut(k, OTA_CUT_TORN);
     }
     unsigned failed = clean.failed + torn.failed;
-    if (compressed_app && checkpoints_left == 0) {
-        fprintf(stderr, "FAIL no cut left a decoder checkpoint: the compressed item never resumed mid-image\n");
+    if ((compressed_app || compact_app) && checkpoints_left == 0) {
+        fprintf(stderr, "FAIL no cut left a decoder checkpoint: the item never resumed mid-image\n");
         failed++;
     }
     char summary[640];
     snprintf(summary, sizeof(summary),
              "power-cut sweep, variant %s%s%s%s: %llu flash operations in the whole update (app %u B, tone %zu B)\n"
              "cut points tried: %u plain, %u torn; failures: %u plain, %u torn\n",
-             variant, delta_app ? ", app as a delta patch" : compressed_app ? ", app compressed" : "",
+             variant,
+             compact_app      ? ", app as a compact patch"
+             : delta_app      ? ", app as a delta patch"
+             : compressed_app ? ", app compressed"
+                              : "",
              encrypted ? ", app encrypted: " : "", encrypted ? encrypted : "", (unsigned long long)n_ops, APP_SIZE,
              new_tone.len, clean.tried, torn.tried, clean.failed, torn.failed);
-    if (compressed_app) {
+    if (compressed_app || compact_app) {
         size_t used = strlen(summary);
         snprintf(summary + used, sizeof(summary) - used, "cuts that left a decoder checkpoint to resume at: %u\n",
                  checkpoints_left);

@@ -247,7 +247,7 @@ struct buf make_stalling_patch(enum stall_form form, const uint8_t base[32], uin
 {
     struct buf b = {0};
     if (form == STALL_COMPACT) {
-        uint8_t version[4] = {OTA_DELTA_COMPACT_VERSION, 0, 0, 0}, new_sha[32];
+        uint8_t version[4] = {OTA_DELTA_COMPACT_VERSION_NO_SYNC, 0, 0, 0}, new_sha[32];  /* its body from byte 80 */
         memset(new_sha, 0x5a, sizeof(new_sha));
         put_le32_buf(&b, 0x94544f4fu);
         assert_int_equal(buf_emit(&b, version, 4), 0);

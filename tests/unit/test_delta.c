@@ -254,7 +254,7 @@ static void make_and_check(int i, bool compact)
         assert_int_not_equal(apply(&old, patch.data, patch.len, 4096, NULL, &out), 0);
         buf_free(&out);
         /* a patch of another format version is refused by name, nothing written */
-        for (uint8_t v = 1; v < OTA_DELTA_COMPACT_VERSION + 2; v += v + 1 == OTA_DELTA_COMPACT_VERSION ? 2 : 1) {
+        for (uint8_t v = 1; v < OTA_DELTA_COMPACT_VERSION + 2; v += v + 1 == OTA_DELTA_COMPACT_VERSION_NO_SYNC ? 3 : 1) {
             patch.data[4] = v;
             assert_int_equal(ota_delta_parse_header(patch.data, patch.len, &h), OTA_ERR_DELTA_VERSION);
             assert_int_equal(apply(&old, patch.data, patch.len, 4096, NULL, &out), OTA_ERR_DELTA_VERSION);
@@ -341,6 +341,132 @@ static void test_compact_copies_within_new_image(void **state)
  * and the patch (its signed size or the slot). A header naming more output
  * fails before any byte goes out; a patch byte past its bound fails when it
  * arrives; a bound of 0 is refused, never taken as "none". */
+/* Apply with sync points; at each, note the checkpoint the applier offers. */
+static int apply_checkpoints(const struct buf *old, const uint8_t *patch, size_t len, size_t chunk,
+                             struct ota_delta_checkpoint *cps, size_t *ncp, struct buf *out)
+{
+    struct sink s = {old, {0}, 0};
+    *ncp = 0;
+    int err = ota_delta_begin(&applier, (uint32_t)old->len, old->data + old->len - 32, read_old, write_new, &s);
+    ota_delta_set_history(&applier, read_new);
+    for (size_t off = 0; !err && off < len; off += chunk) {
+        err = ota_delta_write(&applier, patch + off, len - off < chunk ? len - off : chunk);
+        struct ota_delta_checkpoint cp;
+        if (!err && ota_delta_checkpoint(&applier, &cp) && (*ncp == 0 || cps[*ncp - 1].out_off != cp.out_off)) {
+            cps[(*ncp)++] = cp;
+        }
+    }
+    if (!err) {
+        err = ota_delta_finish(&applier);
+    }
+    *out = s.out;
+    return err;
+}
+
+/* Resume at cp onto old (base: its SHA-256), the new image's first
+ * cp->out_off bytes (prefix) already out. */
+static int apply_resumed(const struct buf *old, const uint8_t *base, const struct ota_delta_checkpoint *cp,
+                         const uint8_t *prefix, const uint8_t *patch, size_t len, struct buf *out)
+{
+    struct sink s = {old, {0}, 0};
+    buf_emit(&s.out, prefix, cp->out_off);
+    int err = ota_delta_begin(&applier, (uint32_t)old->len, base, read_old, write_new, &s);
+    ota_delta_set_history(&applier, read_new);
+    if (!err) {
+        err = ota_delta_set_bounds(&applier, 4u << 20, (uint32_t)len);
+    }
+    if (!err) {
+        err = ota_delta_resume(&applier, cp);
+    }
+    for (size_t off = cp->in_off; !err && off < len; off += 1000) {
+        err = ota_delta_write(&applier, patch + off, len - off < 1000 ? len - off : 1000);
+    }
+    if (!err) {
+        err = ota_delta_finish(&applier);
+    }
+    *out = s.out;
+    return err;
+}
+
+/* Compact format 4: a sync point every 64 KiB of the new image, whatever
+ * the chunks the patch comes in; the applier resumes at each from its
+ * checkpoint and makes the same image; a checkpoint that is not one is
+ * refused by name or ends in a wrong result, never a good one. */
+static void test_compact_sync_points_resume(void **state)
+{
+    (void)state;
+    struct buf old = release(1), nw = release(2), out;
+    struct delta_plan plan;
+    struct delta_buf patch = {0}, plain = {0};
+    const uint8_t *base = old.data + old.len - 32;
+    struct ota_delta_checkpoint cps[64], other[64];
+    size_t n = 0, m = 0;
+    assert_int_equal(delta_plan_make(old.data, old.len, nw.data, nw.len, &plan), 0);
+    assert_int_equal(delta_write_compact_sync(old.data, old.len, nw.data, nw.len, &plan, 65536, &patch), 0);
+    assert_int_equal(delta_write_compact_sync(old.data, old.len, nw.data, nw.len, &plan, 0, &plain), 0);
+    assert_int_equal(patch.data[4], OTA_DELTA_COMPACT_VERSION);
+    assert_int_equal(plain.data[4], OTA_DELTA_COMPACT_VERSION_NO_SYNC);
+    assert_true(patch.len > plain.len);
+    /* format 3 still applies, and offers no checkpoint */
+    assert_int_equal(apply_checkpoints(&old, plain.data, plain.len, 4096, cps, &n, &out), 0);
+    assert_true(out.len == nw.len && memcmp(out.data, nw.data, nw.len) == 0 && n == 0);
+    buf_free(&out);
+    assert_int_equal(apply_checkpoints(&old, patch.data, patch.len, 97, other, &m, &out), 0);
+    buf_free(&out);
+    assert_int_equal(apply_checkpoints(&old, patch.data, patch.len, 4096, cps, &n, &out), 0);
+    assert_true(out.len == nw.len && memcmp(out.data, nw.data, nw.len) == 0);
+    buf_free(&out);
+    /* a chunk may pass more than one (64 KiB of a patch that mostly copies
+     * is a few hundred bytes); the same ones, whatever the chunks */
+    assert_true(n > 8 && m >= n && cps[n - 1].out_off == (nw.len - 1) / 65536 * 65536);
+    assert_memory_equal(&other[m - 1], &cps[n - 1], sizeof(cps[0]));
+    for (size_t k = 0; k < n; k++) {
+        assert_true(cps[k].out_off % 65536 == 0 && (k == 0 || cps[k].out_off > cps[k - 1].out_off));
+        assert_int_equal(cps[k].form, OTA_DELTA_COMPACT);
+        assert_int_equal(apply_resumed(&old, base, &cps[k], nw.data, patch.data, patch.len, &out), 0);
+        assert_true(out.len == nw.len && memcmp(out.data, nw.data, nw.len) == 0);
+        buf_free(&out);
+    }
+    /* hostile checkpoints */
+    struct ota_delta_checkpoint bad = cps[2];
+    bad.in_off = (uint32_t)patch.len + 1;  /* past the patch's end */
+    assert_int_equal(apply_resumed(&old, base, &bad, nw.data, patch.data, patch.len, &out), OTA_ERR_DELTA_CHECKPOINT);
+    buf_free(&out);
+    bad = cps[2];
+    bad.out_off += 4096;  /* off the grid */
+    assert_int_equal(apply_resumed(&old, base, &bad, nw.data, patch.data, patch.len, &out), OTA_ERR_DELTA_CHECKPOINT);
+    buf_free(&out);
+    bad = cps[2];
+    bad.form = 7;  /* no form with sync points */
+    assert_int_equal(apply_resumed(&old, base, &bad, nw.data, patch.data, patch.len, &out), OTA_ERR_DELTA_CHECKPOINT);
+    buf_free(&out);
+    assert_int_equal(apply_resumed(&old, NULL, &cps[2], nw.data, patch.data, patch.len, &out),
+                     OTA_ERR_DELTA_CHECKPOINT);  /* a compact patch's base unknown */
+    buf_free(&out);
+    for (uint32_t skew = 1; skew < 200; skew += 7) {  /* into the middle of the ops */
+        bad = cps[2];
+        bad.in_off += skew;
+        int err = apply_resumed(&old, base, &bad, nw.data, patch.data, patch.len, &out);
+        assert_true(err != 0 || (out.len == nw.len && memcmp(out.data, nw.data, nw.len) == 0));
+        assert_int_not_equal(err, 0);
+        buf_free(&out);
+    }
+    bad = cps[2];
+    bad.image_sha256[3] ^= 1;  /* another patch's image */
+    assert_int_equal(apply_resumed(&old, base, &bad, nw.data, patch.data, patch.len, &out), OTA_ERR_DELTA_RESULT);
+    buf_free(&out);
+    struct buf other_old = release(0);  /* another base under the same checkpoint */
+    int err = apply_resumed(&other_old, base, &cps[2], nw.data, patch.data, patch.len, &out);
+    assert_true(err == OTA_ERR_DELTA_RESULT || err == OTA_ERR_DELTA_CORRUPT);
+    buf_free(&out);
+    buf_free(&other_old);
+    free(patch.data);
+    free(plain.data);
+    delta_plan_free(&plan);
+    buf_free(&old);
+    buf_free(&nw);
+}
+
 static void test_bounds(void **state)
 {
     (void)state;
@@ -414,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_make_esp_roundtrip),
         cmocka_unit_test(test_make_compact_roundtrip),
         cmocka_unit_test(test_compact_copies_within_new_image),
+        cmocka_unit_test(test_compact_sync_points_resume),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_stalling_patch_fails_at_once),
     };

@@ -103,19 +103,6 @@ static uint32_t next_stop(const struct ota_delta *d)
     return end;
 }
 
-/* At a sync point the encoder flushed its coder and reset every model:
- * note where (a place to resume from) and start afresh. */
-static void sync_point(struct ota_delta *d)
-{
-    d->cp.in_off = d->hdr.header_len + d->body_in - (d->in_len - d->in_pos);
-    d->cp.out_off = d->new_pos;
-    d->cp.image_len = d->hdr.new_size;
-    d->cp.sync = d->hdr.sync;
-    memcpy(d->cp.image_sha256, d->hdr.new_sha256, OTA_SHA256_LEN);
-    cz_init(&d->u.cz);
-    d->u.cz.state = CZ_SYMBOL;
-}
-
 static int decode_symbol(struct cz_io *io)
 {
     struct ota_delta *d = io->d;
@@ -179,9 +166,11 @@ static int step(struct ota_delta *d)
         }
         return 0;
     }
-    if (c->state == CZ_SYMBOL && d->hdr.sync && d->new_pos % d->hdr.sync == 0 && d->new_pos != d->cp.out_off &&
-        d->new_pos) {
-        sync_point(d);
+    if (c->state == CZ_SYMBOL && delta_at_sync(d)) {
+        /* the encoder flushed its coder and reset every model here */
+        delta_sync_point(d);
+        cz_init(c);
+        c->state = CZ_SYMBOL;
         return 0;
     }
     rc = c->state == CZ_COPY ? copy(d) : symbol(d);
@@ -204,7 +193,7 @@ static int run(struct ota_delta *d, bool final)
             return OTA_ERR_DELTA_TRUNCATED;
         }
     }
-    return rc;
+    return rc ? rc : d->u.cz.state == CZ_DONE;
 }
 
 int delta_cz_start(struct ota_delta *d)
@@ -221,36 +210,11 @@ int delta_cz_start(struct ota_delta *d)
 
 int delta_cz_feed(struct ota_delta *d, const uint8_t *p, size_t len)
 {
-    int rc = 0;
-    while (!rc && len) {
-        if (d->in_pos > 0) { /* keep the unread bytes at the front */
-            memmove(d->in_buf, d->in_buf + d->in_pos, d->in_len - d->in_pos);
-            d->in_len -= d->in_pos;
-            d->in_pos = 0;
-        }
-        size_t n = OTA_DELTA_IN_BUF - d->in_len < len ? OTA_DELTA_IN_BUF - d->in_len : len;
-        memcpy(d->in_buf + d->in_len, p, n);
-        d->in_len += (uint32_t)n;
-        d->body_in += (uint32_t)n;  /* in the buffer: what the decoder has not read of it is in_len - in_pos */
-        p += n;
-        len -= n;
-        rc = run(d, false);
-        if (!rc && d->u.cz.state == CZ_DONE && (len || d->in_len - d->in_pos > 4)) {
-            rc = OTA_ERR_DELTA_TRAILING;
-        }
-    }
-    return rc;
+    return delta_buffered_feed(d, p, len, run);
 }
 
 int delta_cz_end(struct ota_delta *d)
 {
-    int rc = run(d, true);
-    if (!rc && d->overread) {
-        rc = OTA_ERR_DELTA_TRUNCATED;
-    }
-    if (!rc && d->in_len - d->in_pos > 4) {
-        rc = OTA_ERR_DELTA_TRAILING;
-    }
-    return rc;
+    return delta_buffered_end(d, run);
 }
 #endif

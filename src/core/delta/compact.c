@@ -262,6 +262,12 @@ static int step(struct ota_delta *d)
         }
         return 0;
     }
+    if (c->state == CS_DIFF_LEN && delta_at_sync(d)) {
+        /* the encoder flushed its coder and reset every model here */
+        delta_sync_point(d);
+        cm_init(c);
+        return 0;
+    }
     switch (c->state) {
     case CS_DIFF_LEN:
         return dec_run_len(d, &c->len_diff, CS_DIFF, CS_EXTRA_LEN);
@@ -292,7 +298,7 @@ static int run(struct ota_delta *d, bool final)
             return OTA_ERR_DELTA_TRUNCATED;
         }
     }
-    return rc;
+    return rc ? rc : d->u.compact.state == CS_DONE;
 }
 
 int delta_compact_start(struct ota_delta *d)
@@ -309,35 +315,11 @@ int delta_compact_start(struct ota_delta *d)
 
 int delta_compact_feed(struct ota_delta *d, const uint8_t *p, size_t len)
 {
-    int rc = 0;
-    while (!rc && len) {
-        if (d->in_pos > 0) { /* keep the unread bytes at the front */
-            memmove(d->in_buf, d->in_buf + d->in_pos, d->in_len - d->in_pos);
-            d->in_len -= d->in_pos;
-            d->in_pos = 0;
-        }
-        size_t n = OTA_DELTA_IN_BUF - d->in_len < len ? OTA_DELTA_IN_BUF - d->in_len : len;
-        memcpy(d->in_buf + d->in_len, p, n);
-        d->in_len += (uint32_t)n;
-        p += n;
-        len -= n;
-        rc = run(d, false);
-        if (!rc && d->u.compact.state == CS_DONE && (len || d->in_len - d->in_pos > 4)) {
-            rc = OTA_ERR_DELTA_TRAILING;
-        }
-    }
-    return rc;
+    return delta_buffered_feed(d, p, len, run);
 }
 
 int delta_compact_end(struct ota_delta *d)
 {
-    int rc = run(d, true);
-    if (!rc && d->overread) {
-        rc = OTA_ERR_DELTA_TRUNCATED;
-    }
-    if (!rc && d->in_len - d->in_pos > 4) {
-        rc = OTA_ERR_DELTA_TRAILING;
-    }
-    return rc;
+    return delta_buffered_end(d, run);
 }
 #endif

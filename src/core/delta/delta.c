@@ -81,12 +81,14 @@ static int parse_compact(const uint8_t *buf, size_t len, struct ota_delta_header
     if (len < OTA_DELTA_COMPACT_HEADER_LEN) {
         return OTA_ERR_DELTA_TRUNCATED;
     }
-    if (buf[4] != OTA_DELTA_COMPACT_VERSION) {
+    if (buf[4] != OTA_DELTA_COMPACT_VERSION && buf[4] != OTA_DELTA_COMPACT_VERSION_NO_SYNC) {
         return OTA_ERR_DELTA_VERSION; /* its models differ: decoding would be garbage */
     }
-    if (buf[5] || buf[6] || buf[7]) {
-        return OTA_ERR_DELTA_UNSUPPORTED; /* flags this version does not define */
+    uint32_t sync = buf[4] == OTA_DELTA_COMPACT_VERSION ? get_le32(buf + 80) : 0;  /* version 3: reserved */
+    if (buf[5] || buf[6] || buf[7] || (buf[4] == OTA_DELTA_COMPACT_VERSION && (!sync || sync % OTA_CZ_SYNC_UNIT))) {
+        return OTA_ERR_DELTA_UNSUPPORTED; /* flags or fields this version does not define */
     }
+    h->sync = sync;
     h->form = OTA_DELTA_COMPACT;
     h->old_size = get_le32(buf + 8);
     h->new_size = get_le32(buf + 12);
@@ -122,11 +124,27 @@ static int parse_compressed(const uint8_t *buf, size_t len, struct ota_delta_hea
 
 bool ota_delta_checkpoint(const struct ota_delta *d, struct ota_delta_checkpoint *cp)
 {
-    if (!d || !cp || d->error || d->hdr.form != OTA_DELTA_COMPRESSED || d->cp.out_off == 0) {
+    if (!d || !cp || d->error || d->cp.out_off == 0) {
         return false;
     }
     *cp = d->cp;
     return true;
+}
+
+bool delta_at_sync(const struct ota_delta *d)
+{
+    return d->hdr.sync && d->new_pos && d->new_pos % d->hdr.sync == 0 && d->new_pos != d->cp.out_off;
+}
+
+void delta_sync_point(struct ota_delta *d)
+{
+    d->cp.in_off = d->hdr.header_len + d->body_in - (d->in_len - d->in_pos);
+    d->cp.out_off = d->new_pos;
+    d->cp.image_len = d->hdr.new_size;
+    d->cp.sync = d->hdr.sync;
+    d->cp.form = (uint32_t)d->hdr.form;
+    memcpy(d->cp.image_sha256, d->hdr.new_sha256, OTA_SHA256_LEN);
+    d->old_pos = d->new_pos;  /* the defined state a decoder resumes in */
 }
 
 /* The SHA-256 of the image's first n bytes, read back from the output. */
@@ -145,6 +163,24 @@ static int rehash_output(struct ota_delta *d, uint32_t n)
     return 0;
 }
 
+/* The header a checkpoint stands for: a compressed image's, or a compact
+ * patch's onto the old image begin was given (its base the expected one). */
+static uint32_t resume_header(struct ota_delta *d, const struct ota_delta_checkpoint *cp)
+{
+    d->hdr.form = (enum ota_delta_form)cp->form;
+    d->hdr.new_size = cp->image_len;
+    d->hdr.sync = cp->sync;
+    d->hdr.has_new = true;
+    memcpy(d->hdr.new_sha256, cp->image_sha256, OTA_SHA256_LEN);
+    if (cp->form == OTA_DELTA_COMPACT) {
+        d->hdr.has_base = true;
+        memcpy(d->hdr.base_sha256, d->expect_base, OTA_SHA256_LEN);
+        d->hdr.old_size = d->old_size;
+        return OTA_DELTA_COMPACT_HEADER_LEN;
+    }
+    return OTA_CZ_HEADER_LEN;
+}
+
 int ota_delta_resume(struct ota_delta *d, const struct ota_delta_checkpoint *cp)
 {
     if (!d || !cp || d->header_done || d->hdr_have) {
@@ -153,27 +189,61 @@ int ota_delta_resume(struct ota_delta *d, const struct ota_delta_checkpoint *cp)
     if (!d->read_new) {
         return d->error = OTA_ERR_DELTA_UNSUPPORTED;
     }
-    if (!cp->sync || cp->sync % OTA_CZ_SYNC_UNIT || cp->out_off % cp->sync || cp->out_off == 0 ||
-        cp->out_off >= cp->image_len || cp->image_len > d->out_max || cp->in_off < OTA_CZ_HEADER_LEN ||
-        cp->in_off - OTA_CZ_HEADER_LEN > d->in_left) {
+    uint32_t hlen = cp->form == OTA_DELTA_COMPACT ? OTA_DELTA_COMPACT_HEADER_LEN : OTA_CZ_HEADER_LEN;
+    if ((cp->form != OTA_DELTA_COMPRESSED && (cp->form != OTA_DELTA_COMPACT || !d->expect_base)) || !cp->sync ||
+        cp->sync % OTA_CZ_SYNC_UNIT || cp->out_off % cp->sync || cp->out_off == 0 || cp->out_off >= cp->image_len ||
+        cp->image_len > d->out_max || cp->in_off < hlen || cp->in_off > d->in_left) {
         return d->error = OTA_ERR_DELTA_CHECKPOINT;
     }
-    d->hdr.form = OTA_DELTA_COMPRESSED;
-    d->hdr.new_size = cp->image_len;
-    d->hdr.sync = cp->sync;
-    d->hdr.has_new = true;
-    memcpy(d->hdr.new_sha256, cp->image_sha256, OTA_SHA256_LEN);
-    d->hdr.header_len = OTA_CZ_HEADER_LEN;
+    d->hdr.header_len = resume_header(d, cp);
     d->header_done = true;
-    d->in_left -= cp->in_off - OTA_CZ_HEADER_LEN;  /* the bound counts the whole patch */
-    int rc = delta_cz_start(d);
+    d->in_left -= cp->in_off;  /* the bound counts the whole patch */
+    int rc = cp->form == OTA_DELTA_COMPACT ? delta_compact_start(d) : delta_cz_start(d);
     if (!rc) {
         rc = rehash_output(d, cp->out_off);
     }
     d->cp = *cp;
     d->new_pos = cp->out_off;
-    d->body_in = cp->in_off - OTA_CZ_HEADER_LEN;
+    d->old_pos = cp->out_off;
+    d->body_in = cp->in_off - hlen;
     return d->error = rc;
+}
+
+/* Body bytes into the input buffer, each time as many as fit, decoded by
+ * the form's run (1 when its stream is done): compact and compressed. */
+int delta_buffered_feed(struct ota_delta *d, const uint8_t *p, size_t len, int (*run)(struct ota_delta *, bool))
+{
+    int rc = 0;
+    while (rc == 0 && len) {
+        if (d->in_pos > 0) { /* keep the unread bytes at the front */
+            memmove(d->in_buf, d->in_buf + d->in_pos, d->in_len - d->in_pos);
+            d->in_len -= d->in_pos;
+            d->in_pos = 0;
+        }
+        size_t n = OTA_DELTA_IN_BUF - d->in_len < len ? OTA_DELTA_IN_BUF - d->in_len : len;
+        memcpy(d->in_buf + d->in_len, p, n);
+        d->in_len += (uint32_t)n;
+        d->body_in += (uint32_t)n;  /* in the buffer: what the decoder has not read of it is in_len - in_pos */
+        p += n;
+        len -= n;
+        rc = run(d, false);
+        if (rc > 0 && (len || d->in_len - d->in_pos > 4)) {
+            return OTA_ERR_DELTA_TRAILING;
+        }
+    }
+    return rc < 0 ? rc : 0;
+}
+
+int delta_buffered_end(struct ota_delta *d, int (*run)(struct ota_delta *, bool))
+{
+    int rc = run(d, true);
+    if (rc >= 0 && d->overread) {
+        rc = OTA_ERR_DELTA_TRUNCATED;
+    }
+    if (rc >= 0 && d->in_len - d->in_pos > 4) {
+        rc = OTA_ERR_DELTA_TRAILING;
+    }
+    return rc < 0 ? rc : 0;
 }
 
 static int parse_header_full(const uint8_t *buf, size_t len, struct ota_delta_header *h, uint8_t *compression,

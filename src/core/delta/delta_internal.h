@@ -21,6 +21,17 @@ void delta_seek_old(struct ota_delta *d, int64_t rel);
  * stalled patch (OTA_ERR_DELTA_STALLED). */
 int delta_step_end(struct ota_delta *d);
 
+/* A sync point is due (the stream's interval divides the output so far,
+ * not yet noted there): the decoder notes it with delta_sync_point (the
+ * checkpoint; the old cursor at the new offset) and resets its models. */
+bool delta_at_sync(const struct ota_delta *d);
+void delta_sync_point(struct ota_delta *d);
+
+/* Compact and compressed bodies: bytes through the input buffer into the
+ * form's run(d, final) (< 0 an error, 1 its stream done), and the end. */
+int delta_buffered_feed(struct ota_delta *d, const uint8_t *p, size_t len, int (*run)(struct ota_delta *, bool));
+int delta_buffered_end(struct ota_delta *d, int (*run)(struct ota_delta *, bool));
+
 /* The detools header after the esp header, if any: type, size, parameters. */
 int delta_parse_detools_header(const uint8_t *p, size_t len, struct ota_delta_header *h, uint8_t *compression,
                                uint8_t *hs_param);

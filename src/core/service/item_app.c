@@ -72,57 +72,43 @@ static int prepare_patch(struct ota_service *svc, struct ota_item *item)
                  svc->work.part->label);
         return OTA_ERR_DELTA_OUTPUT_BOUND;
     }
-    /* A compressed image with sync points journals its output and its
-     * checkpoints: after a power cut it resumes at the last one. */
-    bool resumable = hdr.form == OTA_DELTA_COMPRESSED && hdr.sync;
+    bool resumable = ota_item_patch_resumable(&hdr);
     ota_app_abort(&svc->work.up.app);
     if ((err = begin_writer(svc, item, resumable, len))) {
         return err;
     }
     ota_item_patch_setup(svc, &base, len, 0, OTA_OK);
     if (resumable) {
-        struct ota_delta_checkpoint at = {0, 0, hdr.new_size, hdr.sync, {0}};
-        memcpy(at.image_sha256, hdr.new_sha256, OTA_SHA256_LEN);
-        ota_item_decoder_id(&at, svc->work.patch->decoder_id);
-        ota_pw_set_decoder(&svc->work.up.app.pw, svc->work.patch->decoder_id);
-        svc->work.patch->resumable = true;
+        ota_item_patch_journal(svc, &hdr, base.hash_stored);
     }
     return ota_item_attach(svc, item, &ota_item_patch_sink);
 }
 
 static int app_prepare(struct ota_service *svc, struct ota_item *item);
 
-/* The source continues a compressed image at the journal's checkpoint:
- * the decoder resumes there, the header is not read again (the record,
- * bound to this URI and validator, holds its identity). */
+/* The source continues a compressed image or compact patch at the
+ * journal's checkpoint: the decoder resumes there, the header is not read
+ * again (the record, bound to this URI and validator, holds its identity;
+ * a compact patch's names the base, which must still be the running app). */
 static int prepare_patch_resume(struct ota_service *svc, struct ota_item *item, uint32_t in_off, uint32_t out_off)
 {
-    struct ota_image_info none;
-    struct ota_item_patch *p = svc->work.patch;
-    struct ota_part_writer *pw = &svc->work.up.app.pw;
-    memset(&none, 0, sizeof(none));
-    ota_item_patch_setup(svc, &none, 0, 0, OTA_OK);
-    int err = ota_journal_read_decoder_id(pw->flash, pw->part, &pw->journal, p->decoder_id);
-    uint32_t len = get_le32(p->decoder_id), sync = get_le32(p->decoder_id + 4), room = svc->work.part->size;
-    if (err || len > room || in_off > room || in_off < OTA_CZ_HEADER_LEN || !sync || sync % OTA_CZ_SYNC_UNIT ||
-        out_off % sync || out_off >= len) {
-        /* never stuck on a record that cannot be resumed: retire it, from byte 0 */
-        OTA_LOGW(TAG, "%s: the journal's checkpoint cannot be resumed (%s): from byte 0", ota_item_uri(svc, item),
-                 ota_strerror(err ? err : OTA_ERR_DELTA_CHECKPOINT));
-        ota_item_close(svc);
-        return (err = ota_journal_retire(pw->flash, pw->part)) ? err : app_prepare(svc, item);
+    struct ota_image_info base;
+    uint8_t id[OTA_JOURNAL_DECODER_ID_LEN];
+    int err = ota_item_checkpoint_id(svc, in_off, out_off, id, &base);
+    uint32_t len = get_le32(id);
+    ota_item_patch_setup(svc, &base, 0, 0, OTA_OK);
+    if (err) {
+        return (err = ota_item_checkpoint_refused(svc, item, err)) ? err : app_prepare(svc, item);
     }
     ota_app_abort(&svc->work.up.app);
     if ((err = begin_writer(svc, item, true, len))) {
         return err;
     }
-    ota_pw_set_decoder(&svc->work.up.app.pw, p->decoder_id);
-    p->new_len = len;
-    p->resumable = true;
-    p->resume_in = in_off;
-    p->resume_out = out_off;
-    OTA_LOGI(TAG, "%s: resuming the compressed image at its checkpoint: patch byte %u, image byte %u",
-             ota_item_uri(svc, item), (unsigned)in_off, (unsigned)out_off);
+    svc->work.patch->new_len = len;
+    ota_item_patch_resume_at(svc, id, in_off, out_off);
+    OTA_LOGI(TAG, "%s: resuming the %s at its checkpoint: patch byte %u, image byte %u", ota_item_uri(svc, item),
+             get_le32(id + 40) == OTA_DELTA_COMPACT ? "compact patch" : "compressed image", (unsigned)in_off,
+             (unsigned)out_off);
     return ota_item_attach(svc, item, &ota_item_patch_sink);
 }
 
@@ -165,7 +151,7 @@ static int app_prepare(struct ota_service *svc, struct ota_item *item)
     uint32_t cp_in = w->up.app.pw.journal.cp_in, cp_out = w->up.app.pw.journal.cp_out;
     bool at_checkpoint = validator != NULL;
     if (at_checkpoint) {
-        offset = cp_in;  /* a compressed image's: its input offset */
+        offset = cp_in;  /* a compressed image's or compact patch's: its input offset */
     } else {
         validator = ota_app_resume_hint(&w->up.app, &offset);
     }

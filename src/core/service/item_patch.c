@@ -156,11 +156,96 @@ static int restart(struct ota_service *svc)
     return err ? err : ota_delta_set_bounds(&p->delta, out_max, in_max);
 }
 
-void ota_item_decoder_id(const struct ota_delta_checkpoint *cp, uint8_t id[OTA_JOURNAL_DECODER_ID_LEN])
+void ota_item_decoder_id(const struct ota_delta_checkpoint *cp, const uint8_t *base,
+                         uint8_t id[OTA_JOURNAL_DECODER_ID_LEN])
 {
     put_le32(id, cp->image_len);
     put_le32(id + 4, cp->sync);
     memcpy(id + 8, cp->image_sha256, OTA_SHA256_LEN);
+    put_le32(id + 40, cp->form);
+    memset(id + 44, 0, OTA_SHA256_LEN);
+    if (base) {
+        memcpy(id + 44, base, OTA_SHA256_LEN);
+    }
+}
+
+bool ota_item_patch_resumable(const struct ota_delta_header *hdr)
+{
+    return (hdr->form == OTA_DELTA_COMPRESSED || hdr->form == OTA_DELTA_COMPACT) && hdr->sync;
+}
+
+void ota_item_patch_journal(struct ota_service *svc, const struct ota_delta_header *hdr, const uint8_t *base_sha)
+{
+    struct ota_item_patch *p = svc->work.patch;
+    struct ota_delta_checkpoint at = {0, 0, hdr->new_size, hdr->sync, {0}, (uint32_t)hdr->form};
+    memcpy(at.image_sha256, hdr->new_sha256, OTA_SHA256_LEN);
+    ota_item_decoder_id(&at, hdr->form == OTA_DELTA_COMPACT ? base_sha : NULL, p->decoder_id);
+    ota_pw_set_decoder(&svc->work.up.app.pw, p->decoder_id);
+    p->resumable = true;
+}
+
+/* A journal identity's patch can resume at (in_off, out_off): its form
+ * one with sync points, the offsets on its interval and in the slot, a
+ * compact patch's base the running app (filled into *base). */
+static int checkpoint_usable(struct ota_service *svc, const uint8_t *id, uint32_t in_off, uint32_t out_off,
+                             struct ota_image_info *base)
+{
+    uint32_t len = get_le32(id), sync = get_le32(id + 4), form = get_le32(id + 40), room = svc->work.part->size;
+    uint32_t hlen = form == OTA_DELTA_COMPACT ? OTA_DELTA_COMPACT_HEADER_LEN : OTA_CZ_HEADER_LEN;
+    if ((form != OTA_DELTA_COMPRESSED && form != OTA_DELTA_COMPACT) || len > room || in_off > room ||
+        in_off < hlen || !sync || sync % OTA_CZ_SYNC_UNIT || out_off % sync || out_off >= len) {
+        return OTA_ERR_DELTA_CHECKPOINT;
+    }
+    if (form == OTA_DELTA_COMPACT) {
+        int err = ota_item_running_base(svc, base);
+        return err ? err : memcmp(id + 44, base->hash_stored, OTA_SHA256_LEN) ? OTA_ERR_DELTA_BASE : OTA_OK;
+    }
+    return OTA_OK;
+}
+
+int ota_item_checkpoint_id(struct ota_service *svc, uint32_t in_off, uint32_t out_off,
+                           uint8_t id[OTA_JOURNAL_DECODER_ID_LEN], struct ota_image_info *base)
+{
+    const struct ota_part_writer *pw = &svc->work.up.app.pw;
+    memset(base, 0, sizeof(*base));
+    memset(id, 0, OTA_JOURNAL_DECODER_ID_LEN);
+    int err = ota_journal_read_decoder_id(pw->flash, pw->part, &pw->journal, id);
+    return err ? err : checkpoint_usable(svc, id, in_off, out_off, base);
+}
+
+int ota_item_checkpoint_refused(struct ota_service *svc, struct ota_item *item, int why)
+{
+    const struct ota_part_writer *pw = &svc->work.up.app.pw;
+    /* never stuck on a record that cannot be resumed: retire it, from byte 0 */
+    OTA_LOGW(TAG, "%s: the journal's checkpoint cannot be resumed (%s): from byte 0", ota_item_uri(svc, item),
+             ota_strerror(why));
+    ota_item_close(svc);
+    return ota_journal_retire(pw->flash, pw->part);
+}
+
+void ota_item_patch_resume_at(struct ota_service *svc, const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN], uint32_t in_off,
+                              uint32_t out_off)
+{
+    struct ota_item_patch *p = svc->work.patch;
+    memcpy(p->decoder_id, id, OTA_JOURNAL_DECODER_ID_LEN);
+    ota_pw_set_decoder(&svc->work.up.app.pw, p->decoder_id);
+    p->resumable = true;
+    p->resume_in = in_off;
+    p->resume_out = out_off;
+}
+
+/* A decoder that went on from a journal checkpoint and then failed (its
+ * output not the image, the checkpoint unusable): the checkpoint is never
+ * believed again, the next run starts from patch byte 0. */
+static int forget_checkpoint(struct ota_item_work *w, int err)
+{
+    struct ota_part_writer *pw = &w->up.app.pw;
+    if (err && err != OTA_ERR_POWER_LOST && w->patch->from_checkpoint) {
+        w->patch->from_checkpoint = false;
+        OTA_LOGW(TAG, "resumed at a checkpoint, failed (%s): next from byte 0", ota_strerror(err));
+        (void)ota_journal_retire(pw->flash, pw->part);  /* err is what the item reports */
+    }
+    return err;
 }
 
 /* The decoder at the journal's checkpoint, the app writer at its output
@@ -170,12 +255,14 @@ static int resume_decoder(struct ota_item_work *w)
 {
     struct ota_item_patch *p = w->patch;
     const uint8_t *id = p->decoder_id;
-    struct ota_delta_checkpoint cp = {p->resume_in, p->resume_out, get_le32(id), get_le32(id + 4), {0}};
+    struct ota_delta_checkpoint cp = {p->resume_in, p->resume_out, get_le32(id), get_le32(id + 4), {0},
+                                      get_le32(id + 40)};
     memcpy(cp.image_sha256, id + 8, OTA_SHA256_LEN);
     p->resume_out = 0;  /* once: a later start is from byte 0 */
+    p->from_checkpoint = true;
     int err = ota_app_seek(&w->up.app, cp.out_off);
     if (err || (err = ota_delta_resume(&p->delta, &cp))) {
-        return err;
+        return forget_checkpoint(w, err);
     }
     p->bytes = cp.in_off;
     p->saved_out = cp.out_off;
@@ -186,9 +273,10 @@ static int patch_set_source(struct ota_item_work *w, int64_t total, const char *
 {
     struct ota_item_patch *p = w->patch;
     (void)total;
-    /* Only a compressed image with sync points keeps a journal (its
-     * checkpoints); another patch's state lives only in RAM and a rerun
-     * starts from patch byte 0, the app writer comparing what it rewrites. */
+    /* Only a compressed image or compact patch with sync points keeps a
+     * journal (its checkpoints); another patch's state lives only in RAM and
+     * a rerun starts from patch byte 0, the app writer comparing what it
+     * rewrites. */
     int durable = ota_app_set_source(&w->up.app, p->new_len, p->resumable ? validator : NULL);
     int err = durable < 0 ? durable : restart(service_of(w));
     if (err) {
@@ -224,6 +312,7 @@ static int patch_seek(struct ota_item_work *w, uint64_t off)
     }
     w->patch->resume_out = 0;
     w->patch->saved_out = 0;
+    w->patch->from_checkpoint = false;
     int err = ota_app_seek(&w->up.app, 0);
     return err ? err : restart(service_of(w));
 }
@@ -236,7 +325,7 @@ static int patch_write(struct ota_item_work *w, const void *data, size_t n)
     }
     ota_sha256_update(&p->sha, data, n);
     p->bytes += n;
-    int err = ota_delta_write(&p->delta, data, n);
+    int err = forget_checkpoint(w, ota_delta_write(&p->delta, data, n));
     return err ? err : save_checkpoint(w);
 }
 
@@ -251,7 +340,7 @@ int ota_item_patch_finish(struct ota_service *svc, uint8_t digest[OTA_SHA256_LEN
 {
     struct ota_item_patch *p = svc->work.patch;
     uint8_t d[OTA_SHA256_LEN];
-    int err = ota_delta_finish(&p->delta);
+    int err = forget_checkpoint(&svc->work, ota_delta_finish(&p->delta));
     ota_sha256_finish(&p->sha, d);
     if (digest) {
         memcpy(digest, d, OTA_SHA256_LEN);

@@ -67,12 +67,36 @@ int ota_item_patch_check_base(struct ota_service *svc, struct ota_item *item, st
  * OTA_ERR_DELTA_OUTPUT_BOUND) and by max_bytes (else the slot's size:
  * OTA_ERR_DELTA_INPUT_BOUND); a stalling patch fails with
  * OTA_ERR_DELTA_STALLED. A new_len of 0 is refused (OTA_ERR_INVALID_ARG). */
-/* A resumable decoder's identity as the journal keeps it (the checkpoint's
- * image length, sync interval, image SHA-256). */
-void ota_item_decoder_id(const struct ota_delta_checkpoint *cp, uint8_t id[OTA_JOURNAL_DECODER_ID_LEN]);
-
 void ota_item_patch_setup(struct ota_service *svc, const struct ota_image_info *base, int64_t new_len,
                           uint64_t max_bytes, int over_err);
+
+/* A resumable decoder's identity as the journal keeps it (the checkpoint's
+ * image length, sync interval, image SHA-256, form; a compact patch's base
+ * SHA-256, else NULL: zeros). */
+void ota_item_decoder_id(const struct ota_delta_checkpoint *cp, const uint8_t *base,
+                         uint8_t id[OTA_JOURNAL_DECODER_ID_LEN]);
+
+/* Resuming a patch after a cut (the app item's and the release item's):
+ * a compressed image or compact patch with sync points can
+ * (ota_item_patch_resumable); after ota_item_patch_setup, its writer (begun
+ * with a journal) journals the decoder's output under the header's
+ * identity, a compact patch's bound to base_sha, the running app
+ * (ota_item_patch_journal). When the source continues at the journal's
+ * checkpoint, ota_item_checkpoint_id reads and checks the record's identity
+ * (OTA_ERR_DELTA_CHECKPOINT off its interval or out of the slot,
+ * OTA_ERR_DELTA_BASE another running app: retire the record, from byte 0)
+ * and fills base with the running app (a compact patch's; on an error
+ * ota_item_checkpoint_refused logs it, closes the source and retires the
+ * record: the caller starts from byte 0); after
+ * ota_item_patch_setup, ota_item_patch_resume_at has the decoder continue
+ * there. */
+bool ota_item_patch_resumable(const struct ota_delta_header *hdr);
+void ota_item_patch_journal(struct ota_service *svc, const struct ota_delta_header *hdr, const uint8_t *base_sha);
+int ota_item_checkpoint_id(struct ota_service *svc, uint32_t in_off, uint32_t out_off,
+                           uint8_t id[OTA_JOURNAL_DECODER_ID_LEN], struct ota_image_info *base);
+int ota_item_checkpoint_refused(struct ota_service *svc, struct ota_item *item, int why);
+void ota_item_patch_resume_at(struct ota_service *svc, const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN], uint32_t in_off,
+                              uint32_t out_off);
 
 /* The producer as a sink: a restart from patch byte 0 (a source without
  * ranges, or one that changed) restarts the applier and the app writer

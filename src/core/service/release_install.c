@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "../bytes.h"
 #include "item_stream.h"
 #include "ota/error.h"
 #include "ota/log.h"
@@ -57,7 +58,10 @@ static int applier_complete(struct ota_service *svc, struct ota_release_item *r,
 {
     uint8_t digest[OTA_SHA256_LEN];
     int err = ota_item_patch_finish(svc, digest);
-    return err ? err : check_signed_file(f, r->patch_bytes, digest);
+    /* Resumed at a checkpoint, the bytes before it are not here to hash: its
+     * size is checked, and the image in the slot against the signed app's
+     * SHA-256 (check_installed), as for every applier's output. */
+    return err ? err : check_signed_file(f, r->patch_bytes, svc->work.patch->from_checkpoint ? f->sha256 : digest);
 }
 
 /* An encrypted item: the file served must be the one the manifest signed
@@ -73,7 +77,10 @@ static int decrypted_complete(struct ota_app_update *u, struct ota_release_item 
 
 /* ---- prepare ---------------------------------------------------------------- */
 
-static int begin_app(struct ota_service *svc, struct ota_release_item *r, const struct ota_manifest_file *f)
+/* The app writer for candidate f; with a journal for a full image and for
+ * an applier's output that may resume (journal: not an encrypted one). */
+static int begin_app(struct ota_service *svc, struct ota_release_item *r, const struct ota_manifest_file *f,
+                     bool journal)
 {
     struct ota_app_options opt;
     memset(&opt, 0, sizeof(opt));
@@ -83,7 +90,7 @@ static int begin_app(struct ota_service *svc, struct ota_release_item *r, const 
     /* A project the integrator named is the product's, not the image's (ESP-ADF apps carry
      * none): the image is then bound by its SHA-256 in the signed manifest alone. */
     opt.project = r->cfg.project ? NULL : r->manifest.project;
-    opt.source_id = through_applier(f) ? NULL : svc->work.source_id;
+    opt.source_id = journal ? svc->work.source_id : NULL;
     int err = ota_app_begin(&svc->work.up.app, &svc->dev, &opt);
     ota_app_keep_encrypted_digest(&svc->work.up.app);  /* the manifest signs the file served */
     if (decrypted_in_writer(f) && svc->work.patch) {
@@ -104,21 +111,72 @@ static int set_uri(struct ota_service *svc, struct ota_item *item, struct ota_re
     return err;
 }
 
+/* The source continues at the journal's checkpoint: the decoder resumes
+ * there if the record's identity can (the manifest's image length, the
+ * running app as a compact patch's base), else the record is retired and
+ * the file taken from byte 0. */
+static int resume_applier(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r,
+                          const struct ota_manifest_file *f, const uint32_t cp[2])
+{
+    struct ota_image_info base;
+    uint8_t id[OTA_JOURNAL_DECODER_ID_LEN];
+    int err = ota_item_checkpoint_id(svc, cp[0], cp[1], id, &base);
+    if (!err && get_le32(id) != r->manifest.app_size) {
+        err = OTA_ERR_DELTA_CHECKPOINT;
+    }
+    if (err) {
+        return (err = ota_item_checkpoint_refused(svc, item, err)) ? err : 1;
+    }
+    ota_item_patch_setup(svc, &r->running, (int64_t)r->manifest.app_size, f->size, applier_digest_err(f));
+    ota_item_patch_resume_at(svc, id, cp[0], cp[1]);
+    OTA_LOGI(TAG, "%s: resuming at its checkpoint: patch byte %u, image byte %u", f->uri, (unsigned)cp[0],
+             (unsigned)cp[1]);
+    return ota_item_attach(svc, item, &ota_item_patch_sink);
+}
+
+/* From the file's byte 0: a patch or compressed image with sync points
+ * journals its output (and resumes after a cut), another none. */
+static int start_applier(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r,
+                         const struct ota_manifest_file *f)
+{
+    struct ota_delta_header hdr;
+    uint32_t n = f->size < OTA_DELTA_HEADER_MAX ? (uint32_t)f->size : OTA_DELTA_HEADER_MAX;
+    bool resumable = !ota_item_peek(svc, n) && !ota_delta_parse_header(svc->work.buf, n, &hdr) &&
+                     ota_item_patch_resumable(&hdr);
+    int err = OTA_OK;
+    if (!resumable) {  /* the decoder says what is wrong with a header it cannot parse */
+        ota_app_abort(&svc->work.up.app);
+        err = begin_app(svc, r, f, false);
+    }
+    /* a file longer than the manifest says is not the one it signed */
+    ota_item_patch_setup(svc, &r->running, (int64_t)r->manifest.app_size, f->size, applier_digest_err(f));
+    if (resumable) {
+        ota_item_patch_journal(svc, &hdr, r->running.hash_stored);
+    }
+    return err ? err : ota_item_attach(svc, item, &ota_item_patch_sink);
+}
+
 static int prepare_applier(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r,
                            const struct ota_manifest_file *f)
 {
     int err = set_uri(svc, item, r, f);
-    if (err || (err = begin_app(svc, r, f))) {
+    if (err || (err = begin_app(svc, r, f, !f->encrypted))) {
         return err;
     }
     if (decrypted_in_writer(f)) {  /* no resume: the applier's state cannot survive a power cut */
         err = ota_item_open_first(svc, item, 0, NULL);
         return err ? err : ota_item_attach(svc, item, &ota_item_app_sink);
     }
-    /* a file longer than the manifest says is not the one it signed */
-    ota_item_patch_setup(svc, &r->running, (int64_t)r->manifest.app_size, f->size, applier_digest_err(f));
-    err = ota_item_open_first(svc, item, 0, NULL);
-    return err ? err : ota_item_attach(svc, item, &ota_item_patch_sink);
+    const char *validator = ota_pw_checkpoint_hint(&svc->work.up.app.pw);
+    const uint32_t cp[2] = {svc->work.up.app.pw.journal.cp_in, svc->work.up.app.pw.journal.cp_out};
+    if ((err = ota_item_open_first(svc, item, validator ? cp[0] : 0, validator))) {
+        return err;
+    }
+    if (validator && svc->work.stream_pos == cp[0]) {
+        err = resume_applier(svc, item, r, f, cp);
+        return err == 1 ? prepare_applier(svc, item, r, f) : err;  /* 1: retired, from byte 0 */
+    }
+    return start_applier(svc, item, r, f);
 }
 
 static int prepare_full(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r,
@@ -126,7 +184,7 @@ static int prepare_full(struct ota_service *svc, struct ota_item *item, struct o
 {
     uint32_t offset = 0;
     int err = set_uri(svc, item, r, f);
-    if (err || (err = begin_app(svc, r, f))) {
+    if (err || (err = begin_app(svc, r, f, true))) {
         return err;
     }
     const char *validator = ota_app_resume_hint(&svc->work.up.app, &offset);

@@ -44,5 +44,11 @@ int delta_write_esp(const uint8_t *old, size_t old_len, const uint8_t *nw, size_
                     const struct delta_plan *plan, struct delta_buf *out);
 int delta_write_compact(const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
                         const struct delta_plan *plan, struct delta_buf *out);
+/* The compact format with a sync point every `sync` new-image bytes (a
+ * multiple of OTA_CZ_SYNC_UNIT; delta_write_compact uses
+ * OTA_DELTA_COMPACT_SYNC_DEFAULT), where a device can resume after a power
+ * cut; 0 writes format 3, without them. */
+int delta_write_compact_sync(const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
+                             const struct delta_plan *plan, uint32_t sync, struct delta_buf *out);
 
 #endif

@@ -146,32 +146,93 @@ static void enc_seek(struct range_enc *e, struct ota_delta_compact *c, int64_t s
     cm_rep_use(c, i, align);
 }
 
-static void enc_plan(struct range_enc *e, struct ota_delta_compact *c, const uint8_t *old, struct lz_finder *f,
-                     const struct delta_plan *plan)
+/* One step of the plan: diff_len diff bytes from the old cursor op, extra_len
+ * new bytes as they are, then the old cursor moves by seek. */
+struct enc_pos {
+    size_t op, np;
+};
+
+static void enc_cmd(struct range_enc *e, struct ota_delta_compact *c, const uint8_t *old, struct lz_finder *f,
+                    struct enc_pos *at, const struct delta_cmd *cmd)
 {
     const uint8_t *nw = f->in;
-    size_t op = 0, np = 0;
+    enc_uint(e, &c->len_diff, cmd->diff_len);
+    for (uint32_t i = 0; i < cmd->diff_len; i++, at->op++, at->np++) {
+        enc_diff_byte(e, c, (uint8_t)(nw[at->np] - old[at->op]), old[at->op], (uint32_t)at->np);
+        lz_insert(f, (uint32_t)at->np);
+    }
+    enc_uint(e, &c->len_extra, cmd->extra_len);
+    enc_extra_run(e, c, f, (uint32_t)at->np, (uint32_t)at->np + cmd->extra_len);
+    at->np += cmd->extra_len;
+    enc_seek(e, c, cmd->seek, (int32_t)((int64_t)at->op + cmd->seek - (int64_t)at->np));
+    at->op = (size_t)((int64_t)at->op + cmd->seek);
+}
+
+/* A sync point at new offset at->np: the coder's last bytes out, a fresh
+ * coder, every model reset and the old cursor at the new offset, so a
+ * decoder can start here knowing only the output before it. A step that
+ * only seeks puts the cursor back where the plan has it. */
+static void sync_point(struct range_enc *e, struct ota_delta_compact *c, const uint8_t *old, struct lz_finder *f,
+                       struct enc_pos *at)
+{
+    range_enc_flush(e);
+    struct range_enc fresh = RANGE_ENC_INIT(e->out);
+    fresh.err = e->err;
+    *e = fresh;
+    cm_init(c);
+    size_t op = at->op;
+    at->op = at->np;
+    if (op != at->np) {
+        struct delta_cmd seek = {0, 0, (int64_t)op - (int64_t)at->np};
+        enc_cmd(e, c, old, f, at, &seek);
+    }
+}
+
+/* The plan, its steps cut so that none crosses a multiple of sync (0: no
+ * sync points): a step that would is split there, its first part seeking
+ * nowhere. */
+static void enc_plan(struct range_enc *e, struct ota_delta_compact *c, const uint8_t *old, struct lz_finder *f,
+                     const struct delta_plan *plan, uint32_t sync)
+{
+    struct enc_pos at = {0, 0};
+    size_t synced = 0;
     for (size_t k = 0; k < plan->count; k++) {
-        const struct delta_cmd *cmd = &plan->cmds[k];
-        enc_uint(e, &c->len_diff, cmd->diff_len);
-        for (uint32_t i = 0; i < cmd->diff_len; i++, op++, np++) {
-            enc_diff_byte(e, c, (uint8_t)(nw[np] - old[op]), old[op], (uint32_t)np);
-            lz_insert(f, (uint32_t)np);
+        struct delta_cmd cmd = plan->cmds[k];
+        for (;;) {
+            if (sync && at.np % sync == 0 && at.np != synced && at.np < f->len) {
+                synced = at.np;
+                sync_point(e, c, old, f, &at);
+            }
+            size_t stop = sync ? at.np - at.np % sync + sync : SIZE_MAX;
+            if (at.np + cmd.diff_len + cmd.extra_len <= stop) {
+                break;
+            }
+            struct delta_cmd head = {0, 0, 0};
+            head.diff_len = at.np + cmd.diff_len > stop ? (uint32_t)(stop - at.np) : cmd.diff_len;
+            head.extra_len = (uint32_t)(stop - at.np) - head.diff_len;
+            cmd.diff_len -= head.diff_len;
+            cmd.extra_len -= head.extra_len;
+            enc_cmd(e, c, old, f, &at, &head);
         }
-        enc_uint(e, &c->len_extra, cmd->extra_len);
-        enc_extra_run(e, c, f, (uint32_t)np, (uint32_t)np + cmd->extra_len);
-        np += cmd->extra_len;
-        enc_seek(e, c, cmd->seek, (int32_t)((int64_t)op + cmd->seek - (int64_t)np));
-        op = (size_t)((int64_t)op + cmd->seek);
+        enc_cmd(e, c, old, f, &at, &cmd);
     }
 }
 
 int delta_write_compact(const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
                         const struct delta_plan *plan, struct delta_buf *out)
 {
+    return delta_write_compact_sync(old, old_len, nw, new_len, plan, OTA_DELTA_COMPACT_SYNC_DEFAULT, out);
+}
+
+int delta_write_compact_sync(const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
+                             const struct delta_plan *plan, uint32_t sync, struct delta_buf *out)
+{
+    if (sync % OTA_CZ_SYNC_UNIT) {
+        return -1;
+    }
     uint8_t hdr[OTA_DELTA_COMPACT_HEADER_LEN] = {0};
     put_le32(hdr, OTA_DELTA_COMPACT_MAGIC);
-    hdr[4] = OTA_DELTA_COMPACT_VERSION;
+    hdr[4] = sync ? OTA_DELTA_COMPACT_VERSION : OTA_DELTA_COMPACT_VERSION_NO_SYNC;
     put_le32(hdr + 8, (uint32_t)old_len);
     put_le32(hdr + 12, (uint32_t)new_len);
     if (old_len >= 32) {
@@ -181,7 +242,7 @@ int delta_write_compact(const uint8_t *old, size_t old_len, const uint8_t *nw, s
     ota_sha256_init(&sha);
     ota_sha256_update(&sha, nw, new_len);
     ota_sha256_finish(&sha, hdr + 48);
-    put_le32(hdr + 80, 0); /* reserved */
+    put_le32(hdr + 80, sync); /* version 3: reserved, 0 */
     struct ota_delta_compact *c = calloc(1, sizeof(*c));
     struct lz_finder f;
     if (lz_finder_init(&f, nw, new_len) || !c || delta_buf_put(out, hdr, sizeof(hdr))) {
@@ -191,7 +252,7 @@ int delta_write_compact(const uint8_t *old, size_t old_len, const uint8_t *nw, s
     }
     cm_init(c);
     struct range_enc e = RANGE_ENC_INIT(out);
-    enc_plan(&e, c, old, &f, plan);
+    enc_plan(&e, c, old, &f, plan, sync);
     range_enc_flush(&e);
     lz_finder_free(&f);
     free(c);
