@@ -23,9 +23,9 @@
 #define OTA_CZ_REPS 4u
 #define OTA_CZ_O1_BITS 11u   /* literal counters: order 1, hashed */
 #define OTA_CZ_IN_BITS 11u   /* the instruction so far (Xtensa: 2 or 3 bytes, by its opcode nibble) */
-#define OTA_CZ_MM_BITS 7u    /* the byte at the last match distance as context */
 #define OTA_CZ_MIX_SETS 96u  /* weight sets: bit position x predicted-byte agreement x after a match x instruction phase */
-#define OTA_CZ_MIX_INPUTS 5u  /* four counters and a bias */
+#define OTA_CZ_MIX_INPUTS 3u  /* three counters */
+#define OTA_CZ_SQUASH_STEPS 256u /* the logistic curve as a table, 1/16 apart */
 #define OTA_CZ_LEN_CTX 3u    /* distance bit-length trees by match length: 2, 3, 4+ */
 
 /* An integer: its bit length (6-bit tree), the first three bits below the
@@ -58,11 +58,11 @@ struct ota_cz {
     uint8_t c1, c2;                 /* the last two output bytes */
     uint8_t ph, ilen, i0, i1;       /* byte of the instruction, its length, its first two bytes */
     struct ota_cz_lz lz;
-    uint16_t o0[256];
+    uint16_t o0[3 * 256];           /* by agreement with the predicted byte, then the bits so far */
     uint16_t o1[1u << OTA_CZ_O1_BITS];
-    uint16_t mm[1u << OTA_CZ_MM_BITS];
     uint16_t in[1u << OTA_CZ_IN_BITS];
     int32_t w[OTA_CZ_MIX_SETS][OTA_CZ_MIX_INPUTS];
+    uint16_t squash[OTA_CZ_SQUASH_STEPS];
 };
 
 #endif

@@ -113,9 +113,9 @@ static inline void cz_init(struct ota_cz *c)
 {
     memset(c, 0, sizeof(*c));
     cz_lz_init(&c->lz);
-    uint16_t *ctrs[] = {c->o0, c->o1, c->mm, c->in};
-    size_t ncounts[] = {256, 1u << OTA_CZ_O1_BITS, 1u << OTA_CZ_MM_BITS, 1u << OTA_CZ_IN_BITS};
-    for (size_t k = 0; k < 4; k++) {
+    uint16_t *ctrs[] = {c->o0, c->o1, c->in};
+    size_t ncounts[] = {3 * 256, 1u << OTA_CZ_O1_BITS, 1u << OTA_CZ_IN_BITS};
+    for (size_t k = 0; k < 3; k++) {
         for (size_t i = 0; i < ncounts[k]; i++) {
             ctrs[k][i] = CZ_CTR_INIT;
         }
@@ -124,6 +124,9 @@ static inline void cz_init(struct ota_cz *c)
         for (size_t i = 0; i < OTA_CZ_MIX_INPUTS; i++) {
             c->w[s][i] = CZ_MIX_INIT;
         }
+    }
+    for (int i = 0; i < (int)OTA_CZ_SQUASH_STEPS; i++) {
+        c->squash[i] = (uint16_t)cm_squash(i * 16 - 2040);
     }
     c->range = 0xFFFFFFFFu;
 }
@@ -171,50 +174,48 @@ static inline uint32_t cz_int(struct cz_io *io, uint16_t *nbits, uint16_t (*high
     return r;
 }
 
-/* One literal's bit: the four counters' predictions mixed by weight set
+/* One literal's bit: the three counters' predictions mixed by weight set
  * w, the bit coded (or decoded), then the weights and counters learn it.
  * Written out input by input: a loop over pointers cost twice the work. */
-static inline int cz_literal_bit(struct cz_io *io, uint16_t *c0, uint16_t *c1, uint16_t *c2, uint16_t *c3, int32_t *w,
-                                 int bit)
+static inline int cz_literal_bit(struct cz_io *io, const uint16_t *squash, uint16_t *c0, uint16_t *c1, uint16_t *c2,
+                                 int32_t *w, int bit)
 {
-    int s0 = cz_ctr_st(*c0), s1 = cz_ctr_st(*c1), s2 = cz_ctr_st(*c2), s3 = cz_ctr_st(*c3);
-    int32_t dot = w[0] * s0 + w[1] * s1 + w[2] * s2 + w[3] * s3 + w[4] * CZ_BIAS;
-    int p1 = cm_squash(dot >> CZ_W_SHIFT);
+    int s0 = cz_ctr_st(*c0), s1 = cz_ctr_st(*c1), s2 = cz_ctr_st(*c2);
+    int32_t x = (w[0] * s0 + w[1] * s1 + w[2] * s2) >> (CZ_W_SHIFT + 4);
+    int p1 = squash[x < -128 ? 0 : x > 127 ? 255 : x + 128];
     bit = cz_bit(io, CM_PROB_ONE - (unsigned)p1, bit);
     int err = (bit << 12) - p1;
     w[0] = cz_w_clamp(w[0] + ((s0 * err) >> CZ_MIX_SHIFT));
     w[1] = cz_w_clamp(w[1] + ((s1 * err) >> CZ_MIX_SHIFT));
     w[2] = cz_w_clamp(w[2] + ((s2 * err) >> CZ_MIX_SHIFT));
-    w[3] = cz_w_clamp(w[3] + ((s3 * err) >> CZ_MIX_SHIFT));
-    w[4] = cz_w_clamp(w[4] + ((CZ_BIAS * err) >> CZ_MIX_SHIFT));
     cz_ctr_update(c0, bit, CZ_RATE_O0);
     cz_ctr_update(c1, bit, CZ_RATE_O1);
-    cz_ctr_update(c2, bit, CZ_RATE_MM);
-    cz_ctr_update(c3, bit, CZ_RATE_IN);
+    cz_ctr_update(c2, bit, CZ_RATE_IN);
     return bit;
 }
 
 /* One literal; pred is the byte at the latest match distance (have_pred:
- * there is one), a strong hint right after a match ends. What does not
- * change within the byte is computed once: the hashed contexts are
- * H(base + node) = (base * K + node * K) >> (32 - bits), so each bit costs
- * one multiply (node * K) for all three. */
+ * there is one), a strong hint right after a match ends: while the bits
+ * so far agree with it, the order-0 counters are those of its next bit.
+ * What does not change within the byte is computed once: the hashed
+ * contexts are H(base + node) = (base * K + node * K) >> (32 - bits), so
+ * each bit costs one multiply (node * K) for both. */
 static inline uint8_t cz_literal(struct cz_io *io, struct ota_cz *c, uint8_t lit, uint8_t pred, int have_pred)
 {
     const uint32_t k = CZ_HASH_K;
-    unsigned node = 1, smc = c->since_match < 3 ? c->since_match : 3;
+    unsigned node = 1;
     uint32_t ins = c->ph == 0 ? 0u : c->ph == 1 ? 0x100u | c->i0 : 0x20000u | (uint32_t)c->i1 << 8 | c->i0;
     uint32_t k1 = ((uint32_t)c->c1 << 8) * k;
     uint32_t kin = (ins << 8) * 3u * k + 0x7F4A7C15u * k;
-    unsigned wsel = (c->since_match == 0) * 3u + c->ph;
+    int32_t(*w)[OTA_CZ_MIX_INPUTS] = c->w + (c->since_match == 0) * 3u + c->ph;
     unsigned agree = have_pred ? 1u : 0u;
     for (unsigned i = 0; i < 8; i++) {
         uint32_t nk = node * k;
-        unsigned pb = (pred >> (7 - i)) & 1u, eb = agree ? 1u + pb : 0u;
-        int32_t *w = c->w[(i * 4 + agree * 2u) * 3u + wsel];
-        int bit = cz_literal_bit(io, &c->o0[node], &c->o1[(k1 + nk) >> (32 - OTA_CZ_O1_BITS)],
-                                 &c->mm[(eb * 8 + i) * 4 + smc],
-                                 &c->in[(kin + 3u * nk) >> (32 - OTA_CZ_IN_BITS)], w, (lit >> (7 - i)) & 1);
+        unsigned pb = (pred >> (7 - i)) & 1u;
+        int bit = cz_literal_bit(io, c->squash, &c->o0[(agree + agree * pb) * 256 + node],
+                                 &c->o1[(k1 + nk) >> (32 - OTA_CZ_O1_BITS)],
+                                 &c->in[(kin + 3u * nk) >> (32 - OTA_CZ_IN_BITS)], w[(i * 4 + agree * 2u) * 3u],
+                                 (lit >> (7 - i)) & 1);
         node = (node << 1) | (unsigned)bit;
         agree &= (unsigned)bit == pb;
     }
