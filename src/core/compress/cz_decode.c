@@ -31,7 +31,8 @@ static inline int cz_bit(struct cz_io *io, unsigned p0, int unused)
 {
     uint32_t range = io->range, code = io->code, bound = (range >> 12) * p0;
     /* Without a branch on the bit: a literal's bits are close to coin
-     * flips, and a mispredicted branch per bit cost more than the rest. */
+     * flips, and a mispredicted branch per bit cost more than the rest
+     * (written as selects, compilers branch). */
     uint32_t one = (uint32_t)(code >= bound), mask = 0u - one;
     (void)unused;
     code -= bound & mask;

@@ -20,7 +20,6 @@
 
 #define CZ_MIN_MATCH 2u
 #define CZ_W_SHIFT 14      /* weights are 2.14 fixed point: 32-bit sums never overflow */
-#define CZ_W_MAX (8 << CZ_W_SHIFT)
 #define CZ_MIX_INIT (1 << (CZ_W_SHIFT - 2)) /* 0.25 each at the start */
 #define CZ_MIX_SHIFT 13    /* learning rate: w += s * err >> 13 */
 #define CZ_BIAS 256
@@ -89,9 +88,13 @@ static inline int cz_ctr_st(uint16_t s)
     return cz_stretch_tab[s >> 7];
 }
 
-static inline int32_t cz_w_clamp(int32_t w)
+/* A weight learns in 32-bit wrapping arithmetic: no clamp per update.
+ * On real data weights stay within a few units (2.14 fixed point), far from
+ * the 32-bit limits; a hostile stream can only make them wrap, which the
+ * encoder would do alike, and the squash index is clamped anyway. */
+static inline void cz_w_learn(int32_t *w, int s, int err)
 {
-    return w > CZ_W_MAX ? CZ_W_MAX : w < -CZ_W_MAX ? -CZ_W_MAX : w;
+    *w = (int32_t)((uint32_t)*w + (uint32_t)((s * err) >> CZ_MIX_SHIFT));
 }
 
 static inline void cz_lz_init(struct ota_cz_lz *z)
@@ -181,13 +184,14 @@ static inline int cz_literal_bit(struct cz_io *io, const uint16_t *squash, uint1
                                  int32_t *w, int bit)
 {
     int s0 = cz_ctr_st(*c0), s1 = cz_ctr_st(*c1), s2 = cz_ctr_st(*c2);
-    int32_t x = (w[0] * s0 + w[1] * s1 + w[2] * s2) >> (CZ_W_SHIFT + 4);
+    uint32_t dot = (uint32_t)w[0] * (uint32_t)s0 + (uint32_t)w[1] * (uint32_t)s1 + (uint32_t)w[2] * (uint32_t)s2;
+    int32_t x = (int32_t)dot >> (CZ_W_SHIFT + 4);
     int p1 = squash[x < -128 ? 0 : x > 127 ? 255 : x + 128];
     bit = cz_bit(io, CM_PROB_ONE - (unsigned)p1, bit);
     int err = (bit << 12) - p1;
-    w[0] = cz_w_clamp(w[0] + ((s0 * err) >> CZ_MIX_SHIFT));
-    w[1] = cz_w_clamp(w[1] + ((s1 * err) >> CZ_MIX_SHIFT));
-    w[2] = cz_w_clamp(w[2] + ((s2 * err) >> CZ_MIX_SHIFT));
+    cz_w_learn(&w[0], s0, err);
+    cz_w_learn(&w[1], s1, err);
+    cz_w_learn(&w[2], s2, err);
     cz_ctr_update(c0, bit, CZ_RATE_O0);
     cz_ctr_update(c1, bit, CZ_RATE_O1);
     cz_ctr_update(c2, bit, CZ_RATE_IN);
