@@ -55,6 +55,7 @@ struct ota_cz {
     uint8_t state;
     uint8_t since_match;            /* literals since the last match, capped */
     uint32_t run_left;              /* bytes left of the match being copied */
+    uint32_t stop;                  /* decoder: the next sync point or the end (0: not yet known) */
     uint8_t c1, c2;                 /* the last two output bytes */
     uint8_t ph, ilen, i0, i1;       /* byte of the instruction, its length, its first two bytes */
     struct ota_cz_lz lz;

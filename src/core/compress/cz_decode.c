@@ -36,7 +36,7 @@ static inline int cz_bit(struct cz_io *io, unsigned p0, int unused)
     uint32_t one = (uint32_t)(code >= bound), mask = 0u - one;
     (void)unused;
     code -= bound & mask;
-    range = (bound & ~mask) | ((range - bound) & mask);
+    range = bound + ((range - bound - bound) & mask); /* a 1: range - bound, a 0: bound */
     while (range < (1u << 24)) {
         range <<= 8;
         code = (code << 8) | next_in(io->d);
@@ -134,7 +134,9 @@ static int decode_symbol(struct cz_io *io)
     int rc = 0;
     if (!cz_prob_bit(io, cz_is_match(&c->lz, d->new_pos), 0)) {
         int have = c->lz.rep[0] <= d->new_pos;
-        if (have && (rc = delta_peek_new(d, c->lz.rep[0], &pred))) {
+        if (have && c->lz.rep[0] <= d->out_len) {
+            pred = d->out_buf[d->out_len - c->lz.rep[0]];
+        } else if (have && (rc = delta_peek_new(d, c->lz.rep[0], &pred))) {
             return rc;
         }
         uint8_t b = cz_literal(io, c, 0, pred, have);
@@ -146,7 +148,7 @@ static int decode_symbol(struct cz_io *io)
     uint32_t len = delta_lz_match(d, &c->lz, &range, &code, &dist, &rep_i);
     io->range = range;
     io->code = code;
-    if (dist == 0 || dist > d->new_pos || len == 0 || len > next_stop(d) - d->new_pos) {
+    if (dist == 0 || dist > d->new_pos || len == 0 || len > c->stop - d->new_pos) {
         return OTA_ERR_DELTA_CORRUPT;
     }
     cz_after_match(c, rep_i, dist);
@@ -223,10 +225,12 @@ static int step(struct ota_delta *d)
         }
         return 0;
     }
-    if (c->state == CZ_SYMBOL && d->hdr.sync && d->new_pos % d->hdr.sync == 0 && d->new_pos != d->cp.out_off &&
-        d->new_pos) {
-        sync_point(d);
-        return 0;
+    if (c->state == CZ_SYMBOL && d->new_pos >= c->stop) { /* at a sync point, or just (re)started */
+        if (d->hdr.sync && d->new_pos % d->hdr.sync == 0 && d->new_pos != d->cp.out_off && d->new_pos) {
+            sync_point(d);
+            return 0;
+        }
+        c->stop = next_stop(d);
     }
     rc = c->state == CZ_COPY ? copy(d) : symbol(d);
     if (!rc && c->state == CZ_COPY && !c->run_left) {

@@ -137,7 +137,9 @@ static inline void cz_init(struct ota_cz *c)
 static inline int cz_prob_bit(struct cz_io *io, uint16_t *p, int bit)
 {
     bit = cz_bit(io, *p, bit);
-    cm_update(p, bit);
+    /* cm_update without a branch on the bit */
+    unsigned v = *p, up = v + ((CM_PROB_ONE - v) >> CM_RATE), down = v - (v >> CM_RATE);
+    *p = (uint16_t)(bit ? down : up);
     return bit;
 }
 
