@@ -21,7 +21,7 @@
 #define CZ_MIN_MATCH 2u
 #define CZ_W_SHIFT 14      /* weights are 2.14 fixed point: 32-bit sums never overflow */
 #define CZ_MIX_INIT (1 << (CZ_W_SHIFT - 2)) /* 0.25 each at the start */
-#define CZ_MIX_SHIFT 13    /* learning rate: w += s * err >> 13 */
+#define CZ_MIX_SHIFT 13
 #define CZ_BIAS 256
 #define CZ_HASH_K 2654435761u /* cm_hash's multiplier */
 #define CZ_CTR_INIT 32768u    /* counters: 16-bit probability of a 1, one half */
@@ -188,7 +188,8 @@ static inline int cz_literal_bit(struct cz_io *io, const uint16_t *squash, uint1
     int s0 = cz_ctr_st(*c0), s1 = cz_ctr_st(*c1), s2 = cz_ctr_st(*c2);
     uint32_t dot = (uint32_t)w[0] * (uint32_t)s0 + (uint32_t)w[1] * (uint32_t)s1 + (uint32_t)w[2] * (uint32_t)s2;
     int32_t x = (int32_t)dot >> (CZ_W_SHIFT + 4);
-    int p1 = squash[x < -128 ? 0 : x > 127 ? 255 : x + 128];
+    unsigned u = (unsigned)(x + 128); /* the table's step; beyond its ends (rare), its end */
+    int p1 = squash[u < OTA_CZ_SQUASH_STEPS ? u : x < 0 ? 0u : OTA_CZ_SQUASH_STEPS - 1u];
     bit = cz_bit(io, CM_PROB_ONE - (unsigned)p1, bit);
     int err = (bit << 12) - p1;
     cz_w_learn(&w[0], s0, err);
