@@ -19,18 +19,16 @@
 #include "ota/compress.h"
 
 #define CZ_MIN_MATCH 2u
-#define CZ_W_SHIFT 14      /* weights are 2.14 fixed point: 32-bit sums never overflow */
-#define CZ_MIX_INIT (1 << (CZ_W_SHIFT - 2)) /* 0.25 each at the start */
-#define CZ_MIX_SHIFT 13
-#define CZ_BIAS 256
+#define CZ_W_SHIFT 14      /* weights are 2.14 fixed point */
+#define CZ_MIX_INIT ((1 << CZ_W_SHIFT) / 3) /* a third each at the start */
+#define CZ_MIX_SHIFT 13    /* learning rate: w += s * err >> 13 */
 #define CZ_HASH_K 2654435761u /* cm_hash's multiplier */
 #define CZ_CTR_INIT 32768u    /* counters: 16-bit probability of a 1, one half */
 /* How fast each counter follows its context (p moves by 1/2^rate of the
  * way to the bit): the byte so far and the previous byte fast, the
- * predicted byte's agreement slower, the instruction so far slowest. */
+ * instruction so far slowly (measured on the vector releases). */
 #define CZ_RATE_O0 2
 #define CZ_RATE_O1 2
-#define CZ_RATE_MM 3
 #define CZ_RATE_IN 5
 
 /* cm_stretch at the middle of each 8-wide step of p (generated from it):
@@ -70,11 +68,6 @@ static const int16_t cz_stretch_tab[512] = {
 890, 908, 929, 950, 971, 992, 1013, 1042, 1081, 1120, 1163, 1220, 1277, 1368, 1504, 1771,
 };
 
-static inline int cz_stretch(int p)
-{
-    return cz_stretch_tab[p >> 3];
-}
-
 /* A counter: the probability of a 1 in 16 bits, moved by a fixed share
  * of the way to each bit (no count: fast adaptation pays best here). */
 static inline void cz_ctr_update(uint16_t *s, int bit, unsigned rate)
@@ -83,6 +76,8 @@ static inline void cz_ctr_update(uint16_t *s, int bit, unsigned rate)
     *s = (uint16_t)(p + ((t - p) >> rate));
 }
 
+/* A counter's input to the mixer: its stretch, the table indexed by the
+ * top 9 of its 16 bits. */
 static inline int cz_ctr_st(uint16_t s)
 {
     return cz_stretch_tab[s >> 7];
