@@ -214,7 +214,7 @@ static inline uint8_t cz_literal(struct cz_io *io, struct ota_cz *c, uint8_t lit
     for (unsigned i = 0; i < 8; i++) {
         uint32_t nk = node * k;
         unsigned pb = (pred >> (7 - i)) & 1u;
-        int bit = cz_literal_bit(io, c->squash, &c->o0[(agree + agree * pb) * 256 + node],
+        int bit = cz_literal_bit(io, c->squash, &c->o0[(agree << (8 + pb)) + node],
                                  &c->o1[(k1 + nk) >> (32 - OTA_CZ_O1_BITS)],
                                  &c->in[(kin + 3u * nk) >> (32 - OTA_CZ_IN_BITS)], w[(i * 4 + agree * 2u) * 3u],
                                  (lit >> (7 - i)) & 1);
