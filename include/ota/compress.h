@@ -15,8 +15,7 @@
 #include <stdint.h>
 
 #define OTA_CZ_MAGIC 0x95544f4fu /* "OOT\x95" read little-endian: never 0xE9, 0x10 or a compact patch */
-#define OTA_CZ_VERSION 2u          /* 2: sync points (a decoder can resume there); 1 still decodes */
-#define OTA_CZ_VERSION_NO_SYNC 1u
+#define OTA_CZ_VERSION 3u          /* 3: a faster literal model; 1 and 2 (its older model) are refused */
 #define OTA_CZ_SYNC_DEFAULT (256u * 1024u) /* output bytes between sync points: +0.1 % size */
 #define OTA_CZ_SYNC_UNIT 4096u     /* sync points fall on flash sector boundaries */
 #define OTA_CZ_HEADER_LEN 48u
@@ -24,10 +23,9 @@
 #define OTA_CZ_REPS 4u
 #define OTA_CZ_O1_BITS 11u   /* literal counters: order 1, hashed */
 #define OTA_CZ_IN_BITS 11u   /* the instruction so far (Xtensa: 2 or 3 bytes, by its opcode nibble) */
-#define OTA_CZ_O2_BITS 8u    /* order 2, hashed */
-#define OTA_CZ_MM_BITS 7u    /* the byte at the last match distance as context */
 #define OTA_CZ_MIX_SETS 96u  /* weight sets: bit position x predicted-byte agreement x after a match x instruction phase */
-#define OTA_CZ_MIX_INPUTS 6u
+#define OTA_CZ_MIX_INPUTS 3u  /* three counters */
+#define OTA_CZ_SQUASH_STEPS 256u /* the logistic curve as a table, 1/16 apart */
 #define OTA_CZ_LEN_CTX 3u    /* distance bit-length trees by match length: 2, 3, 4+ */
 
 /* An integer: its bit length (6-bit tree), the first three bits below the
@@ -57,15 +55,15 @@ struct ota_cz {
     uint8_t state;
     uint8_t since_match;            /* literals since the last match, capped */
     uint32_t run_left;              /* bytes left of the match being copied */
+    uint32_t stop;                  /* decoder: the next sync point or the end (0: not yet known) */
     uint8_t c1, c2;                 /* the last two output bytes */
     uint8_t ph, ilen, i0, i1;       /* byte of the instruction, its length, its first two bytes */
     struct ota_cz_lz lz;
-    uint16_t o0[256];
+    uint16_t o0[3 * 256];           /* by agreement with the predicted byte, then the bits so far */
     uint16_t o1[1u << OTA_CZ_O1_BITS];
-    uint16_t o2[1u << OTA_CZ_O2_BITS];
-    uint16_t mm[1u << OTA_CZ_MM_BITS];
     uint16_t in[1u << OTA_CZ_IN_BITS];
     int32_t w[OTA_CZ_MIX_SETS][OTA_CZ_MIX_INPUTS];
+    uint16_t squash[OTA_CZ_SQUASH_STEPS];
 };
 
 #endif

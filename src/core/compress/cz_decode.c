@@ -31,11 +31,12 @@ static inline int cz_bit(struct cz_io *io, unsigned p0, int unused)
 {
     uint32_t range = io->range, code = io->code, bound = (range >> 12) * p0;
     /* Without a branch on the bit: a literal's bits are close to coin
-     * flips, and a mispredicted branch per bit cost more than the rest. */
+     * flips, and a mispredicted branch per bit cost more than the rest
+     * (written as selects, compilers branch). */
     uint32_t one = (uint32_t)(code >= bound), mask = 0u - one;
     (void)unused;
     code -= bound & mask;
-    range = (bound & ~mask) | ((range - bound) & mask);
+    range = bound + ((range - bound - bound) & mask); /* a 1: range - bound, a 0: bound */
     while (range < (1u << 24)) {
         range <<= 8;
         code = (code << 8) | next_in(io->d);
@@ -87,9 +88,18 @@ int delta_cz_end(struct ota_delta *d)
 enum { CZ_SYMBOL, CZ_COPY, CZ_DONE };
 
 
+/* A byte out: into the output batch directly while it has room for more
+ * than this one; the byte that fills it goes through delta_put_extra,
+ * which flushes the batch. */
 static int put(struct ota_delta *d, uint8_t b)
 {
     cz_after_byte(&d->u.cz, b);
+    if (d->out_len + 1u < OTA_DELTA_OUT_BUF && d->new_pos < d->hdr.new_size) {
+        d->out_buf[d->out_len++] = b;
+        d->new_pos++;
+        d->step_output = true;
+        return 0;
+    }
     return delta_put_extra(d, b);
 }
 
@@ -111,7 +121,9 @@ static int decode_symbol(struct cz_io *io)
     int rc = 0;
     if (!cz_prob_bit(io, cz_is_match(&c->lz, d->new_pos), 0)) {
         int have = c->lz.rep[0] <= d->new_pos;
-        if (have && (rc = delta_peek_new(d, c->lz.rep[0], &pred))) {
+        if (have && c->lz.rep[0] <= d->out_len) {
+            pred = d->out_buf[d->out_len - c->lz.rep[0]];
+        } else if (have && (rc = delta_peek_new(d, c->lz.rep[0], &pred))) {
             return rc;
         }
         uint8_t b = cz_literal(io, c, 0, pred, have);
@@ -123,7 +135,7 @@ static int decode_symbol(struct cz_io *io)
     uint32_t len = delta_lz_match(d, &c->lz, &range, &code, &dist, &rep_i);
     io->range = range;
     io->code = code;
-    if (dist == 0 || dist > d->new_pos || len == 0 || len > next_stop(d) - d->new_pos) {
+    if (dist == 0 || dist > d->new_pos || len == 0 || len > c->stop - d->new_pos) {
         return OTA_ERR_DELTA_CORRUPT;
     }
     cz_after_match(c, rep_i, dist);
@@ -141,17 +153,51 @@ static int symbol(struct ota_delta *d)
     return rc;
 }
 
+/* Where a match's next bytes are already in RAM: the output batch (the
+ * source may overlap what the copy writes: it runs forwards) or the
+ * read-back window; NULL when the window must be read first. */
+static const uint8_t *match_source(const struct ota_delta *d, uint32_t dist, uint32_t *avail)
+{
+    uint32_t flushed = d->new_pos - d->out_len, src = d->new_pos - dist;
+    if (src >= flushed) {
+        *avail = UINT32_MAX;
+        return d->out_buf + (src - flushed);
+    }
+    if (d->buf_holds_new && src >= d->old_buf_off && src - d->old_buf_off < d->old_buf_len) {
+        *avail = d->old_buf_len - (src - d->old_buf_off);
+        return d->old_buf + (src - d->old_buf_off);
+    }
+    return NULL;
+}
+
+/* A match's bytes, in runs as long as the source in RAM and the room in
+ * the output batch allow; a byte at a run's edge goes the slow way
+ * (delta_peek_new reads the window, put flushes the batch). */
 static int copy(struct ota_delta *d)
 {
     struct ota_cz *c = &d->u.cz;
     int rc = 0;
     while (!rc && c->run_left) {
-        uint8_t b;
-        rc = delta_peek_new(d, c->lz.rep[0], &b);
-        if (!rc) {
-            rc = put(d, b);
-            c->run_left--;
+        uint32_t avail = 0, room = OTA_DELTA_OUT_BUF - 1u - d->out_len;
+        const uint8_t *from = match_source(d, c->lz.rep[0], &avail);
+        uint32_t n = c->run_left < room ? c->run_left : room;
+        n = n < avail ? n : avail;
+        if (!from || n == 0) {
+            uint8_t b;
+            rc = delta_peek_new(d, c->lz.rep[0], &b);
+            rc = rc ? rc : put(d, b);
+            c->run_left -= rc ? 0u : 1u;
+            continue;
         }
+        uint8_t *to = d->out_buf + d->out_len;
+        for (uint32_t k = 0; k < n; k++) {
+            to[k] = from[k];
+            cz_after_byte(c, to[k]);
+        }
+        d->out_len += n;
+        d->new_pos += n;
+        d->step_output = true;
+        c->run_left -= n;
     }
     return rc;
 }
@@ -166,12 +212,15 @@ static int step(struct ota_delta *d)
         }
         return 0;
     }
-    if (c->state == CZ_SYMBOL && delta_at_sync(d)) {
-        /* the encoder flushed its coder and reset every model here */
-        delta_sync_point(d);
-        cz_init(c);
-        c->state = CZ_SYMBOL;
-        return 0;
+    if (c->state == CZ_SYMBOL && d->new_pos >= c->stop) { /* at a sync point, or just (re)started */
+        if (delta_at_sync(d)) {
+            /* the encoder flushed its coder and reset every model here */
+            delta_sync_point(d);
+            cz_init(c);
+            c->state = CZ_SYMBOL;
+            return 0;
+        }
+        c->stop = next_stop(d);
     }
     rc = c->state == CZ_COPY ? copy(d) : symbol(d);
     if (!rc && c->state == CZ_COPY && !c->run_left) {

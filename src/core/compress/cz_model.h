@@ -19,11 +19,17 @@
 #include "ota/compress.h"
 
 #define CZ_MIN_MATCH 2u
-#define CZ_W_SHIFT 14      /* weights are 2.14 fixed point: 32-bit sums never overflow */
-#define CZ_W_MAX (8 << CZ_W_SHIFT)
-#define CZ_MIX_INIT (1 << (CZ_W_SHIFT - 2)) /* 0.25 each at the start */
-#define CZ_MIX_LR 1
-#define CZ_BIAS 256
+#define CZ_W_SHIFT 14      /* weights are 2.14 fixed point */
+#define CZ_MIX_INIT ((1 << CZ_W_SHIFT) / 3) /* a third each at the start */
+#define CZ_MIX_SHIFT 13    /* learning rate: w += s * err >> 13 */
+#define CZ_HASH_K 2654435761u /* cm_hash's multiplier */
+#define CZ_CTR_INIT 32768u    /* counters: 16-bit probability of a 1, one half */
+/* How fast each counter follows its context (p moves by 1/2^rate of the
+ * way to the bit): the byte so far and the previous byte fast, the
+ * instruction so far slowly (measured on the vector releases). */
+#define CZ_RATE_O0 2
+#define CZ_RATE_O1 2
+#define CZ_RATE_IN 5
 
 /* cm_stretch at the middle of each 8-wide step of p (generated from it):
  * its bisection cost more than all else of a literal bit. */
@@ -62,21 +68,28 @@ static const int16_t cz_stretch_tab[512] = {
 890, 908, 929, 950, 971, 992, 1013, 1042, 1081, 1120, 1163, 1220, 1277, 1368, 1504, 1771,
 };
 
-static inline int cz_stretch(int p)
+/* A counter: the probability of a 1 in 16 bits, moved by a fixed share
+ * of the way to each bit (no count: fast adaptation pays best here). */
+static inline void cz_ctr_update(uint16_t *s, int bit, unsigned rate)
 {
-    return cz_stretch_tab[p >> 3];
+    int p = *s, t = (int)((0u - (unsigned)bit) & 0xFFFFu);
+    *s = (uint16_t)(p + ((t - p) >> rate));
 }
 
-/* A counter (as cm_ctr_*: probability of a 1 in the high 12 bits, a count
- * in the low 4) that moves by shifts: fast while young, then by 1/32. */
-static inline void cz_ctr_update(uint16_t *s, int bit)
+/* A counter's input to the mixer: its stretch, the table indexed by the
+ * top 9 of its 16 bits. */
+static inline int cz_ctr_st(uint16_t s)
 {
-    static const uint8_t shift[16] = {1, 2, 2, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5};
-    int p = *s >> 4, n = *s & 15;
-    int up = (4095 - p) >> shift[n], down = p >> shift[n];
-    p += bit ? up : -down;
-    p = p > 4080 ? 4080 : p < 16 ? 16 : p;
-    *s = (uint16_t)((unsigned)p << 4 | (unsigned)(n < 15 ? n + 1 : 15));
+    return cz_stretch_tab[s >> 7];
+}
+
+/* A weight learns in 32-bit wrapping arithmetic: no clamp per update.
+ * On real data weights stay within a few units (2.14 fixed point), far from
+ * the 32-bit limits; a hostile stream can only make them wrap, which the
+ * encoder would do alike, and the squash index is clamped anyway. */
+static inline void cz_w_learn(int32_t *w, int s, int err)
+{
+    *w = (int32_t)((uint32_t)*w + (uint32_t)((s * err) >> CZ_MIX_SHIFT));
 }
 
 static inline void cz_lz_init(struct ota_cz_lz *z)
@@ -98,11 +111,11 @@ static inline void cz_init(struct ota_cz *c)
 {
     memset(c, 0, sizeof(*c));
     cz_lz_init(&c->lz);
-    uint16_t *ctrs[] = {c->o0, c->o1, c->o2, c->mm, c->in};
-    size_t ncounts[] = {256, 1u << OTA_CZ_O1_BITS, 1u << OTA_CZ_O2_BITS, 1u << OTA_CZ_MM_BITS, 1u << OTA_CZ_IN_BITS};
-    for (size_t k = 0; k < 5; k++) {
+    uint16_t *ctrs[] = {c->o0, c->o1, c->in};
+    size_t ncounts[] = {3 * 256, 1u << OTA_CZ_O1_BITS, 1u << OTA_CZ_IN_BITS};
+    for (size_t k = 0; k < 3; k++) {
         for (size_t i = 0; i < ncounts[k]; i++) {
-            ctrs[k][i] = CM_CTR_INIT;
+            ctrs[k][i] = CZ_CTR_INIT;
         }
     }
     for (size_t s = 0; s < OTA_CZ_MIX_SETS; s++) {
@@ -110,13 +123,18 @@ static inline void cz_init(struct ota_cz *c)
             c->w[s][i] = CZ_MIX_INIT;
         }
     }
+    for (int i = 0; i < (int)OTA_CZ_SQUASH_STEPS; i++) {
+        c->squash[i] = (uint16_t)cm_squash(i * 16 - 2040);
+    }
     c->range = 0xFFFFFFFFu;
 }
 
 static inline int cz_prob_bit(struct cz_io *io, uint16_t *p, int bit)
 {
     bit = cz_bit(io, *p, bit);
-    cm_update(p, bit);
+    /* cm_update without a branch on the bit */
+    unsigned v = *p, up = v + ((CM_PROB_ONE - v) >> CM_RATE), down = v - (v >> CM_RATE);
+    *p = (uint16_t)(bit ? down : up);
     return bit;
 }
 
@@ -156,50 +174,52 @@ static inline uint32_t cz_int(struct cz_io *io, uint16_t *nbits, uint16_t (*high
     return r;
 }
 
-/* One literal's bit i: the five counters' predictions mixed by weight set
- * w, the bit coded (or decoded), then the weights and counters learn it. */
-static inline int cz_literal_bit(struct cz_io *io, uint16_t *const ctr[5], int32_t *w, int bit)
+/* One literal's bit: the three counters' predictions mixed by weight set
+ * w, the bit coded (or decoded), then the weights and counters learn it.
+ * Written out input by input: a loop over pointers cost twice the work. */
+static inline int cz_literal_bit(struct cz_io *io, const uint16_t *squash, uint16_t *c0, uint16_t *c1, uint16_t *c2,
+                                 int32_t *w, int bit)
 {
-    int s0 = cz_stretch(cm_ctr_p(*ctr[0])), s1 = cz_stretch(cm_ctr_p(*ctr[1])), s2 = cz_stretch(cm_ctr_p(*ctr[2]));
-    int s3 = cz_stretch(cm_ctr_p(*ctr[3])), s4 = cz_stretch(cm_ctr_p(*ctr[4]));
-    int32_t dot = w[0] * s0 + w[1] * s1 + w[2] * s2 + w[3] * s3 + w[4] * s4 + w[5] * CZ_BIAS;
-    int p1 = cm_squash(dot >> CZ_W_SHIFT);
+    int s0 = cz_ctr_st(*c0), s1 = cz_ctr_st(*c1), s2 = cz_ctr_st(*c2);
+    uint32_t dot = (uint32_t)w[0] * (uint32_t)s0 + (uint32_t)w[1] * (uint32_t)s1 + (uint32_t)w[2] * (uint32_t)s2;
+    int32_t x = (int32_t)dot >> (CZ_W_SHIFT + 4);
+    unsigned u = (unsigned)(x + 128); /* the table's step; beyond its ends (rare), its end */
+    int p1 = squash[u < OTA_CZ_SQUASH_STEPS ? u : x < 0 ? 0u : OTA_CZ_SQUASH_STEPS - 1u];
     bit = cz_bit(io, CM_PROB_ONE - (unsigned)p1, bit);
-    int err = ((bit << 12) - p1) * CZ_MIX_LR;
-    const int st[OTA_CZ_MIX_INPUTS] = {s0, s1, s2, s3, s4, CZ_BIAS};
-    for (unsigned k = 0; k < OTA_CZ_MIX_INPUTS; k++) {
-        int32_t nw = w[k] + ((st[k] * err) >> 12);
-        w[k] = nw > CZ_W_MAX ? CZ_W_MAX : nw < -CZ_W_MAX ? -CZ_W_MAX : nw;
-    }
-    for (unsigned k = 0; k < 5; k++) {
-        cz_ctr_update(ctr[k], bit);
-    }
+    int err = (bit << 12) - p1;
+    cz_w_learn(&w[0], s0, err);
+    cz_w_learn(&w[1], s1, err);
+    cz_w_learn(&w[2], s2, err);
+    cz_ctr_update(c0, bit, CZ_RATE_O0);
+    cz_ctr_update(c1, bit, CZ_RATE_O1);
+    cz_ctr_update(c2, bit, CZ_RATE_IN);
     return bit;
 }
 
 /* One literal; pred is the byte at the latest match distance (have_pred:
- * there is one), a strong hint right after a match ends. What does not
- * change within the byte (contexts' high bits, the instruction so far) is
- * computed once. */
+ * there is one), a strong hint right after a match ends: while the bits
+ * so far agree with it, the order-0 counters are those of its next bit.
+ * What does not change within the byte is computed once: the hashed
+ * contexts are H(base + node) = (base * K + node * K) >> (32 - bits), so
+ * each bit costs one multiply (node * K) for both. */
 static inline uint8_t cz_literal(struct cz_io *io, struct ota_cz *c, uint8_t lit, uint8_t pred, int have_pred)
 {
-    unsigned node = 1, smc = c->since_match < 3 ? c->since_match : 3;
+    const uint32_t k = CZ_HASH_K;
+    unsigned node = 1;
     uint32_t ins = c->ph == 0 ? 0u : c->ph == 1 ? 0x100u | c->i0 : 0x20000u | (uint32_t)c->i1 << 8 | c->i0;
-    uint32_t h1 = (uint32_t)c->c1 << 8, h2 = ((uint32_t)c->c2 << 16 | h1) + 0x9E3779B9u, hin = ins << 8;
-    unsigned wsel = (c->since_match == 0) * 3u + c->ph;
-    int agree = have_pred;
+    uint32_t k1 = ((uint32_t)c->c1 << 8) * k;
+    uint32_t kin = (ins << 8) * 3u * k + 0x7F4A7C15u * k;
+    int32_t(*w)[OTA_CZ_MIX_INPUTS] = c->w + (c->since_match == 0) * 3u + c->ph;
+    unsigned agree = have_pred ? 1u : 0u;
     for (unsigned i = 0; i < 8; i++) {
-        agree = agree && (unsigned)((pred | 256u) >> (8 - i)) == node;
-        unsigned eb = agree ? 1u + ((pred >> (7 - i)) & 1u) : 0u;
-        uint16_t *const ctr[5] = {
-            &c->o0[node],
-            &c->o1[cm_hash(h1 | node, OTA_CZ_O1_BITS)],
-            &c->o2[cm_hash(h2 + node, OTA_CZ_O2_BITS)],
-            &c->mm[(eb * 8 + i) * 4 + smc],
-            &c->in[cm_hash((hin | node) * 3u + 0x7F4A7C15u, OTA_CZ_IN_BITS)],
-        };
-        int32_t *w = c->w[(i * 4 + (agree ? 2u : 0u)) * 3u + wsel];
-        node = (node << 1) | (unsigned)cz_literal_bit(io, ctr, w, (lit >> (7 - i)) & 1);
+        uint32_t nk = node * k;
+        unsigned pb = (pred >> (7 - i)) & 1u;
+        int bit = cz_literal_bit(io, c->squash, &c->o0[(agree << (8 + pb)) + node],
+                                 &c->o1[(k1 + nk) >> (32 - OTA_CZ_O1_BITS)],
+                                 &c->in[(kin + 3u * nk) >> (32 - OTA_CZ_IN_BITS)], w[(i * 4 + agree * 2u) * 3u],
+                                 (lit >> (7 - i)) & 1);
+        node = (node << 1) | (unsigned)bit;
+        agree &= (unsigned)bit == pb;
     }
     return (uint8_t)node;
 }

@@ -105,12 +105,11 @@ static int parse_compressed(const uint8_t *buf, size_t len, struct ota_delta_hea
     if (len < OTA_CZ_HEADER_LEN) {
         return OTA_ERR_DELTA_TRUNCATED;
     }
-    if (buf[4] != OTA_CZ_VERSION && buf[4] != OTA_CZ_VERSION_NO_SYNC) {
-        return OTA_ERR_DELTA_VERSION;
+    if (buf[4] != OTA_CZ_VERSION) {
+        return OTA_ERR_DELTA_VERSION; /* 1 and 2 had the older literal model */
     }
-    uint32_t sync = get_le32(buf + 12);  /* version 1: reserved, 0 */
-    bool sync_ok = buf[4] == OTA_CZ_VERSION ? sync && sync % OTA_CZ_SYNC_UNIT == 0 : sync == 0;
-    if (buf[5] || buf[6] || buf[7] || !sync_ok) {
+    uint32_t sync = get_le32(buf + 12);
+    if (buf[5] || buf[6] || buf[7] || !sync || sync % OTA_CZ_SYNC_UNIT) {
         return OTA_ERR_DELTA_UNSUPPORTED; /* flags or fields this version does not define */
     }
     h->sync = sync;
