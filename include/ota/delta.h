@@ -39,7 +39,7 @@
 #define OTA_DELTA_FLAG_RELOC 0x01u
 #define OTA_DELTA_RELOC_SEGS 16u      /* segments of an app image (esp image format's limit) */
 #define OTA_DELTA_RELOC_REC 12u       /* bytes of one map record in the scratch region */
-#define OTA_DELTA_RELOC_MAGIC 0x504d4c52u /* "RLMP": the scratch region's first record */
+#define OTA_DELTA_RELOC_MAGIC 0x504d4c52u /* "RLMP": the scratch area's last record */
 /* Enough leading bytes for ota_delta_parse_header on any form (a
  * compressed image's header is shorter). */
 #define OTA_DELTA_HEADER_MAX 84u
@@ -175,7 +175,9 @@ struct ota_delta_reloc {
     const struct ota_delta_scratch_ops *ops;
     void *ctx;
     uint32_t size;           /* scratch bytes */
-    uint32_t n;              /* map pieces (records in the scratch after the first) */
+    bool shared;             /* the scratch is the output's own storage: the image ends below the map */
+    uint32_t base;           /* scratch offset of the first record: the map is the area's last bytes */
+    uint32_t n;              /* map pieces */
     uint32_t got;            /* pieces decoded so far */
     uint32_t end;            /* while decoding: the last piece's end address */
     int32_t shift;           /* while decoding: the last piece's address shift */
@@ -305,12 +307,17 @@ int ota_delta_set_bounds(struct ota_delta *d, uint32_t out_max, uint32_t in_max)
 void ota_delta_set_history(struct ota_delta *d, ota_delta_read_fn read_new);
 
 /* Compact patches that predict relocations keep their map (12 bytes a
- * piece, up to some thousands) not in RAM but in size bytes of scratch
- * storage the caller provides (a device: a flash region of the target
- * slot, below the journal, the new image ending below it). Without it
+ * piece, some thousands) not in RAM but in the last sectors of size bytes
+ * of scratch storage the caller provides: its last 12 bytes say how many
+ * pieces and their CRC-32, the pieces below, the sectors they take erased
+ * before the first output byte. shared: the scratch is the output's own
+ * storage (a device: the target slot below the journal), so the new image
+ * must end below the map (else OTA_ERR_DELTA_OUTPUT_BOUND, before any
+ * output); a host passes a buffer of its own (false). Without a scratch
  * such a patch fails with OTA_ERR_DELTA_UNSUPPORTED before any output.
- * size: a multiple of 4096. Call after ota_delta_begin. */
-int ota_delta_set_scratch(struct ota_delta *d, const struct ota_delta_scratch_ops *ops, void *ctx, uint32_t size);
+ * size: a nonzero multiple of 4096. Call after ota_delta_begin. */
+int ota_delta_set_scratch(struct ota_delta *d, const struct ota_delta_scratch_ops *ops, void *ctx, uint32_t size,
+                          bool shared);
 
 /* Feed the next len patch bytes (any len, including 0 and 1). Returns 0 or
  * the first error (sticky: later calls return it again). */

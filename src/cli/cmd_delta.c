@@ -214,7 +214,7 @@ static int apply_files(const uint8_t *old, size_t old_len, const uint8_t *patch,
         err = ota_delta_begin(d, (uint32_t)old_len, bare ? NULL : base, read_old, write_new, a);
         ota_delta_set_history(d, read_written);
         a->scratch = malloc(APPLY_SCRATCH);
-        err = a->scratch ? ota_delta_set_scratch(d, &scratch_ops, a, APPLY_SCRATCH) : OTA_ERR_NO_MEM;
+        err = a->scratch ? ota_delta_set_scratch(d, &scratch_ops, a, APPLY_SCRATCH, false) : OTA_ERR_NO_MEM;
     }
     if (!err) {
         err = apply_stream(d, patch, patch_len, chunk, a);

@@ -62,6 +62,7 @@ static struct ota_delta applier; /* 16 KiB, as a device would hold it: not on th
 static uint8_t scratch[SCRATCH_MAX];
 static uint32_t scratch_size = SCRATCH_MAX; /* 0: the applier gets none */
 static uint32_t scratch_programs;
+static bool scratch_shared; /* as a device's: the image must end below the map */
 
 static int scratch_erase(void *ctx, uint32_t off, uint32_t len)
 {
@@ -97,7 +98,7 @@ static const struct ota_delta_scratch_ops scratch_ops = {scratch_erase, scratch_
 static void give_scratch(void)
 {
     if (scratch_size) {
-        assert_int_equal(ota_delta_set_scratch(&applier, &scratch_ops, NULL, scratch_size), 0);
+        assert_int_equal(ota_delta_set_scratch(&applier, &scratch_ops, NULL, scratch_size, scratch_shared), 0);
     }
 }
 
@@ -450,26 +451,27 @@ static void torn_map_is_never_trusted(const struct buf *old, const uint8_t *base
 {
     static uint8_t saved[SCRATCH_MAX];
     struct buf out;
-    uint32_t n = (uint32_t)scratch[4] | (uint32_t)scratch[5] << 8 | (uint32_t)scratch[6] << 16;
-    uint32_t used = (n + 1) * OTA_DELTA_RELOC_REC;
+    const uint8_t *last = scratch + SCRATCH_MAX - OTA_DELTA_RELOC_REC;
+    uint32_t n = (uint32_t)last[4] | (uint32_t)last[5] << 8 | (uint32_t)last[6] << 16;
+    uint32_t used = (n + 1) * OTA_DELTA_RELOC_REC, at = SCRATCH_MAX - (used + 4095) / 4096 * 4096;
     assert_true(n > 0 && used < SCRATCH_MAX);
-    memcpy(saved, scratch, used);
-    const uint32_t cuts[] = {0, 3, 8, 12 + 5, used / 2, used - 1};
+    memcpy(saved, scratch, SCRATCH_MAX);
+    const uint32_t cuts[] = {SCRATCH_MAX - 12, SCRATCH_MAX - 9, SCRATCH_MAX - 4, at + 5, at + used / 2, at + used - 13};
     for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
         scratch[cuts[i]] ^= 0x20;
         assert_int_equal(apply_resumed(old, base, cp, nw->data, patch->data, patch->len, &out),
                          OTA_ERR_DELTA_RELOC_TORN);
         assert_int_equal(out.len, cp->out_off);  /* nothing more written */
         buf_free(&out);
-        memcpy(scratch, saved, used);
+        memcpy(scratch, saved, SCRATCH_MAX);
     }
-    memset(scratch + 12, 0xFF, used - 12);  /* records erased, the first one already there */
+    memset(scratch + at, 0xFF, used - 12);  /* records erased, the last one still there */
     assert_int_equal(apply_resumed(old, base, cp, nw->data, patch->data, patch->len, &out), OTA_ERR_DELTA_RELOC_TORN);
     buf_free(&out);
-    memset(scratch, 0xFF, used);  /* cut before the first record was programmed */
+    memset(scratch + at, 0xFF, SCRATCH_MAX - at);  /* cut before anything was programmed */
     assert_int_equal(apply_resumed(old, base, cp, nw->data, patch->data, patch->len, &out), OTA_ERR_DELTA_RELOC_TORN);
     buf_free(&out);
-    memcpy(scratch, saved, used);
+    memcpy(scratch, saved, SCRATCH_MAX);
     scratch_size = 0;
     assert_int_equal(apply_resumed(old, base, cp, nw->data, patch->data, patch->len, &out), OTA_ERR_DELTA_UNSUPPORTED);
     buf_free(&out);
@@ -842,6 +844,15 @@ static void test_compact_reloc_hostile(void **state)
         buf_free(&r1);
     }
     reloc_patch(&old, &nw, OTA_DELTA_FLAG_RELOC, &patch);
+    scratch_shared = true; /* the slot's storage: the map's sector where the image would end */
+    scratch_size = (uint32_t)(nw.len + 4095) / 4096 * 4096;
+    assert_int_equal(apply(&old, patch.data, patch.len, 4096, NULL, &out), OTA_ERR_DELTA_OUTPUT_BOUND);
+    assert_int_equal(out.len, 0);
+    buf_free(&out);
+    scratch_size += 4096; /* one sector more: it fits */
+    assert_int_equal(apply(&old, patch.data, patch.len, 4096, NULL, &out), 0);
+    buf_free(&out);
+    scratch_shared = false;
     scratch_size = 0;
     assert_int_equal(apply(&old, patch.data, patch.len, 4096, NULL, &out), OTA_ERR_DELTA_UNSUPPORTED);
     assert_int_equal(out.len, 0);

@@ -35,14 +35,15 @@ int delta_compact_resumed(struct ota_delta *d)
         return 0;
     }
     uint8_t b[OTA_DELTA_RELOC_REC];
-    int rc = r->ops->read(r->ctx, 0, b, sizeof(b));
+    int rc = r->ops->read(r->ctx, r->size - OTA_DELTA_RELOC_REC, b, sizeof(b));
     r->n = get_le32(b + 4);
-    if (rc || get_le32(b) != OTA_DELTA_RELOC_MAGIC || r->n >= r->size / OTA_DELTA_RELOC_REC) {
+    if (rc || get_le32(b) != OTA_DELTA_RELOC_MAGIC || !map_base(r, r->n) ||
+        (r->shared && d->hdr.new_size > r->base)) {
         return rc ? rc : OTA_ERR_DELTA_RELOC_TORN;
     }
     uint32_t want = get_le32(b + 8), crc = ota_crc32(0, d->hdr.new_sha256, OTA_SHA256_LEN);
     for (uint32_t i = 0; i < r->n && !rc; i++) {
-        rc = r->ops->read(r->ctx, (i + 1u) * OTA_DELTA_RELOC_REC, b, sizeof(b));
+        rc = r->ops->read(r->ctx, r->base + i * OTA_DELTA_RELOC_REC, b, sizeof(b));
         crc = ota_crc32(crc, b, sizeof(b));
     }
     return rc ? rc : crc == want ? 0 : OTA_ERR_DELTA_RELOC_TORN;
@@ -254,12 +255,12 @@ static int dec_diff(struct ota_delta *d)
     return delta_put_diff(d, diff);
 }
 
-/* Map record i, read back from the scratch region (after its first record). */
+/* Map record i, read back from the scratch area. */
 static int map_rec(void *ctx, uint32_t i, uint32_t rec[3])
 {
     struct ota_delta *d = ctx;
     uint8_t b[OTA_DELTA_RELOC_REC];
-    int rc = d->rl.ops->read(d->rl.ctx, (i + 1u) * OTA_DELTA_RELOC_REC, b, sizeof(b));
+    int rc = d->rl.ops->read(d->rl.ctx, d->rl.base + i * OTA_DELTA_RELOC_REC, b, sizeof(b));
     rec[0] = get_le32(b), rec[1] = get_le32(b + 4), rec[2] = get_le32(b + 8);
     return rc;
 }
@@ -317,7 +318,16 @@ static int map_done(struct ota_delta *d)
     cm_init(c);
     c->range = range, c->code = code, c->init_bytes = 5;
     c->state = d->hdr.new_size ? CS_DIFF_LEN : CS_DONE;
-    return r->ops->program(r->ctx, 0, b, sizeof(b));
+    return r->ops->program(r->ctx, r->size - OTA_DELTA_RELOC_REC, b, sizeof(b));
+}
+
+/* Where n pieces start: the area's last sectors hold them and the last record. */
+static bool map_base(struct ota_delta_reloc *r, uint32_t n)
+{
+    uint64_t used = ((uint64_t)n + 1u) * OTA_DELTA_RELOC_REC;
+    used = (used + OTA_CZ_SYNC_UNIT - 1u) / OTA_CZ_SYNC_UNIT * OTA_CZ_SYNC_UNIT;
+    r->base = used <= r->size ? r->size - (uint32_t)used : 0;
+    return used <= r->size;
 }
 
 /* The map's piece count: the region erased for it (it must fit). */
@@ -325,11 +335,13 @@ static int dec_map_count(struct ota_delta *d)
 {
     struct ota_delta_reloc *r = &d->rl;
     uint32_t n = dec_uint(d, &d->u.compact.seek);
-    if (n >= r->size / OTA_DELTA_RELOC_REC) {
+    if (!map_base(r, n)) {
         return OTA_ERR_DELTA_RELOC_MAP_SIZE;
     }
-    uint32_t used = (n + 1u) * OTA_DELTA_RELOC_REC;
-    int rc = r->ops->erase(r->ctx, 0, (used + OTA_CZ_SYNC_UNIT - 1u) / OTA_CZ_SYNC_UNIT * OTA_CZ_SYNC_UNIT);
+    if (r->shared && d->hdr.new_size > r->base) {
+        return OTA_ERR_DELTA_OUTPUT_BOUND; /* the image would overwrite its own map */
+    }
+    int rc = r->ops->erase(r->ctx, r->base, r->size - r->base);
     r->n = n;
     r->got = r->end = 0;
     r->shift = 0;
@@ -352,7 +364,7 @@ static int dec_map_piece(struct ota_delta *d)
     uint8_t b[OTA_DELTA_RELOC_REC];
     put_le32(b, (uint32_t)start), put_le32(b + 4, len), put_le32(b + 8, (uint32_t)(int32_t)shift);
     r->crc = ota_crc32(r->crc, b, sizeof(b));
-    int rc = r->ops->program(r->ctx, ++r->got * OTA_DELTA_RELOC_REC, b, sizeof(b));
+    int rc = r->ops->program(r->ctx, r->base + r->got++ * OTA_DELTA_RELOC_REC, b, sizeof(b));
     r->end = (uint32_t)(start + len);
     r->shift = (int32_t)shift;
     return rc ? rc : r->got == r->n ? map_done(d) : 0;
@@ -469,14 +481,15 @@ int delta_compact_resumed(struct ota_delta *d)
         return 0;
     }
     uint8_t b[OTA_DELTA_RELOC_REC];
-    int rc = r->ops->read(r->ctx, 0, b, sizeof(b));
+    int rc = r->ops->read(r->ctx, r->size - OTA_DELTA_RELOC_REC, b, sizeof(b));
     r->n = get_le32(b + 4);
-    if (rc || get_le32(b) != OTA_DELTA_RELOC_MAGIC || r->n >= r->size / OTA_DELTA_RELOC_REC) {
+    if (rc || get_le32(b) != OTA_DELTA_RELOC_MAGIC || !map_base(r, r->n) ||
+        (r->shared && d->hdr.new_size > r->base)) {
         return rc ? rc : OTA_ERR_DELTA_RELOC_TORN;
     }
     uint32_t want = get_le32(b + 8), crc = ota_crc32(0, d->hdr.new_sha256, OTA_SHA256_LEN);
     for (uint32_t i = 0; i < r->n && !rc; i++) {
-        rc = r->ops->read(r->ctx, (i + 1u) * OTA_DELTA_RELOC_REC, b, sizeof(b));
+        rc = r->ops->read(r->ctx, r->base + i * OTA_DELTA_RELOC_REC, b, sizeof(b));
         crc = ota_crc32(crc, b, sizeof(b));
     }
     return rc ? rc : crc == want ? 0 : OTA_ERR_DELTA_RELOC_TORN;

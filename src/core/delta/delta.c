@@ -338,7 +338,8 @@ int delta_step_end(struct ota_delta *d)
     return d->idle_steps > OTA_DELTA_IDLE_STEPS_MAX ? OTA_ERR_DELTA_STALLED : 0;
 }
 
-int ota_delta_set_scratch(struct ota_delta *d, const struct ota_delta_scratch_ops *ops, void *ctx, uint32_t size)
+int ota_delta_set_scratch(struct ota_delta *d, const struct ota_delta_scratch_ops *ops, void *ctx, uint32_t size,
+                          bool shared)
 {
     if (!d || !ops || !ops->erase || !ops->program || !ops->read || !size || size % OTA_CZ_SYNC_UNIT) {
         return OTA_ERR_INVALID_ARG;
@@ -346,6 +347,7 @@ int ota_delta_set_scratch(struct ota_delta *d, const struct ota_delta_scratch_op
     d->rl.ops = ops;
     d->rl.ctx = ctx;
     d->rl.size = size;
+    d->rl.shared = shared;
     return 0;
 }
 
