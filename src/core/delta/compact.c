@@ -45,6 +45,8 @@ int delta_compact_resumed(struct ota_delta *d)
     for (uint32_t i = 0; i < r->n && !rc; i++) {
         rc = r->ops->read(r->ctx, r->base + i * OTA_DELTA_RELOC_REC, b, sizeof(b));
         crc = ota_crc32(crc, b, sizeof(b));
+        r->lo = i ? r->lo : get_le32(b);
+        r->hi = get_le32(b) + get_le32(b + 4);
     }
     return rc ? rc : crc == want ? 0 : OTA_ERR_DELTA_RELOC_TORN;
 }
@@ -343,7 +345,7 @@ static int dec_map_count(struct ota_delta *d)
     }
     int rc = r->ops->erase(r->ctx, r->base, r->size - r->base);
     r->n = n;
-    r->got = r->end = 0;
+    r->got = r->end = r->lo = r->hi = 0;
     r->shift = 0;
     r->crc = ota_crc32(0, d->hdr.new_sha256, OTA_SHA256_LEN);
     d->u.compact.state = CS_MAP;
@@ -365,7 +367,8 @@ static int dec_map_piece(struct ota_delta *d)
     put_le32(b, (uint32_t)start), put_le32(b + 4, len), put_le32(b + 8, (uint32_t)(int32_t)shift);
     r->crc = ota_crc32(r->crc, b, sizeof(b));
     int rc = r->ops->program(r->ctx, r->base + r->got++ * OTA_DELTA_RELOC_REC, b, sizeof(b));
-    r->end = (uint32_t)(start + len);
+    r->end = r->hi = (uint32_t)(start + len);
+    r->lo = r->got == 1 ? (uint32_t)start : r->lo;
     r->shift = (int32_t)shift;
     return rc ? rc : r->got == r->n ? map_done(d) : 0;
 }

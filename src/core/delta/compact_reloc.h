@@ -125,6 +125,9 @@ static inline int rl_map(const struct ota_delta_reloc *r, rl_rec_fn rec, void *c
                          uint32_t *piece)
 {
     uint32_t lo = 0, hi = r->n, v[3];
+    if (a < r->lo || a >= r->hi) {
+        return 0; /* most words are no address at all: no search */
+    }
     while (lo < hi) { /* the first piece starting above a */
         uint32_t mid = lo + (hi - lo) / 2;
         int rc = rec(ctx, mid, v);

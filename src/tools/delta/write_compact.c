@@ -221,6 +221,8 @@ static void enc_reloc_map(struct enc_reloc *rl, struct range_enc *e, struct ota_
         shift = rl->map[i][2];
     }
     rl->r.n = (uint32_t)rl->count;
+    rl->r.lo = rl->count ? rl->map[0][0] : 0;
+    rl->r.hi = end;
     rl_sweep_init(&rl->r.sw);
     rl->sw_pos = 0;
 }
