@@ -24,33 +24,6 @@ int delta_compact_start(struct ota_delta *d)
     return OTA_ERR_DELTA_UNSUPPORTED;
 }
 
-/* Resumed at a sync point: the map is the one the scratch region holds, if
- * its CRC-32 (over the image's SHA-256 and the records) says it is whole
- * and this patch's. */
-int delta_compact_resumed(struct ota_delta *d)
-{
-    struct ota_delta_reloc *r = &d->rl;
-    d->u.compact.state = CS_DIFF_LEN;
-    if (!(d->hdr.flags & OTA_DELTA_FLAG_RELOC)) {
-        return 0;
-    }
-    uint8_t b[OTA_DELTA_RELOC_REC];
-    int rc = r->ops->read(r->ctx, r->size - OTA_DELTA_RELOC_REC, b, sizeof(b));
-    r->n = get_le32(b + 4);
-    if (rc || get_le32(b) != OTA_DELTA_RELOC_MAGIC || !map_base(r, r->n) ||
-        (r->shared && d->hdr.new_size > r->base)) {
-        return rc ? rc : OTA_ERR_DELTA_RELOC_TORN;
-    }
-    uint32_t want = get_le32(b + 8), crc = ota_crc32(0, d->hdr.new_sha256, OTA_SHA256_LEN);
-    for (uint32_t i = 0; i < r->n && !rc; i++) {
-        rc = r->ops->read(r->ctx, r->base + i * OTA_DELTA_RELOC_REC, b, sizeof(b));
-        crc = ota_crc32(crc, b, sizeof(b));
-        r->lo = i ? r->lo : get_le32(b);
-        r->hi = get_le32(b) + get_le32(b + 4);
-    }
-    return rc ? rc : crc == want ? 0 : OTA_ERR_DELTA_RELOC_TORN;
-}
-
 int delta_compact_feed(struct ota_delta *d, const uint8_t *p, size_t len)
 {
     (void)d, (void)p, (void)len;
@@ -494,6 +467,8 @@ int delta_compact_resumed(struct ota_delta *d)
     for (uint32_t i = 0; i < r->n && !rc; i++) {
         rc = r->ops->read(r->ctx, r->base + i * OTA_DELTA_RELOC_REC, b, sizeof(b));
         crc = ota_crc32(crc, b, sizeof(b));
+        r->lo = i ? r->lo : get_le32(b);
+        r->hi = get_le32(b) + get_le32(b + 4);
     }
     return rc ? rc : crc == want ? 0 : OTA_ERR_DELTA_RELOC_TORN;
 }
