@@ -34,6 +34,12 @@
 #define OTA_DELTA_COMPACT_VERSION_NO_SYNC 3u  /* still applies */
 #define OTA_DELTA_COMPACT_SYNC_DEFAULT (256u * 1024u) /* new-image bytes between sync points */
 #define OTA_DELTA_COMPACT_HEADER_LEN 84u
+/* Header flags (byte 5): bit 0, relocations predicted (a map section
+ * before the first command; the applier needs ota_delta_set_scratch). */
+#define OTA_DELTA_FLAG_RELOC 0x01u
+#define OTA_DELTA_RELOC_SEGS 16u      /* segments of an app image (esp image format's limit) */
+#define OTA_DELTA_RELOC_REC 12u       /* bytes of one map record in the scratch region */
+#define OTA_DELTA_RELOC_MAGIC 0x504d4c52u /* "RLMP": the scratch area's last record */
 /* Enough leading bytes for ota_delta_parse_header on any form (a
  * compressed image's header is shorter). */
 #define OTA_DELTA_HEADER_MAX 84u
@@ -61,6 +67,7 @@ struct ota_delta_header {
     uint32_t new_size;                     /* 0 until known (detools: after its size field) */
     uint32_t header_len;                   /* bytes before the patch body */
     uint32_t sync;                         /* compressed, compact: output bytes between sync points, 0 none */
+    uint8_t flags;                         /* compact: OTA_DELTA_FLAG_* */
 };
 
 /* Where a decoder can start again after a power cut (a sync point: the
@@ -76,7 +83,7 @@ struct ota_delta_checkpoint {
     uint32_t image_len;                    /* the header's image length */
     uint32_t sync;                         /* the header's sync interval */
     uint8_t image_sha256[OTA_SHA256_LEN];  /* the header's SHA-256 of the image */
-    uint32_t form;                         /* OTA_DELTA_COMPRESSED or OTA_DELTA_COMPACT */
+    uint32_t form;                         /* OTA_DELTA_COMPRESSED or OTA_DELTA_COMPACT; bits 8-15 the header's flags */
 };
 
 /* Does a stream starting with these bytes carry a patch with a header (esp
@@ -139,6 +146,48 @@ struct ota_delta_dt {
     uint32_t chunk_left;   /* bytes left in the current diff / extra run */
 };
 
+/* Caller-provided scratch storage (ota_delta_set_scratch): on a device a
+ * flash region (erase in 4096-byte units before programming), on a host a
+ * buffer. Each returns 0 or a negative ota_err. */
+struct ota_delta_scratch_ops {
+    int (*erase)(void *ctx, uint32_t offset, uint32_t len);
+    int (*program)(void *ctx, uint32_t offset, const void *buf, uint32_t len);
+    int (*read)(void *ctx, uint32_t offset, void *buf, uint32_t len);
+};
+
+/* One segment of an app image: its data's file offset, load address and length. */
+struct ota_delta_seg {
+    uint32_t off, addr, len;
+};
+
+/* The sweep over the new image as it is written: its segment headers and,
+ * in code segments, where instructions start. */
+struct ota_delta_sweep {
+    uint32_t next_hdr;       /* file offset of the next segment header (UINT32_MAX: none) */
+    uint32_t seg_off, seg_end, seg_addr;  /* the current segment's data */
+    uint32_t next_insn;      /* file offset of the next instruction start */
+    uint8_t seg_left;        /* segment headers still to come */
+    uint8_t hdr[8];          /* the segment header being read */
+};
+
+/* Relocation prediction (compact patches with OTA_DELTA_FLAG_RELOC). */
+struct ota_delta_reloc {
+    const struct ota_delta_scratch_ops *ops;
+    void *ctx;
+    uint32_t size;           /* scratch bytes */
+    bool shared;             /* the scratch is the output's own storage: the image ends below the map */
+    uint32_t base;           /* scratch offset of the first record: the map is the area's last bytes */
+    uint32_t n;              /* map pieces */
+    uint32_t lo, hi;         /* the first piece's start, the last one's end: no lookup outside */
+    uint32_t got;            /* pieces decoded so far */
+    uint32_t end;            /* while decoding: the last piece's end address */
+    int32_t shift;           /* while decoding: the last piece's address shift */
+    uint32_t crc;            /* CRC-32 of the new image's SHA-256 and the records */
+    uint8_t nsegs;
+    struct ota_delta_seg old[OTA_DELTA_RELOC_SEGS];
+    struct ota_delta_sweep sw;
+};
+
 /* Decoder of our compact format's body (docs/delta-format.md). */
 struct ota_delta_compact {
     uint32_t range, code;
@@ -163,6 +212,8 @@ struct ota_delta_compact {
     uint16_t x2[1u << OTA_DELTA_X2_BITS];
     int32_t xw[8][3];                  /* mixing weights per bit position */
     struct ota_cz_lz lz;               /* extra runs: matches into the new image so far */
+    ota_delta_prob rl_flag[4][2];      /* relocations: does the prediction hold, per kind and its last flag */
+    uint8_t rl_last;                   /* bit k: the last flag of kind k */
 };
 
 struct ota_delta {
@@ -200,6 +251,7 @@ struct ota_delta {
     ota_sha256_ctx sha;     /* compact: SHA-256 of the output */
     uint32_t body_in;       /* compressed, compact: body bytes fed */
     struct ota_delta_checkpoint cp;  /* the last sync point passed (out_off 0: none) */
+    struct ota_delta_reloc rl;       /* compact with OTA_DELTA_FLAG_RELOC */
 
     union {
         struct {
@@ -254,6 +306,19 @@ int ota_delta_set_bounds(struct ota_delta *d, uint32_t out_max, uint32_t in_max)
  * (offset + len <= what out() was given). Without it, a compressed image
  * fails with OTA_ERR_DELTA_UNSUPPORTED. Call after ota_delta_begin. */
 void ota_delta_set_history(struct ota_delta *d, ota_delta_read_fn read_new);
+
+/* Compact patches that predict relocations keep their map (12 bytes a
+ * piece, some thousands) not in RAM but in the last sectors of size bytes
+ * of scratch storage the caller provides: its last 12 bytes say how many
+ * pieces and their CRC-32, the pieces below, the sectors they take erased
+ * before the first output byte. shared: the scratch is the output's own
+ * storage (a device: the target slot below the journal), so the new image
+ * must end below the map (else OTA_ERR_DELTA_OUTPUT_BOUND, before any
+ * output); a host passes a buffer of its own (false). Without a scratch
+ * such a patch fails with OTA_ERR_DELTA_UNSUPPORTED before any output.
+ * size: a nonzero multiple of 4096. Call after ota_delta_begin. */
+int ota_delta_set_scratch(struct ota_delta *d, const struct ota_delta_scratch_ops *ops, void *ctx, uint32_t size,
+                          bool shared);
 
 /* Feed the next len patch bytes (any len, including 0 and 1). Returns 0 or
  * the first error (sticky: later calls return it again). */

@@ -178,6 +178,10 @@
     X(OTA_ERR_MANIFEST_NO_ITEM, -240, "the release offers no item this device can apply (all encrypted and no decryption key, or compressed and no decoder)") \
     X(OTA_ERR_MANIFEST_ITEM_ORDER, -241, "release manifest (format 2) does not list its items smallest first") \
     X(OTA_ERR_MANIFEST_COMPRESSED_DIGEST, -242, "the compressed image's size or SHA-256 differs from the signed manifest's") \
+    X(OTA_ERR_DELTA_RELOC_MAP, -243, "the patch's relocation map is corrupt (a piece of length 0 or past the address space)") \
+    X(OTA_ERR_DELTA_RELOC_MAP_SIZE, -244, "the patch's relocation map does not fit the scratch region the applier has for it") \
+    X(OTA_ERR_DELTA_RELOC_IMAGE, -245, "a patch that predicts relocations on an image that is not an ESP app image (or has more than 16 segments)") \
+    X(OTA_ERR_DELTA_RELOC_TORN, -246, "the relocation map in the scratch region does not match its CRC-32 (torn by a power cut, or another patch's): start from byte 0") \
     /* groups kept free for: device trust (-144..-149), host port (-190..-194, -197) */
 
 #endif

@@ -110,6 +110,12 @@ int ota_pw_hash_flash(const struct ota_part_writer *pw, uint32_t len, uint8_t ou
 
 /* Journal: COMPLETE (the one step that declares the content whole), or a
  * fresh WRITING record with no progress (never resume onto this content). */
+/* Lend the applier d the slot's storage below the journal (and below the
+ * sector a chunked encrypted transfer keeps its header in) as the scratch
+ * of a compact patch's relocation map: the image then ends below the map. */
+struct ota_delta;
+int ota_pw_lend_scratch(const struct ota_part_writer *pw, struct ota_delta *d);
+
 int ota_pw_commit(struct ota_part_writer *pw);
 int ota_pw_forget(struct ota_part_writer *pw);
 

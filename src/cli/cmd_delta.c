@@ -24,6 +24,7 @@ struct apply_ctx {
     uint64_t written;    /* bytes in the output file so far */
     struct ota_delta_checkpoint cps[APPLY_CHECKPOINTS_MAX];  /* the sync points seen, in order */
     size_t ncp;
+    uint8_t *scratch;    /* the relocation map's scratch storage */
 };
 
 static int read_old(void *ctx, uint32_t offset, void *buf, uint32_t len)
@@ -53,6 +54,44 @@ static int read_written(void *ctx, uint32_t offset, void *buf, uint32_t len)
     }
     return 0;
 }
+
+/* The relocation map's scratch storage: RAM that behaves as flash
+ * (erased to 0xFF, programming clears bits). */
+#define APPLY_SCRATCH (1024u * 1024u)
+
+static int scratch_erase(void *ctx, uint32_t off, uint32_t len)
+{
+    struct apply_ctx *a = ctx;
+    if ((uint64_t)off + len > APPLY_SCRATCH) {
+        return OTA_ERR_OUT_OF_BOUNDS;
+    }
+    memset(a->scratch + off, 0xFF, len);
+    return 0;
+}
+
+static int scratch_program(void *ctx, uint32_t off, const void *buf, uint32_t len)
+{
+    struct apply_ctx *a = ctx;
+    if ((uint64_t)off + len > APPLY_SCRATCH) {
+        return OTA_ERR_OUT_OF_BOUNDS;
+    }
+    for (uint32_t i = 0; i < len; i++) {
+        a->scratch[off + i] &= ((const uint8_t *)buf)[i];
+    }
+    return 0;
+}
+
+static int scratch_read(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    struct apply_ctx *a = ctx;
+    if ((uint64_t)off + len > APPLY_SCRATCH) {
+        return OTA_ERR_OUT_OF_BOUNDS;
+    }
+    memcpy(buf, a->scratch + off, len);
+    return 0;
+}
+
+static const struct ota_delta_scratch_ops scratch_ops = {scratch_erase, scratch_program, scratch_read};
 
 /* The document of a failed command: what it was given and the error. */
 static void error_json(const char *key, const char *path, int err)
@@ -174,10 +213,14 @@ static int apply_files(const uint8_t *old, size_t old_len, const uint8_t *patch,
         bool bare = !ota_delta_parse_header(patch, patch_len, &h) && h.form == OTA_DELTA_DETOOLS;
         err = ota_delta_begin(d, (uint32_t)old_len, bare ? NULL : base, read_old, write_new, a);
         ota_delta_set_history(d, read_written);
+        a->scratch = malloc(APPLY_SCRATCH);
+        err = a->scratch ? ota_delta_set_scratch(d, &scratch_ops, a, APPLY_SCRATCH, false) : OTA_ERR_NO_MEM;
     }
     if (!err) {
         err = apply_stream(d, patch, patch_len, chunk, a);
     }
+    free(a->scratch);
+    a->scratch = NULL;
     if (err) {
         ota_host_outfile_abort(&a->out);
     } else {
@@ -267,12 +310,20 @@ int cli_delta_make_patch(const char *format, const uint8_t *old, size_t old_len,
 int cli_delta_make_patch_sync(const char *format, const uint8_t *old, size_t old_len, const uint8_t *nw,
                               size_t new_len, uint32_t sync, struct delta_buf *out)
 {
+    return cli_delta_make_patch_opts(format, old, old_len, nw, new_len, sync, false, out);
+}
+
+int cli_delta_make_patch_opts(const char *format, const uint8_t *old, size_t old_len, const uint8_t *nw,
+                              size_t new_len, uint32_t sync, bool reloc, struct delta_buf *out)
+{
     struct delta_plan plan;
     if (delta_plan_make(old, old_len, nw, new_len, &plan)) {
         return OTA_ERR_NO_MEM;
     }
-    int err = strcmp(format, "compact") == 0 ? delta_write_compact_sync(old, old_len, nw, new_len, &plan, sync, out)
-                                             : delta_write_esp(old, old_len, nw, new_len, &plan, out);
+    unsigned flags = reloc ? OTA_DELTA_FLAG_RELOC : 0;
+    int err = strcmp(format, "compact") == 0
+                  ? delta_write_compact_opts(old, old_len, nw, new_len, &plan, sync, flags, out)
+                  : delta_write_esp(old, old_len, nw, new_len, &plan, out);
     delta_plan_free(&plan);
     return err ? OTA_ERR_NO_MEM : 0;
 }
@@ -303,8 +354,10 @@ int cmd_delta_make(int argc, char **argv)
 {
     const char *pos[3], *format = "esp", *sync_s = NULL;
     int npos, rc;
-    bool json = false;
+    bool json = false, no_reloc = false;
     struct cli_opt opts[] = {
+        CLI_FLAG("no-reloc", &no_reloc,
+                 "compact: do not predict relocations (for appliers without scratch storage for the map)"),
         CLI_VALUE("format", &format, "esp|compact",
                   "esp: esp_delta_ota's format (stock esp_delta_ota applies it); compact: ours, smaller"),
         CLI_NUMBER("sync", &sync_s, CLI_TEXT, "BYTES",
@@ -342,7 +395,10 @@ int cmd_delta_make(int argc, char **argv)
     int err = old_len > INT32_MAX || new_len > UINT32_MAX ? OTA_ERR_INVALID_ARG : 0;
     bool writing = false;
     if (!err) {
-        err = cli_delta_make_patch_sync(format, old, old_len, nw, new_len, sync, &out);
+        struct ota_delta_seg segs[OTA_DELTA_RELOC_SEGS];
+        uint8_t n = 0;  /* relocations only between two app images */
+        bool reloc = !no_reloc && !delta_image_segs(old, old_len, segs, &n) && !delta_image_segs(nw, new_len, segs, &n);
+        err = cli_delta_make_patch_opts(format, old, old_len, nw, new_len, sync, reloc, &out);
     }
     if (!err) {
         writing = true;

@@ -2,6 +2,7 @@
 #ifndef OTA_CLI_COMMANDS_H
 #define OTA_CLI_COMMANDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,5 +46,8 @@ int cli_delta_make_patch(const char *format, const unsigned char *old, size_t ol
  * (0: format 3, none). */
 int cli_delta_make_patch_sync(const char *format, const unsigned char *old, size_t old_len, const unsigned char *nw,
                               size_t new_len, uint32_t sync, struct delta_buf *out);
+/* The same, with relocations predicted (compact, both ESP app images). */
+int cli_delta_make_patch_opts(const char *format, const unsigned char *old, size_t old_len, const unsigned char *nw,
+                              size_t new_len, uint32_t sync, bool reloc, struct delta_buf *out);
 
 #endif

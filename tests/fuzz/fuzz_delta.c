@@ -1,9 +1,13 @@
 /* The patch applier on arbitrary input: [2 bytes: old length L, bit 15 a
- * resumed compact patch][L bytes old image][1 byte: bit 7 bounds on, bits
- * 6..0 chunk size - 1][patch]; resumed, the patch starts with a 48-byte
+ * resumed compact patch][L bytes old image][1 byte: bit 7 bounds on (and
+ * the relocation map's scratch shared with the output, as on a device),
+ * bit 6 a resumed patch's relocation flag, bits 5..0 chunk size - 1][patch];
+ * resumed, the patch starts with a 48-byte
  * checkpoint (in_off, out_off, image_len, sync, image SHA-256, little-endian
  * as struct ota_delta_checkpoint, form compact) and goes on from its input
- * offset, the output before it zeros (up to 1 MiB). It must never read or write outside
+ * offset, the output before it zeros (up to 1 MiB), the scratch as the
+ * last run left it. The scratch (64 KiB of emulated flash) is never
+ * accessed outside itself nor programmed where not erased. It must never read or write outside
  * its buffers, never emit more than the size the patch declared or its
  * output bound, never take more patch bytes than its input bound, never read
  * back (compact patches' matches into the new image) a byte it has not
@@ -59,6 +63,43 @@ static int fz_read_new(void *ctx, uint32_t off, void *buf, uint32_t len)
     return 0;
 }
 
+#define SCRATCH (64u * 1024u)
+static uint8_t scratch[SCRATCH];
+
+static int sc_erase(void *ctx, uint32_t off, uint32_t len)
+{
+    (void)ctx;
+    if ((uint64_t)off + len > SCRATCH || off % 4096 || len % 4096) {
+        __builtin_trap();
+    }
+    memset(scratch + off, 0xFF, len);
+    return 0;
+}
+
+static int sc_program(void *ctx, uint32_t off, const void *buf, uint32_t len)
+{
+    (void)ctx;
+    for (uint32_t i = 0; i < len; i++) {
+        if ((uint64_t)off + len > SCRATCH || scratch[off + i] != 0xFF) {
+            __builtin_trap(); /* outside the region, or not erased first */
+        }
+        scratch[off + i] = ((const uint8_t *)buf)[i];
+    }
+    return 0;
+}
+
+static int sc_read(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    (void)ctx;
+    if ((uint64_t)off + len > SCRATCH) {
+        __builtin_trap();
+    }
+    memcpy(buf, scratch + off, len);
+    return 0;
+}
+
+static const struct ota_delta_scratch_ops sc_ops = {sc_erase, sc_program, sc_read};
+
 static struct ota_delta d;
 static const uint8_t base[OTA_SHA256_LEN]; /* the running app a resumed compact patch is bound to */
 
@@ -69,7 +110,7 @@ static uint32_t le32(const uint8_t *p)
 
 /* A checkpoint from the input; the output before it: zeros (those kept),
  * hashed; the bounds count the checkpoint's input offset as taken. */
-static int resume_from(const uint8_t **in, size_t *len, struct fuzz_ctx *c)
+static int resume_from(const uint8_t **in, size_t *len, struct fuzz_ctx *c, bool reloc)
 {
     struct ota_delta_checkpoint cp;
     if (*len < 48) {
@@ -80,7 +121,7 @@ static int resume_from(const uint8_t **in, size_t *len, struct fuzz_ctx *c)
     cp.image_len = le32(*in + 8);
     cp.sync = le32(*in + 12);
     memcpy(cp.image_sha256, *in + 16, OTA_SHA256_LEN);
-    cp.form = OTA_DELTA_COMPACT;
+    cp.form = OTA_DELTA_COMPACT | (reloc ? OTA_DELTA_FLAG_RELOC << 8 : 0);
     *in += 48;
     *len -= 48;
     uint32_t prefix = cp.out_off < KEEP ? cp.out_off : KEEP;
@@ -106,18 +147,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct fuzz_ctx c = {data + 2, old_len, 0, {0}};
     ota_sha256_init(&c.sha);
-    size_t chunk = (size_t)(data[2 + old_len] & 0x7fu) + 1u;
-    bool bounded = (data[2 + old_len] & 0x80u) != 0;
+    size_t chunk = (size_t)(data[2 + old_len] & 0x3fu) + 1u;
+    bool bounded = (data[2 + old_len] & 0x80u) != 0, reloc = (data[2 + old_len] & 0x40u) != 0;
     const uint8_t *patch = data + 3 + old_len;
     size_t len = size - 3 - old_len;
     uint32_t out_max = old_len + 1u, in_max = (uint32_t)len / 2u + 1u;
     int err = ota_delta_begin(&d, old_len, resumed ? base : NULL, fz_read, fz_out, &c);
     ota_delta_set_history(&d, fz_read_new);
+    if (!err) {
+        err = ota_delta_set_scratch(&d, &sc_ops, NULL, SCRATCH, bounded);
+    }
     if (!err && bounded) {
         err = ota_delta_set_bounds(&d, out_max, in_max);
     }
     if (!err && resumed) {
-        err = resume_from(&patch, &len, &c);
+        err = resume_from(&patch, &len, &c, reloc);
     }
     for (size_t off = 0; !err && off < len; off += chunk) {
         err = ota_delta_write(&d, patch + off, len - off < chunk ? len - off : chunk);

@@ -77,7 +77,10 @@ if [ -n "$VEC" ] && [ -d "$VEC" ]; then
         # a compact patch resumed at its first checkpoint (old length's bit 15, the checkpoint, the rest)
         $OTA image make "$T/s-old.bin" --project a --version v1.0.0 --size 12288 >/dev/null
         $OTA image make "$T/s-new.bin" --project b --version v2.0.0 --size 12288 >/dev/null
-        $OTA delta make "$T/s-old.bin" "$T/s-new.bin" "$T/p.sync" --format compact --sync 4K >/dev/null
+        $OTA delta make "$T/s-old.bin" "$T/s-new.bin" "$T/p.sync" --format compact --sync 4K --no-reloc >/dev/null
+        # relocations predicted (the default between app images), the map's scratch shared with the output
+        $OTA delta make "$T/s-old.bin" "$T/s-new.bin" "$T/p.reloc" --format compact >/dev/null
+        { printf '\x00\x30'; cat "$T/s-old.bin"; printf '\x80'; cat "$T/p.reloc"; } >"$OUT/delta/ours_compact_reloc.bin"
         $OTA delta apply "$T/s-old.bin" "$T/p.sync" "$T/p.out" --chunk 1 --json >"$T/p.json" &&
             python3 - "$T/p.json" "$T/p.sync" "$T/s-old.bin" "$OUT/delta/ours_compact_resumed.bin" <<'PY'
 import json, struct, sys

@@ -180,14 +180,16 @@ static void write_compressed(const struct blob *n)
 }
 
 /* The app item's patch, old -> new, in esp_delta_ota's format (kept in
- * patch for an encrypted patch). */
+ * patch for an encrypted patch), or compact with relocations predicted
+ * (its map written to the slot before the image: cuts tear it too). */
 static void write_patch(const struct blob *o, const struct blob *n, struct blob *patch)
 {
     struct delta_plan plan = {0};
     struct delta_buf out = {0};
     char path[160];
     if (delta_plan_make(o->data, o->len, n->data, n->len, &plan) ||
-        (compact_app ? delta_write_compact_sync(o->data, o->len, n->data, n->len, &plan, 8192, &out)
+        (compact_app ? delta_write_compact_opts(o->data, o->len, n->data, n->len, &plan, 8192, OTA_DELTA_FLAG_RELOC,
+                                                &out)
                      : delta_write_esp(o->data, o->len, n->data, n->len, &plan, &out))) {
         die("making the patch", OTA_ERR_NO_MEM);
     }

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "../../src/core/delta/compact_model.h"
 #include "delta_make.h"
+#include "range_enc.h"
 #include "ota/delta.h"
 #include "ota/error.h"
 
@@ -53,6 +55,53 @@ static int read_new(void *ctx, uint32_t off, void *dst, uint32_t len)
 
 static struct ota_delta applier; /* 16 KiB, as a device would hold it: not on the stack */
 
+/* The relocation map's scratch storage: RAM that behaves as flash (erased
+ * to 0xFF, programming only clears bits); it outlives an applier, as the
+ * slot's region does, so a resumed one finds the map there. */
+#define SCRATCH_MAX (512u * 1024u)
+static uint8_t scratch[SCRATCH_MAX];
+static uint32_t scratch_size = SCRATCH_MAX; /* 0: the applier gets none */
+static uint32_t scratch_programs;
+static bool scratch_shared; /* as a device's: the image must end below the map */
+
+static int scratch_erase(void *ctx, uint32_t off, uint32_t len)
+{
+    (void)ctx;
+    assert_true(off % 4096 == 0 && len % 4096 == 0 && (uint64_t)off + len <= scratch_size);
+    memset(scratch + off, 0xFF, len);
+    return 0;
+}
+
+static int scratch_program(void *ctx, uint32_t off, const void *p, uint32_t len)
+{
+    (void)ctx;
+    assert_true((uint64_t)off + len <= scratch_size);
+    for (uint32_t i = 0; i < len; i++) {
+        scratch[off + i] &= ((const uint8_t *)p)[i];
+    }
+    scratch_programs++;
+    return 0;
+}
+
+static int scratch_read(void *ctx, uint32_t off, void *p, uint32_t len)
+{
+    (void)ctx;
+    if ((uint64_t)off + len > scratch_size) {
+        return OTA_ERR_OUT_OF_BOUNDS;
+    }
+    memcpy(p, scratch + off, len);
+    return 0;
+}
+
+static const struct ota_delta_scratch_ops scratch_ops = {scratch_erase, scratch_program, scratch_read};
+
+static void give_scratch(void)
+{
+    if (scratch_size) {
+        assert_int_equal(ota_delta_set_scratch(&applier, &scratch_ops, NULL, scratch_size, scratch_shared), 0);
+    }
+}
+
 /* Bounds for apply(): 0 leaves the applier unbounded (as host tools use it). */
 static uint32_t bound_out, bound_in;
 
@@ -63,6 +112,7 @@ static int apply(const struct buf *old, const uint8_t *patch, size_t len, size_t
     struct sink s = {old, {0}, 0};
     int err = ota_delta_begin(&applier, (uint32_t)old->len, base, read_old, write_new, &s);
     ota_delta_set_history(&applier, read_new);
+    give_scratch();
     if (!err && (bound_out || bound_in)) {
         err = ota_delta_set_bounds(&applier, bound_out, bound_in);
     }
@@ -349,6 +399,7 @@ static int apply_checkpoints(const struct buf *old, const uint8_t *patch, size_t
     *ncp = 0;
     int err = ota_delta_begin(&applier, (uint32_t)old->len, old->data + old->len - 32, read_old, write_new, &s);
     ota_delta_set_history(&applier, read_new);
+    give_scratch();
     for (size_t off = 0; !err && off < len; off += chunk) {
         err = ota_delta_write(&applier, patch + off, len - off < chunk ? len - off : chunk);
         struct ota_delta_checkpoint cp;
@@ -372,6 +423,7 @@ static int apply_resumed(const struct buf *old, const uint8_t *base, const struc
     buf_emit(&s.out, prefix, cp->out_off);
     int err = ota_delta_begin(&applier, (uint32_t)old->len, base, read_old, write_new, &s);
     ota_delta_set_history(&applier, read_new);
+    give_scratch();
     if (!err) {
         err = ota_delta_set_bounds(&applier, 4u << 20, (uint32_t)len);
     }
@@ -388,13 +440,53 @@ static int apply_resumed(const struct buf *old, const uint8_t *base, const struc
     return err;
 }
 
+/* A resumed applier trusts the map in the scratch region only when it is
+ * whole and this patch's: a flipped bit in a record or the first record,
+ * a region erased or half programmed (a cut while it was written) is
+ * OTA_ERR_DELTA_RELOC_TORN (the caller starts from byte 0), no scratch at
+ * all is OTA_ERR_DELTA_UNSUPPORTED; put back, it resumes. */
+static void torn_map_is_never_trusted(const struct buf *old, const uint8_t *base,
+                                      const struct ota_delta_checkpoint *cp, const struct buf *nw,
+                                      const struct delta_buf *patch)
+{
+    static uint8_t saved[SCRATCH_MAX];
+    struct buf out;
+    const uint8_t *last = scratch + SCRATCH_MAX - OTA_DELTA_RELOC_REC;
+    uint32_t n = (uint32_t)last[4] | (uint32_t)last[5] << 8 | (uint32_t)last[6] << 16;
+    uint32_t used = (n + 1) * OTA_DELTA_RELOC_REC, at = SCRATCH_MAX - (used + 4095) / 4096 * 4096;
+    assert_true(n > 0 && used < SCRATCH_MAX);
+    memcpy(saved, scratch, SCRATCH_MAX);
+    const uint32_t cuts[] = {SCRATCH_MAX - 12, SCRATCH_MAX - 9, SCRATCH_MAX - 4, at + 5, at + used / 2, at + used - 13};
+    for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+        scratch[cuts[i]] ^= 0x20;
+        assert_int_equal(apply_resumed(old, base, cp, nw->data, patch->data, patch->len, &out),
+                         OTA_ERR_DELTA_RELOC_TORN);
+        assert_int_equal(out.len, cp->out_off);  /* nothing more written */
+        buf_free(&out);
+        memcpy(scratch, saved, SCRATCH_MAX);
+    }
+    memset(scratch + at, 0xFF, used - 12);  /* records erased, the last one still there */
+    assert_int_equal(apply_resumed(old, base, cp, nw->data, patch->data, patch->len, &out), OTA_ERR_DELTA_RELOC_TORN);
+    buf_free(&out);
+    memset(scratch + at, 0xFF, SCRATCH_MAX - at);  /* cut before anything was programmed */
+    assert_int_equal(apply_resumed(old, base, cp, nw->data, patch->data, patch->len, &out), OTA_ERR_DELTA_RELOC_TORN);
+    buf_free(&out);
+    memcpy(scratch, saved, SCRATCH_MAX);
+    scratch_size = 0;
+    assert_int_equal(apply_resumed(old, base, cp, nw->data, patch->data, patch->len, &out), OTA_ERR_DELTA_UNSUPPORTED);
+    buf_free(&out);
+    scratch_size = SCRATCH_MAX;
+    assert_int_equal(apply_resumed(old, base, cp, nw->data, patch->data, patch->len, &out), 0);
+    assert_true(out.len == nw->len && memcmp(out.data, nw->data, nw->len) == 0);
+    buf_free(&out);
+}
+
 /* Compact format 4: a sync point every 64 KiB of the new image, whatever
  * the chunks the patch comes in; the applier resumes at each from its
  * checkpoint and makes the same image; a checkpoint that is not one is
  * refused by name or ends in a wrong result, never a good one. */
-static void test_compact_sync_points_resume(void **state)
+static void sync_points_resume(unsigned flags)
 {
-    (void)state;
     struct buf old = release(1), nw = release(2), out;
     struct delta_plan plan;
     struct delta_buf patch = {0}, plain = {0};
@@ -402,11 +494,11 @@ static void test_compact_sync_points_resume(void **state)
     struct ota_delta_checkpoint cps[64], other[64];
     size_t n = 0, m = 0;
     assert_int_equal(delta_plan_make(old.data, old.len, nw.data, nw.len, &plan), 0);
-    assert_int_equal(delta_write_compact_sync(old.data, old.len, nw.data, nw.len, &plan, 65536, &patch), 0);
-    assert_int_equal(delta_write_compact_sync(old.data, old.len, nw.data, nw.len, &plan, 0, &plain), 0);
+    assert_int_equal(delta_write_compact_opts(old.data, old.len, nw.data, nw.len, &plan, 65536, flags, &patch), 0);
+    assert_int_equal(delta_write_compact_opts(old.data, old.len, nw.data, nw.len, &plan, 0, flags, &plain), 0);
     assert_int_equal(patch.data[4], OTA_DELTA_COMPACT_VERSION);
     assert_int_equal(plain.data[4], OTA_DELTA_COMPACT_VERSION_NO_SYNC);
-    assert_true(patch.len > plain.len);
+    assert_true(patch.len > plain.len && patch.data[5] == flags);
     /* format 3 still applies, and offers no checkpoint */
     assert_int_equal(apply_checkpoints(&old, plain.data, plain.len, 4096, cps, &n, &out), 0);
     assert_true(out.len == nw.len && memcmp(out.data, nw.data, nw.len) == 0 && n == 0);
@@ -422,7 +514,7 @@ static void test_compact_sync_points_resume(void **state)
     assert_memory_equal(&other[m - 1], &cps[n - 1], sizeof(cps[0]));
     for (size_t k = 0; k < n; k++) {
         assert_true(cps[k].out_off % 65536 == 0 && (k == 0 || cps[k].out_off > cps[k - 1].out_off));
-        assert_int_equal(cps[k].form, OTA_DELTA_COMPACT);
+        assert_int_equal(cps[k].form, OTA_DELTA_COMPACT | flags << 8);
         assert_int_equal(apply_resumed(&old, base, &cps[k], nw.data, patch.data, patch.len, &out), 0);
         assert_true(out.len == nw.len && memcmp(out.data, nw.data, nw.len) == 0);
         buf_free(&out);
@@ -452,9 +544,13 @@ static void test_compact_sync_points_resume(void **state)
         buf_free(&out);
     }
     bad = cps[2];
-    bad.image_sha256[3] ^= 1;  /* another patch's image */
-    assert_int_equal(apply_resumed(&old, base, &bad, nw.data, patch.data, patch.len, &out), OTA_ERR_DELTA_RESULT);
+    bad.image_sha256[3] ^= 1;  /* another patch's image (its map is not the one in the scratch region either) */
+    assert_int_equal(apply_resumed(&old, base, &bad, nw.data, patch.data, patch.len, &out),
+                     flags ? OTA_ERR_DELTA_RELOC_TORN : OTA_ERR_DELTA_RESULT);
     buf_free(&out);
+    if (flags) {
+        torn_map_is_never_trusted(&old, base, &cps[2], &nw, &patch);
+    }
     struct buf other_old = release(0);  /* another base under the same checkpoint */
     int err = apply_resumed(&other_old, base, &cps[2], nw.data, patch.data, patch.len, &out);
     assert_true(err == OTA_ERR_DELTA_RESULT || err == OTA_ERR_DELTA_CORRUPT);
@@ -465,6 +561,21 @@ static void test_compact_sync_points_resume(void **state)
     delta_plan_free(&plan);
     buf_free(&old);
     buf_free(&nw);
+}
+
+static void test_compact_sync_points_resume(void **state)
+{
+    (void)state;
+    sync_points_resume(0);
+}
+
+/* The same with relocations predicted: the map written to the scratch
+ * region once, every checkpoint resumes from it and the sweep's state
+ * rebuilt from the output already written. */
+static void test_compact_reloc_resume(void **state)
+{
+    (void)state;
+    sync_points_resume(OTA_DELTA_FLAG_RELOC);
 }
 
 static void test_bounds(void **state)
@@ -527,6 +638,256 @@ static void test_stalling_patch_fails_at_once(void **state)
     buf_free(&old);
 }
 
+/* Relocations predicted, on every pair (the vectors' 4 consecutive and 3
+ * skip-one pairs; made releases without them): the patch applies byte for
+ * byte in any chunk size and, on real releases, is smaller than without. */
+static void test_compact_reloc_roundtrip(void **state)
+{
+    (void)state;
+    static const int pairs[7][2] = {{0, 1}, {1, 2}, {2, 3}, {3, 4}, {0, 2}, {1, 3}, {2, 4}};
+    for (int k = 0; k < (have_vectors ? 7 : 4); k++) {
+        struct buf old = release(pairs[k][0]), nw = release(pairs[k][1]);
+        struct delta_plan plan;
+        struct delta_buf patch = {0}, plain = {0};
+        assert_int_equal(delta_plan_make(old.data, old.len, nw.data, nw.len, &plan), 0);
+        assert_int_equal(delta_write_compact_opts(old.data, old.len, nw.data, nw.len, &plan, OTA_DELTA_COMPACT_SYNC_DEFAULT,
+                                                  OTA_DELTA_FLAG_RELOC, &patch), 0);
+        assert_int_equal(delta_write_compact(old.data, old.len, nw.data, nw.len, &plan, &plain), 0);
+        struct ota_delta_header h;
+        assert_int_equal(ota_delta_parse_header(patch.data, patch.len, &h), 0);
+        assert_int_equal(h.flags, OTA_DELTA_FLAG_RELOC);
+        struct buf out; /* byte by byte on the first pair, in 4 KiB pieces on the others */
+        assert_int_equal(apply(&old, patch.data, patch.len, k ? 4096 : 1, old.data + old.len - 32, &out), 0);
+        assert_true(out.len == nw.len && memcmp(out.data, nw.data, nw.len) == 0);
+        assert_int_equal(image_check(&out), 0);
+        buf_free(&out);
+        printf("pair %d: compact %zu bytes, with relocations %zu (%.3fx)\n", k, plain.len, patch.len,
+               (double)patch.len / (double)plain.len);
+        assert_true(!have_vectors || patch.len < plain.len);
+        free(patch.data);
+        free(plain.data);
+        delta_plan_free(&plan);
+        buf_free(&old);
+        buf_free(&nw);
+    }
+}
+
+/* An app image of two segments: code (3-byte instructions, every fifth a
+ * CALL8 to a 4-aligned instruction) and data (pointers to instructions);
+ * with `insert`, 32 new instructions at the middle move everything after. */
+static struct buf code_image(bool insert)
+{
+    enum { N = 16000, MID = 8000, ADD = 32, DATA = 4096 };
+    uint32_t n = N + (insert ? ADD : 0), code_len = n * 3, x = 777, base = 0x400D0020;
+    uint32_t len = 24 + 8 + code_len + 8 + DATA;
+    uint8_t *p = calloc(1, len);
+    assert_non_null(p);
+    p[0] = 0xE9, p[1] = 2;
+    uint8_t *seg = p + 24;
+    seg[0] = 0x20, seg[1] = 0x00, seg[2] = 0x0D, seg[3] = 0x40;
+    seg[4] = (uint8_t)code_len, seg[5] = (uint8_t)(code_len >> 8), seg[6] = (uint8_t)(code_len >> 16);
+    uint8_t *code = seg + 8;
+    for (uint32_t i = 0, j = 0; i < N; i++, j++) {
+        if (insert && i == MID) {
+            for (uint32_t k = 0; k < ADD; k++, j++) {
+                code[3 * j] = 0x12, code[3 * j + 1] = (uint8_t)k, code[3 * j + 2] = 0x77;
+            }
+        }
+        x = x * 1103515245u + 12345u;
+        uint32_t t = (x >> 8) % (N / 4) * 4, tj = t + (insert && t >= MID ? ADD : 0);
+        uint32_t pc = base + 3 * j, target = base + 3 * tj;
+        if (i % 5 == 0) {
+            uint32_t w = 0x25u | ((((target - (pc & ~3u) - 4u) >> 2) & 0x3FFFFu) << 6);
+            code[3 * j] = (uint8_t)w, code[3 * j + 1] = (uint8_t)(w >> 8), code[3 * j + 2] = (uint8_t)(w >> 16);
+        } else {
+            code[3 * j] = (uint8_t)(0x02 | (x & 0xF0)), code[3 * j + 1] = (uint8_t)(x >> 16);
+            code[3 * j + 2] = (uint8_t)(x >> 24);
+        }
+    }
+    uint8_t *data = code + code_len;
+    data[0] = 0x00, data[1] = 0x00, data[2] = 0xFB, data[3] = 0x3F, data[5] = DATA >> 8;
+    for (uint32_t i = 0; i < DATA / 4; i++) {
+        x = x * 1103515245u + 12345u;
+        uint32_t t = (x >> 8) % (N / 4) * 4, v = base + 3 * (t + (insert && t >= MID ? ADD : 0));
+        data[8 + 4 * i] = (uint8_t)v, data[9 + 4 * i] = (uint8_t)(v >> 8);
+        data[10 + 4 * i] = (uint8_t)(v >> 16), data[11 + 4 * i] = (uint8_t)(v >> 24);
+    }
+    struct buf b = {0};
+    assert_int_equal(buf_emit(&b, p, len), 0);
+    free(p);
+    return b;
+}
+
+static void reloc_patch(const struct buf *old, const struct buf *nw, unsigned flags, struct delta_buf *patch)
+{
+    struct delta_plan plan;
+    assert_int_equal(delta_plan_make(old->data, old->len, nw->data, nw->len, &plan), 0);
+    assert_int_equal(delta_write_compact_opts(old->data, old->len, nw->data, nw->len, &plan,
+                                              OTA_DELTA_COMPACT_SYNC_DEFAULT, flags, patch), 0);
+    delta_plan_free(&plan);
+}
+
+/* Without vectors too: code that moves (calls and pointers whose targets
+ * shifted) is predicted, and the patch is a fraction of the one without. */
+static void test_compact_reloc_synthetic(void **state)
+{
+    (void)state;
+    struct buf old = code_image(false), nw = code_image(true), out;
+    struct delta_buf patch = {0}, plain = {0};
+    reloc_patch(&old, &nw, OTA_DELTA_FLAG_RELOC, &patch);
+    reloc_patch(&old, &nw, 0, &plain);
+    printf("synthetic moved code: compact %zu bytes, with relocations %zu\n", plain.len, patch.len);
+    assert_true(patch.len * 3 < plain.len);
+    for (size_t chunk = 1; chunk <= 4096; chunk *= 64) {
+        assert_int_equal(apply(&old, patch.data, patch.len, chunk, NULL, &out), 0);
+        assert_true(out.len == nw.len && memcmp(out.data, nw.data, nw.len) == 0);
+        buf_free(&out);
+    }
+    free(patch.data);
+    free(plain.data);
+    buf_free(&old);
+    buf_free(&nw);
+}
+
+/* Test copy of the maker's integer coding (write_compact.c). */
+static void put_uint(struct range_enc *e, struct ota_delta_int_model *m, uint32_t v)
+{
+    unsigned n = 0;
+    while (n < 32 && (v >> n)) {
+        n++;
+    }
+    for (unsigned i = 6, node = 1; i--;) {
+        int bit = (n >> i) & 1u;
+        range_enc_bit(e, m->nbits[node], bit);
+        cm_update(&m->nbits[node], bit);
+        node = node << 1 | (unsigned)bit;
+    }
+    unsigned rest = n > 1 ? n - 1 : 0, ctx = rest < CM_MANTISSA_CTX_BITS ? rest : CM_MANTISSA_CTX_BITS;
+    ota_delta_prob *hi = n > 1 ? cm_int_high(m, n) : NULL;
+    for (unsigned i = rest, node = 1; n > 1 && i--;) {
+        int bit = (v >> i) & 1u;
+        if (rest - i <= ctx) {
+            range_enc_bit(e, hi[node], bit);
+            cm_update(&hi[node], bit);
+            node = node << 1 | (unsigned)bit;
+        } else {
+            range_enc_bit(e, CM_PROB_ONE / 2, bit);
+        }
+    }
+}
+
+/* A patch whose map has these pieces ({gap, length, shift change}), count
+ * pieces announced, then nothing: what the applier makes of the map. */
+static int apply_map(const struct buf *old, uint32_t count, const uint32_t (*pieces)[3], size_t n, struct buf *out)
+{
+    uint8_t hdr[OTA_DELTA_COMPACT_HEADER_LEN] = {0x4f, 0x4f, 0x54, 0x94, OTA_DELTA_COMPACT_VERSION, 1};
+    hdr[14] = 1; /* a new image of 64 KiB */
+    hdr[82] = 4; /* sync every 256 KiB */
+    memcpy(hdr + 16, old->data + old->len - 32, 32);
+    struct delta_buf body = {0};
+    assert_int_equal(delta_buf_put(&body, hdr, sizeof(hdr)), 0);
+    static struct ota_delta_compact c;
+    cm_init(&c);
+    struct range_enc e = RANGE_ENC_INIT(&body);
+    put_uint(&e, &c.seek, count);
+    for (size_t i = 0; i < n; i++) {
+        put_uint(&e, &c.len_diff, pieces[i][0]);
+        put_uint(&e, &c.len_extra, pieces[i][1]);
+        put_uint(&e, &c.seek, pieces[i][2]);
+        if (pieces[i][2]) {
+            range_enc_bit(&e, c.seek.sign, 0);
+            cm_update(&c.seek.sign, 0);
+        }
+    }
+    for (int i = 0; i < 64; i++) {
+        range_enc_bit(&e, CM_PROB_ONE / 2, 0);
+    }
+    range_enc_flush(&e);
+    int err = apply(old, body.data, body.len, 4096, NULL, out);
+    free(body.data);
+    return err;
+}
+
+/* Hostile relocation maps and misuse, each its own error before any output. */
+static void test_compact_reloc_hostile(void **state)
+{
+    (void)state;
+    struct buf old = code_image(false), nw = code_image(true), out;
+    static const uint32_t zero_len[][3] = {{0x40000000u, 0, 0}};
+    static const uint32_t wraps[][3] = {{0x40000000u, 16, 0}, {0xBFFFFFF0u, 0x100, 0}};
+    static const uint32_t shift_over[][3] = {{0x40000000u, 16, 0x7FFFFFFFu}, {0, 16, 0x7FFFFFFFu}};
+    static const uint32_t fine[][3] = {{0x40000000u, 16, 4}};
+    assert_int_equal(apply_map(&old, 1, zero_len, 1, &out), OTA_ERR_DELTA_RELOC_MAP);
+    assert_int_equal(out.len, 0);
+    buf_free(&out);
+    assert_int_equal(apply_map(&old, 2, wraps, 2, &out), OTA_ERR_DELTA_RELOC_MAP);
+    buf_free(&out);
+    assert_int_equal(apply_map(&old, 2, shift_over, 2, &out), OTA_ERR_DELTA_RELOC_MAP);
+    buf_free(&out);
+    assert_int_equal(apply_map(&old, SCRATCH_MAX / OTA_DELTA_RELOC_REC, fine, 1, &out), OTA_ERR_DELTA_RELOC_MAP_SIZE);
+    assert_int_equal(out.len, 0);
+    buf_free(&out);
+    assert_int_not_equal(apply_map(&old, 1, fine, 1, &out), 0); /* a good map, then a body of zeros */
+    buf_free(&out);
+
+    struct delta_buf patch = {0};
+    if (have_vectors) {
+        struct buf r0 = release(0), r1 = release(1);
+        reloc_patch(&r0, &r1, OTA_DELTA_FLAG_RELOC, &patch);
+        scratch_size = 4096; /* room for 340 pieces: a real release's map has thousands */
+        assert_int_equal(apply(&r0, patch.data, patch.len, 4096, NULL, &out), OTA_ERR_DELTA_RELOC_MAP_SIZE);
+        assert_int_equal(out.len, 0);
+        buf_free(&out);
+        free(patch.data);
+        patch = (struct delta_buf){0};
+        buf_free(&r0);
+        buf_free(&r1);
+    }
+    reloc_patch(&old, &nw, OTA_DELTA_FLAG_RELOC, &patch);
+    scratch_shared = true; /* the slot's storage: the map's sector where the image would end */
+    scratch_size = (uint32_t)(nw.len + 4095) / 4096 * 4096;
+    assert_int_equal(apply(&old, patch.data, patch.len, 4096, NULL, &out), OTA_ERR_DELTA_OUTPUT_BOUND);
+    assert_int_equal(out.len, 0);
+    buf_free(&out);
+    scratch_size += 4096; /* one sector more: it fits */
+    assert_int_equal(apply(&old, patch.data, patch.len, 4096, NULL, &out), 0);
+    buf_free(&out);
+    scratch_shared = false;
+    scratch_size = 0;
+    assert_int_equal(apply(&old, patch.data, patch.len, 4096, NULL, &out), OTA_ERR_DELTA_UNSUPPORTED);
+    assert_int_equal(out.len, 0);
+    buf_free(&out);
+    scratch_size = SCRATCH_MAX;
+    assert_int_equal(apply(&old, patch.data, OTA_DELTA_COMPACT_HEADER_LEN + 40, 4096, NULL, &out),
+                     OTA_ERR_DELTA_TRUNCATED); /* the map section cut */
+    assert_int_equal(out.len, 0);
+    buf_free(&out);
+    patch.data[5] = 3; /* a flag this applier does not know */
+    assert_int_equal(apply(&old, patch.data, patch.len, 4096, NULL, &out), OTA_ERR_DELTA_UNSUPPORTED);
+    buf_free(&out);
+    patch.data[5] = OTA_DELTA_FLAG_RELOC;
+    old.data[0] = 0xEA; /* the old image is not an app image */
+    assert_int_equal(apply(&old, patch.data, patch.len, 4096, NULL, &out), OTA_ERR_DELTA_RELOC_IMAGE);
+    assert_int_equal(out.len, 0);
+    buf_free(&out);
+    old.data[0] = 0xE9;
+    old.data[1] = 17; /* more segments than an app image has */
+    assert_int_equal(apply(&old, patch.data, patch.len, 4096, NULL, &out), OTA_ERR_DELTA_RELOC_IMAGE);
+    buf_free(&out);
+    old.data[1] = 2;
+    struct delta_plan plan; /* and the maker refuses the flag between images that are not app images */
+    struct delta_buf refused = {0};
+    uint8_t junk[4096] = {0};
+    assert_int_equal(delta_plan_make(junk, sizeof(junk), nw.data, nw.len, &plan), 0);
+    assert_int_equal(delta_write_compact_opts(junk, sizeof(junk), nw.data, nw.len, &plan, 0, OTA_DELTA_FLAG_RELOC,
+                                              &refused), -1);
+    delta_plan_free(&plan);
+    free(refused.data);
+    free(patch.data);
+    buf_free(&old);
+    buf_free(&nw);
+}
+
 int main(void)
 {
     have_vectors = !vectors_absent();
@@ -541,6 +902,10 @@ int main(void)
         cmocka_unit_test(test_make_compact_roundtrip),
         cmocka_unit_test(test_compact_copies_within_new_image),
         cmocka_unit_test(test_compact_sync_points_resume),
+        cmocka_unit_test(test_compact_reloc_resume),
+        cmocka_unit_test(test_compact_reloc_roundtrip),
+        cmocka_unit_test(test_compact_reloc_synthetic),
+        cmocka_unit_test(test_compact_reloc_hostile),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_stalling_patch_fails_at_once),
     };

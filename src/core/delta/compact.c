@@ -7,9 +7,12 @@
  */
 #include <string.h>
 
+#include "../bytes.h"
 #include "compact_model.h"
+#include "compact_reloc.h"
 #include "delta_internal.h"
 #include "ota/error.h"
+#include "ota/hash.h"
 
 #ifdef OTA_NO_COMPACT
 /* Built without the compact decoder (-DOTA_NO_COMPACT): such patches are
@@ -32,6 +35,12 @@ int delta_compact_end(struct ota_delta *d)
     (void)d;
     return OTA_ERR_DELTA_UNSUPPORTED;
 }
+
+int delta_compact_resumed(struct ota_delta *d)
+{
+    (void)d;
+    return OTA_ERR_DELTA_UNSUPPORTED;
+}
 #else
 
 /* Bytes one step can consume at most: the information of its bits over 8,
@@ -40,7 +49,7 @@ int delta_compact_end(struct ota_delta *d)
  * 28 direct bits: 21 bytes. */
 #define STEP_MAX_BYTES 64u /* a match in an extra run: up to 30 coded and 56 direct bits */
 
-enum { CS_DIFF_LEN, CS_DIFF, CS_EXTRA_LEN, CS_EXTRA, CS_COPY, CS_SEEK, CS_DONE };
+enum { CS_DIFF_LEN, CS_DIFF, CS_EXTRA_LEN, CS_EXTRA, CS_COPY, CS_SEEK, CS_DONE, CS_MAP_COUNT, CS_MAP };
 
 static uint8_t next_in(struct ota_delta *d)
 {
@@ -100,6 +109,7 @@ void cm_init(struct ota_delta_compact *c)
     cm_init_probs(c->extra, sizeof(c->extra) / sizeof(ota_delta_prob));
     cm_mix_init(c);
     cz_lz_init(&c->lz);
+    cm_init_probs(&c->rl_flag[0][0], sizeof(c->rl_flag) / sizeof(ota_delta_prob));
     c->range = 0xFFFFFFFFu;
 }
 
@@ -220,6 +230,122 @@ static int dec_diff(struct ota_delta *d)
     return delta_put_diff(d, diff);
 }
 
+/* Map record i, read back from the scratch area. */
+static int map_rec(void *ctx, uint32_t i, uint32_t rec[3])
+{
+    struct ota_delta *d = ctx;
+    uint8_t b[OTA_DELTA_RELOC_REC];
+    int rc = d->rl.ops->read(d->rl.ctx, d->rl.base + i * OTA_DELTA_RELOC_REC, b, sizeof(b));
+    rec[0] = get_le32(b), rec[1] = get_le32(b + 4), rec[2] = get_le32(b + 8);
+    return rc;
+}
+
+/* The relocation candidates at this diff byte: a flag for each; the first
+ * that holds writes its prediction (1). 0 when none does. */
+static int dec_reloc(struct ota_delta *d)
+{
+    struct ota_delta_compact *c = &d->u.compact;
+    uint8_t ob[4];
+    uint32_t n = 0;
+    struct rl_cand cand[2];
+    int rc = 0;
+    while (!rc && n < 4 && n < c->run_left && d->old_pos >= 0 && d->old_pos + n < d->old_size) {
+        rc = delta_peek_old_at(d, n, &ob[n]);
+        n++;
+    }
+    int k = rc ? rc : rl_candidates(&d->rl, map_rec, d, d->new_pos, c->run_left, (uint32_t)d->old_pos, ob, n, cand);
+    for (int i = 0; i < k; i++) {
+        int bit = dec_bit(d, rl_flag_prob(c, cand[i].kind));
+        rl_flag_seen(c, cand[i].kind, bit);
+        for (unsigned j = 0; bit && j < cand[i].len && !rc; j++) {
+            rc = delta_put_diff(d, (uint8_t)(cand[i].pred[j] - ob[j]));
+        }
+        if (bit) {
+            c->run_left -= cand[i].len;
+            return rc ? rc : 1;
+        }
+    }
+    return k < 0 ? k : 0;
+}
+
+static int dec_diff_step(struct ota_delta *d)
+{
+    struct ota_delta_compact *c = &d->u.compact;
+    int rc = d->hdr.flags & OTA_DELTA_FLAG_RELOC ? dec_reloc(d) : 0;
+    if (rc == 0) {
+        rc = dec_diff(d);
+        c->run_left -= !rc;
+    }
+    if (rc >= 0 && c->run_left == 0) {
+        c->state = CS_EXTRA_LEN;
+    }
+    return rc < 0 ? rc : 0;
+}
+
+/* The map's end: every model back at its start, the coder going on. */
+static int map_done(struct ota_delta *d)
+{
+    struct ota_delta_compact *c = &d->u.compact;
+    struct ota_delta_reloc *r = &d->rl;
+    uint8_t b[OTA_DELTA_RELOC_REC];
+    put_le32(b, OTA_DELTA_RELOC_MAGIC), put_le32(b + 4, r->n), put_le32(b + 8, r->crc);
+    uint32_t range = c->range, code = c->code;
+    cm_init(c);
+    c->range = range, c->code = code, c->init_bytes = 5;
+    c->state = d->hdr.new_size ? CS_DIFF_LEN : CS_DONE;
+    return r->ops->program(r->ctx, r->size - OTA_DELTA_RELOC_REC, b, sizeof(b));
+}
+
+/* Where n pieces start: the area's last sectors hold them and the last record. */
+static bool map_base(struct ota_delta_reloc *r, uint32_t n)
+{
+    uint64_t used = ((uint64_t)n + 1u) * OTA_DELTA_RELOC_REC;
+    used = (used + OTA_CZ_SYNC_UNIT - 1u) / OTA_CZ_SYNC_UNIT * OTA_CZ_SYNC_UNIT;
+    r->base = used <= r->size ? r->size - (uint32_t)used : 0;
+    return used <= r->size;
+}
+
+/* The map's piece count: the region erased for it (it must fit). */
+static int dec_map_count(struct ota_delta *d)
+{
+    struct ota_delta_reloc *r = &d->rl;
+    uint32_t n = dec_uint(d, &d->u.compact.seek);
+    if (!map_base(r, n)) {
+        return OTA_ERR_DELTA_RELOC_MAP_SIZE;
+    }
+    if (r->shared && d->hdr.new_size > r->base) {
+        return OTA_ERR_DELTA_OUTPUT_BOUND; /* the image would overwrite its own map */
+    }
+    int rc = r->ops->erase(r->ctx, r->base, r->size - r->base);
+    r->n = n;
+    r->got = r->end = r->lo = r->hi = 0;
+    r->shift = 0;
+    r->crc = ota_crc32(0, d->hdr.new_sha256, OTA_SHA256_LEN);
+    d->u.compact.state = CS_MAP;
+    return rc ? rc : n ? 0 : map_done(d);
+}
+
+/* One piece: its gap from the last one's end, its length, its shift's change. */
+static int dec_map_piece(struct ota_delta *d)
+{
+    struct ota_delta_compact *c = &d->u.compact;
+    struct ota_delta_reloc *r = &d->rl;
+    uint64_t start = (uint64_t)r->end + dec_uint(d, &c->len_diff);
+    uint32_t len = dec_uint(d, &c->len_extra), mag = dec_uint(d, &c->seek);
+    int64_t shift = mag && dec_bit(d, &c->seek.sign) ? (int64_t)r->shift - mag : (int64_t)r->shift + mag;
+    if (len == 0 || start + len >= ((uint64_t)1 << 32) || shift < INT32_MIN || shift > INT32_MAX) {
+        return OTA_ERR_DELTA_RELOC_MAP;
+    }
+    uint8_t b[OTA_DELTA_RELOC_REC];
+    put_le32(b, (uint32_t)start), put_le32(b + 4, len), put_le32(b + 8, (uint32_t)(int32_t)shift);
+    r->crc = ota_crc32(r->crc, b, sizeof(b));
+    int rc = r->ops->program(r->ctx, r->base + r->got++ * OTA_DELTA_RELOC_REC, b, sizeof(b));
+    r->end = r->hi = (uint32_t)(start + len);
+    r->lo = r->got == 1 ? (uint32_t)start : r->lo;
+    r->shift = (int32_t)shift;
+    return rc ? rc : r->got == r->n ? map_done(d) : 0;
+}
+
 static int dec_run_len(struct ota_delta *d, struct ota_delta_int_model *m, uint8_t run_state, uint8_t after)
 {
     struct ota_delta_compact *c = &d->u.compact;
@@ -255,7 +381,6 @@ static int dec_seek(struct ota_delta *d)
 static int step(struct ota_delta *d)
 {
     struct ota_delta_compact *c = &d->u.compact;
-    int rc = 0;
     if (c->init_bytes < 5) {
         for (; c->init_bytes < 5; c->init_bytes++) {
             c->code = (c->code << 8) | next_in(d);
@@ -274,11 +399,11 @@ static int step(struct ota_delta *d)
     case CS_EXTRA_LEN:
         return dec_run_len(d, &c->len_extra, CS_EXTRA, CS_SEEK);
     case CS_DIFF:
-        rc = dec_diff(d);
-        if (!rc && --c->run_left == 0) {
-            c->state = CS_EXTRA_LEN;
-        }
-        return rc;
+        return dec_diff_step(d);
+    case CS_MAP_COUNT:
+        return dec_map_count(d);
+    case CS_MAP:
+        return dec_map_piece(d);
     case CS_EXTRA:
         return dec_extra(d);
     case CS_COPY:
@@ -308,9 +433,44 @@ int delta_compact_start(struct ota_delta *d)
     }
     cm_init(&d->u.compact);
     d->u.compact.state = d->hdr.new_size ? CS_DIFF_LEN : CS_DONE;
+    if (d->hdr.flags & OTA_DELTA_FLAG_RELOC) {
+        if (!d->rl.ops) {
+            return OTA_ERR_DELTA_UNSUPPORTED; /* nowhere to keep the map */
+        }
+        rl_sweep_init(&d->rl.sw);
+        d->u.compact.state = CS_MAP_COUNT;
+        return rl_parse_segs(d->read_old, d->ctx, d->old_size, d->rl.old, &d->rl.nsegs);
+    }
     d->in_len = d->in_pos = d->overread = 0;
     d->old_buf_len = 0;
     return 0;
+}
+
+/* Resumed at a sync point: the map is the one the scratch region holds, if
+ * its CRC-32 (over the image's SHA-256 and the records) says it is whole
+ * and this patch's. */
+int delta_compact_resumed(struct ota_delta *d)
+{
+    struct ota_delta_reloc *r = &d->rl;
+    d->u.compact.state = CS_DIFF_LEN;
+    if (!(d->hdr.flags & OTA_DELTA_FLAG_RELOC)) {
+        return 0;
+    }
+    uint8_t b[OTA_DELTA_RELOC_REC];
+    int rc = r->ops->read(r->ctx, r->size - OTA_DELTA_RELOC_REC, b, sizeof(b));
+    r->n = get_le32(b + 4);
+    if (rc || get_le32(b) != OTA_DELTA_RELOC_MAGIC || !map_base(r, r->n) ||
+        (r->shared && d->hdr.new_size > r->base)) {
+        return rc ? rc : OTA_ERR_DELTA_RELOC_TORN;
+    }
+    uint32_t want = get_le32(b + 8), crc = ota_crc32(0, d->hdr.new_sha256, OTA_SHA256_LEN);
+    for (uint32_t i = 0; i < r->n && !rc; i++) {
+        rc = r->ops->read(r->ctx, r->base + i * OTA_DELTA_RELOC_REC, b, sizeof(b));
+        crc = ota_crc32(crc, b, sizeof(b));
+        r->lo = i ? r->lo : get_le32(b);
+        r->hi = get_le32(b) + get_le32(b + 4);
+    }
+    return rc ? rc : crc == want ? 0 : OTA_ERR_DELTA_RELOC_TORN;
 }
 
 int delta_compact_feed(struct ota_delta *d, const uint8_t *p, size_t len)

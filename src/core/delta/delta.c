@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../bytes.h"
+#include "compact_reloc.h"
 #include "delta_internal.h"
 #include "ota/error.h"
 
@@ -85,10 +86,12 @@ static int parse_compact(const uint8_t *buf, size_t len, struct ota_delta_header
         return OTA_ERR_DELTA_VERSION; /* its models differ: decoding would be garbage */
     }
     uint32_t sync = buf[4] == OTA_DELTA_COMPACT_VERSION ? get_le32(buf + 80) : 0;  /* version 3: reserved */
-    if (buf[5] || buf[6] || buf[7] || (buf[4] == OTA_DELTA_COMPACT_VERSION && (!sync || sync % OTA_CZ_SYNC_UNIT))) {
+    if ((buf[5] & ~OTA_DELTA_FLAG_RELOC) || buf[6] || buf[7] ||
+        (buf[4] == OTA_DELTA_COMPACT_VERSION && (!sync || sync % OTA_CZ_SYNC_UNIT))) {
         return OTA_ERR_DELTA_UNSUPPORTED; /* flags or fields this version does not define */
     }
     h->sync = sync;
+    h->flags = buf[5];
     h->form = OTA_DELTA_COMPACT;
     h->old_size = get_le32(buf + 8);
     h->new_size = get_le32(buf + 12);
@@ -141,9 +144,10 @@ void delta_sync_point(struct ota_delta *d)
     d->cp.out_off = d->new_pos;
     d->cp.image_len = d->hdr.new_size;
     d->cp.sync = d->hdr.sync;
-    d->cp.form = (uint32_t)d->hdr.form;
+    d->cp.form = (uint32_t)d->hdr.form | (uint32_t)d->hdr.flags << 8;
     memcpy(d->cp.image_sha256, d->hdr.new_sha256, OTA_SHA256_LEN);
     d->old_pos = d->new_pos;  /* the defined state a decoder resumes in */
+    rl_sweep_sync(&d->rl.sw, d->new_pos);
 }
 
 /* The SHA-256 of the image's first n bytes, read back from the output. */
@@ -157,6 +161,12 @@ static int rehash_output(struct ota_delta *d, uint32_t n)
             return rc;
         }
         ota_sha256_update(&d->sha, d->old_buf, k);
+        for (uint32_t i = 0; (d->hdr.flags & OTA_DELTA_FLAG_RELOC) && i < k && !rc; i++) {
+            rc = rl_sweep_byte(&d->rl.sw, off + i, d->old_buf[i]);  /* the sweep as the writer had it */
+        }
+        if (rc) {
+            return rc;
+        }
         off += k;
     }
     return 0;
@@ -166,7 +176,8 @@ static int rehash_output(struct ota_delta *d, uint32_t n)
  * patch's onto the old image begin was given (its base the expected one). */
 static uint32_t resume_header(struct ota_delta *d, const struct ota_delta_checkpoint *cp)
 {
-    d->hdr.form = (enum ota_delta_form)cp->form;
+    d->hdr.form = (enum ota_delta_form)(cp->form & 0xFFu);
+    d->hdr.flags = (uint8_t)(cp->form >> 8);
     d->hdr.new_size = cp->image_len;
     d->hdr.sync = cp->sync;
     d->hdr.has_new = true;
@@ -188,8 +199,10 @@ int ota_delta_resume(struct ota_delta *d, const struct ota_delta_checkpoint *cp)
     if (!d->read_new) {
         return d->error = OTA_ERR_DELTA_UNSUPPORTED;
     }
-    uint32_t hlen = cp->form == OTA_DELTA_COMPACT ? OTA_DELTA_COMPACT_HEADER_LEN : OTA_CZ_HEADER_LEN;
-    if ((cp->form != OTA_DELTA_COMPRESSED && (cp->form != OTA_DELTA_COMPACT || !d->expect_base)) || !cp->sync ||
+    uint32_t hlen = (cp->form & 0xFFu) == OTA_DELTA_COMPACT ? OTA_DELTA_COMPACT_HEADER_LEN : OTA_CZ_HEADER_LEN;
+    uint32_t form = cp->form & ~(OTA_DELTA_FLAG_RELOC << 8);
+    if ((form != OTA_DELTA_COMPRESSED && (form != OTA_DELTA_COMPACT || !d->expect_base)) ||
+        (form != OTA_DELTA_COMPACT && form != cp->form) || !cp->sync ||
         cp->sync % OTA_CZ_SYNC_UNIT || cp->out_off % cp->sync || cp->out_off == 0 || cp->out_off >= cp->image_len ||
         cp->image_len > d->out_max || cp->in_off < hlen || cp->in_off > d->in_left) {
         return d->error = OTA_ERR_DELTA_CHECKPOINT;
@@ -197,9 +210,13 @@ int ota_delta_resume(struct ota_delta *d, const struct ota_delta_checkpoint *cp)
     d->hdr.header_len = resume_header(d, cp);
     d->header_done = true;
     d->in_left -= cp->in_off;  /* the bound counts the whole patch */
-    int rc = cp->form == OTA_DELTA_COMPACT ? delta_compact_start(d) : delta_cz_start(d);
+    int rc = form == OTA_DELTA_COMPACT ? delta_compact_start(d) : delta_cz_start(d);
     if (!rc) {
         rc = rehash_output(d, cp->out_off);
+    }
+    rl_sweep_sync(&d->rl.sw, cp->out_off);
+    if (!rc && form == OTA_DELTA_COMPACT) {
+        rc = delta_compact_resumed(d);
     }
     d->cp = *cp;
     d->new_pos = cp->out_off;
@@ -320,6 +337,19 @@ int delta_step_end(struct ota_delta *d)
     return d->idle_steps > OTA_DELTA_IDLE_STEPS_MAX ? OTA_ERR_DELTA_STALLED : 0;
 }
 
+int ota_delta_set_scratch(struct ota_delta *d, const struct ota_delta_scratch_ops *ops, void *ctx, uint32_t size,
+                          bool shared)
+{
+    if (!d || !ops || !ops->erase || !ops->program || !ops->read || !size || size % OTA_CZ_SYNC_UNIT) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    d->rl.ops = ops;
+    d->rl.ctx = ctx;
+    d->rl.size = size;
+    d->rl.shared = shared;
+    return 0;
+}
+
 void ota_delta_set_history(struct ota_delta *d, ota_delta_read_fn read_new)
 {
     if (d) {
@@ -345,6 +375,12 @@ static int put_byte(struct ota_delta *d, uint8_t b)
     if (d->new_pos >= d->hdr.new_size) {
         return OTA_ERR_DELTA_CORRUPT;
     }
+    if (d->hdr.flags & OTA_DELTA_FLAG_RELOC) {
+        int rc = rl_sweep_byte(&d->rl.sw, d->new_pos, b);
+        if (rc) {
+            return rc;
+        }
+    }
     d->out_buf[d->out_len++] = b;
     d->new_pos++;
     d->step_output = true;
@@ -353,10 +389,15 @@ static int put_byte(struct ota_delta *d, uint8_t b)
 
 int delta_peek_old(struct ota_delta *d, uint8_t *b)
 {
-    if (d->old_pos < 0 || d->old_pos >= (int64_t)d->old_size) {
+    return delta_peek_old_at(d, 0, b);
+}
+
+int delta_peek_old_at(struct ota_delta *d, uint32_t k, uint8_t *b)
+{
+    if (d->old_pos < 0 || d->old_pos + k >= (int64_t)d->old_size) {
         return OTA_ERR_DELTA_CORRUPT;
     }
-    uint32_t pos = (uint32_t)d->old_pos;
+    uint32_t pos = (uint32_t)d->old_pos + k;
     if (d->buf_holds_new || pos < d->old_buf_off || pos >= d->old_buf_off + d->old_buf_len) {
         d->buf_holds_new = false;
         uint32_t n = d->old_size - pos < OTA_DELTA_OLD_BUF ? d->old_size - pos : OTA_DELTA_OLD_BUF;

@@ -11,6 +11,8 @@ int delta_put_extra(struct ota_delta *d, uint8_t b);
 /* The old byte a diff byte at this point would add to (for models that use
  * it as context); 0 past the old image. */
 int delta_peek_old(struct ota_delta *d, uint8_t *b);
+/* The old byte k bytes past the cursor. */
+int delta_peek_old_at(struct ota_delta *d, uint32_t k, uint8_t *b);
 /* The new byte `back` bytes before the next one (1 <= back <= produced):
  * from the output batch, else read back through read_new into the window
  * the old image's reads use. */
@@ -50,6 +52,9 @@ int delta_hs_end(const struct ota_delta *d);
 int delta_compact_start(struct ota_delta *d);
 int delta_compact_feed(struct ota_delta *d, const uint8_t *p, size_t len);
 int delta_compact_end(struct ota_delta *d);
+/* After ota_delta_resume started it: the relocation map checked in the
+ * scratch region (OTA_ERR_DELTA_RELOC_TORN unless whole and this patch's). */
+int delta_compact_resumed(struct ota_delta *d);
 
 /* The match part of an LZ77 symbol, after its "match" bit (the model of
  * compressed images and of compact patches' extra runs, one copy of the

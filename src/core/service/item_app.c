@@ -107,7 +107,7 @@ static int prepare_patch_resume(struct ota_service *svc, struct ota_item *item, 
     svc->work.patch->new_len = len;
     ota_item_patch_resume_at(svc, id, in_off, out_off);
     OTA_LOGI(TAG, "%s: resuming the %s at its checkpoint: patch byte %u, image byte %u", ota_item_uri(svc, item),
-             get_le32(id + 40) == OTA_DELTA_COMPACT ? "compact patch" : "compressed image", (unsigned)in_off,
+             (get_le32(id + 40) & 0xFFu) == OTA_DELTA_COMPACT ? "compact patch" : "compressed image", (unsigned)in_off,
              (unsigned)out_off);
     return ota_item_attach(svc, item, &ota_item_patch_sink);
 }

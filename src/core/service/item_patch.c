@@ -152,6 +152,7 @@ static int restart(struct ota_service *svc)
     int err = ota_delta_begin(&p->delta, p->base_len, p->base_sha256, read_running, write_new, svc);
     if (!err) {
         ota_delta_set_history(&p->delta, read_written);
+        err = ota_pw_lend_scratch(&svc->work.up.app.pw, &p->delta);  /* a relocation map's place */
     }
     return err ? err : ota_delta_set_bounds(&p->delta, out_max, in_max);
 }
@@ -177,7 +178,8 @@ bool ota_item_patch_resumable(const struct ota_delta_header *hdr)
 void ota_item_patch_journal(struct ota_service *svc, const struct ota_delta_header *hdr, const uint8_t *base_sha)
 {
     struct ota_item_patch *p = svc->work.patch;
-    struct ota_delta_checkpoint at = {0, 0, hdr->new_size, hdr->sync, {0}, (uint32_t)hdr->form};
+    uint32_t form = (uint32_t)hdr->form | (uint32_t)hdr->flags << 8;  /* a resumed applier needs the flags */
+    struct ota_delta_checkpoint at = {0, 0, hdr->new_size, hdr->sync, {0}, form};
     memcpy(at.image_sha256, hdr->new_sha256, OTA_SHA256_LEN);
     ota_item_decoder_id(&at, hdr->form == OTA_DELTA_COMPACT ? base_sha : NULL, p->decoder_id);
     ota_pw_set_decoder(&svc->work.up.app.pw, p->decoder_id);
@@ -190,7 +192,8 @@ void ota_item_patch_journal(struct ota_service *svc, const struct ota_delta_head
 static int checkpoint_usable(struct ota_service *svc, const uint8_t *id, uint32_t in_off, uint32_t out_off,
                              struct ota_image_info *base)
 {
-    uint32_t len = get_le32(id), sync = get_le32(id + 4), form = get_le32(id + 40), room = svc->work.part->size;
+    uint32_t len = get_le32(id), sync = get_le32(id + 4), room = svc->work.part->size;
+    uint32_t form = get_le32(id + 40) & ~(OTA_DELTA_FLAG_RELOC << 8);  /* a compact patch's flags in bits 8-15 */
     uint32_t hlen = form == OTA_DELTA_COMPACT ? OTA_DELTA_COMPACT_HEADER_LEN : OTA_CZ_HEADER_LEN;
     if ((form != OTA_DELTA_COMPRESSED && form != OTA_DELTA_COMPACT) || len > room || in_off > room ||
         in_off < hlen || !sync || sync % OTA_CZ_SYNC_UNIT || out_off % sync || out_off >= len) {

@@ -268,6 +268,9 @@ static int begin_applier(struct ota_app_update *u)
         return err;
     }
     ota_delta_set_history(delta, read_written);
+    if ((err = ota_pw_lend_scratch(&u->pw, delta))) {
+        return err;
+    }
     OTA_LOGI(TAG, "the decrypted bytes are %s: applied as they are authenticated",
              compressed ? "a compressed image" : "a patch for the running app");
     return ota_delta_set_bounds(delta, u->pw.limit, d->body_len);

@@ -1,6 +1,7 @@
 /* The partition writer: compare, inspect, erase just ahead, program, journal. */
 #include <string.h>
 
+#include "ota/delta.h"
 #include "ota/error.h"
 #include "ota/part_writer.h"
 
@@ -341,4 +342,36 @@ int ota_pw_forget(struct ota_part_writer *pw)
     }
     pw->journal_begun = false;
     return ota_journal_begin(pw->flash, pw->part, &pw->journal, 0xFFFFFFFFu, pw->source_id, "");
+}
+
+static uint32_t scratch_addr(void *ctx, uint32_t off)
+{
+    const struct ota_part_writer *pw = ctx;
+    return pw->part->offset + off;
+}
+
+static int scratch_erase(void *ctx, uint32_t off, uint32_t len)
+{
+    return ota_flash_erase(((const struct ota_part_writer *)ctx)->flash, scratch_addr(ctx, off), len);
+}
+
+static int scratch_program(void *ctx, uint32_t off, const void *buf, uint32_t len)
+{
+    return ota_flash_program(((const struct ota_part_writer *)ctx)->flash, scratch_addr(ctx, off), buf, len);
+}
+
+static int scratch_read(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    return ota_flash_read(((const struct ota_part_writer *)ctx)->flash, scratch_addr(ctx, off), buf, len);
+}
+
+static const struct ota_delta_scratch_ops slot_scratch = {scratch_erase, scratch_program, scratch_read};
+
+int ota_pw_lend_scratch(const struct ota_part_writer *pw, struct ota_delta *d)
+{
+    uint32_t cap = ota_journal_data_capacity(pw->part), top = cap ? cap : pw->part->size;
+    if (top < 2 * OTA_FLASH_SECTOR_SIZE) {
+        return OTA_OK; /* no room: a patch with a map is refused as unsupported */
+    }
+    return ota_delta_set_scratch(d, &slot_scratch, (void *)(uintptr_t)pw, top - OTA_FLASH_SECTOR_SIZE, true);
 }

@@ -51,4 +51,20 @@ int delta_write_compact(const uint8_t *old, size_t old_len, const uint8_t *nw, s
 int delta_write_compact_sync(const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
                              const struct delta_plan *plan, uint32_t sync, struct delta_buf *out);
 
+/* The compact format with header flags (OTA_DELTA_FLAG_RELOC: relocations
+ * predicted, both images must be ESP app images). */
+int delta_write_compact_opts(const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
+                             const struct delta_plan *plan, uint32_t sync, unsigned flags, struct delta_buf *out);
+
+struct ota_delta_seg;
+/* An app image's segment table (at most 16): 0, or not an app image. */
+int delta_image_segs(const uint8_t *img, size_t len, struct ota_delta_seg *segs, uint8_t *n);
+
+/* The map of old load addresses to their address shift, from the plan:
+ * pieces {start, length, shift} sorted by start, not overlapping (malloc'd
+ * into *pieces). 0, or -1 when an image is not an app image or memory runs
+ * out. */
+int delta_reloc_map(const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
+                    const struct delta_plan *plan, uint32_t (**pieces)[3], size_t *count);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include "bytes.h"
 #include "delta/compact_model.h"
+#include "delta/compact_reloc.h"
 #include "delta_make.h"
 #include "lz_find.h"
 #include "range_enc.h"
@@ -146,23 +147,157 @@ static void enc_seek(struct range_enc *e, struct ota_delta_compact *c, int64_t s
     cm_rep_use(c, i, align);
 }
 
+/* Relocations: the map, its worth per piece, the old image's segments and
+ * the sweep over the new image (up to sw_pos) in r, as the decoder has them. */
+struct enc_reloc {
+    struct ota_delta_reloc r;
+    uint32_t (*map)[3];
+    uint32_t *use;    /* per piece: predictions that held */
+    size_t count;
+    uint32_t sw_pos;  /* new-image bytes the sweep has seen */
+};
+
+#define RL_KEEP_MIN 2u /* a piece pays for itself with about 2 predictions */
+
+static int enc_rec(void *ctx, uint32_t i, uint32_t rec[3])
+{
+    const struct enc_reloc *rl = ctx;
+    memcpy(rec, rl->map[i], sizeof(rl->map[i]));
+    return 0;
+}
+
+static void enc_sweep_to(struct enc_reloc *rl, const uint8_t *nw, size_t np)
+{
+    for (; rl->sw_pos < np; rl->sw_pos++) {
+        rl_sweep_byte(&rl->r.sw, rl->sw_pos, nw[rl->sw_pos]);
+    }
+}
+
+static void enc_reloc_sync(struct enc_reloc *rl, const uint8_t *nw, size_t np)
+{
+    enc_sweep_to(rl, nw, np);
+    rl_sweep_sync(&rl->r.sw, (uint32_t)np);
+}
+
+/* The candidates at a diff byte, their flags; the length of the prediction
+ * that holds (its bytes are not coded), or 0. */
+static uint32_t enc_reloc(struct enc_reloc *rl, struct range_enc *e, struct ota_delta_compact *c, const uint8_t *old,
+                          size_t old_len, const uint8_t *nw, size_t op, size_t np, uint32_t room)
+{
+    uint8_t ob[4];
+    uint32_t n = 0;
+    struct rl_cand cand[2];
+    enc_sweep_to(rl, nw, np);
+    while (n < 4 && n < room && op + n < old_len) {
+        ob[n] = old[op + n];
+        n++;
+    }
+    int k = rl_candidates(&rl->r, enc_rec, rl, (uint32_t)np, room, (uint32_t)op, ob, n, cand);
+    for (int i = 0; i < k; i++) {
+        int bit = memcmp(cand[i].pred, nw + np, cand[i].len) == 0;
+        enc_bit(e, rl_flag_prob(c, cand[i].kind), bit);
+        rl_flag_seen(c, cand[i].kind, bit);
+        if (bit) {
+            rl->use[cand[i].piece]++;
+            return cand[i].len;
+        }
+    }
+    return 0;
+}
+
+static void enc_reloc_map(struct enc_reloc *rl, struct range_enc *e, struct ota_delta_compact *c)
+{
+    uint32_t end = 0, shift = 0;
+    enc_uint(e, &c->seek, (uint32_t)rl->count);
+    for (size_t i = 0; i < rl->count; i++) {
+        int64_t d = (int64_t)(int32_t)rl->map[i][2] - (int32_t)shift;
+        enc_uint(e, &c->len_diff, rl->map[i][0] - end);
+        enc_uint(e, &c->len_extra, rl->map[i][1]);
+        enc_uint(e, &c->seek, (uint32_t)(d < 0 ? -d : d));
+        if (d) {
+            enc_bit(e, &c->seek.sign, d < 0);
+        }
+        end = rl->map[i][0] + rl->map[i][1];
+        shift = rl->map[i][2];
+    }
+    rl->r.n = (uint32_t)rl->count;
+    rl->r.lo = rl->count ? rl->map[0][0] : 0;
+    rl->r.hi = end;
+    rl_sweep_init(&rl->r.sw);
+    rl->sw_pos = 0;
+}
+
+/* Keep the pieces whose predictions held often enough to pay for sending them. */
+static int enc_reloc_prune(struct enc_reloc *rl)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < rl->count; i++) {
+        if (rl->use[i] >= RL_KEEP_MIN) {
+            memmove(rl->map[kept++], rl->map[i], sizeof(rl->map[i]));
+        }
+    }
+    rl->count = kept;
+    memset(rl->use, 0, rl->count * sizeof(*rl->use));
+    return 0;
+}
+
+static void enc_reloc_free(struct enc_reloc *rl)
+{
+    if (rl) {
+        free(rl->map);
+        free(rl->use);
+        free(rl);
+    }
+}
+
+static int enc_reloc_new(struct enc_reloc **out, const uint8_t *old, size_t old_len, const uint8_t *nw,
+                         size_t new_len, const struct delta_plan *plan)
+{
+    struct enc_reloc *rl = calloc(1, sizeof(*rl));
+    *out = rl;
+    if (!rl || delta_image_segs(old, old_len, rl->r.old, &rl->r.nsegs) ||
+        delta_reloc_map(old, old_len, nw, new_len, plan, &rl->map, &rl->count)) {
+        return -1;
+    }
+    rl->use = calloc(rl->count + 1, sizeof(*rl->use));
+    return rl->use ? 0 : -1;
+}
+
+/* What encoding a patch needs: the coder, the model, both images (the new
+ * one in the match finder), relocations (NULL: not predicted). */
+struct enc {
+    struct range_enc *e;
+    struct ota_delta_compact *c;
+    const uint8_t *old;
+    size_t old_len;
+    struct lz_finder *f;
+    struct enc_reloc *rl;
+};
+
 /* One step of the plan: diff_len diff bytes from the old cursor op, extra_len
  * new bytes as they are, then the old cursor moves by seek. */
 struct enc_pos {
     size_t op, np;
 };
 
-static void enc_cmd(struct range_enc *e, struct ota_delta_compact *c, const uint8_t *old, struct lz_finder *f,
-                    struct enc_pos *at, const struct delta_cmd *cmd)
+static void enc_cmd(struct enc *x, struct enc_pos *at, const struct delta_cmd *cmd)
 {
-    const uint8_t *nw = f->in;
+    struct range_enc *e = x->e;
+    struct ota_delta_compact *c = x->c;
+    const uint8_t *nw = x->f->in, *old = x->old;
     enc_uint(e, &c->len_diff, cmd->diff_len);
-    for (uint32_t i = 0; i < cmd->diff_len; i++, at->op++, at->np++) {
-        enc_diff_byte(e, c, (uint8_t)(nw[at->np] - old[at->op]), old[at->op], (uint32_t)at->np);
-        lz_insert(f, (uint32_t)at->np);
+    for (uint32_t i = 0; i < cmd->diff_len;) {
+        uint32_t k = x->rl ? enc_reloc(x->rl, e, c, old, x->old_len, nw, at->op, at->np, cmd->diff_len - i) : 0;
+        if (k == 0) {
+            enc_diff_byte(e, c, (uint8_t)(nw[at->np] - old[at->op]), old[at->op], (uint32_t)at->np);
+            k = 1;
+        }
+        for (uint32_t j = 0; j < k; j++, i++, at->op++, at->np++) {
+            lz_insert(x->f, (uint32_t)at->np);
+        }
     }
     enc_uint(e, &c->len_extra, cmd->extra_len);
-    enc_extra_run(e, c, f, (uint32_t)at->np, (uint32_t)at->np + cmd->extra_len);
+    enc_extra_run(e, c, x->f, (uint32_t)at->np, (uint32_t)at->np + cmd->extra_len);
     at->np += cmd->extra_len;
     enc_seek(e, c, cmd->seek, (int32_t)((int64_t)at->op + cmd->seek - (int64_t)at->np));
     at->op = (size_t)((int64_t)at->op + cmd->seek);
@@ -172,28 +307,30 @@ static void enc_cmd(struct range_enc *e, struct ota_delta_compact *c, const uint
  * coder, every model reset and the old cursor at the new offset, so a
  * decoder can start here knowing only the output before it. A step that
  * only seeks puts the cursor back where the plan has it. */
-static void sync_point(struct range_enc *e, struct ota_delta_compact *c, const uint8_t *old, struct lz_finder *f,
-                       struct enc_pos *at)
+static void sync_point(struct enc *x, struct enc_pos *at)
 {
-    range_enc_flush(e);
-    struct range_enc fresh = RANGE_ENC_INIT(e->out);
-    fresh.err = e->err;
-    *e = fresh;
-    cm_init(c);
+    range_enc_flush(x->e);
+    struct range_enc fresh = RANGE_ENC_INIT(x->e->out);
+    fresh.err = x->e->err;
+    *x->e = fresh;
+    cm_init(x->c);
+    if (x->rl) {
+        enc_reloc_sync(x->rl, x->f->in, at->np);
+    }
     size_t op = at->op;
     at->op = at->np;
     if (op != at->np) {
         struct delta_cmd seek = {0, 0, (int64_t)op - (int64_t)at->np};
-        enc_cmd(e, c, old, f, at, &seek);
+        enc_cmd(x, at, &seek);
     }
 }
 
 /* The plan, its steps cut so that none crosses a multiple of sync (0: no
  * sync points): a step that would is split there, its first part seeking
  * nowhere. */
-static void enc_plan(struct range_enc *e, struct ota_delta_compact *c, const uint8_t *old, struct lz_finder *f,
-                     const struct delta_plan *plan, uint32_t sync)
+static void enc_plan(struct enc *x, const struct delta_plan *plan, uint32_t sync)
 {
+    struct lz_finder *f = x->f;
     struct enc_pos at = {0, 0};
     size_t synced = 0;
     for (size_t k = 0; k < plan->count; k++) {
@@ -201,7 +338,7 @@ static void enc_plan(struct range_enc *e, struct ota_delta_compact *c, const uin
         for (;;) {
             if (sync && at.np % sync == 0 && at.np != synced && at.np < f->len) {
                 synced = at.np;
-                sync_point(e, c, old, f, &at);
+                sync_point(x, &at);
             }
             size_t stop = sync ? at.np - at.np % sync + sync : SIZE_MAX;
             if (at.np + cmd.diff_len + cmd.extra_len <= stop) {
@@ -212,27 +349,57 @@ static void enc_plan(struct range_enc *e, struct ota_delta_compact *c, const uin
             head.extra_len = (uint32_t)(stop - at.np) - head.diff_len;
             cmd.diff_len -= head.diff_len;
             cmd.extra_len -= head.extra_len;
-            enc_cmd(e, c, old, f, &at, &head);
+            enc_cmd(x, &at, &head);
         }
-        enc_cmd(e, c, old, f, &at, &cmd);
+        enc_cmd(x, &at, &cmd);
     }
 }
 
 int delta_write_compact(const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
                         const struct delta_plan *plan, struct delta_buf *out)
 {
-    return delta_write_compact_sync(old, old_len, nw, new_len, plan, OTA_DELTA_COMPACT_SYNC_DEFAULT, out);
+    return delta_write_compact_opts(old, old_len, nw, new_len, plan, OTA_DELTA_COMPACT_SYNC_DEFAULT, 0, out);
 }
 
 int delta_write_compact_sync(const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
                              const struct delta_plan *plan, uint32_t sync, struct delta_buf *out)
 {
-    if (sync % OTA_CZ_SYNC_UNIT) {
+    return delta_write_compact_opts(old, old_len, nw, new_len, plan, sync, 0, out);
+}
+
+/* The body: the relocation map if any, then the plan, into out. */
+static int enc_body(const uint8_t *old, size_t old_len, struct lz_finder *f, const struct delta_plan *plan,
+                    uint32_t sync, struct enc_reloc *rl, struct delta_buf *out)
+{
+    struct ota_delta_compact *c = calloc(1, sizeof(*c));
+    if (!c) {
+        free(c);
+        return -1;
+    }
+    memset(f->head, 0xff, sizeof(int32_t) << LZ_HASH_BITS); /* a second pass starts with no history */
+    cm_init(c);
+    struct range_enc e = RANGE_ENC_INIT(out);
+    struct enc x = {&e, c, old, old_len, f, rl};
+    if (rl) {
+        enc_reloc_map(rl, &e, c);
+        cm_init(c);
+    }
+    enc_plan(&x, plan, sync);
+    range_enc_flush(&e);
+    free(c);
+    return e.err ? -1 : 0;
+}
+
+int delta_write_compact_opts(const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
+                             const struct delta_plan *plan, uint32_t sync, unsigned flags, struct delta_buf *out)
+{
+    if (sync % OTA_CZ_SYNC_UNIT || (flags & ~OTA_DELTA_FLAG_RELOC)) {
         return -1;
     }
     uint8_t hdr[OTA_DELTA_COMPACT_HEADER_LEN] = {0};
     put_le32(hdr, OTA_DELTA_COMPACT_MAGIC);
     hdr[4] = sync ? OTA_DELTA_COMPACT_VERSION : OTA_DELTA_COMPACT_VERSION_NO_SYNC;
+    hdr[5] = (uint8_t)flags;
     put_le32(hdr + 8, (uint32_t)old_len);
     put_le32(hdr + 12, (uint32_t)new_len);
     if (old_len >= 32) {
@@ -243,18 +410,22 @@ int delta_write_compact_sync(const uint8_t *old, size_t old_len, const uint8_t *
     ota_sha256_update(&sha, nw, new_len);
     ota_sha256_finish(&sha, hdr + 48);
     put_le32(hdr + 80, sync); /* version 3: reserved, 0 */
-    struct ota_delta_compact *c = calloc(1, sizeof(*c));
     struct lz_finder f;
-    if (lz_finder_init(&f, nw, new_len) || !c || delta_buf_put(out, hdr, sizeof(hdr))) {
-        lz_finder_free(&f);
-        free(c);
-        return -1;
+    struct enc_reloc *rl = NULL;
+    int err = lz_finder_init(&f, nw, new_len) || delta_buf_put(out, hdr, sizeof(hdr));
+    if (!err && (flags & OTA_DELTA_FLAG_RELOC)) {
+        err = enc_reloc_new(&rl, old, old_len, nw, new_len, plan);
     }
-    cm_init(c);
-    struct range_enc e = RANGE_ENC_INIT(out);
-    enc_plan(&e, c, old, &f, plan, sync);
-    range_enc_flush(&e);
+    if (!err && rl) { /* a first pass counts what each piece of the map is worth */
+        struct delta_buf trial = {0};
+        err = enc_body(old, old_len, &f, plan, sync, rl, &trial);
+        free(trial.data);
+        err = err || enc_reloc_prune(rl);
+    }
+    if (!err) {
+        err = enc_body(old, old_len, &f, plan, sync, rl, out);
+    }
+    enc_reloc_free(rl);
     lz_finder_free(&f);
-    free(c);
-    return e.err ? -1 : 0;
+    return err ? -1 : 0;
 }
