@@ -133,6 +133,9 @@ static void print_header(const struct ota_delta_header *h)
     if (h->sync) {
         printf("sync interval: %u\n", h->sync);
     }
+    if (h->flags & OTA_DELTA_FLAG_RELOC) {
+        printf("relocations: predicted (the applier needs scratch storage for the map)\n");
+    }
 }
 
 static void info_json(const char *path, const struct ota_delta_header *h, size_t len)
@@ -301,6 +304,13 @@ int cmd_delta_apply(int argc, char **argv)
     return err ? CLI_FAIL : CLI_OK;
 }
 
+bool cli_delta_both_apps(const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len)
+{
+    struct ota_delta_seg segs[OTA_DELTA_RELOC_SEGS];
+    uint8_t n = 0;
+    return !delta_image_segs(old, old_len, segs, &n) && !delta_image_segs(nw, new_len, segs, &n);
+}
+
 int cli_delta_make_patch(const char *format, const uint8_t *old, size_t old_len, const uint8_t *nw, size_t new_len,
                       struct delta_buf *out)
 {
@@ -395,9 +405,7 @@ int cmd_delta_make(int argc, char **argv)
     int err = old_len > INT32_MAX || new_len > UINT32_MAX ? OTA_ERR_INVALID_ARG : 0;
     bool writing = false;
     if (!err) {
-        struct ota_delta_seg segs[OTA_DELTA_RELOC_SEGS];
-        uint8_t n = 0;  /* relocations only between two app images */
-        bool reloc = !no_reloc && !delta_image_segs(old, old_len, segs, &n) && !delta_image_segs(nw, new_len, segs, &n);
+        bool reloc = !no_reloc && cli_delta_both_apps(old, old_len, nw, new_len);
         err = cli_delta_make_patch_opts(format, old, old_len, nw, new_len, sync, reloc, &out);
     }
     if (!err) {

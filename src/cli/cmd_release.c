@@ -156,6 +156,7 @@ struct release_args {
     const char *prev[MAX_PREVIOUS];
     unsigned np, rollout;
     uint32_t serial;
+    bool no_reloc;  /* patches without relocations, for appliers that predate them */
 };
 
 /* One published item: its bytes and what the manifests say of it. */
@@ -308,18 +309,21 @@ static bool worth_it(const struct release_out *ro, const char *from, size_t patc
 }
 
 /* The patch from each previous release that pays off. */
-static int make_patches(struct release_out *ro, const char *format, const struct release_image *nw,
-                        const char *const *prev, unsigned np, struct release_set *set)
+static int make_patches(struct release_out *ro, const struct release_args *ra, const struct release_image *nw,
+                        struct release_set *set)
 {
+    const char *format = ra->format;
     char app[17], base[17];
     hex(app, nw->info.hash_stored, 8);
-    for (unsigned k = 0; k < np; k++) {
+    for (unsigned k = 0; k < ra->np; k++) {
         static struct release_image old;
         struct pub_item *p = &set->patches[set->np];
         memset(&old, 0, sizeof(old));
-        old.path = prev[k];
+        old.path = ra->prev[k];
         int rc = load_image(&old);
-        if (!rc && cli_delta_make_patch(format, old.data, old.len, nw->data, nw->len, &p->buf)) {
+        bool reloc = !rc && !ra->no_reloc && cli_delta_both_apps(old.data, old.len, nw->data, nw->len);
+        if (!rc && cli_delta_make_patch_opts(format, old.data, old.len, nw->data, nw->len,
+                                             OTA_DELTA_COMPACT_SYNC_DEFAULT, reloc, &p->buf)) {
             cli_error("%s: out of memory making the patch", old.path);
             rc = CLI_FAIL;
         }
@@ -365,7 +369,7 @@ static int make_items(struct release_out *ro, const struct release_args *ra, con
         free(set->compressed.buf.data);
         memset(&set->compressed.buf, 0, sizeof(set->compressed.buf));
     }
-    return make_patches(ro, ra->format, nw, ra->prev, ra->np, set);
+    return make_patches(ro, ra, nw, set);
 }
 
 /* --encrypt-to: every item encrypted to the devices' key (esp_encrypted_img);
@@ -664,6 +668,8 @@ int cmd_release(int argc, char **argv)
                     "the serial in DIR plus 1, else 1"),
         CLI_VALUE_D("rollout", &rollout_s, "PERCENT", "share of devices that take this release", "100"),
         CLI_VALUE("format", &ra.format, "compact|esp", "the patch format"),
+        CLI_FLAG("no-reloc", &ra.no_reloc,
+                 "compact patches that do not predict relocations (for devices whose firmware predates them)"),
         CLI_VALUE_D("encrypt-to", &ra.encrypt_to, "PUB.pem",
                     "publish every item encrypted to the devices' key (esp_encrypted_img): the image, "
                     "the compressed image, the patches", "plain"),

@@ -46,6 +46,9 @@ int cli_delta_make_patch(const char *format, const unsigned char *old, size_t ol
  * (0: format 3, none). */
 int cli_delta_make_patch_sync(const char *format, const unsigned char *old, size_t old_len, const unsigned char *nw,
                               size_t new_len, uint32_t sync, struct delta_buf *out);
+/* Whether both are ESP app images (segment tables that parse): the
+ * patches between them may predict relocations. */
+bool cli_delta_both_apps(const unsigned char *old, size_t old_len, const unsigned char *nw, size_t new_len);
 /* The same, with relocations predicted (compact, both ESP app images). */
 int cli_delta_make_patch_opts(const char *format, const unsigned char *old, size_t old_len, const unsigned char *nw,
                               size_t new_len, uint32_t sync, bool reloc, struct delta_buf *out);

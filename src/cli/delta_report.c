@@ -56,6 +56,7 @@ void report_delta_header(struct json *j, const struct ota_delta_header *h)
     }
     json_uint(j, "new_size", h->new_size);
     json_uint(j, "sync_interval", h->sync);  /* 0: no sync points, a device restarts from byte 0 */
+    json_bool(j, "relocations", (h->flags & OTA_DELTA_FLAG_RELOC) != 0);
 }
 
 static void manifest_file(struct json *j, const struct ota_manifest_file *f)

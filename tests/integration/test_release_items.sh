@@ -113,6 +113,12 @@ then pass "ota release: manifest.json.v2 lists every item smallest first with it
 else fail "ota release: the manifests" "$T/www/r/manifest.json.v2"; fi
 [ -f "$T/www/r/manifest.json.v2.sig" ] && [ "$(stat -c %s "$T/www/r/manifest.json.v2.sig")" = 4096 ] &&
     pass "  format 2 has its own signature" || fail "  format 2 has its own signature"
+$OTA delta info "$T/www/r/$P1" >"$T/info.out" 2>&1 && grep -q "relocations: predicted" "$T/info.out" &&
+    pass "  its compact patches predict relocations (ota delta info)" || fail "  its patches predict relocations" "$T/info.out"
+release norel --image "$T/c2.bin" --previous "$T/c1.bin" --serial 3 --no-reloc
+$OTA delta info "$T/www/norel/$P1" --json >"$T/info.out" 2>&1 &&
+    python3 -c "import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))['relocations'] is False else 1)" "$T/info.out" &&
+    pass "ota release --no-reloc: patches without relocations" || fail "ota release --no-reloc" "$T/info.out"
 python3 -c "import json,sys; m=json.load(open(sys.argv[1])); s=[i['size'] for i in m['items']]; k=[i['kind'] for i in m['items']]; sys.exit(0 if k.index('patch') < k.index('compressed') < k.index('plain') else 1)" \
     "$T/www/r/manifest.json.v2" && pass "  this pair: patch < compressed < plain" ||
     fail "  this pair: patch < compressed < plain" "$T/www/r/manifest.json.v2"
