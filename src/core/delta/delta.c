@@ -387,11 +387,6 @@ static int put_byte(struct ota_delta *d, uint8_t b)
     return d->out_len == OTA_DELTA_OUT_BUF ? flush_out(d) : 0;
 }
 
-int delta_peek_old(struct ota_delta *d, uint8_t *b)
-{
-    return delta_peek_old_at(d, 0, b);
-}
-
 int delta_peek_old_at(struct ota_delta *d, uint32_t k, uint8_t *b)
 {
     if (d->old_pos < 0 || d->old_pos + k >= (int64_t)d->old_size) {
@@ -438,10 +433,12 @@ int delta_peek_new(struct ota_delta *d, uint32_t back, uint8_t *b)
 int delta_put_diff(struct ota_delta *d, uint8_t diff)
 {
     uint8_t old;
-    int rc = delta_peek_old(d, &old);
-    if (rc) {
-        return rc;
-    }
+    int rc = delta_old_byte(d, 0, &old);
+    return rc ? rc : delta_put_diff_to(d, diff, old);
+}
+
+int delta_put_diff_to(struct ota_delta *d, uint8_t diff, uint8_t old)
+{
     d->old_pos++;
     return put_byte(d, (uint8_t)(diff + old));
 }
