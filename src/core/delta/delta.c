@@ -161,6 +161,9 @@ static int rehash_output(struct ota_delta *d, uint32_t n)
             return rc;
         }
         ota_sha256_update(&d->sha, d->old_buf, k);
+        if (off + k == n && k == OTA_DELTA_OUT_BUF) {
+            memcpy(d->out_buf, d->old_buf, k); /* the batch before the checkpoint, as if just flushed */
+        }
         for (uint32_t i = 0; (d->hdr.flags & OTA_DELTA_FLAG_RELOC) && i < k && !rc; i++) {
             rc = rl_sweep_byte(&d->rl.sw, off + i, d->old_buf[i]);  /* the sweep as the writer had it */
         }
@@ -413,6 +416,10 @@ int delta_peek_new(struct ota_delta *d, uint32_t back, uint8_t *b)
     uint32_t pos = d->new_pos - back, flushed = d->new_pos - d->out_len;
     if (pos >= flushed) {
         *b = d->out_buf[pos - flushed];
+        return 0;
+    }
+    if (delta_batch_before(d, flushed - pos)) {
+        *b = d->out_buf[OTA_DELTA_OUT_BUF - (flushed - pos)];
         return 0;
     }
     if (!d->buf_holds_new || pos < d->old_buf_off || pos >= d->old_buf_off + d->old_buf_len) {

@@ -26,6 +26,14 @@ static inline int delta_old_byte(struct ota_delta *d, uint32_t k, uint8_t *b)
 }
 /* delta_put_diff when the caller has the old byte (delta_old_byte(d, 0)). */
 int delta_put_diff_to(struct ota_delta *d, uint8_t diff, uint8_t old);
+/* Whether the new byte `back` bytes before the output batch is still in
+ * out_buf, past the batch's end: each batch is flushed when full, so the
+ * one before it stays there until overwritten (a resumed applier refills
+ * it when it rehashes the output). */
+static inline bool delta_batch_before(const struct ota_delta *d, uint32_t back)
+{
+    return d->new_pos - d->out_len >= OTA_DELTA_OUT_BUF && back <= OTA_DELTA_OUT_BUF - d->out_len;
+}
 /* The new byte `back` bytes before the next one (1 <= back <= produced):
  * from the output batch, else read back through read_new into the window
  * the old image's reads use. */
