@@ -41,37 +41,11 @@ static void test_squash_is_monotone_and_bounded(void **state)
     assert_int_equal(prev, 4094);
 }
 
-/* The counter's update as the format defines it, with divisions. */
-static uint16_t ctr_update_by_definition(uint16_t s, int bit)
-{
-    static const int div[16] = {2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 32};
-    int p = s >> 4, n = s & 15;
-    p += ((bit << 12) - p) / div[n];
-    p = p < 16 ? 16 : p > 4080 ? 4080 : p;
-    return (uint16_t)((unsigned)p << 4 | (unsigned)(n < 15 ? n + 1 : 15));
-}
-
-static void test_ctr_update_is_the_division_for_every_state(void **state)
-{
-    (void)state;
-    for (uint32_t s = 0; s <= 0xFFFFu; s++) {
-        for (int bit = 0; bit <= 1; bit++) {
-            uint16_t got = (uint16_t)s, want = ctr_update_by_definition((uint16_t)s, bit);
-            cm_ctr_update(&got, bit);
-            if (got != want) {
-                fail_msg("cm_ctr_update(0x%04x, %d) = 0x%04x, the definition gives 0x%04x", (unsigned)s, bit, got,
-                         want);
-            }
-        }
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stretch_is_the_least_x_reaching_p),
         cmocka_unit_test(test_squash_is_monotone_and_bounded),
-        cmocka_unit_test(test_ctr_update_is_the_division_for_every_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -154,8 +154,7 @@ static int symbol(struct ota_delta *d)
 }
 
 /* Where a match's next bytes are already in RAM: the output batch (the
- * source may overlap what the copy writes: it runs forwards), the batch
- * before it (the copy's writes trail its reads there) or the
+ * source may overlap what the copy writes: it runs forwards) or the
  * read-back window; NULL when the window must be read first. */
 static const uint8_t *match_source(const struct ota_delta *d, uint32_t dist, uint32_t *avail)
 {
@@ -163,10 +162,6 @@ static const uint8_t *match_source(const struct ota_delta *d, uint32_t dist, uin
     if (src >= flushed) {
         *avail = UINT32_MAX;
         return d->out_buf + (src - flushed);
-    }
-    if (delta_batch_before(d, flushed - src)) {
-        *avail = flushed - src; /* then the batch itself */
-        return d->out_buf + OTA_DELTA_OUT_BUF - (flushed - src);
     }
     if (d->buf_holds_new && src >= d->old_buf_off && src - d->old_buf_off < d->old_buf_len) {
         *avail = d->old_buf_len - (src - d->old_buf_off);

@@ -81,14 +81,9 @@ static inline int cm_ctr_p(uint16_t s)
 
 static inline void cm_ctr_update(uint16_t *s, int bit)
 {
-    /* p moves by (bit * 4096 - p) / {2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20,
-     * 24, 28, 32, 32}[n], truncated; the divisions are multiplications by
-     * 2^16 / divisor rounded up, exact for |bit * 4096 - p| <= 4096 (a unit
-     * test checks every state), a divide being slow on most CPUs. */
-    static const uint16_t rcp[16] = {32768, 21846, 16384, 13108, 10923, 9363, 8192, 6554,
-                                     5462,  4682,  4096,  3277,  2731,  2341, 2048, 2048};
+    static const uint8_t div[16] = {2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 32};
     int p = *s >> 4, n = *s & 15;
-    p += bit ? (int)(((uint32_t)(4096 - p) * rcp[n]) >> 16) : -(int)(((uint32_t)p * rcp[n]) >> 16);
+    p += ((bit << 12) - p) / div[n];
     p = p < 16 ? 16 : p > 4080 ? 4080 : p;
     *s = (uint16_t)((unsigned)p << 4 | (unsigned)(n < 15 ? n + 1 : 15));
 }

@@ -440,7 +440,7 @@ int delta_peek_new(struct ota_delta *d, uint32_t back, uint8_t *b)
 int delta_put_diff(struct ota_delta *d, uint8_t diff)
 {
     uint8_t old;
-    int rc = delta_old_byte(d, 0, &old);
+    int rc = delta_peek_old_at(d, 0, &old);
     return rc ? rc : delta_put_diff_to(d, diff, old);
 }
 
