@@ -21,6 +21,7 @@ struct apply_ctx {
     struct ota_host_outfile out;  /* OUT appears whole, or stays as it was */
     int out_err;                  /* the output file's own failure, if that was what failed */
     ota_sha256_ctx sha;  /* of what is written: the result's digest for --json */
+    bool digest;         /* --json: keep sha (else it would hash every byte a second time) */
     uint64_t written;    /* bytes in the output file so far */
     struct ota_delta_checkpoint cps[APPLY_CHECKPOINTS_MAX];  /* the sync points seen, in order */
     size_t ncp;
@@ -40,7 +41,9 @@ static int read_old(void *ctx, uint32_t offset, void *buf, uint32_t len)
 static int write_new(void *ctx, const uint8_t *data, uint32_t len)
 {
     struct apply_ctx *a = ctx;
-    ota_sha256_update(&a->sha, data, len);
+    if (a->digest) {
+        ota_sha256_update(&a->sha, data, len);
+    }
     a->written += len;
     return a->out_err = ota_host_outfile_write(&a->out, data, len);
 }
@@ -200,11 +203,13 @@ static int apply_stream(struct ota_delta *d, const uint8_t *patch, size_t len, s
 }
 
 /* Apply PATCH to OLD into the file at out_path, which appears only when the
- * patch applied in full; d and a hold the outcome. */
+ * patch applied in full; d and a hold the outcome (a->digest: hash it). */
 static int apply_files(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
                        const char *out_path, uint32_t chunk, struct ota_delta *d, struct apply_ctx *a)
 {
+    bool digest = a->digest;
     memset(a, 0, sizeof(*a));
+    a->digest = digest;
     a->old = old;
     a->old_len = old_len;
     ota_sha256_init(&a->sha);
@@ -283,7 +288,7 @@ int cmd_delta_apply(int argc, char **argv)
         return CLI_FAIL;
     }
     static struct ota_delta d; /* 16 KiB: not on the stack of a small device, not here either */
-    struct apply_ctx a;
+    struct apply_ctx a = {.digest = json};
     int err = apply_files(old, old_len, patch, patch_len, pos[2], chunk, &d, &a);
     if (err) {
         /* the file to blame: OUT when writing it failed, else the patch */

@@ -214,7 +214,7 @@ static int dec_diff(struct ota_delta *d)
 {
     struct ota_delta_compact *c = &d->u.compact;
     uint8_t old0, diff = 0;
-    int rc = delta_peek_old(d, &old0);
+    int rc = delta_old_byte(d, 0, &old0);
     if (rc) {
         return rc;
     }
@@ -227,7 +227,7 @@ static int dec_diff(struct ota_delta *d)
         }
     }
     cm_after_diff(c, diff, old0, np);
-    return delta_put_diff(d, diff);
+    return delta_put_diff_to(d, diff, old0);
 }
 
 /* Map record i, read back from the scratch area. */
@@ -240,6 +240,17 @@ static int map_rec(void *ctx, uint32_t i, uint32_t rec[3])
     return rc;
 }
 
+/* Whether rl_candidates can find one at new offset p: an instruction start
+ * or a 4-aligned word in a segment's body. Most diff bytes are neither, and
+ * they need neither the old bytes nor the map. */
+static bool reloc_possible(const struct ota_delta_sweep *s, uint32_t p)
+{
+    if (p < s->seg_off || p >= s->seg_end || p >= s->next_hdr) {
+        return false;
+    }
+    return p == s->next_insn || ((s->seg_addr + (p - s->seg_off)) & 3u) == 0;
+}
+
 /* The relocation candidates at this diff byte: a flag for each; the first
  * that holds writes its prediction (1). 0 when none does. */
 static int dec_reloc(struct ota_delta *d)
@@ -249,8 +260,11 @@ static int dec_reloc(struct ota_delta *d)
     uint32_t n = 0;
     struct rl_cand cand[2];
     int rc = 0;
+    if (!reloc_possible(&d->rl.sw, d->new_pos)) {
+        return 0;
+    }
     while (!rc && n < 4 && n < c->run_left && d->old_pos >= 0 && d->old_pos + n < d->old_size) {
-        rc = delta_peek_old_at(d, n, &ob[n]);
+        rc = delta_old_byte(d, n, &ob[n]);
         n++;
     }
     int k = rc ? rc : rl_candidates(&d->rl, map_rec, d, d->new_pos, c->run_left, (uint32_t)d->old_pos, ob, n, cand);

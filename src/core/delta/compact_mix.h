@@ -54,15 +54,14 @@ static inline int cm_stretch(int p)
     if (p > 4094) {
         return 2047;
     }
-    unsigned lo = 1, hi = 32; /* the least k with t[k] >= p; t[0] < p <= t[32] */
-    while (lo < hi) {
-        unsigned mid = (lo + hi) / 2;
-        if (t[mid] < p) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
+    /* the least k with t[k] >= p (t[0] < p <= t[32]): five halvings of
+     * 1..32 with no data-dependent branch, which a CPU mispredicts */
+    unsigned lo = 1;
+    lo += t[lo + 15] < p ? 16u : 0u;
+    lo += t[lo + 7] < p ? 8u : 0u;
+    lo += t[lo + 3] < p ? 4u : 0u;
+    lo += t[lo + 1] < p ? 2u : 0u;
+    lo += t[lo] < p ? 1u : 0u;
     /* On (x_{k-1}, x_k], cm_squash = (a (128 - w) + b w + 64) >> 7 with
      * w = x - x_{k-1}: it reaches p for the least w with
      * (b - a) w >= 128 (p - a) - 64, which is positive as a < p. The result

@@ -161,6 +161,9 @@ static int rehash_output(struct ota_delta *d, uint32_t n)
             return rc;
         }
         ota_sha256_update(&d->sha, d->old_buf, k);
+        if (off + k == n && k == OTA_DELTA_OUT_BUF) {
+            memcpy(d->out_buf, d->old_buf, k); /* the batch before the checkpoint, as if just flushed */
+        }
         for (uint32_t i = 0; (d->hdr.flags & OTA_DELTA_FLAG_RELOC) && i < k && !rc; i++) {
             rc = rl_sweep_byte(&d->rl.sw, off + i, d->old_buf[i]);  /* the sweep as the writer had it */
         }
@@ -387,11 +390,6 @@ static int put_byte(struct ota_delta *d, uint8_t b)
     return d->out_len == OTA_DELTA_OUT_BUF ? flush_out(d) : 0;
 }
 
-int delta_peek_old(struct ota_delta *d, uint8_t *b)
-{
-    return delta_peek_old_at(d, 0, b);
-}
-
 int delta_peek_old_at(struct ota_delta *d, uint32_t k, uint8_t *b)
 {
     if (d->old_pos < 0 || d->old_pos + k >= (int64_t)d->old_size) {
@@ -420,6 +418,10 @@ int delta_peek_new(struct ota_delta *d, uint32_t back, uint8_t *b)
         *b = d->out_buf[pos - flushed];
         return 0;
     }
+    if (delta_batch_before(d, flushed - pos)) {
+        *b = d->out_buf[OTA_DELTA_OUT_BUF - (flushed - pos)];
+        return 0;
+    }
     if (!d->buf_holds_new || pos < d->old_buf_off || pos >= d->old_buf_off + d->old_buf_len) {
         uint32_t n = flushed - pos < OTA_DELTA_OLD_BUF ? flushed - pos : OTA_DELTA_OLD_BUF;
         d->old_buf_len = 0;
@@ -438,10 +440,12 @@ int delta_peek_new(struct ota_delta *d, uint32_t back, uint8_t *b)
 int delta_put_diff(struct ota_delta *d, uint8_t diff)
 {
     uint8_t old;
-    int rc = delta_peek_old(d, &old);
-    if (rc) {
-        return rc;
-    }
+    int rc = delta_peek_old_at(d, 0, &old);
+    return rc ? rc : delta_put_diff_to(d, diff, old);
+}
+
+int delta_put_diff_to(struct ota_delta *d, uint8_t diff, uint8_t old)
+{
     d->old_pos++;
     return put_byte(d, (uint8_t)(diff + old));
 }

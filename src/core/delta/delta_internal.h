@@ -8,11 +8,32 @@
 int delta_put_diff(struct ota_delta *d, uint8_t diff);
 /* One new byte taken as it is. */
 int delta_put_extra(struct ota_delta *d, uint8_t b);
-/* The old byte a diff byte at this point would add to (for models that use
- * it as context); 0 past the old image. */
-int delta_peek_old(struct ota_delta *d, uint8_t *b);
-/* The old byte k bytes past the cursor. */
+/* The old byte k bytes past the cursor (k = 0: the one a diff byte at this
+ * point adds to, which models use as context). */
 int delta_peek_old_at(struct ota_delta *d, uint32_t k, uint8_t *b);
+/* delta_peek_old_at, served from the window without a call when it holds
+ * the byte (the diff loop's common case). */
+static inline int delta_old_byte(struct ota_delta *d, uint32_t k, uint8_t *b)
+{
+    if (d->old_pos >= 0 && !d->buf_holds_new) {
+        uint64_t i = (uint64_t)d->old_pos + k - d->old_buf_off; /* wraps huge below the window */
+        if (i < d->old_buf_len) {
+            *b = d->old_buf[i];
+            return 0;
+        }
+    }
+    return delta_peek_old_at(d, k, b);
+}
+/* delta_put_diff when the caller has the old byte (delta_old_byte(d, 0)). */
+int delta_put_diff_to(struct ota_delta *d, uint8_t diff, uint8_t old);
+/* Whether the new byte `back` bytes before the output batch is still in
+ * out_buf, past the batch's end: each batch is flushed when full, so the
+ * one before it stays there until overwritten (a resumed applier refills
+ * it when it rehashes the output). */
+static inline bool delta_batch_before(const struct ota_delta *d, uint32_t back)
+{
+    return d->new_pos - d->out_len >= OTA_DELTA_OUT_BUF && back <= OTA_DELTA_OUT_BUF - d->out_len;
+}
 /* The new byte `back` bytes before the next one (1 <= back <= produced):
  * from the output batch, else read back through read_new into the window
  * the old image's reads use. */
