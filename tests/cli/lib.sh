@@ -55,3 +55,17 @@ copy_device() {
     done
     return 0
 }
+
+# killed_while_reconnecting LOG CMD...: CMD in the background, killed (-9)
+# once LOG says it waits to reconnect after a dropped connection; got1: the
+# bytes it had taken by then
+killed_while_reconnecting() {
+    local log=$1 victim
+    shift
+    "$@" >"$log" 2>&1 &
+    victim=$!
+    for _ in $(seq 300); do grep -q "reconnecting in" "$log" && break; sleep 0.05; done
+    kill -9 "$victim"
+    wait "$victim" 2>/dev/null
+    got1=$(sed -n 's/.*at byte \([0-9]*\); reconnecting.*/\1/p' "$log" | tail -1)
+}

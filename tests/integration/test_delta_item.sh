@@ -140,12 +140,7 @@ installed "resumed after a power cut" "$T/www/big-new.bin"
 device_running "$T/big-old.bin"
 start_cut_proxy "$NGINX_PORT" $((psize * 3 / 4))
 CUTURL="http://127.0.0.1:$PROXY_PORT/big.compact"
-$OTA -v run "$D" --app "$CUTURL" --retry-backoff 60000 >"$T/first" 2>&1 &
-victim=$!
-for _ in $(seq 200); do grep -q "reconnecting in" "$T/first" && break; sleep 0.05; done
-kill -9 "$victim"
-wait "$victim" 2>/dev/null
-got1=$(sed -n 's/.*at byte \([0-9]*\); reconnecting.*/\1/p' "$T/first" | tail -1)
+killed_while_reconnecting "$T/first" $OTA -v run "$D" --app "$CUTURL" --retry-backoff 60000
 still_old "after kill -9"
 expect_ok "after kill -9 the next run completes" $OTA -v run "$D" --app "$CUTURL"
 stop_cut_proxy

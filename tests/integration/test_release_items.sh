@@ -373,12 +373,7 @@ print(max(b - a for a, b in zip(o, o[1:] + [int(sys.argv[1])])))' "$bpsize")
 new_device k "$T/b1.bin"
 start_cut_proxy "$NGINX_PORT" $((bpsize * 3 / 4)) "$BP"
 PURL="http://127.0.0.1:$PROXY_PORT/big/manifest.json"
-$OTA -v run "$T/k.img" --manifest "$PURL" --manifest-pub "$PUB" --retry-backoff 60000 >"$T/first" 2>&1 &
-victim=$!
-for _ in $(seq 300); do grep -q "reconnecting in" "$T/first" && break; sleep 0.05; done
-kill -9 "$victim"
-wait "$victim" 2>/dev/null
-got1=$(sed -n 's/.*at byte \([0-9]*\); reconnecting.*/\1/p' "$T/first" | tail -1)
+killed_while_reconnecting "$T/first" $OTA -v run "$T/k.img" --manifest "$PURL" --manifest-pub "$PUB" --retry-backoff 60000
 runs k v1.0.0
 $OTA -v run "$T/k.img" --manifest "$PURL" --manifest-pub "$PUB" --json >"$T/run.json" 2>"$T/run.out"
 RC=$?
