@@ -3,9 +3,11 @@
 #ifndef OTA_FUZZ_COMMON_H
 #define OTA_FUZZ_COMMON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "ota/delta.h"
 #include "ota/error.h"
 #include "ota/flash.h"
 
@@ -57,6 +59,31 @@ static inline int mem_read(void *ctx, uint32_t off, void *buf, uint32_t len)
     }
     memcpy(buf, s->data + off, len);
     return OTA_OK;
+}
+
+static inline uint32_t fuzz_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A decoder checkpoint of form `form` from the input's next 48 bytes
+ * (input offset, output offset, image length, sync interval, SHA-256);
+ * false when fewer are left. */
+static inline bool fuzz_take_checkpoint(const uint8_t **in, size_t *len, uint32_t form,
+                                        struct ota_delta_checkpoint *cp)
+{
+    if (*len < 48) {
+        return false;
+    }
+    cp->in_off = fuzz_le32(*in);
+    cp->out_off = fuzz_le32(*in + 4);
+    cp->image_len = fuzz_le32(*in + 8);
+    cp->sync = fuzz_le32(*in + 12);
+    memcpy(cp->image_sha256, *in + 16, OTA_SHA256_LEN);
+    cp->form = form;
+    *in += 48;
+    *len -= 48;
+    return true;
 }
 
 #endif

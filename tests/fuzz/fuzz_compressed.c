@@ -51,26 +51,13 @@ static int fz_out(void *ctx, const uint8_t *data, uint32_t len)
     return 0;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* A checkpoint from the input; the output before it: zeros, hashed. */
 static int resume_from(const uint8_t **in, size_t *len, struct fuzz_ctx *c)
 {
     struct ota_delta_checkpoint cp;
-    if (*len < 48) {
+    if (!fuzz_take_checkpoint(in, len, OTA_DELTA_COMPRESSED, &cp)) {
         return OTA_ERR_DELTA_TRUNCATED;
     }
-    cp.in_off = le32(*in);
-    cp.out_off = le32(*in + 4);
-    cp.image_len = le32(*in + 8);
-    cp.sync = le32(*in + 12);
-    memcpy(cp.image_sha256, *in + 16, OTA_SHA256_LEN);
-    cp.form = OTA_DELTA_COMPRESSED;
-    *in += 48;
-    *len -= 48;
     uint32_t prefix = cp.out_off < OUT_MAX ? cp.out_off : OUT_MAX;
     memset(c->out, 0, prefix);
     ota_sha256_update(&c->sha, c->out, prefix);

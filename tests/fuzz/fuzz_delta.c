@@ -103,27 +103,14 @@ static const struct ota_delta_scratch_ops sc_ops = {sc_erase, sc_program, sc_rea
 static struct ota_delta d;
 static const uint8_t base[OTA_SHA256_LEN]; /* the running app a resumed compact patch is bound to */
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* A checkpoint from the input; the output before it: zeros (those kept),
  * hashed; the bounds count the checkpoint's input offset as taken. */
 static int resume_from(const uint8_t **in, size_t *len, struct fuzz_ctx *c, bool reloc)
 {
     struct ota_delta_checkpoint cp;
-    if (*len < 48) {
+    if (!fuzz_take_checkpoint(in, len, OTA_DELTA_COMPACT | (reloc ? OTA_DELTA_FLAG_RELOC << 8 : 0), &cp)) {
         return OTA_ERR_DELTA_TRUNCATED;
     }
-    cp.in_off = le32(*in);
-    cp.out_off = le32(*in + 4);
-    cp.image_len = le32(*in + 8);
-    cp.sync = le32(*in + 12);
-    memcpy(cp.image_sha256, *in + 16, OTA_SHA256_LEN);
-    cp.form = OTA_DELTA_COMPACT | (reloc ? OTA_DELTA_FLAG_RELOC << 8 : 0);
-    *in += 48;
-    *len -= 48;
     uint32_t prefix = cp.out_off < KEEP ? cp.out_off : KEEP;
     memset(kept, 0, prefix);
     ota_sha256_update(&c->sha, kept, prefix);
