@@ -487,6 +487,9 @@ static void torn_map_is_never_trusted(const struct buf *old, const uint8_t *base
  * refused by name or ends in a wrong result, never a good one. */
 static void sync_points_resume(unsigned flags)
 {
+    if (!have_vectors) {
+        skip();  /* its counts of sync points are those of the real releases (2 MB), not of 200 KiB made here */
+    }
     struct buf old = release(1), nw = release(2), out;
     struct delta_plan plan;
     struct delta_buf patch = {0}, plain = {0};
