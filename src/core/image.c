@@ -18,42 +18,48 @@ enum {
 /* Each chip's address ranges, from ESP-IDF v6.0's soc/<chip>/include/soc/soc.h:
  * what the second-stage bootloader maps from flash (IROM, DROM: should_map)
  * and where it loads segments (DRAM, IRAM, RTC memory: verify_load_addresses). */
+enum { DROM, IROM, DRAM, IRAM, RTC_IRAM, RTC_DRAM, RTC_DATA, RTC_FAST, RTC };
+static const char region_names[][sizeof("RTC_IRAM")] = {
+    "DROM", "IROM", "DRAM", "IRAM", "RTC_IRAM", "RTC_DRAM", "RTC_DATA", "RTC_FAST", "RTC",
+};
+
+/* 12 bytes a row: the chip ids fit a byte, the name is an index. */
 struct region {
-    uint16_t chip_id;
-    bool mapped;
-    const char *name;
     uint32_t lo, hi;  /* [lo, hi) */
+    uint8_t chip_id;
+    bool mapped;
+    uint8_t name;
 };
 
 static const struct region regions[] = {
-    {OTA_CHIP_ESP32, true, "DROM", 0x3F400000u, 0x3F800000u},
-    {OTA_CHIP_ESP32, true, "IROM", 0x400D0000u, 0x40400000u},
-    {OTA_CHIP_ESP32, false, "DRAM", 0x3FFAE000u, 0x40000000u},
-    {OTA_CHIP_ESP32, false, "IRAM", 0x40080000u, 0x400AA000u},
-    {OTA_CHIP_ESP32, false, "RTC_IRAM", 0x400C0000u, 0x400C2000u},
-    {OTA_CHIP_ESP32, false, "RTC_DRAM", 0x3FF80000u, 0x3FF82000u},
-    {OTA_CHIP_ESP32, false, "RTC_DATA", 0x50000000u, 0x50002000u},
+    {0x3F400000u, 0x3F800000u, OTA_CHIP_ESP32, true, DROM},
+    {0x400D0000u, 0x40400000u, OTA_CHIP_ESP32, true, IROM},
+    {0x3FFAE000u, 0x40000000u, OTA_CHIP_ESP32, false, DRAM},
+    {0x40080000u, 0x400AA000u, OTA_CHIP_ESP32, false, IRAM},
+    {0x400C0000u, 0x400C2000u, OTA_CHIP_ESP32, false, RTC_IRAM},
+    {0x3FF80000u, 0x3FF82000u, OTA_CHIP_ESP32, false, RTC_DRAM},
+    {0x50000000u, 0x50002000u, OTA_CHIP_ESP32, false, RTC_DATA},
 
-    {OTA_CHIP_ESP32S2, true, "DROM", 0x3F000000u, 0x3FF80000u},
-    {OTA_CHIP_ESP32S2, true, "IROM", 0x40080000u, 0x40800000u},
-    {OTA_CHIP_ESP32S2, false, "DRAM", 0x3FFB0000u, 0x40000000u},
-    {OTA_CHIP_ESP32S2, false, "IRAM", 0x40020000u, 0x40070000u},
-    {OTA_CHIP_ESP32S2, false, "RTC_IRAM", 0x40070000u, 0x40072000u},
-    {OTA_CHIP_ESP32S2, false, "RTC_DRAM", 0x3FF9E000u, 0x3FFA0000u},
-    {OTA_CHIP_ESP32S2, false, "RTC_DATA", 0x50000000u, 0x50002000u},
+    {0x3F000000u, 0x3FF80000u, OTA_CHIP_ESP32S2, true, DROM},
+    {0x40080000u, 0x40800000u, OTA_CHIP_ESP32S2, true, IROM},
+    {0x3FFB0000u, 0x40000000u, OTA_CHIP_ESP32S2, false, DRAM},
+    {0x40020000u, 0x40070000u, OTA_CHIP_ESP32S2, false, IRAM},
+    {0x40070000u, 0x40072000u, OTA_CHIP_ESP32S2, false, RTC_IRAM},
+    {0x3FF9E000u, 0x3FFA0000u, OTA_CHIP_ESP32S2, false, RTC_DRAM},
+    {0x50000000u, 0x50002000u, OTA_CHIP_ESP32S2, false, RTC_DATA},
 
-    {OTA_CHIP_ESP32S3, true, "DROM", 0x3C000000u, 0x3E000000u},
-    {OTA_CHIP_ESP32S3, true, "IROM", 0x42000000u, 0x44000000u},
-    {OTA_CHIP_ESP32S3, false, "DRAM", 0x3FC88000u, 0x3FD00000u},
-    {OTA_CHIP_ESP32S3, false, "IRAM", 0x40370000u, 0x403E0000u},
-    {OTA_CHIP_ESP32S3, false, "RTC_FAST", 0x600FE000u, 0x60100000u},
-    {OTA_CHIP_ESP32S3, false, "RTC_DATA", 0x50000000u, 0x50002000u},
+    {0x3C000000u, 0x3E000000u, OTA_CHIP_ESP32S3, true, DROM},
+    {0x42000000u, 0x44000000u, OTA_CHIP_ESP32S3, true, IROM},
+    {0x3FC88000u, 0x3FD00000u, OTA_CHIP_ESP32S3, false, DRAM},
+    {0x40370000u, 0x403E0000u, OTA_CHIP_ESP32S3, false, IRAM},
+    {0x600FE000u, 0x60100000u, OTA_CHIP_ESP32S3, false, RTC_FAST},
+    {0x50000000u, 0x50002000u, OTA_CHIP_ESP32S3, false, RTC_DATA},
 
-    {OTA_CHIP_ESP32C3, true, "DROM", 0x3C000000u, 0x3C800000u},
-    {OTA_CHIP_ESP32C3, true, "IROM", 0x42000000u, 0x42800000u},
-    {OTA_CHIP_ESP32C3, false, "DRAM", 0x3FC80000u, 0x3FCE0000u},
-    {OTA_CHIP_ESP32C3, false, "IRAM", 0x4037C000u, 0x403E0000u},
-    {OTA_CHIP_ESP32C3, false, "RTC", 0x50000000u, 0x50002000u},
+    {0x3C000000u, 0x3C800000u, OTA_CHIP_ESP32C3, true, DROM},
+    {0x42000000u, 0x42800000u, OTA_CHIP_ESP32C3, true, IROM},
+    {0x3FC80000u, 0x3FCE0000u, OTA_CHIP_ESP32C3, false, DRAM},
+    {0x4037C000u, 0x403E0000u, OTA_CHIP_ESP32C3, false, IRAM},
+    {0x50000000u, 0x50002000u, OTA_CHIP_ESP32C3, false, RTC},
 };
 
 static const struct region *region_of(uint16_t chip_id, uint32_t addr)
@@ -80,7 +86,7 @@ bool ota_chip_has_memory_map(uint16_t chip_id)
 const char *ota_chip_region_name(uint16_t chip_id, uint32_t addr)
 {
     const struct region *r = region_of(chip_id, addr);
-    return r ? r->name : NULL;
+    return r ? region_names[r->name] : NULL;
 }
 
 bool ota_image_addr_is_mapped(uint16_t chip_id, uint32_t load_addr)
