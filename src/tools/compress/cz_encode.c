@@ -115,14 +115,14 @@ static uint32_t price_literal(const uint32_t *price, const struct ota_cz *c, con
     const uint32_t k = CZ_HASH_K;
     unsigned node = 1, agree = have_pred ? 1u : 0u;
     uint32_t ins = h->ph == 0 ? 0u : h->ph == 1 ? 0x100u | h->i0 : 0x20000u | (uint32_t)h->i1 << 8 | h->i0;
-    uint32_t k1 = ((uint32_t)h->c1 << 8) * k, kin = (ins << 8) * 3u * k + 0x7F4A7C15u * k, sum = 0;
+    uint32_t k1 = cz_o1_base(h->c1), kin = (ins << 8) * 3u * k + 0x7F4A7C15u * k, sum = 0;
     const int32_t(*w)[OTA_CZ_MIX_INPUTS] = c->w + (after_match ? 3u : 0u) + h->ph;
     for (unsigned i = 0; i < 8; i++) {
         uint32_t nk = node * k;
         unsigned pb = (pred >> (7 - i)) & 1u;
         const int32_t *wi = w[(i * 4 + agree * 2u) * 3u];
         int s0 = cz_ctr_st(c->o0[(agree << (8 + pb)) + node]);
-        int s1 = cz_ctr_st(c->o1[(k1 + nk) >> (32 - OTA_CZ_O1_BITS)]);
+        int s1 = cz_ctr_st(c->o1[k1 + node]);
         int s2 = cz_ctr_st(c->in[(kin + 3u * nk) >> (32 - OTA_CZ_IN_BITS)]);
         uint32_t dot = (uint32_t)wi[0] * (uint32_t)s0 + (uint32_t)wi[1] * (uint32_t)s1 + (uint32_t)wi[2] * (uint32_t)s2;
         int32_t x = (int32_t)dot >> (CZ_W_SHIFT + 4);
