@@ -203,6 +203,12 @@ static inline uint32_t cz_o1_base(uint8_t c1)
     return (uint32_t)(c1 >> 5) << 8;
 }
 
+/* The instruction so far, the instruction counters' context. */
+static inline uint32_t cz_ins_ctx(const struct ota_cz *c)
+{
+    return c->ph == 0 ? 0u : c->ph == 1 ? 0x100u | c->i0 : 0x20000u | (uint32_t)c->i1 << 8 | c->i0;
+}
+
 /* One literal; pred is the byte at the latest match distance (have_pred:
  * there is one), a strong hint right after a match ends: while the bits
  * so far agree with it, the order-0 counters are those of its next bit.
@@ -213,7 +219,7 @@ static inline uint8_t cz_literal(struct cz_io *io, struct ota_cz *c, uint8_t lit
 {
     const uint32_t k = CZ_HASH_K;
     unsigned node = 1;
-    uint32_t ins = c->ph == 0 ? 0u : c->ph == 1 ? 0x100u | c->i0 : 0x20000u | (uint32_t)c->i1 << 8 | c->i0;
+    uint32_t ins = cz_ins_ctx(c);
     uint32_t k1 = cz_o1_base(c->c1);
     uint32_t kin = (ins << 8) * 3u * k + 0x7F4A7C15u * k;
     int32_t(*w)[OTA_CZ_MIX_INPUTS] = c->w + (c->since_match == 0) * 3u + c->ph;

@@ -41,7 +41,7 @@ static void sync_point(struct cz_io *io, struct ota_cz *c)
  * when a block's parse starts, in 1/32 bit. */
 #define CZ_PRICE_ONE 32u
 #define CZ_INF 0xFFFFFFFFu
-#define CZ_PARSE_BLOCK 4096u /* positions parsed at once: prices are those of the block's start */
+#define CZ_PARSE_BLOCK 2048u /* positions parsed at once: prices are those of the block's start */
 #define CZ_NICE_LEN 256u     /* a match this long is taken at once */
 #define CZ_ALL_LENS 64u      /* up to this length every length of a match is tried; beyond, only its whole */
 #define CZ_MAX_CANDS 64u
@@ -114,7 +114,7 @@ static uint32_t price_literal(const uint32_t *price, const struct ota_cz *c, con
 {
     const uint32_t k = CZ_HASH_K;
     unsigned node = 1, agree = have_pred ? 1u : 0u;
-    uint32_t ins = h->ph == 0 ? 0u : h->ph == 1 ? 0x100u | h->i0 : 0x20000u | (uint32_t)h->i1 << 8 | h->i0;
+    uint32_t ins = cz_ins_ctx(h);
     uint32_t k1 = cz_o1_base(h->c1), kin = (ins << 8) * 3u * k + 0x7F4A7C15u * k, sum = 0;
     const int32_t(*w)[OTA_CZ_MIX_INPUTS] = c->w + (after_match ? 3u : 0u) + h->ph;
     for (unsigned i = 0; i < 8; i++) {
