@@ -15,13 +15,13 @@
 #include <stdint.h>
 
 #define OTA_CZ_MAGIC 0x95544f4fu /* "OOT\x95" read little-endian: never 0xE9, 0x10 or a compact patch */
-#define OTA_CZ_VERSION 3u          /* 3: a faster literal model; 1 and 2 (its older model) are refused */
+#define OTA_CZ_VERSION 4u          /* 4: order 1 by the top 3 bits of the previous byte; 1-3 (older models) are refused */
 #define OTA_CZ_SYNC_DEFAULT (256u * 1024u) /* output bytes between sync points: +0.1 % size */
 #define OTA_CZ_SYNC_UNIT 4096u     /* sync points fall on flash sector boundaries */
 #define OTA_CZ_HEADER_LEN 48u
 
 #define OTA_CZ_REPS 4u
-#define OTA_CZ_O1_BITS 11u   /* literal counters: order 1, hashed */
+#define OTA_CZ_O1_BITS 11u   /* literal counters: order 1, the previous byte's top 3 bits x 256 nodes */
 #define OTA_CZ_IN_BITS 11u   /* the instruction so far (Xtensa: 2 or 3 bytes, by its opcode nibble) */
 #define OTA_CZ_MIX_SETS 96u  /* weight sets: bit position x predicted-byte agreement x after a match x instruction phase */
 #define OTA_CZ_MIX_INPUTS 3u  /* three counters */

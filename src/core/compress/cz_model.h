@@ -196,6 +196,19 @@ static inline int cz_literal_bit(struct cz_io *io, const uint16_t *squash, uint1
     return bit;
 }
 
+/* The order-1 counters of a literal's bits: by the previous byte's top
+ * three bits, the table's 2048 counters exactly (no hash, no collision). */
+static inline uint32_t cz_o1_base(uint8_t c1)
+{
+    return (uint32_t)(c1 >> 5) << 8;
+}
+
+/* The instruction so far, the instruction counters' context. */
+static inline uint32_t cz_ins_ctx(const struct ota_cz *c)
+{
+    return c->ph == 0 ? 0u : c->ph == 1 ? 0x100u | c->i0 : 0x20000u | (uint32_t)c->i1 << 8 | c->i0;
+}
+
 /* One literal; pred is the byte at the latest match distance (have_pred:
  * there is one), a strong hint right after a match ends: while the bits
  * so far agree with it, the order-0 counters are those of its next bit.
@@ -206,8 +219,8 @@ static inline uint8_t cz_literal(struct cz_io *io, struct ota_cz *c, uint8_t lit
 {
     const uint32_t k = CZ_HASH_K;
     unsigned node = 1;
-    uint32_t ins = c->ph == 0 ? 0u : c->ph == 1 ? 0x100u | c->i0 : 0x20000u | (uint32_t)c->i1 << 8 | c->i0;
-    uint32_t k1 = ((uint32_t)c->c1 << 8) * k;
+    uint32_t ins = cz_ins_ctx(c);
+    uint32_t k1 = cz_o1_base(c->c1);
     uint32_t kin = (ins << 8) * 3u * k + 0x7F4A7C15u * k;
     int32_t(*w)[OTA_CZ_MIX_INPUTS] = c->w + (c->since_match == 0) * 3u + c->ph;
     unsigned agree = have_pred ? 1u : 0u;
@@ -215,7 +228,7 @@ static inline uint8_t cz_literal(struct cz_io *io, struct ota_cz *c, uint8_t lit
         uint32_t nk = node * k;
         unsigned pb = (pred >> (7 - i)) & 1u;
         int bit = cz_literal_bit(io, c->squash, &c->o0[(agree << (8 + pb)) + node],
-                                 &c->o1[(k1 + nk) >> (32 - OTA_CZ_O1_BITS)],
+                                 &c->o1[k1 + node],
                                  &c->in[(kin + 3u * nk) >> (32 - OTA_CZ_IN_BITS)], w[(i * 4 + agree * 2u) * 3u],
                                  (lit >> (7 - i)) & 1);
         node = (node << 1) | (unsigned)bit;
