@@ -30,8 +30,8 @@
 #define OTA_DELTA_ESP_MAGIC 0xfccdde10u
 #define OTA_DELTA_ESP_HEADER_LEN 64u
 #define OTA_DELTA_COMPACT_MAGIC 0x94544f4fu /* "OOT\x94" read little-endian: never 0xE9 or 0x10 first */
-#define OTA_DELTA_COMPACT_VERSION 4u          /* 4: sync points (a decoder can resume there) */
-#define OTA_DELTA_COMPACT_VERSION_NO_SYNC 3u  /* still applies */
+#define OTA_DELTA_COMPACT_VERSION 6u          /* sync points (a decoder can resume there) */
+#define OTA_DELTA_COMPACT_VERSION_NO_SYNC 5u  /* none */
 #define OTA_DELTA_COMPACT_SYNC_DEFAULT (256u * 1024u) /* new-image bytes between sync points */
 #define OTA_DELTA_COMPACT_HEADER_LEN 84u
 /* Header flags (byte 5): bit 0, relocations predicted (a map section
@@ -200,6 +200,7 @@ struct ota_delta_compact {
     uint8_t prev_extra, prev_extra2;   /* the last two extra bytes */
     uint8_t last_nz[4];                /* last non-zero diff byte per new offset & 3 */
     uint8_t rep_hist;                  /* bit i: seek i+1 back named a recent alignment */
+    uint8_t phase;                     /* of the byte being decoded: rl_phase */
     int32_t rep[OTA_DELTA_REPS];       /* recent alignments (old - new offset), latest first */
     ota_delta_prob is_rep[4];
     ota_delta_prob rep_idx[OTA_DELTA_REPS];

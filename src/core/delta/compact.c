@@ -219,7 +219,8 @@ static int dec_diff(struct ota_delta *d)
         return rc;
     }
     uint32_t np = d->new_pos;
-    if (dec_bit(d, &c->zero[cm_zero_ctx(c, old0, np)])) {
+    c->phase = rl_phase(&d->rl.sw, d->hdr.flags & OTA_DELTA_FLAG_RELOC, np);
+    if (dec_bit(d, &c->zero[cm_zero_ctx(c, old0)])) {
         if (dec_bit(d, &c->repeat[cm_repeat_ctx(c, np)])) {
             diff = c->last_nz[np & 3u];
         } else {

@@ -120,7 +120,7 @@ static void enc_uint(struct range_enc *e, struct ota_delta_int_model *m, uint32_
 
 static void enc_diff_byte(struct range_enc *e, struct ota_delta_compact *c, uint8_t diff, uint8_t old0, uint32_t np)
 {
-    enc_bit(e, &c->zero[cm_zero_ctx(c, old0, np)], diff != 0);
+    enc_bit(e, &c->zero[cm_zero_ctx(c, old0)], diff != 0);
     if (diff) {
         int same = diff == c->last_nz[np & 3u];
         enc_bit(e, &c->repeat[cm_repeat_ctx(c, np)], same);
@@ -171,6 +171,15 @@ static void enc_sweep_to(struct enc_reloc *rl, const uint8_t *nw, size_t np)
     for (; rl->sw_pos < np; rl->sw_pos++) {
         rl_sweep_byte(&rl->r.sw, rl->sw_pos, nw[rl->sw_pos]);
     }
+}
+
+/* The phase of new offset np, as the decoder has it (rl NULL: no sweep). */
+static uint8_t enc_phase(struct enc_reloc *rl, const uint8_t *nw, size_t np)
+{
+    if (rl) {
+        enc_sweep_to(rl, nw, np);
+    }
+    return rl_phase(rl ? &rl->r.sw : NULL, rl != NULL, (uint32_t)np);
 }
 
 static void enc_reloc_sync(struct enc_reloc *rl, const uint8_t *nw, size_t np)
@@ -289,6 +298,7 @@ static void enc_cmd(struct enc *x, struct enc_pos *at, const struct delta_cmd *c
     for (uint32_t i = 0; i < cmd->diff_len;) {
         uint32_t k = x->rl ? enc_reloc(x->rl, e, c, old, x->old_len, nw, at->op, at->np, cmd->diff_len - i) : 0;
         if (k == 0) {
+            c->phase = enc_phase(x->rl, nw, at->np);
             enc_diff_byte(e, c, (uint8_t)(nw[at->np] - old[at->op]), old[at->op], (uint32_t)at->np);
             k = 1;
         }
