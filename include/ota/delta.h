@@ -113,9 +113,10 @@ typedef int (*ota_delta_out_fn)(void *ctx, const uint8_t *data, uint32_t len);
 typedef uint16_t ota_delta_prob;
 
 #define OTA_DELTA_ZERO_CTX_BITS 11u
-#define OTA_DELTA_DIFF_CTX 4u
+#define OTA_DELTA_DIFF_CTX 2u
 #define OTA_DELTA_X1_BITS 10u  /* extra bytes: order-1 hashed counters */
-#define OTA_DELTA_X2_BITS 9u  /* extra bytes: order-2 hashed counters */
+#define OTA_DELTA_X2_BITS 7u  /* extra bytes: order-2 hashed counters */
+#define OTA_DELTA_PHASES 4u   /* extra bytes: one order-0 tree and weight set per phase */
 #define OTA_DELTA_REPS 4u      /* recent alignments a seek can name by index */
 
 /* An integer model: bit length (6-bit tree), the bits below the leading one
@@ -208,10 +209,10 @@ struct ota_delta_compact {
     ota_delta_prob zero[1u << OTA_DELTA_ZERO_CTX_BITS];
     ota_delta_prob repeat[16];
     ota_delta_prob diff[OTA_DELTA_DIFF_CTX][256];
-    ota_delta_prob extra[256];         /* extra bytes, order 0 (a bit tree) */
+    ota_delta_prob extra[OTA_DELTA_PHASES][256]; /* extra bytes, order 0 (a bit tree) per phase */
     uint16_t x1[1u << OTA_DELTA_X1_BITS];
     uint16_t x2[1u << OTA_DELTA_X2_BITS];
-    int32_t xw[8][3];                  /* mixing weights per bit position */
+    int32_t xw[OTA_DELTA_PHASES][8][3]; /* mixing weights per phase and bit position */
     struct ota_cz_lz lz;               /* extra runs: matches into the new image so far */
     ota_delta_prob rl_flag[4][2];      /* relocations: does the prediction hold, per kind and its last flag */
     uint8_t rl_last;                   /* bit k: the last flag of kind k */

@@ -107,10 +107,10 @@ static inline uint32_t cm_hash(uint32_t v, unsigned bits)
 static inline unsigned cm_mix_predict(struct ota_delta_compact *c, struct cm_mix *m, unsigned node, unsigned bitpos)
 {
     uint32_t p1b = c->prev_extra, p2b = c->prev_extra2;
-    m->o0 = &c->extra[node];
+    m->o0 = &c->extra[c->phase][node];
     m->o1 = &c->x1[cm_hash(p1b << 8 | node, OTA_DELTA_X1_BITS)];
     m->o2 = &c->x2[cm_hash((p2b << 16 | p1b << 8 | node) + 0x9E3779B9u, OTA_DELTA_X2_BITS)];
-    m->w = c->xw[bitpos];
+    m->w = c->xw[c->phase][bitpos];
     m->st[0] = cm_stretch((int)CM_PROB_ONE - *m->o0);
     m->st[1] = cm_stretch(cm_ctr_p(*m->o1));
     m->st[2] = cm_stretch(cm_ctr_p(*m->o2));
@@ -142,10 +142,9 @@ static inline void cm_mix_init(struct ota_delta_compact *c)
     for (size_t i = 0; i < sizeof(c->x2) / sizeof(c->x2[0]); i++) {
         c->x2[i] = CM_CTR_INIT;
     }
-    for (size_t i = 0; i < 8; i++) {
-        for (size_t k = 0; k < CM_MIX_INPUTS; k++) {
-            c->xw[i][k] = CM_MIX_W_INIT;
-        }
+    int32_t *w = &c->xw[0][0][0];
+    for (size_t i = 0; i < sizeof(c->xw) / sizeof(*w); i++) {
+        w[i] = CM_MIX_W_INIT;
     }
 }
 

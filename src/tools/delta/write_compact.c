@@ -63,8 +63,11 @@ static struct lz_choice extra_choice(struct lz_finder *f, const struct ota_cz_lz
 }
 
 /* An extra run: literals and matches into the new image so far. */
-static void enc_extra_run(struct range_enc *e, struct ota_delta_compact *c, struct lz_finder *f, uint32_t i,
-                          uint32_t end)
+struct enc_reloc;
+static uint8_t enc_phase(struct enc_reloc *rl, const uint8_t *nw, size_t np);
+
+static void enc_extra_run(struct range_enc *e, struct ota_delta_compact *c, struct lz_finder *f,
+                          struct enc_reloc *rl, uint32_t i, uint32_t end)
 {
     struct cz_io io = {e};
     while (i < end) {
@@ -72,6 +75,7 @@ static void enc_extra_run(struct range_enc *e, struct ota_delta_compact *c, stru
         cz_prob_bit(&io, cz_is_match(&c->lz, i), ch.score > 0);
         if (ch.score <= 0) {
             cz_lz_after_literal(&c->lz);
+            c->phase = enc_phase(rl, f->in, i);
             enc_extra_literal(e, c, f->in[i]);
             ch.len = 1;
         } else {
@@ -307,7 +311,7 @@ static void enc_cmd(struct enc *x, struct enc_pos *at, const struct delta_cmd *c
         }
     }
     enc_uint(e, &c->len_extra, cmd->extra_len);
-    enc_extra_run(e, c, x->f, (uint32_t)at->np, (uint32_t)at->np + cmd->extra_len);
+    enc_extra_run(e, c, x->f, x->rl, (uint32_t)at->np, (uint32_t)at->np + cmd->extra_len);
     at->np += cmd->extra_len;
     enc_seek(e, c, cmd->seek, (int32_t)((int64_t)at->op + cmd->seek - (int64_t)at->np));
     at->op = (size_t)((int64_t)at->op + cmd->seek);
