@@ -115,7 +115,6 @@ typedef uint16_t ota_delta_prob;
 #define OTA_DELTA_ZERO_CTX_BITS 11u
 #define OTA_DELTA_DIFF_CTX 2u
 #define OTA_DELTA_X1_BITS 10u  /* extra bytes: order-1 hashed counters */
-#define OTA_DELTA_X2_BITS 7u  /* extra bytes: order-2 hashed counters */
 #define OTA_DELTA_PHASES 4u   /* extra bytes: one order-0 tree and weight set per phase */
 #define OTA_DELTA_REPS 4u      /* recent alignments a seek can name by index */
 
@@ -198,7 +197,7 @@ struct ota_delta_compact {
     uint32_t copy_left;                /* bytes left of a match in an extra run */
     uint8_t nz_hist;                   /* bit i: diff byte i+1 back was non-zero */
     uint8_t old1, old2;                /* the old bytes under the last two diff bytes */
-    uint8_t prev_extra, prev_extra2;   /* the last two extra bytes */
+    uint8_t prev_extra;                /* the last extra byte */
     uint8_t last_nz[4];                /* last non-zero diff byte per new offset & 3 */
     uint8_t rep_hist;                  /* bit i: seek i+1 back named a recent alignment */
     uint8_t phase;                     /* of the byte being decoded: rl_phase */
@@ -211,8 +210,7 @@ struct ota_delta_compact {
     ota_delta_prob diff[OTA_DELTA_DIFF_CTX][256];
     ota_delta_prob extra[OTA_DELTA_PHASES][256]; /* extra bytes, order 0 (a bit tree) per phase */
     uint16_t x1[1u << OTA_DELTA_X1_BITS];
-    uint16_t x2[1u << OTA_DELTA_X2_BITS];
-    int32_t xw[OTA_DELTA_PHASES][8][3]; /* mixing weights per phase and bit position */
+    int32_t xw[OTA_DELTA_PHASES][8][2]; /* mixing weights per phase and bit position */
     struct ota_cz_lz lz;               /* extra runs: matches into the new image so far */
     ota_delta_prob rl_flag[4][2];      /* relocations: does the prediction hold, per kind and its last flag */
     uint8_t rl_last;                   /* bit k: the last flag of kind k */
