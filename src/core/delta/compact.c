@@ -106,7 +106,7 @@ void cm_init(struct ota_delta_compact *c)
     cm_init_probs(c->is_rep, sizeof(c->is_rep) / sizeof(ota_delta_prob));
     cm_init_probs(c->rep_idx, sizeof(c->rep_idx) / sizeof(ota_delta_prob));
     cm_init_probs(&c->diff[0][0], sizeof(c->diff) / sizeof(ota_delta_prob));
-    cm_init_probs(c->extra, sizeof(c->extra) / sizeof(ota_delta_prob));
+    cm_init_probs(&c->extra[0][0], sizeof(c->extra) / sizeof(ota_delta_prob));
     cm_mix_init(c);
     cz_lz_init(&c->lz);
     cm_init_probs(&c->rl_flag[0][0], sizeof(c->rl_flag) / sizeof(ota_delta_prob));
@@ -125,6 +125,7 @@ static uint8_t dec_extra_literal(struct ota_delta *d)
     struct ota_delta_compact *c = &d->u.compact;
     struct cm_mix m;
     unsigned node = 1;
+    c->phase = rl_phase(&d->rl.sw, d->hdr.flags & OTA_DELTA_FLAG_RELOC, d->new_pos);
     for (unsigned i = 0; i < 8; i++) {
         int bit = dec_bit_p(d, cm_mix_predict(c, &m, node, i));
         cm_mix_update(&m, bit);
@@ -219,7 +220,8 @@ static int dec_diff(struct ota_delta *d)
         return rc;
     }
     uint32_t np = d->new_pos;
-    if (dec_bit(d, &c->zero[cm_zero_ctx(c, old0, np)])) {
+    c->phase = rl_phase(&d->rl.sw, d->hdr.flags & OTA_DELTA_FLAG_RELOC, np);
+    if (dec_bit(d, &c->zero[cm_zero_ctx(c, old0)])) {
         if (dec_bit(d, &c->repeat[cm_repeat_ctx(c, np)])) {
             diff = c->last_nz[np & 3u];
         } else {

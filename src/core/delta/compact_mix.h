@@ -1,9 +1,10 @@
 /*
  * The compact format's model of extra bytes (new code and data the old
- * image has no match for): three predictions of each bit, from the bits of
- * the byte so far alone (order 0), with the previous extra byte (order 1)
- * and with the previous two (order 2, both hashed into small tables), mixed
- * in the logistic domain by weights that learn which one to trust. All
+ * image has no match for): two predictions of each bit, from the bits of
+ * the byte so far and the byte's phase (order 0) and with the previous
+ * extra byte (order 1, hashed into a small table), mixed in the logistic
+ * domain by weights that learn which one to trust (an order-2 input in a
+ * table as small measured no gain). All
  * integer arithmetic, so encoder and decoder predict exactly the same on
  * any machine. Part of the model: change it only with the format version.
  */
@@ -12,7 +13,7 @@
 
 #include "ota/delta.h"
 
-#define CM_MIX_INPUTS 3
+#define CM_MIX_INPUTS 2
 #define CM_MIX_W_ONE 65536    /* weight 1.0 */
 #define CM_MIX_W_INIT 19661   /* 0.3 each at the start */
 #define CM_MIX_LR 2           /* weight learning rate */
@@ -40,7 +41,7 @@ static inline int cm_squash(int x)
 }
 
 /* The inverse of cm_squash: the least x in -2047..2047 with cm_squash(x) >= p
- * (2047 when there is none). It runs three times per bit of every extra
+ * (2047 when there is none). It runs twice per bit of every extra
  * byte, so it finds the knot interval by bisection over the 33 knots and
  * solves the interpolation there in closed form, rather than bisecting
  * cm_squash itself (12 evaluations); no table in RAM either way. A unit test
@@ -90,7 +91,7 @@ static inline void cm_ctr_update(uint16_t *s, int bit)
 
 /* One bit of an extra byte in flight: where its inputs live. */
 struct cm_mix {
-    uint16_t *o1, *o2;
+    uint16_t *o1;
     ota_delta_prob *o0;
     int st[CM_MIX_INPUTS];
     int p1;                   /* mixed probability of a 1 */
@@ -106,14 +107,12 @@ static inline uint32_t cm_hash(uint32_t v, unsigned bits)
  * most significant) of an extra byte whose bits so far make tree node `node`. */
 static inline unsigned cm_mix_predict(struct ota_delta_compact *c, struct cm_mix *m, unsigned node, unsigned bitpos)
 {
-    uint32_t p1b = c->prev_extra, p2b = c->prev_extra2;
-    m->o0 = &c->extra[node];
+    uint32_t p1b = c->prev_extra;
+    m->o0 = &c->extra[c->phase][node];
     m->o1 = &c->x1[cm_hash(p1b << 8 | node, OTA_DELTA_X1_BITS)];
-    m->o2 = &c->x2[cm_hash((p2b << 16 | p1b << 8 | node) + 0x9E3779B9u, OTA_DELTA_X2_BITS)];
-    m->w = c->xw[bitpos];
+    m->w = c->xw[c->phase][bitpos];
     m->st[0] = cm_stretch((int)CM_PROB_ONE - *m->o0);
     m->st[1] = cm_stretch(cm_ctr_p(*m->o1));
-    m->st[2] = cm_stretch(cm_ctr_p(*m->o2));
     int64_t dot = 0;
     for (int i = 0; i < CM_MIX_INPUTS; i++) {
         dot += (int64_t)m->w[i] * m->st[i];
@@ -131,7 +130,6 @@ static inline void cm_mix_update(struct cm_mix *m, int bit)
     }
     cm_update(m->o0, bit);
     cm_ctr_update(m->o1, bit);
-    cm_ctr_update(m->o2, bit);
 }
 
 static inline void cm_mix_init(struct ota_delta_compact *c)
@@ -139,19 +137,14 @@ static inline void cm_mix_init(struct ota_delta_compact *c)
     for (size_t i = 0; i < sizeof(c->x1) / sizeof(c->x1[0]); i++) {
         c->x1[i] = CM_CTR_INIT;
     }
-    for (size_t i = 0; i < sizeof(c->x2) / sizeof(c->x2[0]); i++) {
-        c->x2[i] = CM_CTR_INIT;
-    }
-    for (size_t i = 0; i < 8; i++) {
-        for (size_t k = 0; k < CM_MIX_INPUTS; k++) {
-            c->xw[i][k] = CM_MIX_W_INIT;
-        }
+    int32_t *w = &c->xw[0][0][0];
+    for (size_t i = 0; i < sizeof(c->xw) / sizeof(*w); i++) {
+        w[i] = CM_MIX_W_INIT;
     }
 }
 
 static inline void cm_after_extra(struct ota_delta_compact *c, uint8_t b)
 {
-    c->prev_extra2 = c->prev_extra;
     c->prev_extra = b;
 }
 

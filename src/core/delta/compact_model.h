@@ -38,14 +38,15 @@ static inline void cm_init_probs(ota_delta_prob *p, size_t n)
     }
 }
 
-/* Context of "is this diff byte zero": whether the last three diff bytes
- * were, and the low nibbles (the Xtensa opcode field) of the old bytes
- * around the cursor, hashed to the table size. */
-static inline unsigned cm_zero_ctx(const struct ota_delta_compact *c, uint8_t old0, uint32_t new_pos)
+/* Context of "is this diff byte zero": whether the last eight diff bytes
+ * were, the low nibble (the Xtensa opcode field) of the old byte under the
+ * cursor and the byte's phase (where in an instruction it sits), hashed to
+ * the table size. */
+static inline unsigned cm_zero_ctx(const struct ota_delta_compact *c, uint8_t old0)
 {
     unsigned h = (unsigned)c->nz_hist;
     h = h * 16u + (old0 & 15u);
-    h = h * 4u + (new_pos & 3u);
+    h = h * 4u + c->phase;
     return (h * 2654435761u) >> (32u - OTA_DELTA_ZERO_CTX_BITS);
 }
 

@@ -97,6 +97,23 @@ static inline int rl_sweep_byte(struct ota_delta_sweep *s, uint32_t pos, uint8_t
     return 0;
 }
 
+/* The phase of new offset p, a context of its byte (the bytes before it
+ * swept): with relocations, 0 an instruction starts there, 1 its last byte,
+ * 2 the middle byte of a 3-byte one, 3 anything else (data, headers);
+ * without them (no sweep), p & 3. Code and data bytes differ most by where
+ * in an instruction they sit. */
+static inline uint8_t rl_phase(const struct ota_delta_sweep *s, bool reloc, uint32_t p)
+{
+    if (!reloc) {
+        return (uint8_t)(p & 3u);
+    }
+    if (p < s->seg_off || p >= s->seg_end || p >= s->next_hdr || !rl_is_code(s->seg_addr)) {
+        return 3;
+    }
+    uint32_t k = s->next_insn - p;
+    return (uint8_t)(k <= 2 ? k : 3);
+}
+
 /* At a sync point: an instruction starts there (the state both sides and a
  * resumed decoder agree on). */
 static inline void rl_sweep_sync(struct ota_delta_sweep *s, uint32_t pos)

@@ -17,7 +17,7 @@
 
 #define PLAN_REPS 4
 #define PLAN_REP_BONUS 0
-#define PLAN_SLACK 2
+#define PLAN_SLACK 1 /* bytes a new alignment must win by, beside its seek (2: 0.5 % larger compact patches) */
 #define PLAN_EXT_W 3
 #define PLAN_SLACK_REP 2
 #define PLAN_SLACK_DIV 2

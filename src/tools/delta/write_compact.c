@@ -63,8 +63,11 @@ static struct lz_choice extra_choice(struct lz_finder *f, const struct ota_cz_lz
 }
 
 /* An extra run: literals and matches into the new image so far. */
-static void enc_extra_run(struct range_enc *e, struct ota_delta_compact *c, struct lz_finder *f, uint32_t i,
-                          uint32_t end)
+struct enc_reloc;
+static uint8_t enc_phase(struct enc_reloc *rl, const uint8_t *nw, size_t np);
+
+static void enc_extra_run(struct range_enc *e, struct ota_delta_compact *c, struct lz_finder *f,
+                          struct enc_reloc *rl, uint32_t i, uint32_t end)
 {
     struct cz_io io = {e};
     while (i < end) {
@@ -72,6 +75,7 @@ static void enc_extra_run(struct range_enc *e, struct ota_delta_compact *c, stru
         cz_prob_bit(&io, cz_is_match(&c->lz, i), ch.score > 0);
         if (ch.score <= 0) {
             cz_lz_after_literal(&c->lz);
+            c->phase = enc_phase(rl, f->in, i);
             enc_extra_literal(e, c, f->in[i]);
             ch.len = 1;
         } else {
@@ -120,7 +124,7 @@ static void enc_uint(struct range_enc *e, struct ota_delta_int_model *m, uint32_
 
 static void enc_diff_byte(struct range_enc *e, struct ota_delta_compact *c, uint8_t diff, uint8_t old0, uint32_t np)
 {
-    enc_bit(e, &c->zero[cm_zero_ctx(c, old0, np)], diff != 0);
+    enc_bit(e, &c->zero[cm_zero_ctx(c, old0)], diff != 0);
     if (diff) {
         int same = diff == c->last_nz[np & 3u];
         enc_bit(e, &c->repeat[cm_repeat_ctx(c, np)], same);
@@ -171,6 +175,15 @@ static void enc_sweep_to(struct enc_reloc *rl, const uint8_t *nw, size_t np)
     for (; rl->sw_pos < np; rl->sw_pos++) {
         rl_sweep_byte(&rl->r.sw, rl->sw_pos, nw[rl->sw_pos]);
     }
+}
+
+/* The phase of new offset np, as the decoder has it (rl NULL: no sweep). */
+static uint8_t enc_phase(struct enc_reloc *rl, const uint8_t *nw, size_t np)
+{
+    if (rl) {
+        enc_sweep_to(rl, nw, np);
+    }
+    return rl_phase(rl ? &rl->r.sw : NULL, rl != NULL, (uint32_t)np);
 }
 
 static void enc_reloc_sync(struct enc_reloc *rl, const uint8_t *nw, size_t np)
@@ -289,6 +302,7 @@ static void enc_cmd(struct enc *x, struct enc_pos *at, const struct delta_cmd *c
     for (uint32_t i = 0; i < cmd->diff_len;) {
         uint32_t k = x->rl ? enc_reloc(x->rl, e, c, old, x->old_len, nw, at->op, at->np, cmd->diff_len - i) : 0;
         if (k == 0) {
+            c->phase = enc_phase(x->rl, nw, at->np);
             enc_diff_byte(e, c, (uint8_t)(nw[at->np] - old[at->op]), old[at->op], (uint32_t)at->np);
             k = 1;
         }
@@ -297,7 +311,7 @@ static void enc_cmd(struct enc *x, struct enc_pos *at, const struct delta_cmd *c
         }
     }
     enc_uint(e, &c->len_extra, cmd->extra_len);
-    enc_extra_run(e, c, x->f, (uint32_t)at->np, (uint32_t)at->np + cmd->extra_len);
+    enc_extra_run(e, c, x->f, x->rl, (uint32_t)at->np, (uint32_t)at->np + cmd->extra_len);
     at->np += cmd->extra_len;
     enc_seek(e, c, cmd->seek, (int32_t)((int64_t)at->op + cmd->seek - (int64_t)at->np));
     at->op = (size_t)((int64_t)at->op + cmd->seek);
