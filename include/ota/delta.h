@@ -179,6 +179,7 @@ struct ota_delta_reloc {
     uint32_t base;           /* scratch offset of the first record: the map is the area's last bytes */
     uint32_t n;              /* map pieces */
     uint32_t lo, hi;         /* the first piece's start, the last one's end: no lookup outside */
+    uint32_t hint;           /* the piece the last lookup found (checked before use) */
     uint32_t got;            /* pieces decoded so far */
     uint32_t end;            /* while decoding: the last piece's end address */
     int32_t shift;           /* while decoding: the last piece's address shift */

@@ -138,12 +138,26 @@ typedef int (*rl_rec_fn)(void *ctx, uint32_t i, uint32_t rec[3]);
 
 /* The new address of old address a: 1 and *to (*piece its index), 0 when
  * no piece holds it. */
-static inline int rl_map(const struct ota_delta_reloc *r, rl_rec_fn rec, void *ctx, uint32_t a, uint32_t *to,
+static inline int rl_map(struct ota_delta_reloc *r, rl_rec_fn rec, void *ctx, uint32_t a, uint32_t *to,
                          uint32_t *piece)
 {
     uint32_t lo = 0, hi = r->n, v[3];
     if (a < r->lo || a >= r->hi) {
         return 0; /* most words are no address at all: no search */
+    }
+    /* Neighbouring words often point into the piece the last lookup found:
+     * the pieces are sorted and disjoint, so the one holding a is the one
+     * the search finds. A stale hint costs one read, never a wrong answer. */
+    if (r->hint < r->n) {
+        int rc = rec(ctx, r->hint, v);
+        if (rc) {
+            return rc;
+        }
+        if (a - v[0] < v[1]) {
+            *to = a + v[2];
+            *piece = r->hint;
+            return 1;
+        }
     }
     while (lo < hi) { /* the first piece starting above a */
         uint32_t mid = lo + (hi - lo) / 2;
@@ -165,7 +179,7 @@ static inline int rl_map(const struct ota_delta_reloc *r, rl_rec_fn rec, void *c
         return rc;
     }
     *to = a + v[2];
-    *piece = lo - 1;
+    *piece = r->hint = lo - 1;
     return 1;
 }
 
@@ -184,7 +198,7 @@ static inline int32_t rl_sext(uint32_t v, unsigned bits)
  * n 0, target pc + 4 + offset), L32R (op0 1, target ((pc + 3) & ~3) +
  * (offset << 2), offset extended with ones): the same instruction naming
  * the mapped target, 1 if it can be encoded. */
-static inline int rl_predict_insn(const struct ota_delta_reloc *r, rl_rec_fn rec, void *ctx, const uint8_t *ob,
+static inline int rl_predict_insn(struct ota_delta_reloc *r, rl_rec_fn rec, void *ctx, const uint8_t *ob,
                                   uint32_t pc_old, uint32_t pc_new, struct rl_cand *c)
 {
     uint32_t w = ob[0] | (uint32_t)ob[1] << 8 | (uint32_t)ob[2] << 16, op0 = w & 15u, t = 0;
@@ -237,7 +251,7 @@ static inline bool rl_differs(const struct rl_cand *c, const uint8_t *ob)
  * instruction where the sweep has one start in code, then a 4-aligned
  * word, each only when its prediction differs from the old bytes. Returns
  * how many (0..2) or an error. */
-static inline int rl_candidates(const struct ota_delta_reloc *r, rl_rec_fn rec, void *ctx, uint32_t p, uint32_t room,
+static inline int rl_candidates(struct ota_delta_reloc *r, rl_rec_fn rec, void *ctx, uint32_t p, uint32_t room,
                                 uint32_t q, const uint8_t *ob, uint32_t ob_len, struct rl_cand out[2])
 {
     const struct ota_delta_sweep *s = &r->sw;
