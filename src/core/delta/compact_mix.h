@@ -50,9 +50,16 @@ static const uint32_t cm_stretch_recip[32] = {
     4277856u,    4825806u,    6066338u,   8291443u,   12064515u,  18512791u,  29020050u,  43826197u,
     82595525u,   119304648u,  195225787u, 357913942u, 536870912u, 715827883u, 2147483648u, 2147483648u};
 
+/* The least knot k with t[k] >= max(64 i, 2) (a knot at or past the start of
+ * p's 64-wide step). */
+static const uint8_t cm_stretch_first[64] = {1,  8,  10, 10, 11, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14,
+                                             14, 14, 15, 15, 15, 15, 15, 15, 15, 16, 16, 16, 16, 16, 16, 16,
+                                             17, 17, 17, 17, 17, 17, 17, 17, 18, 18, 18, 18, 18, 18, 18, 19,
+                                             19, 19, 19, 19, 19, 20, 20, 20, 20, 21, 21, 21, 22, 23, 23, 25};
+
 /* The inverse of cm_squash: the least x in -2047..2047 with cm_squash(x) >= p
  * (2047 when there is none). It runs twice per bit of every extra
- * byte, so it finds the knot interval by bisection over the 33 knots and
+ * byte, so it finds the knot interval by a bisection over eight knots and
  * solves the interpolation there in closed form, rather than bisecting
  * cm_squash itself (12 evaluations); no table in RAM either way. A unit test
  * checks it against the definition for every p. */
@@ -65,11 +72,11 @@ static inline int cm_stretch(int p)
     if (p > 4094) {
         return 2047;
     }
-    /* the least k with t[k] >= p (t[0] < p <= t[32]): five halvings of
-     * 1..32 with no data-dependent branch, which a CPU mispredicts */
-    unsigned lo = 1;
-    lo += t[lo + 15] < p ? 16u : 0u;
-    lo += t[lo + 7] < p ? 8u : 0u;
+    /* the least k with t[k] >= p (t[0] < p <= t[32]): one of the eight
+     * knots from cm_stretch_first[p / 64] on (no 64-wide step of p spans
+     * more), found by three halvings with no data-dependent branch, which
+     * a CPU mispredicts */
+    unsigned lo = cm_stretch_first[(unsigned)p >> 6];
     lo += t[lo + 3] < p ? 4u : 0u;
     lo += t[lo + 1] < p ? 2u : 0u;
     lo += t[lo] < p ? 1u : 0u;
