@@ -321,7 +321,7 @@ static int dec_reloc(struct ota_delta *d)
     return k < 0 ? k : 0;
 }
 
-static int dec_diff_step(struct ota_delta *d)
+static int dec_diff_one(struct ota_delta *d)
 {
     struct ota_delta_compact *c = &d->u.compact;
     int rc = d->hdr.flags & OTA_DELTA_FLAG_RELOC ? dec_reloc(d) : 0;
@@ -333,6 +333,17 @@ static int dec_diff_step(struct ota_delta *d)
         c->state = CS_EXTRA_LEN;
     }
     return rc < 0 ? rc : 0;
+}
+
+/* The diff bytes of a run while the input holds a whole step for each:
+ * the steps run() would make, without its checks between them. */
+static int dec_diff_step(struct ota_delta *d)
+{
+    int rc;
+    do {
+        rc = dec_diff_one(d);
+    } while (!rc && d->u.compact.state == CS_DIFF && d->in_len - d->in_pos >= STEP_MAX_BYTES);
+    return rc;
 }
 
 /* The map's end: every model back at its start, the coder going on. */
