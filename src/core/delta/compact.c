@@ -168,7 +168,7 @@ static int put_extra(struct ota_delta *d, uint8_t b)
 
 /* One symbol of an extra run: a literal, or a match into the new image
  * so far that stays inside the run. */
-static int dec_extra(struct ota_delta *d)
+static int dec_extra_one(struct ota_delta *d)
 {
     struct ota_delta_compact *c = &d->u.compact;
     struct cz_io io = {d};
@@ -186,6 +186,17 @@ static int dec_extra(struct ota_delta *d)
     c->copy_left = len;
     c->state = CS_COPY;
     return 0;
+}
+
+/* The symbols of an extra run while the input holds a whole step for each
+ * (as dec_diff_step). */
+static int dec_extra(struct ota_delta *d)
+{
+    int rc;
+    do {
+        rc = dec_extra_one(d);
+    } while (!rc && d->u.compact.state == CS_EXTRA && d->in_len - d->in_pos >= STEP_MAX_BYTES);
+    return rc;
 }
 
 static int copy_extra(struct ota_delta *d)
