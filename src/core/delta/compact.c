@@ -120,38 +120,17 @@ static int dec_bit(struct ota_delta *d, ota_delta_prob *p)
     return bit;
 }
 
-/* dec_bit_p with the coder's registers in locals: the mixer's weight
- * stores (int32_t) may alias them, which would reload them every bit. */
-static inline int dec_bit_local(struct ota_delta *d, uint32_t *range, uint32_t *code, unsigned p)
-{
-    uint32_t bound = (*range >> CM_PROB_BITS) * p;
-    int bit = *code >= bound;
-    if (bit) {
-        *code -= bound;
-        *range -= bound;
-    } else {
-        *range = bound;
-    }
-    while (*range < CM_TOP) {
-        *range <<= 8;
-        *code = (*code << 8) | next_in(d);
-    }
-    return bit;
-}
-
 static uint8_t dec_extra_literal(struct ota_delta *d)
 {
     struct ota_delta_compact *c = &d->u.compact;
     struct cm_mix m;
     unsigned node = 1;
-    uint32_t range = c->range, code = c->code;
     c->phase = rl_phase(&d->rl.sw, d->hdr.flags & OTA_DELTA_FLAG_RELOC, d->new_pos);
     for (unsigned i = 0; i < 8; i++) {
-        int bit = dec_bit_local(d, &range, &code, cm_mix_predict(c, &m, node, i));
+        int bit = dec_bit_p(d, cm_mix_predict(c, &m, node, i));
         cm_mix_update(&m, bit);
         node = (node << 1) | (unsigned)bit;
     }
-    c->range = range, c->code = code;
     return (uint8_t)node;
 }
 
@@ -285,13 +264,12 @@ static bool reloc_possible(const struct ota_delta_sweep *s, uint32_t p)
     return p == s->next_insn || ((s->seg_addr + (p - s->seg_off)) & 3u) == 0;
 }
 
-/* The next four old bytes at once, when the run and the old image have
- * them and the window holds them (the common case): false otherwise. */
+/* The next four old bytes at once, when the run has them and the window
+ * holds them (it holds old-image bytes only): false otherwise. */
 static inline bool old_bytes4(const struct ota_delta *d, uint32_t run_left, uint8_t ob[4], uint32_t *n)
 {
-    uint64_t i = (uint64_t)d->old_pos - d->old_buf_off; /* wraps huge below the window */
-    if (d->old_pos < 0 || d->buf_holds_new || run_left < 4 || d->old_pos + 4 > d->old_size ||
-        i >= d->old_buf_len || d->old_buf_len - i < 4) {
+    uint64_t i = (uint64_t)d->old_pos - d->old_buf_off; /* wraps huge below the window or at old_pos < 0 */
+    if (d->buf_holds_new || run_left < 4 || i >= d->old_buf_len || d->old_buf_len - (uint32_t)i < 4) {
         return false;
     }
     memcpy(ob, &d->old_buf[i], 4);

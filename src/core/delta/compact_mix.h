@@ -40,16 +40,6 @@ static inline int cm_squash(int x)
     return (int)((t[i] * (128u - w) + t[i + 1] * w + 64u) >> 7);
 }
 
-/* ceil(2^31 / (knot k+1 - knot k)): the interpolation's division as a
- * multiply. The dividend stays below 129 times the divisor (< 2^16), so
- * the quotient is exact (the error is below 2^16 * 502 / 2^31); the unit
- * test of cm_stretch checks every p. */
-static const uint32_t cm_stretch_recip[32] = {
-    2147483648u, 2147483648u, 715827883u, 536870912u, 357913942u, 195225787u, 119304648u, 76695845u,
-    45691142u,   29020050u,   18512791u,  12064515u,  8291443u,   6066338u,   4825806u,   4286395u,
-    4277856u,    4825806u,    6066338u,   8291443u,   12064515u,  18512791u,  29020050u,  43826197u,
-    82595525u,   119304648u,  195225787u, 357913942u, 536870912u, 715827883u, 2147483648u, 2147483648u};
-
 /* The least knot k with t[k] >= max(64 i, 2) (a knot at or past the start of
  * p's 64-wide step). */
 static const uint8_t cm_stretch_first[64] = {1,  8,  10, 10, 11, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14,
@@ -85,8 +75,8 @@ static inline int cm_stretch(int p)
      * (b - a) w >= 128 (p - a) - 64, which is positive as a < p. The result
      * stays in range: w >= 1 in the first interval, w <= 64 in the last. */
     int a = t[lo - 1], b = t[lo];
-    uint32_t need = 128u * (uint32_t)(p - a) - 64u, ceil_num = need + (uint32_t)(b - a) - 1u;
-    return (int)(lo - 1) * 128 - 2048 + (int)(((uint64_t)ceil_num * cm_stretch_recip[lo - 1]) >> 31);
+    int need = 128 * (p - a) - 64;
+    return (int)(lo - 1) * 128 - 2048 + (need + (b - a) - 1) / (b - a);
 }
 
 /* A counter: probability of a 1 (12 bits, high) and how often it was seen
@@ -101,8 +91,7 @@ static inline void cm_ctr_update(uint16_t *s, int bit)
 {
     static const uint8_t div[16] = {2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 32};
     int p = *s >> 4, n = *s & 15;
-    int step = (bit << 12) - p;
-    p += n >= 14 ? step / 32 : step / div[n]; /* a settled counter (most) divides by a constant: a shift */
+    p += ((bit << 12) - p) / div[n];
     p = p < 16 ? 16 : p > 4080 ? 4080 : p;
     *s = (uint16_t)((unsigned)p << 4 | (unsigned)(n < 15 ? n + 1 : 15));
 }
