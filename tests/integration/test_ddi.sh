@@ -289,9 +289,13 @@ boots k v2.0.0
 # one or two operations wide, so the cut walks towards it: up after a cut
 # that came before the record, down after one that came after the outcome
 # was known, and to just before the end of a run that ended uncut (its own
-# count, read from its log) (40 tries at most, at least 7).
+# count, read from its log) (40 tries at most, at least 7). Upwards the
+# step doubles (up to 8) while the cuts keep coming before the record: a
+# run in the mode 28 operations longer is otherwise out of reach of steps
+# of one in 40 tries; a cut after the outcome steps back by one.
 recorded=0
 cut=$((OPS - 3))
+step=1
 for try in $(seq 0 39); do
     [ "$try" -ge 7 ] && [ "$recorded" -gt 0 ] && break
     dev=m$try
@@ -301,6 +305,7 @@ for try in $(seq 0 39); do
     if [ "$RC" -ne 3 ]; then  # no cut: the install took fewer operations; aim at that run's end
         n=$(flash_ops)
         cut=$(( ${n:-$cut} - 1 ))
+        step=1
         continue
     fi
     state=$(sed -n 's/^state=//p' "$T/$dev.img.ddi" 2>/dev/null)
@@ -313,8 +318,8 @@ for try in $(seq 0 39); do
         "deploymentBase $((40 + try)) closed $want" 1
     case "$state" in
     installed) ;;
-    ""|none) cut=$((cut + 1)) ;;  # no record of the action yet: the cut came before it
-    *) cut=$((cut - 1)) ;;   # the outcome is already known: the cut came after the switch
+    ""|none) cut=$((cut + step)); step=$((step < 8 ? step * 2 : 8)) ;;  # no record yet: the cut came before it
+    *) cut=$((cut - 1)); step=1 ;;   # the outcome is already known: the cut came after the switch
     esac
 done
 [ "$recorded" -gt 0 ] && pass "  $recorded of those cuts came after the record was kept" || fail "  no cut after the record"
