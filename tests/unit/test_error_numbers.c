@@ -30,8 +30,29 @@ static void every_code_is_its_number(void **state)
     assert_string_equal(ota_errname(OTA_ERR_IMG_HASH), "-55");
 }
 
+/* Each code's text is its own list entry's value; numbers outside the
+ * list, above 0 or below -255, have none. */
+#define NUMBER_OF(name, value, message) {name, #value},
+static const struct {
+    int code;
+    const char *text;
+} numbers[] = {OTA_ERROR_LIST(NUMBER_OF)};
+
+static void every_text_is_its_own(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+        assert_string_equal(ota_errname(numbers[i].code), numbers[i].text);
+    }
+    const int others[] = {1, 255, 256, -256, -257, 0x7fffffff, -0x7fffffff - 1};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        assert_string_equal(ota_errname(others[i]), "OTA_ERR_UNKNOWN");
+    }
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(every_code_is_its_number)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(every_code_is_its_number),
+                                       cmocka_unit_test(every_text_is_its_own)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
