@@ -13,7 +13,8 @@
 #define OTA_ERROR_TEXT(name, value) #name
 #endif
 
-/* Never called: its case labels make a duplicate value a compile error. */
+/* Never called (ota_errname only names it): its case labels make a
+ * duplicate value a compile error. */
 #define OTA_ERROR_DISTINCT_CASE(name, value, message) \
     case name:                                        \
         return 1;
@@ -44,6 +45,7 @@ const char *ota_errname(int err)
 {
     unsigned negated = 0u - (unsigned)err;  /* above 255 (no code) for a positive err */
     const char *text = error_texts;
+    (void)error_values_are_distinct;
     for (size_t i = 0; i < sizeof(error_negated) && error_negated[i] != negated; i++) {
         while (*text++ != '\0') {
         }
