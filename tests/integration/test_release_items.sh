@@ -378,7 +378,7 @@ runs k v1.0.0
 $OTA -v run "$T/k.img" --manifest "$PURL" --manifest-pub "$PUB" --json >"$T/run.json" 2>"$T/run.out"
 RC=$?
 stop_cut_proxy
-expect_run "after kill -9 the release's patch resumes at its checkpoint" 0 "$BP: resuming at its checkpoint: patch byte"
+expect_run "after kill -9 the release's patch resumes at its checkpoint" 0 "$BP: resuming the compact patch at its checkpoint: patch byte"
 expect_run "  ... and installs" 0 "installed=$BP failed=\[\]"
 sent=$(awk '{print $10}' "$T/nginx/logs/access.log" | tail -1)
 rest=$((bpsize - ${got1:-0}))

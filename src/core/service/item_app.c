@@ -105,11 +105,7 @@ static int prepare_patch_resume(struct ota_service *svc, struct ota_item *item, 
         return err;
     }
     svc->work.patch->new_len = len;
-    ota_item_patch_resume_at(svc, id, in_off, out_off);
-    OTA_LOGI(TAG, "%s: resuming the %s at its checkpoint: patch byte %u, image byte %u", ota_item_uri(svc, item),
-             (get_le32(id + 40) & 0xFFu) == OTA_DELTA_COMPACT ? "compact patch" : "compressed image", (unsigned)in_off,
-             (unsigned)out_off);
-    return ota_item_attach(svc, item, &ota_item_patch_sink);
+    return ota_item_patch_resume_at(svc, item, ota_item_uri(svc, item), id, in_off, out_off);
 }
 
 static bool wants_fallback(int err)
@@ -243,6 +239,12 @@ static int app_execute(struct ota_service *svc, struct ota_item *item)
     } else {
         OTA_LOGI(TAG, "Image bytes read: %u", (unsigned)ota_app_written(&w->up.app));
     }
+    return ota_item_app_activate(svc);
+}
+
+int ota_item_app_activate(struct ota_service *svc)
+{
+    struct ota_item_work *w = &svc->work;
     if (svc->cfg.may_activate && !svc->cfg.may_activate(svc->cfg.cb_ctx, svc->current)) {
         OTA_LOGW(TAG, "the app defers the activation: %s stays unselected", w->part->label);
         ota_app_abort(&w->up.app);

@@ -226,8 +226,8 @@ int ota_item_checkpoint_refused(struct ota_service *svc, struct ota_item *item, 
     return ota_journal_retire(pw->flash, pw->part);
 }
 
-void ota_item_patch_resume_at(struct ota_service *svc, const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN], uint32_t in_off,
-                              uint32_t out_off)
+int ota_item_patch_resume_at(struct ota_service *svc, struct ota_item *item, const char *name,
+                             const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN], uint32_t in_off, uint32_t out_off)
 {
     struct ota_item_patch *p = svc->work.patch;
     memcpy(p->decoder_id, id, OTA_JOURNAL_DECODER_ID_LEN);
@@ -235,6 +235,10 @@ void ota_item_patch_resume_at(struct ota_service *svc, const uint8_t id[OTA_JOUR
     p->resumable = true;
     p->resume_in = in_off;
     p->resume_out = out_off;
+    OTA_LOGI(TAG, "%s: resuming the %s at its checkpoint: patch byte %u, image byte %u", name,
+             (get_le32(id + 40) & 0xFFu) == OTA_DELTA_COMPACT ? "compact patch" : "compressed image", (unsigned)in_off,
+             (unsigned)out_off);
+    return ota_item_attach(svc, item, &ota_item_patch_sink);
 }
 
 /* A decoder that went on from a journal checkpoint and then failed (its

@@ -40,6 +40,10 @@ const char *ota_item_uri(const struct ota_service *svc, const struct ota_item *i
  * (for items that install an app their own way). */
 extern const struct item_sink ota_item_app_sink;
 int ota_item_app_need_upgrade(struct ota_service *svc, struct ota_item *item);
+/* The written app activated (ota_app_finish), unless the app defers it
+ * (may_activate): then aborted, the slot unselected,
+ * OTA_ERR_ACTIVATION_DEFERRED. */
+int ota_item_app_activate(struct ota_service *svc);
 
 /* ---- patches (item_patch.c): transport -> delta applier -> app writer ---- */
 
@@ -89,14 +93,14 @@ void ota_item_decoder_id(const struct ota_delta_checkpoint *cp, const uint8_t *b
  * ota_item_checkpoint_refused logs it, closes the source and retires the
  * record: the caller starts from byte 0); after
  * ota_item_patch_setup, ota_item_patch_resume_at has the decoder continue
- * there. */
+ * there, logs it under name (the patch's URI) and attaches the source. */
 bool ota_item_patch_resumable(const struct ota_delta_header *hdr);
 void ota_item_patch_journal(struct ota_service *svc, const struct ota_delta_header *hdr, const uint8_t *base_sha);
 int ota_item_checkpoint_id(struct ota_service *svc, uint32_t in_off, uint32_t out_off,
                            uint8_t id[OTA_JOURNAL_DECODER_ID_LEN], struct ota_image_info *base);
 int ota_item_checkpoint_refused(struct ota_service *svc, struct ota_item *item, int why);
-void ota_item_patch_resume_at(struct ota_service *svc, const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN], uint32_t in_off,
-                              uint32_t out_off);
+int ota_item_patch_resume_at(struct ota_service *svc, struct ota_item *item, const char *name,
+                             const uint8_t id[OTA_JOURNAL_DECODER_ID_LEN], uint32_t in_off, uint32_t out_off);
 
 /* The producer as a sink: a restart from patch byte 0 (a source without
  * ranges, or one that changed) restarts the applier and the app writer

@@ -128,10 +128,7 @@ static int resume_applier(struct ota_service *svc, struct ota_item *item, struct
         return (err = ota_item_checkpoint_refused(svc, item, err)) ? err : 1;
     }
     ota_item_patch_setup(svc, &r->running, (int64_t)r->manifest.app_size, f->size, applier_digest_err(f));
-    ota_item_patch_resume_at(svc, id, cp[0], cp[1]);
-    OTA_LOGI(TAG, "%s: resuming at its checkpoint: patch byte %u, image byte %u", f->uri, (unsigned)cp[0],
-             (unsigned)cp[1]);
-    return ota_item_attach(svc, item, &ota_item_patch_sink);
+    return ota_item_patch_resume_at(svc, item, f->uri, id, cp[0], cp[1]);
 }
 
 /* From the file's byte 0: a patch or compressed image with sync points
@@ -361,12 +358,7 @@ static int release_execute(struct ota_service *svc, struct ota_item *item)
     OTA_LOGI(TAG, "%s: %u image bytes from the %s %s (%llu bytes)", r->manifest.version,
              (unsigned)r->manifest.app_size, ota_manifest_kind_name(r->installed->kind), r->installed->uri,
              (unsigned long long)r->installed->size);
-    if (svc->cfg.may_activate && !svc->cfg.may_activate(svc->cfg.cb_ctx, svc->current)) {
-        OTA_LOGW(TAG, "the app defers the activation: %s stays unselected", svc->work.part->label);
-        ota_app_abort(&svc->work.up.app);
-        return OTA_ERR_ACTIVATION_DEFERRED;  /* as for an app item */
-    }
-    return ota_app_finish(&svc->work.up.app, NULL);
+    return ota_item_app_activate(svc);  /* as an app item */
 }
 
 void ota_release_item_init(struct ota_item *item, struct ota_release_item *rel, const struct ota_release_config *cfg)

@@ -4,6 +4,10 @@
 
 #include "ota/update.h"
 
+/* OTA_ERR_PROTECTED, logged, when part overlaps what ota_device_protected
+ * guards (the app and the data writer refuse it alike). */
+int ota_device_writable(const struct ota_device *dev, const struct ota_partition *part);
+
 /* Push plain image bytes: head checks, then the partition writer. */
 int ota_app_push_plain(struct ota_app_update *u, const uint8_t *p, size_t len);
 

@@ -41,6 +41,7 @@ static int pick_target(struct ota_app_update *u)
 {
     const struct ota_device *dev = u->dev;
     const struct ota_partition *t = u->opt.target ? u->opt.target : ota_device_next_slot(dev);
+    int err;
     if (!t || t->type != OTA_PT_TYPE_APP) {
         OTA_LOGE(TAG, "no OTA app partition to write");
         return u->opt.target ? OTA_ERR_NOT_FOUND : OTA_ERR_NO_OTA_SLOT;
@@ -51,10 +52,8 @@ static int pick_target(struct ota_app_update *u)
         OTA_LOGE(TAG, "%s is not an OTA slot: otadata cannot boot it", t->label);
         return OTA_ERR_TARGET_NOT_OTA;
     }
-    if (ota_device_protected(dev, t->offset, t->size)) {
-        OTA_LOGE(TAG, "partition %s at 0x%x is the running app or overlaps otadata or the table: not written",
-                 t->label, (unsigned)t->offset);
-        return OTA_ERR_PROTECTED;
+    if ((err = ota_device_writable(dev, t))) {
+        return err;
     }
     u->opt.target = t;
     return OTA_OK;

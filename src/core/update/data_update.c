@@ -9,6 +9,7 @@
  *   6. journal: COMPLETE         (one bit: the only step that declares the content whole) */
 #include <string.h>
 
+#include "app_internal.h"
 #include "ota/error.h"
 #include "ota/journal.h"
 #include "ota/log.h"
@@ -46,10 +47,8 @@ int ota_data_begin(struct ota_data_update *u, const struct ota_device *dev, cons
         OTA_LOGE(TAG, "no data partition to write");
         return OTA_ERR_NOT_FOUND;
     }
-    if (ota_device_protected(dev, part->offset, part->size)) {
-        OTA_LOGE(TAG, "partition %s at 0x%x overlaps otadata, the running app or the table: not written",
-                 part->label, (unsigned)part->offset);
-        return OTA_ERR_PROTECTED;
+    if ((err = ota_device_writable(dev, part))) {
+        return err;
     }
     uint32_t room = ota_journal_data_capacity(part);
     if (room == 0) {

@@ -1,6 +1,7 @@
 /* The device as an update sees it: table, running app, what is protected. */
 #include <string.h>
 
+#include "app_internal.h"
 #include "ota/boot.h"
 #include "ota/error.h"
 #include "ota/hash.h"
@@ -52,6 +53,16 @@ bool ota_device_protected(const struct ota_device *dev, uint32_t addr, uint32_t 
         return true;
     }
     return dev->running && overlaps(addr, len, dev->running->offset, dev->running->size);
+}
+
+int ota_device_writable(const struct ota_device *dev, const struct ota_partition *part)
+{
+    if (ota_device_protected(dev, part->offset, part->size)) {
+        OTA_LOGE(TAG, "partition %s at 0x%x is the running app or overlaps otadata or the table: not written",
+                 part->label, (unsigned)part->offset);
+        return OTA_ERR_PROTECTED;
+    }
+    return OTA_OK;
 }
 
 const struct ota_partition *ota_device_next_slot(const struct ota_device *dev)
