@@ -6,23 +6,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
-static inline uint16_t get_le16(const uint8_t *p)
+/* At -Os the compiler prices these by their byte-by-byte source and calls
+ * them, a call per field; compiled they are one load or store on a target
+ * with unaligned access (Cortex-M4: 408 B less in the device app). */
+#if defined(__GNUC__)
+#define OTA_BYTES_INLINE static inline __attribute__((always_inline))
+#else
+#define OTA_BYTES_INLINE static inline
+#endif
+
+OTA_BYTES_INLINE uint16_t get_le16(const uint8_t *p)
 {
     return (uint16_t)(p[0] | (p[1] << 8));
 }
 
-static inline uint32_t get_le32(const uint8_t *p)
+OTA_BYTES_INLINE uint32_t get_le32(const uint8_t *p)
 {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
-static inline void put_le16(uint8_t *p, uint16_t v)
+OTA_BYTES_INLINE void put_le16(uint8_t *p, uint16_t v)
 {
     p[0] = (uint8_t)v;
     p[1] = (uint8_t)(v >> 8);
 }
 
-static inline void put_le32(uint8_t *p, uint32_t v)
+OTA_BYTES_INLINE void put_le32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v;
     p[1] = (uint8_t)(v >> 8);
