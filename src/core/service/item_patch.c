@@ -61,7 +61,7 @@ int ota_item_patch_check_base(struct ota_service *svc, struct ota_item *item, st
 {
     char want[17], have[17];
     if (!svc->work.patch) {
-        OTA_LOGE(TAG, "%s is a patch, and this firmware takes none (no patch work area)", ota_item_uri(svc, item));
+        OTA_LOGE(TAG, "%s is a patch: this firmware has no patch work area", ota_item_uri(svc, item));
         return OTA_ERR_DELTA_UNSUPPORTED;
     }
     uint32_t n = OTA_DELTA_HEADER_MAX;  /* the longest header: enough for either form */

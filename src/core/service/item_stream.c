@@ -111,8 +111,7 @@ int ota_item_attach(struct ota_service *svc, struct ota_item *item, const struct
             OTA_LOGI(TAG, "resuming the interrupted transfer at byte %u of %lld (journal)", (unsigned)resumed,
                      (long long)w->total);
         } else {
-            OTA_LOGI(TAG, "the source sends from byte 0: comparing the first %u bytes with flash instead of "
-                     "rewriting them", (unsigned)resumed);
+            OTA_LOGI(TAG, "the source sends from byte 0: comparing the first %u bytes with flash", (unsigned)resumed);
         }
     }
     return sink->seek(w, w->stream_pos);
@@ -263,7 +262,7 @@ int ota_item_pump(struct ota_service *svc, struct ota_item *item, const struct i
         } else {
             err = sink->write(w, w->buf, (uint32_t)got);
             if (err == OTA_ERR_SOURCE_CHANGED) {
-                OTA_LOGW(TAG, "%s: a byte before %llu differs from what is in flash", ota_item_uri(svc, item),
+                OTA_LOGW(TAG, "%s: a byte before %llu differs from flash", ota_item_uri(svc, item),
                          (unsigned long long)w->stream_pos);
                 err = start_over(svc, item, sink);
             } else if (err && w->patch && w->patch->active) {

@@ -176,7 +176,7 @@ static int load_record(struct ota_release_item *r)
     }
     if (!r->cfg.store) {
         if (!r->cfg.without_serial_store) {
-            OTA_LOGE(TAG, "this firmware keeps no release serial: manifests are refused (%s)",
+            OTA_LOGE(TAG, "no release serial store: manifests are refused (%s)",
                      ota_strerror(OTA_ERR_RELEASE_NO_SERIAL_STORE));
             return OTA_ERR_RELEASE_NO_SERIAL_STORE;
         }
@@ -184,7 +184,7 @@ static int load_record(struct ota_release_item *r)
         return OTA_OK;
     }
     if ((err = r->cfg.store->load(r->cfg.store->ctx, &r->record))) {
-        OTA_LOGE(TAG, "the device's release record: %s", ota_strerror(err));
+        OTA_LOGE(TAG, "cannot load the release record: %s", ota_strerror(err));
     }
     return err;
 }
@@ -193,7 +193,7 @@ static int save_record(struct ota_release_item *r)
 {
     int err = r->cfg.store ? r->cfg.store->save(r->cfg.store->ctx, &r->record) : OTA_OK;
     if (err) {
-        OTA_LOGE(TAG, "cannot keep the release record on the device: %s", ota_strerror(err));
+        OTA_LOGE(TAG, "cannot save the release record: %s", ota_strerror(err));
     }
     return err;
 }

@@ -117,8 +117,7 @@ int ota_service_start(struct ota_service *svc, bool *reboot)
         if (err) {
             last_err = err;
             if (item->break_after_fail) {
-                OTA_LOGW(TAG, "list id %u failed and has break_after_fail: the rest of the list is skipped",
-                         svc->current);
+                OTA_LOGW(TAG, "list id %u failed (break_after_fail): the rest is skipped", svc->current);
                 break;
             }
         } else if (item->reboot_flag) {

@@ -207,7 +207,7 @@ int ota_app_check_head(const struct ota_app_update *u, const uint8_t head[OTA_AP
         return OTA_ERR_PROJECT_NAME;
     }
     if (in.secure_version < u->dev->secure_version) {
-        OTA_LOGE(TAG, "incoming secure_version %u is below the device's anti-rollback counter %u: refused",
+        OTA_LOGE(TAG, "incoming secure_version %u is below the anti-rollback counter %u",
                  (unsigned)in.secure_version, (unsigned)u->dev->secure_version);
         return OTA_ERR_SECURE_VERSION;
     }
@@ -384,7 +384,7 @@ int ota_app_finish(struct ota_app_update *u, struct ota_image_info *info)
     }
 #endif
     if (!u->head_checked) {
-        OTA_LOGE(TAG, "the image ended after %u bytes, before its descriptor", (unsigned)u->head_len);
+        OTA_LOGE(TAG, "the image ended at byte %u, before its descriptor", (unsigned)u->head_len);
         return fail(u, OTA_ERR_IMG_TRUNCATED);
     }
     if ((err = verify_in_flash(u, &u->info)) || (err = ota_pw_commit(&u->pw)) || (err = select_slot(u))) {

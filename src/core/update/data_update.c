@@ -52,8 +52,8 @@ int ota_data_begin(struct ota_data_update *u, const struct ota_device *dev, cons
     }
     uint32_t room = ota_journal_data_capacity(part);
     if (room == 0) {
-        OTA_LOGE(TAG, "partition %s (%u bytes) is too small for a power-safe update (its last %u bytes "
-                 "hold the update journal)", part->label, (unsigned)part->size, OTA_JOURNAL_LEN);
+        OTA_LOGE(TAG, "partition %s (%u bytes) has no room beside its %u-byte update journal", part->label,
+                 (unsigned)part->size, OTA_JOURNAL_LEN);
         return OTA_ERR_DATA_TOO_BIG;
     }
     ota_pw_init(&u->pw, dev->flash, part, room, OTA_ERR_DATA_TOO_BIG, data_inspect, u);
@@ -82,8 +82,8 @@ int ota_data_set_source(struct ota_data_update *u, int64_t image_len, const char
     }
     const struct ota_partition *part = u->pw.part;
     if (image_len != OTA_LENGTH_UNKNOWN && (image_len < 0 || image_len > (int64_t)u->pw.limit)) {
-        OTA_LOGE(TAG, "data of %lld bytes does not fit partition %s (%u bytes usable, the last %u hold the "
-                 "update journal): nothing written", (long long)image_len, part->label, (unsigned)u->pw.limit,
+        OTA_LOGE(TAG, "data of %lld bytes does not fit partition %s (%u bytes before its %u-byte journal): "
+                 "nothing written", (long long)image_len, part->label, (unsigned)u->pw.limit,
                  OTA_JOURNAL_LEN);
         return fail(u, OTA_ERR_DATA_TOO_BIG);
     }
