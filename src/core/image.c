@@ -23,50 +23,62 @@ static const char region_names[][sizeof("RTC_IRAM")] = {
     "DROM", "IROM", "DRAM", "IRAM", "RTC_IRAM", "RTC_DRAM", "RTC_DATA", "RTC_FAST", "RTC",
 };
 
-/* 12 bytes a row: the chip ids fit a byte, the name is an index. */
+/* 8 bytes a row: every range starts and ends on an 8 KiB boundary, so its
+ * length is a count of those; the chip ids fit a byte, the name is an index. */
+#define REGION_UNIT 0x2000u
+
 struct region {
-    uint32_t lo, hi;  /* [lo, hi) */
+    uint32_t lo;
+    uint16_t units;  /* [lo, lo + units * REGION_UNIT) */
     uint8_t chip_id;
-    bool mapped;
-    uint8_t name;
+    uint8_t mapped : 1, name : 7;
 };
+/* A boundary off the 8 KiB grid fails to compile (an array of size -1). */
+#define REGION_UNITS(lo, hi) \
+    (uint16_t)(((hi) - (lo)) / REGION_UNIT + 0 * sizeof(char[(lo) % REGION_UNIT == 0 && (hi) % REGION_UNIT == 0 ? 1 : -1]))
+#define REGION(lo, hi, chip, mapped, name) {lo, REGION_UNITS(lo, hi), chip, mapped, name}
+
+static uint32_t region_hi(const struct region *r)
+{
+    return r->lo + (uint32_t)r->units * REGION_UNIT;
+}
 
 static const struct region regions[] = {
-    {0x3F400000u, 0x3F800000u, OTA_CHIP_ESP32, true, DROM},
-    {0x400D0000u, 0x40400000u, OTA_CHIP_ESP32, true, IROM},
-    {0x3FFAE000u, 0x40000000u, OTA_CHIP_ESP32, false, DRAM},
-    {0x40080000u, 0x400AA000u, OTA_CHIP_ESP32, false, IRAM},
-    {0x400C0000u, 0x400C2000u, OTA_CHIP_ESP32, false, RTC_IRAM},
-    {0x3FF80000u, 0x3FF82000u, OTA_CHIP_ESP32, false, RTC_DRAM},
-    {0x50000000u, 0x50002000u, OTA_CHIP_ESP32, false, RTC_DATA},
+    REGION(0x3F400000u, 0x3F800000u, OTA_CHIP_ESP32, true, DROM),
+    REGION(0x400D0000u, 0x40400000u, OTA_CHIP_ESP32, true, IROM),
+    REGION(0x3FFAE000u, 0x40000000u, OTA_CHIP_ESP32, false, DRAM),
+    REGION(0x40080000u, 0x400AA000u, OTA_CHIP_ESP32, false, IRAM),
+    REGION(0x400C0000u, 0x400C2000u, OTA_CHIP_ESP32, false, RTC_IRAM),
+    REGION(0x3FF80000u, 0x3FF82000u, OTA_CHIP_ESP32, false, RTC_DRAM),
+    REGION(0x50000000u, 0x50002000u, OTA_CHIP_ESP32, false, RTC_DATA),
 
-    {0x3F000000u, 0x3FF80000u, OTA_CHIP_ESP32S2, true, DROM},
-    {0x40080000u, 0x40800000u, OTA_CHIP_ESP32S2, true, IROM},
-    {0x3FFB0000u, 0x40000000u, OTA_CHIP_ESP32S2, false, DRAM},
-    {0x40020000u, 0x40070000u, OTA_CHIP_ESP32S2, false, IRAM},
-    {0x40070000u, 0x40072000u, OTA_CHIP_ESP32S2, false, RTC_IRAM},
-    {0x3FF9E000u, 0x3FFA0000u, OTA_CHIP_ESP32S2, false, RTC_DRAM},
-    {0x50000000u, 0x50002000u, OTA_CHIP_ESP32S2, false, RTC_DATA},
+    REGION(0x3F000000u, 0x3FF80000u, OTA_CHIP_ESP32S2, true, DROM),
+    REGION(0x40080000u, 0x40800000u, OTA_CHIP_ESP32S2, true, IROM),
+    REGION(0x3FFB0000u, 0x40000000u, OTA_CHIP_ESP32S2, false, DRAM),
+    REGION(0x40020000u, 0x40070000u, OTA_CHIP_ESP32S2, false, IRAM),
+    REGION(0x40070000u, 0x40072000u, OTA_CHIP_ESP32S2, false, RTC_IRAM),
+    REGION(0x3FF9E000u, 0x3FFA0000u, OTA_CHIP_ESP32S2, false, RTC_DRAM),
+    REGION(0x50000000u, 0x50002000u, OTA_CHIP_ESP32S2, false, RTC_DATA),
 
-    {0x3C000000u, 0x3E000000u, OTA_CHIP_ESP32S3, true, DROM},
-    {0x42000000u, 0x44000000u, OTA_CHIP_ESP32S3, true, IROM},
-    {0x3FC88000u, 0x3FD00000u, OTA_CHIP_ESP32S3, false, DRAM},
-    {0x40370000u, 0x403E0000u, OTA_CHIP_ESP32S3, false, IRAM},
-    {0x600FE000u, 0x60100000u, OTA_CHIP_ESP32S3, false, RTC_FAST},
-    {0x50000000u, 0x50002000u, OTA_CHIP_ESP32S3, false, RTC_DATA},
+    REGION(0x3C000000u, 0x3E000000u, OTA_CHIP_ESP32S3, true, DROM),
+    REGION(0x42000000u, 0x44000000u, OTA_CHIP_ESP32S3, true, IROM),
+    REGION(0x3FC88000u, 0x3FD00000u, OTA_CHIP_ESP32S3, false, DRAM),
+    REGION(0x40370000u, 0x403E0000u, OTA_CHIP_ESP32S3, false, IRAM),
+    REGION(0x600FE000u, 0x60100000u, OTA_CHIP_ESP32S3, false, RTC_FAST),
+    REGION(0x50000000u, 0x50002000u, OTA_CHIP_ESP32S3, false, RTC_DATA),
 
-    {0x3C000000u, 0x3C800000u, OTA_CHIP_ESP32C3, true, DROM},
-    {0x42000000u, 0x42800000u, OTA_CHIP_ESP32C3, true, IROM},
-    {0x3FC80000u, 0x3FCE0000u, OTA_CHIP_ESP32C3, false, DRAM},
-    {0x4037C000u, 0x403E0000u, OTA_CHIP_ESP32C3, false, IRAM},
-    {0x50000000u, 0x50002000u, OTA_CHIP_ESP32C3, false, RTC},
+    REGION(0x3C000000u, 0x3C800000u, OTA_CHIP_ESP32C3, true, DROM),
+    REGION(0x42000000u, 0x42800000u, OTA_CHIP_ESP32C3, true, IROM),
+    REGION(0x3FC80000u, 0x3FCE0000u, OTA_CHIP_ESP32C3, false, DRAM),
+    REGION(0x4037C000u, 0x403E0000u, OTA_CHIP_ESP32C3, false, IRAM),
+    REGION(0x50000000u, 0x50002000u, OTA_CHIP_ESP32C3, false, RTC),
 };
 
 static const struct region *region_of(uint16_t chip_id, uint32_t addr)
 {
     for (size_t i = 0; i < sizeof(regions) / sizeof(regions[0]); i++) {
         const struct region *r = &regions[i];
-        if (r->chip_id == chip_id && addr >= r->lo && addr < r->hi) {
+        if (r->chip_id == chip_id && addr >= r->lo && addr < region_hi(r)) {
             return r;
         }
     }
@@ -106,7 +118,7 @@ static bool segment_placement_ok(uint16_t chip_id, uint32_t load_addr, uint32_t 
     if (load_addr < 0x10000000u || len == 0) {
         return true;
     }
-    return r && len - 1u <= r->hi - 1u - load_addr;
+    return r && len - 1u <= region_hi(r) - 1u - load_addr;
 }
 
 const char *ota_chip_name(uint16_t chip_id)
@@ -560,7 +572,7 @@ uint32_t ota_image_build_max_size(uint16_t chip_id)
         return 0;
     }
     /* and stay below 16 MiB, as verify_segment_header() wants every segment */
-    uint32_t seg0_max = r->hi - lay->drom < 0x1000000u - 4u ? r->hi - lay->drom : 0x1000000u - 4u;
+    uint32_t seg0_max = region_hi(r) - lay->drom < 0x1000000u - 4u ? region_hi(r) - lay->drom : 0x1000000u - 4u;
     return (seg0_max + BUILD_FIXED + 3u + 1u + OTA_SHA256_LEN) & ~15u;
 }
 
