@@ -5,7 +5,7 @@
 #include "ota/error.h"
 #include "ota/log.h"
 
-const char *const ota_tag_default = "OTA_DEFAULT";
+const char ota_tag_default[] = "OTA_DEFAULT";
 #define TAG ota_tag_default
 
 const char *ota_item_uri(const struct ota_service *svc, const struct ota_item *item)
@@ -216,8 +216,8 @@ static int reconnect(struct ota_service *svc, struct ota_item *item, const struc
         unsigned ms = backoff_ms(&svc->cfg, w->retries);
         uint32_t at = sink->written(w);
         w->retries++;
-        OTA_LOGW(TAG, "%s: %s at byte %u; reconnecting in %u ms (%u of %u), from byte %u", ota_item_uri(svc, item),
-                 ota_strerror(err), (unsigned)at, ms, w->retries, max, (unsigned)at);
+        OTA_LOGW(TAG, "%s: %s at byte %u; reconnecting in %u ms (%u of %u) to go on from there",
+                 ota_item_uri(svc, item), ota_strerror(err), (unsigned)at, ms, w->retries, max);
         ota_item_close(svc);
         if (svc->cfg.sleep_ms) {
             svc->cfg.sleep_ms(svc->cfg.cb_ctx, ms);

@@ -12,7 +12,7 @@ struct item_sink {
     uint32_t (*written)(const struct ota_item_work *w);
 };
 
-extern const char *const ota_tag_default;
+extern const char ota_tag_default[];
 
 /* Check the URI against the policy, then open it: from `offset` with
  * If-Range `validator` when an interrupted transfer can go on (NULL: from 0). */

@@ -30,7 +30,7 @@ static int running_on_trial(const struct ota_device *dev)
     if (od_part && ota_otadata_read(dev->flash, od_part, &od) == OTA_OK) {
         int active = ota_otadata_active(&od);
         if (active >= 0 && od.copy[active].state == OTA_IMG_PENDING_VERIFY) {
-            OTA_LOGE(TAG, "the running app is on trial (PENDING_VERIFY): mark it valid before a new OTA");
+            OTA_LOGE(TAG, "the running app is on trial (PENDING_VERIFY): mark it valid first");
             return OTA_ERR_PENDING_VERIFY;
         }
     }
