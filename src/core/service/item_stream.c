@@ -8,11 +8,6 @@
 const char ota_tag_default[] = "OTA_DEFAULT";
 #define TAG ota_tag_default
 
-const char *ota_item_uri(const struct ota_service *svc, const struct ota_item *item)
-{
-    return svc->work.uri ? svc->work.uri : item->uri;
-}
-
 void ota_item_close(struct ota_service *svc)
 {
     struct ota_item_work *w = &svc->work;
@@ -255,24 +250,22 @@ int ota_item_pump(struct ota_service *svc, struct ota_item *item, const struct i
         if (got == 0) {
             return OTA_OK;
         }
-        if (got < 0) {
+        bool read_failed = got < 0;
+        err = read_failed ? got : sink->write(w, w->buf, (uint32_t)got);
+        if (!read_failed && err == OTA_ERR_SOURCE_CHANGED) {
+            OTA_LOGW(TAG, "%s: a byte before %llu differs from flash", ota_item_uri(svc, item),
+                     (unsigned long long)w->stream_pos);
+            err = start_over(svc, item, sink);
+        } else if (err && (read_failed || (w->patch && w->patch->active))) {
+            /* the source's error, or the applier's at a patch byte (not a flash address) */
             OTA_LOGE(TAG, "reading %s at byte %llu: %s", ota_item_uri(svc, item), (unsigned long long)pos,
-                     ota_strerror(got));
-            err = reconnect(svc, item, sink, got);
-        } else {
-            err = sink->write(w, w->buf, (uint32_t)got);
-            if (err == OTA_ERR_SOURCE_CHANGED) {
-                OTA_LOGW(TAG, "%s: a byte before %llu differs from flash", ota_item_uri(svc, item),
-                         (unsigned long long)w->stream_pos);
-                err = start_over(svc, item, sink);
-            } else if (err && w->patch && w->patch->active) {
-                /* the applier's error, at a patch byte (not a flash address) */
-                OTA_LOGE(TAG, "reading %s at byte %llu: %s", ota_item_uri(svc, item), (unsigned long long)pos,
-                         ota_strerror(err));
-            } else if (err && w->part) {
-                OTA_LOGE(TAG, "writing %s near 0x%x: %s", w->part->label,
-                         (unsigned)(w->part->offset + sink->written(w)), ota_strerror(err));
-            }
+                     ota_strerror(err));
+            err = read_failed ? reconnect(svc, item, sink, err) : err;
+        } else if (err && w->part) {
+            OTA_LOGE(TAG, "writing %s near 0x%x: %s", w->part->label,
+                     (unsigned)(w->part->offset + sink->written(w)), ota_strerror(err));
+        }
+        if (!read_failed) {
             report_progress(svc, sink->written(w));
         }
         if (err) {
