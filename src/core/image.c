@@ -121,19 +121,20 @@ static bool segment_placement_ok(uint16_t chip_id, uint32_t load_addr, uint32_t 
     return r && len - 1u <= region_hi(r) - 1u - load_addr;
 }
 
+/* The chip ids and, in the same order, their names, each ended by its
+ * NUL, then the name of any other id: a walk, not a table of pointers. */
+static const uint8_t chip_ids[] = {OTA_CHIP_ESP32, OTA_CHIP_ESP32S2, OTA_CHIP_ESP32C3, OTA_CHIP_ESP32S3,
+                                   0x0C,           0x0D,             0x10,             0x12};
+static const char chip_names[] = "ESP32\0ESP32-S2\0ESP32-C3\0ESP32-S3\0ESP32-C2\0ESP32-C6\0ESP32-H2\0ESP32-P4\0unknown";
+
 const char *ota_chip_name(uint16_t chip_id)
 {
-    switch (chip_id) {
-    case OTA_CHIP_ESP32: return "ESP32";
-    case OTA_CHIP_ESP32S2: return "ESP32-S2";
-    case OTA_CHIP_ESP32C3: return "ESP32-C3";
-    case OTA_CHIP_ESP32S3: return "ESP32-S3";
-    case 0x000C: return "ESP32-C2";
-    case 0x000D: return "ESP32-C6";
-    case 0x0010: return "ESP32-H2";
-    case 0x0012: return "ESP32-P4";
-    default: return "unknown";
+    const char *name = chip_names;
+    for (size_t i = 0; i < sizeof(chip_ids) && chip_ids[i] != chip_id; i++) {
+        while (*name++ != '\0') {
+        }
     }
+    return name;
 }
 
 struct ota_image_opts ota_image_opts_app(void)

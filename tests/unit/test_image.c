@@ -381,9 +381,26 @@ static void mapped_segment_stays_in_its_window(void **state)
     assert_int_equal(ota_image_build_max_size(0x000D), 0);
 }
 
+/* Each chip id its name; any other id (also one past a byte) "unknown". */
+static void chips_have_their_names(void **state)
+{
+    (void)state;
+    static const struct {
+        uint16_t id;
+        const char *name;
+    } chips[] = {{OTA_CHIP_ESP32, "ESP32"},       {OTA_CHIP_ESP32S2, "ESP32-S2"}, {OTA_CHIP_ESP32C3, "ESP32-C3"},
+                 {OTA_CHIP_ESP32S3, "ESP32-S3"},  {0x000C, "ESP32-C2"},         {0x000D, "ESP32-C6"},
+                 {0x0010, "ESP32-H2"},            {0x0012, "ESP32-P4"},         {0x0001, "unknown"},
+                 {0x0100, "unknown"},             {0x0109, "unknown"},          {0xFFFF, "unknown"}};
+    for (size_t i = 0; i < sizeof(chips) / sizeof(chips[0]); i++) {
+        assert_string_equal(ota_chip_name(chips[i].id), chips[i].name);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(chips_have_their_names),
         cmocka_unit_test(built_image_verifies_in_any_chunking),
         cmocka_unit_test(builder_is_deterministic_and_sized),
         cmocka_unit_test(truncated_at_many_lengths),
