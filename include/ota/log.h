@@ -24,9 +24,23 @@ enum ota_log_level {
 
 void ota_log(enum ota_log_level level, const char *tag, const char *fmt, ...) OTA_PRINTF_LIKE(3, 4);
 
-#define OTA_LOGE(tag, ...) ota_log(OTA_LOG_ERROR, tag, __VA_ARGS__)
-#define OTA_LOGW(tag, ...) ota_log(OTA_LOG_WARN, tag, __VA_ARGS__)
-#define OTA_LOGI(tag, ...) ota_log(OTA_LOG_INFO, tag, __VA_ARGS__)
-#define OTA_LOGD(tag, ...) ota_log(OTA_LOG_DEBUG, tag, __VA_ARGS__)
+/* The most detailed level compiled in (-1 none, 0 errors .. 3 debug; all by
+ * default), as ESP-IDF's CONFIG_LOG_MAXIMUM_LEVEL: a line above it leaves
+ * the build with its format string, the largest part of a small device's
+ * core. Its arguments are still type-checked, never evaluated. */
+#ifndef OTA_LOG_MAXIMUM_LEVEL
+#define OTA_LOG_MAXIMUM_LEVEL 3
+#endif
+
+#define OTA_LOG_AT(level, tag, ...)                 \
+    do {                                            \
+        if ((int)(level) <= OTA_LOG_MAXIMUM_LEVEL)  \
+            ota_log(level, tag, __VA_ARGS__);       \
+    } while (0)
+
+#define OTA_LOGE(tag, ...) OTA_LOG_AT(OTA_LOG_ERROR, tag, __VA_ARGS__)
+#define OTA_LOGW(tag, ...) OTA_LOG_AT(OTA_LOG_WARN, tag, __VA_ARGS__)
+#define OTA_LOGI(tag, ...) OTA_LOG_AT(OTA_LOG_INFO, tag, __VA_ARGS__)
+#define OTA_LOGD(tag, ...) OTA_LOG_AT(OTA_LOG_DEBUG, tag, __VA_ARGS__)
 
 #endif

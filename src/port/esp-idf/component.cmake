@@ -30,6 +30,13 @@ if(NOT CONFIG_OTA_DECRYPT)
     target_compile_definitions(${COMPONENT_LIB} PUBLIC OTA_NO_DECRYPT)
 endif()
 
+if(DEFINED CONFIG_LOG_MAXIMUM_LEVEL)
+    # ESP-IDF's compile-time log ceiling (0 none, 1 error .. 5 verbose) holds
+    # for the core's lines too: ours count from -1 none, 0 error.
+    math(EXPR ota_log_maximum_level "${CONFIG_LOG_MAXIMUM_LEVEL} - 1")
+    target_compile_definitions(${COMPONENT_LIB} PUBLIC OTA_LOG_MAXIMUM_LEVEL=${ota_log_maximum_level})
+endif()
+
 # The same warnings as the host build (as errors under OTA_WERROR): the core is checked by both.
 include(${ota_port_dir}/warnings.cmake)
 ota_strict_warnings(${COMPONENT_LIB})
