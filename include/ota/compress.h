@@ -15,16 +15,16 @@
 #include <stdint.h>
 
 #define OTA_CZ_MAGIC 0x95544f4fu /* "OOT\x95" read little-endian: never 0xE9, 0x10 or a compact patch */
-#define OTA_CZ_VERSION 4u          /* 4: order 1 by the top 3 bits of the previous byte; 1-3 (older models) are refused */
+#define OTA_CZ_VERSION 5u          /* 5: two literal counters (no instruction input); 1-4 (older models) are refused */
 #define OTA_CZ_SYNC_DEFAULT (256u * 1024u) /* output bytes between sync points: +0.1 % size */
 #define OTA_CZ_SYNC_UNIT 4096u     /* sync points fall on flash sector boundaries */
 #define OTA_CZ_HEADER_LEN 48u
 
 #define OTA_CZ_REPS 4u
 #define OTA_CZ_O1_BITS 11u   /* literal counters: order 1, the previous byte's top 3 bits x 256 nodes */
-#define OTA_CZ_IN_BITS 11u   /* the instruction so far (Xtensa: 2 or 3 bytes, by its opcode nibble) */
+#define OTA_CZ_O0_CTRS (3u * 3u * 256u) /* literal counters: order 0, by instruction phase x agreement x node */
 #define OTA_CZ_MIX_SETS 96u  /* weight sets: bit position x predicted-byte agreement x after a match x instruction phase */
-#define OTA_CZ_MIX_INPUTS 3u  /* three counters */
+#define OTA_CZ_MIX_INPUTS 2u  /* two counters */
 #define OTA_CZ_SQUASH_STEPS 256u /* the logistic curve as a table, 1/16 apart */
 #define OTA_CZ_LEN_CTX 3u    /* distance bit-length trees by match length: 2, 3, 4+ */
 
@@ -56,12 +56,11 @@ struct ota_cz {
     uint8_t since_match;            /* literals since the last match, capped */
     uint32_t run_left;              /* bytes left of the match being copied */
     uint32_t stop;                  /* decoder: the next sync point or the end (0: not yet known) */
-    uint8_t c1, c2;                 /* the last two output bytes */
-    uint8_t ph, ilen, i0, i1;       /* byte of the instruction, its length, its first two bytes */
+    uint8_t c1;                     /* the last output byte */
+    uint8_t ph, ilen;               /* byte of the instruction (Xtensa: 2 or 3 bytes, by its opcode nibble), its length */
     struct ota_cz_lz lz;
-    uint16_t o0[3 * 256];           /* by agreement with the predicted byte, then the bits so far */
+    uint16_t o0[OTA_CZ_O0_CTRS];    /* by instruction phase, agreement with the predicted byte, the bits so far */
     uint16_t o1[1u << OTA_CZ_O1_BITS];
-    uint16_t in[1u << OTA_CZ_IN_BITS];
     int32_t w[OTA_CZ_MIX_SETS][OTA_CZ_MIX_INPUTS];
     uint16_t squash[OTA_CZ_SQUASH_STEPS];
 };

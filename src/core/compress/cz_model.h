@@ -20,16 +20,13 @@
 
 #define CZ_MIN_MATCH 2u
 #define CZ_W_SHIFT 14      /* weights are 2.14 fixed point */
-#define CZ_MIX_INIT ((1 << CZ_W_SHIFT) / 3) /* a third each at the start */
+#define CZ_MIX_INIT ((1 << CZ_W_SHIFT) / 2) /* a half each at the start */
 #define CZ_MIX_SHIFT 13    /* learning rate: w += s * err >> 13 */
-#define CZ_HASH_K 2654435761u /* cm_hash's multiplier */
 #define CZ_CTR_INIT 32768u    /* counters: 16-bit probability of a 1, one half */
 /* How fast each counter follows its context (p moves by 1/2^rate of the
- * way to the bit): the byte so far and the previous byte fast, the
- * instruction so far slowly (measured on the vector releases). */
-#define CZ_RATE_O0 2
+ * way to the bit), measured on the vector releases. */
+#define CZ_RATE_O0 3
 #define CZ_RATE_O1 2
-#define CZ_RATE_IN 5
 
 /* cm_stretch at the middle of each 8-wide step of p (generated from it):
  * its bisection cost more than all else of a literal bit. */
@@ -111,9 +108,9 @@ static inline void cz_init(struct ota_cz *c)
 {
     memset(c, 0, sizeof(*c));
     cz_lz_init(&c->lz);
-    uint16_t *ctrs[] = {c->o0, c->o1, c->in};
-    size_t ncounts[] = {3 * 256, 1u << OTA_CZ_O1_BITS, 1u << OTA_CZ_IN_BITS};
-    for (size_t k = 0; k < 3; k++) {
+    uint16_t *ctrs[] = {c->o0, c->o1};
+    size_t ncounts[] = {OTA_CZ_O0_CTRS, 1u << OTA_CZ_O1_BITS};
+    for (size_t k = 0; k < 2; k++) {
         for (size_t i = 0; i < ncounts[k]; i++) {
             ctrs[k][i] = CZ_CTR_INIT;
         }
@@ -174,26 +171,47 @@ static inline uint32_t cz_int(struct cz_io *io, uint16_t *nbits, uint16_t (*high
     return r;
 }
 
-/* One literal's bit: the three counters' predictions mixed by weight set
- * w, the bit coded (or decoded), then the weights and counters learn it.
- * Written out input by input: a loop over pointers cost twice the work. */
-static inline int cz_literal_bit(struct cz_io *io, const uint16_t *squash, uint16_t *c0, uint16_t *c1, uint16_t *c2,
-                                 int32_t *w, int bit)
+/* A literal bit's prediction: the two counters' stretches and their mix
+ * by weight pair w, p1 the probability of a 1 (12 bits). */
+struct cz_lit_pred {
+    int sa, sb, p1;
+};
+
+static inline struct cz_lit_pred cz_lit_predict(const uint16_t *squash, uint16_t ca, uint16_t cb, const int32_t *w)
 {
-    int s0 = cz_ctr_st(*c0), s1 = cz_ctr_st(*c1), s2 = cz_ctr_st(*c2);
-    uint32_t dot = (uint32_t)w[0] * (uint32_t)s0 + (uint32_t)w[1] * (uint32_t)s1 + (uint32_t)w[2] * (uint32_t)s2;
+    struct cz_lit_pred q = {cz_ctr_st(ca), cz_ctr_st(cb), 0};
+    uint32_t dot = (uint32_t)w[0] * (uint32_t)q.sa + (uint32_t)w[1] * (uint32_t)q.sb;
     int32_t x = (int32_t)dot >> (CZ_W_SHIFT + 4);
     unsigned u = (unsigned)(x + 128); /* the table's step; beyond its ends (rare), its end */
-    int p1 = squash[u < OTA_CZ_SQUASH_STEPS ? u : x < 0 ? 0u : OTA_CZ_SQUASH_STEPS - 1u];
-    bit = cz_bit(io, CM_PROB_ONE - (unsigned)p1, bit);
-    int err = (bit << 12) - p1;
-    cz_w_learn(&w[0], s0, err);
-    cz_w_learn(&w[1], s1, err);
-    cz_w_learn(&w[2], s2, err);
-    cz_ctr_update(c0, bit, CZ_RATE_O0);
-    cz_ctr_update(c1, bit, CZ_RATE_O1);
-    cz_ctr_update(c2, bit, CZ_RATE_IN);
+    q.p1 = squash[u < OTA_CZ_SQUASH_STEPS ? u : x < 0 ? 0u : OTA_CZ_SQUASH_STEPS - 1u];
+    return q;
+}
+
+/* After a literal bit: the weights and the counters learn it. */
+static inline void cz_lit_learn(struct cz_lit_pred q, uint16_t *ca, uint16_t *cb, int32_t *w, int bit)
+{
+    int err = (bit << 12) - q.p1;
+    cz_w_learn(&w[0], q.sa, err);
+    cz_w_learn(&w[1], q.sb, err);
+    cz_ctr_update(ca, bit, CZ_RATE_O0);
+    cz_ctr_update(cb, bit, CZ_RATE_O1);
+}
+
+/* One literal's bit: predicted, coded (or decoded), learnt. */
+static inline int cz_literal_bit(struct cz_io *io, const uint16_t *squash, uint16_t *ca, uint16_t *cb, int32_t *w,
+                                 int bit)
+{
+    struct cz_lit_pred q = cz_lit_predict(squash, *ca, *cb, w);
+    bit = cz_bit(io, CM_PROB_ONE - (unsigned)q.p1, bit);
+    cz_lit_learn(q, ca, cb, w, bit);
     return bit;
+}
+
+/* The order-0 counters of a literal's bits, by the byte's place in its
+ * instruction; within them by agreement (agree << (8 + pb): 0, 256, 512). */
+static inline uint32_t cz_o0_base(const struct ota_cz *c)
+{
+    return (uint32_t)c->ph * (3u << 8);
 }
 
 /* The order-1 counters of a literal's bits: by the previous byte's top
@@ -203,34 +221,27 @@ static inline uint32_t cz_o1_base(uint8_t c1)
     return (uint32_t)(c1 >> 5) << 8;
 }
 
-/* The instruction so far, the instruction counters' context. */
-static inline uint32_t cz_ins_ctx(const struct ota_cz *c)
+/* The weight pairs of a literal's bits: bit i's is w[(i * 4 + agree * 2) * 3]. */
+static inline uint32_t cz_w_base(const struct ota_cz *c, int after_match)
 {
-    return c->ph == 0 ? 0u : c->ph == 1 ? 0x100u | c->i0 : 0x20000u | (uint32_t)c->i1 << 8 | c->i0;
+    return (after_match ? 3u : 0u) + c->ph;
 }
 
 /* One literal; pred is the byte at the latest match distance (have_pred:
  * there is one), a strong hint right after a match ends: while the bits
- * so far agree with it, the order-0 counters are those of its next bit.
- * What does not change within the byte is computed once: the hashed
- * contexts are H(base + node) = (base * K + node * K) >> (32 - bits), so
- * each bit costs one multiply (node * K) for both. */
+ * so far agree with it, the order-0 counters are those of its next bit. */
 static inline uint8_t cz_literal(struct cz_io *io, struct ota_cz *c, uint8_t lit, uint8_t pred, int have_pred)
 {
-    const uint32_t k = CZ_HASH_K;
-    unsigned node = 1;
-    uint32_t ins = cz_ins_ctx(c);
-    uint32_t k1 = cz_o1_base(c->c1);
-    uint32_t kin = (ins << 8) * 3u * k + 0x7F4A7C15u * k;
-    int32_t(*w)[OTA_CZ_MIX_INPUTS] = c->w + (c->since_match == 0) * 3u + c->ph;
-    unsigned agree = have_pred ? 1u : 0u;
+    unsigned node = 1, agree = have_pred ? 1u : 0u;
+    uint16_t *o0 = c->o0 + cz_o0_base(c), *o1 = c->o1 + cz_o1_base(c->c1);
+    int32_t(*w)[OTA_CZ_MIX_INPUTS] = c->w + cz_w_base(c, c->since_match == 0);
+#if defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+#pragma GCC unroll 8 /* the bit's place is then a constant: 6 % fewer instructions; not where size is what counts */
+#endif
     for (unsigned i = 0; i < 8; i++) {
-        uint32_t nk = node * k;
         unsigned pb = (pred >> (7 - i)) & 1u;
-        int bit = cz_literal_bit(io, c->squash, &c->o0[(agree << (8 + pb)) + node],
-                                 &c->o1[k1 + node],
-                                 &c->in[(kin + 3u * nk) >> (32 - OTA_CZ_IN_BITS)], w[(i * 4 + agree * 2u) * 3u],
-                                 (lit >> (7 - i)) & 1);
+        int bit = cz_literal_bit(io, c->squash, &o0[(agree << (8 + pb)) + node], &o1[node],
+                                 w[(i * 4 + agree * 2u) * 3u], (lit >> (7 - i)) & 1);
         node = (node << 1) | (unsigned)bit;
         agree &= (unsigned)bit == pb;
     }
@@ -240,16 +251,12 @@ static inline uint8_t cz_literal(struct cz_io *io, struct ota_cz *c, uint8_t lit
 /* The bytes histories both sides keep. */
 static inline void cz_after_byte(struct ota_cz *c, uint8_t b)
 {
-    c->c2 = c->c1;
     c->c1 = b;
     /* Where an Xtensa instruction would start: op0 (the low nibble of its
      * first byte) 8..13 is a 2-byte one, the rest 3 bytes. In data the
      * phase is noise, and the mixer learns to trust it less there. */
     if (c->ph == 0) {
-        c->i0 = b;
         c->ilen = (b & 15u) >= 8u && (b & 15u) <= 13u ? 2u : 3u;
-    } else if (c->ph == 1) {
-        c->i1 = b;
     }
     c->ph = (uint8_t)(c->ph + 1u == c->ilen ? 0u : c->ph + 1u);
 }

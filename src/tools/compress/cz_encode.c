@@ -112,22 +112,14 @@ static uint32_t price_int(const uint32_t *price, const uint16_t *nbits, const ui
 static uint32_t price_literal(const uint32_t *price, const struct ota_cz *c, const struct ota_cz *h, uint8_t lit,
                               uint8_t pred, int have_pred, int after_match)
 {
-    const uint32_t k = CZ_HASH_K;
     unsigned node = 1, agree = have_pred ? 1u : 0u;
-    uint32_t ins = cz_ins_ctx(h);
-    uint32_t k1 = cz_o1_base(h->c1), kin = (ins << 8) * 3u * k + 0x7F4A7C15u * k, sum = 0;
-    const int32_t(*w)[OTA_CZ_MIX_INPUTS] = c->w + (after_match ? 3u : 0u) + h->ph;
+    const uint16_t *o0 = c->o0 + cz_o0_base(h), *o1 = c->o1 + cz_o1_base(h->c1);
+    const int32_t(*w)[OTA_CZ_MIX_INPUTS] = c->w + cz_w_base(h, after_match);
+    uint32_t sum = 0;
     for (unsigned i = 0; i < 8; i++) {
-        uint32_t nk = node * k;
         unsigned pb = (pred >> (7 - i)) & 1u;
         const int32_t *wi = w[(i * 4 + agree * 2u) * 3u];
-        int s0 = cz_ctr_st(c->o0[(agree << (8 + pb)) + node]);
-        int s1 = cz_ctr_st(c->o1[k1 + node]);
-        int s2 = cz_ctr_st(c->in[(kin + 3u * nk) >> (32 - OTA_CZ_IN_BITS)]);
-        uint32_t dot = (uint32_t)wi[0] * (uint32_t)s0 + (uint32_t)wi[1] * (uint32_t)s1 + (uint32_t)wi[2] * (uint32_t)s2;
-        int32_t x = (int32_t)dot >> (CZ_W_SHIFT + 4);
-        unsigned u = (unsigned)(x + 128);
-        unsigned p1 = c->squash[u < OTA_CZ_SQUASH_STEPS ? u : x < 0 ? 0u : OTA_CZ_SQUASH_STEPS - 1u];
+        unsigned p1 = (unsigned)cz_lit_predict(c->squash, o0[(agree << (8 + pb)) + node], o1[node], wi).p1;
         unsigned bit = (lit >> (7 - i)) & 1u;
         sum += price_bit(price, CM_PROB_ONE - p1, (int)bit);
         node = (node << 1) | bit;
@@ -264,11 +256,8 @@ static void block_start(struct cz_parser *ps, const struct ota_cz *c, uint32_t n
         ps->len_new[l] = price_int(ps->price, c->lz.len_new.nbits, c->lz.len_new.high, NULL, l);
     }
     ps->hist->c1 = c->c1;
-    ps->hist->c2 = c->c2;
     ps->hist->ph = c->ph;
     ps->hist->ilen = c->ilen;
-    ps->hist->i0 = c->i0;
-    ps->hist->i1 = c->i1;
 }
 
 /* The cheapest way through positions i.. up to stop, at most one block
