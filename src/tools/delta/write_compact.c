@@ -281,24 +281,39 @@ static void extra_phases(const struct enc_reloc *rl, const uint8_t *nw, uint32_t
     }
 }
 
-/* What extra byte b would cost as a literal, the model as it is now, with
- * the byte's phase and the extra byte before it. */
-static uint32_t price_extra_literal(const uint32_t *price, struct ota_delta_compact *c, uint8_t phase, uint8_t prev,
-                                    uint8_t b)
+/* The context of an extra byte at new offset i that the decoder reads back
+ * from the new image: the two bytes before it and the byte the last match
+ * distance points at. */
+static void extra_byte_ctx(struct ota_delta_compact *c, const uint8_t *in, uint32_t i, uint32_t rep0)
 {
-    uint8_t keep_phase = c->phase, keep_prev = c->prev_extra;
+    c->n1 = i >= 2 ? in[i - 1] : 0;
+    c->n2 = i >= 2 ? in[i - 2] : 0;
+    c->mbyte = rep0 <= i ? in[i - rep0] : 0;
+}
+
+/* What the extra byte at new offset i would cost as a literal, the model as
+ * it is now, with the byte's phase and the match state of the path's node
+ * before it (its last distance and kinds). */
+static uint32_t price_extra_literal(const uint32_t *price, struct ota_delta_compact *c, const uint8_t *in, uint32_t i,
+                                    uint8_t phase, const struct cz_node *nd)
+{
+    const uint8_t keep[5] = {c->phase, c->n1, c->n2, c->mbyte, c->lz.kinds};
+    c->lz.kinds = (uint8_t)(nd->kinds << 1); /* the literal's flag is in the kinds when it is coded */
     c->phase = phase;
-    c->prev_extra = prev;
+    extra_byte_ctx(c, in, i, nd->rep[0]);
     struct cm_mix m;
     unsigned node = 1;
     uint32_t sum = 0;
-    for (unsigned i = 0; i < 8; i++) {
-        int bit = (b >> (7 - i)) & 1;
-        sum += price_bit(price, cm_mix_predict(c, &m, node, i), bit);
+    for (unsigned k = 0; k < 8; k++) {
+        int bit = (in[i] >> (7 - k)) & 1;
+        sum += price_bit(price, cm_mix_predict(c, &m, node, k), bit);
         node = (node << 1) | (unsigned)bit;
     }
-    c->phase = keep_phase;
-    c->prev_extra = keep_prev;
+    c->phase = keep[0];
+    c->n1 = keep[1];
+    c->n2 = keep[2];
+    c->mbyte = keep[3];
+    c->lz.kinds = keep[4];
     return sum;
 }
 
@@ -320,8 +335,7 @@ static uint32_t parse_extra_block(struct enc *x, uint32_t i, uint32_t end)
     }
     price_lengths(&ps->pr, z);
     extra_phases(x->rl, in, i, stop - i, ps->phase);
-    uint8_t prev = c->prev_extra;
-    for (uint32_t pos = i; pos < stop; prev = in[pos++]) {
+    for (uint32_t pos = i; pos < stop; pos++) {
         unsigned n = collect(x->f, pos, end - pos, cands);
         if (pos > i && n && cands[n - 1].len >= CZ_NICE_LEN) {
             return pos;
@@ -331,7 +345,7 @@ static uint32_t parse_extra_block(struct enc *x, uint32_t i, uint32_t end)
         const struct cz_node *nd = &ps->nodes[j];
         unsigned flag = (nd->kinds & 7u) * 4u + (pos & 3u);
         uint32_t lit = nd->cost + price_bit(ps->pr.price, z->is_match[flag], 0) +
-                       price_extra_literal(ps->pr.price, c, ps->phase[j], prev, in[pos]);
+                       price_extra_literal(ps->pr.price, c, in, pos, ps->phase[j], nd);
         relax(&ps->nodes[j + 1], nd, lit, 0, 0, 0);
         uint32_t match = nd->cost + price_bit(ps->pr.price, z->is_match[flag], 1);
         relax_matches(&ps->pr, x->f, z, ps->nodes, j, pos, stop, match, cands, n);
@@ -350,14 +364,11 @@ static void emit_extra(struct enc *x, uint32_t i, uint32_t len, uint32_t dist, u
     if (len == 0) {
         cz_lz_after_literal(&c->lz);
         c->phase = enc_phase(x->rl, in, i);
+        extra_byte_ctx(c, in, i, c->lz.rep[0]);
         enc_extra_literal(x->e, c, in[i]);
-        len = 1;
     } else {
         cz_match(&io, &c->lz, len, &dist, &rep_i);
         cz_lz_after_match(&c->lz, rep_i, dist);
-    }
-    for (uint32_t k = 0; k < len; k++) {
-        cm_after_extra(c, in[i + k]);
     }
 }
 
