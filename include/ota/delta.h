@@ -115,7 +115,7 @@ typedef uint16_t ota_delta_prob;
 #define OTA_DELTA_ZERO_CTX_BITS 11u
 #define OTA_DELTA_DIFF_CTX 2u
 #define OTA_DELTA_X1_BITS 10u  /* extra bytes: order-1 hashed counters */
-#define OTA_DELTA_XM_CTX 64u   /* extra bytes: matched-byte counters */
+#define OTA_DELTA_XM_CTX 32u   /* extra bytes: matched-byte counters */
 #define OTA_DELTA_PHASES 4u   /* extra bytes: one order-0 tree and weight set per phase */
 #define OTA_DELTA_REPS 4u      /* recent alignments a seek can name by index */
 
@@ -214,7 +214,7 @@ struct ota_delta_compact {
     ota_delta_prob extra[OTA_DELTA_PHASES][256]; /* extra bytes, order 0 (a bit tree) per phase */
     uint16_t x1[1u << OTA_DELTA_X1_BITS];
     uint16_t xm[OTA_DELTA_XM_CTX];     /* extra bytes: the matched-byte input's counters */
-    int32_t xw[OTA_DELTA_PHASES][8][3]; /* mixing weights per phase and bit position */
+    int32_t xw[OTA_DELTA_PHASES][8][2][3]; /* mixing weights per phase, bit position, match before */
     struct ota_cz_lz lz;               /* extra runs: matches into the new image so far */
     ota_delta_prob rl_flag[4][2];      /* relocations: does the prediction hold, per kind and its last flag */
     uint8_t rl_last;                   /* bit k: the last flag of kind k */

@@ -141,13 +141,20 @@ static int extra_byte_ctx(struct ota_delta *d)
 {
     struct ota_delta_compact *c = &d->u.compact;
     int rc = 0;
+    uint32_t rep0 = c->lz.rep[0];
     c->n1 = c->n2 = c->mbyte = 0;
+    if (d->out_len >= 2 && rep0 <= d->out_len) { /* mostly: all three in the output batch */
+        c->n1 = d->out_buf[d->out_len - 1];
+        c->n2 = d->out_buf[d->out_len - 2];
+        c->mbyte = d->out_buf[d->out_len - rep0];
+        return 0;
+    }
     if (d->new_pos >= 2) {
         rc = delta_peek_new(d, 1, &c->n1);
         rc = rc ? rc : delta_peek_new(d, 2, &c->n2);
     }
-    if (!rc && c->lz.rep[0] <= d->new_pos) {
-        rc = delta_peek_new(d, c->lz.rep[0], &c->mbyte);
+    if (!rc && rep0 <= d->new_pos) {
+        rc = delta_peek_new(d, rep0, &c->mbyte);
     }
     return rc;
 }

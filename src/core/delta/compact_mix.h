@@ -130,14 +130,18 @@ static inline uint32_t cm_x1_ctx(const struct ota_delta_compact *c)
 
 /* The matched-byte input's counter: the byte at the last match distance
  * predicts the extra byte (as LZMA's matched literals), bit by bit while
- * its bits agree with the ones so far (by bit position and the bit it
- * predicts), then by bit position alone; each also by whether a match came
- * just before (then the byte differs from the match's next one, mostly). */
+ * its bits agree with the ones so far, by bit position, the bit it
+ * predicts and whether a match came just before (then the byte differs
+ * from the match's next one, mostly). NULL once a bit differed: the input
+ * is left out for the rest of the byte (as good, and cheaper to decode). */
 static inline uint16_t *cm_xm_counter(struct ota_delta_compact *c, unsigned node, unsigned bitpos)
 {
     unsigned mb = c->mbyte | 0x100u, predicted = (mb >> (7u - bitpos)) & 1u;
-    unsigned ctx = (mb >> (8u - bitpos)) == node ? 16u + bitpos * 2u + predicted : bitpos;
-    return &c->xm[(c->lz.kinds & 2u) ? ctx + 32u : ctx];
+    if ((mb >> (8u - bitpos)) != node) {
+        return NULL;
+    }
+    unsigned ctx = bitpos * 2u + predicted;
+    return &c->xm[(c->lz.kinds & 2u) ? ctx + 16u : ctx];
 }
 
 /* The probability (of a 0, as the coder takes it) of bit `bitpos` (0 = the
@@ -147,10 +151,10 @@ static inline unsigned cm_mix_predict(struct ota_delta_compact *c, struct cm_mix
     m->o0 = &c->extra[c->phase][node];
     m->o1 = &c->x1[cm_hash(cm_x1_ctx(c) << 8 | node, OTA_DELTA_X1_BITS)];
     m->om = cm_xm_counter(c, node, bitpos);
-    m->w = c->xw[c->phase][bitpos];
+    m->w = c->xw[c->phase][bitpos][(c->lz.kinds >> 1) & 1u]; /* and whether a match came just before */
     m->st[0] = cm_stretch((int)CM_PROB_ONE - *m->o0);
     m->st[1] = cm_stretch(cm_ctr_p(*m->o1));
-    m->st[2] = cm_stretch(cm_ctr_p(*m->om));
+    m->st[2] = m->om ? cm_stretch(cm_ctr_p(*m->om)) : 0;
     int64_t dot = 0;
     for (int i = 0; i < CM_MIX_INPUTS; i++) {
         dot += (int64_t)m->w[i] * m->st[i];
@@ -168,7 +172,9 @@ static inline void cm_mix_update(struct cm_mix *m, int bit)
     }
     cm_update(m->o0, bit);
     cm_ctr_update(m->o1, bit);
-    cm_ctr_update(m->om, bit);
+    if (m->om) {
+        cm_ctr_update(m->om, bit);
+    }
 }
 
 static inline void cm_mix_init(struct ota_delta_compact *c)
@@ -179,7 +185,7 @@ static inline void cm_mix_init(struct ota_delta_compact *c)
     for (size_t i = 0; i < sizeof(c->xm) / sizeof(c->xm[0]); i++) {
         c->xm[i] = CM_CTR_INIT;
     }
-    int32_t *w = &c->xw[0][0][0];
+    int32_t *w = &c->xw[0][0][0][0];
     for (size_t i = 0; i < sizeof(c->xw) / sizeof(*w); i++) {
         w[i] = CM_MIX_W_INIT;
     }
