@@ -30,8 +30,8 @@
 #define OTA_DELTA_ESP_MAGIC 0xfccdde10u
 #define OTA_DELTA_ESP_HEADER_LEN 64u
 #define OTA_DELTA_COMPACT_MAGIC 0x94544f4fu /* "OOT\x94" read little-endian: never 0xE9 or 0x10 first */
-#define OTA_DELTA_COMPACT_VERSION 6u          /* sync points (a decoder can resume there) */
-#define OTA_DELTA_COMPACT_VERSION_NO_SYNC 5u  /* none */
+#define OTA_DELTA_COMPACT_VERSION 8u          /* sync points (a decoder can resume there) */
+#define OTA_DELTA_COMPACT_VERSION_NO_SYNC 7u  /* none */
 #define OTA_DELTA_COMPACT_SYNC_DEFAULT (256u * 1024u) /* new-image bytes between sync points */
 #define OTA_DELTA_COMPACT_HEADER_LEN 84u
 /* Header flags (byte 5): bit 0, relocations predicted (a map section
@@ -115,6 +115,7 @@ typedef uint16_t ota_delta_prob;
 #define OTA_DELTA_ZERO_CTX_BITS 11u
 #define OTA_DELTA_DIFF_CTX 2u
 #define OTA_DELTA_X1_BITS 10u  /* extra bytes: order-1 hashed counters */
+#define OTA_DELTA_XM_CTX 32u   /* extra bytes: matched-byte counters */
 #define OTA_DELTA_PHASES 4u   /* extra bytes: one order-0 tree and weight set per phase */
 #define OTA_DELTA_REPS 4u      /* recent alignments a seek can name by index */
 
@@ -198,10 +199,11 @@ struct ota_delta_compact {
     uint32_t copy_left;                /* bytes left of a match in an extra run */
     uint8_t nz_hist;                   /* bit i: diff byte i+1 back was non-zero */
     uint8_t old1, old2;                /* the old bytes under the last two diff bytes */
-    uint8_t prev_extra;                /* the last extra byte */
     uint8_t last_nz[4];                /* last non-zero diff byte per new offset & 3 */
     uint8_t rep_hist;                  /* bit i: seek i+1 back named a recent alignment */
     uint8_t phase;                     /* of the byte being decoded: rl_phase */
+    uint8_t n1, n2;                    /* extra byte: the two new-image bytes before it */
+    uint8_t mbyte;                     /* extra byte: the new-image byte at the last match distance */
     int32_t rep[OTA_DELTA_REPS];       /* recent alignments (old - new offset), latest first */
     ota_delta_prob is_rep[4];
     ota_delta_prob rep_idx[OTA_DELTA_REPS];
@@ -211,7 +213,8 @@ struct ota_delta_compact {
     ota_delta_prob diff[OTA_DELTA_DIFF_CTX][256];
     ota_delta_prob extra[OTA_DELTA_PHASES][256]; /* extra bytes, order 0 (a bit tree) per phase */
     uint16_t x1[1u << OTA_DELTA_X1_BITS];
-    int32_t xw[OTA_DELTA_PHASES][8][2]; /* mixing weights per phase and bit position */
+    uint16_t xm[OTA_DELTA_XM_CTX];     /* extra bytes: the matched-byte input's counters */
+    int32_t xw[OTA_DELTA_PHASES][8][2][3]; /* mixing weights per phase, bit position, match before */
     struct ota_cz_lz lz;               /* extra runs: matches into the new image so far */
     ota_delta_prob rl_flag[4][2];      /* relocations: does the prediction hold, per kind and its last flag */
     uint8_t rl_last;                   /* bit k: the last flag of kind k */

@@ -377,7 +377,7 @@ int cmd_delta_make(int argc, char **argv)
                   "esp: esp_delta_ota's format (stock esp_delta_ota applies it); compact: ours, smaller"),
         CLI_NUMBER("sync", &sync_s, CLI_TEXT, "BYTES",
                    "compact: new-image bytes between sync points, where a device resumes after a power cut "
-                   "(a multiple of 4K; 0: none, format 3)", "256K"),
+                   "(a multiple of 4K; 0: none, format 7)", "256K"),
         CLI_JSON(&json),
         CLI_END};
     if ((rc = cli_parse(argc, argv, opts, pos, 3, 3, &npos))) {
@@ -385,7 +385,7 @@ int cmd_delta_make(int argc, char **argv)
     }
     uint32_t sync = OTA_DELTA_COMPACT_SYNC_DEFAULT;
     if (sync_s && strcmp(sync_s, "0") == 0) {
-        sync = 0;  /* format 3: for appliers that predate format 4 */
+        sync = 0;  /* format 7: no sync points */
     } else if (sync_s && !cli_parse_size(sync_s, &sync)) {
         sync = 1;
     }

@@ -108,7 +108,7 @@ for f in "$T/www/stall/"patch-*; do
     python3 - "$T/v1.bin" "$f" <<'PY'
 import struct, sys
 img = open(sys.argv[1], "rb").read()
-head = struct.pack("<I4sII", 0x94544F4F, b"\x05\0\0\0", len(img), len(img)) + img[-32:] + b"\x5a" * 32
+head = struct.pack("<I4sII", 0x94544F4F, b"\x07\0\0\0", len(img), len(img)) + img[-32:] + b"\x5a" * 32
 size = len(open(sys.argv[2], "rb").read()) if len(sys.argv) < 4 else 1 << 20
 open(sys.argv[2], "wb").write((head + bytes(size))[:size])
 PY

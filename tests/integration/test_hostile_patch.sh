@@ -29,7 +29,7 @@ old, form, new_size, body, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), int
 img = open(old, "rb").read()
 base = img[-32:]  # the appended SHA-256: how a patch names its base
 if form == "compact":
-    head = struct.pack("<I4sII", 0x94544F4F, b"\x05\0\0\0", len(img), new_size) + base + b"\x5a" * 32
+    head = struct.pack("<I4sII", 0x94544F4F, b"\x07\0\0\0", len(img), new_size) + base + b"\x5a" * 32
 else:
     size, v = bytearray([new_size & 0x3F]), new_size >> 6
     while v:

@@ -134,10 +134,34 @@ static uint8_t dec_extra_literal(struct ota_delta *d)
     return (uint8_t)node;
 }
 
+/* What an extra byte's model reads back from the new image written so far
+ * (0 where it reaches before the image's start): the two bytes before it
+ * and the byte at the last match distance. */
+static int extra_byte_ctx(struct ota_delta *d)
+{
+    struct ota_delta_compact *c = &d->u.compact;
+    int rc = 0;
+    uint32_t rep0 = c->lz.rep[0];
+    c->n1 = c->n2 = c->mbyte = 0;
+    if (d->out_len >= 2 && rep0 <= d->out_len) { /* mostly: all three in the output batch */
+        c->n1 = d->out_buf[d->out_len - 1];
+        c->n2 = d->out_buf[d->out_len - 2];
+        c->mbyte = d->out_buf[d->out_len - rep0];
+        return 0;
+    }
+    if (d->new_pos >= 2) {
+        rc = delta_peek_new(d, 1, &c->n1);
+        rc = rc ? rc : delta_peek_new(d, 2, &c->n2);
+    }
+    if (!rc && rep0 <= d->new_pos) {
+        rc = delta_peek_new(d, rep0, &c->mbyte);
+    }
+    return rc;
+}
+
 static int put_extra(struct ota_delta *d, uint8_t b)
 {
     struct ota_delta_compact *c = &d->u.compact;
-    cm_after_extra(c, b);
     int rc = delta_put_extra(d, b);
     if (!rc && --c->run_left == 0) {
         c->state = CS_SEEK;
@@ -153,7 +177,8 @@ static int dec_extra_one(struct ota_delta *d)
     struct cz_io io = {d};
     if (!cz_prob_bit(&io, cz_is_match(&c->lz, d->new_pos), 0)) {
         cz_lz_after_literal(&c->lz);
-        return put_extra(d, dec_extra_literal(d));
+        int rc = extra_byte_ctx(d);
+        return rc ? rc : put_extra(d, dec_extra_literal(d));
     }
     uint32_t dist = 0;
     unsigned rep_i = 0;

@@ -27,6 +27,7 @@ static inline int cz_bit(struct cz_io *io, unsigned p0, int bit)
 }
 
 #include "compress/cz_model.h"
+#include "lz_price.h" /* after the model: it uses its updates */
 
 static void enc_bit(struct range_enc *e, ota_delta_prob *p, int bit)
 {
@@ -43,49 +44,6 @@ static void enc_extra_literal(struct range_enc *e, struct ota_delta_compact *c, 
         range_enc_bit(e, cm_mix_predict(c, &m, node, i), bit);
         cm_mix_update(&m, bit);
         node = (node << 1) | (unsigned)bit;
-    }
-}
-
-/* The choice at new offset i of an extra run ending at `end`: a match
- * (score > 0) or a literal, one position of lazy look-ahead. */
-static struct lz_choice extra_choice(struct lz_finder *f, const struct ota_cz_lz *z, uint32_t i, uint32_t end)
-{
-    struct lz_choice ch = lz_best_at(f, i, z->rep, end - i);
-    if (ch.score > 0 && ch.rep_i == OTA_CZ_REPS && ch.len < 64 && i + 1 < end) {
-        lz_insert(f, i);
-        struct lz_choice next = lz_best_at(f, i + 1, z->rep, end - i - 1);
-        f->head[lz_hash4(f->in + i)] = f->prev[i]; /* inserted again by the caller */
-        if (next.score > ch.score + LZ_LAZY_MARGIN) {
-            ch.score = 0;
-        }
-    }
-    return ch;
-}
-
-/* An extra run: literals and matches into the new image so far. */
-struct enc_reloc;
-static uint8_t enc_phase(struct enc_reloc *rl, const uint8_t *nw, size_t np);
-
-static void enc_extra_run(struct range_enc *e, struct ota_delta_compact *c, struct lz_finder *f,
-                          struct enc_reloc *rl, uint32_t i, uint32_t end)
-{
-    struct cz_io io = {e};
-    while (i < end) {
-        struct lz_choice ch = extra_choice(f, &c->lz, i, end);
-        cz_prob_bit(&io, cz_is_match(&c->lz, i), ch.score > 0);
-        if (ch.score <= 0) {
-            cz_lz_after_literal(&c->lz);
-            c->phase = enc_phase(rl, f->in, i);
-            enc_extra_literal(e, c, f->in[i]);
-            ch.len = 1;
-        } else {
-            cz_match(&io, &c->lz, ch.len, &ch.dist, &ch.rep_i);
-            cz_lz_after_match(&c->lz, ch.rep_i, ch.dist);
-        }
-        for (uint32_t k = 0; k < ch.len; k++) {
-            cm_after_extra(c, f->in[i]);
-            lz_insert(f, i++);
-        }
     }
 }
 
@@ -276,6 +234,15 @@ static int enc_reloc_new(struct enc_reloc **out, const uint8_t *old, size_t old_
     return rl->use ? 0 : -1;
 }
 
+/* The price-based parse of extra runs, a block at a time (as a compressed
+ * image's): prices of the model as the block starts, each position's phase,
+ * the nodes of the cheapest path. */
+struct extra_parser {
+    struct lz_prices pr;
+    struct cz_node nodes[CZ_PARSE_BLOCK + 1];
+    uint8_t phase[CZ_PARSE_BLOCK];
+};
+
 /* What encoding a patch needs: the coder, the model, both images (the new
  * one in the match finder), relocations (NULL: not predicted). */
 struct enc {
@@ -285,6 +252,7 @@ struct enc {
     size_t old_len;
     struct lz_finder *f;
     struct enc_reloc *rl;
+    struct extra_parser *ps;
 };
 
 /* One step of the plan: diff_len diff bytes from the old cursor op, extra_len
@@ -292,6 +260,154 @@ struct enc {
 struct enc_pos {
     size_t op, np;
 };
+
+/* The phases of new offsets i.. i + n - 1 as the decoder will have them,
+ * from a copy of the sweep (the sweep itself stays where it is). */
+static void extra_phases(const struct enc_reloc *rl, const uint8_t *nw, uint32_t i, uint32_t n, uint8_t *out)
+{
+    if (!rl) {
+        for (uint32_t k = 0; k < n; k++) {
+            out[k] = rl_phase(NULL, false, i + k);
+        }
+        return;
+    }
+    struct ota_delta_sweep sw = rl->r.sw;
+    uint32_t at = rl->sw_pos;
+    for (uint32_t k = 0; k < n; k++) {
+        for (; at < i + k; at++) {
+            rl_sweep_byte(&sw, at, nw[at]);
+        }
+        out[k] = rl_phase(&sw, true, i + k);
+    }
+}
+
+/* The context of an extra byte at new offset i that the decoder reads back
+ * from the new image: the two bytes before it and the byte the last match
+ * distance points at. */
+static void extra_byte_ctx(struct ota_delta_compact *c, const uint8_t *in, uint32_t i, uint32_t rep0)
+{
+    c->n1 = i >= 2 ? in[i - 1] : 0;
+    c->n2 = i >= 2 ? in[i - 2] : 0;
+    c->mbyte = rep0 <= i ? in[i - rep0] : 0;
+}
+
+/* What the extra byte at new offset i would cost as a literal, the model as
+ * it is now, with the byte's phase and the match state of the path's node
+ * before it (its last distance and kinds). */
+static uint32_t price_extra_literal(const uint32_t *price, struct ota_delta_compact *c, const uint8_t *in, uint32_t i,
+                                    uint8_t phase, const struct cz_node *nd)
+{
+    const uint8_t keep[5] = {c->phase, c->n1, c->n2, c->mbyte, c->lz.kinds};
+    c->lz.kinds = (uint8_t)(nd->kinds << 1); /* the literal's flag is in the kinds when it is coded */
+    c->phase = phase;
+    extra_byte_ctx(c, in, i, nd->rep[0]);
+    struct cm_mix m;
+    unsigned node = 1;
+    uint32_t sum = 0;
+    for (unsigned k = 0; k < 8; k++) {
+        int bit = (in[i] >> (7 - k)) & 1;
+        sum += price_bit(price, cm_mix_predict(c, &m, node, k), bit);
+        node = (node << 1) | (unsigned)bit;
+    }
+    c->phase = keep[0];
+    c->n1 = keep[1];
+    c->n2 = keep[2];
+    c->mbyte = keep[3];
+    c->lz.kinds = keep[4];
+    return sum;
+}
+
+/* The cheapest way through new offsets i.. of an extra run ending at end,
+ * at most one block (shorter where a long match starts): returns where it
+ * ends. Every position parsed is in the hash chains after. */
+static uint32_t parse_extra_block(struct enc *x, uint32_t i, uint32_t end)
+{
+    struct extra_parser *ps = x->ps;
+    struct ota_delta_compact *c = x->c;
+    const struct ota_cz_lz *z = &c->lz;
+    const uint8_t *in = x->f->in;
+    uint32_t stop = end - i > CZ_PARSE_BLOCK ? i + CZ_PARSE_BLOCK : end;
+    struct cz_cand cands[CZ_MAX_CANDS];
+    ps->nodes[0] = (struct cz_node){0, 0, 0, {0}, 0, z->kinds, 0};
+    memcpy(ps->nodes[0].rep, z->rep, sizeof(z->rep));
+    for (uint32_t j = 1; j <= stop - i; j++) {
+        ps->nodes[j].cost = CZ_INF;
+    }
+    price_lengths(&ps->pr, z);
+    extra_phases(x->rl, in, i, stop - i, ps->phase);
+    for (uint32_t pos = i; pos < stop; pos++) {
+        unsigned n = collect(x->f, pos, end - pos, cands);
+        if (pos > i && n && cands[n - 1].len >= CZ_NICE_LEN) {
+            return pos;
+        }
+        lz_insert(x->f, pos);
+        uint32_t j = pos - i;
+        const struct cz_node *nd = &ps->nodes[j];
+        unsigned flag = (nd->kinds & 7u) * 4u + (pos & 3u);
+        uint32_t lit = nd->cost + price_bit(ps->pr.price, z->is_match[flag], 0) +
+                       price_extra_literal(ps->pr.price, c, in, pos, ps->phase[j], nd);
+        relax(&ps->nodes[j + 1], nd, lit, 0, 0, 0);
+        uint32_t match = nd->cost + price_bit(ps->pr.price, z->is_match[flag], 1);
+        relax_matches(&ps->pr, x->f, z, ps->nodes, j, pos, stop, match, cands, n);
+    }
+    return stop;
+}
+
+/* One symbol of an extra run at new offset i, coded: a literal (len 0) or
+ * a match; the model learns it. */
+static void emit_extra(struct enc *x, uint32_t i, uint32_t len, uint32_t dist, unsigned rep_i)
+{
+    struct ota_delta_compact *c = x->c;
+    const uint8_t *in = x->f->in;
+    struct cz_io io = {x->e};
+    cz_prob_bit(&io, cz_is_match(&c->lz, i), len > 0);
+    if (len == 0) {
+        cz_lz_after_literal(&c->lz);
+        c->phase = enc_phase(x->rl, in, i);
+        extra_byte_ctx(c, in, i, c->lz.rep[0]);
+        enc_extra_literal(x->e, c, in[i]);
+    } else {
+        cz_match(&io, &c->lz, len, &dist, &rep_i);
+        cz_lz_after_match(&c->lz, rep_i, dist);
+    }
+}
+
+/* The block's path from i to end, coded: walked back from end, then forwards. */
+static void emit_extra_block(struct enc *x, uint32_t i, uint32_t end)
+{
+    struct cz_node *nodes = x->ps->nodes;
+    uint32_t j = end - i;
+    while (j > 0) { /* link the path forwards: each node's cost, no longer needed, becomes its successor */
+        uint32_t step = nodes[j].len ? nodes[j].len : 1u;
+        nodes[j - step].cost = j;
+        j -= step;
+    }
+    for (j = 0; j < end - i;) {
+        uint32_t to = nodes[j].cost;
+        emit_extra(x, i + j, nodes[to].len, nodes[to].dist, nodes[to].rep_i);
+        j = to;
+    }
+}
+
+/* An extra run: literals and matches into the new image so far, by price;
+ * a match of CZ_NICE_LEN bytes or more is taken at once. */
+static void enc_extra_run(struct enc *x, uint32_t i, uint32_t end)
+{
+    struct lz_finder *f = x->f;
+    while (i < end) {
+        struct lz_choice ch = lz_best_at(f, i, x->c->lz.rep, end - i);
+        if (ch.len >= CZ_NICE_LEN) {
+            emit_extra(x, i, ch.len, ch.dist, ch.rep_i);
+            for (uint32_t k = 0; k < ch.len; k++) {
+                lz_insert(f, i++);
+            }
+            continue;
+        }
+        uint32_t stop = parse_extra_block(x, i, end);
+        emit_extra_block(x, i, stop);
+        i = stop;
+    }
+}
 
 static void enc_cmd(struct enc *x, struct enc_pos *at, const struct delta_cmd *cmd)
 {
@@ -311,7 +427,7 @@ static void enc_cmd(struct enc *x, struct enc_pos *at, const struct delta_cmd *c
         }
     }
     enc_uint(e, &c->len_extra, cmd->extra_len);
-    enc_extra_run(e, c, x->f, x->rl, (uint32_t)at->np, (uint32_t)at->np + cmd->extra_len);
+    enc_extra_run(x, (uint32_t)at->np, (uint32_t)at->np + cmd->extra_len);
     at->np += cmd->extra_len;
     enc_seek(e, c, cmd->seek, (int32_t)((int64_t)at->op + cmd->seek - (int64_t)at->np));
     at->op = (size_t)((int64_t)at->op + cmd->seek);
@@ -386,14 +502,17 @@ static int enc_body(const uint8_t *old, size_t old_len, struct lz_finder *f, con
                     uint32_t sync, struct enc_reloc *rl, struct delta_buf *out)
 {
     struct ota_delta_compact *c = calloc(1, sizeof(*c));
-    if (!c) {
+    struct extra_parser *ps = malloc(sizeof(*ps));
+    if (!c || !ps) {
         free(c);
+        free(ps);
         return -1;
     }
+    price_init(ps->pr.price);
     memset(f->head, 0xff, sizeof(int32_t) << LZ_HASH_BITS); /* a second pass starts with no history */
     cm_init(c);
     struct range_enc e = RANGE_ENC_INIT(out);
-    struct enc x = {&e, c, old, old_len, f, rl};
+    struct enc x = {&e, c, old, old_len, f, rl, ps};
     if (rl) {
         enc_reloc_map(rl, &e, c);
         cm_init(c);
@@ -401,6 +520,7 @@ static int enc_body(const uint8_t *old, size_t old_len, struct lz_finder *f, con
     enc_plan(&x, plan, sync);
     range_enc_flush(&e);
     free(c);
+    free(ps);
     return e.err ? -1 : 0;
 }
 
