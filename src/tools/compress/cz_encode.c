@@ -144,13 +144,8 @@ static uint32_t parse_block(struct cz_parser *ps, const struct ota_cz *c, uint32
 static void emit_block(struct cz_io *io, struct cz_parser *ps, struct ota_cz *c, uint32_t i, uint32_t end)
 {
     struct cz_node *nodes = ps->nodes;
-    uint32_t j = end - i;
-    while (j > 0) { /* link the path forwards: each node's cost, no longer needed, becomes its successor */
-        uint32_t step = nodes[j].len ? nodes[j].len : 1u;
-        nodes[j - step].cost = j;
-        j -= step;
-    }
-    for (j = 0; j < end - i;) {
+    link_path_forwards(nodes, end - i);
+    for (uint32_t j = 0; j < end - i;) {
         uint32_t to = nodes[j].cost;
         struct cz_node *nd = &nodes[to];
         if (nd->len == 0) {

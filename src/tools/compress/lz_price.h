@@ -183,4 +183,15 @@ static void relax_matches(const struct lz_prices *t, const struct lz_finder *f, 
     }
 }
 
+/* The cheapest path from node 0 to node n, linked forwards: walked back
+ * from n, each node's cost (no longer needed) becomes its successor. */
+static void link_path_forwards(struct cz_node *nodes, uint32_t n)
+{
+    while (n > 0) {
+        uint32_t step = nodes[n].len ? nodes[n].len : 1u;
+        nodes[n - step].cost = n;
+        n -= step;
+    }
+}
+
 #endif

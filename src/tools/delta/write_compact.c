@@ -376,13 +376,8 @@ static void emit_extra(struct enc *x, uint32_t i, uint32_t len, uint32_t dist, u
 static void emit_extra_block(struct enc *x, uint32_t i, uint32_t end)
 {
     struct cz_node *nodes = x->ps->nodes;
-    uint32_t j = end - i;
-    while (j > 0) { /* link the path forwards: each node's cost, no longer needed, becomes its successor */
-        uint32_t step = nodes[j].len ? nodes[j].len : 1u;
-        nodes[j - step].cost = j;
-        j -= step;
-    }
-    for (j = 0; j < end - i;) {
+    link_path_forwards(nodes, end - i);
+    for (uint32_t j = 0; j < end - i;) {
         uint32_t to = nodes[j].cost;
         emit_extra(x, i + j, nodes[to].len, nodes[to].dist, nodes[to].rep_i);
         j = to;
