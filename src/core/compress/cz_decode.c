@@ -113,6 +113,54 @@ static uint32_t next_stop(const struct ota_delta *d)
     return end;
 }
 
+#if defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+/* The two counters' stretches of bit i at tree node `node` (agree as
+ * cz_literal keeps it, pb the predicted byte's bit i), in one register so
+ * that choosing between two is one select. */
+static inline uint32_t stretches(const uint16_t *o0, const uint16_t *o1, unsigned node, unsigned agree, unsigned pb)
+{
+    return (uint16_t)cz_ctr_st(o0[cz_o0_sel(agree, pb) + node]) | (uint32_t)(uint16_t)cz_ctr_st(o1[node]) << 16;
+}
+
+/* A literal, as cz_literal codes it, with the counters of each bit's two
+ * possible successors read while the bit itself decodes. What a successor
+ * reads (its node's counters) is never what this bit learns, so the
+ * probabilities are exactly cz_literal's; two dependent loads leave the
+ * path from one decoded bit to the next. */
+static uint8_t decode_literal(struct cz_io *io, struct ota_cz *c, uint8_t pred, int have_pred)
+{
+    uint16_t *o0 = c->o0 + cz_o0_base(c), *o1 = c->o1 + cz_o1_base(c->c1);
+    int32_t(*w)[OTA_CZ_MIX_INPUTS] = c->w + cz_w_base(c, c->since_match == 0);
+    unsigned node = 1, agree = have_pred ? 1u : 0u;
+    uint32_t st = stretches(o0, o1, 1, agree, pred >> 7);
+#pragma GCC unroll 8 /* the bit's place is then a constant */
+    for (unsigned i = 0; i < 8; i++) {
+        unsigned pb = (pred >> (7 - i)) & 1u, npb = i < 7 ? (pred >> (6 - i)) & 1u : 0u;
+        unsigned ag0 = agree & (pb ^ 1u), ag1 = agree & pb;
+        int32_t *wi = w[(i * 4 + agree * 2u) * 3u];
+        struct cz_lit_pred q = {(int16_t)(uint16_t)st, (int16_t)(uint16_t)(st >> 16), 0};
+        q.p1 = cz_lit_mix(c->squash, q.sa, q.sb, wi);
+        uint32_t s0 = 0, s1 = 0;
+        if (i < 7) {
+            s0 = stretches(o0, o1, node * 2u, ag0, npb);
+            s1 = stretches(o0, o1, node * 2u + 1u, ag1, npb);
+        }
+        unsigned bit = (unsigned)cz_bit(io, CM_PROB_ONE - (unsigned)q.p1, 0);
+        cz_lit_learn(q, &o0[cz_o0_sel(agree, pb) + node], &o1[node], wi, (int)bit);
+        node = node * 2u + bit;
+        agree = ag0 ^ ((ag0 ^ ag1) & (0u - bit));
+        st = s0 ^ ((s0 ^ s1) & (0u - bit));
+    }
+    return (uint8_t)node;
+}
+#else
+/* Where size counts, the model's own literal: no reads ahead. */
+static uint8_t decode_literal(struct cz_io *io, struct ota_cz *c, uint8_t pred, int have_pred)
+{
+    return cz_literal(io, c, 0, pred, have_pred);
+}
+#endif
+
 static int decode_symbol(struct cz_io *io)
 {
     struct ota_delta *d = io->d;
@@ -126,7 +174,7 @@ static int decode_symbol(struct cz_io *io)
         } else if (have && (rc = delta_peek_new(d, c->lz.rep[0], &pred))) {
             return rc;
         }
-        uint8_t b = cz_literal(io, c, 0, pred, have);
+        uint8_t b = decode_literal(io, c, pred, have);
         cz_after_literal(c);
         return put(d, b);
     }

@@ -177,13 +177,19 @@ struct cz_lit_pred {
     int sa, sb, p1;
 };
 
+/* The mix of two stretches by weight pair w: the probability of a 1. */
+static inline int cz_lit_mix(const uint16_t *squash, int sa, int sb, const int32_t *w)
+{
+    uint32_t dot = (uint32_t)w[0] * (uint32_t)sa + (uint32_t)w[1] * (uint32_t)sb;
+    int32_t x = (int32_t)dot >> (CZ_W_SHIFT + 4);
+    unsigned u = (unsigned)(x + 128); /* the table's step; beyond its ends (rare), its end */
+    return squash[u < OTA_CZ_SQUASH_STEPS ? u : x < 0 ? 0u : OTA_CZ_SQUASH_STEPS - 1u];
+}
+
 static inline struct cz_lit_pred cz_lit_predict(const uint16_t *squash, uint16_t ca, uint16_t cb, const int32_t *w)
 {
     struct cz_lit_pred q = {cz_ctr_st(ca), cz_ctr_st(cb), 0};
-    uint32_t dot = (uint32_t)w[0] * (uint32_t)q.sa + (uint32_t)w[1] * (uint32_t)q.sb;
-    int32_t x = (int32_t)dot >> (CZ_W_SHIFT + 4);
-    unsigned u = (unsigned)(x + 128); /* the table's step; beyond its ends (rare), its end */
-    q.p1 = squash[u < OTA_CZ_SQUASH_STEPS ? u : x < 0 ? 0u : OTA_CZ_SQUASH_STEPS - 1u];
+    q.p1 = cz_lit_mix(squash, q.sa, q.sb, w);
     return q;
 }
 
@@ -221,6 +227,13 @@ static inline uint32_t cz_o1_base(uint8_t c1)
     return (uint32_t)(c1 >> 5) << 8;
 }
 
+/* Within a literal's order-0 counters, those of a bit: by agreement with
+ * the predicted byte so far and, while it agrees, its bit pb here. */
+static inline unsigned cz_o0_sel(unsigned agree, unsigned pb)
+{
+    return agree << (8 + pb);
+}
+
 /* The weight pairs of a literal's bits: bit i's is w[(i * 4 + agree * 2) * 3]. */
 static inline uint32_t cz_w_base(const struct ota_cz *c, int after_match)
 {
@@ -240,7 +253,7 @@ static inline uint8_t cz_literal(struct cz_io *io, struct ota_cz *c, uint8_t lit
 #endif
     for (unsigned i = 0; i < 8; i++) {
         unsigned pb = (pred >> (7 - i)) & 1u;
-        int bit = cz_literal_bit(io, c->squash, &o0[(agree << (8 + pb)) + node], &o1[node],
+        int bit = cz_literal_bit(io, c->squash, &o0[cz_o0_sel(agree, pb) + node], &o1[node],
                                  w[(i * 4 + agree * 2u) * 3u], (lit >> (7 - i)) & 1);
         node = (node << 1) | (unsigned)bit;
         agree &= (unsigned)bit == pb;

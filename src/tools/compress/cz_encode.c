@@ -56,7 +56,7 @@ static uint32_t price_literal(const uint32_t *price, const struct ota_cz *c, con
     for (unsigned i = 0; i < 8; i++) {
         unsigned pb = (pred >> (7 - i)) & 1u;
         const int32_t *wi = w[(i * 4 + agree * 2u) * 3u];
-        unsigned p1 = (unsigned)cz_lit_predict(c->squash, o0[(agree << (8 + pb)) + node], o1[node], wi).p1;
+        unsigned p1 = (unsigned)cz_lit_predict(c->squash, o0[cz_o0_sel(agree, pb) + node], o1[node], wi).p1;
         unsigned bit = (lit >> (7 - i)) & 1u;
         sum += price_bit(price, CM_PROB_ONE - p1, (int)bit);
         node = (node << 1) | bit;
