@@ -231,7 +231,7 @@ static inline uint32_t cz_o1_base(uint8_t c1)
  * the predicted byte so far and, while it agrees, its bit pb here. */
 static inline unsigned cz_o0_sel(unsigned agree, unsigned pb)
 {
-    return agree << (8 + pb);
+    return (256u + (pb << 8)) & (0u - agree); /* agree << (8 + pb), without a shift by a variable */
 }
 
 /* The weight pairs of a literal's bits: bit i's is w[(i * 4 + agree * 2) * 3]. */
