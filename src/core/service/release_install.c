@@ -12,10 +12,20 @@
 #include "ota/log.h"
 #include "ota/release.h"
 #include "release_internal.h"
-#ifndef OTA_NO_DECRYPT
-#endif
 
 static const char *TAG = "OTA_RELEASE";
+
+/* Without the decrypt layer no encrypted file is a candidate (the device
+ * does not take them): its paths fold away. */
+static bool encrypted(const struct ota_manifest_file *f)
+{
+#ifdef OTA_NO_DECRYPT
+    (void)f;
+    return false;
+#else
+    return f->encrypted;
+#endif
+}
 
 /* The item being tried: the decision's candidates, smallest first. */
 static const struct ota_manifest_file *current(const struct ota_release_item *r)
@@ -32,7 +42,7 @@ static bool through_applier(const struct ota_manifest_file *f)
  * served: the writer decrypts it and applies it in the patch work area. */
 static bool decrypted_in_writer(const struct ota_manifest_file *f)
 {
-    return f->encrypted && through_applier(f);
+    return encrypted(f) && through_applier(f);
 }
 
 /* ---- the applier path: transport -> patch or decoder -> app writer ------ */
@@ -84,7 +94,7 @@ static int begin_app(struct ota_service *svc, struct ota_release_item *r, const 
 {
     struct ota_app_options opt;
     memset(&opt, 0, sizeof(opt));
-    bool made_here = through_applier(f) && !f->encrypted;  /* by the service's applier */
+    bool made_here = through_applier(f) && !encrypted(f);  /* by the service's applier */
     opt.image_len = (int64_t)(made_here ? r->manifest.app_size : f->size);
     opt.check_version = svc->cfg.force_version_check;
     /* A project the integrator named is the product's, not the image's (ESP-ADF apps carry
@@ -157,7 +167,7 @@ static int prepare_applier(struct ota_service *svc, struct ota_item *item, struc
                            const struct ota_manifest_file *f)
 {
     int err = set_uri(svc, item, r, f);
-    if (err || (err = begin_app(svc, r, f, !f->encrypted))) {
+    if (err || (err = begin_app(svc, r, f, !encrypted(f)))) {
         return err;
     }
     if (decrypted_in_writer(f)) {  /* no resume: the applier's state cannot survive a power cut */
@@ -200,7 +210,7 @@ static int prepare_full(struct ota_service *svc, struct ota_item *item, struct o
 static bool avoidable(int err, const struct ota_manifest_file *f)
 {
     /* an encrypted file that does not open or authenticate is altered (or cut) on the server */
-    bool altered = f->encrypted && err <= OTA_ERR_DECRYPT_HEADER && err >= OTA_ERR_DECRYPT_LENGTH;
+    bool altered = encrypted(f) && err <= OTA_ERR_DECRYPT_HEADER && err >= OTA_ERR_DECRYPT_LENGTH;
     return altered || ota_item_missing(err) || err == OTA_ERR_SHORT_READ ||
            (err <= OTA_ERR_DELTA_FORMAT && err >= OTA_ERR_DELTA_VERSION) || err == OTA_ERR_MANIFEST_PATCH_DIGEST ||
            err == OTA_ERR_MANIFEST_COMPRESSED_DIGEST || err == OTA_ERR_MANIFEST_IMAGE_DIGEST;
@@ -322,7 +332,7 @@ static int check_installed(struct ota_service *svc, const struct ota_release_ite
 static int install_current(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r)
 {
     const struct ota_manifest_file *f = current(r);
-    bool applier = through_applier(f) && !f->encrypted;
+    bool applier = through_applier(f) && !encrypted(f);
     int err = ota_item_pump(svc, item, applier ? &ota_item_patch_sink : &ota_item_app_sink);
     r->patch_bytes = applier ? svc->work.patch->bytes : 0;
     if (!err && applier) {

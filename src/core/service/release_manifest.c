@@ -225,7 +225,10 @@ static void log_decision(const struct ota_release_item *r)
  * compressed images go through the applier in the patch work area. */
 static unsigned device_takes(const struct ota_service *svc)
 {
-    unsigned takes = svc->cfg.decrypt_key ? OTA_MANIFEST_TAKES_ENCRYPTED : 0;
+    unsigned takes = 0;
+#ifndef OTA_NO_DECRYPT
+    takes |= svc->cfg.decrypt_key ? OTA_MANIFEST_TAKES_ENCRYPTED : 0;
+#endif
     if (svc->cfg.patch_work) {
         takes |= OTA_MANIFEST_TAKES_PATCH;
 #ifndef OTA_NO_COMPRESS
