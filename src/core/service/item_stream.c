@@ -32,7 +32,7 @@ static int open_at(struct ota_service *svc, struct ota_item *item, uint64_t offs
                                        offset ? if_range : NULL, &w->stream, &w->info);
     if (err == OTA_ERR_RANGE && offset) {
         /* 416: the server kept an old validator or ignores If-Range: all of it */
-        OTA_LOGW(TAG, "%s: the server cannot send from byte %llu (416): asking for all of it", ota_item_uri(svc, item),
+        OTA_LOGW(TAG, "%s: 416 for a range from byte %llu: asking for all of it", ota_item_uri(svc, item),
                  (unsigned long long)offset);
         return open_at(svc, item, 0, NULL);
     }
@@ -79,7 +79,7 @@ int ota_item_open_first(struct ota_service *svc, struct ota_item *item, uint32_t
     w->total = w->info.total_length;
     memcpy(w->validator, w->info.validator, sizeof(w->validator));
     if (offset && w->info.offset != offset) {
-        OTA_LOGW(TAG, "%s: the source does not continue the interrupted transfer (%s)", ota_item_uri(svc, item),
+        OTA_LOGW(TAG, "%s does not continue the interrupted transfer (%s)", ota_item_uri(svc, item),
                  w->info.offset ? "changed" : "no range");
     }
     return OTA_OK;
@@ -106,7 +106,7 @@ int ota_item_attach(struct ota_service *svc, struct ota_item *item, const struct
             OTA_LOGI(TAG, "resuming the interrupted transfer at byte %u of %lld (journal)", (unsigned)resumed,
                      (long long)w->total);
         } else {
-            OTA_LOGI(TAG, "the source sends from byte 0: comparing the first %u bytes with flash", (unsigned)resumed);
+            OTA_LOGI(TAG, "from byte 0: comparing the first %u bytes with flash", (unsigned)resumed);
         }
     }
     return sink->seek(w, w->stream_pos);
@@ -211,7 +211,7 @@ static int reconnect(struct ota_service *svc, struct ota_item *item, const struc
         unsigned ms = backoff_ms(&svc->cfg, w->retries);
         uint32_t at = sink->written(w);
         w->retries++;
-        OTA_LOGW(TAG, "%s: %s at byte %u; reconnecting in %u ms (%u of %u) to go on from there",
+        OTA_LOGW(TAG, "%s: %s at byte %u; reconnecting in %u ms (%u of %u)",
                  ota_item_uri(svc, item), ota_strerror(err), (unsigned)at, ms, w->retries, max);
         ota_item_close(svc);
         if (svc->cfg.sleep_ms) {

@@ -115,7 +115,7 @@ static int fetch_manifest(struct ota_service *svc, struct ota_item *item, struct
     }
     int err = fetch_small(svc, item, uri, r->text, sizeof(r->text), &r->text_len, OTA_ERR_MANIFEST_TOO_BIG);
     if (err && !(v2 && ota_item_missing(err))) {
-        OTA_LOGE(TAG, "cannot fetch the manifest %s: %s", uri, ota_strerror(err));
+        OTA_LOGE(TAG, "cannot fetch %s: %s", uri, ota_strerror(err));
     } else if (err) {
         OTA_LOGI(TAG, "no %s (%s): reading the format 1 manifest", uri, ota_strerror(err));
     }
@@ -150,7 +150,7 @@ static int fetch_verified(struct ota_service *svc, struct ota_item *item, struct
         return OTA_ERR_MANIFEST_SIGNATURE;
     }
     if (err) {
-        OTA_LOGE(TAG, "cannot fetch the manifest signature %s: %s", r->uri, ota_strerror(err));
+        OTA_LOGE(TAG, "cannot fetch %s: %s", r->uri, ota_strerror(err));
         return err;
     }
     err = ota_manifest_verify(r->text, r->text_len, r->sig, r->cfg.manifest_key_digest, &r->sig_work, &r->sig_why);
@@ -184,7 +184,7 @@ static int load_record(struct ota_release_item *r)
         return OTA_OK;
     }
     if ((err = r->cfg.store->load(r->cfg.store->ctx, &r->record))) {
-        OTA_LOGE(TAG, "cannot load the release record: %s", ota_strerror(err));
+        OTA_LOGE(TAG, "cannot %s the release record: %s", "load", ota_strerror(err));
     }
     return err;
 }
@@ -193,7 +193,7 @@ static int save_record(struct ota_release_item *r)
 {
     int err = r->cfg.store ? r->cfg.store->save(r->cfg.store->ctx, &r->record) : OTA_OK;
     if (err) {
-        OTA_LOGE(TAG, "cannot save the release record: %s", ota_strerror(err));
+        OTA_LOGE(TAG, "cannot %s the release record: %s", "save", ota_strerror(err));
     }
     return err;
 }

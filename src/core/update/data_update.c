@@ -52,7 +52,7 @@ int ota_data_begin(struct ota_data_update *u, const struct ota_device *dev, cons
     }
     uint32_t room = ota_journal_data_capacity(part);
     if (room == 0) {
-        OTA_LOGE(TAG, "partition %s (%u bytes) has no room beside its %u-byte update journal", part->label,
+        OTA_LOGE(TAG, "partition %s (%u bytes) has no room beside its %u-byte journal", part->label,
                  (unsigned)part->size, OTA_JOURNAL_LEN);
         return OTA_ERR_DATA_TOO_BIG;
     }
