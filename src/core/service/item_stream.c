@@ -170,14 +170,18 @@ int ota_item_read(struct ota_service *svc, void *buf, uint32_t len)
     return n;
 }
 
-static bool retryable(int err)
+bool ota_item_retryable(int err)
 {
     return err == OTA_ERR_SHORT_READ || err == OTA_ERR_TIMEOUT || err == OTA_ERR_STREAM ||
            err == OTA_ERR_CONNECT || err == OTA_ERR_RESOLVE;
 }
 
-/* The wait before reconnection k (0-based): doubling, capped. */
-static unsigned backoff_ms(const struct ota_service_config *cfg, unsigned k)
+unsigned ota_item_max_retries(const struct ota_service_config *cfg)
+{
+    return cfg->no_retry ? 0 : cfg->max_retries ? cfg->max_retries : 4;
+}
+
+unsigned ota_item_backoff_ms(const struct ota_service_config *cfg, unsigned k)
 {
     unsigned ms = cfg->retry_backoff_ms ? cfg->retry_backoff_ms : 250;
     for (unsigned i = 0; i < k && ms < OTA_RETRY_BACKOFF_MAX_MS; i++) {
@@ -205,10 +209,10 @@ static int start_over(struct ota_service *svc, struct ota_item *item, const stru
 static int reconnect(struct ota_service *svc, struct ota_item *item, const struct item_sink *sink, int cause)
 {
     struct ota_item_work *w = &svc->work;
-    unsigned max = svc->cfg.max_retries ? svc->cfg.max_retries : 4;
+    unsigned max = ota_item_max_retries(&svc->cfg);
     int err = cause;
-    while (!svc->cfg.no_retry && retryable(err) && w->retries < max) {
-        unsigned ms = backoff_ms(&svc->cfg, w->retries);
+    while (ota_item_retryable(err) && w->retries < max) {
+        unsigned ms = ota_item_backoff_ms(&svc->cfg, w->retries);
         uint32_t at = sink->written(w);
         w->retries++;
         OTA_LOGW(TAG, "%s: %s at byte %u; reconnecting in %u ms (%u of %u)",

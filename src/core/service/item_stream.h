@@ -33,6 +33,14 @@ int ota_item_pump(struct ota_service *svc, struct ota_item *item, const struct i
 
 void ota_item_close(struct ota_service *svc);
 
+/* A dropped transfer, worth another attempt (a short read, a timeout, a
+ * broken stream or connection, a name not resolved); how many attempts the
+ * configuration allows (0: none); the wait before attempt k (0-based),
+ * doubling, capped at OTA_RETRY_BACKOFF_MAX_MS. */
+bool ota_item_retryable(int err);
+unsigned ota_item_max_retries(const struct ota_service_config *cfg);
+unsigned ota_item_backoff_ms(const struct ota_service_config *cfg, unsigned k);
+
 /* The URI the item is fetched from now: its own, or its fallback. */
 static inline const char *ota_item_uri(const struct ota_service *svc, const struct ota_item *item)
 {

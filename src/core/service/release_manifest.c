@@ -22,12 +22,6 @@ const char *ota_release_action_name(enum ota_manifest_action a)
     }
 }
 
-static bool fetch_retryable(int err)
-{
-    return err == OTA_ERR_SHORT_READ || err == OTA_ERR_TIMEOUT || err == OTA_ERR_STREAM ||
-           err == OTA_ERR_CONNECT || err == OTA_ERR_RESOLVE;
-}
-
 /* One attempt: the whole resource into buf (at most cap bytes; one more is too_big). */
 static int fetch_once(struct ota_service *svc, struct ota_item *item, uint8_t *buf, uint32_t cap, uint32_t *len,
                       int too_big)
@@ -51,16 +45,15 @@ static int fetch_once(struct ota_service *svc, struct ota_item *item, uint8_t *b
 static int fetch_small(struct ota_service *svc, struct ota_item *item, const char *uri, uint8_t *buf, uint32_t cap,
                        uint32_t *len, int too_big)
 {
-    unsigned max = svc->cfg.no_retry ? 0 : svc->cfg.max_retries ? svc->cfg.max_retries : 4;
-    unsigned ms = svc->cfg.retry_backoff_ms ? svc->cfg.retry_backoff_ms : 250;
+    unsigned max = ota_item_max_retries(&svc->cfg);
     item->uri = uri;
     int err = fetch_once(svc, item, buf, cap, len, too_big);
-    for (unsigned k = 0; err && fetch_retryable(err) && k < max; k++) {
+    for (unsigned k = 0; ota_item_retryable(err) && k < max; k++) {
+        unsigned ms = ota_item_backoff_ms(&svc->cfg, k);
         OTA_LOGW(TAG, "%s: %s; again in %u ms (%u of %u)", uri, ota_strerror(err), ms, k + 1, max);
         if (svc->cfg.sleep_ms) {
             svc->cfg.sleep_ms(svc->cfg.cb_ctx, ms);
         }
-        ms = ms * 2 < OTA_RETRY_BACKOFF_MAX_MS ? ms * 2 : OTA_RETRY_BACKOFF_MAX_MS;
         err = fetch_once(svc, item, buf, cap, len, too_big);
     }
     return err;
