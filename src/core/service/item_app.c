@@ -234,8 +234,8 @@ static int app_execute(struct ota_service *svc, struct ota_item *item)
         return err;
     }
     if (patch) {
-        OTA_LOGI(TAG, "Image bytes read: %u, made from %llu patch bytes", (unsigned)ota_app_written(&w->up.app),
-                 (unsigned long long)w->patch->bytes);
+        OTA_LOGI(TAG, "Image bytes read: %u, made from %u patch bytes", (unsigned)ota_app_written(&w->up.app),
+                 (unsigned)w->patch->bytes);
     } else {
         OTA_LOGI(TAG, "Image bytes read: %u", (unsigned)ota_app_written(&w->up.app));
     }

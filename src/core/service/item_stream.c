@@ -32,8 +32,8 @@ static int open_at(struct ota_service *svc, struct ota_item *item, uint64_t offs
                                        offset ? if_range : NULL, &w->stream, &w->info);
     if (err == OTA_ERR_RANGE && offset) {
         /* 416: the server kept an old validator or ignores If-Range: all of it */
-        OTA_LOGW(TAG, "%s: 416 for a range from byte %llu: asking for all of it", ota_item_uri(svc, item),
-                 (unsigned long long)offset);
+        OTA_LOGW(TAG, "%s: 416 for a range from byte %u: asking for all of it", ota_item_uri(svc, item),
+                 (unsigned)offset);
         return open_at(svc, item, 0, NULL);
     }
     if (err) {
@@ -257,12 +257,12 @@ int ota_item_pump(struct ota_service *svc, struct ota_item *item, const struct i
         bool read_failed = got < 0;
         err = read_failed ? got : sink->write(w, w->buf, (uint32_t)got);
         if (!read_failed && err == OTA_ERR_SOURCE_CHANGED) {
-            OTA_LOGW(TAG, "%s: a byte before %llu differs from flash", ota_item_uri(svc, item),
-                     (unsigned long long)w->stream_pos);
+            OTA_LOGW(TAG, "%s: a byte before %u differs from flash", ota_item_uri(svc, item),
+                     (unsigned)w->stream_pos);
             err = start_over(svc, item, sink);
         } else if (err && (read_failed || (w->patch && w->patch->active))) {
             /* the source's error, or the applier's at a patch byte (not a flash address) */
-            OTA_LOGE(TAG, "reading %s at byte %llu: %s", ota_item_uri(svc, item), (unsigned long long)pos,
+            OTA_LOGE(TAG, "reading %s at byte %u: %s", ota_item_uri(svc, item), (unsigned)pos,
                      ota_strerror(err));
             err = read_failed ? reconnect(svc, item, sink, err) : err;
         } else if (err && w->part) {

@@ -57,8 +57,8 @@ static int applier_digest_err(const struct ota_manifest_file *f)
 static int check_signed_file(const struct ota_manifest_file *f, uint64_t bytes, const uint8_t *digest)
 {
     if (bytes != f->size || !digest || memcmp(digest, f->sha256, OTA_SHA256_LEN) != 0) {
-        OTA_LOGE(TAG, "%s (%llu bytes) is not the one the manifest signed (%u bytes)", f->uri,
-                 (unsigned long long)bytes, (unsigned)f->size);
+        OTA_LOGE(TAG, "%s (%u bytes) is not the one the manifest signed (%u bytes)", f->uri,
+                 (unsigned)bytes, (unsigned)f->size);
         return applier_digest_err(f);
     }
     return OTA_OK;
@@ -365,9 +365,9 @@ static int release_execute(struct ota_service *svc, struct ota_item *item)
         return err;
     }
     r->installed = current(r);
-    OTA_LOGI(TAG, "%s: %u image bytes from the %s %s (%llu bytes)", r->manifest.version,
+    OTA_LOGI(TAG, "%s: %u image bytes from the %s %s (%u bytes)", r->manifest.version,
              (unsigned)r->manifest.app_size, ota_manifest_kind_name(r->installed->kind), r->installed->uri,
-             (unsigned long long)r->installed->size);
+             (unsigned)r->installed->size);
     return ota_item_app_activate(svc);  /* as an app item */
 }
 
