@@ -302,80 +302,99 @@ static bool overlaps(const struct ota_partition *a, const struct ota_partition *
     return a->offset < b->offset + (uint64_t)b->size && b->offset < a->offset + (uint64_t)a->size;
 }
 
+/* A broken rule: the value it judged and its limit into vl[2], its error out. */
+static int broken(uint32_t vl[2], uint32_t value, uint32_t limit, int err)
+{
+    vl[0] = value;
+    vl[1] = limit;
+    return err;
+}
+
 /* Rules on one row alone: size, alignment, placement, flags. */
-static int check_row(const struct ota_partition *p, unsigned line, uint32_t flash_size, struct ota_pt_diag *diag)
+static int row_rule(const struct ota_partition *p, uint32_t flash_size, uint32_t vl[2])
 {
     uint32_t align = offset_alignment(p->type);
     if (p->size == 0) {
-        diag_row(diag, line, p->label, 0, 0);
-        return OTA_ERR_PT_SIZE;
+        return broken(vl, 0, 0, OTA_ERR_PT_SIZE);
     }
     if (p->offset % align) {
-        diag_row(diag, line, p->label, p->offset, align);
-        return p->type == OTA_PT_TYPE_APP ? OTA_ERR_PT_APP_ALIGN : OTA_ERR_PT_OFFSET_ALIGN;
+        int err = p->type == OTA_PT_TYPE_APP ? OTA_ERR_PT_APP_ALIGN : OTA_ERR_PT_OFFSET_ALIGN;
+        return broken(vl, p->offset, align, err);
     }
     if (p->type == OTA_PT_TYPE_APP && p->size % 0x1000u) {
-        diag_row(diag, line, p->label, p->size, 0x1000u);
-        return OTA_ERR_PT_SIZE_ALIGN;
+        return broken(vl, p->size, 0x1000u, OTA_ERR_PT_SIZE_ALIGN);
     }
     /* Any type, custom ones too: only the generator's own fixed regions live below the table. */
     if (!is_fixed_region(p) && p->offset < TABLE_END) {
-        diag_row(diag, line, p->label, p->offset, TABLE_END);
-        return OTA_ERR_PT_BELOW_TABLE;
+        return broken(vl, p->offset, TABLE_END, OTA_ERR_PT_BELOW_TABLE);
     }
     if (flash_size && (p->offset > flash_size || p->size > flash_size - p->offset)) {
-        diag_row(diag, line, p->label, p->offset, flash_size);
-        return OTA_ERR_PT_BOUNDS;
+        return broken(vl, p->offset, flash_size, OTA_ERR_PT_BOUNDS);
     }
     if (p->type == OTA_PT_TYPE_DATA && (p->subtype == OTA_PT_DATA_OTA || p->subtype == DATA_COREDUMP) &&
         (p->flags & OTA_PT_FLAG_READONLY)) {
-        diag_row(diag, line, p->label, p->flags, 0);
-        return OTA_ERR_PT_READONLY;
+        return broken(vl, p->flags, 0, OTA_ERR_PT_READONLY);
     }
     if (p->type == OTA_PT_TYPE_DATA && p->subtype == OTA_PT_DATA_NVS && !(p->flags & OTA_PT_FLAG_READONLY) &&
         p->size < 0x3000u) {
-        diag_row(diag, line, p->label, p->size, 0x3000u);
-        return OTA_ERR_PT_NVS_SIZE;
+        return broken(vl, p->size, 0x3000u, OTA_ERR_PT_NVS_SIZE);
     }
     return OTA_OK;
 }
 
-/* Rules between row i and the rows before it: order, names, overlaps. */
-static int check_against_others(const struct ota_ptable *t, unsigned i, const unsigned *lines,
-                                struct ota_pt_diag *diag)
+static int check_row(const struct ota_partition *p, unsigned line, uint32_t flash_size, struct ota_pt_diag *diag)
+{
+    uint32_t vl[2];
+    int err = row_rule(p, flash_size, vl);
+    if (err) {
+        diag_row(diag, line, p->label, vl[0], vl[1]);  /* one call: a row rule's diagnosis is filled in one place */
+    }
+    return err;
+}
+
+/* Rules between row i and the rows before it: order, names, overlaps.
+ * The first broken, with the other row (*other) and vl as row_rule's. */
+static int pair_rule(const struct ota_ptable *t, unsigned i, uint32_t vl[2], const struct ota_partition **other)
 {
     const struct ota_partition *p = &t->entries[i];
-    unsigned line = row_line(lines, i);
     for (unsigned j = i; j-- > 0;) {
-        const struct ota_partition *q = &t->entries[j];
+        const struct ota_partition *q = *other = &t->entries[j];
         if (is_fixed_region(q) || is_fixed_region(p)) {
             continue;
         }
         if (p->offset < q->offset) {
             /* The generator lays rows out top to bottom, so a row that
              * starts before the previous one is an error even without overlap. */
-            diag_row(diag, line, p->label, p->offset, q->offset);
-            diag_other(diag, q->label);
-            return OTA_ERR_PT_ORDER;
+            return broken(vl, p->offset, q->offset, OTA_ERR_PT_ORDER);
         }
         break;
     }
     for (unsigned j = 0; j < i; j++) {
-        if (strcmp(t->entries[j].label, p->label) == 0) {
-            diag_row(diag, line, p->label, 0, 0);
-            diag_other(diag, t->entries[j].label);
-            return OTA_ERR_PT_DUP_NAME;
+        *other = &t->entries[j];
+        if (strcmp((*other)->label, p->label) == 0) {
+            return broken(vl, 0, 0, OTA_ERR_PT_DUP_NAME);
         }
     }
     for (unsigned j = 0; j < i; j++) {
-        const struct ota_partition *q = &t->entries[j];
+        const struct ota_partition *q = *other = &t->entries[j];
         if (overlaps(p, q)) {
-            diag_row(diag, line, p->label, p->offset, q->offset + q->size);
-            diag_other(diag, q->label);
-            return OTA_ERR_PT_OVERLAP;
+            return broken(vl, p->offset, q->offset + q->size, OTA_ERR_PT_OVERLAP);
         }
     }
     return OTA_OK;
+}
+
+static int check_against_others(const struct ota_ptable *t, unsigned i, const unsigned *lines,
+                                struct ota_pt_diag *diag)
+{
+    uint32_t vl[2];
+    const struct ota_partition *other;
+    int err = pair_rule(t, i, vl, &other);
+    if (err) {
+        diag_row(diag, row_line(lines, i), t->entries[i].label, vl[0], vl[1]);
+        diag_other(diag, other->label);
+    }
+    return err;
 }
 
 /* otadata and TEE otadata: at most one each, exactly 0x2000 bytes. */
