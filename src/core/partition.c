@@ -148,6 +148,56 @@ static void diag_other(struct ota_pt_diag *d, const char *name)
 
 /* ---- binary ---------------------------------------------------------- */
 
+/* A broken rule: the value it judged and its limit into vl[2], its error out. */
+static int broken(uint32_t vl[2], uint32_t value, uint32_t limit, int err)
+{
+    vl[0] = value;
+    vl[1] = limit;
+    return err;
+}
+
+#define END_OF_TABLE 1
+
+/* Row i of the binary table into out: OTA_OK (a partition, or the MD5 row
+ * that matches), END_OF_TABLE, or the rule it breaks with vl as row_rule's
+ * (a partition past the flash is left at out->entries[out->count]). */
+static int binary_row(const uint8_t *buf, size_t i, uint32_t flash_size, struct ota_ptable *out, uint32_t vl[2])
+{
+    const uint8_t *r = buf + i * OTA_PT_ROW_LEN;
+    uint16_t magic = get_le16(r);
+    if (magic == END_MAGIC) {
+        return END_OF_TABLE;
+    }
+    if (magic == MD5_MAGIC) {
+        uint8_t md5[OTA_MD5_LEN];
+        ota_md5(buf, i * OTA_PT_ROW_LEN, md5);
+        if (memcmp(md5, r + 16, OTA_MD5_LEN) != 0) {
+            return broken(vl, 0, 0, OTA_ERR_PT_MD5);
+        }
+        out->has_md5 = true;
+        return OTA_OK;
+    }
+    if (magic != ROW_MAGIC) {
+        return broken(vl, magic, ROW_MAGIC, OTA_ERR_PT_MAGIC);
+    }
+    if (out->count >= OTA_PT_MAX_ENTRIES) {
+        return broken(vl, (uint32_t)i + 1, OTA_PT_MAX_ENTRIES, OTA_ERR_PT_TOO_MANY);
+    }
+    struct ota_partition *p = &out->entries[out->count];
+    p->type = r[2];
+    p->subtype = r[3];
+    p->offset = get_le32(r + 4);
+    p->size = get_le32(r + 8);
+    memcpy(p->label, r + 12, OTA_PT_LABEL_LEN);
+    p->label[OTA_PT_LABEL_LEN] = '\0';
+    p->flags = get_le32(r + 28);
+    if (flash_size && (p->offset > flash_size || p->size > flash_size - p->offset)) {
+        return broken(vl, p->offset, flash_size, OTA_ERR_PT_BOUNDS);
+    }
+    out->count++;
+    return OTA_OK;
+}
+
 int ota_pt_parse_binary(const uint8_t *buf, size_t len, uint32_t flash_size,
                         struct ota_ptable *out, struct ota_pt_diag *diag)
 {
@@ -156,49 +206,19 @@ int ota_pt_parse_binary(const uint8_t *buf, size_t len, uint32_t flash_size,
         return OTA_ERR_INVALID_ARG;
     }
     memset(out, 0, sizeof(*out));
-    size_t rows = len / OTA_PT_ROW_LEN;
-    for (size_t i = 0; i < rows; i++) {
-        const uint8_t *r = buf + i * OTA_PT_ROW_LEN;
-        uint16_t magic = get_le16(r);
-        if (magic == END_MAGIC) {
+    for (size_t i = 0; i < len / OTA_PT_ROW_LEN; i++) {
+        uint32_t vl[2];
+        int err = binary_row(buf, i, flash_size, out, vl);
+        if (err == END_OF_TABLE) {
             break;
         }
-        if (magic == MD5_MAGIC) {
-            uint8_t md5[OTA_MD5_LEN];
-            ota_md5(buf, i * OTA_PT_ROW_LEN, md5);
-            if (memcmp(md5, r + 16, OTA_MD5_LEN) != 0) {
-                diag_row(diag, (unsigned)i, NULL, 0, 0);
-                return OTA_ERR_PT_MD5;
-            }
-            out->has_md5 = true;
-            continue;
+        if (err) {
+            const char *name = err == OTA_ERR_PT_BOUNDS ? out->entries[out->count].label : NULL;
+            diag_row(diag, (unsigned)i, name, vl[0], vl[1]);
+            return err;
         }
-        if (magic != ROW_MAGIC) {
-            diag_row(diag, (unsigned)i, NULL, magic, ROW_MAGIC);
-            return OTA_ERR_PT_MAGIC;
-        }
-        if (out->count >= OTA_PT_MAX_ENTRIES) {
-            diag_row(diag, (unsigned)i, NULL, (uint32_t)i + 1, OTA_PT_MAX_ENTRIES);
-            return OTA_ERR_PT_TOO_MANY;
-        }
-        struct ota_partition *p = &out->entries[out->count];
-        p->type = r[2];
-        p->subtype = r[3];
-        p->offset = get_le32(r + 4);
-        p->size = get_le32(r + 8);
-        memcpy(p->label, r + 12, OTA_PT_LABEL_LEN);
-        p->label[OTA_PT_LABEL_LEN] = '\0';
-        p->flags = get_le32(r + 28);
-        if (flash_size && (p->offset > flash_size || p->size > flash_size - p->offset)) {
-            diag_row(diag, (unsigned)i, p->label, p->offset, flash_size);
-            return OTA_ERR_PT_BOUNDS;
-        }
-        out->count++;
     }
-    if (out->count == 0) {
-        return OTA_ERR_PT_EMPTY;
-    }
-    return OTA_OK;
+    return out->count ? OTA_OK : OTA_ERR_PT_EMPTY;
 }
 
 int ota_pt_load_unchecked(const struct ota_flash *f, struct ota_ptable *out, struct ota_pt_diag *diag)
@@ -300,14 +320,6 @@ static bool is_fixed_region(const struct ota_partition *p)
 static bool overlaps(const struct ota_partition *a, const struct ota_partition *b)
 {
     return a->offset < b->offset + (uint64_t)b->size && b->offset < a->offset + (uint64_t)a->size;
-}
-
-/* A broken rule: the value it judged and its limit into vl[2], its error out. */
-static int broken(uint32_t vl[2], uint32_t value, uint32_t limit, int err)
-{
-    vl[0] = value;
-    vl[1] = limit;
-    return err;
 }
 
 /* Rules on one row alone: size, alignment, placement, flags. */
