@@ -193,9 +193,11 @@ int ota_item_app_need_upgrade(struct ota_service *svc, struct ota_item *item)
         OTA_LOGE(TAG, "cannot read the incoming app descriptor: %s", ota_strerror(err));
         return err;
     }
+#ifndef OTA_NO_DECRYPT
     if (w->buf[0] == OTA_ESP_ENC_MAGIC0 || w->buf[0] == OTA_CHUNKED_MAGIC0) {
         return OTA_OK;  /* encrypted: the writer checks the decrypted head before its first write */
     }
+#endif
     ota_app_desc_decode(w->buf + OTA_APP_DESC_OFFSET, &incoming);
     if (w->buf[0] == OTA_IMAGE_MAGIC && incoming.magic == OTA_APP_DESC_MAGIC) {
         OTA_LOGI(TAG, "Running firmware version: %s, the incoming firmware version %s",

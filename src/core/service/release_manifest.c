@@ -204,7 +204,7 @@ static bool any_byte(const uint8_t *p, size_t n)
 static void log_decision(const struct ota_release_item *r)
 {
     const struct ota_manifest *m = &r->manifest;
-    OTA_LOGI(TAG, "manifest serial %u (format %u): %s %s for %s, rollout %u%% (this device: bucket %u): %s",
+    OTA_LOGI(TAG, "manifest serial %u (format %u): %s %s for %s, rollout %u%% (bucket %u): %s",
              (unsigned)m->serial, (unsigned)m->format, m->project, m->version, m->chip, (unsigned)m->rollout_percent,
              r->decision.bucket, ota_release_action_name(r->decision.action));
     for (unsigned i = 0; i < r->decision.candidate_count; i++) {
