@@ -101,14 +101,12 @@ static int begin_app(struct ota_service *svc, struct ota_release_item *r, const 
      * none): the image is then bound by its SHA-256 in the signed manifest alone. */
     opt.project = r->cfg.project ? NULL : r->manifest.project;
     opt.source_id = journal ? svc->work.source_id : NULL;
-    int err = ota_app_begin(&svc->work.up.app, &svc->dev, &opt);
+    int err = ota_item_app_begin(svc, &opt);
     ota_app_keep_encrypted_digest(&svc->work.up.app);  /* the manifest signs the file served */
     if (decrypted_in_writer(f) && svc->work.patch) {
         /* the service's applier stays idle: its work area is the writer's */
         ota_app_apply_decrypted(&svc->work.up.app, &svc->work.patch->delta);
     }
-    svc->work.part = svc->work.up.app.pw.part;
-    svc->work.writer = &svc->work.up.app.pw;
     return err;
 }
 
@@ -232,12 +230,7 @@ static int next_candidate(struct ota_service *svc, struct ota_release_item *r, i
              ota_strerror(err), ota_manifest_kind_name(next->kind), next->uri, (unsigned)next->size);
     ota_app_abort(&svc->work.up.app);
     ota_item_close(svc);
-    struct ota_item_patch *patch = svc->work.patch;
-    memset(&svc->work, 0, sizeof(svc->work));
-    svc->work.patch = patch;
-    if (patch) {
-        patch->active = false;
-    }
+    ota_item_work_reset(svc);
     r->fell_back = true;
     return OTA_OK;
 }
