@@ -173,7 +173,7 @@ static int load_record(struct ota_release_item *r)
                      ota_strerror(OTA_ERR_RELEASE_NO_SERIAL_STORE));
             return OTA_ERR_RELEASE_NO_SERIAL_STORE;
         }
-        OTA_LOGW(TAG, "no release serial store (opted out): older manifests are NOT refused");
+        OTA_LOGW(TAG, "no release serial store (opted out): replays are NOT refused");
         return OTA_OK;
     }
     if ((err = r->cfg.store->load(r->cfg.store->ctx, &r->record))) {

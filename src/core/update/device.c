@@ -32,7 +32,7 @@ int ota_device_open(struct ota_device *dev, const struct ota_flash *flash, uint3
         }
     }
     if (!dev->running) {
-        OTA_LOGE(TAG, "no app partition starts at 0x%x, the running app's offset", (unsigned)running_app_offset);
+        OTA_LOGE(TAG, "no app partition at 0x%x, the running app's offset", (unsigned)running_app_offset);
         return OTA_ERR_NOT_FOUND;
     }
     return OTA_OK;
