@@ -161,6 +161,7 @@ int ota_app_restart(struct ota_app_update *u, int64_t image_len, const char *val
  * bytes taken, where a reconnection continues). */
 uint32_t ota_app_written(const struct ota_app_update *u);
 
+#ifndef OTA_NO_DECRYPT
 /* After ota_app_begin: keep the SHA-256 of an encrypted image's bytes (what a
  * release manifest signs); ota_app_encrypted_digest gives it once the image
  * was taken whole (NULL for a plain image, before its end, or not asked). */
@@ -182,6 +183,29 @@ const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u);
  * plain image. Errors: OTA_ERR_DECRYPT_LENGTH (cut short), OTA_ERR_DECRYPT_TAG,
  * the applier's. */
 int ota_app_decrypt_complete(struct ota_app_update *u);
+#else
+/* Without the layer no image is taken encrypted: the four do nothing,
+ * inline, so that a caller's encrypted-only paths fold away. */
+static inline void ota_app_keep_encrypted_digest(struct ota_app_update *u)
+{
+    (void)u;
+}
+static inline void ota_app_apply_decrypted(struct ota_app_update *u, struct ota_delta *work)
+{
+    (void)u;
+    (void)work;
+}
+static inline const uint8_t *ota_app_encrypted_digest(const struct ota_app_update *u)
+{
+    (void)u;
+    return NULL;
+}
+static inline int ota_app_decrypt_complete(struct ota_app_update *u)
+{
+    (void)u;
+    return 0;
+}
+#endif
 
 /* Verify (stream, then flash, then signature), commit the journal and
  * select the new slot in otadata: NEW (trial boot) when the device has

@@ -230,27 +230,27 @@ static int header_done(struct ota_image_verifier *v)
     const struct ota_image_opts *o = &v->opts;
     decode_header(v->field, h);
     if (h->magic != OTA_IMAGE_MAGIC) {
-        return fail(v, OTA_ERR_IMG_MAGIC);
+        return OTA_ERR_IMG_MAGIC;
     }
     if (h->segment_count > OTA_IMAGE_MAX_SEGMENTS) {
-        return fail(v, OTA_ERR_IMG_SEGMENTS);
+        return OTA_ERR_IMG_SEGMENTS;
     }
     if (o->chip_id != OTA_CHIP_ANY) {
         if (h->chip_id != o->chip_id) {
-            return fail(v, OTA_ERR_IMG_CHIP);
+            return OTA_ERR_IMG_CHIP;
         }
         bool no_max = h->max_chip_rev_full == 0 || h->max_chip_rev_full == 0xFFFF;
         bool known = o->chip_rev != OTA_CHIP_REV_ANY;
         if (known && (o->chip_rev < h->min_chip_rev_full || (!no_max && o->chip_rev > h->max_chip_rev_full))) {
-            return fail(v, OTA_ERR_IMG_CHIP_REV);
+            return OTA_ERR_IMG_CHIP_REV;
         }
     }
     if (o->is_app && !ota_chip_has_memory_map(h->chip_id)) {
-        return fail(v, OTA_ERR_IMG_CHIP_MAP);  /* refused, never judged by another chip's map */
+        return OTA_ERR_IMG_CHIP_MAP;  /* refused, never judged by another chip's map */
     }
     if (h->segment_count == 0) {
         if (o->is_app) {
-            return fail(v, OTA_ERR_IMG_SEG0_SMALL);
+            return OTA_ERR_IMG_SEG0_SMALL;
         }
         enter_padding(v);
         return OTA_OK;
@@ -270,18 +270,18 @@ static int segment_header_done(struct ota_image_verifier *v)
     s->header_offset = v->pos - OTA_IMAGE_SEG_HEADER_LEN;
     v->info.segments_seen = v->seg + 1;
     if (s->data_len % 4 || s->data_len >= OTA_IMAGE_MAX_SEG_LEN) {
-        return fail(v, OTA_ERR_IMG_SEG_LEN);
+        return OTA_ERR_IMG_SEG_LEN;
     }
     if (o->is_app && v->seg == 0 && s->data_len < OTA_APP_DESC_LEN) {
-        return fail(v, OTA_ERR_IMG_SEG0_SMALL);
+        return OTA_ERR_IMG_SEG0_SMALL;
     }
     if (o->is_app && !segment_placement_ok(v->info.header.chip_id, s->load_addr, s->data_len)) {
-        return fail(v, OTA_ERR_IMG_LOAD_ADDR);
+        return OTA_ERR_IMG_LOAD_ADDR;
     }
     if (o->check_mapping && ota_image_addr_is_mapped(v->info.header.chip_id, s->load_addr)) {
         uint32_t flash_addr = o->flash_offset + v->pos;
         if (flash_addr % 0x10000u != s->load_addr % 0x10000u) {
-            return fail(v, OTA_ERR_IMG_MAPPING);
+            return OTA_ERR_IMG_MAPPING;
         }
     }
     if (s->data_len == 0) {
@@ -328,7 +328,7 @@ static int segment_data(struct ota_image_verifier *v, const uint8_t *p, uint32_t
             if (done + k == OTA_APP_DESC_LEN) {
                 desc_complete(v);
                 if (v->opts.is_app && !v->info.has_desc) {
-                    return fail(v, OTA_ERR_IMG_DESC);
+                    return OTA_ERR_IMG_DESC;
                 }
             }
         }
@@ -419,7 +419,7 @@ int ota_image_verify_feed(struct ota_image_verifier *v, const void *data, size_t
         uint32_t n = v->need < len ? v->need : (uint32_t)len;
         int err = consume(v, p, n);
         if (err) {
-            return err;
+            return fail(v, err);
         }
         v->pos += n;
         v->need -= n;
@@ -429,7 +429,7 @@ int ota_image_verify_feed(struct ota_image_verifier *v, const void *data, size_t
             continue;
         }
         if ((err = field_done(v))) {
-            return err;
+            return fail(v, err);  /* the first refusal sticks: every later feed returns it */
         }
         if (v->state == ST_DONE) {
             v->info.image_len = v->pos;

@@ -148,6 +148,56 @@ static void diag_other(struct ota_pt_diag *d, const char *name)
 
 /* ---- binary ---------------------------------------------------------- */
 
+/* A broken rule: the value it judged and its limit into vl[2], its error out. */
+static int broken(uint32_t vl[2], uint32_t value, uint32_t limit, int err)
+{
+    vl[0] = value;
+    vl[1] = limit;
+    return err;
+}
+
+#define END_OF_TABLE 1
+
+/* Row i of the binary table into out: OTA_OK (a partition, or the MD5 row
+ * that matches), END_OF_TABLE, or the rule it breaks with vl as row_rule's
+ * (a partition past the flash is left at out->entries[out->count]). */
+static int binary_row(const uint8_t *buf, size_t i, uint32_t flash_size, struct ota_ptable *out, uint32_t vl[2])
+{
+    const uint8_t *r = buf + i * OTA_PT_ROW_LEN;
+    uint16_t magic = get_le16(r);
+    if (magic == END_MAGIC) {
+        return END_OF_TABLE;
+    }
+    if (magic == MD5_MAGIC) {
+        uint8_t md5[OTA_MD5_LEN];
+        ota_md5(buf, i * OTA_PT_ROW_LEN, md5);
+        if (memcmp(md5, r + 16, OTA_MD5_LEN) != 0) {
+            return broken(vl, 0, 0, OTA_ERR_PT_MD5);
+        }
+        out->has_md5 = true;
+        return OTA_OK;
+    }
+    if (magic != ROW_MAGIC) {
+        return broken(vl, magic, ROW_MAGIC, OTA_ERR_PT_MAGIC);
+    }
+    if (out->count >= OTA_PT_MAX_ENTRIES) {
+        return broken(vl, (uint32_t)i + 1, OTA_PT_MAX_ENTRIES, OTA_ERR_PT_TOO_MANY);
+    }
+    struct ota_partition *p = &out->entries[out->count];
+    p->type = r[2];
+    p->subtype = r[3];
+    p->offset = get_le32(r + 4);
+    p->size = get_le32(r + 8);
+    memcpy(p->label, r + 12, OTA_PT_LABEL_LEN);
+    p->label[OTA_PT_LABEL_LEN] = '\0';
+    p->flags = get_le32(r + 28);
+    if (flash_size && (p->offset > flash_size || p->size > flash_size - p->offset)) {
+        return broken(vl, p->offset, flash_size, OTA_ERR_PT_BOUNDS);
+    }
+    out->count++;
+    return OTA_OK;
+}
+
 int ota_pt_parse_binary(const uint8_t *buf, size_t len, uint32_t flash_size,
                         struct ota_ptable *out, struct ota_pt_diag *diag)
 {
@@ -156,49 +206,19 @@ int ota_pt_parse_binary(const uint8_t *buf, size_t len, uint32_t flash_size,
         return OTA_ERR_INVALID_ARG;
     }
     memset(out, 0, sizeof(*out));
-    size_t rows = len / OTA_PT_ROW_LEN;
-    for (size_t i = 0; i < rows; i++) {
-        const uint8_t *r = buf + i * OTA_PT_ROW_LEN;
-        uint16_t magic = get_le16(r);
-        if (magic == END_MAGIC) {
+    for (size_t i = 0; i < len / OTA_PT_ROW_LEN; i++) {
+        uint32_t vl[2];
+        int err = binary_row(buf, i, flash_size, out, vl);
+        if (err == END_OF_TABLE) {
             break;
         }
-        if (magic == MD5_MAGIC) {
-            uint8_t md5[OTA_MD5_LEN];
-            ota_md5(buf, i * OTA_PT_ROW_LEN, md5);
-            if (memcmp(md5, r + 16, OTA_MD5_LEN) != 0) {
-                diag_row(diag, (unsigned)i, NULL, 0, 0);
-                return OTA_ERR_PT_MD5;
-            }
-            out->has_md5 = true;
-            continue;
+        if (err) {
+            const char *name = err == OTA_ERR_PT_BOUNDS ? out->entries[out->count].label : NULL;
+            diag_row(diag, (unsigned)i, name, vl[0], vl[1]);
+            return err;
         }
-        if (magic != ROW_MAGIC) {
-            diag_row(diag, (unsigned)i, NULL, magic, ROW_MAGIC);
-            return OTA_ERR_PT_MAGIC;
-        }
-        if (out->count >= OTA_PT_MAX_ENTRIES) {
-            diag_row(diag, (unsigned)i, NULL, (uint32_t)i + 1, OTA_PT_MAX_ENTRIES);
-            return OTA_ERR_PT_TOO_MANY;
-        }
-        struct ota_partition *p = &out->entries[out->count];
-        p->type = r[2];
-        p->subtype = r[3];
-        p->offset = get_le32(r + 4);
-        p->size = get_le32(r + 8);
-        memcpy(p->label, r + 12, OTA_PT_LABEL_LEN);
-        p->label[OTA_PT_LABEL_LEN] = '\0';
-        p->flags = get_le32(r + 28);
-        if (flash_size && (p->offset > flash_size || p->size > flash_size - p->offset)) {
-            diag_row(diag, (unsigned)i, p->label, p->offset, flash_size);
-            return OTA_ERR_PT_BOUNDS;
-        }
-        out->count++;
     }
-    if (out->count == 0) {
-        return OTA_ERR_PT_EMPTY;
-    }
-    return OTA_OK;
+    return out->count ? OTA_OK : OTA_ERR_PT_EMPTY;
 }
 
 int ota_pt_load_unchecked(const struct ota_flash *f, struct ota_ptable *out, struct ota_pt_diag *diag)
@@ -303,79 +323,90 @@ static bool overlaps(const struct ota_partition *a, const struct ota_partition *
 }
 
 /* Rules on one row alone: size, alignment, placement, flags. */
-static int check_row(const struct ota_partition *p, unsigned line, uint32_t flash_size, struct ota_pt_diag *diag)
+static int row_rule(const struct ota_partition *p, uint32_t flash_size, uint32_t vl[2])
 {
     uint32_t align = offset_alignment(p->type);
     if (p->size == 0) {
-        diag_row(diag, line, p->label, 0, 0);
-        return OTA_ERR_PT_SIZE;
+        return broken(vl, 0, 0, OTA_ERR_PT_SIZE);
     }
     if (p->offset % align) {
-        diag_row(diag, line, p->label, p->offset, align);
-        return p->type == OTA_PT_TYPE_APP ? OTA_ERR_PT_APP_ALIGN : OTA_ERR_PT_OFFSET_ALIGN;
+        int err = p->type == OTA_PT_TYPE_APP ? OTA_ERR_PT_APP_ALIGN : OTA_ERR_PT_OFFSET_ALIGN;
+        return broken(vl, p->offset, align, err);
     }
     if (p->type == OTA_PT_TYPE_APP && p->size % 0x1000u) {
-        diag_row(diag, line, p->label, p->size, 0x1000u);
-        return OTA_ERR_PT_SIZE_ALIGN;
+        return broken(vl, p->size, 0x1000u, OTA_ERR_PT_SIZE_ALIGN);
     }
     /* Any type, custom ones too: only the generator's own fixed regions live below the table. */
     if (!is_fixed_region(p) && p->offset < TABLE_END) {
-        diag_row(diag, line, p->label, p->offset, TABLE_END);
-        return OTA_ERR_PT_BELOW_TABLE;
+        return broken(vl, p->offset, TABLE_END, OTA_ERR_PT_BELOW_TABLE);
     }
     if (flash_size && (p->offset > flash_size || p->size > flash_size - p->offset)) {
-        diag_row(diag, line, p->label, p->offset, flash_size);
-        return OTA_ERR_PT_BOUNDS;
+        return broken(vl, p->offset, flash_size, OTA_ERR_PT_BOUNDS);
     }
     if (p->type == OTA_PT_TYPE_DATA && (p->subtype == OTA_PT_DATA_OTA || p->subtype == DATA_COREDUMP) &&
         (p->flags & OTA_PT_FLAG_READONLY)) {
-        diag_row(diag, line, p->label, p->flags, 0);
-        return OTA_ERR_PT_READONLY;
+        return broken(vl, p->flags, 0, OTA_ERR_PT_READONLY);
     }
     if (p->type == OTA_PT_TYPE_DATA && p->subtype == OTA_PT_DATA_NVS && !(p->flags & OTA_PT_FLAG_READONLY) &&
         p->size < 0x3000u) {
-        diag_row(diag, line, p->label, p->size, 0x3000u);
-        return OTA_ERR_PT_NVS_SIZE;
+        return broken(vl, p->size, 0x3000u, OTA_ERR_PT_NVS_SIZE);
     }
     return OTA_OK;
 }
 
-/* Rules between row i and the rows before it: order, names, overlaps. */
-static int check_against_others(const struct ota_ptable *t, unsigned i, const unsigned *lines,
-                                struct ota_pt_diag *diag)
+static int check_row(const struct ota_partition *p, unsigned line, uint32_t flash_size, struct ota_pt_diag *diag)
+{
+    uint32_t vl[2];
+    int err = row_rule(p, flash_size, vl);
+    if (err) {
+        diag_row(diag, line, p->label, vl[0], vl[1]);  /* one call: a row rule's diagnosis is filled in one place */
+    }
+    return err;
+}
+
+/* Rules between row i and the rows before it: order, names, overlaps.
+ * The first broken, with the other row (*other) and vl as row_rule's. */
+static int pair_rule(const struct ota_ptable *t, unsigned i, uint32_t vl[2], const struct ota_partition **other)
 {
     const struct ota_partition *p = &t->entries[i];
-    unsigned line = row_line(lines, i);
     for (unsigned j = i; j-- > 0;) {
-        const struct ota_partition *q = &t->entries[j];
+        const struct ota_partition *q = *other = &t->entries[j];
         if (is_fixed_region(q) || is_fixed_region(p)) {
             continue;
         }
         if (p->offset < q->offset) {
             /* The generator lays rows out top to bottom, so a row that
              * starts before the previous one is an error even without overlap. */
-            diag_row(diag, line, p->label, p->offset, q->offset);
-            diag_other(diag, q->label);
-            return OTA_ERR_PT_ORDER;
+            return broken(vl, p->offset, q->offset, OTA_ERR_PT_ORDER);
         }
         break;
     }
     for (unsigned j = 0; j < i; j++) {
-        if (strcmp(t->entries[j].label, p->label) == 0) {
-            diag_row(diag, line, p->label, 0, 0);
-            diag_other(diag, t->entries[j].label);
-            return OTA_ERR_PT_DUP_NAME;
+        *other = &t->entries[j];
+        if (strcmp((*other)->label, p->label) == 0) {
+            return broken(vl, 0, 0, OTA_ERR_PT_DUP_NAME);
         }
     }
     for (unsigned j = 0; j < i; j++) {
-        const struct ota_partition *q = &t->entries[j];
+        const struct ota_partition *q = *other = &t->entries[j];
         if (overlaps(p, q)) {
-            diag_row(diag, line, p->label, p->offset, q->offset + q->size);
-            diag_other(diag, q->label);
-            return OTA_ERR_PT_OVERLAP;
+            return broken(vl, p->offset, q->offset + q->size, OTA_ERR_PT_OVERLAP);
         }
     }
     return OTA_OK;
+}
+
+static int check_against_others(const struct ota_ptable *t, unsigned i, const unsigned *lines,
+                                struct ota_pt_diag *diag)
+{
+    uint32_t vl[2];
+    const struct ota_partition *other;
+    int err = pair_rule(t, i, vl, &other);
+    if (err) {
+        diag_row(diag, row_line(lines, i), t->entries[i].label, vl[0], vl[1]);
+        diag_other(diag, other->label);
+    }
+    return err;
 }
 
 /* otadata and TEE otadata: at most one each, exactly 0x2000 bytes. */

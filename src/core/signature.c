@@ -110,24 +110,25 @@ static const struct {
     {0x000C /* C2 */, OTA_SIG_SCHEME_ECDSA, 1}, {0x0014 /* C61 */, OTA_SIG_SCHEME_ECDSA, 3},
 };
 
-unsigned ota_sig_chip_schemes(uint16_t chip_id)
+/* The chip's schemes (bits 0-7) and blocks (bits 8-15); `other` for a chip not listed. */
+static unsigned chip_row(uint16_t chip_id, unsigned other)
 {
     for (unsigned i = 0; i < sizeof(chip_sb) / sizeof(chip_sb[0]); i++) {
         if (chip_sb[i].chip == chip_id) {
-            return chip_sb[i].schemes;
+            return (unsigned)chip_sb[i].schemes | (unsigned)chip_sb[i].blocks << 8;
         }
     }
-    return OTA_SIG_SCHEME_RSA | OTA_SIG_SCHEME_ECDSA;
+    return other;
+}
+
+unsigned ota_sig_chip_schemes(uint16_t chip_id)
+{
+    return chip_row(chip_id, OTA_SIG_SCHEME_RSA | OTA_SIG_SCHEME_ECDSA) & 0xFFu;
 }
 
 unsigned ota_sig_chip_blocks(uint16_t chip_id)
 {
-    for (unsigned i = 0; i < sizeof(chip_sb) / sizeof(chip_sb[0]); i++) {
-        if (chip_sb[i].chip == chip_id) {
-            return chip_sb[i].blocks;
-        }
-    }
-    return OTA_SIG_MAX_BLOCKS;
+    return chip_row(chip_id, OTA_SIG_MAX_BLOCKS << 8) >> 8;
 }
 
 const char *ota_sig_schemes_name(unsigned schemes)

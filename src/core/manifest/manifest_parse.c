@@ -106,6 +106,18 @@ static int parse_object(struct cursor *c, member_fn member, void *obj, uint32_t 
     return eat(c, '}') ? OTA_OK : OTA_ERR_MANIFEST_SYNTAX;
 }
 
+/* The index of key among names (each ended by its NUL, the list by an
+ * empty one), or -1: a walk of a few dozen bytes, not a table of pointers. */
+static int name_index(const char *names, const char *key)
+{
+    for (int k = 0; *names; k++, names += strlen(names) + 1) {
+        if (strcmp(names, key) == 0) {
+            return k;
+        }
+    }
+    return -1;
+}
+
 /* Mark key number `bit` as seen; a second time is an error. */
 static int mark(uint32_t *seen, unsigned bit)
 {
@@ -118,24 +130,20 @@ static int mark(uint32_t *seen, unsigned bit)
 
 /* An entry's keys, by bit: format 1 files have uri, size, sha256 (and
  * base_app_sha256 for a patch); format 2 items add kind and encrypted. */
-static const char *const ENTRY_KEYS[] = {"uri", "size", "sha256", "base_app_sha256", "kind", "encrypted"};
-#define ENTRY_COUNT (sizeof(ENTRY_KEYS) / sizeof(ENTRY_KEYS[0]))
+static const char ENTRY_KEYS[] = "uri\0size\0sha256\0base_app_sha256\0kind\0encrypted\0";
 #define FILE_KEYS 0x07u
 #define BASE_KEY 0x08u
 #define ITEM_KEYS 0x37u  /* a format 2 item: the file's, kind, encrypted */
 
 static int parse_kind(struct cursor *c, uint8_t *kind)
 {
-    static const char *const kinds[] = {"plain", "compressed", "patch"};  /* enum ota_manifest_kind */
     char name[12];
-    int err = parse_string(c, name, sizeof(name));
-    for (unsigned k = 0; !err && k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-        if (strcmp(name, kinds[k]) == 0) {
-            *kind = (uint8_t)k;
-            return OTA_OK;
-        }
+    int k = parse_string(c, name, sizeof(name)) ? -1 : name_index("plain\0compressed\0patch\0", name);
+    if (k < 0) {
+        return OTA_ERR_MANIFEST_SYNTAX;  /* a kind this device does not know is not guessed at */
     }
-    return OTA_ERR_MANIFEST_SYNTAX;  /* a kind this device does not know is not guessed at */
+    *kind = (uint8_t)k;  /* enum ota_manifest_kind */
+    return OTA_OK;
 }
 
 static int parse_bool(struct cursor *c, bool *out)
@@ -152,23 +160,18 @@ static int entry_member(struct cursor *c, const char *key, void *obj, uint32_t *
 {
     struct ota_manifest_patch *pt = obj;
     struct ota_manifest_file *f = &pt->file;
-    for (unsigned k = 0; k < ENTRY_COUNT; k++) {
-        if (strcmp(key, ENTRY_KEYS[k]) != 0) {
-            continue;
-        }
-        if (mark(seen, k)) {
-            return OTA_ERR_MANIFEST_SYNTAX;
-        }
-        switch (k) {
-        case 0: return parse_string(c, f->uri, sizeof(f->uri));
-        case 1: return parse_u32(c, &f->size);
-        case 2: return parse_sha256(c, f->sha256);
-        case 3: return parse_sha256(c, pt->base_app_sha256);
-        case 4: return parse_kind(c, &f->kind);
-        default: return parse_bool(c, &f->encrypted);
-        }
+    int k = name_index(ENTRY_KEYS, key);
+    if (k < 0 || mark(seen, (unsigned)k)) {
+        return OTA_ERR_MANIFEST_SYNTAX;
     }
-    return OTA_ERR_MANIFEST_SYNTAX;
+    switch (k) {
+    case 0: return parse_string(c, f->uri, sizeof(f->uri));
+    case 1: return parse_u32(c, &f->size);
+    case 2: return parse_sha256(c, f->sha256);
+    case 3: return parse_sha256(c, pt->base_app_sha256);
+    case 4: return parse_kind(c, &f->kind);
+    default: return parse_bool(c, &f->encrypted);
+    }
 }
 
 /* An entry with exactly the keys `want` (a format 2 item: its kind says
@@ -261,9 +264,8 @@ static int format2_item(struct cursor *c, struct ota_manifest *m, uint32_t *prev
     return OTA_OK;
 }
 
-static const char *const TOP_KEYS[] = {"format", "project", "version", "secure_version", "chip", "serial",
-                                       "rollout_percent", "app_sha256", "image", "patches", "app_size", "items"};
-#define TOP_KEY_COUNT (sizeof(TOP_KEYS) / sizeof(TOP_KEYS[0]))
+static const char TOP_KEYS[] = "format\0project\0version\0secure_version\0chip\0serial\0rollout_percent\0"
+                               "app_sha256\0image\0patches\0app_size\0items\0";
 #define COMMON_KEYS 0xFFu                          /* format .. app_sha256 */
 #define FORMAT1_KEYS (COMMON_KEYS | 0x300u)        /* image, patches */
 #define FORMAT2_KEYS (COMMON_KEYS | 0xC00u)        /* app_size, items */
@@ -303,17 +305,13 @@ static int top_value(struct cursor *c, unsigned k, struct ota_manifest *m)
 
 static int top_member(struct cursor *c, const char *key, void *obj, uint32_t *seen)
 {
-    if (!(*seen & 1u) && strcmp(key, TOP_KEYS[0]) != 0) {
+    int k = name_index(TOP_KEYS, key);
+    if (k < 0 || (!(*seen & 1u) && k != 0)) {
         return OTA_ERR_MANIFEST_SYNTAX;  /* "format" comes first: a newer format is then told apart */
     }
-    for (unsigned k = 0; k < TOP_KEY_COUNT; k++) {
-        if (strcmp(key, TOP_KEYS[k]) == 0) {
-            /* a key of the other format is unknown in this one */
-            bool known = k == 0 || (keys_of(((struct ota_manifest *)obj)->format) & (1u << k));
-            return !known || mark(seen, k) ? OTA_ERR_MANIFEST_SYNTAX : top_value(c, k, obj);
-        }
-    }
-    return OTA_ERR_MANIFEST_SYNTAX;
+    /* a key of the other format is unknown in this one */
+    bool known = k == 0 || (keys_of(((struct ota_manifest *)obj)->format) & (1u << k));
+    return !known || mark(seen, (unsigned)k) ? OTA_ERR_MANIFEST_SYNTAX : top_value(c, (unsigned)k, obj);
 }
 
 int ota_manifest_parse(const char *text, size_t len, struct ota_manifest *m)

@@ -31,6 +31,15 @@ static uint32_t app_written(const struct ota_item_work *w)
 const struct item_sink ota_item_app_sink = {app_seek, app_write, app_set_source, app_written};
 #define APP_SINK ota_item_app_sink
 
+int ota_item_app_begin(struct ota_service *svc, const struct ota_app_options *opt)
+{
+    struct ota_item_work *w = &svc->work;
+    int err = ota_app_begin(&w->up.app, &svc->dev, opt);
+    w->part = w->up.app.pw.part;
+    w->writer = &w->up.app.pw;
+    return err;
+}
+
 static int begin_writer(struct ota_service *svc, struct ota_item *item, bool journal, int64_t len)
 {
     struct ota_item_work *w = &svc->work;
@@ -43,15 +52,13 @@ static int begin_writer(struct ota_service *svc, struct ota_item *item, bool jou
         OTA_LOGE(TAG, "no partition labelled '%s'", item->label);
         return OTA_ERR_NOT_FOUND;
     }
-    int err = ota_app_begin(&w->up.app, &svc->dev, &opt);
+    int err = ota_item_app_begin(svc, &opt);
     if (journal && w->patch) {
         /* An encrypted patch or compressed image is told only once decrypted,
          * in the writer: it gets the patch work area, free unless the item is
          * a plain patch (whose applier then feeds this writer, no journal). */
         ota_app_apply_decrypted(&w->up.app, &w->patch->delta);
     }
-    w->part = w->up.app.pw.part;
-    w->writer = &w->up.app.pw;
     return err;
 }
 
@@ -193,9 +200,11 @@ int ota_item_app_need_upgrade(struct ota_service *svc, struct ota_item *item)
         OTA_LOGE(TAG, "cannot read the incoming app descriptor: %s", ota_strerror(err));
         return err;
     }
+#ifndef OTA_NO_DECRYPT
     if (w->buf[0] == OTA_ESP_ENC_MAGIC0 || w->buf[0] == OTA_CHUNKED_MAGIC0) {
         return OTA_OK;  /* encrypted: the writer checks the decrypted head before its first write */
     }
+#endif
     ota_app_desc_decode(w->buf + OTA_APP_DESC_OFFSET, &incoming);
     if (w->buf[0] == OTA_IMAGE_MAGIC && incoming.magic == OTA_APP_DESC_MAGIC) {
         OTA_LOGI(TAG, "Running firmware version: %s, the incoming firmware version %s",
@@ -234,8 +243,8 @@ static int app_execute(struct ota_service *svc, struct ota_item *item)
         return err;
     }
     if (patch) {
-        OTA_LOGI(TAG, "Image bytes read: %u, made from %llu patch bytes", (unsigned)ota_app_written(&w->up.app),
-                 (unsigned long long)w->patch->bytes);
+        OTA_LOGI(TAG, "Image bytes read: %u, made from %u patch bytes", (unsigned)ota_app_written(&w->up.app),
+                 (unsigned)w->patch->bytes);
     } else {
         OTA_LOGI(TAG, "Image bytes read: %u", (unsigned)ota_app_written(&w->up.app));
     }

@@ -85,7 +85,7 @@ int ota_item_patch_check_base(struct ota_service *svc, struct ota_item *item, st
         (hdr->old_size && hdr->old_size != base->image_len)) {
         hex8(hdr->base_sha256, want);
         hex8(base->hash_stored, have);
-        OTA_LOGE(TAG, "%s is a patch for the app %s..., this device runs %s... (%s): nothing written",
+        OTA_LOGE(TAG, "%s is a patch for app %s..., not the running %s... (%s): nothing written",
                  ota_item_uri(svc, item), want, have, svc->running->label);
         return OTA_ERR_DELTA_BASE;
     }
@@ -220,7 +220,7 @@ int ota_item_checkpoint_refused(struct ota_service *svc, struct ota_item *item, 
 {
     const struct ota_part_writer *pw = &svc->work.up.app.pw;
     /* never stuck on a record that cannot be resumed: retire it, from byte 0 */
-    OTA_LOGW(TAG, "%s: the journal's checkpoint cannot be resumed (%s): from byte 0", ota_item_uri(svc, item),
+    OTA_LOGW(TAG, "%s: checkpoint cannot be resumed (%s): from byte 0", ota_item_uri(svc, item),
              ota_strerror(why));
     ota_item_close(svc);
     return ota_journal_retire(pw->flash, pw->part);

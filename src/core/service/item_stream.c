@@ -32,8 +32,8 @@ static int open_at(struct ota_service *svc, struct ota_item *item, uint64_t offs
                                        offset ? if_range : NULL, &w->stream, &w->info);
     if (err == OTA_ERR_RANGE && offset) {
         /* 416: the server kept an old validator or ignores If-Range: all of it */
-        OTA_LOGW(TAG, "%s: the server cannot send from byte %llu (416): asking for all of it", ota_item_uri(svc, item),
-                 (unsigned long long)offset);
+        OTA_LOGW(TAG, "%s: 416 for a range from byte %u: asking for all of it", ota_item_uri(svc, item),
+                 (unsigned)offset);
         return open_at(svc, item, 0, NULL);
     }
     if (err) {
@@ -79,7 +79,7 @@ int ota_item_open_first(struct ota_service *svc, struct ota_item *item, uint32_t
     w->total = w->info.total_length;
     memcpy(w->validator, w->info.validator, sizeof(w->validator));
     if (offset && w->info.offset != offset) {
-        OTA_LOGW(TAG, "%s: the source does not continue the interrupted transfer (%s)", ota_item_uri(svc, item),
+        OTA_LOGW(TAG, "%s does not continue the interrupted transfer (%s)", ota_item_uri(svc, item),
                  w->info.offset ? "changed" : "no range");
     }
     return OTA_OK;
@@ -106,7 +106,7 @@ int ota_item_attach(struct ota_service *svc, struct ota_item *item, const struct
             OTA_LOGI(TAG, "resuming the interrupted transfer at byte %u of %lld (journal)", (unsigned)resumed,
                      (long long)w->total);
         } else {
-            OTA_LOGI(TAG, "the source sends from byte 0: comparing the first %u bytes with flash", (unsigned)resumed);
+            OTA_LOGI(TAG, "from byte 0: comparing the first %u bytes with flash", (unsigned)resumed);
         }
     }
     return sink->seek(w, w->stream_pos);
@@ -170,14 +170,18 @@ int ota_item_read(struct ota_service *svc, void *buf, uint32_t len)
     return n;
 }
 
-static bool retryable(int err)
+bool ota_item_retryable(int err)
 {
     return err == OTA_ERR_SHORT_READ || err == OTA_ERR_TIMEOUT || err == OTA_ERR_STREAM ||
            err == OTA_ERR_CONNECT || err == OTA_ERR_RESOLVE;
 }
 
-/* The wait before reconnection k (0-based): doubling, capped. */
-static unsigned backoff_ms(const struct ota_service_config *cfg, unsigned k)
+unsigned ota_item_max_retries(const struct ota_service_config *cfg)
+{
+    return cfg->no_retry ? 0 : cfg->max_retries ? cfg->max_retries : 4;
+}
+
+unsigned ota_item_backoff_ms(const struct ota_service_config *cfg, unsigned k)
 {
     unsigned ms = cfg->retry_backoff_ms ? cfg->retry_backoff_ms : 250;
     for (unsigned i = 0; i < k && ms < OTA_RETRY_BACKOFF_MAX_MS; i++) {
@@ -205,13 +209,13 @@ static int start_over(struct ota_service *svc, struct ota_item *item, const stru
 static int reconnect(struct ota_service *svc, struct ota_item *item, const struct item_sink *sink, int cause)
 {
     struct ota_item_work *w = &svc->work;
-    unsigned max = svc->cfg.max_retries ? svc->cfg.max_retries : 4;
+    unsigned max = ota_item_max_retries(&svc->cfg);
     int err = cause;
-    while (!svc->cfg.no_retry && retryable(err) && w->retries < max) {
-        unsigned ms = backoff_ms(&svc->cfg, w->retries);
+    while (ota_item_retryable(err) && w->retries < max) {
+        unsigned ms = ota_item_backoff_ms(&svc->cfg, w->retries);
         uint32_t at = sink->written(w);
         w->retries++;
-        OTA_LOGW(TAG, "%s: %s at byte %u; reconnecting in %u ms (%u of %u) to go on from there",
+        OTA_LOGW(TAG, "%s: %s at byte %u; reconnecting in %u ms (%u of %u)",
                  ota_item_uri(svc, item), ota_strerror(err), (unsigned)at, ms, w->retries, max);
         ota_item_close(svc);
         if (svc->cfg.sleep_ms) {
@@ -253,12 +257,12 @@ int ota_item_pump(struct ota_service *svc, struct ota_item *item, const struct i
         bool read_failed = got < 0;
         err = read_failed ? got : sink->write(w, w->buf, (uint32_t)got);
         if (!read_failed && err == OTA_ERR_SOURCE_CHANGED) {
-            OTA_LOGW(TAG, "%s: a byte before %llu differs from flash", ota_item_uri(svc, item),
-                     (unsigned long long)w->stream_pos);
+            OTA_LOGW(TAG, "%s: a byte before %u differs from flash", ota_item_uri(svc, item),
+                     (unsigned)w->stream_pos);
             err = start_over(svc, item, sink);
         } else if (err && (read_failed || (w->patch && w->patch->active))) {
             /* the source's error, or the applier's at a patch byte (not a flash address) */
-            OTA_LOGE(TAG, "reading %s at byte %llu: %s", ota_item_uri(svc, item), (unsigned long long)pos,
+            OTA_LOGE(TAG, "reading %s at byte %u: %s", ota_item_uri(svc, item), (unsigned)pos,
                      ota_strerror(err));
             err = read_failed ? reconnect(svc, item, sink, err) : err;
         } else if (err && w->part) {

@@ -33,11 +33,27 @@ int ota_item_pump(struct ota_service *svc, struct ota_item *item, const struct i
 
 void ota_item_close(struct ota_service *svc);
 
+/* A fresh work area for an item (or a release's next candidate): nothing
+ * of an earlier attempt is kept; the patch work area, idle, stays lent. */
+void ota_item_work_reset(struct ota_service *svc);
+
+/* A dropped transfer, worth another attempt (a short read, a timeout, a
+ * broken stream or connection, a name not resolved); how many attempts the
+ * configuration allows (0: none); the wait before attempt k (0-based),
+ * doubling, capped at OTA_RETRY_BACKOFF_MAX_MS. */
+bool ota_item_retryable(int err);
+unsigned ota_item_max_retries(const struct ota_service_config *cfg);
+unsigned ota_item_backoff_ms(const struct ota_service_config *cfg, unsigned k);
+
 /* The URI the item is fetched from now: its own, or its fallback. */
 static inline const char *ota_item_uri(const struct ota_service *svc, const struct ota_item *item)
 {
     return svc->work.uri ? svc->work.uri : item->uri;  /* two loads: smaller inline than a call */
 }
+
+/* The app writer begun with opt as the item's writer (work.up.app, its
+ * partition work.part). */
+int ota_item_app_begin(struct ota_service *svc, const struct ota_app_options *opt);
 
 /* The app writer as a sink, and the default app check of the incoming head
  * (for items that install an app their own way). */

@@ -12,10 +12,20 @@
 #include "ota/log.h"
 #include "ota/release.h"
 #include "release_internal.h"
-#ifndef OTA_NO_DECRYPT
-#endif
 
 static const char *TAG = "OTA_RELEASE";
+
+/* Without the decrypt layer no encrypted file is a candidate (the device
+ * does not take them): its paths fold away. */
+static bool encrypted(const struct ota_manifest_file *f)
+{
+#ifdef OTA_NO_DECRYPT
+    (void)f;
+    return false;
+#else
+    return f->encrypted;
+#endif
+}
 
 /* The item being tried: the decision's candidates, smallest first. */
 static const struct ota_manifest_file *current(const struct ota_release_item *r)
@@ -32,7 +42,7 @@ static bool through_applier(const struct ota_manifest_file *f)
  * served: the writer decrypts it and applies it in the patch work area. */
 static bool decrypted_in_writer(const struct ota_manifest_file *f)
 {
-    return f->encrypted && through_applier(f);
+    return encrypted(f) && through_applier(f);
 }
 
 /* ---- the applier path: transport -> patch or decoder -> app writer ------ */
@@ -47,8 +57,8 @@ static int applier_digest_err(const struct ota_manifest_file *f)
 static int check_signed_file(const struct ota_manifest_file *f, uint64_t bytes, const uint8_t *digest)
 {
     if (bytes != f->size || !digest || memcmp(digest, f->sha256, OTA_SHA256_LEN) != 0) {
-        OTA_LOGE(TAG, "%s (%llu bytes) is not the one the manifest signed (%u bytes)", f->uri,
-                 (unsigned long long)bytes, (unsigned)f->size);
+        OTA_LOGE(TAG, "%s (%u bytes) is not the one the manifest signed (%u bytes)", f->uri,
+                 (unsigned)bytes, (unsigned)f->size);
         return applier_digest_err(f);
     }
     return OTA_OK;
@@ -84,21 +94,19 @@ static int begin_app(struct ota_service *svc, struct ota_release_item *r, const 
 {
     struct ota_app_options opt;
     memset(&opt, 0, sizeof(opt));
-    bool made_here = through_applier(f) && !f->encrypted;  /* by the service's applier */
+    bool made_here = through_applier(f) && !encrypted(f);  /* by the service's applier */
     opt.image_len = (int64_t)(made_here ? r->manifest.app_size : f->size);
     opt.check_version = svc->cfg.force_version_check;
     /* A project the integrator named is the product's, not the image's (ESP-ADF apps carry
      * none): the image is then bound by its SHA-256 in the signed manifest alone. */
     opt.project = r->cfg.project ? NULL : r->manifest.project;
     opt.source_id = journal ? svc->work.source_id : NULL;
-    int err = ota_app_begin(&svc->work.up.app, &svc->dev, &opt);
+    int err = ota_item_app_begin(svc, &opt);
     ota_app_keep_encrypted_digest(&svc->work.up.app);  /* the manifest signs the file served */
     if (decrypted_in_writer(f) && svc->work.patch) {
         /* the service's applier stays idle: its work area is the writer's */
         ota_app_apply_decrypted(&svc->work.up.app, &svc->work.patch->delta);
     }
-    svc->work.part = svc->work.up.app.pw.part;
-    svc->work.writer = &svc->work.up.app.pw;
     return err;
 }
 
@@ -157,7 +165,7 @@ static int prepare_applier(struct ota_service *svc, struct ota_item *item, struc
                            const struct ota_manifest_file *f)
 {
     int err = set_uri(svc, item, r, f);
-    if (err || (err = begin_app(svc, r, f, !f->encrypted))) {
+    if (err || (err = begin_app(svc, r, f, !encrypted(f)))) {
         return err;
     }
     if (decrypted_in_writer(f)) {  /* no resume: the applier's state cannot survive a power cut */
@@ -200,7 +208,7 @@ static int prepare_full(struct ota_service *svc, struct ota_item *item, struct o
 static bool avoidable(int err, const struct ota_manifest_file *f)
 {
     /* an encrypted file that does not open or authenticate is altered (or cut) on the server */
-    bool altered = f->encrypted && err <= OTA_ERR_DECRYPT_HEADER && err >= OTA_ERR_DECRYPT_LENGTH;
+    bool altered = encrypted(f) && err <= OTA_ERR_DECRYPT_HEADER && err >= OTA_ERR_DECRYPT_LENGTH;
     return altered || ota_item_missing(err) || err == OTA_ERR_SHORT_READ ||
            (err <= OTA_ERR_DELTA_FORMAT && err >= OTA_ERR_DELTA_VERSION) || err == OTA_ERR_MANIFEST_PATCH_DIGEST ||
            err == OTA_ERR_MANIFEST_COMPRESSED_DIGEST || err == OTA_ERR_MANIFEST_IMAGE_DIGEST;
@@ -222,12 +230,7 @@ static int next_candidate(struct ota_service *svc, struct ota_release_item *r, i
              ota_strerror(err), ota_manifest_kind_name(next->kind), next->uri, (unsigned)next->size);
     ota_app_abort(&svc->work.up.app);
     ota_item_close(svc);
-    struct ota_item_patch *patch = svc->work.patch;
-    memset(&svc->work, 0, sizeof(svc->work));
-    svc->work.patch = patch;
-    if (patch) {
-        patch->active = false;
-    }
+    ota_item_work_reset(svc);
     r->fell_back = true;
     return OTA_OK;
 }
@@ -322,7 +325,7 @@ static int check_installed(struct ota_service *svc, const struct ota_release_ite
 static int install_current(struct ota_service *svc, struct ota_item *item, struct ota_release_item *r)
 {
     const struct ota_manifest_file *f = current(r);
-    bool applier = through_applier(f) && !f->encrypted;
+    bool applier = through_applier(f) && !encrypted(f);
     int err = ota_item_pump(svc, item, applier ? &ota_item_patch_sink : &ota_item_app_sink);
     r->patch_bytes = applier ? svc->work.patch->bytes : 0;
     if (!err && applier) {
@@ -355,9 +358,9 @@ static int release_execute(struct ota_service *svc, struct ota_item *item)
         return err;
     }
     r->installed = current(r);
-    OTA_LOGI(TAG, "%s: %u image bytes from the %s %s (%llu bytes)", r->manifest.version,
+    OTA_LOGI(TAG, "%s: %u image bytes from the %s %s (%u bytes)", r->manifest.version,
              (unsigned)r->manifest.app_size, ota_manifest_kind_name(r->installed->kind), r->installed->uri,
-             (unsigned long long)r->installed->size);
+             (unsigned)r->installed->size);
     return ota_item_app_activate(svc);  /* as an app item */
 }
 

@@ -22,12 +22,6 @@ const char *ota_release_action_name(enum ota_manifest_action a)
     }
 }
 
-static bool fetch_retryable(int err)
-{
-    return err == OTA_ERR_SHORT_READ || err == OTA_ERR_TIMEOUT || err == OTA_ERR_STREAM ||
-           err == OTA_ERR_CONNECT || err == OTA_ERR_RESOLVE;
-}
-
 /* One attempt: the whole resource into buf (at most cap bytes; one more is too_big). */
 static int fetch_once(struct ota_service *svc, struct ota_item *item, uint8_t *buf, uint32_t cap, uint32_t *len,
                       int too_big)
@@ -51,16 +45,15 @@ static int fetch_once(struct ota_service *svc, struct ota_item *item, uint8_t *b
 static int fetch_small(struct ota_service *svc, struct ota_item *item, const char *uri, uint8_t *buf, uint32_t cap,
                        uint32_t *len, int too_big)
 {
-    unsigned max = svc->cfg.no_retry ? 0 : svc->cfg.max_retries ? svc->cfg.max_retries : 4;
-    unsigned ms = svc->cfg.retry_backoff_ms ? svc->cfg.retry_backoff_ms : 250;
+    unsigned max = ota_item_max_retries(&svc->cfg);
     item->uri = uri;
     int err = fetch_once(svc, item, buf, cap, len, too_big);
-    for (unsigned k = 0; err && fetch_retryable(err) && k < max; k++) {
+    for (unsigned k = 0; ota_item_retryable(err) && k < max; k++) {
+        unsigned ms = ota_item_backoff_ms(&svc->cfg, k);
         OTA_LOGW(TAG, "%s: %s; again in %u ms (%u of %u)", uri, ota_strerror(err), ms, k + 1, max);
         if (svc->cfg.sleep_ms) {
             svc->cfg.sleep_ms(svc->cfg.cb_ctx, ms);
         }
-        ms = ms * 2 < OTA_RETRY_BACKOFF_MAX_MS ? ms * 2 : OTA_RETRY_BACKOFF_MAX_MS;
         err = fetch_once(svc, item, buf, cap, len, too_big);
     }
     return err;
@@ -115,7 +108,7 @@ static int fetch_manifest(struct ota_service *svc, struct ota_item *item, struct
     }
     int err = fetch_small(svc, item, uri, r->text, sizeof(r->text), &r->text_len, OTA_ERR_MANIFEST_TOO_BIG);
     if (err && !(v2 && ota_item_missing(err))) {
-        OTA_LOGE(TAG, "cannot fetch the manifest %s: %s", uri, ota_strerror(err));
+        OTA_LOGE(TAG, "cannot fetch %s: %s", uri, ota_strerror(err));
     } else if (err) {
         OTA_LOGI(TAG, "no %s (%s): reading the format 1 manifest", uri, ota_strerror(err));
     }
@@ -150,7 +143,7 @@ static int fetch_verified(struct ota_service *svc, struct ota_item *item, struct
         return OTA_ERR_MANIFEST_SIGNATURE;
     }
     if (err) {
-        OTA_LOGE(TAG, "cannot fetch the manifest signature %s: %s", r->uri, ota_strerror(err));
+        OTA_LOGE(TAG, "cannot fetch %s: %s", r->uri, ota_strerror(err));
         return err;
     }
     err = ota_manifest_verify(r->text, r->text_len, r->sig, r->cfg.manifest_key_digest, &r->sig_work, &r->sig_why);
@@ -180,11 +173,11 @@ static int load_record(struct ota_release_item *r)
                      ota_strerror(OTA_ERR_RELEASE_NO_SERIAL_STORE));
             return OTA_ERR_RELEASE_NO_SERIAL_STORE;
         }
-        OTA_LOGW(TAG, "no release serial store (opted out): older manifests are NOT refused");
+        OTA_LOGW(TAG, "no release serial store (opted out): replays are NOT refused");
         return OTA_OK;
     }
     if ((err = r->cfg.store->load(r->cfg.store->ctx, &r->record))) {
-        OTA_LOGE(TAG, "cannot load the release record: %s", ota_strerror(err));
+        OTA_LOGE(TAG, "cannot %s the release record: %s", "load", ota_strerror(err));
     }
     return err;
 }
@@ -193,7 +186,7 @@ static int save_record(struct ota_release_item *r)
 {
     int err = r->cfg.store ? r->cfg.store->save(r->cfg.store->ctx, &r->record) : OTA_OK;
     if (err) {
-        OTA_LOGE(TAG, "cannot save the release record: %s", ota_strerror(err));
+        OTA_LOGE(TAG, "cannot %s the release record: %s", "save", ota_strerror(err));
     }
     return err;
 }
@@ -211,7 +204,7 @@ static bool any_byte(const uint8_t *p, size_t n)
 static void log_decision(const struct ota_release_item *r)
 {
     const struct ota_manifest *m = &r->manifest;
-    OTA_LOGI(TAG, "manifest serial %u (format %u): %s %s for %s, rollout %u%% (this device: bucket %u): %s",
+    OTA_LOGI(TAG, "manifest serial %u (format %u): %s %s for %s, rollout %u%% (bucket %u): %s",
              (unsigned)m->serial, (unsigned)m->format, m->project, m->version, m->chip, (unsigned)m->rollout_percent,
              r->decision.bucket, ota_release_action_name(r->decision.action));
     for (unsigned i = 0; i < r->decision.candidate_count; i++) {
@@ -225,7 +218,10 @@ static void log_decision(const struct ota_release_item *r)
  * compressed images go through the applier in the patch work area. */
 static unsigned device_takes(const struct ota_service *svc)
 {
-    unsigned takes = svc->cfg.decrypt_key ? OTA_MANIFEST_TAKES_ENCRYPTED : 0;
+    unsigned takes = 0;
+#ifndef OTA_NO_DECRYPT
+    takes |= svc->cfg.decrypt_key ? OTA_MANIFEST_TAKES_ENCRYPTED : 0;
+#endif
     if (svc->cfg.patch_work) {
         takes |= OTA_MANIFEST_TAKES_PATCH;
 #ifndef OTA_NO_COMPRESS

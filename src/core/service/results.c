@@ -25,36 +25,20 @@ const char *ota_result_name(int result)
     return name;
 }
 
-/* Patch failures (-150..-169, later codes included) in the seed's words:
- * a stream this applier cannot read is a bad magic word, a patch for
- * another app a version mismatch, the rest a bad stream. */
-static int delta_result(int err)
-{
-    switch (err) {
-    case OTA_ERR_DELTA_FORMAT:
-    case OTA_ERR_DELTA_UNSUPPORTED:
-    case OTA_ERR_DELTA_VERSION:
-        return OTA_RESULT_ERROR_MAGIC_WORD;
-    case OTA_ERR_DELTA_BASE:
-        return OTA_RESULT_ERROR_VERSION;
-    case OTA_ERR_DELTA_STATE:
-        return OTA_RESULT_NULL_POINTER;
-    default:
-        return OTA_RESULT_STREAM_RD_FAIL;
-    }
-}
-
 /* For each coarse result from NULL_POINTER on, in order, the codes (negated:
  * a byte each) that map to it, each group ended by a 0; OTA_OK is SUCCESS,
- * any other code UNKNOWN. A walk of 64 bytes on an error path, instead of a
- * jump table over every value from 0 to the lowest code. */
+ * a patch failure not listed (-150..-169) STREAM_RD_FAIL, any other code
+ * UNKNOWN. A walk of 70 bytes on an error path, instead of a jump table
+ * over every value from 0 to the lowest code. */
 #define N(err) (uint8_t)(-(err))
 static const uint8_t coarse_groups[] = {
-    N(OTA_ERR_INVALID_ARG), 0, /* NULL_POINTER */
+    N(OTA_ERR_INVALID_ARG), N(OTA_ERR_DELTA_STATE), 0, /* NULL_POINTER */
     N(OTA_ERR_URI), N(OTA_ERR_INSECURE), N(OTA_ERR_TOO_LONG), 0, /* URL_PARSE_FAIL */
-    N(OTA_ERR_VERSION_FORMAT), 0, /* ERROR_VERSION */
+    N(OTA_ERR_VERSION_FORMAT), N(OTA_ERR_DELTA_BASE), 0, /* ERROR_VERSION: a patch for another app too */
     N(OTA_ERR_NOT_NEWER), N(OTA_ERR_MANIFEST_REPLAY), 0, /* NO_HIGHER_VERSION */
-    N(OTA_ERR_IMG_MAGIC), N(OTA_ERR_TONE_TAG), N(OTA_ERR_TONE_DESC), N(OTA_ERR_TONE_FORMAT), 0, /* ERROR_MAGIC_WORD */
+    N(OTA_ERR_IMG_MAGIC), N(OTA_ERR_TONE_TAG), N(OTA_ERR_TONE_DESC), N(OTA_ERR_TONE_FORMAT),
+    /* a patch stream this applier cannot read */
+    N(OTA_ERR_DELTA_FORMAT), N(OTA_ERR_DELTA_UNSUPPORTED), N(OTA_ERR_DELTA_VERSION), 0, /* ERROR_MAGIC_WORD */
     N(OTA_ERR_PROJECT_NAME), N(OTA_ERR_MANIFEST_PROJECT), 0, /* ERROR_PROJECT_NAME */
     N(OTA_ERR_FILE_NOT_FOUND), N(OTA_ERR_PATH_ESCAPE), 0, /* FILE_NOT_FOUND */
     N(OTA_ERR_NOT_FOUND), N(OTA_ERR_NO_OTA_SLOT), 0, /* PARTITION_NOT_FOUND */
@@ -90,8 +74,7 @@ static int coarse_result(int err)
 
 int ota_result_from_err(int err)
 {
-    if (err <= -150 && err >= -169) {
-        return delta_result(err);
-    }
-    return err == OTA_OK ? OTA_RESULT_SUCCESS : coarse_result(err);
+    int result = err == OTA_OK ? OTA_RESULT_SUCCESS : coarse_result(err);
+    /* the other patch failures (-150..-169, later codes included) are a bad stream */
+    return result == OTA_RESULT_UNKNOWN && err <= -150 && err >= -169 ? OTA_RESULT_STREAM_RD_FAIL : result;
 }

@@ -78,15 +78,20 @@ static struct ota_item_ops resolved_ops(const struct ota_item *item)
     return ops;
 }
 
-static int run_item(struct ota_service *svc, struct ota_item *item)
+void ota_item_work_reset(struct ota_service *svc)
 {
-    struct ota_item_ops ops = resolved_ops(item);
-    int err;
     memset(&svc->work, 0, sizeof(svc->work));
     svc->work.patch = svc->cfg.patch_work;
     if (svc->work.patch) {
         svc->work.patch->active = false;
     }
+}
+
+static int run_item(struct ota_service *svc, struct ota_item *item)
+{
+    struct ota_item_ops ops = resolved_ops(item);
+    int err;
+    ota_item_work_reset(svc);
     if (item->uri) {
         ota_source_id(item->uri, svc->work.source_id);
     }

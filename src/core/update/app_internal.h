@@ -8,6 +8,11 @@
  * guards (the app and the data writer refuse it alike). */
 int ota_device_writable(const struct ota_device *dev, const struct ota_partition *part);
 
+/* The app and the data writer refuse an image longer than the partition
+ * alike, in one sentence: its kind, length, the partition, its room and
+ * what else the partition holds. */
+#define OTA_LOG_DOES_NOT_FIT "%s of %lld bytes does not fit partition %s (%u bytes%s): nothing written"
+
 /* Push plain image bytes: head checks, then the partition writer. */
 int ota_app_push_plain(struct ota_app_update *u, const uint8_t *p, size_t len);
 

@@ -43,7 +43,7 @@ static int pick_target(struct ota_app_update *u)
     const struct ota_partition *t = u->opt.target ? u->opt.target : ota_device_next_slot(dev);
     int err;
     if (!t || t->type != OTA_PT_TYPE_APP) {
-        OTA_LOGE(TAG, "no OTA app partition to write");
+        OTA_LOGE(TAG, "no %s partition to write", "OTA app");
         return u->opt.target ? OTA_ERR_NOT_FOUND : OTA_ERR_NO_OTA_SLOT;
     }
     if (!ota_pt_is_ota_app(t)) {
@@ -135,8 +135,7 @@ int ota_app_set_source(struct ota_app_update *u, int64_t image_len, const char *
     u->dec.state = OTA_DECRYPT_OFF;  /* the image is told apart again at its first byte */
 #endif
     if (image_len != OTA_LENGTH_UNKNOWN && (image_len < 0 || image_len > (int64_t)t->size)) {
-        OTA_LOGE(TAG, "image of %lld bytes does not fit partition %s (%u bytes): nothing written",
-                 (long long)image_len, t->label, (unsigned)t->size);
+        OTA_LOGE(TAG, OTA_LOG_DOES_NOT_FIT, "image", (long long)image_len, t->label, (unsigned)t->size, "");
         return fail(u, OTA_ERR_IMG_TOO_BIG);
     }
 #ifndef OTA_NO_DECRYPT

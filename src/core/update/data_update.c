@@ -44,7 +44,7 @@ int ota_data_begin(struct ota_data_update *u, const struct ota_device *dev, cons
     u->opt = *opt;
     u->phase = OTA_PHASE_FAILED;
     if (!part || part->type == OTA_PT_TYPE_APP) {
-        OTA_LOGE(TAG, "no data partition to write");
+        OTA_LOGE(TAG, "no %s partition to write", "data");
         return OTA_ERR_NOT_FOUND;
     }
     if ((err = ota_device_writable(dev, part))) {
@@ -52,7 +52,7 @@ int ota_data_begin(struct ota_data_update *u, const struct ota_device *dev, cons
     }
     uint32_t room = ota_journal_data_capacity(part);
     if (room == 0) {
-        OTA_LOGE(TAG, "partition %s (%u bytes) has no room beside its %u-byte update journal", part->label,
+        OTA_LOGE(TAG, "partition %s (%u bytes) has no room beside its %u-byte journal", part->label,
                  (unsigned)part->size, OTA_JOURNAL_LEN);
         return OTA_ERR_DATA_TOO_BIG;
     }
@@ -82,9 +82,8 @@ int ota_data_set_source(struct ota_data_update *u, int64_t image_len, const char
     }
     const struct ota_partition *part = u->pw.part;
     if (image_len != OTA_LENGTH_UNKNOWN && (image_len < 0 || image_len > (int64_t)u->pw.limit)) {
-        OTA_LOGE(TAG, "data of %lld bytes does not fit partition %s (%u bytes before its %u-byte journal): "
-                 "nothing written", (long long)image_len, part->label, (unsigned)u->pw.limit,
-                 OTA_JOURNAL_LEN);
+        OTA_LOGE(TAG, OTA_LOG_DOES_NOT_FIT, "data", (long long)image_len, part->label, (unsigned)u->pw.limit,
+                 " beside its journal");
         return fail(u, OTA_ERR_DATA_TOO_BIG);
     }
     ota_pw_reset(&u->pw, image_len, validator);

@@ -32,7 +32,7 @@ int ota_device_open(struct ota_device *dev, const struct ota_flash *flash, uint3
         }
     }
     if (!dev->running) {
-        OTA_LOGE(TAG, "no app partition starts at 0x%x, the running app's offset", (unsigned)running_app_offset);
+        OTA_LOGE(TAG, "no app partition at 0x%x, the running app's offset", (unsigned)running_app_offset);
         return OTA_ERR_NOT_FOUND;
     }
     return OTA_OK;
@@ -58,7 +58,7 @@ bool ota_device_protected(const struct ota_device *dev, uint32_t addr, uint32_t 
 int ota_device_writable(const struct ota_device *dev, const struct ota_partition *part)
 {
     if (ota_device_protected(dev, part->offset, part->size)) {
-        OTA_LOGE(TAG, "partition %s at 0x%x holds the running app, otadata or the table: not written",
+        OTA_LOGE(TAG, "partition %s at 0x%x holds the running app, otadata or the table",
                  part->label, (unsigned)part->offset);
         return OTA_ERR_PROTECTED;
     }
