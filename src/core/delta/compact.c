@@ -60,24 +60,33 @@ static uint8_t next_in(struct ota_delta *d)
     return 0;
 }
 
+/* The range decoder's registers, held in locals while a symbol's bits are
+ * decoded (the models' stores could otherwise alias them). */
+struct coder {
+    uint32_t range, code;
+};
+
 /* One bit whose probability (of a 0) is p; the caller updates its models. */
+static inline int coder_bit(struct ota_delta *d, struct coder *k, unsigned p)
+{
+    uint32_t bound = (k->range >> CM_PROB_BITS) * p;
+    int bit = k->code >= bound;
+    /* selected, not branched: the bit is what no CPU predicts */
+    k->range = bit ? k->range - bound : bound;
+    k->code = bit ? k->code - bound : k->code;
+    while (k->range < CM_TOP) {
+        k->range <<= 8;
+        k->code = (k->code << 8) | next_in(d);
+    }
+    return bit;
+}
+
 static int dec_bit_p(struct ota_delta *d, unsigned p)
 {
     struct ota_delta_compact *c = &d->u.compact;
-    uint32_t bound = (c->range >> CM_PROB_BITS) * p;
-    int bit;
-    if (c->code < bound) {
-        c->range = bound;
-        bit = 0;
-    } else {
-        c->code -= bound;
-        c->range -= bound;
-        bit = 1;
-    }
-    while (c->range < CM_TOP) {
-        c->range <<= 8;
-        c->code = (c->code << 8) | next_in(d);
-    }
+    struct coder k = {c->range, c->code};
+    int bit = coder_bit(d, &k, p);
+    c->range = k.range, c->code = k.code;
     return bit;
 }
 
@@ -124,13 +133,15 @@ static uint8_t dec_extra_literal(struct ota_delta *d)
 {
     struct ota_delta_compact *c = &d->u.compact;
     struct cm_mix m;
+    struct coder k = {c->range, c->code};
     unsigned node = 1;
     c->phase = rl_phase(&d->rl.sw, d->hdr.flags & OTA_DELTA_FLAG_RELOC, d->new_pos);
     for (unsigned i = 0; i < 8; i++) {
-        int bit = dec_bit_p(d, cm_mix_predict(c, &m, node, i));
+        int bit = coder_bit(d, &k, cm_mix_predict(c, &m, node, i));
         cm_mix_update(&m, bit);
         node = (node << 1) | (unsigned)bit;
     }
+    c->range = k.range, c->code = k.code;
     return (uint8_t)node;
 }
 
