@@ -81,7 +81,7 @@ static inline int coder_bit(struct ota_delta *d, struct coder *k, unsigned p)
     return bit;
 }
 
-static int dec_bit_p(struct ota_delta *d, unsigned p)
+static inline int dec_bit_p(struct ota_delta *d, unsigned p)
 {
     struct ota_delta_compact *c = &d->u.compact;
     struct coder k = {c->range, c->code};
@@ -122,7 +122,7 @@ void cm_init(struct ota_delta_compact *c)
     c->range = 0xFFFFFFFFu;
 }
 
-static int dec_bit(struct ota_delta *d, ota_delta_prob *p)
+static inline int dec_bit(struct ota_delta *d, ota_delta_prob *p)
 {
     int bit = dec_bit_p(d, *p);
     cm_update(p, bit);
@@ -133,15 +133,24 @@ static uint8_t dec_extra_literal(struct ota_delta *d)
 {
     struct ota_delta_compact *c = &d->u.compact;
     struct cm_mix m;
-    struct coder k = {c->range, c->code};
     unsigned node = 1;
     c->phase = rl_phase(&d->rl.sw, d->hdr.flags & OTA_DELTA_FLAG_RELOC, d->new_pos);
+#if CM_FAST
+    struct coder k = {c->range, c->code}; /* in registers over the byte, where the model's stores cannot touch them */
+#endif
     for (unsigned i = 0; i < 8; i++) {
-        int bit = coder_bit(d, &k, cm_mix_predict(c, &m, node, i));
+        unsigned p0 = cm_mix_predict(c, &m, node, i);
+#if CM_FAST
+        int bit = coder_bit(d, &k, p0);
+#else
+        int bit = dec_bit_p(d, p0);
+#endif
         cm_mix_update(&m, bit);
         node = (node << 1) | (unsigned)bit;
     }
+#if CM_FAST
     c->range = k.range, c->code = k.code;
+#endif
     return (uint8_t)node;
 }
 
@@ -308,7 +317,12 @@ static inline bool old_bytes4(const struct ota_delta *d, uint32_t run_left, uint
     if (d->buf_holds_new || run_left < 4 || i >= d->old_buf_len || d->old_buf_len - (uint32_t)i < 4) {
         return false;
     }
+#if CM_FAST
+    const uint8_t *p = &d->old_buf[i];
+    ob[0] = p[0], ob[1] = p[1], ob[2] = p[2], ob[3] = p[3]; /* no call: the core has no builtin memcpy */
+#else
     memcpy(ob, &d->old_buf[i], 4);
+#endif
     *n = 4;
     return true;
 }
