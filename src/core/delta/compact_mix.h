@@ -187,13 +187,26 @@ static inline unsigned cm_mix_predict(struct ota_delta_compact *c, struct cm_mix
     return CM_PROB_ONE - (unsigned)m->p1;
 }
 
+static inline void cm_w_learn(int32_t *w, int st, int err)
+{
+    int32_t v = *w + (st * err * CM_MIX_LR) / 1024;
+    *w = v > CM_MIX_W_MAX ? CM_MIX_W_MAX : v < -CM_MIX_W_MAX ? -CM_MIX_W_MAX : v; /* no overflow, whatever the patch */
+}
+
 static inline void cm_mix_update(struct cm_mix *m, int bit)
 {
     int err = (bit << 12) - m->p1;
-    for (int i = 0; i < (m->om ? CM_MIX_INPUTS : CM_MIX_INPUTS - 1); i++) { /* an input of 0 moves no weight */
-        int32_t w = m->w[i] + (m->st[i] * err * CM_MIX_LR) / 1024;
-        m->w[i] = w > CM_MIX_W_MAX ? CM_MIX_W_MAX : w < -CM_MIX_W_MAX ? -CM_MIX_W_MAX : w; /* no overflow, whatever the patch */
+#if CM_FAST
+    cm_w_learn(&m->w[0], m->st[0], err);
+    cm_w_learn(&m->w[1], m->st[1], err);
+    if (m->om) { /* else its input was 0, which moves no weight */
+        cm_w_learn(&m->w[2], m->st[2], err);
     }
+#else
+    for (int i = 0; i < (m->om ? CM_MIX_INPUTS : CM_MIX_INPUTS - 1); i++) {
+        cm_w_learn(&m->w[i], m->st[i], err);
+    }
+#endif
     cm_update(m->o0, bit);
     cm_ctr_update(m->o1, bit);
     if (m->om) {
