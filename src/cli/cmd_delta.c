@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ota/delta.h"
 #include "ota/error.h"
@@ -22,7 +21,10 @@ struct apply_ctx {
     int out_err;                  /* the output file's own failure, if that was what failed */
     ota_sha256_ctx sha;  /* of what is written: the result's digest for --json */
     bool digest;         /* --json: keep sha (else it would hash every byte a second time) */
-    uint64_t written;    /* bytes in the output file so far */
+    uint64_t written;    /* bytes of the result so far */
+    uint8_t *image;      /* those bytes, kept: the applier reads them back with no system call */
+    size_t image_cap;
+    uint64_t on_disk;    /* of them, bytes in the output file: written in large pieces */
     struct ota_delta_checkpoint cps[APPLY_CHECKPOINTS_MAX];  /* the sync points seen, in order */
     size_t ncp;
     uint8_t *scratch;    /* the relocation map's scratch storage */
@@ -38,23 +40,45 @@ static int read_old(void *ctx, uint32_t offset, void *buf, uint32_t len)
     return 0;
 }
 
+#define APPLY_WRITE_PIECE (256u * 1024u)
+
+static int write_out(struct apply_ctx *a)
+{
+    int rc = ota_host_outfile_write(&a->out, a->image + a->on_disk, a->written - a->on_disk);
+    a->on_disk = a->written;
+    return a->out_err = rc;
+}
+
 static int write_new(void *ctx, const uint8_t *data, uint32_t len)
 {
     struct apply_ctx *a = ctx;
     if (a->digest) {
         ota_sha256_update(&a->sha, data, len);
     }
+    if (a->written + len > a->image_cap) {
+        size_t cap = a->image_cap ? a->image_cap : APPLY_WRITE_PIECE;
+        while (cap < a->written + len) {
+            cap *= 2;
+        }
+        uint8_t *p = realloc(a->image, cap);
+        if (!p) {
+            return OTA_ERR_NO_MEM;
+        }
+        a->image = p, a->image_cap = cap;
+    }
+    memcpy(a->image + a->written, data, len);
     a->written += len;
-    return a->out_err = ota_host_outfile_write(&a->out, data, len);
+    return a->written - a->on_disk >= APPLY_WRITE_PIECE ? write_out(a) : 0;
 }
 
 /* Compact patches' matches into the new image: read back what was written. */
 static int read_written(void *ctx, uint32_t offset, void *buf, uint32_t len)
 {
     struct apply_ctx *a = ctx;
-    if ((uint64_t)offset + len > a->written || pread(a->out.fd, buf, len, offset) != (ssize_t)len) {
+    if ((uint64_t)offset + len > a->written) {
         return OTA_ERR_IO;
     }
+    memcpy(buf, a->image + offset, len);
     return 0;
 }
 
@@ -229,6 +253,11 @@ static int apply_files(const uint8_t *old, size_t old_len, const uint8_t *patch,
     }
     free(a->scratch);
     a->scratch = NULL;
+    if (!err) {
+        err = write_out(a);
+    }
+    free(a->image);
+    a->image = NULL;
     if (err) {
         ota_host_outfile_abort(&a->out);
     } else {

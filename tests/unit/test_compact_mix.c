@@ -27,6 +27,41 @@ static void test_stretch_is_the_least_x_reaching_p(void **state)
     }
 }
 
+/* The table builds optimised for speed look stretches up in. */
+static void test_stretch_table_is_cm_stretch(void **state)
+{
+    (void)state;
+    for (int p = 0; p < 4096; p++) {
+        assert_int_equal(cm_st(p), cm_stretch(p));
+#if CM_FAST
+        assert_int_equal(cm_stretch_tab[p], cm_stretch(p));
+#endif
+    }
+}
+
+/* The models' updates, as the format defines them (the fast forms must
+ * compute exactly these). */
+static void test_updates_are_the_definitions(void **state)
+{
+    (void)state;
+    static const int div[16] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 14, 14, 14};
+    for (unsigned s = 0; s < 65536; s++) {
+        for (int bit = 0; bit < 2; bit++) {
+            int p = (int)(s >> 4), n = (int)(s & 15);
+            p += ((bit << 12) - p) / div[n];
+            p = p < 16 ? 16 : p > 4080 ? 4080 : p;
+            uint16_t want = (uint16_t)((unsigned)p << 4 | (unsigned)(n < 15 ? n + 1 : 15)), got = (uint16_t)s;
+            cm_ctr_update(&got, bit);
+            assert_int_equal(got, want);
+            if (s < CM_PROB_ONE) {
+                ota_delta_prob q = (ota_delta_prob)s;
+                cm_update(&q, bit);
+                assert_int_equal(q, bit ? s - (s >> CM_RATE) : s + ((CM_PROB_ONE - s) >> CM_RATE));
+            }
+        }
+    }
+}
+
 static void test_squash_is_monotone_and_bounded(void **state)
 {
     (void)state;
@@ -45,6 +80,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stretch_is_the_least_x_reaching_p),
+        cmocka_unit_test(test_stretch_table_is_cm_stretch),
+        cmocka_unit_test(test_updates_are_the_definitions),
         cmocka_unit_test(test_squash_is_monotone_and_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

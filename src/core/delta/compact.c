@@ -60,24 +60,33 @@ static uint8_t next_in(struct ota_delta *d)
     return 0;
 }
 
+/* The range decoder's registers, held in locals while a symbol's bits are
+ * decoded (the models' stores could otherwise alias them). */
+struct coder {
+    uint32_t range, code;
+};
+
 /* One bit whose probability (of a 0) is p; the caller updates its models. */
-static int dec_bit_p(struct ota_delta *d, unsigned p)
+static inline int coder_bit(struct ota_delta *d, struct coder *k, unsigned p)
+{
+    uint32_t bound = (k->range >> CM_PROB_BITS) * p;
+    int bit = k->code >= bound;
+    /* selected, not branched: the bit is what no CPU predicts */
+    k->range = bit ? k->range - bound : bound;
+    k->code = bit ? k->code - bound : k->code;
+    while (k->range < CM_TOP) {
+        k->range <<= 8;
+        k->code = (k->code << 8) | next_in(d);
+    }
+    return bit;
+}
+
+static inline int dec_bit_p(struct ota_delta *d, unsigned p)
 {
     struct ota_delta_compact *c = &d->u.compact;
-    uint32_t bound = (c->range >> CM_PROB_BITS) * p;
-    int bit;
-    if (c->code < bound) {
-        c->range = bound;
-        bit = 0;
-    } else {
-        c->code -= bound;
-        c->range -= bound;
-        bit = 1;
-    }
-    while (c->range < CM_TOP) {
-        c->range <<= 8;
-        c->code = (c->code << 8) | next_in(d);
-    }
+    struct coder k = {c->range, c->code};
+    int bit = coder_bit(d, &k, p);
+    c->range = k.range, c->code = k.code;
     return bit;
 }
 
@@ -113,7 +122,7 @@ void cm_init(struct ota_delta_compact *c)
     c->range = 0xFFFFFFFFu;
 }
 
-static int dec_bit(struct ota_delta *d, ota_delta_prob *p)
+static inline int dec_bit(struct ota_delta *d, ota_delta_prob *p)
 {
     int bit = dec_bit_p(d, *p);
     cm_update(p, bit);
@@ -126,11 +135,22 @@ static uint8_t dec_extra_literal(struct ota_delta *d)
     struct cm_mix m;
     unsigned node = 1;
     c->phase = rl_phase(&d->rl.sw, d->hdr.flags & OTA_DELTA_FLAG_RELOC, d->new_pos);
+#if CM_FAST
+    struct coder k = {c->range, c->code}; /* in registers over the byte, where the model's stores cannot touch them */
+#endif
     for (unsigned i = 0; i < 8; i++) {
-        int bit = dec_bit_p(d, cm_mix_predict(c, &m, node, i));
+        unsigned p0 = cm_mix_predict(c, &m, node, i);
+#if CM_FAST
+        int bit = coder_bit(d, &k, p0);
+#else
+        int bit = dec_bit_p(d, p0);
+#endif
         cm_mix_update(&m, bit);
         node = (node << 1) | (unsigned)bit;
     }
+#if CM_FAST
+    c->range = k.range, c->code = k.code;
+#endif
     return (uint8_t)node;
 }
 
@@ -297,7 +317,12 @@ static inline bool old_bytes4(const struct ota_delta *d, uint32_t run_left, uint
     if (d->buf_holds_new || run_left < 4 || i >= d->old_buf_len || d->old_buf_len - (uint32_t)i < 4) {
         return false;
     }
+#if CM_FAST
+    const uint8_t *p = &d->old_buf[i];
+    ob[0] = p[0], ob[1] = p[1], ob[2] = p[2], ob[3] = p[3]; /* no call: the core has no builtin memcpy */
+#else
     memcpy(ob, &d->old_buf[i], 4);
+#endif
     *n = 4;
     return true;
 }

@@ -14,6 +14,9 @@
 #define OTA_DELTA_COMPACT_MIX_H
 
 #include "ota/delta.h"
+#if CM_FAST
+#include "compact_stretch.h"
+#endif
 
 #define CM_MIX_INPUTS 3
 #define CM_MIX_W_ONE 65536    /* weight 1.0 */
@@ -32,12 +35,18 @@ static const int16_t cm_squash_knots[33] = {1,    2,    3,    6,    10,   16,   
 static inline int cm_squash(int x)
 {
     const int16_t *t = cm_squash_knots;
+#if CM_FAST
+    /* the ends of the curve are its values at +-2047: clamped, not branched */
+    x = x > 2047 ? 2047 : x;
+    x = x < -2047 ? -2047 : x;
+#else
     if (x > 2047) {
         return 4094;
     }
     if (x < -2047) {
         return 1;
     }
+#endif
     unsigned u = (unsigned)(x + 2048), i = u >> 7, w = u & 127u;
     return (int)((t[i] * (128u - w) + t[i + 1] * w + 64u) >> 7);
 }
@@ -81,6 +90,16 @@ static inline int cm_stretch(int p)
     return (int)(lo - 1) * 128 - 2048 + (need + (b - a) - 1) / (b - a);
 }
 
+/* A mixer input: the stretch of a 12-bit probability p (0..4095). */
+static inline int cm_st(int p)
+{
+#if CM_FAST
+    return cm_stretch_tab[p & 4095];
+#else
+    return cm_stretch(p);
+#endif
+}
+
 /* A counter: probability of a 1 (12 bits, high) and how often it was seen
  * (4 bits, low): young counters move fast, old ones settle. */
 static inline int cm_ctr_p(uint16_t s)
@@ -96,7 +115,12 @@ static inline void cm_ctr_update(uint16_t *s, int bit)
 {
     static const uint8_t div[16] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 14, 14, 14};
     int p = *s >> 4, n = *s & 15;
+#if CM_FAST
+    /* mostly a settled counter: a division by a constant, a multiplication */
+    p += n >= 12 ? ((bit << 12) - p) / 14 : ((bit << 12) - p) / div[n];
+#else
     p += ((bit << 12) - p) / div[n];
+#endif
     p = p < 16 ? 16 : p > 4080 ? 4080 : p;
     *s = (uint16_t)((unsigned)p << 4 | (unsigned)(n < 15 ? n + 1 : 15));
 }
@@ -152,24 +176,37 @@ static inline unsigned cm_mix_predict(struct ota_delta_compact *c, struct cm_mix
     m->o1 = &c->x1[cm_hash(cm_x1_ctx(c) << 8 | node, OTA_DELTA_X1_BITS)];
     m->om = cm_xm_counter(c, node, bitpos);
     m->w = c->xw[c->phase][bitpos][(c->lz.kinds >> 1) & 1u]; /* and whether a match came just before */
-    m->st[0] = cm_stretch((int)CM_PROB_ONE - *m->o0);
-    m->st[1] = cm_stretch(cm_ctr_p(*m->o1));
-    m->st[2] = m->om ? cm_stretch(cm_ctr_p(*m->om)) : 0;
-    int64_t dot = 0;
-    for (int i = 0; i < CM_MIX_INPUTS; i++) {
-        dot += (int64_t)m->w[i] * m->st[i];
+    m->st[0] = cm_st((int)CM_PROB_ONE - *m->o0);
+    m->st[1] = cm_st(cm_ctr_p(*m->o1));
+    m->st[2] = m->om ? cm_st(cm_ctr_p(*m->om)) : 0;
+    int64_t dot = (int64_t)m->w[0] * m->st[0] + (int64_t)m->w[1] * m->st[1];
+    if (m->om) { /* else its input is 0 */
+        dot += (int64_t)m->w[2] * m->st[2];
     }
     m->p1 = cm_squash((int)(dot / CM_MIX_W_ONE));
     return CM_PROB_ONE - (unsigned)m->p1;
 }
 
+static inline void cm_w_learn(int32_t *w, int st, int err)
+{
+    int32_t v = *w + (st * err * CM_MIX_LR) / 1024;
+    *w = v > CM_MIX_W_MAX ? CM_MIX_W_MAX : v < -CM_MIX_W_MAX ? -CM_MIX_W_MAX : v; /* no overflow, whatever the patch */
+}
+
 static inline void cm_mix_update(struct cm_mix *m, int bit)
 {
     int err = (bit << 12) - m->p1;
-    for (int i = 0; i < CM_MIX_INPUTS; i++) {
-        int32_t w = m->w[i] + (m->st[i] * err * CM_MIX_LR) / 1024;
-        m->w[i] = w > CM_MIX_W_MAX ? CM_MIX_W_MAX : w < -CM_MIX_W_MAX ? -CM_MIX_W_MAX : w; /* no overflow, whatever the patch */
+#if CM_FAST
+    cm_w_learn(&m->w[0], m->st[0], err);
+    cm_w_learn(&m->w[1], m->st[1], err);
+    if (m->om) { /* else its input was 0, which moves no weight */
+        cm_w_learn(&m->w[2], m->st[2], err);
     }
+#else
+    for (int i = 0; i < (m->om ? CM_MIX_INPUTS : CM_MIX_INPUTS - 1); i++) {
+        cm_w_learn(&m->w[i], m->st[i], err);
+    }
+#endif
     cm_update(m->o0, bit);
     cm_ctr_update(m->o1, bit);
     if (m->om) {

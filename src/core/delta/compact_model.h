@@ -16,13 +16,28 @@
 #define CM_TOP (1u << 24)
 #define CM_MANTISSA_CTX_BITS 3u  /* mantissa bits below the leading one coded with context */
 
+/* Builds optimised for speed take the faster forms of a few steps (a
+ * table, a branch less); builds for size keep the smaller ones. Both
+ * compute the same. */
+#if defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+#define CM_FAST 1
+#else
+#define CM_FAST 0
+#endif
+
 static inline void cm_update(ota_delta_prob *p, int bit)
 {
+#if CM_FAST
+    /* both ways computed, one kept: no branch on a bit a CPU cannot predict */
+    unsigned v = *p, up = v + ((CM_PROB_ONE - v) >> CM_RATE), down = v - (v >> CM_RATE);
+    *p = (ota_delta_prob)(bit ? down : up);
+#else
     if (bit) {
         *p = (ota_delta_prob)(*p - (*p >> CM_RATE));
     } else {
         *p = (ota_delta_prob)(*p + ((CM_PROB_ONE - *p) >> CM_RATE));
     }
+#endif
 }
 
 /* The tree of an integer's first mantissa bits, chosen by its bit length. */
