@@ -90,6 +90,10 @@ int cmd_image_compress(int argc, char **argv)
     return err ? CLI_FAIL : CLI_OK;
 }
 
+/* The most `ota image decompress` reserves up front for the image the
+ * header declares (no ESP32 flash holds more). */
+#define DECOMPRESS_RESERVE_MAX (64u << 20)
+
 struct grow {
     uint8_t *data;
     size_t len, cap;
@@ -151,6 +155,12 @@ int cmd_image_decompress(int argc, char **argv)
     int err = !d ? OTA_ERR_NO_MEM : ota_delta_parse_header(in, len, &h);
     if (!err && h.form != OTA_DELTA_COMPRESSED) {
         err = OTA_ERR_DELTA_FORMAT;
+    }
+    if (!err && h.new_size <= DECOMPRESS_RESERVE_MAX) {
+        /* room for the length the header declares, so the output is not
+         * copied as it grows; a larger claim grows as the bytes come */
+        g.data = malloc(h.new_size ? h.new_size : 1);
+        g.cap = g.data ? h.new_size : 0;
     }
     if (!err && !(err = ota_delta_begin(d, 0, NULL, no_old, put_out, &g))) {
         ota_delta_set_history(d, read_back);

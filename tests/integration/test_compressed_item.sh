@@ -26,6 +26,16 @@ expect_ok "ota image compress" $OTA image compress "$T/new.bin" "$T/www/new.cz" 
 expect_out "  ... reports the sizes" '"output_size"'
 expect_ok "ota image decompress gives the image back" $OTA image decompress "$T/www/new.cz" "$T/back.bin"
 if cmp -s "$T/back.bin" "$T/new.bin"; then pass "  ... byte for byte"; else fail "  ... byte for byte"; fi
+# A header that claims more than the body holds: the room reserved for the
+# claim (up to 64 MiB) or the grown buffer (beyond it) ends in a named error,
+# and no output file.
+for claim in 62914560 4294967295; do
+    python3 -c "import sys; d = bytearray(open(sys.argv[1], 'rb').read()); d[8:12] = int(sys.argv[2]).to_bytes(4, 'little'); open(sys.argv[3], 'wb').write(d)" \
+        "$T/www/new.cz" "$claim" "$T/lie.cz"
+    expect_fail "a header claiming $claim bytes is refused" 1 "OTA_ERR_DELTA_TRUNCATED" \
+        $OTA image decompress "$T/lie.cz" "$T/lie.bin"
+    if [ ! -e "$T/lie.bin" ]; then pass "  ... and writes nothing"; else fail "  ... and writes nothing"; fi
+done
 head -c 1000 /dev/urandom >"$T/junk.bin"
 expect_fail "a file that is no app image is refused" 1 "not a valid app image" \
     $OTA image compress "$T/junk.bin" "$T/junk.cz"
