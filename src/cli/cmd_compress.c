@@ -94,34 +94,14 @@ int cmd_image_compress(int argc, char **argv)
  * header declares (no ESP32 flash holds more). */
 #define DECOMPRESS_RESERVE_MAX (64u << 20)
 
-struct grow {
-    uint8_t *data;
-    size_t len, cap;
-};
-
 static int put_out(void *ctx, const uint8_t *p, uint32_t n)
 {
-    struct grow *g = ctx;
-    if (g->len + n > g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 65536;
-        while (cap < g->len + n) {
-            cap *= 2;
-        }
-        uint8_t *d = realloc(g->data, cap);
-        if (!d) {
-            return OTA_ERR_NO_MEM;
-        }
-        g->data = d;
-        g->cap = cap;
-    }
-    memcpy(g->data + g->len, p, n);
-    g->len += n;
-    return 0;
+    return delta_buf_put(ctx, p, n) ? OTA_ERR_NO_MEM : 0;
 }
 
 static int read_back(void *ctx, uint32_t off, void *buf, uint32_t n)
 {
-    struct grow *g = ctx;
+    struct delta_buf *g = ctx;
     if ((uint64_t)off + n > g->len) {
         return OTA_ERR_INVALID_ARG;
     }
@@ -149,7 +129,7 @@ int cmd_image_decompress(int argc, char **argv)
     if (cli_read_file(pos[0], &in, &len)) {
         return CLI_FAIL;
     }
-    struct grow g = {0};
+    struct delta_buf g = {0};
     struct ota_delta *d = malloc(sizeof(*d));
     struct ota_delta_header h;
     int err = !d ? OTA_ERR_NO_MEM : ota_delta_parse_header(in, len, &h);

@@ -21,10 +21,8 @@ struct apply_ctx {
     int out_err;                  /* the output file's own failure, if that was what failed */
     ota_sha256_ctx sha;  /* of what is written: the result's digest for --json */
     bool digest;         /* --json: keep sha (else it would hash every byte a second time) */
-    uint64_t written;    /* bytes of the result so far */
-    uint8_t *image;      /* those bytes, kept: the applier reads them back with no system call */
-    size_t image_cap;
-    uint64_t on_disk;    /* of them, bytes in the output file: written in large pieces */
+    struct delta_buf image; /* the result so far, kept: the applier reads it back with no system call */
+    size_t on_disk;      /* of it, bytes in the output file: written in large pieces */
     struct ota_delta_checkpoint cps[APPLY_CHECKPOINTS_MAX];  /* the sync points seen, in order */
     size_t ncp;
     uint8_t *scratch;    /* the relocation map's scratch storage */
@@ -44,8 +42,8 @@ static int read_old(void *ctx, uint32_t offset, void *buf, uint32_t len)
 
 static int write_out(struct apply_ctx *a)
 {
-    int rc = ota_host_outfile_write(&a->out, a->image + a->on_disk, a->written - a->on_disk);
-    a->on_disk = a->written;
+    int rc = ota_host_outfile_write(&a->out, a->image.data + a->on_disk, a->image.len - a->on_disk);
+    a->on_disk = a->image.len;
     return a->out_err = rc;
 }
 
@@ -55,30 +53,20 @@ static int write_new(void *ctx, const uint8_t *data, uint32_t len)
     if (a->digest) {
         ota_sha256_update(&a->sha, data, len);
     }
-    if (a->written + len > a->image_cap) {
-        size_t cap = a->image_cap ? a->image_cap : APPLY_WRITE_PIECE;
-        while (cap < a->written + len) {
-            cap *= 2;
-        }
-        uint8_t *p = realloc(a->image, cap);
-        if (!p) {
-            return OTA_ERR_NO_MEM;
-        }
-        a->image = p, a->image_cap = cap;
+    if (delta_buf_put(&a->image, data, len)) {
+        return OTA_ERR_NO_MEM;
     }
-    memcpy(a->image + a->written, data, len);
-    a->written += len;
-    return a->written - a->on_disk >= APPLY_WRITE_PIECE ? write_out(a) : 0;
+    return a->image.len - a->on_disk >= APPLY_WRITE_PIECE ? write_out(a) : 0;
 }
 
 /* Compact patches' matches into the new image: read back what was written. */
 static int read_written(void *ctx, uint32_t offset, void *buf, uint32_t len)
 {
     struct apply_ctx *a = ctx;
-    if ((uint64_t)offset + len > a->written) {
+    if ((uint64_t)offset + len > a->image.len) {
         return OTA_ERR_IO;
     }
-    memcpy(buf, a->image + offset, len);
+    memcpy(buf, a->image.data + offset, len);
     return 0;
 }
 
@@ -256,8 +244,8 @@ static int apply_files(const uint8_t *old, size_t old_len, const uint8_t *patch,
     if (!err) {
         err = write_out(a);
     }
-    free(a->image);
-    a->image = NULL;
+    free(a->image.data);
+    a->image = (struct delta_buf){0};
     if (err) {
         ota_host_outfile_abort(&a->out);
     } else {
