@@ -113,7 +113,7 @@ static uint32_t next_stop(const struct ota_delta *d)
     return end;
 }
 
-#if defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+#if CM_FAST /* built for speed, not size */
 /* The two counters' stretches of bit i at tree node `node` (agree as
  * cz_literal keeps it, pb the predicted byte's bit i), in one register so
  * that choosing between two is one select. */

@@ -129,9 +129,7 @@ static inline void cz_init(struct ota_cz *c)
 static inline int cz_prob_bit(struct cz_io *io, uint16_t *p, int bit)
 {
     bit = cz_bit(io, *p, bit);
-    /* cm_update without a branch on the bit */
-    unsigned v = *p, up = v + ((CM_PROB_ONE - v) >> CM_RATE), down = v - (v >> CM_RATE);
-    *p = (uint16_t)(bit ? down : up);
+    cm_update(p, bit);
     return bit;
 }
 
@@ -248,7 +246,7 @@ static inline uint8_t cz_literal(struct cz_io *io, struct ota_cz *c, uint8_t lit
     unsigned node = 1, agree = have_pred ? 1u : 0u;
     uint16_t *o0 = c->o0 + cz_o0_base(c), *o1 = c->o1 + cz_o1_base(c->c1);
     int32_t(*w)[OTA_CZ_MIX_INPUTS] = c->w + cz_w_base(c, c->since_match == 0);
-#if defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+#if CM_FAST
 #pragma GCC unroll 8 /* the bit's place is then a constant: 6 % fewer instructions; not where size is what counts */
 #endif
     for (unsigned i = 0; i < 8; i++) {
