@@ -8,42 +8,21 @@
 #include <string.h>
 
 #include "../delta/delta_internal.h"
+#include "../delta/range_decoder.h"
 #include "ota/error.h"
 
 #if !defined(OTA_NO_COMPRESS) || !defined(OTA_NO_COMPACT)
-/* The coder's registers live here while a symbol decodes (a local the
- * compiler keeps in registers), and in the state between symbols. */
+/* The coder, as the model calls it: the shared range decoder's registers
+ * (locals while a symbol decodes, in the state between symbols). */
 struct cz_io {
     struct ota_delta *d;
-    uint32_t range, code;
+    struct rd_coder k;
 };
-
-static uint8_t next_in(struct ota_delta *d)
-{
-    if (d->in_pos < d->in_len) {
-        return d->in_buf[d->in_pos++];
-    }
-    d->overread++;
-    return 0;
-}
 
 static inline int cz_bit(struct cz_io *io, unsigned p0, int unused)
 {
-    uint32_t range = io->range, code = io->code, bound = (range >> 12) * p0;
-    /* Without a branch on the bit: a literal's bits are close to coin
-     * flips, and a mispredicted branch per bit cost more than the rest
-     * (written as selects, compilers branch). */
-    uint32_t one = (uint32_t)(code >= bound), mask = 0u - one;
     (void)unused;
-    code -= bound & mask;
-    range = bound + ((range - bound - bound) & mask); /* a 1: range - bound, a 0: bound */
-    while (range < (1u << 24)) {
-        range <<= 8;
-        code = (code << 8) | next_in(io->d);
-    }
-    io->range = range;
-    io->code = code;
-    return (int)one;
+    return rd_bit(io->d, &io->k, p0);
 }
 
 #include "cz_model.h"
@@ -51,10 +30,10 @@ static inline int cz_bit(struct cz_io *io, unsigned p0, int unused)
 uint32_t delta_lz_match(struct ota_delta *d, struct ota_cz_lz *z, uint32_t *range, uint32_t *code, uint32_t *dist,
                         unsigned *rep_i)
 {
-    struct cz_io io = {d, *range, *code};
+    struct cz_io io = {d, {*range, *code}};
     uint32_t len = cz_match(&io, z, 0, dist, rep_i);
-    *range = io.range;
-    *code = io.code;
+    *range = io.k.range;
+    *code = io.k.code;
     return len;
 }
 #endif
@@ -178,11 +157,11 @@ static int decode_symbol(struct cz_io *io)
         cz_after_literal(c);
         return put(d, b);
     }
-    uint32_t dist = 0, range = io->range, code = io->code;
+    uint32_t dist = 0, range = io->k.range, code = io->k.code;
     unsigned rep_i = 0;
     uint32_t len = delta_lz_match(d, &c->lz, &range, &code, &dist, &rep_i);
-    io->range = range;
-    io->code = code;
+    io->k.range = range;
+    io->k.code = code;
     if (dist == 0 || dist > d->new_pos || len == 0 || len > c->stop - d->new_pos) {
         return OTA_ERR_DELTA_CORRUPT;
     }
@@ -194,10 +173,10 @@ static int decode_symbol(struct cz_io *io)
 
 static int symbol(struct ota_delta *d)
 {
-    struct cz_io io = {d, d->u.cz.range, d->u.cz.code};
+    struct cz_io io = {d, {d->u.cz.range, d->u.cz.code}};
     int rc = decode_symbol(&io);
-    d->u.cz.range = io.range;
-    d->u.cz.code = io.code;
+    d->u.cz.range = io.k.range;
+    d->u.cz.code = io.k.code;
     return rc;
 }
 
@@ -255,9 +234,7 @@ static int step(struct ota_delta *d)
     struct ota_cz *c = &d->u.cz;
     int rc;
     if (c->init_bytes < 5) {
-        for (; c->init_bytes < 5; c->init_bytes++) {
-            c->code = (c->code << 8) | next_in(d);
-        }
+        rd_start(d, &c->code, &c->init_bytes);
         return 0;
     }
     if (c->state == CZ_SYMBOL && d->new_pos >= c->stop) { /* at a sync point, or just (re)started */

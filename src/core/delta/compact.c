@@ -11,6 +11,7 @@
 #include "compact_model.h"
 #include "compact_reloc.h"
 #include "delta_internal.h"
+#include "range_decoder.h"
 #include "ota/error.h"
 #include "ota/hash.h"
 
@@ -51,41 +52,11 @@ int delta_compact_resumed(struct ota_delta *d)
 
 enum { CS_DIFF_LEN, CS_DIFF, CS_EXTRA_LEN, CS_EXTRA, CS_COPY, CS_SEEK, CS_DONE, CS_MAP_COUNT, CS_MAP };
 
-static uint8_t next_in(struct ota_delta *d)
-{
-    if (d->in_pos < d->in_len) {
-        return d->in_buf[d->in_pos++];
-    }
-    d->overread++;
-    return 0;
-}
-
-/* The range decoder's registers, held in locals while a symbol's bits are
- * decoded (the models' stores could otherwise alias them). */
-struct coder {
-    uint32_t range, code;
-};
-
-/* One bit whose probability (of a 0) is p; the caller updates its models. */
-static inline int coder_bit(struct ota_delta *d, struct coder *k, unsigned p)
-{
-    uint32_t bound = (k->range >> CM_PROB_BITS) * p;
-    int bit = k->code >= bound;
-    /* selected, not branched: the bit is what no CPU predicts */
-    k->range = bit ? k->range - bound : bound;
-    k->code = bit ? k->code - bound : k->code;
-    while (k->range < CM_TOP) {
-        k->range <<= 8;
-        k->code = (k->code << 8) | next_in(d);
-    }
-    return bit;
-}
-
 static inline int dec_bit_p(struct ota_delta *d, unsigned p)
 {
     struct ota_delta_compact *c = &d->u.compact;
-    struct coder k = {c->range, c->code};
-    int bit = coder_bit(d, &k, p);
+    struct rd_coder k = {c->range, c->code};
+    int bit = rd_bit(d, &k, p);
     c->range = k.range, c->code = k.code;
     return bit;
 }
@@ -136,12 +107,12 @@ static uint8_t dec_extra_literal(struct ota_delta *d)
     unsigned node = 1;
     c->phase = rl_phase(&d->rl.sw, d->hdr.flags & OTA_DELTA_FLAG_RELOC, d->new_pos);
 #if CM_FAST
-    struct coder k = {c->range, c->code}; /* in registers over the byte, where the model's stores cannot touch them */
+    struct rd_coder k = {c->range, c->code}; /* in registers over the byte, where the model's stores cannot touch them */
 #endif
     for (unsigned i = 0; i < 8; i++) {
         unsigned p0 = cm_mix_predict(c, &m, node, i);
 #if CM_FAST
-        int bit = coder_bit(d, &k, p0);
+        int bit = rd_bit(d, &k, p0);
 #else
         int bit = dec_bit_p(d, p0);
 #endif
@@ -485,9 +456,7 @@ static int step(struct ota_delta *d)
 {
     struct ota_delta_compact *c = &d->u.compact;
     if (c->init_bytes < 5) {
-        for (; c->init_bytes < 5; c->init_bytes++) {
-            c->code = (c->code << 8) | next_in(d);
-        }
+        rd_start(d, &c->code, &c->init_bytes);
         return 0;
     }
     if (c->state == CS_DIFF_LEN && delta_at_sync(d)) {
