@@ -28,7 +28,8 @@
 #define CZ_RATE_O0 3
 #define CZ_RATE_O1 2
 
-/* cm_stretch at the middle of each 8-wide step of p (generated from it):
+/* cm_stretch at the middle of each 8-wide step of p (generated from it,
+ * checked entry by entry by unit.compact_mix):
  * its bisection cost more than all else of a literal bit. */
 static const int16_t cz_stretch_tab[512] = {
 -1770, -1504, -1367, -1276, -1219, -1162, -1122, -1085, -1049, -1017, -995, -973, -951, -930, -908, -889,

@@ -25,10 +25,10 @@
 #define CM_MIX_W_MAX (8 * CM_MIX_W_ONE)
 #define CM_CTR_INIT (2048u << 4)
 
-/* 4096 / (1 + e^-x) at x = (i - 16) / 2, i = 0..32: the logistic curve. */
-static const int16_t cm_squash_knots[33] = {1,    2,    3,    6,    10,   16,   27,   45,   73,   120,  194,
-                                            310,  488,  747,  1101, 1546, 2047, 2549, 2994, 3348, 3607, 3785,
-                                            3901, 3975, 4024, 4050, 4068, 4079, 4085, 4089, 4092, 4093, 4094};
+/* 4096 / (1 + e^-x) at x = (i - 16) / 2, i = 0..32: the logistic curve
+ * (squash_knots.c: one copy where both decoders are linked). */
+#define CM_SQUASH_KNOTS 33
+extern const int16_t cm_squash_knots[CM_SQUASH_KNOTS];
 
 /* The curve between its knots, 128 steps apart: x in -2047..2047 is the
  * logit scaled by 256, the result a 12-bit probability. */
