@@ -44,6 +44,17 @@ expect_log() {
     if grep -Eq -- "$2" "$T/err"; then pass "$1"; else fail "$1 (stderr lacks /$2/)" "$T/err"; fi
 }
 
+# flip_byte FILE OFFSET: corrupt one byte for certain (all its bits
+# inverted). Writing a fixed value is no corruption when the byte already
+# holds it: an image's appended SHA-256 changes with its build time, so a
+# fixed byte there matched one run in 256.
+flip_byte() {
+    local b
+    b=$(od -An -tu1 -j"$2" -N1 "$1" | tr -d ' ')
+    [ -n "$b" ] || { echo "flip_byte: $1 has no byte at $2" >&2; return 1; }
+    printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
 # copy_device SRC DST: a device is its image and the files beside it
 # (IMAGE.efuse, IMAGE.running, ...): copy them all, drop DST's old ones.
 copy_device() {

@@ -105,9 +105,7 @@ expect_out "the S3 app boots" "^booted: ota_0"
 expect_ok "image make --chip esp32c3" $OTA image make "$T/c3.bin" --project p --version v1.0.0 --chip esp32c3
 expect_ok "image verify --chip esp32c3" $OTA image verify "$T/c3.bin" --chip esp32c3
 cp "$T/app.bin" "$T/bad.bin"
-# invert the byte (writing a fixed 0x00 changes nothing when it already is 0x00)
-b=$(od -An -tu1 -j299999 -N1 "$T/bad.bin" | tr -d ' ')
-printf "\\x$(printf %02x $((b ^ 0xff)))" | dd of="$T/bad.bin" bs=1 seek=299999 conv=notrunc 2>/dev/null
+flip_byte "$T/bad.bin" 299999
 expect_fail "one flipped hash byte" 1 "OTA_ERR_IMG_HASH" $OTA image verify "$T/bad.bin"
 expect_fail "info reports an invalid hash and fails" 1 "appended SHA-256 mismatch" $OTA image info "$T/bad.bin"
 expect_out "info prints (invalid)" "^Validation hash: .* \(invalid\)"

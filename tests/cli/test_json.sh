@@ -38,7 +38,7 @@ mk old.bin ota_example v1.0.0
 mk new.bin play_mp3_control v2.0.0
 mk same.bin ota_example v1.0.0
 cp "$T/www/new.bin" "$T/www/hash.bin"
-printf '\x00' | dd of="$T/www/hash.bin" bs=1 seek=199999 conv=notrunc 2>/dev/null
+flip_byte "$T/www/hash.bin" 199999   # stored SHA-256
 head -c 3000 /dev/urandom >"$T/tones/a.mp3"
 head -c 1234 /dev/urandom >"$T/tones/b.wav"
 $OTA tone make "$T/sd/flash_tone.bin" "$T/tones/a.mp3" "$T/tones/b.wav" >/dev/null

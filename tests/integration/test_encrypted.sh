@@ -59,10 +59,7 @@ refused() {
 
 # flip IN OUT OFFSET: a copy of IN with the byte at OFFSET inverted
 flip() {
-    cp "$1" "$2"
-    local b
-    b=$(od -An -tu1 -j "$3" -N1 "$1" | tr -d ' ')
-    printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$2" bs=1 seek="$3" conv=notrunc status=none
+    cp "$1" "$2" && flip_byte "$2" "$3"
 }
 
 # ---- keys and images --------------------------------------------------------

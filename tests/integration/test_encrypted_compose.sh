@@ -30,10 +30,7 @@ refused_nowrite() {
 }
 
 flip() {
-    cp "$1" "$2"
-    local b
-    b=$(od -An -tu1 -j "$3" -N1 "$1" | tr -d ' ')
-    printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$2" bs=1 seek="$3" conv=notrunc status=none
+    cp "$1" "$2" && flip_byte "$2" "$3"
 }
 
 $OTA image make "$T/old.bin" --project ota_example --version v1.0.0 --size 200000 >/dev/null

@@ -84,8 +84,7 @@ done
 device_running "$T/old.bin"
 cp -p "$T/www/new.oce" "$T/keep.oce"
 $OTA -v run "$D" --app "$NG/new.oce" --decrypt-key "$DATA/test_p256.pem" --power-cut-at 60 >"$T/out" 2>"$T/err"
-b=$(od -An -tu1 -j $((LEN - 5000)) -N1 "$T/keep.oce" | tr -d ' ')
-printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$T/www/new.oce" bs=1 seek=$((LEN - 5000)) conv=notrunc status=none
+flip_byte "$T/www/new.oce" $((LEN - 5000))
 touch -d "@$(stat -c %Y "$T/keep.oce")" "$T/www/new.oce"  # same ETag: only the chunk tags can tell
 $OTA -v run "$D" --app "$NG/new.oce" --decrypt-key "$DATA/test_p256.pem" >"$T/out" 2>"$T/err"
 if [ $? -eq 1 ]; then pass "altered after the cut: refused"; else fail "altered after the cut: exit status" "$T/err"; fi

@@ -22,7 +22,7 @@ mk gitver.bin play_mp3_control v2.2-237-g6532b89f
 mk s2.bin play_mp3_control v2.0.0 300000 esp32s2
 mk big.bin play_mp3_control v2.0.0 1600000
 cp "$T/www/new.bin" "$T/www/hash.bin"
-printf '\x00' | dd of="$T/www/hash.bin" bs=1 seek=299999 conv=notrunc 2>/dev/null   # stored SHA-256
+flip_byte "$T/www/hash.bin" 299999   # stored SHA-256
 cp "$T/www/new.bin" "$T/www/cksum.bin"
 printf '\x00\x00' | dd of="$T/www/cksum.bin" bs=1 seek=150000 conv=notrunc 2>/dev/null  # payload
 head -c 3000 /dev/urandom >"$T/tones/a.mp3"
