@@ -27,13 +27,11 @@ static inline int cz_bit(struct cz_io *io, unsigned p0, int unused)
 
 #include "cz_model.h"
 
-uint32_t delta_lz_match(struct ota_delta *d, struct ota_cz_lz *z, uint32_t *range, uint32_t *code, uint32_t *dist,
-                        unsigned *rep_i)
+uint32_t delta_lz_match(struct ota_delta *d, struct ota_cz_lz *z, struct rd_coder *k, uint32_t *dist, unsigned *rep_i)
 {
-    struct cz_io io = {d, {*range, *code}};
+    struct cz_io io = {d, *k};
     uint32_t len = cz_match(&io, z, 0, dist, rep_i);
-    *range = io.k.range;
-    *code = io.k.code;
+    *k = io.k;
     return len;
 }
 #endif
@@ -157,11 +155,9 @@ static int decode_symbol(struct cz_io *io)
         cz_after_literal(c);
         return put(d, b);
     }
-    uint32_t dist = 0, range = io->k.range, code = io->k.code;
+    uint32_t dist = 0;
     unsigned rep_i = 0;
-    uint32_t len = delta_lz_match(d, &c->lz, &range, &code, &dist, &rep_i);
-    io->k.range = range;
-    io->k.code = code;
+    uint32_t len = delta_lz_match(d, &c->lz, &io->k, &dist, &rep_i);
     if (dist == 0 || dist > d->new_pos || len == 0 || len > c->stop - d->new_pos) {
         return OTA_ERR_DELTA_CORRUPT;
     }

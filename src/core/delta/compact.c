@@ -173,7 +173,9 @@ static int dec_extra_one(struct ota_delta *d)
     }
     uint32_t dist = 0;
     unsigned rep_i = 0;
-    uint32_t len = delta_lz_match(d, &c->lz, &c->range, &c->code, &dist, &rep_i);
+    struct rd_coder k = {c->range, c->code};
+    uint32_t len = delta_lz_match(d, &c->lz, &k, &dist, &rep_i);
+    c->range = k.range, c->code = k.code;
     if (dist == 0 || dist > d->new_pos || len == 0 || len > c->run_left) {
         return OTA_ERR_DELTA_CORRUPT;
     }

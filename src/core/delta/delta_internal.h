@@ -79,10 +79,10 @@ int delta_compact_resumed(struct ota_delta *d);
 
 /* The match part of an LZ77 symbol, after its "match" bit (the model of
  * compressed images and of compact patches' extra runs, one copy of the
- * code for both): returns the length, sets *dist and *rep_i; range and
- * code are the caller's range decoder. */
-uint32_t delta_lz_match(struct ota_delta *d, struct ota_cz_lz *z, uint32_t *range, uint32_t *code, uint32_t *dist,
-                        unsigned *rep_i);
+ * code for both): returns the length, sets *dist and *rep_i; k is the
+ * caller's range decoder (range_decoder.h). */
+struct rd_coder;
+uint32_t delta_lz_match(struct ota_delta *d, struct ota_cz_lz *z, struct rd_coder *k, uint32_t *dist, unsigned *rep_i);
 
 /* compressed image (src/core/compress): start, feed bytes, end. */
 int delta_cz_start(struct ota_delta *d);
