@@ -16,6 +16,7 @@
 
 #define OTA_CZ_MAGIC 0x95544f4fu /* "OOT\x95" read little-endian: never 0xE9, 0x10 or a compact patch */
 #define OTA_CZ_VERSION 5u          /* 5: two literal counters (no instruction input); 1-4 (older models) are refused */
+#define OTA_CZ_FLAG_XTENSA 0x01u    /* header flag: CALLn and L32R offsets coded as targets (Xtensa app images) */
 #define OTA_CZ_SYNC_DEFAULT (256u * 1024u) /* output bytes between sync points: +0.1 % size */
 #define OTA_CZ_SYNC_UNIT 4096u     /* sync points fall on flash sector boundaries */
 #define OTA_CZ_HEADER_LEN 48u
@@ -58,6 +59,12 @@ struct ota_cz {
     uint32_t stop;                  /* decoder: the next sync point or the end (0: not yet known) */
     uint8_t c1;                     /* the last output byte */
     uint8_t ph, ilen;               /* byte of the instruction (Xtensa: 2 or 3 bytes, by its opcode nibble), its length */
+    uint8_t xt_left;                /* OTA_CZ_FLAG_XTENSA: bytes left of a coded instruction (0: none) */
+    uint8_t xt_op;                  /* its first byte */
+    uint32_t xt_pc;                 /* its address */
+    uint8_t xt_fresh;               /* a match starts: its source's instruction not known yet */
+    uint32_t xt_dst;                /* the rest of its addend and the borrow: coded to image bytes */
+    uint32_t xt_src;                /* the same for the match source's instruction: image to coded bytes */
     struct ota_cz_lz lz;
     uint16_t o0[OTA_CZ_O0_CTRS];    /* by instruction phase, agreement with the predicted byte, the bits so far */
     uint16_t o1[1u << OTA_CZ_O1_BITS];

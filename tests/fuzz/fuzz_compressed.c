@@ -2,7 +2,9 @@
  * [compressed image], or with the size byte's top bit set, a resumed
  * decoder: [1 byte] [48-byte checkpoint, little-endian as struct
  * ota_delta_checkpoint without its form] [the body from the checkpoint's input offset], the
- * output before the checkpoint being zeros. Its history reads must stay inside what it has
+ * output before the checkpoint being zeros (the size byte's bit 6 clear) or
+ * an app image's header and code (set: the checkpoint of an image with
+ * OTA_CZ_FLAG_XTENSA). Its history reads must stay inside what it has
  * output, it must never emit more than the length the header declares, and
  * it must never report success for an image whose SHA-256 differs from the
  * header's (a mutated body either fails with a named error or decodes to
@@ -51,15 +53,22 @@ static int fz_out(void *ctx, const uint8_t *data, uint32_t len)
     return 0;
 }
 
-/* A checkpoint from the input; the output before it: zeros, hashed. */
-static int resume_from(const uint8_t **in, size_t *len, struct fuzz_ctx *c)
+/* A checkpoint from the input; the output before it: zeros, hashed, or
+ * for an image with OTA_CZ_FLAG_XTENSA (xtensa) an app image's header with
+ * one code segment from offset 32 on, so that the decoder's sweep finds
+ * code after the checkpoint. */
+static int resume_from(const uint8_t **in, size_t *len, struct fuzz_ctx *c, bool xtensa)
 {
     struct ota_delta_checkpoint cp;
-    if (!fuzz_take_checkpoint(in, len, OTA_DELTA_COMPRESSED, &cp)) {
+    if (!fuzz_take_checkpoint(in, len, OTA_DELTA_COMPRESSED | (xtensa ? OTA_DELTA_FLAG_RELOC << 8 : 0u), &cp)) {
         return OTA_ERR_DELTA_TRUNCATED;
     }
     uint32_t prefix = cp.out_off < OUT_MAX ? cp.out_off : OUT_MAX;
     memset(c->out, 0, prefix);
+    static const uint8_t app[32] = {0xE9, 1, [24] = 0x20, 0x00, 0x0D, 0x40, 0xFF, 0xFF, 0xFF, 0x7F};
+    if (xtensa) {
+        memcpy(c->out, app, prefix < sizeof(app) ? prefix : sizeof(app));
+    }
     ota_sha256_update(&c->sha, c->out, prefix);
     c->emitted = prefix;
     int err = ota_delta_resume(&d, &cp);
@@ -82,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ota_delta_set_history(&d, fz_read_new);
     ota_delta_set_bounds(&d, OUT_MAX, UINT32_MAX);
     if (!err && (data[0] & 0x80)) {
-        err = resume_from(&in, &len, &c);
+        err = resume_from(&in, &len, &c, (data[0] & 0x40) != 0);
     }
     for (size_t off = 0; !err && off < len; off += chunk) {
         err = ota_delta_write(&d, in + off, len - off < chunk ? len - off : chunk);

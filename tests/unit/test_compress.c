@@ -2,7 +2,8 @@
  * matches at long distances read back from the output only, hostile inputs
  * (truncated at every length class, trailing bytes, unknown version and
  * flags, flipped bits) fail with named errors and never with a wrong image
- * reported as good; the state fits the applier's 16 KiB. */
+ * reported as good; the state fits the applier's 16 KiB; the Xtensa code
+ * transform round-trips and resumes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -251,6 +252,119 @@ static void test_old_versions_refused(void **state)
     buf_free(&img);
 }
 
+/* An Xtensa app image whose code is a few function bodies repeated at many
+ * addresses: their CALL8s reach 16 functions and their L32Rs 32 literals,
+ * so the same call has other offset bytes at each place. 2- and 3-byte
+ * instructions, as the sweep parses them. */
+#define XT_SEG_ADDR 0x400D0020u
+#define XT_SEG_LEN 60000u
+static struct buf xtensa_image(void)
+{
+    struct buf b = {0};
+    uint8_t h[24 + 8] = {0xE9, 1};
+    h[28] = (uint8_t)XT_SEG_LEN, h[29] = (uint8_t)(XT_SEG_LEN >> 8); /* segment 0: header at 24 */
+    h[24] = (uint8_t)XT_SEG_ADDR, h[25] = (uint8_t)(XT_SEG_ADDR >> 8);
+    h[26] = (uint8_t)(XT_SEG_ADDR >> 16), h[27] = (uint8_t)(XT_SEG_ADDR >> 24);
+    assert_int_equal(buf_emit(&b, h, sizeof(h)), 0);
+    uint32_t seed = 12345, at = 0, lits = XT_SEG_ADDR + 4u; /* literals at the segment's start */
+    uint8_t code[XT_SEG_LEN];
+    memset(code, 0, sizeof(code));
+    at = 32 * 4 + 4;
+    while (at + 40 <= XT_SEG_LEN) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned body = (seed >> 16) % 8u;
+        for (unsigned i = 0; i < 10; i++) {
+            uint32_t pc = XT_SEG_ADDR + at, w;
+            switch ((body + i) % 4) {
+            case 0: /* CALL8 to function (body + i) % 16, at the segment's end */
+                w = 0x25u | (((XT_SEG_ADDR + XT_SEG_LEN - 4096u + 256u * ((body + i) % 16u) - (pc & ~3u) - 4u) >> 2) & 0x3FFFFu) << 6;
+                break;
+            case 1: /* L32R of literal (body * 3 + i) % 32 */
+                w = 0x31u | (((lits + 4u * ((body * 3u + i) % 32u) - ((pc + 3u) & ~3u)) >> 2) & 0xFFFFu) << 8;
+                break;
+            case 2: /* a 2-byte one (op0 13) */
+                code[at++] = 0x1d, code[at++] = (uint8_t)(0xf0 + body);
+                continue;
+            default:
+                w = 0x202130u + body;
+            }
+            code[at] = (uint8_t)w, code[at + 1] = (uint8_t)(w >> 8), code[at + 2] = (uint8_t)(w >> 16);
+            at += 3;
+        }
+    }
+    assert_int_equal(buf_emit(&b, code, sizeof(code)), 0);
+    return b;
+}
+
+/* The transform: flagged on an image with code, and worth it there; the
+ * image comes back byte for byte in any chunk size, and from every sync
+ * point (instructions straddle them); images without code are not
+ * flagged; a flag on what is no app image is a corrupt stream. */
+static void test_xtensa_code(void **state)
+{
+    (void)state;
+    struct buf img = xtensa_image();
+    struct delta_buf on = {0}, off = {0}, synced = {0};
+    struct sink s, r;
+    assert_int_equal(cz_compress_code(img.data, img.len, 1u << 20, 1, &on), 0);
+    assert_int_equal(cz_compress_code(img.data, img.len, 1u << 20, 0, &off), 0);
+    assert_int_equal(on.data[5], OTA_CZ_FLAG_XTENSA);
+    assert_int_equal(off.data[5], 0);
+    assert_true(on.len * 10 < off.len * 7); /* the calls and loads of a body are the same bytes everywhere */
+    static const size_t chunks[] = {1, 61, 1u << 20};
+    for (size_t k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
+        assert_int_equal(decode(on.data, on.len, chunks[k], &s), 0);
+        assert_true(s.out.len == img.len && memcmp(s.out.data, img.data, img.len) == 0);
+        buf_free(&s.out);
+    }
+    struct ota_delta_checkpoint cps[16];
+    size_t n = 0;
+    assert_int_equal(cz_compress_code(img.data, img.len, 4096, 1, &synced), 0);
+    assert_int_equal(synced.data[5], OTA_CZ_FLAG_XTENSA);
+    assert_int_equal(decode_checkpoints(synced.data, synced.len, 333, &s, cps, &n), 0);
+    assert_true(s.out.len == img.len && memcmp(s.out.data, img.data, img.len) == 0);
+    assert_int_equal(n, img.len / 4096);
+    for (size_t k = 0; k < n; k++) {
+        assert_int_equal(resume(&cps[k], img.data, synced.data, synced.len, &r), 0);
+        assert_true(r.out.len == img.len && memcmp(r.out.data, img.data, img.len) == 0);
+        buf_free(&r.out);
+    }
+    buf_free(&s.out);
+    /* the flag on a RISC-V chip's image, an image with no code, or no image at all */
+    struct buf plain = sample();
+    struct delta_buf z = {0};
+    img.data[12] = (uint8_t)OTA_CHIP_ESP32C3;
+    assert_int_equal(cz_compress_code(img.data, img.len, 1u << 20, 1, &z), 0);
+    assert_int_equal(z.data[5], 0);
+    free(z.data);
+    z = (struct delta_buf){0};
+    img.data[12] = (uint8_t)OTA_CHIP_ESP32;
+    img.data[24 + 3] = 0x3F; /* the segment's address now in data memory */
+    assert_int_equal(cz_compress_code(img.data, img.len, 1u << 20, 1, &z), 0);
+    assert_int_equal(z.data[5], 0);
+    assert_int_equal(decode(z.data, z.len, 4096, &s), 0);
+    assert_true(s.out.len == img.len && memcmp(s.out.data, img.data, img.len) == 0);
+    buf_free(&s.out);
+    free(z.data);
+    z = (struct delta_buf){0};
+    plain.data[0] = 0x00; /* not an app image: compressed as any file, never flagged */
+    assert_int_equal(cz_compress_code(plain.data, plain.len, 1u << 20, 1, &z), 0);
+    assert_int_equal(z.data[5], 0);
+    z.data[5] = OTA_CZ_FLAG_XTENSA;
+    assert_int_equal(decode(z.data, z.len, 4096, &s), OTA_ERR_DELTA_CORRUPT);
+    buf_free(&s.out);
+    z.data[5] = 0;
+    on.data[5] = 0; /* the flag taken away: a wrong image, which the hash refuses */
+    assert_int_not_equal(decode(on.data, on.len, 4096, &s), 0);
+    buf_free(&s.out);
+    free(z.data);
+    free(on.data);
+    free(off.data);
+    free(synced.data);
+    buf_free(&plain);
+    buf_free(&img);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_any_chunk),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_sync_points_resume),
+        cmocka_unit_test(test_xtensa_code),
         cmocka_unit_test(test_old_versions_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 
 #include "../delta/delta_internal.h"
 #include "../delta/range_decoder.h"
+#include "cz_xtensa.h"
 #include "ota/error.h"
 
 #if !defined(OTA_NO_COMPRESS) || !defined(OTA_NO_COMPACT)
@@ -65,19 +66,59 @@ int delta_cz_end(struct ota_delta *d)
 enum { CZ_SYMBOL, CZ_COPY, CZ_DONE };
 
 
-/* A byte out: into the output batch directly while it has room for more
- * than this one; the byte that fills it goes through delta_put_extra,
- * which flushes the batch. */
-static int put(struct ota_delta *d, uint8_t b)
+/* Images with OTA_CZ_FLAG_XTENSA: a coded byte out. Where the sweep finds
+ * a CALLn or L32R in code, the coded instruction's addend comes off as its
+ * bytes go out (the image's bytes); the model learns the coded byte. */
+static int xt_put(struct ota_delta *d, uint8_t coded)
 {
-    cz_after_byte(&d->u.cz, b);
-    if (d->out_len + 1u < OTA_DELTA_OUT_BUF && d->new_pos < d->hdr.new_size) {
+    struct ota_cz *c = &d->u.cz;
+    if (!c->xt_left && cz_xt_insn_at(&d->rl.sw, d->new_pos, c->stop, &c->xt_pc) && cz_xt_kind(coded)) {
+        c->xt_dst = cz_xt_addend(coded, c->xt_pc);
+        c->xt_op = coded;
+        c->xt_left = CZ_XT_INSN;
+    }
+    uint8_t b = c->xt_left ? cz_xt_sub(&c->xt_dst, coded) : coded;
+    c->xt_left = (uint8_t)(c->xt_left ? c->xt_left - 1u : 0u);
+    cz_after_byte(c, coded);
+#if CM_FAST /* into the batch directly, as put does */
+    if (d->out_len + 1u < OTA_DELTA_OUT_BUF && d->new_pos < d->hdr.new_size && d->new_pos >= RL_IMAGE_HDR) {
+        (void)rl_sweep_byte(&d->rl.sw, d->new_pos, b); /* past the image header: it cannot fail */
         d->out_buf[d->out_len++] = b;
         d->new_pos++;
         d->step_output = true;
         return 0;
     }
-    return delta_put_extra(d, b);
+#endif
+    return delta_put_extra(d, b); /* it sweeps the byte (OTA_DELTA_FLAG_RELOC) */
+}
+
+/* A match's next byte in an image with OTA_CZ_FLAG_XTENSA. Inside a coded
+ * instruction its source is taken as the same byte of the same kind of
+ * instruction, as far back in addresses as in the image, and coded at that
+ * address: a call copied from a call of the same function elsewhere is the
+ * same coded bytes. */
+static int xt_copy_byte(struct ota_delta *d)
+{
+    struct ota_cz *c = &d->u.cz;
+    uint32_t dist = c->lz.rep[0], pc = 0;
+    uint8_t b;
+    int rc = delta_peek_new(d, dist, &b);
+    int coded = c->xt_left != 0;
+    if (!coded && cz_xt_insn_at(&d->rl.sw, d->new_pos, c->stop, &pc) && cz_xt_kind(b)) {
+        coded = 1; /* an instruction starts, and so does the source's */
+        c->xt_src = cz_xt_addend(b, pc - dist);
+    } else if (coded && c->xt_fresh) {
+        /* the match starts inside one: the source's started k bytes before */
+        uint32_t k = CZ_XT_INSN - c->xt_left;
+        c->xt_src = dist + k <= d->new_pos ? cz_xt_addend(c->xt_op, c->xt_pc - dist) : 0u;
+        for (uint32_t j = k; j > 0 && !rc && c->xt_src; j--) {
+            uint8_t e;
+            rc = delta_peek_new(d, dist + j, &e);
+            cz_xt_add(&c->xt_src, e);
+        }
+    }
+    c->xt_fresh = 0;
+    return rc ? rc : xt_put(d, coded ? cz_xt_add(&c->xt_src, b) : b);
 }
 
 /* The output offset no symbol may cross: the image's end or the next sync point. */
@@ -138,6 +179,8 @@ static uint8_t decode_literal(struct cz_io *io, struct ota_cz *c, uint8_t pred, 
 }
 #endif
 
+static int put_literal(struct ota_delta *d, uint8_t b);
+
 static int decode_symbol(struct cz_io *io)
 {
     struct ota_delta *d = io->d;
@@ -153,7 +196,7 @@ static int decode_symbol(struct cz_io *io)
         }
         uint8_t b = decode_literal(io, c, pred, have);
         cz_after_literal(c);
-        return put(d, b);
+        return put_literal(d, b);
     }
     uint32_t dist = 0;
     unsigned rep_i = 0;
@@ -162,6 +205,7 @@ static int decode_symbol(struct cz_io *io)
         return OTA_ERR_DELTA_CORRUPT;
     }
     cz_after_match(c, rep_i, dist);
+    c->xt_fresh = 1;
     c->run_left = len;
     c->state = CZ_COPY;
     return 0;
@@ -174,6 +218,22 @@ static int symbol(struct ota_delta *d)
     d->u.cz.range = io.k.range;
     d->u.cz.code = io.k.code;
     return rc;
+}
+
+#if CM_FAST /* built for speed: bytes in batches where no instruction is coded */
+/* A byte out: into the output batch directly while it has room for more
+ * than this one; the byte that fills it goes through delta_put_extra,
+ * which flushes the batch. */
+static int put(struct ota_delta *d, uint8_t b)
+{
+    cz_after_byte(&d->u.cz, b);
+    if (d->out_len + 1u < OTA_DELTA_OUT_BUF && d->new_pos < d->hdr.new_size) {
+        d->out_buf[d->out_len++] = b;
+        d->new_pos++;
+        d->step_output = true;
+        return 0;
+    }
+    return delta_put_extra(d, b);
 }
 
 /* Where a match's next bytes are already in RAM: the output batch (the
@@ -193,10 +253,11 @@ static const uint8_t *match_source(const struct ota_delta *d, uint32_t dist, uin
     return NULL;
 }
 
-/* A match's bytes, in runs as long as the source in RAM and the room in
- * the output batch allow; a byte at a run's edge goes the slow way
- * (delta_peek_new reads the window, put flushes the batch). */
-static int copy(struct ota_delta *d)
+/* A match's bytes (an image without OTA_CZ_FLAG_XTENSA), in runs as long
+ * as the source in RAM and the room in the output batch allow; a byte at a
+ * run's edge goes the slow way (delta_peek_new reads the window, put
+ * flushes the batch). */
+static int copy_runs(struct ota_delta *d)
 {
     struct ota_cz *c = &d->u.cz;
     int rc = 0;
@@ -221,6 +282,83 @@ static int copy(struct ota_delta *d)
         d->new_pos += n;
         d->step_output = true;
         c->run_left -= n;
+    }
+    return rc;
+}
+
+/* A match's bytes in an image with OTA_CZ_FLAG_XTENSA, in runs as
+ * copy_runs takes them: xt_copy_byte and xt_put for each byte, with the
+ * sweep's step inline. A match's first byte inside an instruction (its
+ * source's start is read back) and the image header's bytes (the sweep
+ * checks them) go the slow way. */
+static int xt_copy_runs(struct ota_delta *d)
+{
+    struct ota_cz *c = &d->u.cz;
+    struct ota_delta_sweep *sw = &d->rl.sw;
+    int rc = 0;
+    while (!rc && c->run_left) {
+        uint32_t avail = 0, room = OTA_DELTA_OUT_BUF - 1u - d->out_len, dist = c->lz.rep[0];
+        const uint8_t *from = match_source(d, dist, &avail);
+        uint32_t n = c->run_left < room ? c->run_left : room;
+        n = n < avail ? n : avail;
+        c->xt_fresh &= c->xt_left != 0; /* only inside an instruction has the source's to be found */
+        if (!from || n == 0 || c->xt_fresh || d->new_pos < RL_IMAGE_HDR) {
+            rc = xt_copy_byte(d);
+            c->run_left -= rc ? 0u : 1u;
+            continue;
+        }
+        uint8_t *to = d->out_buf + d->out_len;
+        uint32_t p = d->new_pos;
+        for (uint32_t k = 0; k < n; k++, p++) {
+            uint8_t b = from[k], coded = b;
+            if (c->xt_left) {
+                coded = cz_xt_add(&c->xt_src, b);
+            } else if (cz_xt_insn_at(sw, p, c->stop, &c->xt_pc) && cz_xt_kind(b)) {
+                c->xt_src = cz_xt_addend(b, c->xt_pc - dist);
+                coded = cz_xt_add(&c->xt_src, b);
+                c->xt_dst = cz_xt_addend(b, c->xt_pc);
+                c->xt_op = b;
+                c->xt_left = CZ_XT_INSN;
+            }
+            if (c->xt_left) {
+                to[k] = cz_xt_sub(&c->xt_dst, coded);
+                c->xt_left--;
+            } else {
+                to[k] = coded;
+            }
+            cz_after_byte(c, coded);
+            (void)rl_sweep_byte(sw, p, to[k]); /* past the image header: it cannot fail */
+        }
+        d->out_len += n;
+        d->new_pos += n;
+        d->step_output = true;
+        c->run_left -= n;
+    }
+    return rc;
+}
+
+static int put_literal(struct ota_delta *d, uint8_t b)
+{
+    return d->hdr.flags & OTA_DELTA_FLAG_RELOC ? xt_put(d, b) : put(d, b);
+}
+#else /* built for size: one way for every byte */
+static int put_literal(struct ota_delta *d, uint8_t b)
+{
+    return xt_put(d, b);
+}
+#endif
+
+/* A match's bytes. */
+static int copy(struct ota_delta *d)
+{
+    struct ota_cz *c = &d->u.cz;
+    int rc = 0;
+#if CM_FAST
+    return d->hdr.flags & OTA_DELTA_FLAG_RELOC ? xt_copy_runs(d) : copy_runs(d);
+#endif
+    while (!rc && c->run_left) {
+        rc = xt_copy_byte(d);
+        c->run_left -= rc ? 0u : 1u;
     }
     return rc;
 }
@@ -263,6 +401,9 @@ static int run(struct ota_delta *d, bool final)
             return OTA_ERR_DELTA_TRUNCATED;
         }
     }
+    /* The sweep of an image with OTA_CZ_FLAG_XTENSA found no app image:
+     * the encoder sets the flag on app images only, so the stream is bad. */
+    rc = rc == OTA_ERR_DELTA_RELOC_IMAGE ? OTA_ERR_DELTA_CORRUPT : rc;
     return rc ? rc : d->u.cz.state == CZ_DONE;
 }
 
@@ -272,6 +413,8 @@ int delta_cz_start(struct ota_delta *d)
         return OTA_ERR_DELTA_UNSUPPORTED; /* the caller gave no way to read back what was written */
     }
     cz_init(&d->u.cz);
+    rl_sweep_init(&d->rl.sw); /* OTA_CZ_FLAG_XTENSA: the image's segments, as they are written */
+    d->rl.nsegs = 0;
     d->u.cz.state = d->hdr.new_size ? CZ_SYMBOL : CZ_DONE;
     d->in_len = d->in_pos = d->overread = 0;
     d->old_buf_off = d->old_buf_len = 0;

@@ -112,9 +112,12 @@ static int parse_compressed(const uint8_t *buf, size_t len, struct ota_delta_hea
         return OTA_ERR_DELTA_VERSION; /* 1 and 2 had the older literal model */
     }
     uint32_t sync = get_le32(buf + 12);
-    if (buf[5] || buf[6] || buf[7] || !sync || sync % OTA_CZ_SYNC_UNIT) {
+    if ((buf[5] & ~OTA_CZ_FLAG_XTENSA) || buf[6] || buf[7] || !sync || sync % OTA_CZ_SYNC_UNIT) {
         return OTA_ERR_DELTA_UNSUPPORTED; /* flags or fields this version does not define */
     }
+    /* Coded Xtensa targets: the decoder sweeps the image as compact patches
+     * that predict relocations do (its segments, its instructions). */
+    h->flags = buf[5] & OTA_CZ_FLAG_XTENSA ? OTA_DELTA_FLAG_RELOC : 0u;
     h->sync = sync;
     h->form = OTA_DELTA_COMPRESSED;
     h->new_size = get_le32(buf + 8);
@@ -205,7 +208,7 @@ int ota_delta_resume(struct ota_delta *d, const struct ota_delta_checkpoint *cp)
     uint32_t hlen = (cp->form & 0xFFu) == OTA_DELTA_COMPACT ? OTA_DELTA_COMPACT_HEADER_LEN : OTA_CZ_HEADER_LEN;
     uint32_t form = cp->form & ~(OTA_DELTA_FLAG_RELOC << 8);
     if ((form != OTA_DELTA_COMPRESSED && (form != OTA_DELTA_COMPACT || !d->expect_base)) ||
-        (form != OTA_DELTA_COMPACT && form != cp->form) || !cp->sync ||
+        !cp->sync ||
         cp->sync % OTA_CZ_SYNC_UNIT || cp->out_off % cp->sync || cp->out_off == 0 || cp->out_off >= cp->image_len ||
         cp->image_len > d->out_max || cp->in_off < hlen || cp->in_off > d->in_left) {
         return d->error = OTA_ERR_DELTA_CHECKPOINT;

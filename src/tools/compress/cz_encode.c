@@ -11,6 +11,7 @@
 #include "cz_make.h"
 #include "lz_find.h"
 #include "range_enc.h"
+#include "xt_code.h"
 #include "ota/hash.h"
 
 /* The name the shared model (cz_model.h) codes through; the decoder has its own. */
@@ -39,7 +40,8 @@ static void sync_point(struct cz_io *io, struct ota_cz *c)
 }
 
 struct cz_parser {
-    struct lz_finder *f;
+    struct lz_finder *f; /* over the coded image: what literals and matches code */
+    const uint8_t *raw;  /* the image: what a literal's predicted byte is read from */
     struct ota_cz *hist; /* the byte histories (c1, instruction phase) as the parse walks on */
     struct cz_node *nodes;
     struct lz_prices pr;
@@ -73,22 +75,22 @@ static void relax_from(struct cz_parser *ps, const struct ota_cz *c, uint32_t j,
     const uint32_t *price = ps->pr.price;
     const struct cz_node *nd = &ps->nodes[j];
     const struct ota_cz_lz *z = &c->lz;
-    const uint8_t *in = ps->f->in;
+    const uint8_t *in = ps->f->in, *raw = ps->raw;
     unsigned flag = (nd->kinds & 7u) * 4u + (pos & 3u);
     int have = nd->rep[0] <= pos;
     uint32_t lit = nd->cost + price_bit(price, z->is_match[flag], 0) +
-                   price_literal(price, c, ps->hist, in[pos], have ? in[pos - nd->rep[0]] : 0, have, nd->after_match);
+                   price_literal(price, c, ps->hist, in[pos], have ? raw[pos - nd->rep[0]] : 0, have, nd->after_match);
     relax(&ps->nodes[j + 1], nd, lit, 0, 0, 0);
     uint32_t match = nd->cost + price_bit(price, z->is_match[flag], 1);
     relax_matches(&ps->pr, ps->f, z, ps->nodes, j, pos, end, match, cands, ncands);
 }
 
 /* A literal, coded: the model learns it. */
-static void emit_literal(struct cz_io *io, struct ota_cz *c, const uint8_t *in, uint32_t i)
+static void emit_literal(struct cz_io *io, struct ota_cz *c, const uint8_t *in, const uint8_t *raw, uint32_t i)
 {
     cz_prob_bit(io, cz_is_match(&c->lz, i), 0);
     int have = c->lz.rep[0] <= i;
-    cz_literal(io, c, in[i], have ? in[i - c->lz.rep[0]] : 0, have);
+    cz_literal(io, c, in[i], have ? raw[i - c->lz.rep[0]] : 0, have);
     cz_after_literal(c);
     cz_after_byte(c, in[i]);
 }
@@ -149,7 +151,7 @@ static void emit_block(struct cz_io *io, struct cz_parser *ps, struct ota_cz *c,
         uint32_t to = nodes[j].cost;
         struct cz_node *nd = &nodes[to];
         if (nd->len == 0) {
-            emit_literal(io, c, ps->f->in, i + j);
+            emit_literal(io, c, ps->f->in, ps->raw, i + j);
         } else {
             emit_match(io, c, ps->f->in, i + j, nd->len, nd->dist, nd->rep_i);
         }
@@ -187,12 +189,20 @@ int cz_compress(const uint8_t *in, size_t len, struct delta_buf *out)
 
 int cz_compress_sync(const uint8_t *in, size_t len, uint32_t sync, struct delta_buf *out)
 {
+    return cz_compress_code(in, len, sync, 1, out);
+}
+
+int cz_compress_code(const uint8_t *in, size_t len, uint32_t sync, int code, struct delta_buf *out)
+{
     if (len > UINT32_MAX - 1u || !sync || sync % OTA_CZ_SYNC_UNIT) {
         return -1;
     }
     uint8_t hdr[OTA_CZ_HEADER_LEN] = {0};
     put_le32(hdr, OTA_CZ_MAGIC);
     hdr[4] = OTA_CZ_VERSION;
+    struct xt_code xt;
+    code = code ? xt_code_make(&xt, in, (uint32_t)len, sync) : 0;
+    hdr[5] = code == 1 ? OTA_CZ_FLAG_XTENSA : 0;
     put_le32(hdr + 8, (uint32_t)len);
     put_le32(hdr + 12, sync);
     ota_sha256_ctx sha;
@@ -200,7 +210,11 @@ int cz_compress_sync(const uint8_t *in, size_t len, uint32_t sync, struct delta_
     ota_sha256_update(&sha, in, len);
     ota_sha256_finish(&sha, hdr + 16);
     struct lz_finder f;
-    int nomem = lz_finder_init(&f, in, len);
+    int nomem = lz_finder_init(&f, code == 1 ? xt.coded : in, len) || code < 0;
+    if (code == 1) {
+        f.copyable = xt_code_copyable;
+        f.copy_ctx = &xt;
+    }
     struct ota_cz *c = malloc(sizeof(*c));
     struct cz_parser *ps = malloc(sizeof(*ps));
     struct ota_cz *hist = calloc(1, sizeof(*hist));
@@ -208,7 +222,7 @@ int cz_compress_sync(const uint8_t *in, size_t len, uint32_t sync, struct delta_
     struct cz_io io = {RANGE_ENC_INIT(out)};
     int err = nomem || !c || !ps || !hist || !nodes || delta_buf_put(out, hdr, sizeof(hdr));
     if (!err) {
-        *ps = (struct cz_parser){&f, hist, nodes, {{0}, {0}, {0}}};
+        *ps = (struct cz_parser){&f, in, hist, nodes, {{0}, {0}, {0}}};
         price_init(ps->pr.price);
         cz_init(c);
         encode_body(&io, c, ps, sync);
@@ -216,6 +230,9 @@ int cz_compress_sync(const uint8_t *in, size_t len, uint32_t sync, struct delta_
         err = io.rc.err;
     }
     lz_finder_free(&f);
+    if (code == 1) {
+        xt_code_free(&xt);
+    }
     free(c);
     free(ps);
     free(hist);

@@ -16,4 +16,9 @@ int cz_compress(const uint8_t *in, size_t len, struct delta_buf *out);
  * resume at each; every one costs a coder flush and models learnt anew. */
 int cz_compress_sync(const uint8_t *in, size_t len, uint32_t sync, struct delta_buf *out);
 
+/* The same with the Xtensa code transform (OTA_CZ_FLAG_XTENSA: on app
+ * images with code, what cz_compress_sync does) left out when code is 0:
+ * to measure what it gains. */
+int cz_compress_code(const uint8_t *in, size_t len, uint32_t sync, int code, struct delta_buf *out);
+
 #endif

@@ -26,6 +26,11 @@ struct lz_finder {
     const uint8_t *in;
     uint32_t len;
     int32_t *head, *prev;
+    /* Where equal bytes of in are not all a match the decoder can copy
+     * (compressed images of Xtensa code: docs/compress-format.md), the
+     * part of n equal bytes from src to dst it copies as they are. */
+    uint32_t (*copyable)(const void *ctx, uint32_t dst, uint32_t src, uint32_t n);
+    const void *copy_ctx;
 };
 
 struct lz_choice {
@@ -44,6 +49,8 @@ static inline int lz_finder_init(struct lz_finder *f, const uint8_t *in, size_t 
 {
     f->in = in;
     f->len = (uint32_t)len;
+    f->copyable = NULL;
+    f->copy_ctx = NULL;
     f->head = malloc(sizeof(int32_t) << LZ_HASH_BITS);
     f->prev = malloc(sizeof(int32_t) * (len + 1));
     if (!f->head || !f->prev) {
@@ -65,7 +72,7 @@ static inline uint32_t lz_common(const struct lz_finder *f, uint32_t a, uint32_t
     while (n < max && f->in[a + n] == f->in[b + n]) {
         n++;
     }
-    return n;
+    return f->copyable && n ? f->copyable(f->copy_ctx, a, b, n) : n;
 }
 
 static inline int lz_log2(uint32_t v)
