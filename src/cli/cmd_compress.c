@@ -46,9 +46,12 @@ int cmd_image_compress(int argc, char **argv)
 {
     const char *pos[2];
     int npos, rc;
-    bool json = false, any = false;
+    bool json = false, any = false, plain_code = false;
     const char *sync_s = NULL;
     struct cli_opt opts[] = {CLI_FLAG("any", &any, "compress any file, not only a valid app image"),
+                             CLI_FLAG("no-code-transform", &plain_code,
+                                      "leave Xtensa calls and loads as they are (about 3 % larger; for devices "
+                                      "whose firmware predates the transform: they refuse it)"),
                              CLI_NUMBER("sync", &sync_s, CLI_BYTES, "BYTES",
                                         "image bytes between sync points, where a device resumes after a power cut "
                                         "(a multiple of 4K)", "256K"),
@@ -71,7 +74,7 @@ int cmd_image_compress(int argc, char **argv)
     }
     struct delta_buf out = {0};
     int err = any ? 0 : check_app_image(pos[0], in, len);
-    if (!err && cz_compress_sync(in, len, sync, &out)) {
+    if (!err && cz_compress_code(in, len, sync, !plain_code, &out)) {
         err = OTA_ERR_NO_MEM;
     }
     if (!err && cli_write_file(pos[1], out.data, out.len)) {

@@ -32,7 +32,7 @@ const struct cli_command cli_commands[] = {
      "Verify an app image as the OTA service does before the boot switch (chip, size, checksum, hash, descriptor)."},
     {"image", "sign", cmd_image_sign, "ota image sign IN OUT --key KEY.pem [--append] [--deterministic]",
      "Append a Secure Boot V2 signature sector (RSA-3072-PSS or ECDSA P-256), as espsecure.py sign_data --version 2 does."},
-    {"image", "compress", cmd_image_compress, "ota image compress IN OUT [--any] [--json]",
+    {"image", "compress", cmd_image_compress, "ota image compress IN OUT [--any] [--no-code-transform] [--sync BYTES] [--json]",
      "Compress app image IN for transfer (docs/compress-format.md): ota run --app, the push API and releases install it as the image itself."},
     {"image", "decompress", cmd_image_decompress, "ota image decompress IN OUT [--json]",
      "Decompress a compressed app image with the device's decoder and write the image to OUT."},

@@ -26,6 +26,14 @@ expect_ok "ota image compress" $OTA image compress "$T/new.bin" "$T/www/new.cz" 
 expect_out "  ... reports the sizes" '"output_size"'
 expect_ok "ota image decompress gives the image back" $OTA image decompress "$T/www/new.cz" "$T/back.bin"
 if cmp -s "$T/back.bin" "$T/new.bin"; then pass "  ... byte for byte"; else fail "  ... byte for byte"; fi
+# Xtensa code flag (header byte 5): set on an ESP32 image with code, clear
+# with --no-code-transform; both decompress to the image.
+flag_of() { od -An -tu1 -j5 -N1 "$1" | tr -d ' '; }
+if [ "$(flag_of "$T/www/new.cz")" = 1 ]; then pass "  ... flagged: calls coded by target"; else fail "  ... flagged: calls coded by target"; fi
+expect_ok "ota image compress --no-code-transform" $OTA image compress "$T/new.bin" "$T/plain.cz" --no-code-transform
+if [ "$(flag_of "$T/plain.cz")" = 0 ]; then pass "  ... not flagged"; else fail "  ... not flagged"; fi
+expect_ok "  ... decompresses" $OTA image decompress "$T/plain.cz" "$T/plain.bin"
+if cmp -s "$T/plain.bin" "$T/new.bin"; then pass "  ... byte for byte"; else fail "  ... byte for byte"; fi
 # A header that claims more than the body holds: the room reserved for the
 # claim (up to 64 MiB) or the grown buffer (beyond it) ends in a named error,
 # and no output file.
