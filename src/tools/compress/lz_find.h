@@ -66,13 +66,22 @@ static inline void lz_finder_free(struct lz_finder *f)
     free(f->prev);
 }
 
-static inline uint32_t lz_common(const struct lz_finder *f, uint32_t a, uint32_t b, uint32_t limit)
+/* The length of the match from b to a, at most limit; a length of at
+ * most floor (one the caller has already) is returned as the bytes' equal
+ * run, unchecked by copyable: the caller drops it anyway. */
+static inline uint32_t lz_common_above(const struct lz_finder *f, uint32_t a, uint32_t b, uint32_t limit,
+                                       uint32_t floor)
 {
     uint32_t max = limit < LZ_MAX_LEN ? limit : LZ_MAX_LEN, n = 0;
     while (n < max && f->in[a + n] == f->in[b + n]) {
         n++;
     }
-    return f->copyable && n ? f->copyable(f->copy_ctx, a, b, n) : n;
+    return f->copyable && n > floor ? f->copyable(f->copy_ctx, a, b, n) : n;
+}
+
+static inline uint32_t lz_common(const struct lz_finder *f, uint32_t a, uint32_t b, uint32_t limit)
+{
+    return lz_common_above(f, a, b, limit, 0);
 }
 
 static inline int lz_log2(uint32_t v)

@@ -97,7 +97,7 @@ static unsigned collect(const struct lz_finder *f, uint32_t pos, uint32_t limit,
     }
     int32_t cand = f->head[lz_hash4(f->in + pos)];
     for (unsigned depth = 0; cand >= 0 && depth < LZ_CHAIN_DEPTH && n < CZ_MAX_CANDS; depth++, cand = f->prev[cand]) {
-        uint32_t len = lz_common(f, pos, (uint32_t)cand, limit);
+        uint32_t len = lz_common_above(f, pos, (uint32_t)cand, limit, best);
         if (len > best) {
             best = len;
             out[n++] = (struct cz_cand){len, pos - (uint32_t)cand};
