@@ -104,6 +104,9 @@ static int xt_copy_byte(struct ota_delta *d)
     uint8_t b;
     int rc = delta_peek_new(d, dist, &b);
     int coded = c->xt_left != 0;
+    if (rc) {
+        return rc;
+    }
     if (!coded && cz_xt_insn_at(&d->rl.sw, d->new_pos, c->stop, &pc) && cz_xt_kind(b)) {
         coded = 1; /* an instruction starts, and so does the source's */
         c->xt_src = cz_xt_addend(b, pc - dist);
@@ -112,7 +115,7 @@ static int xt_copy_byte(struct ota_delta *d)
         uint32_t k = CZ_XT_INSN - c->xt_left;
         c->xt_src = dist + k <= d->new_pos ? cz_xt_addend(c->xt_op, c->xt_pc - dist) : 0u;
         for (uint32_t j = k; j > 0 && !rc && c->xt_src; j--) {
-            uint8_t e;
+            uint8_t e = 0;
             rc = delta_peek_new(d, dist + j, &e);
             cz_xt_add(&c->xt_src, e);
         }
