@@ -148,7 +148,9 @@ static void print_header(const struct ota_delta_header *h)
     if (h->sync) {
         printf("sync interval: %u\n", h->sync);
     }
-    if (h->flags & OTA_DELTA_FLAG_RELOC) {
+    if ((h->flags & OTA_DELTA_FLAG_RELOC) && h->form == OTA_DELTA_COMPRESSED) {
+        printf("code: Xtensa calls and loads coded by their targets (OTA_CZ_FLAG_XTENSA)\n");
+    } else if (h->flags & OTA_DELTA_FLAG_RELOC) {
         printf("relocations: predicted (the applier needs scratch storage for the map)\n");
     }
 }

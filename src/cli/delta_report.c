@@ -56,7 +56,11 @@ void report_delta_header(struct json *j, const struct ota_delta_header *h)
     }
     json_uint(j, "new_size", h->new_size);
     json_uint(j, "sync_interval", h->sync);  /* 0: no sync points, a device restarts from byte 0 */
-    json_bool(j, "relocations", (h->flags & OTA_DELTA_FLAG_RELOC) != 0);
+    /* The header's flag: a compact patch's relocation map, or a compressed
+     * image's Xtensa code transform (the decoder sweeps the image for both). */
+    bool coded = h->form == OTA_DELTA_COMPRESSED;
+    json_bool(j, "relocations", !coded && (h->flags & OTA_DELTA_FLAG_RELOC) != 0);
+    json_bool(j, "code_transform", coded && (h->flags & OTA_DELTA_FLAG_RELOC) != 0);
 }
 
 static void manifest_file(struct json *j, const struct ota_manifest_file *f)

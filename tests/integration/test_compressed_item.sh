@@ -30,6 +30,8 @@ if cmp -s "$T/back.bin" "$T/new.bin"; then pass "  ... byte for byte"; else fail
 # with --no-code-transform; both decompress to the image.
 flag_of() { od -An -tu1 -j5 -N1 "$1" | tr -d ' '; }
 if [ "$(flag_of "$T/www/new.cz")" = 1 ]; then pass "  ... flagged: calls coded by target"; else fail "  ... flagged: calls coded by target"; fi
+expect_ok "ota delta info of it" $OTA delta info "$T/www/new.cz" --json
+expect_out "  ... names the code transform" '"code_transform": true'
 expect_ok "ota image compress --no-code-transform" $OTA image compress "$T/new.bin" "$T/plain.cz" --no-code-transform
 if [ "$(flag_of "$T/plain.cz")" = 0 ]; then pass "  ... not flagged"; else fail "  ... not flagged"; fi
 expect_ok "  ... decompresses" $OTA image decompress "$T/plain.cz" "$T/plain.bin"
