@@ -299,7 +299,8 @@ static struct buf xtensa_image(void)
 /* The transform: flagged on an image with code, and worth it there; the
  * image comes back byte for byte in any chunk size, and from every sync
  * point (instructions straddle them); images without code are not
- * flagged; a flag on what is no app image is a corrupt stream. */
+ * flagged; a flag on output that does not start as an app image (byte 0
+ * 0xE9) is a corrupt stream. */
 static void test_xtensa_code(void **state)
 {
     (void)state;
