@@ -25,18 +25,6 @@ int xt_code_make(struct xt_code *x, const uint8_t *raw, uint32_t len, uint32_t s
     if (!xtensa_chip(raw, len)) {
         return 0;
     }
-    struct ota_delta_sweep s;
-    rl_sweep_init(&s);
-    int code = 0;
-    for (uint32_t p = 0; p < len; p++) { /* the decoder refuses the flag on anything else */
-        if (rl_sweep_byte(&s, p, raw[p])) {
-            return 0;
-        }
-        code |= s.seg_off == p + 1u && rl_is_code(s.seg_addr);
-    }
-    if (!code) {
-        return 0;
-    }
     x->raw = raw;
     x->coded = malloc(len);
     x->place = malloc(len);
@@ -45,10 +33,12 @@ int xt_code_make(struct xt_code *x, const uint8_t *raw, uint32_t len, uint32_t s
         xt_code_free(x);
         return -1;
     }
+    struct ota_delta_sweep s;
     rl_sweep_init(&s);
     uint32_t stop = sync < len ? sync : len, v = 0, pc = 0;
     unsigned left = 0;
-    for (uint32_t p = 0; p < len; p++) {
+    int code = 0, bad = 0;
+    for (uint32_t p = 0; p < len && !bad; p++) {
         if (p == stop) { /* a sync point: the decoder's sweep starts an instruction here */
             rl_sweep_sync(&s, p);
             stop = len - stop > sync ? stop + sync : len;
@@ -61,7 +51,12 @@ int xt_code_make(struct xt_code *x, const uint8_t *raw, uint32_t len, uint32_t s
         x->place[p] = (uint8_t)(left ? 1u + CZ_XT_INSN - left : 0u);
         x->coded[p] = left ? cz_xt_add(&v, raw[p]) : raw[p];
         left -= left ? 1u : 0u;
-        rl_sweep_byte(&s, p, raw[p]);
+        bad = rl_sweep_byte(&s, p, raw[p]) != 0; /* the decoder refuses the flag on anything else */
+        code |= s.seg_off == p + 1u && rl_is_code(s.seg_addr);
+    }
+    if (bad || !code) {
+        xt_code_free(x);
+        return 0;
     }
     return 1;
 }
