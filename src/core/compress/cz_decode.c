@@ -69,17 +69,33 @@ enum { CZ_SYMBOL, CZ_COPY, CZ_DONE };
 /* Images with OTA_CZ_FLAG_XTENSA: a coded byte out. Where the sweep finds
  * a CALLn or L32R in code, the coded instruction's addend comes off as its
  * bytes go out (the image's bytes); the model learns the coded byte. */
+/* A coded instruction of first byte op starts at address c->xt_pc. */
+static inline void xt_begin(struct ota_cz *c, uint8_t op)
+{
+    c->xt_dst = cz_xt_addend(op, c->xt_pc);
+    c->xt_op = op;
+    c->xt_left = CZ_XT_INSN;
+}
+
+/* The image's byte of a coded one (the model learns the coded byte). */
+static inline uint8_t xt_uncode(struct ota_cz *c, uint8_t coded)
+{
+    uint8_t b = coded;
+    if (c->xt_left) {
+        b = cz_xt_sub(&c->xt_dst, coded);
+        c->xt_left--;
+    }
+    cz_after_byte(c, coded);
+    return b;
+}
+
 static int xt_put(struct ota_delta *d, uint8_t coded)
 {
     struct ota_cz *c = &d->u.cz;
     if (!c->xt_left && cz_xt_insn_at(&d->rl.sw, d->new_pos, c->stop, &c->xt_pc) && cz_xt_kind(coded)) {
-        c->xt_dst = cz_xt_addend(coded, c->xt_pc);
-        c->xt_op = coded;
-        c->xt_left = CZ_XT_INSN;
+        xt_begin(c, coded);
     }
-    uint8_t b = c->xt_left ? cz_xt_sub(&c->xt_dst, coded) : coded;
-    c->xt_left = (uint8_t)(c->xt_left ? c->xt_left - 1u : 0u);
-    cz_after_byte(c, coded);
+    uint8_t b = xt_uncode(c, coded);
 #if CM_FAST /* into the batch directly, as put does */
     if (d->out_len + 1u < OTA_DELTA_OUT_BUF && d->new_pos < d->hdr.new_size && d->new_pos >= RL_IMAGE_HDR) {
         (void)rl_sweep_byte(&d->rl.sw, d->new_pos, b); /* past the image header: it cannot fail */
@@ -319,17 +335,9 @@ static int xt_copy_runs(struct ota_delta *d)
             } else if (cz_xt_insn_at(sw, p, c->stop, &c->xt_pc) && cz_xt_kind(b)) {
                 c->xt_src = cz_xt_addend(b, c->xt_pc - dist);
                 coded = cz_xt_add(&c->xt_src, b);
-                c->xt_dst = cz_xt_addend(b, c->xt_pc);
-                c->xt_op = b;
-                c->xt_left = CZ_XT_INSN;
+                xt_begin(c, b);
             }
-            if (c->xt_left) {
-                to[k] = cz_xt_sub(&c->xt_dst, coded);
-                c->xt_left--;
-            } else {
-                to[k] = coded;
-            }
-            cz_after_byte(c, coded);
+            to[k] = xt_uncode(c, coded);
             (void)rl_sweep_byte(sw, p, to[k]); /* past the image header: it cannot fail */
         }
         d->out_len += n;
