@@ -10,6 +10,7 @@ for t in partition_bin partition_csv otadata image tone sdkconfig signature jour
     ddi_session \
     manifest2 \
     app_decrypt \
+    compress \
     ; do mkdir -p "$OUT/$t"; done
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -36,6 +37,9 @@ done
 # compressed: 1-byte chunk size + a compressed app image (small: each run decodes it whole)
 $OTA image compress "$T/app.bin" "$T/app.cz" >/dev/null
 { printf '\x00'; cat "$T/app.cz"; } >"$OUT/compressed/small.bin"
+# compress: 1 control byte (sync interval, code transform) + an image to compress and decode back
+{ printf '\x00'; cat "$T/app.bin"; } >"$OUT/compress/app.bin"
+{ printf '\x81'; cat "$T/app.bin"; } >"$OUT/compress/app_plain.bin"
 { printf '\x01\x00\x00\x00'; cat "$T/app.cz"; } >"$OUT/app_decrypt/compressed_chunked"
 { printf '\x00\x00\x00\x00'; cat "$T/app.cz"; } >"$OUT/app_decrypt/compressed_esp"
 printf 'CONFIG_WIFI_SSID="my\\"ssid"\n# CONFIG_X is not set\nCONFIG_Y=y\n' >"$OUT/sdkconfig/seed"
